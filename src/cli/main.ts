@@ -1,0 +1,48 @@
+// The CLI's one wrapper: it owns argument parsing, error reporting and exit codes
+// (0 success, 1 failure at run time, 2 bad usage or invalid input). Each command lives in
+// src/cli/commands/<name>.ts, parses its options and calls one service.
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/config.ts';
+import { InputError } from '../shared/errors.ts';
+import { registerCommands } from './commands/index.ts';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+export function buildProgram(): Command {
+  const program = new Command('lastcall')
+    .description('Lastcall: deadline reminders over WhatsApp and email, in each subscriber’s own time zone.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+export function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Help and version are not errors; commander has already printed them.
+    if (
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.exitCode === 0
+    )
+      return EXIT.ok;
+    return EXIT.usage;
+  }
+  if (error instanceof InputError || error instanceof ConfigError) {
+    console.error(`error: ${error.message}`);
+    return EXIT.usage;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`error: ${message}`);
+  return EXIT.failure;
+}

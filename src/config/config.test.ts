@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from './config.ts';
+
+describe('parseConfig', () => {
+  it('applies the documented defaults and freezes the result', () => {
+    const config = parseConfig({});
+    expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/lastcall');
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.publicUrl).toBe('http://localhost:8080');
+    expect(config.httpPort).toBe(8080);
+    expect(config.emailRate).toBe(10);
+    expect(config.whatsappApi).toEqual({ url: 'https://graph.facebook.com', version: 'v23.0', rate: 80 });
+    expect(config.email).toBeUndefined();
+    expect(config.whatsapp).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.whatsappApi)).toBe(true);
+  });
+
+  it('lists every problem at once, naming the variable and the rule', () => {
+    let error: ConfigError | undefined;
+    try {
+      parseConfig({
+        HTTP_PORT: 'eighty',
+        SMTP_URL: 'smtp://localhost:1025',
+        EMAIL_RATE: '-1',
+        SECRET_KEY: 'short',
+      });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const text = error!.problems.join('\n');
+    expect(text).toMatch(/HTTP_PORT="eighty": must be a number/);
+    expect(text).toMatch(/EMAIL_RATE="-1": must be greater than 0/);
+    expect(text).toMatch(/SECRET_KEY="short": must be at least 32 bytes/);
+    expect(error!.problems.length).toBe(3);
+  });
+
+  it('requires MAIL_FROM with SMTP_URL and the webhook secrets with WhatsApp', () => {
+    expect(() => parseConfig({ SMTP_URL: 'smtp://localhost:1025', WHATSAPP_TOKEN: 't' })).toThrow(
+      /MAIL_FROM: required when SMTP_URL is set[\s\S]*WHATSAPP_PHONE_NUMBER_ID: required[\s\S]*WHATSAPP_APP_SECRET[\s\S]*WHATSAPP_VERIFY_TOKEN/,
+    );
+  });
+
+  it('requires SECRET_KEY and ADMIN_TOKEN for serve outside development, not in development', () => {
+    expect(() => parseConfig({}, 'serve')).toThrow(
+      /SECRET_KEY: required by "serve"[\s\S]*ADMIN_TOKEN: required/,
+    );
+    expect(() => parseConfig({}, 'work')).toThrow(/SECRET_KEY: required by "work"/);
+    const dev = parseConfig({ LASTCALL_ENV: 'development' }, 'serve');
+    expect(dev.secretKey!.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('enables a channel only when its settings are complete', () => {
+    const config = parseConfig({
+      SMTP_URL: 'smtp://user:pass@127.0.0.1:1025',
+      MAIL_FROM: 'Lastcall <no-reply@example.org>',
+      WHATSAPP_TOKEN: 'token',
+      WHATSAPP_PHONE_NUMBER_ID: '123',
+      WHATSAPP_APP_SECRET: 'secret',
+      WHATSAPP_VERIFY_TOKEN: 'verify',
+      WHATSAPP_API_URL: 'http://127.0.0.1:9999/',
+    });
+    expect(config.email).toEqual({
+      smtpUrl: 'smtp://user:pass@127.0.0.1:1025',
+      from: 'Lastcall <no-reply@example.org>',
+      rate: 10,
+    });
+    expect(config.whatsapp?.apiUrl).toBe('http://127.0.0.1:9999');
+    expect(config.whatsapp?.phoneNumberId).toBe('123');
+  });
+});

@@ -1,0 +1,193 @@
+// The one place that reads the environment (SPEC 2). Everything is parsed once, every problem
+// is listed at once, and the result is frozen. Other modules receive a Config; they never
+// read process.env.
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+
+export type Role = 'cli' | 'serve' | 'work';
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+const positiveNumber = z.coerce.number({ message: 'must be a number' }).positive('must be greater than 0');
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const schema = z.object({
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/lastcall'),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  PUBLIC_URL: url(['http:', 'https:'])
+    .default('http://localhost:8080')
+    .transform((v) => v.replace(/\/+$/, '')),
+  HTTP_PORT: z.coerce.number({ message: 'must be a number' }).int().min(0).max(65535).default(8080),
+  SECRET_KEY: optionalString.refine((v) => v === undefined || Buffer.byteLength(v) >= 32, {
+    message: 'must be at least 32 bytes long',
+  }),
+  ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
+    message: 'must be at least 16 characters long',
+  }),
+  SMTP_URL: optionalString.pipe(url(['smtp:', 'smtps:']).optional()),
+  MAIL_FROM: optionalString,
+  EMAIL_RATE: positiveNumber.default(10),
+  WHATSAPP_TOKEN: optionalString,
+  WHATSAPP_PHONE_NUMBER_ID: optionalString,
+  WHATSAPP_APP_SECRET: optionalString,
+  WHATSAPP_VERIFY_TOKEN: optionalString,
+  WHATSAPP_BUSINESS_ACCOUNT_ID: optionalString,
+  WHATSAPP_API_URL: url(['http:', 'https:'])
+    .default('https://graph.facebook.com')
+    .transform((v) => v.replace(/\/+$/, '')),
+  WHATSAPP_API_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/, 'must look like v23.0')
+    .default('v23.0'),
+  WHATSAPP_RATE: positiveNumber.default(80),
+  LASTCALL_ENV: z
+    .enum(['production', 'development'], { message: 'must be production or development' })
+    .default('production'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Prefix of every BullMQ key; tests give each file its own. */
+  QUEUE_PREFIX: z.string().min(1).default('lastcall'),
+  /** Record the sign-up's IP and user agent in the consent event (GDPR: off unless asked). */
+  CONSENT_RECORD_IP: z
+    .enum(['true', 'false', '1', '0', ''])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+});
+
+type Raw = z.infer<typeof schema>;
+
+export interface Config {
+  readonly env: 'production' | 'development';
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly publicUrl: string;
+  readonly httpPort: number;
+  readonly secretKey: string | undefined;
+  readonly adminToken: string | undefined;
+  readonly logLevel: Raw['LOG_LEVEL'];
+  readonly queuePrefix: string;
+  readonly consentRecordIp: boolean;
+  readonly email: { readonly smtpUrl: string; readonly from: string; readonly rate: number } | undefined;
+  readonly emailRate: number;
+  readonly whatsapp:
+    | {
+        readonly token: string;
+        readonly phoneNumberId: string;
+        readonly appSecret: string;
+        readonly verifyToken: string;
+        readonly businessAccountId: string | undefined;
+        readonly apiUrl: string;
+        readonly apiVersion: string;
+        readonly rate: number;
+      }
+    | undefined;
+  readonly whatsappApi: { readonly url: string; readonly version: string; readonly rate: number };
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** A development secret, so `LASTCALL_ENV=development` works without setup. Never used in production. */
+const DEV_SECRET = 'lastcall-development-secret-key-not-for-production';
+
+export function parseConfig(env: Record<string, string | undefined>, role: Role = 'cli'): Config {
+  const parsed = schema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = issue.path.join('.');
+      problems.push(`${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const r = parsed.data;
+  const dev = r.LASTCALL_ENV === 'development';
+  if (r.SMTP_URL && !r.MAIL_FROM)
+    problems.push('MAIL_FROM: required when SMTP_URL is set (the sender address)');
+  if (r.MAIL_FROM && !/^[^@\s<>]+@[^@\s<>]+$|<[^@\s<>]+@[^@\s<>]+>$/.test(r.MAIL_FROM))
+    problems.push(
+      `MAIL_FROM=${JSON.stringify(r.MAIL_FROM)}: must be an email address, e.g. "Lastcall <no-reply@example.org>"`,
+    );
+  const wa = [r.WHATSAPP_TOKEN, r.WHATSAPP_PHONE_NUMBER_ID];
+  if (wa.some(Boolean)) {
+    if (!r.WHATSAPP_TOKEN) problems.push('WHATSAPP_TOKEN: required when WHATSAPP_PHONE_NUMBER_ID is set');
+    if (!r.WHATSAPP_PHONE_NUMBER_ID)
+      problems.push('WHATSAPP_PHONE_NUMBER_ID: required when WHATSAPP_TOKEN is set');
+    if (!r.WHATSAPP_APP_SECRET)
+      problems.push('WHATSAPP_APP_SECRET: required with WhatsApp (verifies webhook signatures)');
+    if (!r.WHATSAPP_VERIFY_TOKEN)
+      problems.push('WHATSAPP_VERIFY_TOKEN: required with WhatsApp (webhook handshake)');
+  }
+  if (!dev && (role === 'serve' || role === 'work') && !r.SECRET_KEY)
+    problems.push(
+      `SECRET_KEY: required by "${role}" outside development (at least 32 bytes; e.g. openssl rand -hex 32)`,
+    );
+  if (!dev && role === 'serve' && !r.ADMIN_TOKEN)
+    problems.push('ADMIN_TOKEN: required by "serve" outside development (bearer token for /admin/*)');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const config: Config = {
+    env: r.LASTCALL_ENV,
+    databaseUrl: r.DATABASE_URL,
+    redisUrl: r.REDIS_URL,
+    publicUrl: r.PUBLIC_URL,
+    httpPort: r.HTTP_PORT,
+    secretKey: r.SECRET_KEY ?? (dev ? DEV_SECRET : undefined),
+    adminToken: r.ADMIN_TOKEN ?? (dev ? 'development-admin-token' : undefined),
+    logLevel: r.LOG_LEVEL,
+    queuePrefix: r.QUEUE_PREFIX,
+    consentRecordIp: r.CONSENT_RECORD_IP,
+    email:
+      r.SMTP_URL && r.MAIL_FROM ? { smtpUrl: r.SMTP_URL, from: r.MAIL_FROM, rate: r.EMAIL_RATE } : undefined,
+    emailRate: r.EMAIL_RATE,
+    whatsapp:
+      r.WHATSAPP_TOKEN && r.WHATSAPP_PHONE_NUMBER_ID && r.WHATSAPP_APP_SECRET && r.WHATSAPP_VERIFY_TOKEN
+        ? {
+            token: r.WHATSAPP_TOKEN,
+            phoneNumberId: r.WHATSAPP_PHONE_NUMBER_ID,
+            appSecret: r.WHATSAPP_APP_SECRET,
+            verifyToken: r.WHATSAPP_VERIFY_TOKEN,
+            businessAccountId: r.WHATSAPP_BUSINESS_ACCOUNT_ID,
+            apiUrl: r.WHATSAPP_API_URL,
+            apiVersion: r.WHATSAPP_API_VERSION,
+            rate: r.WHATSAPP_RATE,
+          }
+        : undefined,
+    whatsappApi: { url: r.WHATSAPP_API_URL, version: r.WHATSAPP_API_VERSION, rate: r.WHATSAPP_RATE },
+  };
+  return deepFreeze(config);
+}
+
+/** Reads process.env, with `.env` from the working directory filling in what is unset. */
+export function loadConfig(role: Role = 'cli', cwd = process.cwd()): Config {
+  const file = `${cwd}/.env`;
+  const fromFile = existsSync(file) ? parseDotenv(readFileSync(file)) : {};
+  return parseConfig({ ...fromFile, ...process.env }, role);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
