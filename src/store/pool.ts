@@ -1,0 +1,104 @@
+// The PostgreSQL pool and the two ways to talk to it: `db.query` / `db.exec` on the pool, and
+// `db.tx(fn)` for a transaction whose statements all go through one client. Repositories take
+// a `Sql`, so the same function runs inside or outside a transaction.
+import { Pool, type PoolClient, type QueryResultRow, types } from 'pg';
+import type { Config } from '../config/config.ts';
+
+export interface Sql {
+  /** Rows of a statement (`RETURNING` included). Parameters are `$1`, `$2`… never string-built. */
+  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  /** The first row, or undefined. */
+  one<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<R | undefined>;
+  /** How many rows a statement touched: the answer to a conditional update ("did I claim it?"). */
+  exec(text: string, params?: readonly unknown[]): Promise<number>;
+}
+
+export interface Db extends Sql {
+  readonly pool: Pool;
+  /** Runs `fn` in a transaction: COMMIT when it resolves, ROLLBACK when it throws. */
+  tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T>;
+  /** Ends the pool; calling it again is harmless. */
+  close(): Promise<void>;
+}
+
+export interface PoolOptions {
+  /** Connections in the pool (default 10). */
+  max?: number;
+  /** Called when an idle connection breaks (server restart); the pool replaces it. */
+  onIdleError?: (error: Error) => void;
+}
+
+const INT8_OID = 20;
+
+// bigint (ids, count(*), sum()) arrives as a number instead of pg's default string. Every value
+// we store stays far below 2^53; one that does not is refused rather than silently rounded.
+function parseInt8(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`bigint ${text} does not fit a JavaScript number`);
+  return value;
+}
+
+const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
+  oid === INT8_OID && format !== 'binary'
+    ? parseInt8
+    : types.getTypeParser(oid, format ?? 'text')) as typeof types.getTypeParser;
+
+export function createPool(databaseUrl: string, options: PoolOptions = {}): Pool {
+  const pool = new Pool({
+    connectionString: databaseUrl,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: 10_000,
+    application_name: 'lastcall',
+    types: { getTypeParser },
+  });
+  // Without a listener an idle client's error would crash the process.
+  pool.on('error', options.onIdleError ?? (() => {}));
+  return pool;
+}
+
+function sqlOn(client: Pool | PoolClient): Sql {
+  return {
+    async query<R extends QueryResultRow>(text: string, params: readonly unknown[] = []) {
+      return (await client.query<R>(text, [...params])).rows;
+    },
+    async one<R extends QueryResultRow>(text: string, params: readonly unknown[] = []) {
+      return (await client.query<R>(text, [...params])).rows[0];
+    },
+    async exec(text: string, params: readonly unknown[] = []) {
+      return (await client.query(text, [...params])).rowCount ?? 0;
+    },
+  };
+}
+
+export async function transaction<T>(pool: Pool, fn: (sql: Sql) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(sqlOn(client));
+    await client.query('COMMIT');
+    client.release();
+    return result;
+  } catch (error) {
+    // A failed ROLLBACK means the connection is unusable: destroy it rather than return it.
+    await client.query('ROLLBACK').then(
+      () => client.release(),
+      (rollbackError: unknown) => client.release(rollbackError instanceof Error ? rollbackError : true),
+    );
+    throw error;
+  }
+}
+
+export function openDb(config: Pick<Config, 'databaseUrl'>, options: PoolOptions = {}): Db {
+  const pool = createPool(config.databaseUrl, options);
+  let closing: Promise<void> | undefined;
+  return {
+    ...sqlOn(pool),
+    pool,
+    tx: (fn) => transaction(pool, fn),
+    // Idempotent: shutdown paths may close the same Db more than once.
+    close: () => (closing ??= pool.end()),
+  };
+}
