@@ -1,0 +1,26 @@
+// What a channel adapter reports for one send attempt. The send service maps it onto the delivery
+// row and the job: sent → done; retry → throw for BullMQ backoff (at least `retryAfterMs` when the
+// provider said so); defer → re-queue after `delayMs` without counting an attempt failure;
+// permanent → record and never retry; channel-down → stop the channel's queue and alert (the
+// message itself is fine and goes out once the operator fixes the account).
+// `code` is the provider's own code as text ("131026", "550") or a transport code ("timeout",
+// "network", "http-502"); `detail` is the provider's explanation, never personal data.
+
+export type SendOutcome =
+  | { outcome: 'sent'; messageId: string; response?: string }
+  | { outcome: 'retry'; code: string; retryAfterMs?: number; detail: string }
+  | { outcome: 'defer'; code: string; delayMs: number; detail: string }
+  | { outcome: 'permanent'; code: string; detail: string }
+  | { outcome: 'channel-down'; code: string; detail: string };
+
+export type FailedOutcome = Exclude<SendOutcome, { outcome: 'sent' }>;
+
+/** Milliseconds to wait from a Retry-After header: delta-seconds or an HTTP-date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | null | undefined, now: Date): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - now.getTime());
+}

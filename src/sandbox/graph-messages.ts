@@ -1,0 +1,102 @@
+// `POST /<v>/<PHONE_NUMBER_ID>/messages`: Meta's request checks and success reply, without I/O.
+import { randomBytes } from 'node:crypto';
+import { type GraphErrorReply, graphError } from './graph-errors.ts';
+import {
+  checkTemplateSend,
+  isGraphErrorReply,
+  type RenderedTemplate,
+  type TemplateDef,
+} from './graph-templates.ts';
+
+/** A message the fake accepted. */
+export interface SentMessage {
+  /** The wamid returned to the caller. */
+  id: string;
+  phoneNumberId: string;
+  /** Recipient digits, without "+". */
+  to: string;
+  type: 'template' | 'text';
+  template?: { name: string; language: string; components: unknown[] };
+  text?: string;
+  rendered?: RenderedTemplate;
+  callbackData?: string;
+  /** The request body as received. */
+  payload: Record<string, unknown>;
+}
+
+export interface SendSuccess {
+  messaging_product: 'whatsapp';
+  contacts: { input: string; wa_id: string }[];
+  messages: { id: string }[];
+}
+
+let counter = 0;
+
+/** A unique wamid in Meta's look (base64 after "wamid."); it never embeds the phone number. */
+export function newWamid(): string {
+  counter += 1;
+  const raw = Buffer.concat([Buffer.from([0x15, 0x02, 0x00]), Buffer.from(`${counter}`), randomBytes(15)]);
+  return `wamid.HBgL${raw.toString('base64')}`;
+}
+
+/** Recipient digits of a request's `to` ("+33 6 12…" → "33612…"), or undefined when it isn't a number. */
+export function recipientDigits(to: unknown): string | undefined {
+  if (typeof to !== 'string') return undefined;
+  const digits = to.replace(/^\+/, '').replace(/[\s-]/g, '');
+  return /^\d{6,15}$/.test(digits) ? digits : undefined;
+}
+
+function obj(x: unknown): Record<string, unknown> | undefined {
+  return x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : undefined;
+}
+
+export function acceptMessage(
+  registry: readonly TemplateDef[],
+  phoneNumberId: string,
+  body: unknown,
+): GraphErrorReply | { message: SentMessage; reply: SendSuccess } {
+  const b = obj(body);
+  if (b?.messaging_product !== 'whatsapp') {
+    return graphError(100, 'The parameter messaging_product is required and must be "whatsapp"');
+  }
+  if (b.recipient_type !== undefined && b.recipient_type !== 'individual') {
+    return graphError(100, `recipient_type ${JSON.stringify(b.recipient_type)} is not supported`);
+  }
+  const to = recipientDigits(b.to);
+  if (!to) return graphError(100, 'The parameter to must be a phone number in international format');
+  const callbackData = b.biz_opaque_callback_data;
+  if (callbackData !== undefined && (typeof callbackData !== 'string' || callbackData.length > 512)) {
+    return graphError(131009, 'biz_opaque_callback_data must be a string of at most 512 characters');
+  }
+  const message: SentMessage = { id: newWamid(), phoneNumberId, to, type: 'text', payload: b };
+  if (callbackData !== undefined) message.callbackData = callbackData;
+
+  if (b.type === 'template') {
+    const t = obj(b.template);
+    const name = t?.name;
+    const language = obj(t?.language)?.code;
+    if (typeof name !== 'string' || typeof language !== 'string') {
+      return graphError(131008, 'template.name and template.language.code are required');
+    }
+    const components = Array.isArray(t?.components) ? (t.components as unknown[]) : [];
+    const rendered = checkTemplateSend(registry, name, language, components);
+    if (isGraphErrorReply(rendered)) return rendered;
+    message.type = 'template';
+    message.template = { name, language, components };
+    message.rendered = rendered;
+  } else if (b.type === 'text') {
+    const text = obj(b.text)?.body;
+    if (typeof text !== 'string' || text.length === 0 || text.length > 4096) {
+      return graphError(131008, 'text.body is required (1 to 4096 characters)');
+    }
+    message.text = text;
+  } else {
+    return graphError(131051, `message type ${JSON.stringify(b.type)} is not supported by this sandbox`);
+  }
+  const reply: SendSuccess = {
+    messaging_product: 'whatsapp',
+    contacts: [{ input: String(b.to), wa_id: to }],
+    messages: [{ id: message.id }],
+  };
+  return { message, reply };
+}
