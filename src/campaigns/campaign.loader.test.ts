@@ -1,0 +1,256 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { formatProblem, InputError } from '../shared/errors.ts';
+import { loadCampaignFile, parseCampaign } from './campaign.loader.ts';
+import { toSchedule } from './campaign.schema.ts';
+
+const SHIPPED = fileURLToPath(
+  new URL('../../config/campaigns/ai-assistants-leave-whatsapp.yaml', import.meta.url),
+);
+
+const VALID = `
+id: spring-cleanup
+name: Spring clean-up
+deadline: 2030-04-01T12:00:00Z
+steps:
+  - { id: d7, before: P7D, channels: [whatsapp, email], template: one-week }
+  - { id: h6, before: PT6H, channels: [whatsapp], template: last-hours }
+`;
+
+/** The refusal's problems, formatted as the CLI prints them. */
+function refusal(yamlText: string): string[] {
+  try {
+    parseCampaign(yamlText, 'test.yaml');
+  } catch (error) {
+    if (error instanceof InputError) return error.problems.map(formatProblem);
+    throw error;
+  }
+  throw new Error('expected the campaign to be refused');
+}
+
+/** VALID with one line replaced (matched by its key) or appended. */
+function variant(key: string, line: string | null): string {
+  const lines = VALID.split('\n').filter((l) => !l.startsWith(`${key}:`));
+  if (line !== null) lines.splice(2, 0, line);
+  return lines.join('\n');
+}
+
+describe('the shipped campaign', () => {
+  it('loads with the SPEC §3 values', async () => {
+    const campaign = await loadCampaignFile(SHIPPED);
+    expect(campaign.id).toBe('ai-assistants-leave-whatsapp');
+    expect(campaign.deadline).toBe(Date.parse('2026-01-14T23:00:00Z'));
+    expect(campaign.deadlineText).toBe('2026-01-15T00:00:00+01:00');
+    expect(campaign.steps.map((s) => [s.id, s.before, s.channels.join('+'), s.template])).toEqual([
+      ['d30', 'P30D', 'whatsapp+email', 'first-notice'],
+      ['d7', 'P7D', 'whatsapp+email', 'one-week'],
+      ['d1', 'P1D', 'whatsapp+email', 'last-day'],
+      ['h6', 'PT6H', 'whatsapp', 'last-hours'],
+    ]);
+    expect(toSchedule(campaign)).toEqual({
+      deadline: Date.parse('2026-01-14T23:00:00Z'),
+      sendAt: { hour: 10, minute: 0 },
+      window: { start: { hour: 9, minute: 0 }, end: { hour: 20, minute: 0 } },
+      catchUpMinGap: 'PT24H',
+      steps: [
+        { id: 'd30', before: 'P30D', channels: ['whatsapp', 'email'] },
+        { id: 'd7', before: 'P7D', channels: ['whatsapp', 'email'] },
+        { id: 'd1', before: 'P1D', channels: ['whatsapp', 'email'] },
+        { id: 'h6', before: 'PT6H', channels: ['whatsapp'] },
+      ],
+    });
+  });
+});
+
+describe('parseCampaign', () => {
+  it('fills in the defaults', () => {
+    const campaign = parseCampaign(VALID, 'test.yaml');
+    expect(campaign.sendAt).toBe('10:00');
+    expect(campaign.window).toEqual({ start: '09:00', end: '20:00' });
+    expect(campaign.catchUp).toEqual({ minGap: 'PT24H' });
+    expect(campaign.audience.tags).toEqual([]);
+    expect(campaign.messages).toBeUndefined();
+    expect(campaign.source).toBe('test.yaml');
+  });
+
+  it('keeps the deadline text and reads any offset', () => {
+    const campaign = parseCampaign(variant('deadline', 'deadline: "2030-04-01T09:30:00-02:30"'), 't');
+    expect(campaign.deadline).toBe(Date.parse('2030-04-01T12:00:00Z'));
+    expect(campaign.deadlineText).toBe('2030-04-01T09:30:00-02:30');
+  });
+
+  it('accepts a byte-order mark, an audience, a messages folder and a very long step', () => {
+    const text = `\uFEFF${VALID}  - { id: y99, before: P99Y, channels: [email], template: first-notice }
+audience: { tags: [beta, press] }
+messages: ../messages
+`;
+    const campaign = parseCampaign(text, 't');
+    expect(campaign.audience.tags).toEqual(['beta', 'press']);
+    expect(campaign.messages).toBe('../messages');
+    expect(campaign.steps.map((s) => s.id)).toEqual(['d7', 'h6', 'y99']);
+  });
+
+  it('reports a YAML syntax error with its line', () => {
+    expect(refusal('id: x\nname: "unclosed\nsteps: []\n')).toEqual([
+      expect.stringMatching(/^line \d+, column \d+: .*quote/),
+    ]);
+    expect(refusal('id: x\nid: y\n')[0]).toMatch(/^line 2, column 1: Map keys must be unique/);
+  });
+
+  it('refuses unknown keys and names them with the allowed ones', () => {
+    const problems = refusal(
+      `${VALID}  - { id: d1, before: P1D, channels: [email], template: x, chanels: [email] }\nsendat: "10:00"\n`,
+    );
+    expect(problems).toContain(
+      'steps[2].chanels: unknown key (allowed here: id, before, channels, template)',
+    );
+    expect(problems).toContainEqual(
+      expect.stringMatching(/^sendat: unknown key \(allowed here: id, name, deadline, sendAt,/),
+    );
+  });
+
+  it('refuses a deadline without an offset, or that is not a date', () => {
+    expect(refusal(variant('deadline', 'deadline: 2030-04-01T12:00:00'))).toEqual([
+      'deadline: must end with an offset or Z (like +01:00): a deadline is one instant for every time zone (got "2030-04-01T12:00:00")',
+    ]);
+    expect(refusal(variant('deadline', 'deadline: 2030-02-30T12:00:00Z'))[0]).toMatch(
+      /^deadline: is not a valid date and time/,
+    );
+    expect(refusal(variant('deadline', 'deadline: next friday'))[0]).toMatch(
+      /^deadline: must be an ISO 8601 instant/,
+    );
+    expect(refusal(variant('deadline', 'deadline: 2030-04-01'))[0]).toMatch(
+      /^deadline: must be an ISO 8601 instant/,
+    );
+  });
+
+  it('refuses unknown and missing channels', () => {
+    const text = VALID.replace('channels: [whatsapp, email]', 'channels: [sms]').replace(
+      'channels: [whatsapp]',
+      'channels: []',
+    );
+    expect(refusal(text)).toEqual([
+      'steps[0].channels[0]: must be one of: whatsapp, email (got "sms")',
+      'steps[1].channels: must name at least one channel (whatsapp, email) (got [])',
+    ]);
+    expect(refusal(VALID.replace('channels: [whatsapp]', 'channels: [email, email]'))).toEqual([
+      'steps[1].channels: must not name a channel twice (got ["email","email"])',
+    ]);
+  });
+
+  it('refuses a window that ends before it starts, and a sendAt outside the window', () => {
+    expect(refusal(variant('window', 'window: { start: "20:00", end: "08:00" }'))).toEqual([
+      'window.end: must not be before window.start (20:00); a window cannot span midnight (got "08:00")',
+    ]);
+    expect(refusal(variant('sendAt', 'sendAt: "21:00"'))).toEqual([
+      'sendAt: must lie inside the window 09:00–20:00 (got "21:00")',
+    ]);
+    // The default sendAt (10:00) must fit a custom window too.
+    expect(refusal(variant('window', 'window: { start: "12:00", end: "18:00" }'))).toEqual([
+      'sendAt: must lie inside the window 12:00–18:00 (got "10:00" (the default))',
+    ]);
+    // Both ends of the window are allowed.
+    expect(parseCampaign(`${variant('sendAt', 'sendAt: "20:00"')}`, 't').sendAt).toBe('20:00');
+    expect(refusal(variant('sendAt', 'sendAt: "25:00"'))).toEqual([
+      'sendAt: must be a local time "HH:MM" between 00:00 and 23:59 (got "25:00")',
+    ]);
+  });
+
+  it('refuses non-positive and unparseable durations', () => {
+    const cases: [string, RegExp][] = [
+      [
+        '7 days',
+        /^steps\[0\]\.before: must be a positive ISO 8601 duration like P7D or PT6H \(got "7 days"\)$/,
+      ],
+      ['P0D', /longer than zero \(got "P0D"\)$/],
+      ['-P7D', /must not be negative \(got "-P7D"\)$/],
+      ['p7d', /units must be upper case \(got "p7d"\)$/],
+      ['P', /like P7D or PT6H \(got "P"\)$/],
+      ['P1.5D', /must be whole numbers/],
+    ];
+    for (const [before, expected] of cases) {
+      expect(refusal(VALID.replace('before: P7D', `before: "${before}"`))).toEqual([
+        expect.stringMatching(expected),
+      ]);
+    }
+    expect(refusal(VALID.replace('before: P7D', 'before: 7'))).toEqual([
+      'steps[0].before: must be an ISO 8601 duration like P7D or PT6H (got 7)',
+    ]);
+  });
+
+  it('refuses an invalid catchUp.minGap', () => {
+    expect(refusal(variant('catchUp', 'catchUp: { minGap: 24h }'))).toEqual([
+      'catchUp.minGap: must be a positive ISO 8601 duration like PT24H (got "24h")',
+    ]);
+    expect(refusal(variant('catchUp', 'catchUp: {}'))).toEqual(['catchUp.minGap: is required']);
+  });
+
+  it('refuses duplicate step ids and ids that are not slugs', () => {
+    expect(refusal(VALID.replace('id: h6', 'id: d7'))).toEqual([
+      'steps[1].id: must be unique (also used by steps[0].id) (got "d7")',
+    ]);
+    expect(refusal(variant('id', 'id: Spring_Cleanup'))).toEqual([
+      'id: must be a slug: lower-case letters, digits and hyphens, starting with a letter or digit, 1–63 characters (got "Spring_Cleanup")',
+    ]);
+    expect(refusal(variant('id', `id: ${'a'.repeat(64)}`))).toHaveLength(1);
+    expect(refusal(VALID.replace('template: one-week', 'template: ../../etc/passwd'))[0]).toMatch(
+      /^steps\[0\]\.template: must be a slug/,
+    );
+  });
+
+  it('refuses missing required keys and a document that is not a mapping', () => {
+    expect(refusal('id: only-an-id\n')).toEqual([
+      'name: is required',
+      'deadline: is required',
+      'steps: is required',
+    ]);
+    expect(refusal(VALID.replace(', template: last-hours', ''))).toEqual(['steps[1].template: is required']);
+    expect(refusal('')).toEqual([
+      '(top level): must be a YAML mapping with id, name, deadline and steps (got null)',
+    ]);
+    expect(refusal('- a\n- b\n')[0]).toMatch(/^\(top level\): must be a YAML mapping/);
+    expect(refusal('id: x\nname: X\ndeadline: 2030-04-01T12:00:00Z\nsteps: []\n')).toEqual([
+      'steps: must have at least one step (got [])',
+    ]);
+  });
+
+  it('refuses tags the subscribers file could never carry', () => {
+    expect(refusal(variant('audience', 'audience: { tags: [Beta] }'))[0]).toMatch(
+      /^audience\.tags\[0\]: must be a tag/,
+    );
+  });
+
+  it('lists every problem at once, in file order', () => {
+    const text = `
+id: Bad Id
+nme: typo
+deadline: 2030-04-01T12:00:00
+sendAt: "21:30"
+catchUp: { minGap: one day }
+steps:
+  - { id: d1, before: 7 days, channels: [sms], template: x }
+  - { id: d1, before: PT0S, channels: [], template: y }
+`;
+    expect(refusal(text)).toEqual([
+      expect.stringMatching(/^id: must be a slug/),
+      expect.stringMatching(/^nme: unknown key/),
+      expect.stringMatching(/^deadline: must end with an offset or Z/),
+      'sendAt: must lie inside the window 09:00–20:00 (got "21:30")',
+      expect.stringMatching(/^catchUp\.minGap: must be a positive ISO 8601 duration/),
+      expect.stringMatching(/^steps\[0\]\.before: must be a positive ISO 8601 duration .*\(got "7 days"\)$/),
+      'steps[0].channels[0]: must be one of: whatsapp, email (got "sms")',
+      'steps[1].id: must be unique (also used by steps[0].id) (got "d1")',
+      expect.stringMatching(/^steps\[1\]\.before: .*longer than zero/),
+      expect.stringMatching(/^steps\[1\]\.channels: must name at least one channel/),
+      'name: is required',
+    ]);
+  });
+
+  it('names the file in the error and refuses a file that does not exist', async () => {
+    expect(() => parseCampaign('id: x\n', 'my-campaign.yaml')).toThrow(
+      /Campaign file my-campaign.yaml is invalid \(3 problems\)/,
+    );
+    await expect(loadCampaignFile('/nonexistent/campaign.yaml')).rejects.toThrow(InputError);
+    await expect(loadCampaignFile('/nonexistent/campaign.yaml')).rejects.toThrow(/file not found/);
+  });
+});

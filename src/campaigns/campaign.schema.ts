@@ -1,0 +1,170 @@
+// The campaign file (SPEC §3, contract: keys). The zod schema checks each field on its own;
+// rules that tie fields together (window order, sendAt inside the window, unique step ids) live
+// in campaign.loader.ts so that they are reported even when some other field is wrong.
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import { parseIsoDuration, parseLocalTime } from '../planning/planner.ts';
+import { CHANNELS, type Channel, type LocalTime, type Schedule } from '../planning/types.ts';
+
+export const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const SLUG_RULE =
+  'must be a slug: lower-case letters, digits and hyphens, starting with a letter or digit, 1–63 characters';
+
+export const DEFAULTS = {
+  sendAt: '10:00',
+  window: { start: '09:00', end: '20:00' },
+  catchUp: { minGap: 'PT24H' },
+} as const;
+
+/** Why a deadline text is refused, or undefined when it is a real instant with an offset. */
+export function deadlineProblem(text: string): string | undefined {
+  const shape = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(
+    text.trim(),
+  );
+  if (!shape) return 'must be an ISO 8601 instant with an offset, like 2026-01-15T00:00:00+01:00';
+  if (shape[1] === undefined) {
+    return 'must end with an offset or Z (like +01:00): a deadline is one instant for every time zone';
+  }
+  const parsed = DateTime.fromISO(text.trim(), { setZone: true });
+  if (!parsed.isValid)
+    return `is not a valid date and time (${parsed.invalidExplanation ?? parsed.invalidReason})`;
+  return undefined;
+}
+
+/** Why a duration text is refused, or undefined when it is a positive ISO 8601 duration. */
+export function durationProblem(text: string, example: string): string | undefined {
+  const base = `must be a positive ISO 8601 duration like ${example}`;
+  const parsed = parseIsoDuration(text);
+  if (!parsed.ok) {
+    if (/^p/.test(text.trim())) return `${base}; units must be upper case`;
+    return parsed.reason.startsWith('expected') ? base : `${base}; ${parsed.reason}`;
+  }
+  return parsed.millisApprox > 0 ? undefined : `${base}; it must be longer than zero`;
+}
+
+const text = (what: string) => z.string({ error: `must be ${what}` });
+const slug = () => text('text').regex(SLUG, SLUG_RULE);
+const localTime = () =>
+  text('a local time in quotes, like "10:00"').refine((t) => parseLocalTime(t) !== undefined, {
+    error: 'must be a local time "HH:MM" between 00:00 and 23:59',
+  });
+const duration = (example: string) =>
+  text(`an ISO 8601 duration like ${example}`).superRefine((t, ctx) => {
+    const problem = durationProblem(t, example);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const channel = z.enum(CHANNELS, { error: `must be one of: ${CHANNELS.join(', ')}` });
+
+export const stepSchema = z.strictObject(
+  {
+    id: slug(),
+    before: duration('P7D or PT6H'),
+    channels: z
+      .array(channel, { error: 'must be a list of channels, like [whatsapp, email]' })
+      .min(1, { error: `must name at least one channel (${CHANNELS.join(', ')})` })
+      .refine((list) => new Set(list).size === list.length, { error: 'must not name a channel twice' }),
+    template: slug(),
+  },
+  {
+    error: 'must be a mapping like { id: d7, before: P7D, channels: [whatsapp, email], template: one-week }',
+  },
+);
+
+export const campaignFileSchema = z.strictObject(
+  {
+    id: slug(),
+    name: text('text')
+      .trim()
+      .min(1, { error: 'must not be empty' })
+      .max(200, { error: 'must be at most 200 characters' }),
+    deadline: text('an ISO 8601 instant like 2026-01-15T00:00:00+01:00 (quotes are fine)').superRefine(
+      (t, ctx) => {
+        const problem = deadlineProblem(t);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      },
+    ),
+    sendAt: localTime().optional(),
+    window: z
+      .strictObject({ start: localTime(), end: localTime() }, { error: 'must be a mapping { start, end }' })
+      .optional(),
+    catchUp: z
+      .strictObject({ minGap: duration('PT24H') }, { error: 'must be a mapping { minGap }' })
+      .optional(),
+    audience: z
+      .strictObject(
+        {
+          tags: z
+            .array(
+              // The same rule as the subscribers' tags column, so a tag can never silently match no one.
+              text('a tag').regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
+                error: 'must be a tag: lower-case letters, digits, _ and -, starting with a letter or digit',
+              }),
+              { error: 'must be a list of tags, like [beta, press]' },
+            )
+            .optional(),
+        },
+        { error: 'must be a mapping { tags: [...] }' },
+      )
+      .optional(),
+    steps: z
+      .array(stepSchema, { error: 'must be a list of steps' })
+      .min(1, { error: 'must have at least one step' }),
+    messages: text('a folder path, relative to the campaign file')
+      .min(1, { error: 'must not be empty' })
+      .optional(),
+  },
+  { error: 'must be a YAML mapping with id, name, deadline and steps' },
+);
+
+export type CampaignFile = z.infer<typeof campaignFileSchema>;
+
+export interface CampaignStep {
+  readonly id: string;
+  /** ISO 8601 duration before the deadline. */
+  readonly before: string;
+  readonly channels: readonly Channel[];
+  /** Message template name, looked up as <messages>/<locale>/<template>.yaml. */
+  readonly template: string;
+}
+
+/** A validated campaign file, defaults filled in. */
+export interface Campaign {
+  readonly id: string;
+  readonly name: string;
+  /** The deadline instant, epoch milliseconds. */
+  readonly deadline: number;
+  /** The deadline as written in the file, offset included. */
+  readonly deadlineText: string;
+  /** "HH:MM", subscriber-local. */
+  readonly sendAt: string;
+  readonly window: { readonly start: string; readonly end: string };
+  readonly catchUp: { readonly minGap: string };
+  readonly audience: { readonly tags: readonly string[] };
+  readonly steps: readonly CampaignStep[];
+  /** The messages folder as written in the file (relative to it); undefined: the shipped one. */
+  readonly messages?: string;
+  /** Where the campaign was read from: a file path, or a label for text. */
+  readonly source: string;
+}
+
+function localTimeOf(text: string, field: string): LocalTime {
+  const time = parseLocalTime(text);
+  // A Campaign only exists once validated, so this is a programming error, not bad input.
+  if (time === undefined) throw new Error(`campaign ${field} "${text}" is not a local time`);
+  return time;
+}
+
+/** What the planner needs: the timing of a campaign, without names or templates. */
+export function toSchedule(campaign: Campaign): Schedule {
+  return {
+    deadline: campaign.deadline,
+    sendAt: localTimeOf(campaign.sendAt, 'sendAt'),
+    window: {
+      start: localTimeOf(campaign.window.start, 'window.start'),
+      end: localTimeOf(campaign.window.end, 'window.end'),
+    },
+    catchUpMinGap: campaign.catchUp.minGap,
+    steps: campaign.steps.map((step) => ({ id: step.id, before: step.before, channels: step.channels })),
+  };
+}

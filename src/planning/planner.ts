@@ -1,0 +1,123 @@
+// The planner (SPEC 4): (schedule, zone, now) → every planned send, pure and deterministic.
+// This module and its siblings are the only place in Lastcall that does date arithmetic; the
+// helpers other modules need are re-exported here.
+
+import { stepCandidate } from './calendar.ts';
+import { type ChannelSend, channelSends, type StepTiming } from './catch-up.ts';
+import { type IsoDuration, parseDuration } from './duration.ts';
+import { MINUTE, minuteOfDay, zoneNamed } from './local-time.ts';
+import type { Channel, PlannedSend, PlanStep, Schedule } from './types.ts';
+import { latestInWindow, type WindowMinutes } from './window.ts';
+
+export { parseIsoDuration } from './duration.ts';
+export { daysLeft, formatDeadline, formatLocal, formatUtc } from './format.ts';
+export { canonicalZone, isValidZone, parseLocalTime } from './local-time.ts';
+
+interface CompiledStep {
+  readonly step: PlanStep;
+  readonly before: IsoDuration;
+  /** The step's channels, each once, in the step's order. */
+  readonly channels: readonly Channel[];
+}
+
+interface CompiledSchedule {
+  readonly schedule: Schedule;
+  readonly window: WindowMinutes;
+  readonly minGap: IsoDuration;
+  readonly steps: readonly CompiledStep[];
+}
+
+function durationOf(text: string, field: string): IsoDuration {
+  const parsed = parseDuration(text);
+  if (!parsed.ok) throw new RangeError(`${field}: ${parsed.reason} (got "${text}")`);
+  return parsed.duration;
+}
+
+/** Parses the schedule's durations once. Throws a RangeError naming the field on bad input. */
+function compile(schedule: Schedule): CompiledSchedule {
+  const window = { start: minuteOfDay(schedule.window.start), end: minuteOfDay(schedule.window.end) };
+  if (window.start > window.end) {
+    throw new RangeError('window: start must not be after end (a window cannot span midnight)');
+  }
+  if (!Number.isFinite(schedule.deadline)) throw new RangeError('deadline: must be an instant');
+  return {
+    schedule,
+    window,
+    minGap: durationOf(schedule.catchUpMinGap, 'catchUp.minGap'),
+    steps: schedule.steps.map((step, i) => ({
+      step,
+      before: durationOf(step.before, `steps[${i}].before`),
+      channels: [...new Set(step.channels)],
+    })),
+  };
+}
+
+function planCompiled(compiled: CompiledSchedule, zoneName: string, now: number): PlannedSend[] {
+  const { schedule, window, steps } = compiled;
+  const { deadline } = schedule;
+  if (now >= deadline) return [];
+  const zone = zoneNamed(zoneName);
+
+  const timings = steps.map((s, index): StepTiming => {
+    const candidate = stepCandidate(zone, deadline, s.before, schedule.sendAt);
+    const sendAt = latestInWindow(zone, Math.min(candidate, deadline - MINUTE), window);
+    return { index, candidate, sendAt };
+  });
+
+  const channels = [...new Set(steps.flatMap((s) => s.channels))];
+  const planned: { send: ChannelSend; channel: Channel; channelRank: number }[] = [];
+  for (const channel of channels) {
+    const onChannel = timings.filter((t) => steps[t.index]!.channels.includes(channel));
+    const ctx = { zone, window, deadline, minGap: compiled.minGap, now };
+    for (const send of channelSends(onChannel, ctx)) {
+      planned.push({ send, channel, channelRank: steps[send.index]!.channels.indexOf(channel) });
+    }
+  }
+  planned.sort(
+    (a, b) => a.send.sendAt - b.send.sendAt || a.send.index - b.send.index || a.channelRank - b.channelRank,
+  );
+  return planned.map(({ send, channel }) => ({
+    step: steps[send.index]!.step.id,
+    channel,
+    sendAt: send.sendAt,
+    kind: send.kind,
+  }));
+}
+
+/**
+ * Every planned send for any subscriber in `zone` joining at `now`, for every channel of every
+ * step, sorted by send time, then step order in the campaign, then channel order in the step.
+ * Throws a RangeError for an unknown zone or an invalid schedule (the campaign schema refuses
+ * those first).
+ */
+export function planZone(schedule: Schedule, zone: string, now: number): PlannedSend[] {
+  return planCompiled(compile(schedule), zone, now);
+}
+
+/** `planZone` narrowed to the channels a subscriber has. */
+export function planSubscriber(
+  schedule: Schedule,
+  zone: string,
+  channels: readonly Channel[],
+  now: number,
+): PlannedSend[] {
+  return planZone(schedule, zone, now).filter((send) => channels.includes(send.channel));
+}
+
+/**
+ * A planner for one schedule and one `now`, memoised per zone: planning a million subscribers
+ * costs one plan per distinct zone. The returned arrays and sends are frozen: they are shared.
+ * Narrow them per subscriber with `sends.filter((s) => channels.includes(s.channel))`.
+ */
+export function createZonePlanner(schedule: Schedule, now: number): (zone: string) => readonly PlannedSend[] {
+  const compiled = compile(schedule);
+  const cache = new Map<string, readonly PlannedSend[]>();
+  return (zone) => {
+    let sends = cache.get(zone);
+    if (sends === undefined) {
+      sends = Object.freeze(planCompiled(compiled, zone, now).map((send) => Object.freeze(send)));
+      cache.set(zone, sends);
+    }
+    return sends;
+  };
+}
