@@ -1,0 +1,128 @@
+// The HTTP server of `lastcall serve`, built from injected dependencies and returned unstarted
+// (the caller listens, tests `inject`). Public pages (sign-up, links, their assets) live in one
+// encapsulated context with HTML error pages; more route groups (webhooks, health, metrics,
+// admin) are added with `routes` or `app.register` before `ready()` and keep their own errors.
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { Config } from '../config/config.ts';
+import { type Clock, systemClock } from '../delivery/clock.ts';
+import type { QueueSet } from '../queue/connection.ts';
+import { createLogger, type Logger } from '../shared/logger.ts';
+import type { Db } from '../store/pool.ts';
+import type { SubscriptionService } from '../subscribers/subscription.service.ts';
+import { type ConfirmationMailer, createConfirmationMailer } from './confirmation-email.ts';
+import { notFoundPage, pageErrorHandler } from './error-pages.ts';
+import { httpTimingPlugin, metricsRoutes } from './metrics.ts';
+import { requestSerializer } from './request-log.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { assetRoutes } from './routes/assets.ts';
+import { healthRoutes } from './routes/health.ts';
+import { linkRoutes } from './routes/links.ts';
+import { subscribeRoutes } from './routes/subscribe.ts';
+import { whatsappWebhookRoutes } from './routes/whatsapp-webhook.ts';
+
+/** Largest form or unsubscribe body accepted: a sign-up is well under 2 KB. */
+export const PAGE_BODY_LIMIT = 16 * 1024;
+
+export interface ServerDeps {
+  readonly config: Config;
+  readonly db: Db;
+  readonly services: {
+    readonly subscriptions: SubscriptionService;
+    /** Defaults to the email channel on SMTP_URL (nothing sent when email is off). */
+    readonly confirmationMailer?: ConfirmationMailer;
+  };
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** Named in the consent text; defaults to MAIL_FROM's display name, else PUBLIC_URL's host. */
+  readonly senderName?: string;
+  /** POST /subscribe per client IP; default 10 a minute. */
+  readonly subscribeRateLimit?: { readonly max: number; readonly timeWindowMs: number };
+  /** Behind a reverse proxy, so that the rate limit sees the client's IP (fastify trustProxy). */
+  readonly trustProxy?: boolean | string | string[];
+  /** The queues (producer side): with them, the operations routes are on: /webhooks/whatsapp,
+   *  /healthz, /metrics, /admin/queues. */
+  readonly queues?: QueueSet;
+  /** More route plugins, registered after the public pages. */
+  readonly routes?: readonly FastifyPluginAsync[];
+}
+
+export function defaultSenderName(config: Pick<Config, 'email' | 'publicUrl'>): string {
+  const from = config.email?.from ?? '';
+  const display = /^\s*"?([^"<]+?)"?\s*<[^>]+>\s*$/.exec(from)?.[1];
+  return display ?? new URL(config.publicUrl).host;
+}
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const secretKey = config.secretKey;
+  if (!secretKey)
+    throw new Error('SECRET_KEY: required to serve the sign-up and link pages (at least 32 bytes)');
+  const logger = (deps.logger ?? createLogger(config)).child(
+    { component: 'http' },
+    { serializers: { req: requestSerializer } },
+  );
+  const clock = deps.clock ?? systemClock;
+  const https = config.publicUrl.startsWith('https:');
+
+  // Link tokens are ~200 characters; the default route parameter limit (100) would answer 414.
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    trustProxy: deps.trustProxy ?? false,
+    routerOptions: { maxParamLength: 512 },
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        ...(https ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    strictTransportSecurity: https ? { maxAge: 31_536_000 } : false,
+  });
+  await app.register(rateLimit, { global: false });
+  if (deps.queues) await app.register(httpTimingPlugin);
+  app.setNotFoundHandler(notFoundPage);
+
+  const injected = deps.services.confirmationMailer;
+  const mailer = injected ?? createConfirmationMailer({ config, secretKey, logger });
+  if (!injected) app.addHook('onClose', async () => mailer.close?.());
+  await app.register(async (pages) => {
+    pages.setErrorHandler(pageErrorHandler);
+    pages.addHook('onRoute', (route) => {
+      route.bodyLimit ??= PAGE_BODY_LIMIT;
+    });
+    await pages.register(assetRoutes);
+    await pages.register(subscribeRoutes, {
+      subscriptions: deps.services.subscriptions,
+      mailer,
+      clock,
+      senderName: deps.senderName ?? defaultSenderName(config),
+      consentRecordIp: config.consentRecordIp,
+      rateLimit: deps.subscribeRateLimit ?? { max: 10, timeWindowMs: 60_000 },
+    });
+    await pages.register(linkRoutes, { subscriptions: deps.services.subscriptions, secretKey, clock });
+  });
+
+  if (deps.queues) {
+    const ops = { config, db: deps.db, queues: deps.queues, clock };
+    await app.register(whatsappWebhookRoutes, ops);
+    await app.register(healthRoutes, ops);
+    await app.register(metricsRoutes, ops);
+    await app.register(adminRoutes, ops);
+  }
+  for (const routes of deps.routes ?? []) await app.register(routes);
+  return app;
+}

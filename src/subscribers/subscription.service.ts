@@ -1,0 +1,204 @@
+// Opt-in and opt-out (SPEC 7): the one place that changes a subscriber's consent. The HTTP pages,
+// the WhatsApp webhook and the CLI call these methods; each runs in one transaction and appends a
+// consent event for every change (consent_events is append-only). The sign-up transaction itself
+// is in subscription.sign-up.ts.
+import type { Channel } from '../planning/types.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { Db, Sql } from '../store/pool.ts';
+import type { ChannelState, SubscriberRow } from './subscriber.repository.ts';
+import * as repo from './subscriber.repository.ts';
+import type { Locale, SubscriberInput } from './subscriber.schema.ts';
+import { type SignUpEvidence, type SignUpResult, signUpInTransaction } from './subscription.sign-up.ts';
+import type { UnsubscribeScope } from './tokens.ts';
+
+export { isTombstoned } from './subscriber.repository.ts';
+export {
+  newSubscriberId,
+  SignUpConflictError,
+  type SignUpEvidence,
+  type SignUpResult,
+} from './subscription.sign-up.ts';
+
+export type ConfirmStatus = 'confirmed' | 'already-confirmed' | 'not-pending' | 'unknown-subscriber';
+export interface LinkResult {
+  readonly found: boolean;
+  readonly changed: boolean;
+  readonly locale?: Locale;
+}
+
+export interface SubscriptionDeps {
+  readonly db: Db;
+  /** Keys tombstone hashes (config.secretKey). */
+  readonly secretKey: string;
+  readonly consentRecordIp: boolean;
+  readonly logger?: Logger;
+  /** Called after the commit when a subscriber has an active channel after a sign-up, an email
+   * confirmation or a WhatsApp resume: the delivery pipeline plans their reminders. Errors are
+   * logged, never thrown back at the person signing up. */
+  readonly onSubscriberActivated?: (subscriberId: string) => Promise<void> | void;
+}
+
+const UNIQUE_VIOLATION = '23505';
+const localeOf = (row: SubscriberRow | undefined): Locale | undefined =>
+  row?.locale === 'fr' || row?.locale === 'en' ? row.locale : undefined;
+
+export function createSubscriptionService(deps: SubscriptionDeps) {
+  const { db } = deps;
+
+  async function activated(subscriberId: string): Promise<void> {
+    if (!deps.onSubscriberActivated) return;
+    try {
+      await deps.onSubscriberActivated(subscriberId);
+    } catch (error) {
+      // The consent is committed and stands; the planning failure is the pipeline's to report.
+      const reason = error instanceof Error ? error.message : String(error);
+      deps.logger?.error({ subscriberId, reason }, 'onSubscriberActivated failed');
+    }
+  }
+
+  const signUpOnce = (input: SubscriberInput, evidence: SignUpEvidence, now: number) =>
+    db.tx((sql) => signUpInTransaction(sql, deps, input, evidence, now));
+
+  return {
+    /** Creates or updates the subscriber found by phone or email (never a duplicate). */
+    async signUp(input: SubscriberInput, evidence: SignUpEvidence, now: number): Promise<SignUpResult> {
+      let result: SignUpResult;
+      try {
+        result = await signUpOnce(input, evidence, now);
+      } catch (error) {
+        // Two first sign-ups with one address raced past the lookup: the second now finds the first.
+        if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+        result = await signUpOnce(input, evidence, now);
+      }
+      // Also for a subscriber already active: their zone or channels may have changed.
+      if (result.activeChannels.length > 0) await activated(result.subscriberId);
+      return result;
+    },
+
+    /** The double opt-in link. Idempotent; an unsubscribed channel is not revived by an old link. */
+    async confirmEmail(
+      subscriberId: string,
+      now: number,
+    ): Promise<{ status: ConfirmStatus; locale?: Locale }> {
+      const outcome = await db.tx(async (sql) => {
+        const subscriber = await repo.lockById(sql, subscriberId);
+        if (!subscriber) return { status: 'unknown-subscriber' as const };
+        const locale = localeOf(subscriber);
+        const channel = (await repo.lockChannels(sql, subscriberId)).get('email');
+        if (channel?.state === 'active') return { status: 'already-confirmed' as const, locale };
+        if (channel?.state !== 'pending' || !subscriber.email)
+          return { status: 'not-pending' as const, locale };
+        await repo.setChannel(sql, subscriberId, 'email', 'active', now, now);
+        await repo.appendConsentEvent(sql, {
+          subscriberId,
+          channel: 'email',
+          kind: 'confirm',
+          source: 'confirm-link',
+          evidence: { address: subscriber.email },
+          occurredAt: now,
+        });
+        return { status: 'confirmed' as const, locale };
+      });
+      if (outcome.status === 'confirmed') await activated(subscriberId);
+      return outcome;
+    },
+
+    /** Ends consent on one channel or all. Already-off channels are left as they are. */
+    async unsubscribe(subscriberId: string, scope: UnsubscribeScope, source: string, now: number) {
+      return db.tx(async (sql): Promise<LinkResult & { channels: Channel[] }> => {
+        const subscriber = await repo.lockById(sql, subscriberId);
+        if (!subscriber) return { found: false, changed: false, channels: [] };
+        const changed: Channel[] = [];
+        for (const [channel, row] of await repo.lockChannels(sql, subscriberId)) {
+          if (scope !== 'all' && scope !== channel) continue;
+          if (row.state !== 'active' && row.state !== 'pending') continue;
+          await repo.setChannel(sql, subscriberId, channel, 'unsubscribed', undefined, now);
+          await repo.appendConsentEvent(sql, {
+            subscriberId,
+            channel,
+            kind: 'opt_out',
+            source,
+            evidence: { scope, previousState: row.state },
+            occurredAt: now,
+          });
+          changed.push(channel);
+        }
+        return { found: true, changed: changed.length > 0, channels: changed, locale: localeOf(subscriber) };
+      });
+    },
+
+    /** "I have exported": no more reminders on any channel. Idempotent. */
+    async markDone(subscriberId: string, source: string, now: number): Promise<LinkResult> {
+      return db.tx(async (sql) => {
+        const subscriber = await repo.lockById(sql, subscriberId);
+        if (!subscriber) return { found: false, changed: false };
+        const changed = await repo.markDone(sql, subscriberId, now);
+        if (changed)
+          await repo.appendConsentEvent(sql, {
+            subscriberId,
+            channel: null,
+            kind: 'done',
+            source,
+            evidence: {},
+            occurredAt: now,
+          });
+        return { found: true, changed, locale: localeOf(subscriber) };
+      });
+    },
+
+    /** A STOP reply (or Meta's marketing opt-out). `phone` is E.164, or a WhatsApp id (digits). */
+    async stopWhatsApp(phone: string, source: string, now: number, evidence: Record<string, unknown> = {}) {
+      return db.tx((sql) => switchWhatsApp(sql, e164(phone), 'stop', source, now, evidence));
+    },
+
+    /** A START reply: only a subscriber who once consented to WhatsApp is switched back on. */
+    async resumeWhatsApp(phone: string, source: string, now: number, evidence: Record<string, unknown> = {}) {
+      const result = await db.tx((sql) => switchWhatsApp(sql, e164(phone), 'resume', source, now, evidence));
+      if (result.changed && result.subscriberId) await activated(result.subscriberId);
+      return result;
+    },
+  };
+}
+
+export type SubscriptionService = ReturnType<typeof createSubscriptionService>;
+
+function e164(phone: string): string {
+  const trimmed = phone.trim();
+  return trimmed.startsWith('+') ? trimmed : `+${trimmed}`;
+}
+
+async function switchWhatsApp(
+  sql: Sql,
+  phone: string,
+  action: 'stop' | 'resume',
+  source: string,
+  now: number,
+  evidence: Record<string, unknown>,
+): Promise<LinkResult & { subscriberId?: string }> {
+  const subscriber = await repo.lockByPhone(sql, phone);
+  if (!subscriber) return { found: false, changed: false };
+  const id = subscriber.id;
+  const row = (await repo.lockChannels(sql, id)).get('whatsapp');
+  const state = row?.state;
+  let change: { to: ChannelState; kind: repo.ConsentKind } | undefined;
+  if (action === 'stop' && (state === 'active' || state === 'pending'))
+    change = { to: 'stopped', kind: 'opt_out' };
+  if (
+    action === 'resume' &&
+    (state === 'stopped' || state === 'unsubscribed') &&
+    (await repo.everConsented(sql, id, 'whatsapp'))
+  )
+    change = { to: 'active', kind: 'resume' };
+  if (change) {
+    await repo.setChannel(sql, id, 'whatsapp', change.to, change.to === 'active' ? now : undefined, now);
+    await repo.appendConsentEvent(sql, {
+      subscriberId: id,
+      channel: 'whatsapp',
+      kind: change.kind,
+      source,
+      evidence: { ...evidence, previousState: state },
+      occurredAt: now,
+    });
+  }
+  return { found: true, changed: change !== undefined, subscriberId: id, locale: localeOf(subscriber) };
+}

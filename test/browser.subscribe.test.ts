@@ -1,0 +1,155 @@
+// The sign-up as a person does it: headless Chromium (playwright-core) on a phone-size screen in
+// Montreal with a French browser, against the real server listening on 127.0.0.1, a real
+// database and the real SMTP fake. Chromium must be installed: this test fails without it.
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildServer } from '../src/http/server.ts';
+import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
+import { type FakeSmtp, startFakeSmtp } from './fakes/smtp.ts';
+import { testConfig } from './support/config.ts';
+import { createTestDatabase, type TestDatabase } from './support/db.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = '/tmp/lastcall-subscribe.png';
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+let database: TestDatabase;
+let smtp: FakeSmtp;
+let app: Awaited<ReturnType<typeof buildServer>>;
+let browser: Browser;
+let base: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium"`,
+    );
+  database = await createTestDatabase();
+  smtp = await startFakeSmtp();
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const config = testConfig(
+    {
+      DATABASE_URL: database.url,
+      SMTP_URL: smtp.url,
+      MAIL_FROM: 'Lastcall <no-reply@lastcall.example>',
+      PUBLIC_URL: base,
+    },
+    'serve',
+  );
+  const subscriptions = createSubscriptionService({
+    db: database.db,
+    secretKey: config.secretKey!,
+    consentRecordIp: false,
+  });
+  app = await buildServer({
+    config,
+    db: database.db,
+    services: { subscriptions },
+    senderName: 'Lastcall Test',
+  });
+  await app.listen({ host: '127.0.0.1', port });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await smtp?.close();
+  await database?.drop();
+});
+
+const activeId = (page: Page) => page.locator(':focus').getAttribute('id');
+
+describe('sign-up in a real browser', () => {
+  it('fills the zone, ties an error to its field, signs up and confirms by email', async () => {
+    const context = await browser.newContext({
+      timezoneId: 'America/Montreal',
+      locale: 'fr-FR',
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 1,
+      isMobile: true,
+      hasTouch: true,
+    });
+    const page = await context.newPage();
+    const cspViolations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
+    });
+
+    await page.goto(`${base}/subscribe`);
+    expect(await page.getAttribute('html', 'lang')).toBe('fr');
+    const browserZone = await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
+    expect(['America/Montreal', 'America/Toronto']).toContain(browserZone);
+    expect(await page.inputValue('#timezone')).toBe(browserZone);
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    await page.getByLabel('Votre prénom ou votre nom').fill('Gabrielle Tremblay');
+    await page.getByLabel(/Numéro de téléphone WhatsApp/).fill('514 12');
+    await page.getByLabel(/Adresse e-mail/).fill('gabrielle@example.ca');
+    await page.getByLabel('ChatGPT').check();
+    await page.getByLabel('WhatsApp', { exact: true }).check();
+    await page.getByLabel('E-mail', { exact: true }).check();
+    await page.locator('#consent').check();
+    await Promise.all([
+      page.waitForURL(`${base}/subscribe`),
+      page.getByRole('button', { name: 'M’inscrire' }).click(),
+    ]);
+
+    // The error: in the summary (focused), next to the field, and tied to it for screen readers.
+    expect(await page.title()).toMatch(/^Erreur : /);
+    expect(await activeId(page)).toBe('error-summary');
+    const phone = page.locator('#phone');
+    expect(await phone.getAttribute('aria-invalid')).toBe('true');
+    expect(await phone.getAttribute('aria-describedby')).toBe('phone-hint phone-error');
+    expect(await page.locator('#phone-error').textContent()).toContain(
+      'Indiquez un numéro de téléphone valide',
+    );
+    expect(await page.locator('.field-error').count()).toBe(1);
+    expect(await page.inputValue('#name')).toBe('Gabrielle Tremblay');
+    expect(await page.inputValue('#timezone')).toBe(browserZone);
+
+    // Keyboard only: the summary link puts focus on the field; Enter submits the corrected form.
+    await page.locator('#error-summary a[href="#phone"]').click();
+    expect(await activeId(page)).toBe('phone');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('+1 514 398 1234');
+    await Promise.all([page.waitForURL(`${base}/subscribe`), page.keyboard.press('Enter')]);
+    expect(await page.locator('h1').textContent()).toBe('Merci, votre inscription est enregistrée');
+    expect(await page.locator('main').textContent()).toContain('suivez le lien pour confirmer');
+
+    const mail = await smtp.waitFor((m) => m.envelope.rcptTo.includes('gabrielle@example.ca'));
+    const link = new RegExp(`${base}/confirm/[A-Za-z0-9_.-]+`).exec(mail.parsed.text ?? '')?.[0];
+    expect(link).toBeDefined();
+    await page.goto(link!);
+    expect(await page.locator('h1').textContent()).toBe('Adresse e-mail confirmée');
+
+    const row = await database.db.one<{ timezone: string; phone: string; state: string; locale: string }>(
+      `SELECT s.timezone, s.phone, s.locale, c.state FROM subscribers s
+         JOIN subscriber_channels c ON c.subscriber_id = s.id AND c.channel = 'email'`,
+    );
+    expect(row).toEqual({ timezone: browserZone, phone: '+15143981234', locale: 'fr', state: 'active' });
+    expect(cspViolations).toEqual([]);
+    await context.close();
+  }, 60_000);
+});
