@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import {
+  messagesChange,
+  statusesChange,
+  templateStatusChange,
+  userPreferencesChange,
+  webhookPayload,
+} from '../sandbox/webhook-payloads.ts';
+import { webhookFields, webhookItems } from './webhook-payload.ts';
+
+const meta = { phoneNumberId: '100', displayPhoneNumber: '15550001111' };
+const at = new Date('2026-05-04T10:00:00Z');
+
+describe('webhookItems', () => {
+  it('walks every entry, change, status and message of a batch', () => {
+    const payload = webhookPayload([
+      {
+        id: 'waba',
+        changes: [
+          statusesChange(meta, [
+            { id: 'w1', status: 'delivered', recipientId: '33600000001', at, callbackData: '7' },
+            {
+              id: 'w2',
+              status: 'failed',
+              recipientId: '33600000002',
+              at,
+              errors: [{ code: 131026, title: 'Undeliverable' }],
+            },
+          ]),
+          messagesChange(meta, [
+            { kind: 'text', from: '33600000001', id: 'in1', at, text: 'ARRÊT' },
+            {
+              kind: 'button',
+              from: '33600000002',
+              id: 'in2',
+              at,
+              text: 'Stop promotions',
+              payload: 'STOP',
+              contextId: 'w1',
+            },
+          ]),
+        ],
+      },
+      {
+        id: 'waba',
+        changes: [
+          userPreferencesChange(meta, [{ waId: '33600000003', value: 'stop', at }]),
+          templateStatusChange({ id: '9', name: 'first_notice', language: 'fr', event: 'APPROVED' }),
+          { field: 'account_update', value: { event: 'VERIFIED' } },
+        ],
+      },
+    ]);
+    expect(webhookFields(payload)).toEqual([
+      'messages',
+      'user_preferences',
+      'message_template_status_update',
+      'account_update',
+    ]);
+    const items = webhookItems(payload);
+    expect(items.map((i) => i.kind)).toEqual([
+      'status',
+      'status',
+      'inbound',
+      'inbound',
+      'preference',
+      'template',
+      'ignored',
+    ]);
+    expect(items[0]).toMatchObject({ wamid: 'w1', status: 'delivered', callbackData: '7', at: at.getTime() });
+    expect(items[1]).toMatchObject({ status: 'failed', error: { code: '131026' } });
+    expect(items[2]).toMatchObject({ messageId: 'in1', from: '33600000001', texts: ['ARRÊT'] });
+    expect(items[3]).toMatchObject({ texts: ['Stop promotions', 'STOP'] });
+    expect(items[4]).toMatchObject({ kind: 'preference', waId: '33600000003', value: 'stop' });
+    expect(items[5]).toMatchObject({
+      kind: 'template',
+      name: 'first_notice',
+      event: 'APPROVED',
+      reason: undefined,
+    });
+  });
+
+  it('never throws on odd shapes', () => {
+    expect(webhookItems(null)).toEqual([]);
+    expect(
+      webhookItems({
+        entry: [{ changes: [{ field: 'messages' }, null, { field: 'messages', value: { statuses: [{}] } }] }],
+      }),
+    ).toEqual([
+      { kind: 'ignored', field: 'messages', reason: 'no value' },
+      { kind: 'ignored', field: 'unknown', reason: 'no value' },
+      { kind: 'ignored', field: 'messages', reason: 'status without id or status' },
+    ]);
+  });
+
+  it('reads the older system form of a marketing stop', () => {
+    const payload = webhookPayload([
+      {
+        id: 'waba',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messages: [
+                {
+                  from: '33600000009',
+                  id: 's1',
+                  timestamp: '1',
+                  type: 'system',
+                  system: { type: 'user_preference_changed', marketing: 'stop' },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ]);
+    expect(webhookItems(payload)).toEqual([
+      { kind: 'preference', waId: '33600000009', value: 'stop', category: 'marketing_messages', at: 1000 },
+    ]);
+  });
+});

@@ -1,0 +1,199 @@
+// A WhatsApp webhook payload flattened into the items Lastcall acts on. Meta batches: one POST
+// may carry several entries, each with several changes, each with several statuses or messages
+// (whatsapp-api-js reads only the first of each, hence this walk). Changes are routed on
+// `changes[].field`. Anything unexpected becomes an `ignored` item instead of an exception: a
+// payload that throws would be redelivered by Meta for days.
+
+export interface StatusItem {
+  readonly kind: 'status';
+  /** The wamid of the message this status is about. */
+  readonly wamid: string;
+  /** sent, delivered, read, failed (played and future ones are passed through). */
+  readonly status: string;
+  /** Epoch ms of Meta's timestamp, when it has one. */
+  readonly at: number | undefined;
+  /** Our delivery id, echoed back from the send's biz_opaque_callback_data. */
+  readonly callbackData: string | undefined;
+  readonly error: { readonly code: string; readonly title: string | undefined } | undefined;
+}
+
+export interface InboundItem {
+  readonly kind: 'inbound';
+  readonly messageId: string;
+  /** wa_id (digits); undefined for a username-only sender known by a BSUID. */
+  readonly from: string | undefined;
+  readonly type: string;
+  /** What the person wrote or tapped: text body, button text or payload, list/button title. */
+  readonly texts: readonly string[];
+  readonly at: number | undefined;
+}
+
+export interface PreferenceItem {
+  readonly kind: 'preference';
+  readonly waId: string;
+  readonly value: 'stop' | 'resume';
+  readonly category: string | undefined;
+  readonly at: number | undefined;
+}
+
+export interface TemplateItem {
+  readonly kind: 'template';
+  readonly name: string;
+  readonly language: string;
+  readonly event: string;
+  readonly reason: string | undefined;
+}
+
+export interface ErrorItem {
+  readonly kind: 'error';
+  readonly field: string;
+  readonly code: string;
+  readonly title: string | undefined;
+}
+
+export interface IgnoredItem {
+  readonly kind: 'ignored';
+  readonly field: string;
+  readonly reason: string;
+}
+
+export type WebhookItem = StatusItem | InboundItem | PreferenceItem | TemplateItem | ErrorItem | IgnoredItem;
+
+type Obj = Record<string, unknown>;
+const obj = (x: unknown): Obj | undefined =>
+  x !== null && typeof x === 'object' && !Array.isArray(x) ? (x as Obj) : undefined;
+const list = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
+const str = (x: unknown): string | undefined =>
+  typeof x === 'string' && x !== '' ? x : typeof x === 'number' ? String(x) : undefined;
+
+/** Meta's timestamps are epoch seconds, as a string or a number. */
+export function epochMs(x: unknown): number | undefined {
+  const seconds = typeof x === 'number' ? x : typeof x === 'string' && /^\d{1,12}$/.test(x) ? Number(x) : NaN;
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}
+
+/** True for the envelope Meta posts: an object with an `entry` array. */
+export function isWebhookEnvelope(x: unknown): x is { object?: unknown; entry: unknown[] } {
+  return Array.isArray(obj(x)?.entry);
+}
+
+/** The distinct `changes[].field` names of a payload, in order of appearance. */
+export function webhookFields(payload: unknown): string[] {
+  const fields = new Set<string>();
+  for (const entry of list(obj(payload)?.entry))
+    for (const change of list(obj(entry)?.changes)) fields.add(str(obj(change)?.field) ?? 'unknown');
+  return [...fields];
+}
+
+export function webhookItems(payload: unknown): WebhookItem[] {
+  const items: WebhookItem[] = [];
+  for (const entry of list(obj(payload)?.entry)) {
+    for (const change of list(obj(entry)?.changes)) {
+      const field = str(obj(change)?.field) ?? 'unknown';
+      const value = obj(obj(change)?.value);
+      if (!value) {
+        items.push({ kind: 'ignored', field, reason: 'no value' });
+        continue;
+      }
+      if (field === 'messages') items.push(...messagesItems(value));
+      else if (field === 'user_preferences') items.push(...preferenceItems(value));
+      else if (field === 'message_template_status_update') items.push(templateItem(value));
+      else items.push({ kind: 'ignored', field, reason: 'field not handled' });
+      for (const e of list(value.errors)) {
+        const code = str(obj(e)?.code);
+        if (code) items.push({ kind: 'error', field, code, title: str(obj(e)?.title) });
+      }
+    }
+  }
+  return items;
+}
+
+function messagesItems(value: Obj): WebhookItem[] {
+  const items: WebhookItem[] = [];
+  for (const s of list(value.statuses).map(obj)) {
+    const wamid = str(s?.id);
+    const status = str(s?.status);
+    if (!s || !wamid || !status) {
+      items.push({ kind: 'ignored', field: 'messages', reason: 'status without id or status' });
+      continue;
+    }
+    const first = obj(list(s.errors)[0]);
+    const code = str(first?.code);
+    items.push({
+      kind: 'status',
+      wamid,
+      status,
+      at: epochMs(s.timestamp),
+      callbackData: str(s.biz_opaque_callback_data),
+      error: code ? { code, title: errorTitle(first) } : undefined,
+    });
+  }
+  for (const m of list(value.messages).map(obj)) {
+    const messageId = str(m?.id);
+    const type = str(m?.type) ?? 'unknown';
+    if (!m || !messageId) {
+      items.push({ kind: 'ignored', field: 'messages', reason: 'message without id' });
+      continue;
+    }
+    const system = obj(m.system);
+    const from = str(m.from);
+    const change = str(system?.marketing) ?? str(system?.value);
+    if (type === 'system' && from && (change === 'stop' || change === 'resume')) {
+      // The older form of Meta's marketing stop/resume ("user_preference_changed").
+      items.push({
+        kind: 'preference',
+        waId: from,
+        value: change,
+        category: 'marketing_messages',
+        at: epochMs(m.timestamp),
+      });
+      continue;
+    }
+    const interactive = obj(m.interactive);
+    const texts = [
+      str(obj(m.text)?.body),
+      str(obj(m.button)?.text),
+      str(obj(m.button)?.payload),
+      str(obj(interactive?.button_reply)?.title),
+      str(obj(interactive?.list_reply)?.title),
+    ].filter((t): t is string => t !== undefined);
+    items.push({ kind: 'inbound', messageId, from, type, texts, at: epochMs(m.timestamp) });
+  }
+  return items;
+}
+
+function errorTitle(e: Obj | undefined): string | undefined {
+  const title = str(e?.title) ?? str(e?.message);
+  const details = str(obj(e?.error_data)?.details);
+  if (!title) return details;
+  return details && details !== title ? `${title}: ${details}` : title;
+}
+
+function preferenceItems(value: Obj): WebhookItem[] {
+  return list(value.user_preferences).map((p): WebhookItem => {
+    const pref = obj(p);
+    const waId = str(pref?.wa_id);
+    const v = str(pref?.value);
+    if (!pref || !waId || (v !== 'stop' && v !== 'resume'))
+      return {
+        kind: 'ignored',
+        field: 'user_preferences',
+        reason: 'preference without wa_id or stop/resume',
+      };
+    return { kind: 'preference', waId, value: v, category: str(pref.category), at: epochMs(pref.timestamp) };
+  });
+}
+
+function templateItem(value: Obj): WebhookItem {
+  const name = str(value.message_template_name);
+  const language = str(value.message_template_language);
+  const event = str(value.event);
+  if (!name || !language || !event)
+    return {
+      kind: 'ignored',
+      field: 'message_template_status_update',
+      reason: 'template without name, language or event',
+    };
+  const reason = str(value.reason);
+  return { kind: 'template', name, language, event, reason: reason === 'NONE' ? undefined : reason };
+}

@@ -1,0 +1,98 @@
+// The `webhooks` queue's worker: one job per stored webhook body (`{eventId}`), processed by
+// webhook.service. A sweep (at start, then every minute) queues again the events still
+// unprocessed after a minute (a lost Redis, a failed add) and prunes dedupe keys older than
+// Meta's 7-day redelivery window. The sweep stops when the worker closes.
+// `lastcall work` runs it next to the senders: `watch(startWebhookWorker(config, {...}))`.
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { planSubscriber } from '../campaigns/campaign.service.ts';
+import type { Config } from '../config/config.ts';
+import { parsePayload, QUEUES, type WebhookPayload } from '../queue/catalog.ts';
+import type { QueueSet } from '../queue/connection.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { Db } from '../store/pool.ts';
+import { createSubscriptionService } from '../subscribers/subscription.service.ts';
+import type { Clock } from './clock.ts';
+import * as repo from './webhook.repository.ts';
+import { processWebhookEvent, type WebhookReport } from './webhook.service.ts';
+import type { InboundDeps } from './webhook-inbound.ts';
+import { enqueueWebhook } from './webhook-intake.ts';
+import { createWhatsAppReplier, type WhatsAppReplier } from './webhook-replies.ts';
+
+export interface WebhookWorkerDeps {
+  readonly db: Db;
+  readonly queues: QueueSet;
+  /** A worker connection (maxRetriesPerRequest: null). */
+  readonly connection: Redis;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Default: the subscription service on `db`, planning a resumed subscriber's reminders. */
+  readonly subscriptions?: InboundDeps['subscriptions'];
+  /** Default: Graph API text replies when WhatsApp is configured, else none. */
+  readonly replier?: WhatsAppReplier | null;
+  readonly concurrency?: number;
+  readonly sweepEveryMs?: number;
+  /** An unprocessed event younger than this is left to its own job. Default 60 s. */
+  readonly sweepAfterMs?: number;
+}
+
+const SWEEP_BATCH = 500;
+const KEEP_DEDUPE_MS = 8 * 24 * 3600_000;
+
+export function startWebhookWorker(config: Config, deps: WebhookWorkerDeps): Worker {
+  const { db, logger, clock } = deps;
+  const log = logger.child({ component: 'webhooks' });
+  const subscriptions = deps.subscriptions ?? defaultSubscriptions(config, db, log, clock);
+  const replier = deps.replier === null ? undefined : (deps.replier ?? defaultReplier(config));
+  const serviceDeps = { db, subscriptions, replier, logger: log };
+
+  const worker = new Worker(
+    QUEUES.webhooks,
+    async (job: Job<WebhookPayload>): Promise<WebhookReport> => {
+      const payload = parsePayload('webhook', job.data);
+      if (!payload.ok) throw new UnrecoverableError(`bad webhook payload: ${payload.reason}`);
+      return processWebhookEvent(serviceDeps, payload.value.eventId, clock.now());
+    },
+    { connection: deps.connection, prefix: config.queuePrefix, concurrency: deps.concurrency ?? 4 },
+  );
+
+  const queue = deps.queues.get(QUEUES.webhooks);
+  const sweepAfter = deps.sweepAfterMs ?? 60_000;
+  const sweep = async () => {
+    const now = clock.now();
+    const ids = await repo.unprocessedEventIds(db, new Date(now - sweepAfter), SWEEP_BATCH);
+    for (const id of ids) await enqueueWebhook(queue, id);
+    const pruned = await repo.pruneWebhookRecords(db, new Date(now - KEEP_DEDUPE_MS));
+    if (ids.length > 0 || pruned > 0) log.info({ requeued: ids.length, pruned }, 'webhook sweep');
+  };
+  const runSweep = () => void sweep().catch((err) => log.warn({ err }, 'webhook sweep failed'));
+  runSweep();
+  const timer = setInterval(runSweep, deps.sweepEveryMs ?? 60_000);
+  timer.unref();
+  worker.on('closing', () => clearInterval(timer));
+  return worker;
+}
+
+function defaultSubscriptions(
+  config: Config,
+  db: Db,
+  logger: Logger,
+  clock: Clock,
+): InboundDeps['subscriptions'] {
+  if (!config.secretKey)
+    throw new Error('SECRET_KEY is not set: the webhook worker needs it to record opt-outs');
+  return createSubscriptionService({
+    db,
+    secretKey: config.secretKey,
+    consentRecordIp: config.consentRecordIp,
+    logger,
+    // A START that resumes WhatsApp plans the reminders still ahead.
+    onSubscriberActivated: async (id) => {
+      await planSubscriber(db, id, clock.now());
+    },
+  });
+}
+
+function defaultReplier(config: Config): WhatsAppReplier | undefined {
+  return config.whatsapp ? createWhatsAppReplier(config.whatsapp) : undefined;
+}

@@ -1,0 +1,193 @@
+// SQL for WhatsApp webhooks: the stored events (payload kept until processed), the deliveries
+// their statuses move, template review statuses, and the inbound messages already acted on.
+import type { Sql } from '../store/pool.ts';
+import type { DeliveryState } from './webhook-status.ts';
+
+export interface StoredEvent {
+  readonly id: number;
+  /** False when the same body was received before (a redelivery). */
+  readonly isNew: boolean;
+  readonly processed: boolean;
+}
+
+/** Stores a verified body once per digest. Two statements, not one: a concurrent identical POST
+ *  waits on the unique index, and only a fresh snapshot then sees the row the other committed. */
+export async function storeEvent(
+  sql: Sql,
+  event: { digest: string; fields: readonly string[]; rawJson: string; now: Date },
+): Promise<StoredEvent> {
+  // jsonb refuses the NUL character; Meta never sends one in practice, and a refused insert
+  // would be redelivered for days.
+  const json = event.rawJson.replaceAll('\\u0000', '');
+  const inserted = await sql.one<{ id: number }>(
+    `INSERT INTO webhook_events (kind, payload_digest, payload, fields, received_at)
+     VALUES ('whatsapp', $1, $2::jsonb, $3, $4)
+     ON CONFLICT (payload_digest) DO NOTHING RETURNING id`,
+    [event.digest, json, event.fields, event.now],
+  );
+  if (inserted) return { id: inserted.id, isNew: true, processed: false };
+  const existing = await sql.one<{ id: number; processed: boolean }>(
+    `SELECT id, processed_at IS NOT NULL AS processed FROM webhook_events WHERE payload_digest = $1`,
+    [event.digest],
+  );
+  if (!existing) throw new Error('webhook event vanished between insert and select');
+  return { id: existing.id, isNew: false, processed: existing.processed };
+}
+
+/** The payload of an event still to process, locked against a concurrent processor. */
+export async function lockUnprocessedEvent(sql: Sql, id: number): Promise<unknown | undefined> {
+  const row = await sql.one<{ payload: unknown }>(
+    `SELECT payload FROM webhook_events WHERE id = $1 AND processed_at IS NULL FOR UPDATE SKIP LOCKED`,
+    [id],
+  );
+  return row?.payload ?? undefined;
+}
+
+/** Done: the payload (phone numbers, texts) is dropped, the digest stays for dedupe. */
+export async function finishEvent(sql: Sql, id: number, now: Date): Promise<void> {
+  await sql.exec(
+    `UPDATE webhook_events SET payload = NULL, processed_at = $2 WHERE id = $1 AND processed_at IS NULL`,
+    [id, now],
+  );
+}
+
+export async function unprocessedEventIds(sql: Sql, receivedBefore: Date, limit: number): Promise<number[]> {
+  const rows = await sql.query<{ id: number }>(
+    `SELECT id FROM webhook_events WHERE processed_at IS NULL AND received_at < $1 ORDER BY received_at LIMIT $2`,
+    [receivedBefore, limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Forgets dedupe keys older than Meta's redelivery window. */
+export async function pruneWebhookRecords(sql: Sql, before: Date): Promise<number> {
+  const events = await sql.exec(
+    `DELETE FROM webhook_events WHERE processed_at IS NOT NULL AND processed_at < $1`,
+    [before],
+  );
+  const inbound = await sql.exec(`DELETE FROM whatsapp_inbound_messages WHERE handled_at < $1`, [before]);
+  return events + inbound;
+}
+
+interface DeliveryRow {
+  id: number;
+  status: string;
+  provider_message_id: string | null;
+  sent_at: Date | null;
+  delivered_at: Date | null;
+  read_at: Date | null;
+  failed_at: Date | null;
+  error_code: string | null;
+  error_detail: string | null;
+}
+
+/** The WhatsApp delivery a status is about, locked: by wamid, else by our delivery id echoed
+ *  in biz_opaque_callback_data (when the row has no wamid yet, or the same one). */
+export async function lockDeliveryForStatus(
+  sql: Sql,
+  wamid: string,
+  deliveryId: number | undefined,
+): Promise<{ id: number; state: DeliveryState } | undefined> {
+  const row = await sql.one<DeliveryRow>(
+    `SELECT id, status, provider_message_id, sent_at, delivered_at, read_at, failed_at, error_code, error_detail
+       FROM deliveries
+      WHERE channel = 'whatsapp'
+        AND (provider_message_id = $1
+             OR (id = $2::bigint AND (provider_message_id IS NULL OR provider_message_id = $1)))
+      ORDER BY (provider_message_id IS NOT DISTINCT FROM $1) DESC
+      LIMIT 1
+      FOR UPDATE`,
+    [wamid, deliveryId ?? null],
+  );
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    state: {
+      status: row.status,
+      providerMessageId: row.provider_message_id,
+      sentAt: row.sent_at,
+      deliveredAt: row.delivered_at,
+      readAt: row.read_at,
+      failedAt: row.failed_at,
+      errorCode: row.error_code,
+      errorDetail: row.error_detail,
+    },
+  };
+}
+
+export async function writeDeliveryState(sql: Sql, id: number, s: DeliveryState, now: Date): Promise<void> {
+  await sql.exec(
+    `UPDATE deliveries SET status = $2, provider_message_id = $3, sent_at = $4, delivered_at = $5, read_at = $6,
+            failed_at = $7, error_code = $8, error_detail = $9, updated_at = $10
+      WHERE id = $1`,
+    [
+      id,
+      s.status,
+      s.providerMessageId,
+      s.sentAt,
+      s.deliveredAt,
+      s.readAt,
+      s.failedAt,
+      s.errorCode,
+      s.errorDetail,
+      now,
+    ],
+  );
+}
+
+export async function upsertTemplateStatus(
+  sql: Sql,
+  t: { name: string; language: string; status: string; reason: string | undefined },
+  now: Date,
+): Promise<void> {
+  await sql.exec(
+    `INSERT INTO template_statuses (name, language, status, reason, updated_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (name, language) DO UPDATE
+       SET status = EXCLUDED.status, reason = EXCLUDED.reason, updated_at = EXCLUDED.updated_at`,
+    [t.name, t.language, t.status, t.reason ?? null, now],
+  );
+}
+
+export interface WhatsAppSender {
+  readonly id: string;
+  readonly locale: string;
+  readonly whatsappState: string | null;
+  /** The latest opt-in, opt-out or resume on WhatsApp by the person: a command sent before it is stale. */
+  readonly lastChoiceAt: Date | null;
+}
+
+export async function findSubscriberByPhone(sql: Sql, phone: string): Promise<WhatsAppSender | undefined> {
+  const row = await sql.one<{
+    id: string;
+    locale: string;
+    whatsapp_state: string | null;
+    last_choice_at: Date | null;
+  }>(
+    `SELECT s.id, s.locale, sc.state AS whatsapp_state,
+            (SELECT max(ce.occurred_at) FROM consent_events ce
+              WHERE ce.subscriber_id = s.id AND ce.channel = 'whatsapp'
+                AND ce.kind IN ('opt_in', 'opt_out', 'resume')) AS last_choice_at
+       FROM subscribers s
+       LEFT JOIN subscriber_channels sc ON sc.subscriber_id = s.id AND sc.channel = 'whatsapp'
+      WHERE s.phone = $1`,
+    [phone],
+  );
+  return row
+    ? { id: row.id, locale: row.locale, whatsappState: row.whatsapp_state, lastChoiceAt: row.last_choice_at }
+    : undefined;
+}
+
+export async function inboundHandled(sql: Sql, messageId: string): Promise<boolean> {
+  return (
+    (await sql.one(`SELECT 1 FROM whatsapp_inbound_messages WHERE message_id = $1`, [messageId])) !==
+    undefined
+  );
+}
+
+export async function recordInbound(sql: Sql, messageId: string, action: string, now: Date): Promise<void> {
+  await sql.exec(
+    `INSERT INTO whatsapp_inbound_messages (message_id, action, handled_at) VALUES ($1, $2, $3)
+     ON CONFLICT (message_id) DO NOTHING`,
+    [messageId, action, now],
+  );
+}
