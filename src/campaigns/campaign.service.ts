@@ -1,0 +1,275 @@
+// Campaign lifecycle (SPEC 3, 4.3, 8): create or update from a file, list, show, start, pause,
+// resume, cancel, stats, and planning subscribers who join while a campaign runs. The CLI (and
+// any other edge) parses its input and calls one of these; `now` is always injected.
+//
+//   draft ──start──► running ──pause──► paused ──resume──► running
+//     └───────────────┴──────cancel──────┴──► cancelled        (finished: set by the delivery side)
+//
+// Every lifecycle change runs in one transaction holding the campaign's row lock, so a start
+// and a cancel racing each other serialise; a refused change (InputError → exit 2) writes
+// nothing.
+import { formatUtc } from '../planning/planner.ts';
+import { InputError } from '../shared/errors.ts';
+import type { Db, Sql } from '../store/pool.ts';
+import { loadCampaignFile } from './campaign.loader.ts';
+import type { CampaignRecord, CampaignState } from './campaign.repository.ts';
+import * as campaigns from './campaign.repository.ts';
+import type { Campaign } from './campaign.schema.ts';
+import { resolveMessagesDir, validateCampaignTemplates } from './messages.ts';
+import { campaignChannels, startSlots, zonePlanner } from './slot.builder.ts';
+import { type PlanJoinersResult, planSubscribers } from './slot.planning.ts';
+import * as slots from './slot.repository.ts';
+import { planResume } from './slot.resume.ts';
+import { type CampaignStats, campaignStats } from './stats.service.ts';
+
+export interface CampaignServiceDeps {
+  readonly db: Db;
+}
+
+export interface SaveResult {
+  readonly id: string;
+  readonly outcome: 'created' | 'updated';
+  readonly state: CampaignState;
+}
+
+export interface CampaignDetails extends CampaignRecord {
+  readonly slots: readonly slots.SlotCount[];
+  readonly nextSlot: slots.NextSlot | undefined;
+}
+
+export interface StartResult {
+  readonly id: string;
+  /** False when it was already running (nothing changed). */
+  readonly started: boolean;
+  readonly slotsCreated: number;
+  readonly zones: number;
+  /** Subscriber × channel pairs reached when the campaign started. */
+  readonly reach: number;
+  /** Zones the planner could not use (their subscribers are not planned). */
+  readonly badZones: readonly string[];
+}
+
+export interface ChangeResult {
+  readonly id: string;
+  readonly state: CampaignState;
+  /** False when the campaign was already in that state. */
+  readonly changed: boolean;
+  /** resume: overdue slots moved to a catch-up time; cancel: 0. */
+  readonly slotsMoved: number;
+  /** resume: overdue slots dropped; cancel: pending slots cancelled. */
+  readonly slotsCancelled: number;
+  /** cancel: queued or retrying deliveries marked skipped. */
+  readonly deliveriesSkipped: number;
+}
+
+export function deadlineText(campaign: Campaign): string {
+  return `${campaign.deadlineText} (${formatUtc(campaign.deadline)})`;
+}
+
+export function createCampaignService(deps: CampaignServiceDeps) {
+  const { db } = deps;
+
+  async function locked(sql: Sql, id: string): Promise<CampaignRecord> {
+    const record = await campaigns.findCampaign(sql, id, true);
+    if (!record) throw unknownCampaign(id);
+    return record;
+  }
+
+  function refuse(record: CampaignRecord, action: string, hint: string): InputError {
+    return new InputError(
+      `campaign "${record.id}" cannot ${action}: it is ${record.state}${hint ? `; ${hint}` : ''}`,
+    );
+  }
+
+  return {
+    /**
+     * Creates a campaign from its file, or updates the one with the same id. The file and every
+     * message template (step × locale) must be valid. Once a campaign has started, its timing
+     * (deadline, sendAt, window, catchUp, audience, steps and their channels) is frozen: slots
+     * were planned from it and some reminders may be out. Names and templates may still change.
+     */
+    async create(file: string, now: number): Promise<SaveResult> {
+      const campaign = await loadCampaignFile(file);
+      const problems = await validateCampaignTemplates(campaign);
+      if (problems.length > 0) {
+        throw new InputError(`Campaign ${campaign.id} is valid, but its message templates are not`, problems);
+      }
+      const sourceDir = campaign.messages === undefined ? null : resolveMessagesDir(campaign);
+      return db.tx(async (sql) => {
+        const existing = await campaigns.findCampaign(sql, campaign.id, true);
+        if (existing && existing.state !== 'draft') {
+          const changed = timingChanges(existing.campaign, campaign);
+          if (changed.length > 0) {
+            throw new InputError(
+              `campaign "${campaign.id}" is ${existing.state}: its timing cannot change once started ` +
+                `(changed: ${changed.join(', ')}). Only the name and the message templates can; ` +
+                'to change the schedule, cancel it and create a campaign with a new id.',
+            );
+          }
+        }
+        const outcome = await campaigns.saveCampaign(sql, campaign, sourceDir, now);
+        return { id: campaign.id, outcome, state: existing?.state ?? 'draft' };
+      });
+    },
+
+    list(): Promise<CampaignRecord[]> {
+      return campaigns.listCampaigns(db);
+    },
+
+    async show(id: string): Promise<CampaignDetails> {
+      const record = await campaigns.findCampaign(db, id);
+      if (!record) throw unknownCampaign(id);
+      const [slotCounts, nextSlot] = await Promise.all([
+        slots.countSlots(db, id),
+        slots.nextPendingSlot(db, id),
+      ]);
+      return { ...record, slots: slotCounts, nextSlot };
+    },
+
+    /**
+     * Starts a draft campaign: every existing eligible subscriber joins at `now` (SPEC 4.3), one
+     * slot per (step, zone, channel, instant, kind). Refused, with nothing written or sent, once
+     * the deadline has passed.
+     */
+    async start(id: string, now: number): Promise<StartResult> {
+      return db.tx(async (sql) => {
+        const record = await locked(sql, id);
+        const none = { id, slotsCreated: 0, zones: 0, reach: 0, badZones: [] };
+        if (record.state === 'running') return { ...none, started: false };
+        if (record.state === 'paused') throw refuse(record, 'start', `use "lastcall campaign resume ${id}"`);
+        if (record.state !== 'draft') throw refuse(record, 'start', 'create a campaign with a new id');
+        if (record.deadline <= now) {
+          throw new InputError(
+            `campaign "${id}" cannot start: its deadline ${deadlineText(record.campaign)} has passed`,
+          );
+        }
+        const audience = { channels: campaignChannels(record.campaign), tags: record.campaign.audience.tags };
+        const zoneChannels = await slots.eligibleZoneChannels(sql, audience);
+        const built = startSlots(record.campaign, zoneChannels, now);
+        const slotsCreated = await slots.insertSlots(sql, built.slots, now);
+        await campaigns.setCampaignState(sql, id, { state: 'running', now });
+        return {
+          id,
+          started: true,
+          slotsCreated,
+          zones: new Set(zoneChannels.map((z) => z.zone)).size,
+          reach: zoneChannels.reduce((sum, z) => sum + z.subscribers, 0),
+          badZones: built.badZones,
+        };
+      });
+    },
+
+    /** Holds every slot that comes due; fan-outs under way hand their slot back (delivery side). */
+    async pause(id: string, now: number): Promise<ChangeResult> {
+      return db.tx(async (sql) => {
+        const record = await locked(sql, id);
+        const result = {
+          id,
+          state: 'paused' as const,
+          slotsMoved: 0,
+          slotsCancelled: 0,
+          deliveriesSkipped: 0,
+        };
+        if (record.state === 'paused') return { ...result, changed: false };
+        if (record.state !== 'running') throw refuse(record, 'be paused', 'only a running campaign can');
+        await campaigns.setCampaignState(sql, id, { state: 'paused', now });
+        return { ...result, changed: true };
+      });
+    },
+
+    /** Runs again; what came due meanwhile becomes at most one catch-up per zone (slot.resume.ts). */
+    async resume(id: string, now: number): Promise<ChangeResult> {
+      return db.tx(async (sql) => {
+        const record = await locked(sql, id);
+        const result = {
+          id,
+          state: 'running' as const,
+          slotsMoved: 0,
+          slotsCancelled: 0,
+          deliveriesSkipped: 0,
+        };
+        if (record.state === 'running') return { ...result, changed: false };
+        if (record.state !== 'paused') throw refuse(record, 'resume', 'only a paused campaign can');
+        if (record.deadline <= now) {
+          throw new InputError(
+            `campaign "${id}" cannot resume: its deadline ${deadlineText(record.campaign)} has passed`,
+          );
+        }
+        const overdue = await slots.overdueSlots(sql, id, now);
+        const plan = planResume(record.campaign, overdue, zonePlanner(record.campaign, now));
+        for (const { id: slotId, sendAt } of plan.move) await slots.moveSlot(sql, slotId, sendAt, now);
+        const slotsCancelled = await slots.cancelSlots(sql, plan.cancel, now);
+        await campaigns.setCampaignState(sql, id, { state: 'running', now });
+        return { ...result, changed: true, slotsMoved: plan.move.length, slotsCancelled };
+      });
+    },
+
+    /** Final: pending slots are cancelled and deliveries not yet handed to a sender are skipped. */
+    async cancel(id: string, now: number): Promise<ChangeResult> {
+      return db.tx(async (sql) => {
+        const record = await locked(sql, id);
+        const result = { id, state: 'cancelled' as const, slotsMoved: 0 };
+        if (record.state === 'cancelled')
+          return { ...result, changed: false, slotsCancelled: 0, deliveriesSkipped: 0 };
+        if (record.state === 'finished') throw refuse(record, 'be cancelled', 'its deadline has passed');
+        await campaigns.setCampaignState(sql, id, { state: 'cancelled', now });
+        const slotsCancelled = await slots.cancelPendingSlots(sql, id, now);
+        const deliveriesSkipped = await slots.skipWaitingDeliveries(sql, id, now);
+        return { ...result, changed: true, slotsCancelled, deliveriesSkipped };
+      });
+    },
+
+    async stats(id: string, now: number): Promise<CampaignStats> {
+      const record = await campaigns.findCampaign(db, id);
+      if (!record) throw unknownCampaign(id);
+      return campaignStats(db, record, now);
+    },
+
+    /** A subscriber joined or gained an active channel: plan them into running campaigns. */
+    planSubscriber(subscriberId: string, now: number): Promise<PlanJoinersResult> {
+      return planSubscriber(db, subscriberId, now);
+    },
+  };
+}
+
+export type CampaignService = ReturnType<typeof createCampaignService>;
+
+/**
+ * Plans one subscriber, joining at `now`, into every running or paused campaign: the zone's
+ * scheduled slots still ahead (created if missing) and a personal catch-up when SPEC 4.3 calls
+ * for one. Idempotent. Wire it as the subscription service's `onSubscriberActivated`.
+ */
+export function planSubscriber(db: Db, subscriberId: string, now: number): Promise<PlanJoinersResult> {
+  return db.tx((sql) => planSubscribers(sql, [subscriberId], now));
+}
+
+export { planSubscribers };
+
+/** The timing fields that differ between two versions of a campaign (what a started one freezes). */
+export function timingChanges(before: Campaign, after: Campaign): string[] {
+  const steps = (c: Campaign) => c.steps.map((s) => ({ id: s.id, before: s.before, channels: s.channels }));
+  const fields: [string, (c: Campaign) => unknown][] = [
+    ['deadline', (c) => c.deadline],
+    ['sendAt', (c) => c.sendAt],
+    ['window', (c) => c.window],
+    ['catchUp', (c) => c.catchUp],
+    ['audience', (c) => c.audience],
+    ['steps', steps],
+  ];
+  return fields.filter(([, get]) => canonical(get(before)) !== canonical(get(after))).map(([name]) => name);
+}
+
+/** JSON with object keys sorted: the stored definition is jsonb, which reorders keys. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+export function unknownCampaign(id: string): InputError {
+  return new InputError(
+    `unknown campaign "${id}" (see "lastcall campaign list"; create it with "lastcall campaign create --file F.yaml")`,
+  );
+}

@@ -1,0 +1,106 @@
+// Planned sends → slot rows. Pure: the planner decides every instant (SPEC 4); this module only
+// says which of its sends become a zone-wide slot and which a personal one.
+//
+// - Starting a campaign plans every existing subscriber as joining at that instant (SPEC 4.3),
+//   and every subscriber of a zone shares that plan: each send, catch-ups included, is a zone
+//   slot (subscriber_id null).
+// - A subscriber who joins later shares the zone's scheduled sends (created if the zone had no
+//   one yet) but gets their catch-up alone: a zone-wide catch-up would reach the whole zone.
+import { createZonePlanner } from '../planning/planner.ts';
+import type { Channel, PlannedSend } from '../planning/types.ts';
+import { type Campaign, toSchedule } from './campaign.schema.ts';
+import type { NewSlot, ZoneChannel } from './slot.repository.ts';
+
+export type ZonePlanner = (zone: string) => readonly PlannedSend[];
+
+export function zonePlanner(campaign: Campaign, now: number): ZonePlanner {
+  return createZonePlanner(toSchedule(campaign), now);
+}
+
+/** Channels the campaign's steps use, each once, in step order. */
+export function campaignChannels(campaign: Campaign): Channel[] {
+  return [...new Set(campaign.steps.flatMap((s) => s.channels))];
+}
+
+export interface BuiltSlots {
+  readonly slots: NewSlot[];
+  /** Zones the planner refused (unknown to this runtime's time-zone data): nobody there is planned. */
+  readonly badZones: string[];
+}
+
+/** The slots of a campaign starting at `now`, for the zones and channels that have subscribers. */
+export function startSlots(
+  campaign: Campaign,
+  zoneChannels: readonly ZoneChannel[],
+  now: number,
+): BuiltSlots {
+  const planner = zonePlanner(campaign, now);
+  const channelsByZone = new Map<string, Set<Channel>>();
+  for (const { zone, channel } of zoneChannels) {
+    const set = channelsByZone.get(zone) ?? new Set<Channel>();
+    set.add(channel);
+    channelsByZone.set(zone, set);
+  }
+  const slots: NewSlot[] = [];
+  const badZones: string[] = [];
+  for (const [zone, channels] of channelsByZone) {
+    const sends = planSafely(planner, zone);
+    if (sends === undefined) {
+      badZones.push(zone);
+      continue;
+    }
+    for (const send of sends) {
+      if (channels.has(send.channel)) slots.push(slotOf(campaign.id, zone, send, null));
+    }
+  }
+  return { slots, badZones };
+}
+
+export interface Joiner {
+  readonly id: string;
+  readonly zone: string;
+  /** Channels with active consent. */
+  readonly channels: readonly Channel[];
+  readonly tags: readonly string[];
+}
+
+/** True when the campaign's audience includes the subscriber (no tags: everyone). */
+export function inAudience(campaign: Campaign, tags: readonly string[]): boolean {
+  const wanted = campaign.audience.tags;
+  return wanted.length === 0 || wanted.some((t) => tags.includes(t));
+}
+
+/**
+ * The slots a subscriber joining a running campaign at the planner's `now` needs: the zone's
+ * scheduled slots still ahead (shared; inserting an existing one is a no-op) and a personal
+ * catch-up when SPEC 4.3 calls for one. Undefined when the zone is unknown to the planner.
+ */
+export function joinerSlots(campaign: Campaign, planner: ZonePlanner, joiner: Joiner): NewSlot[] | undefined {
+  if (!inAudience(campaign, joiner.tags)) return [];
+  const sends = planSafely(planner, joiner.zone);
+  if (sends === undefined) return undefined;
+  return sends
+    .filter((send) => joiner.channels.includes(send.channel))
+    .map((send) => slotOf(campaign.id, joiner.zone, send, send.kind === 'catch-up' ? joiner.id : null));
+}
+
+function slotOf(campaignId: string, zone: string, send: PlannedSend, subscriberId: string | null): NewSlot {
+  return {
+    campaignId,
+    stepId: send.step,
+    zone,
+    channel: send.channel,
+    sendAt: send.sendAt,
+    kind: send.kind,
+    subscriberId,
+  };
+}
+
+function planSafely(planner: ZonePlanner, zone: string): readonly PlannedSend[] | undefined {
+  try {
+    return planner(zone);
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,80 @@
+// Planning subscribers who join campaigns already under way (SPEC 4.3): a web sign-up, an
+// email confirmation, a WhatsApp START, or an import while a campaign runs. Batched, so the
+// importer plans 500 rows with a handful of statements; idempotent, so planning someone twice
+// inserts nothing new (slot identity) and sends nothing twice (delivery identity).
+//
+// Personal catch-up slots cost one row (and, when due, one tiny fan-out) per subscriber and
+// channel that missed a step. That is the price of joining late; a large list is best imported
+// before `campaign start`, which plans everyone in zone slots.
+import type { Channel } from '../planning/types.ts';
+import type { Sql } from '../store/pool.ts';
+import { plannableCampaigns } from './campaign.repository.ts';
+import { type Joiner, joinerSlots, zonePlanner } from './slot.builder.ts';
+import { insertSlots, type NewSlot } from './slot.repository.ts';
+
+export interface PlanJoinersResult {
+  /** Subscribers looked at (eligible: not done, at least one active channel). */
+  readonly subscribers: number;
+  /** Slots created (zone slots that were missing, personal catch-ups). */
+  readonly slotsCreated: number;
+  /** Subscribers whose zone the planner does not know (not planned). */
+  readonly unplannable: number;
+}
+
+const CHUNK = 5_000;
+
+/** Plans the given subscribers, as joining at `now`, into every running or paused campaign. */
+export async function planSubscribers(
+  sql: Sql,
+  subscriberIds: readonly string[],
+  now: number,
+): Promise<PlanJoinersResult> {
+  const empty = { subscribers: 0, slotsCreated: 0, unplannable: 0 };
+  if (subscriberIds.length === 0) return empty;
+  const campaigns = await plannableCampaigns(sql, now);
+  if (campaigns.length === 0) return empty;
+  const planners = campaigns.map((c) => ({ campaign: c.campaign, planner: zonePlanner(c.campaign, now) }));
+
+  let subscribers = 0;
+  let slotsCreated = 0;
+  let unplannable = 0;
+  for (let i = 0; i < subscriberIds.length; i += CHUNK) {
+    const joiners = await loadJoiners(sql, subscriberIds.slice(i, i + CHUNK));
+    subscribers += joiners.length;
+    const slots: NewSlot[] = [];
+    const zoneSlotKeys = new Set<string>();
+    const bad = new Set<string>();
+    for (const { campaign, planner } of planners) {
+      for (const joiner of joiners) {
+        const built = joinerSlots(campaign, planner, joiner);
+        if (built === undefined) {
+          bad.add(joiner.id);
+          continue;
+        }
+        for (const slot of built) {
+          // Zone slots are shared: keep one per identity, however many joiners need it.
+          if (slot.subscriberId === null) {
+            const key = `${slot.campaignId}\u0000${slot.stepId}\u0000${slot.zone}\u0000${slot.channel}\u0000${slot.kind}`;
+            if (zoneSlotKeys.has(key)) continue;
+            zoneSlotKeys.add(key);
+          }
+          slots.push(slot);
+        }
+      }
+    }
+    unplannable += bad.size;
+    slotsCreated += await insertSlots(sql, slots, now);
+  }
+  return { subscribers, slotsCreated, unplannable };
+}
+
+async function loadJoiners(sql: Sql, ids: readonly string[]): Promise<Joiner[]> {
+  const rows = await sql.query<{ id: string; zone: string; tags: string[]; channels: Channel[] }>(
+    `SELECT s.id, s.timezone AS zone, s.tags, array_agg(c.channel ORDER BY c.channel) AS channels
+       FROM subscribers s JOIN subscriber_channels c ON c.subscriber_id = s.id
+      WHERE s.id = ANY($1::text[]) AND c.state = 'active' AND s.done_at IS NULL
+      GROUP BY s.id`,
+    [ids],
+  );
+  return rows;
+}

@@ -1,0 +1,186 @@
+// SQL for slots on the planning side: which zones and channels a campaign reaches, inserting
+// planned slots idempotently, and the changes pause/resume/cancel make. The delivery side
+// (src/delivery/due-slots.repository.ts) claims and fans them out; the two meet only in the
+// `slots` and `deliveries` tables.
+import type { Channel, SendKind } from '../planning/types.ts';
+import type { Sql } from '../store/pool.ts';
+
+export interface NewSlot {
+  readonly campaignId: string;
+  readonly stepId: string;
+  readonly zone: string;
+  readonly channel: Channel;
+  /** Epoch ms, a whole minute. */
+  readonly sendAt: number;
+  readonly kind: SendKind;
+  /** Set for a personal catch-up slot; null for a whole zone. */
+  readonly subscriberId: string | null;
+}
+
+export interface Audience {
+  /** Channels of the campaign's steps. */
+  readonly channels: readonly Channel[];
+  /** audience.tags; empty: everyone. */
+  readonly tags: readonly string[];
+}
+
+/**
+ * Who a campaign reaches (SPEC 3, 4.2), over `subscribers s JOIN subscriber_channels c`:
+ * active consent on the channel, not done, and one of the audience tags when there are any.
+ * `$tags` is the parameter number of the tags array. Fan-out and send re-check at their time.
+ */
+export function eligibleWhere(tags: string): string {
+  return `c.state = 'active' AND s.done_at IS NULL AND (cardinality(${tags}::text[]) = 0 OR s.tags && ${tags}::text[])`;
+}
+
+export interface ZoneChannel {
+  readonly zone: string;
+  readonly channel: Channel;
+  readonly subscribers: number;
+}
+
+/** Every (zone, channel) holding at least one eligible subscriber. Scans subscribers once. */
+export function eligibleZoneChannels(sql: Sql, audience: Audience): Promise<ZoneChannel[]> {
+  return sql.query<ZoneChannel>(
+    `SELECT s.timezone AS zone, c.channel, count(*) AS subscribers
+       FROM subscribers s JOIN subscriber_channels c ON c.subscriber_id = s.id
+      WHERE c.channel = ANY($1::text[]) AND ${eligibleWhere('$2')}
+      GROUP BY s.timezone, c.channel
+      ORDER BY s.timezone, c.channel`,
+    [audience.channels, audience.tags],
+  );
+}
+
+const CHUNK = 5_000;
+
+/**
+ * Inserts slots that do not exist yet (identity: campaign, step, zone, channel, kind and
+ * subscriber); an existing one keeps its time and state. Returns how many were new.
+ */
+export async function insertSlots(sql: Sql, slots: readonly NewSlot[], now: number): Promise<number> {
+  let inserted = 0;
+  for (let i = 0; i < slots.length; i += CHUNK) {
+    const chunk = slots.slice(i, i + CHUNK);
+    inserted += await sql.exec(
+      `INSERT INTO slots (campaign_id, step_id, zone, channel, send_at, kind, subscriber_id, created_at, updated_at)
+       SELECT s.campaign_id, s.step_id, s.zone, s.channel, s.send_at, s.kind, s.subscriber_id, $8, $8
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[])
+              AS s(campaign_id, step_id, zone, channel, send_at, kind, subscriber_id)
+       ON CONFLICT (campaign_id, step_id, zone, channel, kind, coalesce(subscriber_id, '')) DO NOTHING`,
+      [
+        chunk.map((s) => s.campaignId),
+        chunk.map((s) => s.stepId),
+        chunk.map((s) => s.zone),
+        chunk.map((s) => s.channel),
+        chunk.map((s) => new Date(s.sendAt)),
+        chunk.map((s) => s.kind),
+        chunk.map((s) => s.subscriberId),
+        new Date(now),
+      ],
+    );
+  }
+  return inserted;
+}
+
+export interface OverdueSlot {
+  readonly id: number;
+  readonly stepId: string;
+  readonly zone: string;
+  readonly channel: Channel;
+  readonly subscriberId: string | null;
+  readonly sendAt: number;
+}
+
+/**
+ * Pending slots whose time has come and whose fan-out never began (no cursor): the ones a
+ * pause held back. A slot a paused fan-out handed back with a cursor is half sent: it resumes.
+ */
+export async function overdueSlots(sql: Sql, campaignId: string, now: number): Promise<OverdueSlot[]> {
+  const rows = await sql.query<{
+    id: number;
+    step_id: string;
+    zone: string;
+    channel: Channel;
+    subscriber_id: string | null;
+    send_at: Date;
+  }>(
+    `SELECT id, step_id, zone, channel, subscriber_id, send_at FROM slots
+      WHERE campaign_id = $1 AND state = 'pending' AND send_at <= $2 AND cursor IS NULL
+      ORDER BY id FOR UPDATE`,
+    [campaignId, new Date(now)],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    stepId: r.step_id,
+    zone: r.zone,
+    channel: r.channel,
+    subscriberId: r.subscriber_id,
+    sendAt: r.send_at.getTime(),
+  }));
+}
+
+export async function moveSlot(sql: Sql, slotId: number, sendAt: number, now: number): Promise<void> {
+  await sql.exec(`UPDATE slots SET send_at = $2, updated_at = $3 WHERE id = $1 AND state = 'pending'`, [
+    slotId,
+    new Date(sendAt),
+    new Date(now),
+  ]);
+}
+
+export function cancelSlots(sql: Sql, slotIds: readonly number[], now: number): Promise<number> {
+  if (slotIds.length === 0) return Promise.resolve(0);
+  return sql.exec(
+    `UPDATE slots SET state = 'cancelled', updated_at = $2 WHERE id = ANY($1::bigint[]) AND state = 'pending'`,
+    [slotIds, new Date(now)],
+  );
+}
+
+/** Every slot of the campaign that has not started its fan-out. */
+export function cancelPendingSlots(sql: Sql, campaignId: string, now: number): Promise<number> {
+  return sql.exec(
+    `UPDATE slots SET state = 'cancelled', updated_at = $2 WHERE campaign_id = $1 AND state = 'pending'`,
+    [campaignId, new Date(now)],
+  );
+}
+
+/** Why deliveries of a cancelled campaign were never sent (deliveries.skip_reason). */
+export const CAMPAIGN_CANCELLED = 'campaign-cancelled';
+
+/** Deliveries waiting for a sender (queued, or between retries) are skipped; a send in
+ *  flight (`sending`) is left to its sender, which re-checks the campaign state first. */
+export function skipWaitingDeliveries(sql: Sql, campaignId: string, now: number): Promise<number> {
+  return sql.exec(
+    `UPDATE deliveries SET status = 'skipped', skip_reason = $2, next_attempt_at = NULL, updated_at = $3
+      WHERE campaign_id = $1 AND status IN ('queued', 'retrying')`,
+    [campaignId, CAMPAIGN_CANCELLED, new Date(now)],
+  );
+}
+
+export interface SlotCount {
+  readonly state: string;
+  readonly kind: SendKind;
+  readonly personal: boolean;
+  readonly count: number;
+}
+
+export function countSlots(sql: Sql, campaignId: string): Promise<SlotCount[]> {
+  return sql.query<SlotCount>(
+    `SELECT state, kind, subscriber_id IS NOT NULL AS personal, count(*) AS count
+       FROM slots WHERE campaign_id = $1 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+    [campaignId],
+  );
+}
+
+export interface NextSlot {
+  readonly stepId: string;
+  readonly sendAt: number;
+}
+
+export async function nextPendingSlot(sql: Sql, campaignId: string): Promise<NextSlot | undefined> {
+  const row = await sql.one<{ step_id: string; send_at: Date }>(
+    `SELECT step_id, send_at FROM slots WHERE campaign_id = $1 AND state = 'pending'
+      ORDER BY send_at, id LIMIT 1`,
+    [campaignId],
+  );
+  return row && { stepId: row.step_id, sendAt: row.send_at.getTime() };
+}

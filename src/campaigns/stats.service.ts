@@ -1,0 +1,199 @@
+// `campaign stats` (SPEC 8): per step × channel, what is planned and what became of it.
+//
+// - planned: every delivery row, plus the subscribers still expected from slots not yet fanned
+//   out (eligible now, in the slot's zone or the slot's one subscriber, past a half-done
+//   fan-out's cursor, without a delivery for that step and channel). Nothing is expected once
+//   the deadline has passed.
+// - queued counts rows waiting for or in the hands of a sender (queued, sending, retrying).
+// - sent, delivered and read are a funnel: a read message was delivered and sent, so it counts
+//   in all three. failed, skipped and unknown are final and counted once, failures by the
+//   provider's error code and skips by reason.
+// Test sends (`send-test`) are not part of a campaign's figures.
+import type { Channel } from '../planning/types.ts';
+import type { Sql } from '../store/pool.ts';
+import type { CampaignRecord } from './campaign.repository.ts';
+import { eligibleWhere } from './slot.repository.ts';
+
+export interface StepChannelStats {
+  readonly step: string;
+  readonly channel: Channel;
+  readonly planned: number;
+  readonly queued: number;
+  readonly sent: number;
+  readonly delivered: number;
+  readonly read: number;
+  readonly failed: number;
+  readonly skipped: number;
+  /** Found mid-send after a crash: maybe sent, never retried. */
+  readonly unknown: number;
+  readonly failedByCode: Readonly<Record<string, number>>;
+  readonly skippedByReason: Readonly<Record<string, number>>;
+}
+
+export interface CampaignStats {
+  readonly id: string;
+  readonly name: string;
+  readonly state: string;
+  readonly deadline: number;
+  readonly steps: readonly StepChannelStats[];
+}
+
+type Mutable<T> = {
+  -readonly [K in keyof T]: T[K] extends Readonly<Record<string, number>> ? Record<string, number> : T[K];
+};
+
+export async function campaignStats(sql: Sql, record: CampaignRecord, now: number): Promise<CampaignStats> {
+  const { campaign } = record;
+  const rows = new Map<string, Mutable<StepChannelStats>>();
+  const key = (step: string, channel: string) => `${step}\u0000${channel}`;
+  for (const step of campaign.steps) {
+    for (const channel of step.channels) {
+      rows.set(key(step.id, channel), emptyRow(step.id, channel));
+    }
+  }
+  const rowFor = (step: string, channel: Channel) => {
+    let row = rows.get(key(step, channel));
+    if (row === undefined) {
+      // A delivery of a step since removed from a draft, or a channel since dropped.
+      row = emptyRow(step, channel);
+      rows.set(key(step, channel), row);
+    }
+    return row;
+  };
+
+  for (const d of await deliveryCounts(sql, record.id)) {
+    const row = rowFor(d.step_id, d.channel);
+    row.planned += d.count;
+    switch (d.status) {
+      case 'queued':
+      case 'sending':
+      case 'retrying':
+        row.queued += d.count;
+        break;
+      case 'read':
+        row.read += d.count;
+        row.delivered += d.count;
+        row.sent += d.count;
+        break;
+      case 'delivered':
+        row.delivered += d.count;
+        row.sent += d.count;
+        break;
+      case 'sent':
+        row.sent += d.count;
+        break;
+      case 'failed':
+        row.failed += d.count;
+        bump(row.failedByCode, d.error_code ?? 'none', d.count);
+        break;
+      case 'skipped':
+        row.skipped += d.count;
+        bump(row.skippedByReason, d.skip_reason ?? 'none', d.count);
+        break;
+      default:
+        row.unknown += d.count;
+    }
+  }
+  if (record.deadline > now) {
+    for (const e of await expectedFromSlots(sql, record.id, campaign.audience.tags)) {
+      rowFor(e.step_id, e.channel).planned += e.count;
+    }
+  }
+  return {
+    id: record.id,
+    name: record.name,
+    state: record.state,
+    deadline: record.deadline,
+    steps: [...rows.values()],
+  };
+}
+
+function emptyRow(step: string, channel: Channel): Mutable<StepChannelStats> {
+  return {
+    step,
+    channel,
+    planned: 0,
+    queued: 0,
+    sent: 0,
+    delivered: 0,
+    read: 0,
+    failed: 0,
+    skipped: 0,
+    unknown: 0,
+    failedByCode: {},
+    skippedByReason: {},
+  };
+}
+
+function bump(counts: Record<string, number>, key: string, by: number): void {
+  counts[key] = (counts[key] ?? 0) + by;
+}
+
+interface DeliveryCount {
+  step_id: string;
+  channel: Channel;
+  status: string;
+  error_code: string | null;
+  skip_reason: string | null;
+  count: number;
+}
+
+function deliveryCounts(sql: Sql, campaignId: string): Promise<DeliveryCount[]> {
+  return sql.query<DeliveryCount>(
+    `SELECT step_id, channel, status, error_code, skip_reason, count(*) AS count
+       FROM deliveries WHERE campaign_id = $1 AND kind <> 'test'
+      GROUP BY 1, 2, 3, 4, 5`,
+    [campaignId],
+  );
+}
+
+// Counted without listing every expected (step, subscriber) pair, so a million subscribers cost
+// one pass over the eligible ones: a zone slot expects everyone eligible in its zone (past its
+// cursor) minus those who already have their delivery; a personal catch-up expects its one
+// subscriber unless an open zone slot or a delivery covers them already.
+function expectedFromSlots(
+  sql: Sql,
+  campaignId: string,
+  tags: readonly string[],
+): Promise<{ step_id: string; channel: Channel; count: number }[]> {
+  return sql.query(
+    `WITH open AS MATERIALIZED (
+       SELECT step_id, zone, channel, subscriber_id, coalesce(cursor, '') AS after FROM slots
+        WHERE campaign_id = $1 AND state IN ('pending', 'fanning_out')
+     ), eligible AS MATERIALIZED (
+       SELECT s.id, s.timezone AS zone, c.channel
+         FROM subscribers s JOIN subscriber_channels c ON c.subscriber_id = s.id
+        WHERE ${eligibleWhere('$2')}
+     ), zone_counts AS (
+       SELECT zone, channel, count(*) AS n FROM eligible GROUP BY 1, 2
+     ), parts AS (
+       SELECT o.step_id, o.channel, z.n
+         FROM open o JOIN zone_counts z ON z.zone = o.zone AND z.channel = o.channel
+        WHERE o.subscriber_id IS NULL AND o.after = ''
+       UNION ALL
+       SELECT o.step_id, o.channel, count(*)
+         FROM open o JOIN eligible e ON e.zone = o.zone AND e.channel = o.channel AND e.id > o.after
+        WHERE o.subscriber_id IS NULL AND o.after <> ''
+        GROUP BY 1, 2
+       UNION ALL
+       SELECT o.step_id, o.channel, -count(*)
+         FROM open o
+         JOIN deliveries d ON d.campaign_id = $1 AND d.step_id = o.step_id AND d.channel = o.channel
+         JOIN eligible e ON e.id = d.subscriber_id AND e.channel = o.channel AND e.zone = o.zone AND e.id > o.after
+        WHERE o.subscriber_id IS NULL
+        GROUP BY 1, 2
+       UNION ALL
+       SELECT o.step_id, o.channel, count(*)
+         FROM open o JOIN eligible e ON e.id = o.subscriber_id AND e.channel = o.channel
+        WHERE NOT EXISTS (SELECT 1 FROM open z
+                           WHERE z.subscriber_id IS NULL AND z.step_id = o.step_id AND z.channel = o.channel
+                             AND z.zone = e.zone AND e.id > z.after)
+          AND NOT EXISTS (SELECT 1 FROM deliveries d
+                           WHERE d.campaign_id = $1 AND d.step_id = o.step_id
+                             AND d.subscriber_id = e.id AND d.channel = o.channel)
+        GROUP BY 1, 2
+     )
+     SELECT step_id, channel, sum(n)::bigint AS count FROM parts GROUP BY 1, 2`,
+    [campaignId, tags],
+  );
+}

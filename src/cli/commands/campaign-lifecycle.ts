@@ -1,0 +1,73 @@
+// `lastcall campaign start | pause | resume | cancel ID` (SPEC 8). Starting a campaign whose
+// deadline has passed exits 2 and says when the deadline was (the service refuses it before
+// writing anything).
+import type { Command } from 'commander';
+import type { ChangeResult } from '../../campaigns/campaign.service.ts';
+import { withCampaigns } from './campaign-context.ts';
+import { campaignCommand } from './campaign-group.ts';
+
+export function register(program: Command): void {
+  const group = campaignCommand(program);
+  group
+    .command('start')
+    .description('start a campaign: plan every eligible subscriber into slots')
+    .argument('<id>', 'campaign id')
+    .action(async (id: string) => {
+      const result = await withCampaigns((campaigns) => campaigns.start(id, Date.now()));
+      if (!result.started) {
+        console.log(`campaign ${id} is already running`);
+        return;
+      }
+      const zones = result.zones === 1 ? '1 zone' : `${result.zones} zones`;
+      console.log(
+        `started campaign ${id}: ${result.slotsCreated} slots in ${zones}, ${result.reach} subscriber channels`,
+      );
+      if (result.badZones.length > 0) {
+        console.error(
+          `warning: time zones unknown to this runtime, not planned: ${result.badZones.join(', ')}`,
+        );
+      }
+    });
+
+  group
+    .command('pause')
+    .description('hold a running campaign: nothing is sent until it resumes')
+    .argument('<id>', 'campaign id')
+    .action(async (id: string) => {
+      report(await withCampaigns((campaigns) => campaigns.pause(id, Date.now())), 'paused');
+    });
+
+  group
+    .command('resume')
+    .description('run a paused campaign again (what came due meanwhile: at most one catch-up per zone)')
+    .argument('<id>', 'campaign id')
+    .action(async (id: string) => {
+      const result = await withCampaigns((campaigns) => campaigns.resume(id, Date.now()));
+      report(result, 'resumed');
+      if (result.changed && result.slotsMoved + result.slotsCancelled > 0) {
+        console.log(
+          `  reminders due while paused: ${result.slotsMoved} moved to the next catch-up time, ${result.slotsCancelled} dropped`,
+        );
+      }
+    });
+
+  group
+    .command('cancel')
+    .description('cancel a campaign for good: pending reminders are dropped')
+    .argument('<id>', 'campaign id')
+    .action(async (id: string) => {
+      const result = await withCampaigns((campaigns) => campaigns.cancel(id, Date.now()));
+      report(result, 'cancelled');
+      if (result.changed) {
+        console.log(
+          `  ${result.slotsCancelled} pending slots cancelled, ${result.deliveriesSkipped} queued messages skipped`,
+        );
+      }
+    });
+}
+
+function report(result: ChangeResult, verb: string): void {
+  console.log(
+    result.changed ? `${verb} campaign ${result.id}` : `campaign ${result.id} is already ${result.state}`,
+  );
+}

@@ -1,0 +1,94 @@
+// `lastcall campaign list [--json]` and `lastcall campaign show ID [--json]`.
+
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+import type { CampaignRecord } from '../../campaigns/campaign.repository.ts';
+import type { CampaignDetails } from '../../campaigns/campaign.service.ts';
+import { formatUtc } from '../../planning/planner.ts';
+import { isoOrDash, withCampaigns } from './campaign-context.ts';
+import { campaignCommand } from './campaign-group.ts';
+
+const plain = { head: [], border: [], compact: true };
+
+export function register(program: Command): void {
+  const group = campaignCommand(program);
+  group
+    .command('list')
+    .description('list campaigns')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { json?: boolean }) => {
+      const list = await withCampaigns((campaigns) => campaigns.list());
+      if (options.json) {
+        console.log(JSON.stringify(list.map(summaryJson), null, 2));
+        return;
+      }
+      if (list.length === 0) {
+        console.log('no campaigns yet: lastcall campaign create --file F.yaml');
+        return;
+      }
+      const table = new Table({ head: ['id', 'state', 'deadline (UTC)', 'steps', 'name'], style: plain });
+      for (const c of list)
+        table.push([c.id, c.state, formatUtc(c.deadline), c.campaign.steps.length, c.name]);
+      console.log(table.toString());
+    });
+
+  group
+    .command('show')
+    .description('show one campaign: definition, state and slots')
+    .argument('<id>', 'campaign id')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const details = await withCampaigns((campaigns) => campaigns.show(id));
+      console.log(options.json ? JSON.stringify(detailsJson(details), null, 2) : detailsText(details));
+    });
+}
+
+function summaryJson(c: CampaignRecord) {
+  return {
+    id: c.id,
+    name: c.name,
+    state: c.state,
+    deadline: formatUtc(c.deadline),
+    deadlineText: c.campaign.deadlineText,
+    steps: c.campaign.steps.length,
+    startedAt: c.startedAt === null ? null : isoOrDash(c.startedAt),
+  };
+}
+
+function detailsJson(d: CampaignDetails) {
+  const at = (v: number | null) => (v === null ? null : isoOrDash(v));
+  return {
+    ...summaryJson(d),
+    pausedAt: at(d.pausedAt),
+    cancelledAt: at(d.cancelledAt),
+    finishedAt: at(d.finishedAt),
+    createdAt: at(d.createdAt),
+    updatedAt: at(d.updatedAt),
+    messagesDir: d.sourceDir,
+    definition: d.campaign,
+    slots: d.slots,
+    nextSlot: d.nextSlot ? { step: d.nextSlot.stepId, sendAt: formatUtc(d.nextSlot.sendAt) } : null,
+  };
+}
+
+function detailsText(d: CampaignDetails): string {
+  const c = d.campaign;
+  const lines = [
+    `${d.id}: ${d.name}`,
+    `  state      ${d.state}${d.startedAt === null ? '' : ` (started ${isoOrDash(d.startedAt)})`}`,
+    `  deadline   ${c.deadlineText} (${formatUtc(c.deadline)})`,
+    `  timing     sendAt ${c.sendAt}, window ${c.window.start}–${c.window.end}, catch-up gap ${c.catchUp.minGap}`,
+    `  audience   ${c.audience.tags.length === 0 ? 'every subscriber' : `tags ${c.audience.tags.join(', ')}`}`,
+    `  templates  ${d.sourceDir ?? 'shipped (config/messages)'}`,
+  ];
+  const steps = new Table({ head: ['step', 'before', 'channels', 'template'], style: plain });
+  for (const s of c.steps) steps.push([s.id, s.before, s.channels.join(', '), s.template]);
+  lines.push(steps.toString());
+  if (d.slots.length === 0) lines.push('  slots      none (the campaign has not started)');
+  else {
+    const parts = d.slots.map((s) => `${s.count} ${s.state} ${s.personal ? 'personal ' : ''}${s.kind}`);
+    lines.push(`  slots      ${parts.join(', ')}`);
+  }
+  if (d.nextSlot) lines.push(`  next       ${d.nextSlot.stepId} at ${formatUtc(d.nextSlot.sendAt)}`);
+  return lines.join('\n');
+}
