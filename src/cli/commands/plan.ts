@@ -1,0 +1,190 @@
+// `lastcall plan --campaign F.yaml --subscribers S.csv [--now ISO] [--format table|ndjson]`
+// (SPEC §4.4, contract): when each subscriber would be messaged, with no database, no Redis
+// and no templates. Every subscriber is planned as joining at `--now`, on the channels they
+// listed. The CSV is streamed and each line written as its row is read, so a million
+// subscribers cost the memory of a few (the planner and the formatting are memoised per zone).
+import type { Writable } from 'node:stream';
+import { type Command, Option } from 'commander';
+import { loadCampaignFile } from '../../campaigns/campaign.loader.ts';
+import { type Campaign, toSchedule } from '../../campaigns/campaign.schema.ts';
+import { createZonePlanner, formatLocal, formatUtc } from '../../planning/planner.ts';
+import { formatProblem, InputError } from '../../shared/errors.ts';
+import { readSubscriberCsv } from '../../subscribers/csv.ts';
+import { instantOf, type SubscriberInput } from '../../subscribers/subscriber.schema.ts';
+import {
+  BufferedOutput,
+  type FormattedSend,
+  ndjsonTail,
+  OutputClosed,
+  PlanTotals,
+  renderTable,
+  TableWriter,
+} from './plan-output.ts';
+
+export type PlanFormat = 'table' | 'ndjson';
+
+export interface PlanRequest {
+  readonly campaign: string;
+  readonly subscribers: string;
+  readonly now?: string;
+  readonly format: PlanFormat;
+}
+
+export interface PlanIo {
+  /** The wall clock, read once: the default `--now`, and the limit for consent dates. */
+  readonly clock: number;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  /** Colours in tables. */
+  readonly colour: boolean;
+}
+
+/** Bad rows are all counted; this many are described. */
+const BAD_ROWS_SHOWN = 100;
+
+export function register(program: Command): void {
+  program
+    .command('plan')
+    .description(
+      'preview when each subscriber would be messaged (offline: no database, no Redis, no templates)',
+    )
+    .requiredOption('--campaign <file>', 'campaign YAML file')
+    .requiredOption('--subscribers <file>', 'subscribers CSV file')
+    .option(
+      '--now <instant>',
+      'plan as if now were this ISO 8601 instant, e.g. 2025-12-01T00:00:00Z (default: now)',
+    )
+    .addOption(
+      new Option(
+        '--format <format>',
+        'output format (default: table on a terminal, ndjson otherwise)',
+      ).choices(['table', 'ndjson']),
+    )
+    .action(async (opts: { campaign: string; subscribers: string; now?: string; format?: PlanFormat }) => {
+      const tty = process.stdout.isTTY === true;
+      process.exitCode = await runPlan(
+        { ...opts, format: opts.format ?? (tty ? 'table' : 'ndjson') },
+        { clock: Date.now(), stdout: process.stdout, stderr: process.stderr, colour: tty },
+      );
+    });
+}
+
+export function parseNow(text: string | undefined, clock: number): number {
+  if (text === undefined) return clock;
+  const now = instantOf(text.trim());
+  if (!Number.isFinite(now)) {
+    throw new InputError('Invalid --now', [
+      {
+        path: '--now',
+        value: JSON.stringify(text),
+        rule: 'must be an ISO 8601 instant with an offset or Z, like 2025-12-01T00:00:00Z',
+      },
+    ]);
+  }
+  return now;
+}
+
+export async function runPlan(request: PlanRequest, io: PlanIo): Promise<number> {
+  const now = parseNow(request.now, io.clock);
+  const campaign = await loadCampaignFile(request.campaign);
+  const say = (text: string) => io.stderr.write(`${text}\n`);
+  if (now >= campaign.deadline) {
+    say(`Nothing to plan: the deadline ${campaign.deadlineText} has passed (now ${formatUtc(now)}).`);
+    return 0;
+  }
+  const out = new BufferedOutput(io.stdout);
+  try {
+    await planAll(campaign, request, now, io, out, say);
+  } catch (error) {
+    if (error instanceof OutputClosed) return 0;
+    throw error;
+  }
+  return 0;
+}
+
+async function planAll(
+  campaign: Campaign,
+  request: PlanRequest,
+  now: number,
+  io: PlanIo,
+  out: BufferedOutput,
+  say: (text: string) => void,
+): Promise<void> {
+  const planner = createZonePlanner(toSchedule(campaign), now);
+  const formatted = new Map<string, readonly FormattedSend[]>();
+  const sendsIn = (zone: string): readonly FormattedSend[] => {
+    let sends = formatted.get(zone);
+    if (sends === undefined) {
+      sends = planner(zone).map((send) => {
+        const utc = formatUtc(send.sendAt);
+        const local = formatLocal(send.sendAt, zone);
+        return { send, utc, local, tail: ndjsonTail(send, utc, local, zone) };
+      });
+      formatted.set(zone, sends);
+    }
+    return sends;
+  };
+  const audience = new Set(campaign.audience.tags);
+  const inAudience = (s: SubscriberInput) => audience.size === 0 || s.tags.some((t) => audience.has(t));
+  const table = request.format === 'table' ? new TableWriter(out, io.colour) : undefined;
+  if (table) {
+    await out.write(
+      `Campaign ${campaign.id}: deadline ${campaign.deadlineText}; planned as of ${formatUtc(now)}, each subscriber joining then.\n`,
+    );
+  }
+
+  const totals = new PlanTotals();
+  let badRows = 0;
+  let outside = 0;
+  for await (const row of readSubscriberCsv(request.subscribers, { now: io.clock })) {
+    if (!row.ok) {
+      badRows++;
+      if (badRows <= BAD_ROWS_SHOWN) say(`line ${row.line}: ${row.problems.map(formatProblem).join('; ')}`);
+      continue;
+    }
+    const subscriber = row.value;
+    if (!inAudience(subscriber)) {
+      outside++;
+      continue;
+    }
+    const sends = sendsIn(subscriber.timezone).filter((s) => subscriber.channels.includes(s.send.channel));
+    totals.add(sends);
+    if (table) await table.subscriber(subscriber.id, subscriber.timezone, sends);
+    else if (sends.length > 0) {
+      const head = `{"subscriber":${JSON.stringify(subscriber.id)}`;
+      let lines = '';
+      for (const s of sends) lines += head + s.tail;
+      await out.write(lines);
+    }
+  }
+  await table?.flush();
+
+  const summary = [
+    `Planned ${count(totals.sends, 'send')} (${totals.catchUps.toLocaleString('en-US')} catch-up) for ${count(totals.subscribers, 'subscriber')}.`,
+    ...(outside > 0
+      ? [`${count(outside, 'subscriber')} outside the campaign audience (tags ${[...audience].join(', ')}).`]
+      : []),
+    ...(badRows > 0
+      ? [
+          `${count(badRows, 'bad row')} skipped (${badRows > BAD_ROWS_SHOWN ? `the first ${BAD_ROWS_SHOWN}` : 'each'} reported above).`,
+        ]
+      : []),
+  ];
+  if (table) {
+    const rows = totals.rows(campaign.steps.map((s) => s.id));
+    if (rows.length > 0) {
+      await out.write(
+        `${renderTable(['step', 'channel', 'scheduled', 'catch-up', 'total'], rows, io.colour)}\n`,
+      );
+    }
+    await out.write(`${summary.join('\n')}\n`);
+  } else {
+    for (const line of summary) say(line);
+  }
+  if (badRows > 0 && table) say(`warning: ${count(badRows, 'bad row')} skipped.`);
+  await out.flush();
+}
+
+function count(n: number, noun: string): string {
+  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,246 @@
+// The subscribers CSV (SPEC §5, contract: columns), read as a stream: one validated row at a
+// time, so a file of any size costs the same memory (plus 12 bytes a key for duplicates).
+// UTF-8 with or without BOM, comma or semicolon (decided by the header line), CRLF or LF,
+// quoted fields with delimiters and line breaks inside. Every row comes back with the line it
+// starts on; a bad row is reported and the next one read. Only a file that cannot be read as
+// CSV at all (bad header, unclosed quote) stops the reading, with an InputError.
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type CsvError, type InfoRecord, parse } from 'csv-parse';
+import { InputError, type Problem } from '../shared/errors.ts';
+import { SeenKeys } from './seen-keys.ts';
+import { type SubscriberInput, validateSubscriber } from './subscriber.schema.ts';
+
+export const REQUIRED_COLUMNS = [
+  'id',
+  'name',
+  'phone',
+  'email',
+  'locale',
+  'timezone',
+  'assistant',
+  'channels',
+  'consent_at',
+  'consent_source',
+] as const;
+export const OPTIONAL_COLUMNS = ['tags'] as const;
+const KNOWN_COLUMNS: readonly string[] = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS];
+
+export type CsvRow =
+  | { readonly line: number; readonly ok: true; readonly value: SubscriberInput }
+  | { readonly line: number; readonly ok: false; readonly problems: readonly Problem[] };
+
+export interface CsvReadOptions {
+  /** Consent dated after this instant (epoch ms) is refused. */
+  readonly now?: number;
+  /** How to name a Readable source in errors (a path names itself). */
+  readonly label?: string;
+}
+
+/** The header line decides: more semicolons than commas outside quotes → semicolon. */
+export function detectDelimiter(head: string): ',' | ';' {
+  const firstLine = head.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/, 1)[0] ?? '';
+  let commas = 0;
+  let semicolons = 0;
+  let quoted = false;
+  for (const ch of firstLine) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch === ',') commas++;
+    else if (!quoted && ch === ';') semicolons++;
+  }
+  return semicolons > commas ? ';' : ',';
+}
+
+/**
+ * Header names are matched trimmed and case-insensitively. Unknown columns are refused with
+ * the rest: a misspelt optional `tags` column would otherwise drop every row's tags silently.
+ */
+export function headerProblems(names: readonly string[]): Problem[] {
+  const problems: Problem[] = [];
+  const expected = `expected: ${REQUIRED_COLUMNS.join(', ')} and optionally ${OPTIONAL_COLUMNS.join(', ')}`;
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name))
+      problems.push({ path: 'header', value: JSON.stringify(name), rule: 'column named twice' });
+    else if (!KNOWN_COLUMNS.includes(name)) {
+      problems.push({ path: 'header', value: JSON.stringify(name), rule: `unknown column (${expected})` });
+    }
+    seen.add(name);
+  }
+  const missing = REQUIRED_COLUMNS.filter((c) => !seen.has(c));
+  if (missing.length > 0) {
+    problems.push({
+      path: 'header',
+      rule: `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
+    });
+  }
+  return problems;
+}
+
+const HEAD_LIMIT = 64 * 1024;
+
+/** Reads chunks until the first line break (or EOF, or 64 KiB) is in hand. */
+async function readHead(chunks: AsyncIterator<Buffer | string>, label: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  try {
+    while (length < HEAD_LIMIT) {
+      const next = await chunks.next();
+      if (next.done) break;
+      const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+      parts.push(chunk);
+      length += chunk.length;
+      if (chunk.includes(0x0a) || chunk.includes(0x0d)) break;
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const rule = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : String(error);
+    throw new InputError(`Cannot read subscribers file ${label}`, [{ path: label, rule }]);
+  }
+  return Buffer.concat(parts);
+}
+
+async function* replay(head: Buffer, rest: AsyncIterator<Buffer | string>): AsyncGenerator<Buffer | string> {
+  if (head.length > 0) yield head;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+}
+
+const CSV_RULES: Partial<Record<string, string>> = {
+  CSV_QUOTE_NOT_CLOSED: 'a quoted field starting in this record is never closed (a missing ")',
+  CSV_INVALID_CLOSING_QUOTE:
+    'a closing quote is followed by other text; write a " inside a quoted field as ""',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE:
+    'a closing quote is followed by other text; write a " inside a quoted field as ""',
+  CSV_MAX_RECORD_SIZE: 'the record is longer than 128,000 characters (a missing closing quote?)',
+};
+
+function countBreaks(value: string): { breaks: number; crlf: number } {
+  let breaks = 0;
+  let crlf = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x0d && value.charCodeAt(i + 1) === 0x0a) {
+      crlf++;
+      breaks++;
+      i++;
+    } else if (c === 0x0a || c === 0x0d) breaks++;
+  }
+  return { breaks, crlf };
+}
+
+interface ParsedRecord {
+  readonly line: number;
+  readonly fields: Record<string, string>;
+}
+
+export async function* readSubscriberCsv(
+  source: string | Readable,
+  opts: CsvReadOptions = {},
+): AsyncGenerator<CsvRow> {
+  const label = typeof source === 'string' ? source : (opts.label ?? 'input');
+  const input = typeof source === 'string' ? createReadStream(source) : source;
+  const chunks: AsyncIterator<Buffer | string> = input[Symbol.asyncIterator]();
+  // Line bookkeeping. csv-parse's info.lines is the line a record ends on, but it counts a
+  // CRLF *inside a quoted field* as two lines (for the rest of the file); `crlfSeen` undoes
+  // that. A record starts after the previous one ends and any empty lines between them.
+  let crlfSeen = 0;
+  let lastEnd = 0;
+  let lastEmpty = 0;
+  let headerSeen = false;
+  const skipped: CsvRow[] = [];
+  try {
+    const head = await readHead(chunks, label);
+    const parser = parse({
+      bom: true,
+      delimiter: detectDelimiter(head.toString('utf8')),
+      trim: true,
+      relax_quotes: true,
+      relax_column_count: false,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      columns: (header: string[]) => {
+        const names = header.map((name) => name.trim().toLowerCase());
+        const problems = headerProblems(names);
+        if (problems.length > 0)
+          throw new InputError(`Subscribers file ${label} has a bad header line`, problems);
+        headerSeen = true;
+        lastEnd = parser.info.lines;
+        lastEmpty = parser.info.empty_lines;
+        return names;
+      },
+      on_record: (fields: Record<string, string>, info: InfoRecord): ParsedRecord => {
+        let breaks = 0;
+        for (const key in fields) {
+          const value = fields[key]!;
+          if (value.includes('\n') || value.includes('\r')) {
+            const counted = countBreaks(value);
+            breaks += counted.breaks;
+            crlfSeen += counted.crlf;
+          }
+        }
+        lastEnd = info.lines - crlfSeen;
+        lastEmpty = info.empty_lines;
+        return { line: lastEnd - breaks, fields };
+      },
+      on_skip: (error: CsvError | undefined) => {
+        const line = lastEnd + 1 + (parser.info.empty_lines - lastEmpty);
+        lastEnd = parser.info.lines - crlfSeen;
+        lastEmpty = parser.info.empty_lines;
+        const code = error?.code ?? 'CSV_UNKNOWN_ERROR';
+        if (code !== 'CSV_RECORD_INCONSISTENT_COLUMNS') {
+          // csv-parse's own messages may quote field values (personal data): never echoed.
+          const rule = CSV_RULES[code] ?? `unreadable record (${code})`;
+          throw new InputError(`Subscribers file ${label} is not valid CSV`, [
+            { path: `line ${line}`, rule },
+          ]);
+        }
+        const got = Array.isArray(error?.record) ? error.record.length : undefined;
+        const expected = parser.options.columns;
+        const rule = `has ${got ?? 'a different number of'} fields, the header has ${Array.isArray(expected) ? expected.length : 'another number'} (a missing or extra delimiter, or an unquoted field containing one?)`;
+        skipped.push({ line, ok: false, problems: [{ path: 'row', rule }] });
+        return undefined;
+      },
+    });
+    const feeding = pipeline(Readable.from(replay(head, chunks)), parser);
+    // Errors surface through the iteration below; a consumer stopping early also ends up here.
+    feeding.catch(() => undefined);
+    const seen = new SeenKeys();
+    for await (const record of parser as AsyncIterable<ParsedRecord>) {
+      while (skipped.length > 0 && skipped[0]!.line < record.line) yield skipped.shift()!;
+      yield checkRow(record, seen, opts.now);
+    }
+    yield* skipped.splice(0);
+    await feeding;
+    if (!headerSeen) {
+      throw new InputError(`Subscribers file ${label} is empty`, [
+        {
+          path: 'header',
+          rule: `expected a header line: ${[...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS].join(',')}`,
+        },
+      ]);
+    }
+  } finally {
+    input.destroy();
+  }
+}
+
+/** Validates one record, then refuses it if its id, phone or email appeared on an earlier row. */
+function checkRow(record: ParsedRecord, seen: SeenKeys, now: number | undefined): CsvRow {
+  const { line } = record;
+  const result = validateSubscriber(record.fields, now === undefined ? {} : { now });
+  if (!result.ok) return { line, ok: false, problems: result.problems };
+  const { value } = result;
+  const earlier = seen.claim(
+    [`id:${value.id}`, value.phone && `phone:${value.phone}`, value.email && `email:${value.email}`],
+    line,
+  );
+  const problems: Problem[] = [];
+  (['id', 'phone', 'email'] as const).forEach((field, i) => {
+    const first = earlier[i]!;
+    if (first !== 0)
+      problems.push({ path: field, rule: `already used on line ${first}: each ${field} once per file` });
+  });
+  if (problems.length > 0) return { line, ok: false, problems };
+  return { line, ok: true, value };
+}

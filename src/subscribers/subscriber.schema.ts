@@ -1,0 +1,285 @@
+// One subscriber record (SPEC §5), as the CSV import and the web sign-up form both receive it:
+// every field a string. Refusals name the field and the rule; they never echo a name, phone,
+// email or consent note back (personal data ends up in logs and terminals).
+import { type CountryCode, parsePhoneNumberWithError } from 'libphonenumber-js/max';
+import { z } from 'zod';
+import { canonicalZone } from '../planning/planner.ts';
+import { CHANNELS, type Channel } from '../planning/types.ts';
+import type { Problem } from '../shared/errors.ts';
+
+export const LOCALES = ['fr', 'en'] as const;
+export type Locale = (typeof LOCALES)[number];
+export const ASSISTANTS = ['chatgpt', 'copilot', 'both'] as const;
+export type Assistant = (typeof ASSISTANTS)[number];
+
+export interface SubscriberInput {
+  readonly id: string;
+  readonly name: string;
+  /** E.164, e.g. "+33612345678". */
+  readonly phone?: string;
+  /** Lower-cased address. */
+  readonly email?: string;
+  readonly locale: Locale;
+  /** IANA zone name, canonical spelling. */
+  readonly timezone: string;
+  readonly assistant: Assistant;
+  /** Non-empty, each once, in CHANNELS order; each has its address. */
+  readonly channels: readonly Channel[];
+  /** Epoch milliseconds. */
+  readonly consentAt: number;
+  readonly consentSource: string;
+  readonly tags: readonly string[];
+}
+
+export interface ValidateOptions {
+  /** Consent given after this instant (epoch ms) is refused. */
+  readonly now?: number;
+  /** Accept national phone formats for this country (the web form); without it, "+…" only. */
+  readonly defaultCountry?: CountryCode;
+}
+
+export type SubscriberResult =
+  | { readonly ok: true; readonly value: SubscriberInput }
+  | { readonly ok: false; readonly problems: Problem[] };
+
+const ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const TAG = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):?(\d{2}))$/;
+const emailSchema = z.email();
+const PHONE_RULE = 'must be an E.164 phone number like +33612345678';
+
+/** Operator-chosen values (not personal data) are echoed, shortened. */
+function show(value: string): string {
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+}
+
+// Zone and locale checks build Intl objects (microseconds each); a file holds a few dozen
+// distinct values, so a million rows are checked against a small memo.
+const zoneCache = new Map<string, string | null>();
+const localeCache = new Map<string, Locale | null>();
+function memo<T>(
+  cache: Map<string, T | null>,
+  key: string,
+  compute: (key: string) => T | undefined,
+): T | undefined {
+  let found = cache.get(key);
+  if (found === undefined) {
+    found = compute(key) ?? null;
+    if (cache.size >= 1000) cache.clear();
+    cache.set(key, found);
+  }
+  return found ?? undefined;
+}
+
+/**
+ * A valid zone as the subscriber wrote it, with its case fixed ("europe/paris" → "Europe/Paris").
+ * Intl's own canonical name is used only for the case: Node's ICU still answers the old CLDR
+ * names (Asia/Kolkata → Asia/Calcutta, Europe/Kyiv → Europe/Kiev), which people would not
+ * recognise as theirs.
+ */
+function zoneSpelling(text: string): string | undefined {
+  const canonical = canonicalZone(text);
+  if (canonical === undefined) return undefined;
+  return canonical.toLowerCase() === text.toLowerCase() ? canonical : text;
+}
+
+function phoneOf(text: string, defaultCountry: CountryCode | undefined): string | undefined {
+  if (defaultCountry === undefined && !text.startsWith('+')) return undefined;
+  try {
+    const parsed = parsePhoneNumberWithError(text, defaultCountry);
+    return parsed.isValid() ? parsed.number : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** fr, fr-FR, fr-CA → fr; any other well-formed BCP 47 tag → en; malformed → undefined. */
+export function localeOf(text: string): Locale | undefined {
+  if (text === '') return undefined;
+  try {
+    const [canonical] = Intl.getCanonicalLocales(text);
+    if (canonical === undefined) return undefined;
+    return canonical.split('-')[0] === 'fr' ? 'fr' : 'en';
+  } catch {
+    return undefined;
+  }
+}
+
+/** An ISO 8601 instant with an offset or Z, in epoch ms; NaN when malformed or not a real date. */
+export function instantOf(text: string): number {
+  const m = INSTANT.exec(text);
+  if (!m) return Number.NaN;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((part) => Number(part ?? 0)) as number[];
+  const offsetHours = Number(m[10] ?? 0);
+  const offsetMinutes = Number(m[11] ?? 0);
+  if (hour! > 23 || minute! > 59 || second! > 59 || offsetHours > 23 || offsetMinutes > 59) return Number.NaN;
+  const millis = Math.floor(Number(`0.${m[7] ?? 0}`) * 1000);
+  const wall = Date.UTC(year!, month! - 1, day!, hour!, minute!, second!, millis);
+  // Date.UTC rolls 30 February over to 2 March: a real date reads back unchanged.
+  const date = new Date(wall);
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month! - 1 || date.getUTCDate() !== day) {
+    return Number.NaN;
+  }
+  const sign = m[9] === '-' ? -1 : 1;
+  return wall - sign * (offsetHours * 60 + offsetMinutes) * 60_000;
+}
+
+/** Semicolon-separated list; empty pieces ("a;;b", a trailing ";") are ignored. */
+function listOf(text: string): string[] {
+  return text
+    .split(';')
+    .map((piece) => piece.trim())
+    .filter((piece) => piece !== '');
+}
+
+export function validateSubscriber(
+  raw: Readonly<Record<string, string | undefined>>,
+  opts: ValidateOptions = {},
+): SubscriberResult {
+  const problems: Problem[] = [];
+  const field = (name: string) => (raw[name] ?? '').trim();
+
+  const id = field('id');
+  if (!ID.test(id)) {
+    problems.push({
+      path: 'id',
+      rule:
+        id === ''
+          ? 'is required'
+          : `must be 1–64 characters from A–Z, a–z, 0–9 and . _ : - (got ${id.length} characters)`,
+    });
+  }
+
+  const name = field('name');
+  if (name === '') problems.push({ path: 'name', rule: 'is required' });
+  else if (name.length > 200) problems.push({ path: 'name', rule: 'must be at most 200 characters' });
+  else if (/\p{Cc}/u.test(name))
+    problems.push({ path: 'name', rule: 'must be on one line, without control characters' });
+
+  const phoneText = field('phone');
+  const phone = phoneText === '' ? undefined : phoneOf(phoneText, opts.defaultCountry);
+  if (phoneText !== '' && phone === undefined) {
+    const hint =
+      opts.defaultCountry === undefined && !phoneText.startsWith('+') ? ', with its country code' : '';
+    problems.push({ path: 'phone', rule: `${PHONE_RULE}${hint}` });
+  }
+
+  const emailText = field('email').toLowerCase();
+  const email = emailText === '' ? undefined : emailText;
+  if (email !== undefined && (email.length > 254 || !emailSchema.safeParse(email).success)) {
+    problems.push({ path: 'email', rule: 'must be an email address like name@example.org' });
+  }
+  if (phoneText === '' && emailText === '') {
+    problems.push({ path: 'phone, email', rule: 'at least one is required (both are empty)' });
+  }
+
+  const localeText = field('locale');
+  const locale = memo(localeCache, localeText, localeOf);
+  if (locale === undefined) {
+    problems.push({
+      path: 'locale',
+      ...(localeText === '' ? {} : { value: show(localeText) }),
+      rule:
+        localeText === '' ? 'is required: fr or en' : 'must be a BCP 47 language tag like fr, fr-FR or en',
+    });
+  }
+
+  const zoneText = field('timezone');
+  const timezone = zoneText === '' ? undefined : memo(zoneCache, zoneText, zoneSpelling);
+  if (timezone === undefined) {
+    problems.push({
+      path: 'timezone',
+      ...(zoneText === '' ? {} : { value: show(zoneText) }),
+      rule: `${zoneText === '' ? 'is required: ' : 'must be '}an IANA time zone name like Europe/Paris`,
+    });
+  }
+
+  const assistantText = field('assistant').toLowerCase();
+  const assistant = ASSISTANTS.find((a) => a === assistantText);
+  if (assistant === undefined) {
+    problems.push({
+      path: 'assistant',
+      ...(assistantText === '' ? {} : { value: show(field('assistant')) }),
+      rule: `must be one of: ${ASSISTANTS.join(', ')}`,
+    });
+  }
+
+  const channels = channelsOf(field('channels').toLowerCase(), phoneText !== '', emailText !== '', problems);
+
+  const consentText = field('consent_at');
+  const consentAt = instantOf(consentText);
+  if (!Number.isFinite(consentAt)) {
+    problems.push({
+      path: 'consent_at',
+      ...(consentText === '' ? {} : { value: show(consentText) }),
+      rule:
+        consentText === ''
+          ? 'is required: when consent was given, like 2025-11-02T14:30:00Z (no one is messaged without it)'
+          : 'must be an ISO 8601 instant with an offset or Z, like 2025-11-02T14:30:00Z',
+    });
+  } else if (opts.now !== undefined && consentAt > opts.now) {
+    problems.push({ path: 'consent_at', value: show(consentText), rule: 'must not be in the future' });
+  }
+
+  const consentSource = field('consent_source');
+  if (consentSource === '') {
+    problems.push({
+      path: 'consent_source',
+      rule: 'is required: where consent was given (no one is messaged without it)',
+    });
+  } else if (consentSource.length > 500) {
+    problems.push({ path: 'consent_source', rule: 'must be at most 500 characters' });
+  }
+
+  const tags = [...new Set(listOf(field('tags')))];
+  for (const tag of tags) {
+    if (!TAG.test(tag)) {
+      problems.push({
+        path: 'tags',
+        value: show(tag),
+        rule: 'each tag must be lower-case letters, digits, - and _ (at most 63), separated by ;',
+      });
+    }
+  }
+
+  if (problems.length > 0) return { ok: false, problems };
+  const value: SubscriberInput = {
+    id,
+    name,
+    ...(phone === undefined ? {} : { phone }),
+    ...(email === undefined ? {} : { email }),
+    locale: locale!,
+    timezone: timezone!,
+    assistant: assistant!,
+    channels,
+    consentAt,
+    consentSource,
+    tags,
+  };
+  return { ok: true, value };
+}
+
+function channelsOf(text: string, hasPhone: boolean, hasEmail: boolean, problems: Problem[]): Channel[] {
+  const listed = listOf(text);
+  if (listed.length === 0) {
+    problems.push({ path: 'channels', rule: `is required: ${CHANNELS.join(';')} or one of them` });
+    return [];
+  }
+  const unknown = listed.filter((c) => !(CHANNELS as readonly string[]).includes(c));
+  if (unknown.length > 0) {
+    problems.push({
+      path: 'channels',
+      value: show(unknown.join(';')),
+      rule: `must be ${CHANNELS.join(', ')} or both, separated by ;`,
+    });
+  }
+  const channels = CHANNELS.filter((c) => listed.includes(c));
+  if (channels.includes('whatsapp') && !hasPhone) {
+    problems.push({ path: 'channels', rule: 'whatsapp needs a phone number' });
+  }
+  if (channels.includes('email') && !hasEmail) {
+    problems.push({ path: 'channels', rule: 'email needs an email address' });
+  }
+  return channels;
+}
