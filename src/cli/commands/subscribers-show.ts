@@ -1,0 +1,113 @@
+// `lastcall subscribers show KEY [--json]` (SPEC 8): profile, channel states, consent events,
+// deliveries and catch-up slots of one subscriber, by id, phone or email. Personal data is
+// printed: that is what the command is for (an access request); nothing is logged.
+
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+import { parseSubscriberKey } from '../../ops/subscriber-key.ts';
+import {
+  DELIVERIES_LISTED,
+  type SubscriberProfile,
+  subscriberProfile,
+} from '../../ops/subscriber-profile.ts';
+import { withDb } from './campaign-context.ts';
+
+/** The `subscribers` group: whichever subscribers-* module registers first creates it. */
+export function subscribersCommand(program: Command): Command {
+  return (
+    program.commands.find((c) => c.name() === 'subscribers') ??
+    program.command('subscribers').description('subscribers: import, export, show, forget')
+  );
+}
+
+export function register(program: Command): void {
+  subscribersCommand(program)
+    .command('show')
+    .description('everything held about one subscriber: profile, consent, deliveries')
+    .argument('<key>', 'subscriber id, phone (E.164) or email')
+    .option('--json', 'machine-readable output')
+    .addHelpText(
+      'after',
+      `
+KEY is a subscriber id, a phone number in E.164 form or an email address.
+
+Examples:
+  $ lastcall subscribers show s001
+  $ lastcall subscribers show +33612345678
+  $ lastcall subscribers show amelie@example.org --json`,
+    )
+    .action(async (text: string, flags: { json?: boolean }) => {
+      const key = parseSubscriberKey(text);
+      const profile = await withDb((db) => subscriberProfile(db, key));
+      console.log(flags.json ? JSON.stringify(profile, null, 2) : profileText(profile));
+    });
+}
+
+const table = (head: string[]) => new Table({ head, style: { head: [], border: [], compact: true } });
+
+export function profileText(p: SubscriberProfile): string {
+  const lines = [
+    `subscriber ${p.id}`,
+    `  name       ${p.name ?? '-'}`,
+    `  phone      ${p.phone ?? '-'}`,
+    `  email      ${p.email ?? '-'}`,
+    `  locale     ${p.locale}    timezone ${p.timezone}    assistant ${p.assistant}`,
+    `  tags       ${p.tags.length > 0 ? p.tags.join(', ') : '-'}`,
+    `  done       ${p.doneAt ?? 'no'}`,
+    `  created    ${p.createdAt}    updated ${p.updatedAt}`,
+    '',
+    'channels',
+  ];
+  if (p.channels.length === 0) lines.push('  (none)');
+  else {
+    const t = table(['channel', 'state', 'consent at', 'updated']);
+    for (const c of p.channels) t.push([c.channel, c.state, c.consentAt ?? '-', c.updatedAt]);
+    lines.push(t.toString());
+  }
+  lines.push('', `consent events (${p.consentEvents.length})`);
+  if (p.consentEvents.length > 0) {
+    const t = table(['occurred at', 'channel', 'kind', 'source', 'evidence']);
+    for (const e of p.consentEvents)
+      t.push([e.occurredAt, e.channel ?? '-', e.kind, e.source, JSON.stringify(e.evidence)]);
+    lines.push(t.toString());
+  }
+  const counts = Object.entries(p.deliveries.byStatus).map(([status, n]) => `${status} ${n}`);
+  lines.push('', `deliveries (${p.deliveries.total}${counts.length > 0 ? `: ${counts.join(', ')}` : ''})`);
+  if (p.deliveries.latest.length > 0) {
+    const t = table([
+      'id',
+      'campaign',
+      'step',
+      'channel',
+      'kind',
+      'status',
+      'attempts',
+      'code/reason',
+      'queued',
+      'sent',
+    ]);
+    for (const d of p.deliveries.latest) {
+      t.push([
+        d.id,
+        d.campaign,
+        d.step,
+        d.channel,
+        d.kind,
+        d.status,
+        d.attempts,
+        d.errorCode ?? d.skipReason ?? '-',
+        d.queuedAt,
+        d.sentAt ?? '-',
+      ]);
+    }
+    lines.push(t.toString());
+    if (p.deliveries.total > DELIVERIES_LISTED) lines.push(`  (latest ${DELIVERIES_LISTED} shown)`);
+  }
+  if (p.catchUpSlots.length > 0) {
+    lines.push('', 'personal catch-up slots');
+    const t = table(['campaign', 'step', 'channel', 'send at', 'state']);
+    for (const s of p.catchUpSlots) t.push([s.campaign, s.step, s.channel, s.sendAt, s.state]);
+    lines.push(t.toString());
+  }
+  return lines.join('\n');
+}

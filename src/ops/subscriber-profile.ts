@@ -1,0 +1,150 @@
+// `subscribers show KEY`: everything Lastcall holds about one subscriber, for an operator
+// answering "what do you have on me, and what did you send me?": the profile, each channel's
+// consent state, the consent events (the evidence, oldest first), their deliveries (latest
+// first, with counts by status) and their personal catch-up slots.
+import { InputError } from '../shared/errors.ts';
+import type { Sql } from '../store/pool.ts';
+import { describeKey, findByKey, type SubscriberKey } from './subscriber-key.ts';
+
+/** Deliveries listed one by one; the counts cover all of them. */
+export const DELIVERIES_LISTED = 50;
+
+export interface SubscriberProfile {
+  readonly id: string;
+  readonly name: string | null;
+  readonly phone: string | null;
+  readonly email: string | null;
+  readonly locale: string;
+  readonly timezone: string;
+  readonly assistant: string;
+  readonly tags: readonly string[];
+  readonly doneAt: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly channels: readonly {
+    channel: string;
+    state: string;
+    consentAt: string | null;
+    updatedAt: string;
+  }[];
+  readonly consentEvents: readonly {
+    occurredAt: string;
+    channel: string | null;
+    kind: string;
+    source: string;
+    evidence: Record<string, unknown>;
+  }[];
+  readonly deliveries: {
+    readonly total: number;
+    readonly byStatus: Readonly<Record<string, number>>;
+    readonly latest: readonly {
+      id: number;
+      campaign: string;
+      step: string;
+      channel: string;
+      kind: string;
+      status: string;
+      attempts: number;
+      errorCode: string | null;
+      skipReason: string | null;
+      queuedAt: string;
+      sentAt: string | null;
+    }[];
+  };
+  readonly catchUpSlots: readonly {
+    campaign: string;
+    step: string;
+    channel: string;
+    sendAt: string;
+    state: string;
+  }[];
+}
+
+const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+
+export async function subscriberProfile(sql: Sql, key: SubscriberKey): Promise<SubscriberProfile> {
+  const found = await findByKey(sql, key);
+  if (!found) throw new InputError(`no subscriber with ${describeKey(key)}`);
+  const id = found.id;
+  const [s, channels, events, counts, latest, slots] = await Promise.all([
+    sql.one(
+      `SELECT id, name, phone, email, locale, timezone, assistant, tags, done_at, created_at, updated_at
+         FROM subscribers WHERE id = $1`,
+      [id],
+    ),
+    sql.query(
+      'SELECT channel, state, consent_at, updated_at FROM subscriber_channels WHERE subscriber_id = $1 ORDER BY channel',
+      [id],
+    ),
+    sql.query(
+      `SELECT occurred_at, channel, kind, source, evidence FROM consent_events
+        WHERE subscriber_id = $1 ORDER BY occurred_at, id`,
+      [id],
+    ),
+    sql.query<{ status: string; n: number }>(
+      'SELECT status, count(*)::int AS n FROM deliveries WHERE subscriber_id = $1 GROUP BY status ORDER BY status',
+      [id],
+    ),
+    sql.query(
+      `SELECT id, campaign_id, step_id, channel, kind, status, attempts, error_code, skip_reason, queued_at, sent_at
+         FROM deliveries WHERE subscriber_id = $1 ORDER BY queued_at DESC, id DESC LIMIT $2`,
+      [id, DELIVERIES_LISTED],
+    ),
+    sql.query(
+      `SELECT campaign_id, step_id, channel, send_at, state FROM slots
+        WHERE subscriber_id = $1 ORDER BY send_at, id`,
+      [id],
+    ),
+  ]);
+  if (!s) throw new InputError(`no subscriber with ${describeKey(key)}`); // erased meanwhile
+  return {
+    id: s.id,
+    name: s.name,
+    phone: s.phone,
+    email: s.email,
+    locale: s.locale,
+    timezone: s.timezone,
+    assistant: s.assistant,
+    tags: s.tags,
+    doneAt: iso(s.done_at),
+    createdAt: s.created_at.toISOString(),
+    updatedAt: s.updated_at.toISOString(),
+    channels: channels.map((c) => ({
+      channel: c.channel,
+      state: c.state,
+      consentAt: iso(c.consent_at),
+      updatedAt: c.updated_at.toISOString(),
+    })),
+    consentEvents: events.map((e) => ({
+      occurredAt: e.occurred_at.toISOString(),
+      channel: e.channel,
+      kind: e.kind,
+      source: e.source,
+      evidence: e.evidence,
+    })),
+    deliveries: {
+      total: counts.reduce((sum, c) => sum + c.n, 0),
+      byStatus: Object.fromEntries(counts.map((c) => [c.status, c.n])),
+      latest: latest.map((d) => ({
+        id: d.id,
+        campaign: d.campaign_id,
+        step: d.step_id,
+        channel: d.channel,
+        kind: d.kind,
+        status: d.status,
+        attempts: d.attempts,
+        errorCode: d.error_code,
+        skipReason: d.skip_reason,
+        queuedAt: d.queued_at.toISOString(),
+        sentAt: iso(d.sent_at),
+      })),
+    },
+    catchUpSlots: slots.map((slot) => ({
+      campaign: slot.campaign_id,
+      step: slot.step_id,
+      channel: slot.channel,
+      sendAt: slot.send_at.toISOString(),
+      state: slot.state,
+    })),
+  };
+}

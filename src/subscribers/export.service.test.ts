@@ -1,0 +1,59 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { readSubscriberCsv } from './csv.ts';
+import { csvLine, EXPORT_COLUMNS, toCsv } from './export.service.ts';
+
+const row = {
+  id: 's1',
+  name: 'Doe, "JJ"',
+  phone: '+33612345678',
+  email: 'jj@example.org',
+  locale: 'fr',
+  timezone: 'Europe/Paris',
+  assistant: 'both',
+  tags: ['beta', 'vip'],
+  done: false,
+  consent: [
+    { channel: 'email' as const, consentAt: '2025-11-03T10:00:00+00:00', source: 'confirm-link' },
+    { channel: 'whatsapp' as const, consentAt: '2025-11-02T14:30:00.123456+00:00', source: 'web' },
+  ],
+};
+
+describe('export CSV lines', () => {
+  it('quotes only fields with a comma, a quote or a line break (RFC 4180), CRLF-terminated', () => {
+    expect(csvLine(['a', 'b c', 'x;y'])).toBe('a,b c,x;y\r\n');
+    expect(csvLine(['a,b', 'say "hi"', 'two\nlines', ''])).toBe('"a,b","say ""hi""","two\nlines",\r\n');
+  });
+
+  it('lists channels in force in channel order, with the later consent and both sources', () => {
+    expect(toCsv(row)).toBe(
+      's1,"Doe, ""JJ""",+33612345678,jj@example.org,fr,Europe/Paris,both,whatsapp;email,2025-11-03T10:00:00.000Z,web + confirm-link,beta;vip\r\n',
+    );
+    expect(toCsv({ ...row, consent: [] })).toBeUndefined();
+  });
+
+  it('is read back by the importer as the same subscriber', async () => {
+    const text = csvLine(EXPORT_COLUMNS) + toCsv(row)!;
+    const rows = [];
+    for await (const r of readSubscriberCsv(Readable.from([text]))) rows.push(r);
+    expect(rows).toEqual([
+      {
+        line: 2,
+        ok: true,
+        value: {
+          id: 's1',
+          name: 'Doe, "JJ"',
+          phone: '+33612345678',
+          email: 'jj@example.org',
+          locale: 'fr',
+          timezone: 'Europe/Paris',
+          assistant: 'both',
+          channels: ['whatsapp', 'email'],
+          consentAt: Date.parse('2025-11-03T10:00:00Z'),
+          consentSource: 'web + confirm-link',
+          tags: ['beta', 'vip'],
+        },
+      },
+    ]);
+  });
+});

@@ -1,0 +1,61 @@
+// Bad usage exits 2 (a sample of commands, through the real executable), and every command of
+// the operator CLI added here shows examples in its --help (checked in process: no spawn each).
+import type { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../src/cli/main.ts';
+import { runCli } from './support/cli.ts';
+
+const env = {
+  LASTCALL_ENV: 'development',
+  LOG_LEVEL: 'silent',
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+};
+
+function helpOf(path: string[]): string {
+  let command: Command = buildProgram();
+  for (const name of path) {
+    const next = command.commands.find((c) => c.name() === name);
+    if (!next) throw new Error(`no command ${path.join(' ')}`);
+    command = next;
+  }
+  let text = '';
+  command.configureOutput({ writeOut: (s) => (text += s), writeErr: (s) => (text += s) });
+  command.outputHelp();
+  return text;
+}
+
+// Each test spawns the CLI a few times (a second or more each on a busy machine).
+describe('lastcall usage', { timeout: 120_000 }, () => {
+  it.each([
+    [['subscribers', 'show']],
+    [['subscribers', 'export']],
+    [['subscribers', 'forget']],
+    [['send-test']],
+    [['templates', 'push']],
+    [['templates', 'status']],
+    [['doctor']],
+  ])('%j --help has examples', (path) => {
+    const help = helpOf(path);
+    expect(help).toContain('Examples:');
+    expect(help).toContain(`$ lastcall ${path.join(' ')}`);
+  });
+
+  it('exits 2 for an unknown command, an unknown option, a missing option or argument, a bad choice', async () => {
+    const results = await Promise.all([
+      runCli(['frobnicate'], env),
+      runCli(['doctor', '--bogus'], env),
+      runCli(['send-test', '--campaign', 'c', '--step', 'd7'], env),
+      runCli(['subscribers', 'forget'], env),
+      runCli(['send-test', '--campaign', 'c', '--step', 'd7', '--to', '+33612345678', '--locale', 'de'], env),
+      runCli(['doctor', '--only', 'redis,nope'], env),
+    ]);
+    expect(results.map((r) => r.code)).toEqual([2, 2, 2, 2, 2, 2]);
+    const [command, option, required, argument, choice, only] = results.map((r) => r.stderr);
+    expect(command).toContain("unknown command 'frobnicate'");
+    expect(option).toContain("unknown option '--bogus'");
+    expect(required).toContain("required option '--to <phone-or-email>' not specified");
+    expect(argument).toContain("missing required argument 'key'");
+    expect(choice).toContain("argument 'de' is invalid");
+    expect(only).toContain('--only: must list checks separated by commas');
+  });
+});
