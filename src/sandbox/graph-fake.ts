@@ -34,6 +34,10 @@ export interface FakeGraphApiOptions {
   /** Post status webhooks after each accepted send (the demo sandbox). */
   webhook?: StatusWebhookOptions;
   clock?: () => Date;
+  /** Serves other routes on the same port (the sandbox's inbox): return true when it answered. */
+  intercept?: (req: IncomingMessage, res: ServerResponse, rawBody: string) => boolean | Promise<boolean>;
+  /** Called for every accepted send, before status webhooks are scheduled. */
+  onSent?: (message: SentMessage) => void;
 }
 
 export interface RecordedRequest {
@@ -119,6 +123,7 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
     const result = acceptMessage(registry, phoneNumberId, body);
     if ('status' in result) return send(res, result);
     sent.push(result.message);
+    opts.onSent?.(result.message);
     emitter?.report(result.message, failure?.type === 'async-failed' ? failure.code : undefined);
     return send(res, { status: 200, body: result.reply });
   }
@@ -168,6 +173,7 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake.graph');
     const rawBody = await readBody(req);
+    if (opts.intercept && (await opts.intercept(req, res, rawBody))) return;
     let body: unknown;
     try {
       body = rawBody ? JSON.parse(rawBody) : undefined;

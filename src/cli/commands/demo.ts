@@ -1,0 +1,108 @@
+// `lastcall demo` (npm run demo; `demo run`): the demo in one process, no Docker needed: migrate, the WhatsApp
+// sandbox on 127.0.0.1, serve + work, and the demo campaign seeded. `lastcall demo seed`: only
+// the seeding, for a stack already running (the compose `demo` profile runs it).
+import { type Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../../config/config.ts';
+import { startNativeDemo } from '../../demo/native-demo.ts';
+import { seedDemo } from '../../demo/seed.service.ts';
+import { MAILPIT_HINT, seedLines, stackLines } from '../../demo/where-to-look.ts';
+import { onShutdownSignal } from '../../queue/shutdown.ts';
+import { createLogger } from '../../shared/logger.ts';
+import { withDb } from './campaign-context.ts';
+import { port } from './sandbox.ts';
+
+const minutes = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 2 || n > 1440)
+    throw new InvalidArgumentError(`must be a whole number of minutes from 2 to 1440 (got ${value})`);
+  return n;
+};
+
+const seconds = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 1 || n > 60)
+    throw new InvalidArgumentError(`must be a number of seconds from 1 to 60 (got ${value})`);
+  return n;
+};
+
+interface SeedFlags {
+  minutes: number;
+  sandboxUrl: string;
+  mailpitUrl: string;
+}
+
+interface DemoFlags {
+  minutes: number;
+  sandboxPort: number;
+  tickEvery: number;
+  verbose?: boolean;
+}
+
+export function register(program: Command): void {
+  // `demo` alone runs `demo run`; options after either subcommand belong to it.
+  const demo = program
+    .command('demo')
+    .description(
+      'the demo: a campaign minutes away, with the WhatsApp sandbox (run, the default) or on a running stack (seed)',
+    );
+  demo
+    .command('run', { isDefault: true })
+    .description(
+      'run the demo in one process: WhatsApp sandbox, serve, work and a demo campaign minutes away',
+    )
+    .option('--minutes <n>', 'minutes from now to the demo deadline', minutes, 20)
+    .option('--sandbox-port <port>', 'port of the WhatsApp sandbox (on 127.0.0.1)', port, 8090)
+    .option('--tick-every <seconds>', 'how often due reminders are looked for', seconds, 10)
+    .option('--verbose', 'log at LOG_LEVEL (by default only warnings, so that the summary stays readable)')
+    .action(async (flags: DemoFlags) => {
+      const base = loadConfig('cli');
+      const quiet = ['silent', 'fatal', 'error'].includes(base.logLevel);
+      const logLevel = flags.verbose || quiet ? base.logLevel : 'warn';
+      const logger = createLogger({ logLevel }, { role: 'demo', pid: process.pid });
+      const demoRun = await startNativeDemo(base, {
+        minutes: flags.minutes,
+        sandboxPort: flags.sandboxPort,
+        tickEveryMs: Math.round(flags.tickEvery * 1000),
+        logger,
+        now: () => Date.now(),
+      });
+      const { config } = demoRun;
+      console.log('Lastcall demo is running (Ctrl+C to stop):');
+      if (demoRun.sandbox)
+        console.log(`  WhatsApp inbox  http://localhost:${demoRun.sandbox.port}/   (STOP / FAIT / START)`);
+      else console.log(`  WhatsApp        the Graph API at ${config.whatsappApi.url} (WHATSAPP_API_URL)`);
+      for (const line of stackLines(config, demoRun.running.httpPort)) console.log(line);
+      if (!config.email) for (const line of MAILPIT_HINT) console.log(line);
+      for (const line of seedLines(demoRun.seed, Date.now())) console.log(line);
+      console.log('  stats           lastcall campaign stats demo   (same DATABASE_URL)');
+      await new Promise<void>((resolve) => {
+        onShutdownSignal(async () => {
+          await demoRun.close();
+          resolve();
+        });
+      });
+    });
+
+  demo
+    .command('seed')
+    .description(
+      'create (or replace) and start the demo campaign, deadline minutes away, with demo subscribers',
+    )
+    .option('--minutes <n>', 'minutes from now to the demo deadline', minutes, 20)
+    .option('--sandbox-url <url>', 'where the WhatsApp sandbox inbox is, to print', 'http://localhost:8090')
+    .option('--mailpit-url <url>', 'where Mailpit is, to print', 'http://localhost:8025')
+    .action(async (flags: SeedFlags) => {
+      const now = Date.now();
+      const { result, email } = await withDb(async (db, config) => ({
+        result: await seedDemo({ db, config }, { now, minutes: flags.minutes }),
+        email: config.email !== undefined,
+      }));
+      for (const line of seedLines(result, now)) console.log(line);
+      console.log(`  WhatsApp inbox  ${flags.sandboxUrl}/`);
+      console.log(
+        `  email           ${email ? `${flags.mailpitUrl}/ (Mailpit)` : 'off (SMTP_URL is not set)'}`,
+      );
+      console.log('  stats           lastcall campaign stats demo');
+      console.log('                  (compose: docker compose run --rm cli campaign stats demo)');
+    });
+}

@@ -1,0 +1,93 @@
+// `lastcall sandbox`: the WhatsApp sandbox as a service. A fake Graph API holding every Lastcall
+// template as APPROVED, with an inbox at "/" that shows each message as a phone would and answers
+// STOP / FAIT / START through a signed webhook. Secrets default to the configured WhatsApp
+// settings, else to the compose defaults, so both sides agree without setup.
+import { type Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../../config/config.ts';
+import { onShutdownSignal } from '../../queue/shutdown.ts';
+import { SANDBOX_DEFAULTS, startSandbox } from '../../sandbox/sandbox.service.ts';
+
+interface SandboxFlags {
+  port: number;
+  host: string;
+  webhookUrl?: string;
+  appSecret?: string;
+  token?: string;
+  phoneNumberId?: string;
+  wabaId?: string;
+}
+
+export const port = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`must be a port number from 0 to 65535 (got ${value})`);
+  return n;
+};
+
+const httpUrl = (value: string): string => {
+  try {
+    if (['http:', 'https:'].includes(new URL(value).protocol)) return value;
+  } catch {}
+  throw new InvalidArgumentError(
+    `must be an http(s) URL like http://127.0.0.1:8080/webhooks/whatsapp (got ${value})`,
+  );
+};
+
+/** What a person types in a browser for a server listening on `host`. */
+export function browserUrl(host: string, portNumber: number): string {
+  const name = host === '0.0.0.0' || host === '::' || host === '' ? 'localhost' : host;
+  return `http://${name.includes(':') ? `[${name}]` : name}:${portNumber}`;
+}
+
+export function register(program: Command): void {
+  program
+    .command('sandbox')
+    .description(
+      'run the WhatsApp sandbox: a fake Graph API with every template approved, and a phone-like inbox',
+    )
+    .option('--port <port>', 'port to listen on', port, 8090)
+    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .option(
+      '--webhook-url <url>',
+      "Lastcall's webhook: statuses and replies are posted there, signed",
+      httpUrl,
+    )
+    .option(
+      '--app-secret <secret>',
+      'signs the webhooks (default: WHATSAPP_APP_SECRET, else the compose default)',
+    )
+    .option(
+      '--token <token>',
+      'bearer token the API accepts (default: WHATSAPP_TOKEN, else the compose default)',
+    )
+    .option('--phone-number-id <id>', 'sending phone number id (default: WHATSAPP_PHONE_NUMBER_ID)')
+    .option('--waba-id <id>', 'business account id (default: WHATSAPP_BUSINESS_ACCOUNT_ID)')
+    .action(async (flags: SandboxFlags) => {
+      const config = loadConfig('cli');
+      const wa = config.whatsapp;
+      const sandbox = await startSandbox({
+        host: flags.host,
+        port: flags.port,
+        token: flags.token ?? wa?.token ?? SANDBOX_DEFAULTS.token,
+        appSecret: flags.appSecret ?? wa?.appSecret ?? SANDBOX_DEFAULTS.appSecret,
+        phoneNumberId: flags.phoneNumberId ?? wa?.phoneNumberId ?? SANDBOX_DEFAULTS.phoneNumberId,
+        wabaId: flags.wabaId ?? wa?.businessAccountId ?? SANDBOX_DEFAULTS.wabaId,
+        publicUrl: config.publicUrl,
+        ...(flags.webhookUrl ? { webhookUrl: flags.webhookUrl } : {}),
+      });
+      const url = browserUrl(flags.host, sandbox.port);
+      console.log(`WhatsApp sandbox: inbox at ${url}/ (${sandbox.templates} templates approved)`);
+      console.log(`  Graph API for Lastcall: WHATSAPP_API_URL=${url}`);
+      console.log(
+        flags.webhookUrl
+          ? `  statuses and replies are posted, signed, to ${flags.webhookUrl}`
+          : '  no --webhook-url: no delivery statuses, and the inbox cannot reply',
+      );
+      await new Promise<void>((resolve) => {
+        onShutdownSignal(async () => {
+          await sandbox.close();
+          resolve();
+        });
+      });
+    });
+}

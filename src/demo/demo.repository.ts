@@ -1,0 +1,42 @@
+// The only SQL of the demo: clearing what a previous `demo seed` left, so that seeding again
+// starts over (new deadline, new slots, fresh consent), and finding campaigns the demo's made-up
+// subscribers would join. Only rows the demo owns are touched: the campaign `demo` whose name
+// carries the demo prefix, and the demo's subscriber ids carrying the `demo` tag.
+import { plannableCampaigns } from '../campaigns/campaign.repository.ts';
+import { InputError } from '../shared/errors.ts';
+import type { Sql } from '../store/pool.ts';
+import { DEMO_CAMPAIGN_ID, DEMO_NAME_PREFIX, DEMO_TAG } from './demo-campaign.ts';
+import { DEMO_SUBSCRIBERS } from './demo-subscribers.ts';
+
+export interface ClearedDemo {
+  readonly campaign: boolean;
+  readonly subscribers: number;
+}
+
+/** Deletes the previous demo campaign (its steps, slots and deliveries cascade) and demo subscribers. */
+export async function clearDemo(sql: Sql): Promise<ClearedDemo> {
+  const existing = await sql.one<{ name: string }>('SELECT name FROM campaigns WHERE id = $1 FOR UPDATE', [
+    DEMO_CAMPAIGN_ID,
+  ]);
+  if (existing && !existing.name.startsWith(DEMO_NAME_PREFIX)) {
+    throw new InputError(
+      `a campaign with id "${DEMO_CAMPAIGN_ID}" exists and was not created by "lastcall demo seed" ` +
+        `(its name does not start with "${DEMO_NAME_PREFIX}"): the demo will not replace it`,
+    );
+  }
+  const campaign = (await sql.exec('DELETE FROM campaigns WHERE id = $1', [DEMO_CAMPAIGN_ID])) > 0;
+  const subscribers = await sql.exec('DELETE FROM subscribers WHERE id = ANY($1) AND $2 = ANY(tags)', [
+    DEMO_SUBSCRIBERS.map((s) => s.id),
+    DEMO_TAG,
+  ]);
+  return { campaign, subscribers };
+}
+
+/** Running or paused campaigns (other than the demo) that would plan the demo subscribers in. */
+export async function campaignsDemoWouldJoin(sql: Sql, now: number): Promise<string[]> {
+  const open = await plannableCampaigns(sql, now);
+  return open
+    .filter((c) => c.id !== DEMO_CAMPAIGN_ID)
+    .filter((c) => c.campaign.audience.tags.length === 0 || c.campaign.audience.tags.includes(DEMO_TAG))
+    .map((c) => c.id);
+}

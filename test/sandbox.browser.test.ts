@@ -1,0 +1,107 @@
+// The sandbox inbox in a real browser (headless Chromium, playwright-core): a message sent while
+// the page is open appears without a reload (the same-origin script polls), and pressing STOP
+// posts a signed webhook. Chromium must be installed: this test fails without it.
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { checkWebhookSignature } from '../src/delivery/webhook-signature.ts';
+import { type Sandbox, startSandbox } from '../src/sandbox/sandbox.service.ts';
+import {
+  APP_SECRET,
+  PUBLIC_URL,
+  sendShippedTemplate,
+  startWebhookReceiver,
+  until,
+  type WebhookReceiver,
+} from './sandbox.support.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+let receiver: WebhookReceiver;
+let sandbox: Sandbox;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium"`,
+    );
+  receiver = await startWebhookReceiver();
+  sandbox = await startSandbox({
+    token: 'sandbox-browser-token',
+    appSecret: APP_SECRET,
+    phoneNumberId: '100000000000099',
+    wabaId: '200000000000099',
+    webhookUrl: receiver.url,
+    publicUrl: PUBLIC_URL,
+    statusDelayMs: 5,
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await sandbox?.close();
+  await receiver?.close();
+});
+
+it('shows new messages as they arrive and sends STOP when the button is pressed', async () => {
+  const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await page.goto(`${sandbox.url}/`);
+  expect(await page.locator('#thread .empty').count()).toBe(1);
+
+  await sendShippedTemplate(sandbox, {
+    to: '+33698765432',
+    locale: 'fr',
+    template: 'one-week',
+    name: 'Jean-Luc',
+    assistant: 'both',
+  });
+  // The script notices the first conversation and opens it, composer included.
+  await page.waitForURL(/\?to=33698765432$/, { timeout: 10_000 });
+  const bubble = page.locator('.msg.from-lastcall').first();
+  await bubble.waitFor({ timeout: 10_000 });
+  expect(await bubble.locator('.body').textContent()).toContain('Bonjour Jean-Luc');
+  expect(await bubble.locator('a.button-link').getAttribute('href')).toBe(`${PUBLIC_URL}/done/sample-token`);
+
+  // A second message while the page stays open: swapped in by polling, ticks up to "read".
+  await sendShippedTemplate(sandbox, {
+    to: '+33698765432',
+    locale: 'fr',
+    template: 'last-day',
+    name: 'Jean-Luc',
+    assistant: 'both',
+  });
+  await page.locator('.msg.from-lastcall').nth(1).waitFor({ timeout: 10_000 });
+  await page.locator('.msg.from-lastcall .ticks.read').nth(1).waitFor({ timeout: 10_000 });
+
+  const before = receiver.received.length;
+  await page.getByRole('button', { name: 'STOP' }).click();
+  await page.locator('.msg.from-subscriber').waitFor({ timeout: 10_000 });
+  await until('the STOP webhook', () => receiver.received.length > before);
+  const webhook = receiver.received.at(-1)!;
+  expect(checkWebhookSignature(APP_SECRET, webhook.raw, webhook.headers['x-hub-signature-256'])).toBe('ok');
+  const value = webhook.json.entry[0]!.changes[0]!.value as {
+    messages: { from: string; text: { body: string } }[];
+  };
+  expect(value.messages[0]).toMatchObject({ from: '33698765432', text: { body: 'STOP' } });
+  expect(await page.locator('.msg.from-subscriber').textContent()).toContain('Lastcall answered 200');
+
+  // Free text through the same form.
+  // Enter in the text box sends the text, not the first quick reply.
+  await page.getByLabel('Reply as +33698765432').fill('Déjà fait, merci');
+  await page.getByLabel('Reply as +33698765432').press('Enter');
+  await page.locator('.msg.from-subscriber').nth(1).waitFor({ timeout: 10_000 });
+  await until('the free-text webhook', () => receiver.received.length > before + 1);
+  expect(receiver.received.at(-1)!.json.entry[0]!.changes[0]!.value).toMatchObject({
+    messages: [{ text: { body: 'Déjà fait, merci' } }],
+  });
+  expect(errors).toEqual([]);
+  await page.screenshot({ path: '/tmp/lastcall-sandbox-inbox.png' });
+  await page.close();
+});
