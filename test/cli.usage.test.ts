@@ -11,8 +11,8 @@ const env = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
 };
 
-function helpOf(path: string[]): string {
-  let command: Command = buildProgram();
+async function helpOf(path: string[]): Promise<string> {
+  let command: Command = await buildProgram();
   for (const name of path) {
     const next = command.commands.find((c) => c.name() === name);
     if (!next) throw new Error(`no command ${path.join(' ')}`);
@@ -34,8 +34,8 @@ describe('lastcall usage', { timeout: 120_000 }, () => {
     [['templates', 'push']],
     [['templates', 'status']],
     [['doctor']],
-  ])('%j --help has examples', (path) => {
-    const help = helpOf(path);
+  ])('%j --help has examples', async (path) => {
+    const help = await helpOf(path);
     expect(help).toContain('Examples:');
     expect(help).toContain(`$ lastcall ${path.join(' ')}`);
   });

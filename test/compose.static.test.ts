@@ -73,7 +73,7 @@ const APP_SERVICES = Object.entries(services)
  * parsers refuse (a port that isn't one), throw as they would for a user.
  */
 async function parsedCommand(argv: string[]): Promise<string> {
-  const program = buildProgram();
+  const program = await buildProgram();
   let ran = '';
   const silence = (cmd: Command, path: string[]) => {
     cmd.configureOutput({ writeOut: () => {}, writeErr: () => {} });

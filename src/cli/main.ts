@@ -8,18 +8,19 @@ import { registerCommands } from './commands/index.ts';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
-export function buildProgram(): Command {
+/** The whole program, or only the command `argv` names (faster start-up). */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('lastcall')
     .description('Lastcall: deadline reminders over WhatsApp and email, in each subscriber’s own time zone.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerCommands(program);
+  await registerCommands(program, argv);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
