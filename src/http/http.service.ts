@@ -1,0 +1,79 @@
+// The HTTP role, wired once for `lastcall serve`, `lastcall start` and `lastcall demo`: the
+// database, the queues (webhook intake, health, metrics and the board), the subscription
+// service that plans joiners into running campaigns, and the Fastify server listening.
+import type { FastifyInstance } from 'fastify';
+import { planSubscriber } from '../campaigns/campaign.service.ts';
+import type { Config } from '../config/config.ts';
+import { type Clock, systemClock } from '../delivery/clock.ts';
+import { QUEUES } from '../queue/catalog.ts';
+import { QueueSet } from '../queue/connection.ts';
+import type { Logger } from '../shared/logger.ts';
+import { openDb } from '../store/pool.ts';
+import { createSubscriptionService } from '../subscribers/subscription.service.ts';
+import { buildServer } from './server.ts';
+
+export interface HttpServiceOptions {
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** Address to listen on (default 0.0.0.0). */
+  readonly host?: string;
+}
+
+export interface HttpService {
+  /** The port listened on (HTTP_PORT, or the one picked for 0). */
+  readonly port: number;
+  /** Stops taking connections, lets requests in flight finish for up to `timeoutMs`, then
+   *  cuts the rest and closes the queues and the pool. Says whether it had to force. */
+  close(timeoutMs: number): Promise<'graceful' | 'forced'>;
+}
+
+export async function startHttpService(config: Config, opts: HttpServiceOptions): Promise<HttpService> {
+  const clock = opts.clock ?? systemClock;
+  const { logger } = opts;
+  const db = openDb(config, { onIdleError: (err) => logger.warn({ err }, 'PostgreSQL') });
+  const queues = new QueueSet(config);
+  // Without listeners BullMQ prints every reconnection error to the console.
+  const redisDown = (err: Error) => logger.warn({ err: err.message }, 'Redis');
+  queues.connection.on('error', redisDown);
+  for (const name of Object.values(QUEUES)) queues.get(name).on('error', redisDown);
+  const subscriptions = createSubscriptionService({
+    db,
+    secretKey: config.secretKey ?? '',
+    consentRecordIp: config.consentRecordIp,
+    logger,
+    onSubscriberActivated: async (id) => {
+      await planSubscriber(db, id, clock.now());
+    },
+  });
+  const release = () => Promise.allSettled([queues.close(), db.close()]);
+  const host = opts.host ?? '0.0.0.0';
+  let app: FastifyInstance;
+  try {
+    app = await buildServer({ config, db, queues, services: { subscriptions }, logger, clock });
+    await app.listen({ host, port: config.httpPort });
+  } catch (error) {
+    await release();
+    const code = (error as { code?: string }).code;
+    throw new Error(
+      code === 'EADDRINUSE'
+        ? `HTTP_PORT=${config.httpPort}: the port is already in use (stop the other server or set HTTP_PORT)`
+        : `cannot listen on ${host}:${config.httpPort}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const address = app.server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : config.httpPort,
+    async close(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      const closed = await Promise.race([app.close().then(() => 'done' as const), timeout]);
+      clearTimeout(timer);
+      if (closed === 'timeout') app.server.closeAllConnections();
+      await release();
+      return closed === 'done' ? 'graceful' : 'forced';
+    },
+  };
+}
