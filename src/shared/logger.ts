@@ -1,6 +1,6 @@
 // One pino logger. Personal data (phones, emails, names) must never reach a log line: log
 // ids instead. The redact list is a safety net for fields that slip through.
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import type { Config } from '../config/config.ts';
 
 export type { Logger };
@@ -19,6 +19,9 @@ const REDACT = [
   'req.body',
 ];
 
-export function createLogger(config: Pick<Config, 'logLevel'>, bindings: Record<string, unknown> = {}): Logger {
+export function createLogger(
+  config: Pick<Config, 'logLevel'>,
+  bindings: Record<string, unknown> = {},
+): Logger {
   return pino({ level: config.logLevel, base: bindings, redact: { paths: REDACT, censor: '[redacted]' } });
 }
