@@ -1,0 +1,392 @@
+// Delivery benchmarks, one go (`npm run bench:delivery`), each next to raw BullMQ doing the
+// same amount of queue work, on a database and a Redis prefix of their own (dropped at the end):
+// 1. fan-out: a due slot of N subscribers → delivery rows + send jobs per second, vs a bare
+//    `addBulk` of N jobs with the same ids, payloads and options;
+// 2. dispatch: WhatsApp messages per second from one worker process to the fake Graph API on
+//    loopback (run in a process of its own), WHATSAPP_RATE out of the way, vs a no-op BullMQ
+//    worker at the same concurrency;
+// 3. Redis memory: a started campaign of M subscribers before fan-out (slots live in
+//    PostgreSQL) vs M raw delayed jobs, one per subscriber.
+//
+//   node bench/delivery.ts [--fanout 100000] [--dispatch 20000] [--memory 1000000] [--delayed 1000000]
+//                          [--concurrency 50] [--skip-memory]
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createCampaignService } from '../src/campaigns/campaign.service.ts';
+import { type Config, parseConfig } from '../src/config/config.ts';
+import { claimDueSlots, fanOut } from '../src/delivery/fanout.service.ts';
+import { sendJobOptions } from '../src/delivery/job-queueing.ts';
+import { startWorkers } from '../src/delivery/workers.ts';
+import { QUEUES } from '../src/queue/catalog.ts';
+import { QueueSet } from '../src/queue/connection.ts';
+import { createLogger } from '../src/shared/logger.ts';
+import { databaseName, migrate, withDatabase } from '../src/store/migrate.ts';
+import { type Db, openDb } from '../src/store/pool.ts';
+
+const { values: opts } = parseArgs({
+  options: {
+    fanout: { type: 'string', default: '100000' },
+    dispatch: { type: 'string', default: '20000' },
+    memory: { type: 'string', default: '1000000' },
+    delayed: { type: 'string', default: '1000000' },
+    concurrency: { type: 'string', default: '50' },
+    'skip-memory': { type: 'boolean', default: false },
+    /** Keep the benchmark database (to look at its plans); its name is printed. */
+    keep: { type: 'boolean', default: false },
+  },
+});
+const FANOUT = Number(opts.fanout);
+const DISPATCH = Number(opts.dispatch);
+const MEMORY = Number(opts.memory);
+const DELAYED = Number(opts.delayed);
+const CONCURRENCY = Number(opts.concurrency);
+
+const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const TAG = randomBytes(3).toString('hex');
+const DATABASE_URL = withDatabase(SERVER, `lastcall_bench_${TAG}`);
+const PREFIX = `lastcall-bench-${TAG}`;
+const MINUTE = 60_000;
+const results: string[][] = [];
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
+const perSecond = (n: number, ms: number) => Math.round((n / ms) * 1000);
+const log = (line: string) => console.log(`· ${line}`);
+
+async function main(): Promise<void> {
+  console.log(
+    `Delivery benchmark: ${cpus().length} CPUs (${cpus()[0]?.model}), load ${loadavg()[0]?.toFixed(1)}, node ${process.version}`,
+  );
+  await migrate({ databaseUrl: DATABASE_URL });
+  if (process.env.BENCH_ASYNC_COMMIT) {
+    const admin = openDb({ databaseUrl: SERVER });
+    await admin.exec(`ALTER DATABASE "${databaseName(DATABASE_URL)}" SET synchronous_commit = off`);
+    await admin.close();
+  }
+  const db = openDb({ databaseUrl: DATABASE_URL }, { max: 20 });
+  const redis = new Redis(REDIS_URL);
+  const graph = await startGraphSandbox();
+  try {
+    const config = parseConfig(
+      {
+        DATABASE_URL,
+        REDIS_URL,
+        QUEUE_PREFIX: PREFIX,
+        LASTCALL_ENV: 'development',
+        LOG_LEVEL: 'silent',
+        WHATSAPP_TOKEN: 'TEST_TOKEN',
+        WHATSAPP_PHONE_NUMBER_ID: '100000000000001',
+        WHATSAPP_APP_SECRET: 'bench',
+        WHATSAPP_VERIFY_TOKEN: 'bench',
+        WHATSAPP_API_URL: graph.url,
+        WHATSAPP_RATE: '1000000',
+      },
+      'work',
+    );
+    await benchFanoutAndDispatch(db, redis, config);
+    if (!opts['skip-memory']) await benchMemory(db, redis, config);
+  } finally {
+    graph.stop();
+    await deleteKeys(redis, `${PREFIX}:*`);
+    redis.disconnect();
+    await db.close();
+    if (opts.keep) console.log(`kept database ${databaseName(DATABASE_URL)}`);
+    else await dropDatabase();
+  }
+  console.log();
+  printTable(['measure', 'Lastcall', 'raw BullMQ', 'ratio'], results);
+}
+
+/** Subscribers with active WhatsApp consent, written by PostgreSQL itself. */
+async function seed(
+  db: Db,
+  prefix: string,
+  count: number,
+  zones: readonly string[],
+  firstPhone: number,
+  tags: readonly string[] = [],
+): Promise<void> {
+  await db.exec(
+    `INSERT INTO subscribers (id, name, phone, locale, timezone, assistant, tags)
+     SELECT $1 || lpad(i::text, 8, '0'), 'Bench ' || i, '+33' || ($2::bigint + i)::text,
+            CASE WHEN i % 2 = 0 THEN 'fr' ELSE 'en' END, ($3::text[])[1 + i % cardinality($3::text[])], 'both', $5
+       FROM generate_series(1, $4::int) AS i`,
+    [prefix, firstPhone, zones, count, tags],
+  );
+  await db.exec(
+    `INSERT INTO subscriber_channels (subscriber_id, channel, state, consent_at)
+     SELECT id, 'whatsapp', 'active', now() - interval '1 day' FROM subscribers WHERE id LIKE $1 || '%'`,
+    [prefix],
+  );
+  await db.exec('ANALYZE subscribers; ANALYZE subscriber_channels');
+}
+
+async function campaignFile(
+  id: string,
+  deadline: number,
+  steps: string,
+  window = '{ start: "00:00", end: "23:59" }',
+  tags: readonly string[] = [],
+) {
+  const dir = await mkdtemp(join(tmpdir(), 'lastcall-bench-'));
+  const file = join(dir, `${id}.yaml`);
+  await writeFile(
+    file,
+    `id: ${id}\nname: "Benchmark ${id}"\ndeadline: "${new Date(deadline).toISOString()}"\nwindow: ${window}\n` +
+      `audience: { tags: [${tags.join(', ')}] }\nsteps:\n${steps}\n`,
+  );
+  return file;
+}
+
+async function benchFanoutAndDispatch(db: Db, redis: Redis, config: Config): Promise<void> {
+  const now = Date.now();
+  log(`seeding ${FANOUT} + ${DISPATCH} subscribers`);
+  await seed(db, 'f', FANOUT, ['Europe/Paris'], 600_000_000);
+  await seed(db, 'd', DISPATCH, ['Europe/Berlin'], 700_000_000);
+  const campaigns = createCampaignService({ db });
+  const deadline = now + 60 * MINUTE;
+  await campaigns.create(
+    await campaignFile(
+      'bench',
+      deadline,
+      '  - { id: s1, before: PT50M, channels: [whatsapp], template: first-notice }',
+    ),
+    now,
+  );
+  await campaigns.start('bench', now);
+  const slots = await db.query<{ id: number; zone: string }>(
+    `SELECT id, zone FROM slots WHERE campaign_id = 'bench'`,
+  );
+  const slotOf = (zone: string) => slots.find((s) => s.zone === zone)!.id;
+
+  // 1. Fan-out of one slot of FANOUT subscribers, as the fan-out worker runs it.
+  const queues = new QueueSet(config);
+  const logger = createLogger({ logLevel: 'silent' });
+  const due = now + 11 * MINUTE;
+  await claimDueSlots({ db }, due);
+  let t = performance.now();
+  const fanned = await fanOut({ db, queues, logger }, slotOf('Europe/Paris'), due);
+  const fanoutMs = performance.now() - t;
+  log(`fan-out: ${fanned.queued} deliveries + jobs in ${seconds(fanoutMs)} s (${fanned.pages} pages)`);
+
+  const raw = new Queue('bench-raw', { connection: redis, prefix: PREFIX });
+  t = performance.now();
+  for (let i = 0; i < FANOUT; i += 1000) {
+    await raw.addBulk(
+      Array.from({ length: Math.min(1000, FANOUT - i) }, (_, j) => ({
+        name: 'send',
+        data: { deliveryId: i + j + 1 },
+        opts: sendJobOptions(i + j + 1),
+      })),
+    );
+  }
+  const rawAddMs = performance.now() - t;
+  results.push([
+    `fan-out, ${FANOUT} subscribers (rows + jobs /s)`,
+    String(perSecond(FANOUT, fanoutMs)),
+    `${perSecond(FANOUT, rawAddMs)} (addBulk only)`,
+    (rawAddMs / fanoutMs).toFixed(2),
+  ]);
+  await raw.obliterate({ force: true });
+  await queues.get(QUEUES.whatsapp).obliterate({ force: true });
+  await db.exec(
+    `UPDATE deliveries SET status = 'skipped', skip_reason = 'benchmark' WHERE status = 'queued'`,
+  );
+
+  // 2. Dispatch: DISPATCH messages through one worker (this process) to the loopback fake.
+  await fanOut({ db, queues, logger }, slotOf('Europe/Berlin'), due);
+  await queues.close();
+  const workers = await startWorkers(config, { scheduleTick: false, concurrency: { whatsapp: CONCURRENCY } });
+  t = performance.now();
+  for (;;) {
+    const row = await db.one<{ n: number }>(
+      `SELECT count(*)::int AS n FROM deliveries WHERE status = 'sent'`,
+    );
+    if ((row?.n ?? 0) >= DISPATCH) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const dispatchMs = performance.now() - t;
+  await workers.close(10_000);
+  log(`dispatch: ${DISPATCH} WhatsApp messages in ${seconds(dispatchMs)} s at concurrency ${CONCURRENCY}`);
+
+  const noop = new Queue('bench-noop', { connection: redis, prefix: PREFIX });
+  for (let i = 0; i < DISPATCH; i += 1000) {
+    await noop.addBulk(
+      Array.from({ length: Math.min(1000, DISPATCH - i) }, (_, j) => ({
+        name: 'send',
+        data: { deliveryId: i + j + 1 },
+        opts: sendJobOptions(i + j + 1),
+      })),
+    );
+  }
+  let done = 0;
+  t = performance.now();
+  const noopConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const noopWorker = new Worker('bench-noop', async () => {}, {
+    connection: noopConnection,
+    prefix: PREFIX,
+    concurrency: CONCURRENCY,
+  });
+  await new Promise<void>((resolve) =>
+    noopWorker.on('completed', () => {
+      if (++done === DISPATCH) resolve();
+    }),
+  );
+  const noopMs = performance.now() - t;
+  await noopWorker.close();
+  noopConnection.disconnect();
+  await noop.obliterate({ force: true });
+  results.push([
+    `dispatch, ${DISPATCH} messages, concurrency ${CONCURRENCY} (msg/s)`,
+    String(perSecond(DISPATCH, dispatchMs)),
+    `${perSecond(DISPATCH, noopMs)} (no-op jobs)`,
+    (noopMs / dispatchMs).toFixed(2),
+  ]);
+}
+
+async function benchMemory(db: Db, redis: Redis, config: Config): Promise<void> {
+  const zones = Intl.supportedValuesOf('timeZone')
+    .filter((z) => z.includes('/'))
+    .slice(0, 40);
+  log(`seeding ${MEMORY} subscribers over ${zones.length} zones`);
+  await seed(db, 'm', MEMORY, zones, 800_000_000, ['memory']);
+  const now = Date.now();
+  const before = await prefixBytes(redis);
+  const usedBefore = await usedMemory(redis);
+  const campaigns = createCampaignService({ db });
+  await campaigns.create(
+    await campaignFile(
+      'bench-memory',
+      now + 60 * 24 * 60 * MINUTE,
+      [
+        '  - { id: d30, before: P30D, channels: [whatsapp], template: first-notice }',
+        '  - { id: d7, before: P7D, channels: [whatsapp], template: one-week }',
+        '  - { id: d1, before: P1D, channels: [whatsapp], template: first-notice }',
+        '  - { id: h6, before: PT6H, channels: [whatsapp], template: one-week }',
+      ].join('\n'),
+      '{ start: "09:00", end: "20:00" }',
+      ['memory'],
+    ),
+    now,
+  );
+  let t = performance.now();
+  const started = await campaigns.start('bench-memory', now);
+  const startMs = performance.now() - t;
+  // What a worker adds before anything is due: the tick scheduler and its next job.
+  const queues = new QueueSet(config);
+  await queues.get(QUEUES.tick).upsertJobScheduler('tick', { every: 60_000 }, { name: 'tick', data: {} });
+  await queues.close();
+  const campaignBytes = (await prefixBytes(redis)) - before;
+  const campaignUsed = (await usedMemory(redis)) - usedBefore;
+  log(
+    `campaign of ${started.reach} subscribers started in ${seconds(startMs)} s: ${started.slotsCreated} slots in PostgreSQL, ` +
+      `${campaignBytes} bytes under the prefix in Redis (used_memory ${signed(campaignUsed)})`,
+  );
+
+  const delayed = new Queue('bench-delayed', { connection: redis, prefix: PREFIX });
+  const usedBeforeJobs = await usedMemory(redis);
+  t = performance.now();
+  for (let i = 0; i < DELAYED; i += 1000) {
+    await delayed.addBulk(
+      Array.from({ length: Math.min(1000, DELAYED - i) }, (_, j) => ({
+        name: 'send',
+        data: { deliveryId: i + j + 1 },
+        opts: { ...sendJobOptions(i + j + 1), delay: 7 * 24 * 60 * MINUTE },
+      })),
+    );
+  }
+  const addMs = performance.now() - t;
+  const jobsUsed = (await usedMemory(redis)) - usedBeforeJobs;
+  const jobsBytes = (await prefixBytes(redis)) - before - campaignBytes;
+  log(
+    `${DELAYED} delayed jobs added in ${seconds(addMs)} s: ${mib(jobsBytes)} under the prefix (used_memory ${signed(jobsUsed)})`,
+  );
+  await delayed.obliterate({ force: true });
+  const scale = MEMORY / DELAYED;
+  results.push([
+    `Redis for ${MEMORY} subscribers before fan-out`,
+    `${campaignBytes} B (${started.slotsCreated} slots in PG)`,
+    `${mib(jobsBytes * scale)}${scale === 1 ? '' : ` (×${scale} of ${DELAYED})`}, ${Math.round(jobsBytes / DELAYED)} B/job`,
+    campaignBytes > 0 ? `1 : ${Math.round((jobsBytes * scale) / campaignBytes)}` : 'n/a',
+  ]);
+}
+
+/** Bytes of every key under our prefix (MEMORY USAGE), unaffected by other Redis users. */
+async function prefixBytes(redis: Redis): Promise<number> {
+  let total = 0;
+  for await (const keys of redis.scanStream({ match: `${PREFIX}:*`, count: 1000 }) as AsyncIterable<
+    string[]
+  >) {
+    if (keys.length === 0) continue;
+    const pipeline = redis.pipeline();
+    for (const key of keys) pipeline.memory('USAGE', key, 'SAMPLES', '0');
+    for (const [, bytes] of (await pipeline.exec()) ?? []) total += Number(bytes ?? 0);
+  }
+  return total;
+}
+
+async function usedMemory(redis: Redis): Promise<number> {
+  const info = await redis.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const signed = (bytes: number) => `${bytes >= 0 ? '+' : '−'}${mib(Math.abs(bytes))}`;
+
+async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  for await (const keys of redis.scanStream({ match: pattern, count: 1000 }) as AsyncIterable<string[]>) {
+    if (keys.length > 0) await redis.unlink(...keys);
+  }
+}
+
+async function dropDatabase(): Promise<void> {
+  const admin = openDb({ databaseUrl: SERVER });
+  try {
+    await admin.exec(`DROP DATABASE IF EXISTS "${databaseName(DATABASE_URL)}" WITH (FORCE)`);
+  } finally {
+    await admin.close();
+  }
+}
+
+/** The fake Graph API in a process of its own, so it does not share the worker's event loop. */
+async function startGraphSandbox(): Promise<{ url: string; stop(): void }> {
+  const script = `
+    import { startFakeGraphApi } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'sandbox', 'graph-fake.ts'))};
+    import { loadMessageTemplates, SHIPPED_MESSAGES_DIR } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'campaigns', 'messages.ts'))};
+    const templates = [];
+    for (const name of ['first-notice', 'one-week']) for (const locale of ['fr', 'en']) {
+      const wa = (await loadMessageTemplates(SHIPPED_MESSAGES_DIR, locale, name)).whatsapp;
+      templates.push({ name: wa.name, language: wa.language, category: wa.category, components: [
+        { type: 'BODY', text: wa.body },
+        { type: 'BUTTONS', buttons: [{ type: 'URL', text: wa.button.text, url: wa.button.url.replace('{{publicUrl}}', 'http://localhost:8080') }] },
+      ] });
+    }
+    const fake = await startFakeGraphApi({ templates });
+    // Forget what it receives: a benchmark sends far more than a test.
+    setInterval(() => fake.reset(), 1000).unref();
+    console.log(fake.url);
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`the Graph API sandbox exited (${code})`)));
+  });
+  return { url, stop: () => child.kill() };
+}
+
+function printTable(head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of rows) console.log(line(row));
+}
+
+await main();

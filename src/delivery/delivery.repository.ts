@@ -1,0 +1,190 @@
+// SQL for deliveries: the fan-out page insert, the sender's claim, outcome records and the
+// recovery queries of the tick. The unique key (campaign, step, subscriber, channel) is the
+// durable dedupe; every status change is conditional, so a repeated job or a second worker
+// touches nothing.
+import type { Channel } from '../planning/types.ts';
+import type { Sql } from '../store/pool.ts';
+import type { FanoutSlot } from './due-slots.repository.ts';
+
+export interface FanoutPage {
+  /** Eligible subscribers read in this page (0: the slot is exhausted). */
+  readonly scanned: number;
+  /** The last subscriber id of the page: the next keyset cursor. */
+  readonly lastSubscriberId: string | null;
+  /** Deliveries this page created. */
+  readonly added: readonly number[];
+  /** Deliveries of this page that already existed and are still `queued`: a re-run after a
+   *  crash between insert and addBulk queues them again (a live duplicate job id is ignored). */
+  readonly stillQueued: readonly number[];
+}
+
+/**
+ * One keyset page of a slot: eligible = consent active on the slot's channel (given no later
+ * than the slot's instant, so someone who joined after it is left to their own catch-up), not
+ * done, in the audience. Personal slots read their one subscriber, whatever their zone now.
+ */
+export async function insertFanoutPage(
+  sql: Sql,
+  slot: FanoutSlot,
+  pageSize: number,
+  now: Date,
+): Promise<FanoutPage> {
+  const personal = slot.subscriberId !== null;
+  const who = personal ? 's.id = $9' : `s.timezone = $9 AND ($10::text IS NULL OR s.id > $10)`;
+  const params: unknown[] = [
+    slot.campaignId,
+    slot.stepId,
+    slot.channel,
+    slot.id,
+    slot.kind,
+    now,
+    slot.sendAt,
+    [...slot.audienceTags],
+    personal ? slot.subscriberId : slot.zone,
+  ];
+  if (!personal) params.push(slot.cursor);
+  params.push(pageSize);
+  const limit = `$${params.length}`;
+  const row = await sql.one<{
+    scanned: number;
+    last_id: string | null;
+    added: number[];
+    still_queued: number[];
+  }>(
+    `WITH page AS MATERIALIZED (
+       SELECT s.id FROM subscribers s
+         JOIN subscriber_channels sc ON sc.subscriber_id = s.id AND sc.channel = $3 AND sc.state = 'active'
+        WHERE ${who}
+          AND s.done_at IS NULL
+          AND sc.consent_at <= $7
+          AND (cardinality($8::text[]) = 0 OR s.tags && $8::text[])
+        ORDER BY s.id
+        LIMIT ${limit}),
+     ins AS (
+       INSERT INTO deliveries (campaign_id, step_id, subscriber_id, channel, slot_id, kind, status, queued_at, updated_at)
+       SELECT $1, $2, id, $3, $4, $5, 'queued', $6, $6 FROM page
+       ON CONFLICT ON CONSTRAINT deliveries_once DO NOTHING
+       RETURNING id)
+     SELECT (SELECT count(*) FROM page)::int AS scanned,
+            (SELECT id FROM page ORDER BY id DESC LIMIT 1) AS last_id,
+            ARRAY(SELECT id FROM ins ORDER BY id) AS added,
+            ARRAY(SELECT d.id FROM deliveries d JOIN page p ON p.id = d.subscriber_id
+                   WHERE d.campaign_id = $1 AND d.step_id = $2 AND d.channel = $3 AND d.status = 'queued'
+                   ORDER BY d.id) AS still_queued`,
+    params,
+  );
+  return {
+    scanned: row?.scanned ?? 0,
+    lastSubscriberId: row?.last_id ?? null,
+    // bigint[] arrives as text: pg's int8 parser covers scalars only.
+    added: (row?.added ?? []).map(Number),
+    stillQueued: (row?.still_queued ?? []).map(Number),
+  };
+}
+
+/** Deliveries in flight, for re-queueing after Redis lost them. */
+export interface InFlight {
+  readonly id: number;
+  readonly channel: Channel;
+  /** When a `retrying` row is due again (a backoff or a provider's "not before"). */
+  readonly notBefore?: Date | null;
+}
+
+/** `queued`/`retrying` rows by id, after `afterId`; `touchedBefore` skips rows that are
+ *  being queued right now (a fan-out between its insert and its addBulk). */
+export async function inFlightDeliveries(
+  sql: Sql,
+  afterId: number,
+  limit: number,
+  touchedBefore?: Date,
+): Promise<InFlight[]> {
+  return sql.query<InFlight>(
+    `SELECT id, channel, next_attempt_at AS "notBefore" FROM deliveries
+      WHERE status IN ('queued', 'retrying') AND id > $1 AND ($3::timestamptz IS NULL OR updated_at < $3)
+      ORDER BY id LIMIT $2`,
+    [afterId, limit, touchedBefore ?? null],
+  );
+}
+
+/** Rows a sender released because their campaign was paused, now that it runs again. */
+export async function releasedByPause(sql: Sql, limit: number): Promise<InFlight[]> {
+  return sql.query<InFlight>(
+    `SELECT d.id, d.channel FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
+      WHERE d.status = 'queued' AND d.error_code = $1 AND c.state = 'running'
+      ORDER BY d.id LIMIT $2`,
+    [PAUSED_CODE, limit],
+  );
+}
+
+/** Clears the pause marker once a job exists again. */
+export async function clearPauseMarks(sql: Sql, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql.exec(
+    `UPDATE deliveries SET error_code = NULL, error_detail = NULL
+      WHERE id = ANY($1::bigint[]) AND status = 'queued' AND error_code = $2`,
+    [ids, PAUSED_CODE],
+  );
+}
+
+/** error_code of a queued row whose job ended because its campaign was paused. */
+export const PAUSED_CODE = 'campaign-paused';
+
+/** Rows `sending` since before `before`: a crashed or hung sender's. */
+export async function sendingSince(sql: Sql, before: Date, limit: number): Promise<InFlight[]> {
+  return sql.query<InFlight>(
+    `SELECT id, channel FROM deliveries WHERE status = 'sending' AND updated_at < $1 ORDER BY id LIMIT $2`,
+    [before, limit],
+  );
+}
+
+/**
+ * `sending` → `unknown`: the provider may have accepted the message, so it is never sent
+ * again (SPEC 6, at most once). Each becomes an attempt with outcome `unknown`.
+ */
+export async function markUnknown(
+  sql: Sql,
+  ids: readonly number[],
+  now: Date,
+  detail: string,
+): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await sql.query<{ id: number }>(
+    `WITH u AS (
+       UPDATE deliveries SET status = 'unknown', error_detail = $3, updated_at = $2
+        WHERE id = ANY($1::bigint[]) AND status = 'sending'
+        RETURNING id, attempts)
+     INSERT INTO delivery_attempts (delivery_id, attempt, outcome, detail, at)
+     SELECT id, attempts, 'unknown', $3, $2 FROM u
+     RETURNING delivery_id AS id`,
+    [ids, now, detail],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Running or paused campaigns whose deadline has come: finished, and what they still had in
+ *  flight skipped. Also sweeps campaigns finished or cancelled earlier (a crash between steps). */
+export async function finishExpiredCampaigns(
+  sql: Sql,
+  now: Date,
+): Promise<{ finished: string[]; skipped: number; cancelledSlots: number }> {
+  const finished = await sql.query<{ id: string }>(
+    `UPDATE campaigns SET state = 'finished', finished_at = $1, updated_at = $1
+      WHERE state IN ('running', 'paused') AND deadline <= $1 RETURNING id`,
+    [now],
+  );
+  const skipped = await sql.exec(
+    `UPDATE deliveries d
+        SET status = 'skipped',
+            skip_reason = CASE c.state WHEN 'cancelled' THEN 'campaign-cancelled' ELSE 'deadline-passed' END,
+            updated_at = $1
+       FROM campaigns c
+      WHERE c.id = d.campaign_id AND c.state IN ('finished', 'cancelled') AND d.status IN ('queued', 'retrying')`,
+    [now],
+  );
+  const cancelledSlots = await sql.exec(
+    `UPDATE slots s SET state = 'cancelled', updated_at = $1 FROM campaigns c
+      WHERE c.id = s.campaign_id AND c.state IN ('finished', 'cancelled') AND s.state IN ('pending', 'fanning_out')`,
+    [now],
+  );
+  return { finished: finished.map((r) => r.id), skipped, cancelledSlots };
+}

@@ -1,0 +1,100 @@
+// Fan-out (DESIGN.md point 4): a due slot becomes one delivery row and one send job per
+// eligible subscriber. Subscribers are read by keyset on their id, a page at a time; each page
+// inserts its rows with ON CONFLICT DO NOTHING, queues their jobs, then moves the slot's cursor.
+// A crash anywhere repeats at most the current page: its rows already exist (no new row, no
+// second message) and the ones still `queued` are queued again under the same job ids.
+import type { QueueSet } from '../queue/connection.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { Db } from '../store/pool.ts';
+import { insertFanoutPage } from './delivery.repository.ts';
+import { advanceCursor, claimDueSlots as claimSlots, finishSlot, loadSlot } from './due-slots.repository.ts';
+import { queueSendJobs } from './job-queueing.ts';
+
+export interface FanoutDeps {
+  readonly db: Db;
+  readonly queues: QueueSet;
+  readonly logger: Logger;
+  /** Subscribers per page (default 1000). */
+  readonly pageSize?: number;
+}
+
+export type FanoutResult =
+  | { readonly status: 'done' | 'cancelled' | 'paused'; readonly queued: number; readonly pages: number }
+  | { readonly status: 'not-claimed' | 'missing'; readonly queued: 0; readonly pages: 0 };
+
+const CLAIM_BATCH = 500;
+
+/** Claims every slot due at `now` (in batches); returns their ids. */
+export async function claimDueSlots(deps: Pick<FanoutDeps, 'db'>, now: number): Promise<number[]> {
+  const claimed: number[] = [];
+  for (;;) {
+    const batch = await claimSlots(deps.db, new Date(now), CLAIM_BATCH);
+    claimed.push(...batch);
+    if (batch.length < CLAIM_BATCH) return claimed;
+  }
+}
+
+export async function fanOut(deps: FanoutDeps, slotId: number, now: number): Promise<FanoutResult> {
+  const pageSize = deps.pageSize ?? 1000;
+  const at = new Date(now);
+  let queued = 0;
+  let pages = 0;
+  let cursor: string | null | undefined;
+  // The previous page's addBulk and cursor move run while this page is read and inserted
+  // (about twice the speed). The cursor still moves only after its page's jobs are queued, and
+  // in page order: a crash repeats at most the last two pages, whose rows already exist.
+  let previous: Promise<void> = Promise.resolve();
+  const settle = async <T>(result: T): Promise<T> => {
+    await previous;
+    return result;
+  };
+  try {
+    for (;;) {
+      // Read again each page: the campaign may be paused or cancelled while a big slot runs.
+      const slot = await loadSlot(deps.db, slotId);
+      if (!slot) return await settle({ status: 'missing', queued: 0, pages: 0 });
+      if (slot.state !== 'fanning_out') {
+        return await settle(
+          pages === 0 ? { status: 'not-claimed', queued: 0, pages: 0 } : { status: 'done', queued, pages },
+        );
+      }
+      if (slot.campaignState === 'paused') {
+        // Back to pending with its cursor: the first tick after resume claims it again.
+        await previous;
+        await finishSlot(deps.db, slotId, 'pending', at);
+        return { status: 'paused', queued, pages };
+      }
+      if (slot.campaignState !== 'running' || now >= slot.deadline.getTime()) {
+        await previous;
+        await finishSlot(deps.db, slotId, 'cancelled', at);
+        return { status: 'cancelled', queued, pages };
+      }
+
+      if (cursor === undefined) cursor = slot.cursor;
+      const page = await insertFanoutPage(deps.db, { ...slot, cursor }, pageSize, at);
+      await previous;
+      if (page.scanned === 0 || page.lastSubscriberId === null) {
+        await finishSlot(deps.db, slotId, 'done', at);
+        return { status: 'done', queued, pages };
+      }
+      const ids = [...new Set([...page.added, ...page.stillQueued])];
+      const last = page.lastSubscriberId;
+      previous = queueSendJobs(
+        deps.queues,
+        ids.map((id) => ({ id, channel: slot.channel })),
+      ).then(() => advanceCursor(deps.db, slotId, last, page.added.length, at));
+      cursor = last;
+      queued += page.added.length;
+      pages += 1;
+      if (slot.subscriberId !== null || page.scanned < pageSize) {
+        await previous;
+        await finishSlot(deps.db, slotId, 'done', at);
+        deps.logger.debug({ slotId, queued, pages }, 'slot fanned out');
+        return { status: 'done', queued, pages };
+      }
+    }
+  } finally {
+    // On an error, let the page in flight finish (or fail) before the job is retried.
+    await previous.catch(() => {});
+  }
+}

@@ -1,0 +1,163 @@
+// What the tick repairs (DESIGN.md points 1 and 5). PostgreSQL is the record, Redis only work
+// in flight, so after a crash or a lost Redis the tick compares the two:
+// - a slot left `fanning_out` whose fan-out job is gone gets its job back (it resumes at its cursor);
+// - a delivery left `sending` with no live job, or for longer than the lease, becomes `unknown`:
+//   the provider may have accepted it, so it is NEVER sent again (at most once, SPEC 6);
+// - `queued`/`retrying` deliveries with no job are queued again. After a Redis loss (our marker
+//   key is gone) that is every one of them, at once; otherwise a bounded slice per tick catches
+//   stragglers (a job that ended without its row being updated);
+// - deliveries a sender released because their campaign was paused are queued again once it runs.
+import { jobIds, sendQueueFor } from '../queue/catalog.ts';
+import type { QueueSet } from '../queue/connection.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { Db } from '../store/pool.ts';
+import {
+  clearPauseMarks,
+  type InFlight,
+  inFlightDeliveries,
+  markUnknown,
+  releasedByPause,
+  sendingSince,
+} from './delivery.repository.ts';
+import { slotsFanningOut } from './due-slots.repository.ts';
+import { queueFanouts, queueSendJobs, requeueSendJobs } from './job-queueing.ts';
+
+export interface RecoveryOptions {
+  /** A `sending` row older than this is `unknown` even if its job still looks active. */
+  readonly leaseMs: number;
+  /** A `sending` row older than this whose job is not active is `unknown`. */
+  readonly graceMs: number;
+  /** `queued`/`retrying` rows checked per tick by the straggler sweep. */
+  readonly sweepBatch: number;
+  /** Rows touched more recently than this are left to the fan-out that is queueing them. */
+  readonly orphanAfterMs: number;
+}
+
+export const DEFAULT_RECOVERY: RecoveryOptions = {
+  leaseMs: 2 * 60_000,
+  graceMs: 30_000,
+  sweepBatch: 1000,
+  orphanAfterMs: 5 * 60_000,
+};
+
+export interface RecoveryReport {
+  readonly requeuedSlots: number;
+  readonly unknown: number;
+  readonly requeuedDeliveries: number;
+  /** True when this tick found Redis emptied and queued everything in flight again. */
+  readonly redisLost: boolean;
+}
+
+interface Deps {
+  readonly db: Db;
+  readonly queues: QueueSet;
+  readonly logger: Logger;
+  readonly recovery?: Partial<RecoveryOptions>;
+}
+
+const LIMIT = 5000;
+
+export async function recover(
+  deps: Deps,
+  now: number,
+  justClaimed: ReadonlySet<number>,
+): Promise<RecoveryReport> {
+  const options = { ...DEFAULT_RECOVERY, ...deps.recovery };
+  const at = new Date(now);
+  const stuck = (await slotsFanningOut(deps.db, at)).filter((id) => !justClaimed.has(id));
+  const requeuedSlots = await queueFanouts(deps.queues, stuck);
+  if (requeuedSlots > 0)
+    deps.logger.warn({ slots: requeuedSlots }, 'fan-out jobs were missing: queued again');
+
+  const unknown = await settleSending(deps, options, at);
+  const redisLost = !(await deps.queues.connection.exists(markerKey(deps.queues)));
+  let requeuedDeliveries = 0;
+  if (redisLost) {
+    requeuedDeliveries = await requeueEverything(deps, now);
+    await deps.queues.connection.set(markerKey(deps.queues), at.toISOString());
+    if (requeuedDeliveries > 0)
+      deps.logger.warn(
+        { deliveries: requeuedDeliveries },
+        'Redis held none of our jobs (first start, or its data was lost): deliveries in flight queued again',
+      );
+  } else {
+    requeuedDeliveries = await sweepStragglers(deps, options, now);
+  }
+  const released = await releasedByPause(deps.db, LIMIT);
+  if (released.length > 0) {
+    requeuedDeliveries += await requeueSendJobs(deps.queues, released);
+    await clearPauseMarks(
+      deps.db,
+      released.map((d) => d.id),
+    );
+  }
+  return { requeuedSlots, unknown, requeuedDeliveries, redisLost };
+}
+
+async function settleSending(deps: Deps, options: RecoveryOptions, at: Date): Promise<number> {
+  const expired = await sendingSince(deps.db, new Date(at.getTime() - options.leaseMs), LIMIT);
+  const settled = await markUnknown(
+    deps.db,
+    expired.map((d) => d.id),
+    at,
+    'no outcome recorded within the lease: the provider may have accepted it, so it is not sent again',
+  );
+  const recent = await sendingSince(deps.db, new Date(at.getTime() - options.graceMs), LIMIT);
+  const orphaned: number[] = [];
+  for (const d of recent) {
+    const state = await deps.queues.get(sendQueueFor(d.channel)).getJobState(jobIds.send(d.id));
+    if (state !== 'active') orphaned.push(d.id);
+  }
+  settled.push(
+    ...(await markUnknown(
+      deps.db,
+      orphaned,
+      at,
+      'its sender stopped mid-send: the provider may have accepted it, so it is not sent again',
+    )),
+  );
+  if (settled.length > 0)
+    deps.logger.warn({ deliveries: settled.length }, 'deliveries interrupted mid-send: now unknown');
+  return settled.length;
+}
+
+/** What is left of a row's wait (backoff, deferral) at `now`, as a job delay. */
+const withDelay = (now: number) => (d: InFlight) => ({
+  id: d.id,
+  channel: d.channel,
+  delayMs: d.notBefore ? d.notBefore.getTime() - now : 0,
+});
+
+/** After a Redis loss nothing is left to dedupe against: addBulk every row in flight. */
+async function requeueEverything(deps: Deps, now: number): Promise<number> {
+  let after = 0;
+  let total = 0;
+  for (;;) {
+    const page = await inFlightDeliveries(deps.db, after, LIMIT);
+    if (page.length === 0) return total;
+    await queueSendJobs(deps.queues, page.map(withDelay(now)));
+    total += page.length;
+    after = page.at(-1)!.id;
+  }
+}
+
+async function sweepStragglers(deps: Deps, options: RecoveryOptions, now: number): Promise<number> {
+  const redis = deps.queues.connection;
+  const key = `${markerKey(deps.queues)}:sweep-cursor`;
+  const after = Number(await redis.get(key)) || 0;
+  const page = await inFlightDeliveries(
+    deps.db,
+    after,
+    options.sweepBatch,
+    new Date(now - options.orphanAfterMs),
+  );
+  await redis.set(key, page.length < options.sweepBatch ? '0' : String(page.at(-1)!.id));
+  const added = await requeueSendJobs(deps.queues, page.map(withDelay(now)));
+  if (added > 0) deps.logger.warn({ deliveries: added }, 'queued deliveries without a job: queued again');
+  return added;
+}
+
+/** Lives in Redis next to the queues: its absence means Redis lost (or never had) our jobs. */
+function markerKey(queues: QueueSet): string {
+  return `${queues.prefix}:lastcall:redis-alive`;
+}

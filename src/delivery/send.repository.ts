@@ -1,0 +1,244 @@
+// SQL for the sender: claim a delivery and read what it needs in one round trip, then record
+// the outcome and its attempt in another. The claim is the at-most-once gate: only a row in
+// `queued` or `retrying` becomes `sending`, so a duplicate or stalled job finds nothing to do.
+import type { QueryResultRow } from 'pg';
+import type { Channel } from '../planning/types.ts';
+import type { Db, Sql } from '../store/pool.ts';
+
+export interface ClaimedDelivery {
+  readonly id: number;
+  readonly campaignId: string;
+  readonly stepId: string;
+  readonly channel: Channel;
+  readonly kind: string;
+  /** This attempt's number (1 for the first). */
+  readonly attempt: number;
+  readonly campaign: {
+    readonly name: string;
+    readonly state: string;
+    readonly deadline: number;
+    readonly messagesDir: string | null;
+    readonly template: string | null;
+  };
+  /** Undefined when the subscriber was erased after planning. */
+  readonly subscriber?: {
+    readonly id: string;
+    readonly name: string;
+    readonly phone: string | null;
+    readonly email: string | null;
+    readonly locale: string;
+    readonly timezone: string;
+    readonly assistant: 'chatgpt' | 'copilot' | 'both';
+    readonly done: boolean;
+    /** Consent state on this delivery's channel; null when there is no row for it. */
+    readonly channelState: string | null;
+  };
+}
+
+interface ClaimRow {
+  id: number;
+  campaign_id: string;
+  step_id: string;
+  channel: Channel;
+  kind: string;
+  attempts: number;
+  campaign_name: string;
+  campaign_state: string;
+  deadline: Date;
+  source_dir: string | null;
+  template: string | null;
+  subscriber_id: string | null;
+  name: string | null;
+  phone: string | null;
+  email: string | null;
+  locale: string | null;
+  timezone: string | null;
+  assistant: 'chatgpt' | 'copilot' | 'both' | null;
+  done_at: Date | null;
+  channel_state: string | null;
+}
+
+/**
+ * Runs a statement of the send path as a named prepared statement when given the pool: these
+ * run once or twice per message, and planning a five-table join each time cost more than
+ * executing it (measured in bench/delivery.ts). Inside a transaction, a plain query.
+ */
+async function hot<R extends QueryResultRow>(
+  sql: Sql | Db,
+  name: string,
+  text: string,
+  params: readonly unknown[],
+): Promise<R[]> {
+  if ('pool' in sql) return (await sql.pool.query<R>({ name, text, values: [...params] })).rows;
+  return sql.query<R>(text, params);
+}
+
+export async function claimDelivery(
+  sql: Sql | Db,
+  deliveryId: number,
+  now: Date,
+): Promise<ClaimedDelivery | undefined> {
+  const [row] = await hot<ClaimRow>(
+    sql,
+    'lastcall-claim-delivery',
+    `WITH claimed AS (
+       UPDATE deliveries SET status = 'sending', attempts = attempts + 1, next_attempt_at = NULL, updated_at = $2
+        WHERE id = $1 AND status IN ('queued', 'retrying')
+        RETURNING id, campaign_id, step_id, subscriber_id, channel, kind, attempts)
+     SELECT d.id, d.campaign_id, d.step_id, d.channel, d.kind, d.attempts,
+            c.name AS campaign_name, c.state AS campaign_state, c.deadline, c.source_dir, st.template,
+            s.id AS subscriber_id, s.name, s.phone, s.email, s.locale, s.timezone, s.assistant, s.done_at,
+            sc.state AS channel_state
+       FROM claimed d
+       JOIN campaigns c ON c.id = d.campaign_id
+       LEFT JOIN campaign_steps st ON st.campaign_id = d.campaign_id AND st.step_id = d.step_id
+       LEFT JOIN subscribers s ON s.id = d.subscriber_id
+       LEFT JOIN subscriber_channels sc ON sc.subscriber_id = d.subscriber_id AND sc.channel = d.channel`,
+    [deliveryId, now],
+  );
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    campaignId: row.campaign_id,
+    stepId: row.step_id,
+    channel: row.channel,
+    kind: row.kind,
+    attempt: row.attempts,
+    campaign: {
+      name: row.campaign_name,
+      state: row.campaign_state,
+      deadline: row.deadline.getTime(),
+      messagesDir: row.source_dir,
+      template: row.template,
+    },
+    ...(row.subscriber_id === null
+      ? {}
+      : {
+          subscriber: {
+            id: row.subscriber_id,
+            name: row.name ?? '',
+            phone: row.phone,
+            email: row.email,
+            locale: row.locale ?? 'en',
+            timezone: row.timezone ?? 'UTC',
+            assistant: row.assistant ?? 'both',
+            done: row.done_at !== null,
+            channelState: row.channel_state,
+          },
+        }),
+  };
+}
+
+/** What to write for one attempt. `status` is the row's new status. */
+export type AttemptRecord =
+  | { readonly status: 'sent'; readonly providerMessageId: string }
+  | {
+      readonly status: 'retrying';
+      readonly outcome: 'retry' | 'deferred';
+      readonly code?: string;
+      readonly detail?: string;
+      readonly nextAttemptAt: Date;
+    }
+  | { readonly status: 'failed'; readonly code: string; readonly detail?: string }
+  | { readonly status: 'skipped'; readonly reason: string }
+  /** Back to `queued` without a decision: the channel is down, or the campaign paused. */
+  | {
+      readonly status: 'queued';
+      readonly code: string;
+      readonly detail?: string;
+      readonly attemptOutcome?: 'retry';
+    };
+
+/**
+ * Writes the outcome of attempt `attempt` and its delivery_attempts row. Only a `sending` row
+ * moves, except that `sent` also lands on a row recovery already called `unknown` (the
+ * provider's answer came after all), and never pulls back a status a webhook moved forward.
+ */
+export async function recordAttempt(
+  sql: Sql | Db,
+  deliveryId: number,
+  attempt: number,
+  record: AttemptRecord,
+  now: Date,
+): Promise<void> {
+  const { update, params, outcome, code, detail } = statement(record);
+  await hot(
+    sql,
+    `lastcall-record-${record.status}`,
+    `WITH u AS (${update})
+     INSERT INTO delivery_attempts (delivery_id, attempt, outcome, error_code, detail, at)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [deliveryId, attempt, outcome, code ?? null, detail ?? null, now, ...params],
+  );
+}
+
+// $1 id, $2 attempt, $3 outcome, $4 code, $5 detail, $6 now; extra parameters from $7.
+function statement(r: AttemptRecord): {
+  update: string;
+  params: unknown[];
+  outcome: string;
+  code?: string | undefined;
+  detail?: string | undefined;
+} {
+  switch (r.status) {
+    case 'sent':
+      return {
+        update: `UPDATE deliveries SET provider_message_id = $7, sent_at = coalesce(sent_at, $6), updated_at = $6,
+                   status = CASE WHEN status IN ('sending', 'unknown') THEN 'sent' ELSE status END,
+                   error_code = NULL, error_detail = NULL
+                  WHERE id = $1 AND status IN ('sending', 'unknown', 'delivered', 'read', 'failed')`,
+        params: [r.providerMessageId],
+        outcome: 'sent',
+      };
+    case 'retrying':
+      return {
+        update: `UPDATE deliveries SET status = 'retrying', error_code = $4, error_detail = $5, next_attempt_at = $7,
+                   updated_at = $6 WHERE id = $1 AND status = 'sending'`,
+        params: [r.nextAttemptAt],
+        outcome: r.outcome,
+        code: r.code,
+        detail: r.detail,
+      };
+    case 'failed':
+      return {
+        update: `UPDATE deliveries SET status = 'failed', error_code = $4, error_detail = $5, failed_at = $6,
+                   updated_at = $6 WHERE id = $1 AND status = 'sending'`,
+        params: [],
+        outcome: 'failed',
+        code: r.code,
+        detail: r.detail,
+      };
+    case 'skipped':
+      return {
+        update: `UPDATE deliveries SET status = 'skipped', skip_reason = $7, updated_at = $6
+                  WHERE id = $1 AND status = 'sending'`,
+        params: [r.reason],
+        outcome: 'skipped',
+        detail: r.reason,
+      };
+    case 'queued':
+      return {
+        update: `UPDATE deliveries SET status = 'queued', error_code = $4, error_detail = $5, updated_at = $6
+                  WHERE id = $1 AND status = 'sending'`,
+        params: [],
+        outcome: r.attemptOutcome ?? 'skipped',
+        code: r.code,
+        detail: r.detail,
+      };
+  }
+}
+
+/** Un-claims a row without an attempt (the campaign is paused: nothing was tried). */
+export async function releaseClaim(
+  sql: Sql | Db,
+  deliveryId: number,
+  code: string,
+  now: Date,
+): Promise<void> {
+  await sql.exec(
+    `UPDATE deliveries SET status = 'queued', attempts = greatest(attempts - 1, 0), error_code = $2,
+            error_detail = NULL, updated_at = $3
+      WHERE id = $1 AND status = 'sending'`,
+    [deliveryId, code, now],
+  );
+}

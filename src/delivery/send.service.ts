@@ -1,0 +1,221 @@
+// Send (DESIGN.md point 5): claim the delivery (`queued|retrying → sending`, the at-most-once
+// gate), check eligibility again, render, call the channel, record the outcome and the attempt.
+// The service decides; the worker only turns the decision into BullMQ's vocabulary.
+// A crash after the provider accepted and before the outcome is written leaves `sending`, which
+// recovery turns into `unknown` and never sends again.
+import type { Channel } from '../planning/types.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { Db } from '../store/pool.ts';
+import type { EmailSend } from './channels/email.ts';
+import type { SendOutcome } from './channels/outcome.ts';
+import type { TemplateSend } from './channels/whatsapp.ts';
+import type { Clock } from './clock.ts';
+import { PAUSED_CODE } from './delivery.repository.ts';
+import type { RateGate } from './rate-gate.ts';
+import { type DeliveryRenderer, MissingAddressError, type RenderedDelivery } from './render.ts';
+import {
+  type AttemptRecord,
+  type ClaimedDelivery,
+  claimDelivery,
+  recordAttempt,
+  releaseClaim,
+} from './send.repository.ts';
+
+export interface ChannelSenders {
+  readonly whatsapp?: { sendTemplate(message: TemplateSend): Promise<SendOutcome> };
+  readonly email?: { sendEmail(message: EmailSend): Promise<SendOutcome> };
+}
+
+export interface SendDeps {
+  readonly db: Db;
+  readonly logger: Logger;
+  readonly renderer: DeliveryRenderer;
+  readonly channels: ChannelSenders;
+  /** Read again after waiting at the rate gate. */
+  readonly clock?: Clock;
+  /** Per-channel limit checked right before each provider call (all workers together). */
+  readonly gates?: Partial<Record<Channel, RateGate>>;
+  /** Wait before retry number `attemptsMade + 1`, honouring the provider's own wait if longer. */
+  readonly backoff: (attemptsMade: number, retryAfterMs: number | undefined) => number;
+}
+
+/** Where this attempt stands in the job's retry budget (BullMQ's attemptsMade / attempts). */
+export interface AttemptBudget {
+  readonly attemptsMade: number;
+  readonly maxAttempts: number;
+}
+
+/** What the worker must do with the job. */
+export type SendDecision =
+  | {
+      readonly action: 'complete';
+      readonly status: 'sent' | 'skipped' | 'failed' | 'already-handled' | 'released';
+    }
+  /** Transient failure: throw so BullMQ retries after `delayMs`. */
+  | { readonly action: 'retry'; readonly delayMs: number; readonly code: string }
+  /** The provider throttles the whole number: stop the queue for `delayMs`, keep the job. */
+  | { readonly action: 'throttle-queue'; readonly delayMs: number; readonly code: string }
+  /** Not now: move the job to delayed for `delayMs` without spending an attempt. */
+  | { readonly action: 'delay'; readonly delayMs: number; readonly code: string }
+  | { readonly action: 'fail'; readonly code: string }
+  /** The account or token is broken: pause the channel, keep the job for later. */
+  | { readonly action: 'channel-down'; readonly code: string; readonly detail: string };
+
+/** Codes meaning "the number as a whole is over its rate": throttle the queue, not one job. */
+const QUEUE_WIDE = new Set(['130429', '4', '80007', 'http-429']);
+
+export async function sendDelivery(
+  deps: SendDeps,
+  deliveryId: number,
+  now: number,
+  budget: AttemptBudget,
+): Promise<SendDecision> {
+  const at = new Date(now);
+  const d = await claimDelivery(deps.db, deliveryId, at);
+  if (!d) return { action: 'complete', status: 'already-handled' };
+  const record = (r: AttemptRecord) => recordAttempt(deps.db, d.id, d.attempt, r, at);
+
+  let rendered: RenderedDelivery;
+  try {
+    if (d.campaign.state === 'paused') {
+      // Nothing tried: the row waits, marked, and the tick queues it again after resume.
+      await releaseClaim(deps.db, d.id, PAUSED_CODE, at);
+      return { action: 'complete', status: 'released' };
+    }
+    const reason = ineligibility(d, now);
+    if (reason !== undefined) {
+      await record({ status: 'skipped', reason });
+      deps.logger.info({ deliveryId: d.id, reason }, 'delivery skipped');
+      return { action: 'complete', status: 'skipped' };
+    }
+    if (d.campaign.template === null) {
+      await record({ status: 'failed', code: 'no-template', detail: `step ${d.stepId} no longer exists` });
+      return { action: 'fail', code: 'no-template' };
+    }
+    try {
+      rendered = await deps.renderer.render(
+        d as Parameters<DeliveryRenderer['render']>[0],
+        d.campaign.template,
+        now,
+      );
+    } catch (error) {
+      const missing = error instanceof MissingAddressError;
+      const code = missing ? 'no-address' : 'render-error';
+      await record({ status: 'failed', code, detail: (error as Error).message });
+      deps.logger.error({ deliveryId: d.id, code, err: error }, 'delivery cannot be rendered');
+      return { action: 'fail', code };
+    }
+    await deps.gates?.[rendered.channel]?.acquire();
+    // The gate may have made it wait: nothing goes out at or after the deadline (SPEC 4.2).
+    if (deps.clock && deps.clock.now() >= d.campaign.deadline) {
+      await record({ status: 'skipped', reason: 'deadline-passed' });
+      return { action: 'complete', status: 'skipped' };
+    }
+  } catch (error) {
+    // Nothing reached the provider: hand the row back so the job's retry can claim it.
+    await record({
+      status: 'retrying',
+      outcome: 'retry',
+      code: 'internal',
+      detail: String(error),
+      nextAttemptAt: at,
+    }).catch(() => {});
+    throw error;
+  }
+
+  const outcome = await callChannel(deps.channels, rendered);
+  return decide(deps, d, outcome, record, budget, now);
+}
+
+function ineligibility(d: ClaimedDelivery, now: number): string | undefined {
+  if (d.campaign.state === 'cancelled') return 'campaign-cancelled';
+  if (d.campaign.state === 'finished') return 'deadline-passed';
+  if (d.campaign.state !== 'running') return 'campaign-not-running';
+  if (now >= d.campaign.deadline) return 'deadline-passed';
+  if (!d.subscriber) return 'erased';
+  const state = d.subscriber.channelState;
+  if (state === 'unsubscribed' || state === 'stopped') return state;
+  if (state !== 'active') return 'no-consent';
+  if (d.subscriber.done) return 'done';
+  return undefined;
+}
+
+async function callChannel(channels: ChannelSenders, r: RenderedDelivery): Promise<SendOutcome> {
+  if (r.channel === 'whatsapp') {
+    if (!channels.whatsapp)
+      return { outcome: 'channel-down', code: 'not-configured', detail: 'WhatsApp is not configured' };
+    return channels.whatsapp.sendTemplate(r.message);
+  }
+  if (!channels.email)
+    return { outcome: 'channel-down', code: 'not-configured', detail: 'email is not configured' };
+  return channels.email.sendEmail(r.message);
+}
+
+async function decide(
+  deps: SendDeps,
+  d: ClaimedDelivery,
+  outcome: SendOutcome,
+  record: (r: AttemptRecord) => Promise<void>,
+  budget: AttemptBudget,
+  now: number,
+): Promise<SendDecision> {
+  const log = { deliveryId: d.id, channel: d.channel, attempt: d.attempt };
+  switch (outcome.outcome) {
+    case 'sent':
+      await record({ status: 'sent', providerMessageId: outcome.messageId });
+      return { action: 'complete', status: 'sent' };
+    case 'permanent':
+      await record({ status: 'failed', code: outcome.code, detail: outcome.detail });
+      deps.logger.warn({ ...log, code: outcome.code }, 'delivery failed permanently');
+      return { action: 'fail', code: outcome.code };
+    case 'channel-down':
+      await record({ status: 'queued', code: outcome.code, detail: outcome.detail, attemptOutcome: 'retry' });
+      return { action: 'channel-down', code: outcome.code, detail: outcome.detail };
+    case 'defer': {
+      if (now + outcome.delayMs >= d.campaign.deadline) {
+        const detail = `${outcome.detail} (asked to wait past the deadline)`;
+        await record({ status: 'failed', code: outcome.code, detail });
+        return { action: 'fail', code: outcome.code };
+      }
+      const nextAttemptAt = new Date(now + outcome.delayMs);
+      await record({
+        status: 'retrying',
+        outcome: 'deferred',
+        code: outcome.code,
+        detail: outcome.detail,
+        nextAttemptAt,
+      });
+      return { action: 'delay', delayMs: outcome.delayMs, code: outcome.code };
+    }
+    case 'retry': {
+      if (QUEUE_WIDE.has(outcome.code)) {
+        const delayMs = outcome.retryAfterMs ?? deps.backoff(1, undefined);
+        const nextAttemptAt = new Date(now + delayMs);
+        await record({
+          status: 'retrying',
+          outcome: 'retry',
+          code: outcome.code,
+          detail: outcome.detail,
+          nextAttemptAt,
+        });
+        return { action: 'throttle-queue', delayMs, code: outcome.code };
+      }
+      if (budget.attemptsMade + 1 >= budget.maxAttempts) {
+        const detail = `gave up after ${budget.maxAttempts} attempts: ${outcome.detail}`;
+        await record({ status: 'failed', code: outcome.code, detail });
+        deps.logger.warn({ ...log, code: outcome.code }, 'delivery failed: retries exhausted');
+        return { action: 'fail', code: outcome.code };
+      }
+      const delayMs = deps.backoff(budget.attemptsMade + 1, outcome.retryAfterMs);
+      const nextAttemptAt = new Date(now + delayMs);
+      await record({
+        status: 'retrying',
+        outcome: 'retry',
+        code: outcome.code,
+        detail: outcome.detail,
+        nextAttemptAt,
+      });
+      return { action: 'retry', delayMs, code: outcome.code };
+    }
+  }
+}

@@ -1,0 +1,234 @@
+// `startWorkers`: everything `lastcall work` runs in one process: the tick (a BullMQ job
+// scheduler every minute on its own queue), the fan-out worker, one send worker per enabled
+// channel (each send queue with a BullMQ limiter, plus the rate gate at the provider call, both
+// held across all workers together) and the webhooks worker.
+// Tests pass a ManualClock, small delays and `scheduleTick: false`, and drive `runTick` themselves.
+import { type Job, Worker, type WorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { fanoutProcessor } from '../../workers/fanout.worker.ts';
+import { RetryLaterError, sendProcessor } from '../../workers/send.worker.ts';
+import { tickProcessor } from '../../workers/tick.worker.ts';
+import type { Config } from '../config/config.ts';
+import type { Channel } from '../planning/types.ts';
+import { JOB_NAMES, QUEUES, sendQueueFor } from '../queue/catalog.ts';
+import { createWorkerConnection, QueueSet } from '../queue/connection.ts';
+import { closeWorkers } from '../queue/shutdown.ts';
+import { createLogger, type Logger } from '../shared/logger.ts';
+import { type Db, openDb } from '../store/pool.ts';
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
+import { markChannelDown, reviewChannel } from './channel-guard.ts';
+import { type ChannelSet, type ChannelTimeouts, createChannelSenders } from './channel-senders.ts';
+import { type Clock, systemClock } from './clock.ts';
+import { fanOut } from './fanout.service.ts';
+import { createRateGate } from './rate-gate.ts';
+import type { RecoveryOptions } from './recovery.ts';
+import { DeliveryRenderer } from './render.ts';
+import { sendDelivery } from './send.service.ts';
+import { runTick, type TickReport } from './tick.service.ts';
+import { startWebhookWorker } from './webhook-worker.ts';
+
+export interface WorkerSettings {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Channel adapters; default: built from the config (the ones configured). */
+  readonly channels?: ChannelSet;
+  /** Timeouts of the adapters built from the config. */
+  readonly timeouts?: ChannelTimeouts;
+  /** Upsert the every-minute tick scheduler (default true; tests drive ticks themselves). */
+  readonly scheduleTick?: boolean;
+  readonly tickEveryMs?: number;
+  readonly backoff?: Partial<BackoffOptions>;
+  readonly recovery?: Partial<RecoveryOptions>;
+  readonly concurrency?: { readonly whatsapp?: number; readonly email?: number; readonly fanout?: number };
+  /** BullMQ lock duration (default 30 s): how soon a dead worker's jobs are taken over. */
+  readonly lockDurationMs?: number;
+  readonly stalledIntervalMs?: number;
+  readonly fanoutPageSize?: number;
+  /** Resume these channels even if they were stopped with the same credentials. */
+  readonly resumeChannels?: readonly Channel[];
+  /** Delay (real ms) of a job whose channel went down, before it is looked at again. */
+  readonly channelDownDelayMs?: number;
+  readonly poolSize?: number;
+  /** Run the webhooks queue's worker too (default true). */
+  readonly webhooks?: boolean;
+}
+
+export interface RunningWorkers {
+  readonly db: Db;
+  readonly queues: QueueSet;
+  readonly workers: readonly Worker[];
+  readonly channels: readonly Channel[];
+  /** One tick now (or at `now`): what the scheduler does every minute. */
+  runTick(now?: number): Promise<TickReport>;
+  /** Stops taking work, waits up to `timeoutMs` for jobs in flight, closes everything. */
+  close(timeoutMs?: number): Promise<'graceful' | 'forced'>;
+}
+
+export const TICK_SCHEDULER_ID = 'tick';
+
+export async function startWorkers(config: Config, settings: WorkerSettings = {}): Promise<RunningWorkers> {
+  if (!config.secretKey)
+    throw new Error('SECRET_KEY is not set: workers sign the unsubscribe and done links with it');
+  const clock = settings.clock ?? systemClock;
+  const logger = settings.logger ?? createLogger(config, { role: 'work' });
+  const db = openDb(config, {
+    max: settings.poolSize ?? 20,
+    onIdleError: (e) => logger.warn({ err: e }, 'PostgreSQL'),
+  });
+  const queues = new QueueSet(config);
+  const connection: Redis = createWorkerConnection(config);
+  const channels = settings.channels ?? createChannelSenders(config, settings.timeouts);
+  const backoff = { ...DEFAULT_BACKOFF, ...settings.backoff };
+  const tickDeps = { db, queues, logger, ...(settings.recovery ? { recovery: settings.recovery } : {}) };
+  const base: WorkerOptions = {
+    connection,
+    prefix: config.queuePrefix,
+    ...(settings.lockDurationMs ? { lockDuration: settings.lockDurationMs } : {}),
+    ...(settings.stalledIntervalMs ? { stalledInterval: settings.stalledIntervalMs } : {}),
+  };
+  const workers: Worker[] = [];
+  const watch = (worker: Worker) => {
+    worker.on('error', (err) => logger.error({ err, queue: worker.name }, 'worker error'));
+    worker.on('failed', (job: Job | undefined, err) =>
+      logger.debug({ queue: worker.name, jobId: job?.id, err: err.message }, 'job failed'),
+    );
+    workers.push(worker);
+  };
+
+  const tick = (now?: number) => runTick(tickDeps, now ?? clock.now());
+  watch(
+    new Worker(
+      QUEUES.tick,
+      tickProcessor(() => tick()),
+      { ...base, concurrency: 1 },
+    ),
+  );
+  watch(
+    new Worker(
+      QUEUES.fanout,
+      fanoutProcessor((slotId) =>
+        fanOut(
+          { db, queues, logger, ...(settings.fanoutPageSize ? { pageSize: settings.fanoutPageSize } : {}) },
+          slotId,
+          clock.now(),
+        ),
+      ),
+      { ...base, concurrency: settings.concurrency?.fanout ?? 4 },
+    ),
+  );
+
+  const renderer = new DeliveryRenderer({
+    publicUrl: config.publicUrl,
+    secretKey: config.secretKey,
+    mailFrom: config.email?.from,
+  });
+  // At most a few seconds: a slow SMTP server must not hold the whole worker back.
+  const problems = await Promise.race([
+    channels.check(),
+    new Promise<[]>((r) => setTimeout(() => r([]), 3_000).unref()),
+  ]);
+  for (const { channel, problem } of problems)
+    logger.warn({ channel, problem }, `${channel} check failed at start: sends on it may fail`);
+  const rateOf = (channel: Channel) => (channel === 'whatsapp' ? config.whatsappApi.rate : config.emailRate);
+  const gates = Object.fromEntries(
+    channels.enabled.map((c) => [
+      c,
+      createRateGate(queues.connection, `${config.queuePrefix}:lastcall:rate:${c}`, rateOf(c)),
+    ]),
+  );
+  const sendDeps = {
+    db,
+    logger,
+    renderer,
+    gates,
+    clock,
+    channels: channels.senders,
+    backoff: (retry: number, retryAfterMs: number | undefined) => backoffDelay(backoff, retry, retryAfterMs),
+  };
+  for (const channel of channels.enabled) {
+    const rate = rateOf(channel);
+    const queue = queues.get(sendQueueFor(channel));
+    await reviewChannel(
+      queues,
+      channel,
+      channels.credentials[channel] ?? '',
+      settings.resumeChannels?.includes(channel) ?? false,
+      logger,
+    );
+    const processor = sendProcessor({
+      queue,
+      send: (deliveryId, budget) => sendDelivery(sendDeps, deliveryId, clock.now(), budget),
+      channelDown: (code, detail) =>
+        markChannelDown(
+          queues,
+          channel,
+          {
+            code,
+            detail,
+            at: new Date(clock.now()).toISOString(),
+            credentials: channels.credentials[channel] ?? '',
+          },
+          logger,
+        ),
+      channelDownDelayMs: settings.channelDownDelayMs ?? 60_000,
+    });
+    watch(
+      new Worker(sendQueueFor(channel), processor, {
+        ...base,
+        concurrency: settings.concurrency?.[channel] ?? (channel === 'whatsapp' ? 50 : 10),
+        limiter: { max: Math.max(1, Math.floor(rate)), duration: 1000 },
+        settings: {
+          backoffStrategy: (attemptsMade, _type, err) =>
+            err instanceof RetryLaterError ? err.delayMs : backoffDelay(backoff, attemptsMade, undefined),
+        },
+      }),
+    );
+  }
+
+  // Verified WhatsApp webhook batches, stored by `serve`, processed here (webhook-worker.ts).
+  if (settings.webhooks ?? true) watch(startWebhookWorker(config, { db, queues, connection, logger, clock }));
+
+  let watchdog: NodeJS.Timeout | undefined;
+  if (settings.scheduleTick ?? true) {
+    const every = settings.tickEveryMs ?? 60_000;
+    await ensureTickScheduler(queues, every);
+    // Redis may lose the scheduler (restart without persistence, FLUSHALL): put it back.
+    watchdog = setInterval(() => {
+      ensureTickScheduler(queues, every).catch((err) =>
+        logger.warn({ err }, 'cannot check the tick scheduler'),
+      );
+    }, every);
+    watchdog.unref();
+  }
+  logger.debug({ channels: channels.enabled, prefix: config.queuePrefix }, 'workers started');
+
+  return {
+    db,
+    queues,
+    workers,
+    channels: channels.enabled,
+    runTick: tick,
+    async close(timeoutMs = 25_000) {
+      clearInterval(watchdog);
+      const result = await closeWorkers(workers, timeoutMs);
+      await channels.close();
+      await queues.close();
+      await connection.quit().catch(() => connection.disconnect());
+      await db.close();
+      return result;
+    },
+  };
+}
+
+/** Creates the tick scheduler if it is missing (upserting only then avoids BullMQ's races
+ *  between replicas upserting at once; a duplicate tick would be harmless anyway). */
+async function ensureTickScheduler(queues: QueueSet, every: number): Promise<void> {
+  const queue = queues.get(QUEUES.tick);
+  const existing = await queue.getJobScheduler(TICK_SCHEDULER_ID);
+  if (existing && existing.every === every) return;
+  await queue.upsertJobScheduler(
+    TICK_SCHEDULER_ID,
+    { every },
+    { name: JOB_NAMES.tick, data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 100 } } },
+  );
+}
