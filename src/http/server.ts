@@ -18,6 +18,7 @@ import { requestSerializer } from './request-log.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { healthRoutes } from './routes/health.ts';
+import { helpRoutes } from './routes/help.ts';
 import { linkRoutes } from './routes/links.ts';
 import { subscribeRoutes } from './routes/subscribe.ts';
 import { whatsappWebhookRoutes } from './routes/whatsapp-webhook.ts';
@@ -114,6 +115,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       rateLimit: deps.subscribeRateLimit ?? { max: 10, timeWindowMs: 60_000 },
     });
     await pages.register(linkRoutes, { subscriptions: deps.services.subscriptions, secretKey, clock });
+    await pages.register(helpRoutes);
   });
 
   if (deps.queues) {
