@@ -3,9 +3,8 @@
 // run on the raw document and only where their fields are individually valid, so one bad
 // field never hides another problem.
 import { readFile } from 'node:fs/promises';
-import { DateTime } from 'luxon';
 import { parseDocument } from 'yaml';
-import { parseLocalTime } from '../planning/planner.ts';
+import { parseIsoInstant, parseLocalTime } from '../planning/planner.ts';
 import { InputError, type Problem } from '../shared/errors.ts';
 import { type Campaign, type CampaignFile, campaignFileSchema, DEFAULTS } from './campaign.schema.ts';
 import {
@@ -59,7 +58,8 @@ function toCampaign(file: CampaignFile, source: string): Campaign {
   return {
     id: file.id,
     name: file.name,
-    deadline: DateTime.fromISO(file.deadline.trim(), { setZone: true }).toMillis(),
+    // Validated by the schema: always an instant here.
+    deadline: (parseIsoInstant(file.deadline) as { ms: number }).ms,
     deadlineText: file.deadline.trim(),
     sendAt: file.sendAt ?? DEFAULTS.sendAt,
     window: file.window ?? DEFAULTS.window,

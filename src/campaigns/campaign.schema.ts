@@ -1,9 +1,8 @@
 // The campaign file (SPEC §3, contract: keys). The zod schema checks each field on its own;
 // rules that tie fields together (window order, sendAt inside the window, unique step ids) live
 // in campaign.loader.ts so that they are reported even when some other field is wrong.
-import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { parseIsoDuration, parseLocalTime } from '../planning/planner.ts';
+import { parseIsoDuration, parseIsoInstant, parseLocalTime } from '../planning/planner.ts';
 import { CHANNELS, type Channel, type LocalTime, type Schedule } from '../planning/types.ts';
 
 export const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -25,9 +24,8 @@ export function deadlineProblem(text: string): string | undefined {
   if (shape[1] === undefined) {
     return 'must end with an offset or Z (like +01:00): a deadline is one instant for every time zone';
   }
-  const parsed = DateTime.fromISO(text.trim(), { setZone: true });
-  if (!parsed.isValid)
-    return `is not a valid date and time (${parsed.invalidExplanation ?? parsed.invalidReason})`;
+  const parsed = parseIsoInstant(text);
+  if (!parsed.ok) return `is not a valid date and time (${parsed.reason})`;
   return undefined;
 }
 

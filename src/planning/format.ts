@@ -46,3 +46,11 @@ export function daysLeft(instant: number, deadline: number, zone: string): numbe
   const z = zoneNamed(zone);
   return Math.round((wallMidnight(wallOf(z, deadline)) - wallMidnight(wallOf(z, instant))) / DAY);
 }
+
+/** An ISO 8601 instant with its offset → epoch ms, or why it is not one (Luxon's words). */
+export function parseIsoInstant(text: string): { ok: true; ms: number } | { ok: false; reason: string } {
+  const parsed = DateTime.fromISO(text.trim(), { setZone: true });
+  return parsed.isValid
+    ? { ok: true, ms: parsed.toMillis() }
+    : { ok: false, reason: parsed.invalidExplanation ?? parsed.invalidReason ?? 'invalid' };
+}
