@@ -1,5 +1,6 @@
 // Rate limits hold across workers: two `lastcall work` processes with WHATSAPP_RATE=20 share
-// one BullMQ limiter, so the Graph API never sees more than 20 sends in any one-second window.
+// one rate, so no more than 20 sends a second are let through to the Graph API (checked at the gate,
+// and at the fake give or take the network delay).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTick } from '../src/delivery/tick.service.ts';
@@ -76,13 +77,13 @@ afterAll(async () => {
   await services?.close();
 });
 
-/** The most sends seen in any window [t, t + 1000 ms) starting at a send. */
-function busiestSecond(arrivals: readonly number[]): number {
+/** The most sends seen in any window [t, t + windowMs) starting at a send. */
+function busiest(arrivals: readonly number[], windowMs: number): number {
   const sorted = [...arrivals].sort((a, b) => a - b);
   let most = 0;
   let j = 0;
   for (let i = 0; i < sorted.length; i++) {
-    while (j < sorted.length && sorted[j]! < sorted[i]! + 1000) j++;
+    while (j < sorted.length && sorted[j]! < sorted[i]! + windowMs) j++;
     most = Math.max(most, j - i);
   }
   return most;
@@ -138,21 +139,24 @@ describe('WHATSAPP_RATE with two worker processes', () => {
     // (by Redis's clock, the one instant every process agrees on).
     expect(admitted.size).toBe(MESSAGES);
     for (const w of workers) expect([...admitted.keys()].some((m) => m.startsWith(`${w.pid}-`))).toBe(true);
-    expect(busiestSecond([...admitted.values()])).toBeLessThanOrEqual(RATE);
+    expect(busiest([...admitted.values()], 1000)).toBeLessThanOrEqual(RATE);
 
     // At the fake Graph API: the same, give or take the time between admission and arrival.
     // The stamps come from a process competing for two CPUs with the workers, PostgreSQL, Redis
-    // and (in a full run) the other test files: a request admitted on time but stamped 50–150 ms
-    // late counts in the next second. Measured: 20–22 with this file alone, up to 25 with the
-    // whole suite running; BullMQ's limiter without the gate gave 55 (fixed windows of job
-    // starts, then a variable delay before each request).
+    // and (in a full run) the other test files, so a request admitted on time can be stamped
+    // hundreds of ms late and count in the next second: one-second windows measured 20–22 with
+    // this file alone and up to 28 in a loaded CI run. Arrivals in [t, t + W) were admitted in
+    // [t - delay, t + W), so over three-second windows a delay of up to half a second fits in
+    // RATE / 2 more; BullMQ's limiter without the gate let ~55 a second through (about 165 per
+    // three seconds), far above this bound.
     const arrivals = stamper.arrivals;
     const spanMs = Math.max(...arrivals) - Math.min(...arrivals);
-    const busiest = busiestSecond(arrivals);
+    const oneSecond = busiest(arrivals, 1000);
+    const threeSeconds = busiest(arrivals, 3000);
     console.log(
-      `${MESSAGES} sends over ${Math.round(spanMs)} ms by two workers; busiest second at the fake: ${busiest}`,
+      `${MESSAGES} sends over ${Math.round(spanMs)} ms by two workers; busiest at the fake: ${oneSecond} in 1 s, ${threeSeconds} in 3 s`,
     );
-    expect(busiest).toBeLessThanOrEqual(RATE + Math.ceil(RATE / 4));
+    expect(threeSeconds).toBeLessThanOrEqual(3 * RATE + RATE / 2);
     expect(spanMs).toBeGreaterThanOrEqual(((MESSAGES - RATE) / RATE) * 1000);
   });
 });
