@@ -17,6 +17,7 @@ import {
   type WorkerProcess,
   waitFor,
 } from './delivery.fixtures.ts';
+import { busiest } from './support/windows.ts';
 
 const MINUTE = 60_000;
 const RATE = 20;
@@ -76,18 +77,6 @@ afterAll(async () => {
   await queues?.close();
   await services?.close();
 });
-
-/** The most sends seen in any window [t, t + windowMs) starting at a send. */
-function busiest(arrivals: readonly number[], windowMs: number): number {
-  const sorted = [...arrivals].sort((a, b) => a - b);
-  let most = 0;
-  let j = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    while (j < sorted.length && sorted[j]! < sorted[i]! + windowMs) j++;
-    most = Math.max(most, j - i);
-  }
-  return most;
-}
 
 describe('WHATSAPP_RATE with two worker processes', () => {
   it(`keeps the Graph API at or under ${RATE} sends a second`, { timeout: 120_000 }, async () => {

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { busiest } from '../../test/support/windows.ts';
 import { createRateGate } from './rate-gate.ts';
 
 const connections: Redis[] = [];
@@ -17,17 +18,6 @@ afterAll(async () => {
   await connections[0]?.del(`${key}:next`, `${key}:log`);
   for (const redis of connections) redis.disconnect();
 });
-
-function busiest(instants: readonly number[], windowMs: number): number {
-  const sorted = [...instants].sort((a, b) => a - b);
-  let most = 0;
-  let j = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    while (j < sorted.length && sorted[j]! < sorted[i]! + windowMs) j++;
-    most = Math.max(most, j - i);
-  }
-  return most;
-}
 
 describe('createRateGate', () => {
   it('holds max calls per window across gates on separate connections', async () => {
