@@ -70,7 +70,8 @@ beforeAll(async () => {
   });
   await waitFor(
     'the demo to start',
-    () => output.includes('Lastcall demo is running') || child.exitCode !== null,
+    // The banner's last line: the whole banner is out.
+    () => output.includes('lastcall campaign stats demo') || child.exitCode !== null,
     30_000,
   );
   if (child.exitCode !== null) throw new Error(`lastcall demo exited with ${child.exitCode}:\n${output}`);

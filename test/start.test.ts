@@ -50,7 +50,8 @@ beforeAll(async () => {
   child.stderr?.on('data', collect);
   await waitFor(
     'lastcall start',
-    () => output.includes('Lastcall is running') || child.exitCode !== null,
+    // The banner's last line: the whole banner is out.
+    () => output.includes('lastcall campaign list') || child.exitCode !== null,
     30_000,
   );
   if (child.exitCode !== null) throw new Error(`lastcall start exited with ${child.exitCode}:\n${output}`);

@@ -67,14 +67,19 @@ export function register(program: Command): void {
         now: () => Date.now(),
       });
       const { config } = demoRun;
-      console.log('Lastcall demo is running (Ctrl+C to stop):');
-      if (demoRun.sandbox)
-        console.log(`  WhatsApp inbox  http://localhost:${demoRun.sandbox.port}/   (STOP / FAIT / START)`);
-      else console.log(`  WhatsApp        the Graph API at ${config.whatsappApi.url} (WHATSAPP_API_URL)`);
-      for (const line of stackLines(config, demoRun.running.httpPort)) console.log(line);
-      if (!config.email) for (const line of MAILPIT_HINT) console.log(line);
-      for (const line of seedLines(demoRun.seed, Date.now())) console.log(line);
-      console.log('  stats           lastcall campaign stats demo   (same DATABASE_URL)');
+      // One write, so a reader of the pipe never sees half of it.
+      console.log(
+        [
+          'Lastcall demo is running (Ctrl+C to stop):',
+          demoRun.sandbox
+            ? `  WhatsApp inbox  http://localhost:${demoRun.sandbox.port}/   (STOP / FAIT / START)`
+            : `  WhatsApp        the Graph API at ${config.whatsappApi.url} (WHATSAPP_API_URL)`,
+          ...stackLines(config, demoRun.running.httpPort),
+          ...(config.email ? [] : MAILPIT_HINT),
+          ...seedLines(demoRun.seed, Date.now()),
+          '  stats           lastcall campaign stats demo   (same DATABASE_URL)',
+        ].join('\n'),
+      );
       await new Promise<void>((resolve) => {
         onShutdownSignal(async () => {
           await demoRun.close();

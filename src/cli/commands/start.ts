@@ -37,9 +37,14 @@ export function register(program: Command): void {
           : `database ${migrated.database}: applied ${migrated.applied.join(', ')}`,
       );
       const running = await startAllInOne(config, { logger });
-      console.log(`Lastcall is running (serve + work in one process; Ctrl+C to stop):`);
-      for (const line of stackLines(config, running.httpPort)) console.log(line);
-      console.log('  campaigns       lastcall campaign list');
+      // One write, so a reader of the pipe never sees half of it.
+      console.log(
+        [
+          'Lastcall is running (serve + work in one process; Ctrl+C to stop):',
+          ...stackLines(config, running.httpPort),
+          '  campaigns       lastcall campaign list',
+        ].join('\n'),
+      );
       await new Promise<void>((resolve) => {
         onShutdownSignal(async (signal) => {
           logger.info({ signal }, 'stopping: no new requests or jobs, finishing those in flight');
