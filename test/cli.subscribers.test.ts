@@ -208,6 +208,7 @@ describe('lastcall subscribers show, export and forget', { timeout: 120_000 }, (
       deliveriesAnonymised: 3,
       deliveriesSkipped: 1,
       personalSlots: expect.any(Number),
+      webhookPayloadsRedacted: 0,
     });
     expect(JSON.parse(forgot.stdout).personalSlots).toBeGreaterThan(0);
 

@@ -93,8 +93,12 @@ export async function advanceCursor(
   added: number,
   now: Date,
 ): Promise<void> {
+  // The page's last subscriber may have been erased since the page was read (erasure moves
+  // cursors equal to the erased id, but this page's cursor was not written yet): keep the
+  // greatest id still there at or below it, which leaves exactly the same subscribers ahead.
   await sql.exec(
-    `UPDATE slots SET cursor = $2, fanned_out_count = fanned_out_count + $3, updated_at = $4
+    `UPDATE slots SET cursor = coalesce((SELECT max(id) FROM subscribers WHERE id <= $2), ''),
+            fanned_out_count = fanned_out_count + $3, updated_at = $4
       WHERE id = $1 AND state = 'fanning_out'`,
     [slotId, cursor, added, now],
   );

@@ -162,17 +162,25 @@ export async function recordAttempt(
   now: Date,
 ): Promise<void> {
   const { update, params, outcome, code, detail } = statement(record);
+  // The detail of an attempt on a row erased meanwhile (`subscribers forget` committed while the
+  // provider answered) is not kept: an SMTP refusal quotes the address. The update's RETURNING
+  // sees the row as it is after the erasure's commit, where a subquery would see the snapshot.
   await hot(
     sql,
     `lastcall-record-${record.status}`,
-    `WITH u AS (${update})
+    `WITH u AS (${update} RETURNING subscriber_id)
      INSERT INTO delivery_attempts (delivery_id, attempt, outcome, error_code, detail, at)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
+     SELECT $1::bigint, $2::int, $3::text, $4::text,
+            CASE WHEN EXISTS (SELECT 1 FROM u WHERE subscriber_id IS NULL) THEN NULL ELSE $5::text END, $6::timestamptz`,
     [deliveryId, attempt, outcome, code ?? null, detail ?? null, now, ...params],
   );
 }
 
 // $1 id, $2 attempt, $3 outcome, $4 code, $5 detail, $6 now; extra parameters from $7.
+// A row whose subscriber was erased while it was `sending` (subscriber_id now null) gets no
+// WhatsApp message id (a wamid encodes the number) and no error text, as erasure.service.ts
+// leaves the rows it anonymises. The SET sees the row after the erasure's commit.
+const ERASED_DETAIL = 'CASE WHEN subscriber_id IS NULL THEN NULL ELSE $5::text END';
 function statement(r: AttemptRecord): {
   update: string;
   params: unknown[];
@@ -183,8 +191,9 @@ function statement(r: AttemptRecord): {
   switch (r.status) {
     case 'sent':
       return {
-        update: `UPDATE deliveries SET provider_message_id = $7, sent_at = coalesce(sent_at, $6), updated_at = $6,
+        update: `UPDATE deliveries SET sent_at = coalesce(sent_at, $6), updated_at = $6,
                    status = CASE WHEN status IN ('sending', 'unknown') THEN 'sent' ELSE status END,
+                   provider_message_id = CASE WHEN subscriber_id IS NULL AND channel = 'whatsapp' THEN NULL ELSE $7 END,
                    error_code = NULL, error_detail = NULL
                   WHERE id = $1 AND status IN ('sending', 'unknown', 'delivered', 'read', 'failed')`,
         params: [r.providerMessageId],
@@ -192,7 +201,7 @@ function statement(r: AttemptRecord): {
       };
     case 'retrying':
       return {
-        update: `UPDATE deliveries SET status = 'retrying', error_code = $4, error_detail = $5, next_attempt_at = $7,
+        update: `UPDATE deliveries SET status = 'retrying', error_code = $4, error_detail = ${ERASED_DETAIL}, next_attempt_at = $7,
                    updated_at = $6 WHERE id = $1 AND status = 'sending'`,
         params: [r.nextAttemptAt],
         outcome: r.outcome,
@@ -201,7 +210,7 @@ function statement(r: AttemptRecord): {
       };
     case 'failed':
       return {
-        update: `UPDATE deliveries SET status = 'failed', error_code = $4, error_detail = $5, failed_at = $6,
+        update: `UPDATE deliveries SET status = 'failed', error_code = $4, error_detail = ${ERASED_DETAIL}, failed_at = $6,
                    updated_at = $6 WHERE id = $1 AND status = 'sending'`,
         params: [],
         outcome: 'failed',
@@ -218,7 +227,7 @@ function statement(r: AttemptRecord): {
       };
     case 'queued':
       return {
-        update: `UPDATE deliveries SET status = 'queued', error_code = $4, error_detail = $5, updated_at = $6
+        update: `UPDATE deliveries SET status = 'queued', error_code = $4, error_detail = ${ERASED_DETAIL}, updated_at = $6
                   WHERE id = $1 AND status = 'sending'`,
         params: [],
         outcome: r.attemptOutcome ?? 'skipped',

@@ -6,7 +6,7 @@ import {
   userPreferencesChange,
   webhookPayload,
 } from '../sandbox/webhook-payloads.ts';
-import { webhookFields, webhookItems } from './webhook-payload.ts';
+import { redactWebhookPayload, webhookFields, webhookItems } from './webhook-payload.ts';
 
 const meta = { phoneNumberId: '100', displayPhoneNumber: '15550001111' };
 const at = new Date('2026-05-04T10:00:00Z');
@@ -117,5 +117,51 @@ describe('webhookItems', () => {
     expect(webhookItems(payload)).toEqual([
       { kind: 'preference', waId: '33600000009', value: 'stop', category: 'marketing_messages', at: 1000 },
     ]);
+  });
+});
+
+describe('redactWebhookPayload', () => {
+  const person = '33600000001';
+  const other = '33600000002';
+  const batch = () =>
+    webhookPayload([
+      {
+        id: 'waba',
+        changes: [
+          statusesChange(meta, [
+            { id: 'w1', status: 'delivered', recipientId: person, at, callbackData: '7' },
+            { id: 'w2', status: 'read', recipientId: other, at, callbackData: '8' },
+          ]),
+          messagesChange(meta, [
+            { kind: 'text', from: person, id: 'in1', at, text: 'FAIT' },
+            { kind: 'text', from: other, id: 'in2', at, text: 'ARRÊT' },
+          ]),
+          userPreferencesChange(meta, [{ waId: person, value: 'stop', at }]),
+        ],
+      },
+    ]);
+
+  it("removes the person's statuses, messages, contacts and preferences and keeps everyone else's", () => {
+    const before = batch();
+    expect(JSON.stringify(before)).toContain(person);
+    const redacted = redactWebhookPayload(before, [person]);
+    expect(JSON.stringify(redacted)).not.toContain(person);
+    expect(
+      webhookItems(redacted).map((i) => [i.kind, 'wamid' in i ? i.wamid : 'from' in i ? i.from : '']),
+    ).toEqual([
+      ['status', 'w2'],
+      ['inbound', other],
+    ]);
+    // The same payload as before for the other person: their items are processed unchanged.
+    const theirs = (i: ReturnType<typeof webhookItems>[number]) =>
+      (i.kind === 'status' && i.wamid === 'w1') ||
+      (i.kind === 'inbound' && i.from === person) ||
+      (i.kind === 'preference' && i.waId === person);
+    expect(webhookItems(redacted)).toEqual(webhookItems(before).filter((i) => !theirs(i)));
+  });
+
+  it('returns undefined when the payload does not mention them', () => {
+    expect(redactWebhookPayload(batch(), ['33699999999'])).toBeUndefined();
+    expect(redactWebhookPayload(batch(), [])).toBeUndefined();
   });
 });

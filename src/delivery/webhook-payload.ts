@@ -197,3 +197,26 @@ function templateItem(value: Obj): WebhookItem {
   const reason = str(value.reason);
   return { kind: 'template', name, language, event, reason: reason === 'NONE' ? undefined : reason };
 }
+
+/**
+ * A stored payload with every trace of some people removed (`subscribers forget` while their
+ * webhook waits to be processed). An array element naming one of the `needles` (wa_id digits)
+ * in one of its own fields goes: a status (`recipient_id`), a message (`from`), a contact with
+ * its profile name (`wa_id`), a preference. Any other string holding one becomes `[erased]`.
+ * What is left about other people is unchanged, so the event is still processed for them.
+ * Returns undefined when nothing matched.
+ */
+export function redactWebhookPayload(payload: unknown, needles: readonly string[]): unknown | undefined {
+  const wanted = needles.filter((n) => n !== '');
+  const holds = (x: unknown): boolean =>
+    (typeof x === 'string' || typeof x === 'number') && wanted.some((n) => String(x).includes(n));
+  if (wanted.length === 0 || !wanted.some((n) => JSON.stringify(payload).includes(n))) return undefined;
+  const names = (item: unknown): boolean => Object.values(obj(item) ?? {}).some(holds);
+  const walk = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.filter((item) => !names(item)).map(walk);
+    if (holds(x)) return '[erased]';
+    const o = obj(x);
+    return o ? Object.fromEntries(Object.entries(o).map(([k, v]) => [k, walk(v)])) : x;
+  };
+  return walk(payload);
+}

@@ -14,7 +14,13 @@
 //   the address). Deliveries not yet sent are skipped with reason `erased`.
 // - A fan-out's keyset cursor may be the erased id: it moves to the previous remaining id, which
 //   selects exactly the same remaining subscribers.
+// - A WhatsApp webhook stored but not yet processed (normally seconds) may mention the person:
+//   their statuses, messages, contact and preferences are cut out of its payload; the rest of
+//   the batch is still processed for everyone else.
+// A send in flight while this commits, and a fan-out page already read, are guarded on their
+// side (send.repository.ts, advanceCursor): they write nothing about the person afterwards.
 
+import { redactWebhookPayload } from '../delivery/webhook-payload.ts';
 import { describeKey, findByKey, type SubscriberKey } from '../ops/subscriber-key.ts';
 import { InputError } from '../shared/errors.ts';
 import type { Db, Sql } from '../store/pool.ts';
@@ -37,6 +43,8 @@ export interface ErasureResult {
   /** Of those, rows not yet sent, now skipped with reason `erased`. */
   readonly deliveriesSkipped: number;
   readonly personalSlots: number;
+  /** WhatsApp webhooks waiting to be processed that mentioned the person, now without them. */
+  readonly webhookPayloadsRedacted: number;
 }
 
 export function createErasureService(deps: ErasureDeps) {
@@ -112,6 +120,11 @@ async function erase(sql: Sql, secretKey: string, id: string, now: number): Prom
     [id, at],
   );
 
+  const webhookPayloadsRedacted = await redactPendingWebhooks(
+    sql,
+    addresses.filter((a) => a.kind === 'phone').map((a) => a.address.replace(/^\+/, '')),
+  );
+
   const tombstones = { phone: 0, email: 0 };
   const hashes = new Map<string, TombstoneKind>();
   for (const { kind, address } of addresses) hashes.set(tombstoneHash(secretKey, kind, address), kind);
@@ -130,5 +143,28 @@ async function erase(sql: Sql, secretKey: string, id: string, now: number): Prom
     deliveriesAnonymised: ids.length,
     deliveriesSkipped: skipped,
     personalSlots: counts?.slots ?? 0,
+    webhookPayloadsRedacted,
   };
+}
+
+/** Cuts the wa_ids (E.164 digits) out of unprocessed webhook payloads. A processor holding one
+ *  of them locked is waited for; it then drops the payload itself (finishEvent). */
+async function redactPendingWebhooks(sql: Sql, waIds: readonly string[]): Promise<number> {
+  if (waIds.length === 0) return 0;
+  const rows = await sql.query<{ id: number; payload: unknown }>(
+    `SELECT id, payload FROM webhook_events
+      WHERE processed_at IS NULL AND payload::text LIKE ANY ($1::text[]) ORDER BY id FOR UPDATE`,
+    [waIds.map((d) => `%${d}%`)],
+  );
+  let redacted = 0;
+  for (const row of rows) {
+    const payload = redactWebhookPayload(row.payload, waIds);
+    if (payload === undefined) continue;
+    await sql.exec('UPDATE webhook_events SET payload = $2::jsonb WHERE id = $1 AND processed_at IS NULL', [
+      row.id,
+      JSON.stringify(payload),
+    ]);
+    redacted++;
+  }
+  return redacted;
 }

@@ -43,6 +43,9 @@ export function erasureText(r: ErasureResult): string {
     `erased subscriber ${r.subscriberId}`,
     `  removed     ${r.channels} channel${r.channels === 1 ? '' : 's'}, ${r.consentEvents} consent event${r.consentEvents === 1 ? '' : 's'}, ${r.personalSlots} personal catch-up slot${r.personalSlots === 1 ? '' : 's'}`,
     `  deliveries  ${r.deliveriesAnonymised} kept without personal data${r.deliveriesSkipped > 0 ? ` (${r.deliveriesSkipped} not yet sent: skipped)` : ''}`,
+    ...(r.webhookPayloadsRedacted > 0
+      ? [`  webhooks    ${r.webhookPayloadsRedacted} waiting to be processed: the person cut out`]
+      : []),
     `  tombstones  ${kinds.length > 0 ? kinds.join(', ') : 'none'}: a re-import of these addresses is refused`,
   ].join('\n');
 }
