@@ -281,3 +281,25 @@ describe('planning into running campaigns', () => {
     expect(again.planned).toEqual({ subscribers: 0, slots: 0 });
   });
 });
+
+describe('planner statistics after a big import', () => {
+  const analyzed = async () =>
+    (await t.db.one<{ n: number }>(
+      `SELECT analyze_count::int AS n FROM pg_stat_user_tables WHERE relname = 'subscribers'`,
+    ))!.n;
+
+  it('refreshes them when an import writes at least the threshold of rows, and not otherwise', async () => {
+    const rows = (tag: string) =>
+      csv(
+        `an-1,A One,,an1@example.org,en,Europe/Paris,chatgpt,email,2026-05-01T00:00:00Z,form,${tag}`,
+        `an-2,A Two,,an2@example.org,en,Europe/Paris,chatgpt,email,2026-05-01T00:00:00Z,form,${tag}`,
+      );
+    const before = await analyzed();
+    expect((await importer.importFile({ file: rows(''), now, analyzeAfterRows: 3 })).inserted).toBe(2);
+    expect(await analyzed()).toBe(before); // 2 rows written, under 3
+    expect((await importer.importFile({ file: rows('x'), now, analyzeAfterRows: 2 })).updated).toBe(2);
+    expect(await analyzed()).toBe(before + 1);
+    expect((await importer.importFile({ file: rows('x'), now, analyzeAfterRows: 2 })).unchanged).toBe(2);
+    expect(await analyzed()).toBe(before + 1); // nothing written
+  });
+});
