@@ -149,6 +149,20 @@ export type AttemptRecord =
       readonly attemptOutcome?: 'retry';
     };
 
+/** The delivery_attempts outcome (and the `lastcall_sends_total` label) of a record. */
+export function attemptOutcome(record: AttemptRecord): string {
+  switch (record.status) {
+    case 'sent':
+    case 'failed':
+    case 'skipped':
+      return record.status;
+    case 'retrying':
+      return record.outcome;
+    case 'queued':
+      return record.attemptOutcome ?? 'skipped';
+  }
+}
+
 /**
  * Writes the outcome of attempt `attempt` and its delivery_attempts row. Only a `sending` row
  * moves, except that `sent` also lands on a row recovery already called `unknown` (the
@@ -161,17 +175,18 @@ export async function recordAttempt(
   record: AttemptRecord,
   now: Date,
 ): Promise<void> {
-  const { update, params, outcome, code, detail } = statement(record);
+  const { update, params, code, detail } = statement(record);
+  const outcome = attemptOutcome(record);
   // The detail of an attempt on a row erased meanwhile (`subscribers forget` committed while the
   // provider answered) is not kept: an SMTP refusal quotes the address. The update's RETURNING
   // sees the row as it is after the erasure's commit, where a subquery would see the snapshot.
   await hot(
     sql,
     `lastcall-record-${record.status}`,
-    `WITH u AS (${update} RETURNING subscriber_id)
+    `WITH u AS (${update} RETURNING subscriber_id, kind)
      INSERT INTO delivery_attempts (delivery_id, attempt, outcome, error_code, detail, at)
      SELECT $1::bigint, $2::int, $3::text, $4::text,
-            CASE WHEN EXISTS (SELECT 1 FROM u WHERE subscriber_id IS NULL) THEN NULL ELSE $5::text END, $6::timestamptz`,
+            CASE WHEN EXISTS (SELECT 1 FROM u WHERE ${ERASED}) THEN NULL ELSE $5::text END, $6::timestamptz`,
     [deliveryId, attempt, outcome, code ?? null, detail ?? null, now, ...params],
   );
 }
@@ -180,11 +195,12 @@ export async function recordAttempt(
 // A row whose subscriber was erased while it was `sending` (subscriber_id now null) gets no
 // WhatsApp message id (a wamid encodes the number) and no error text, as erasure.service.ts
 // leaves the rows it anonymises. The SET sees the row after the erasure's commit.
-const ERASED_DETAIL = 'CASE WHEN subscriber_id IS NULL THEN NULL ELSE $5::text END';
+// (A `send-test` delivery has no subscriber either: it is not an erased one.)
+const ERASED = "subscriber_id IS NULL AND kind <> 'test'";
+const ERASED_DETAIL = `CASE WHEN ${ERASED} THEN NULL ELSE $5::text END`;
 function statement(r: AttemptRecord): {
   update: string;
   params: unknown[];
-  outcome: string;
   code?: string | undefined;
   detail?: string | undefined;
 } {
@@ -193,18 +209,16 @@ function statement(r: AttemptRecord): {
       return {
         update: `UPDATE deliveries SET sent_at = coalesce(sent_at, $6), updated_at = $6,
                    status = CASE WHEN status IN ('sending', 'unknown') THEN 'sent' ELSE status END,
-                   provider_message_id = CASE WHEN subscriber_id IS NULL AND channel = 'whatsapp' THEN NULL ELSE $7 END,
+                   provider_message_id = CASE WHEN ${ERASED} AND channel = 'whatsapp' THEN NULL ELSE $7 END,
                    error_code = NULL, error_detail = NULL
                   WHERE id = $1 AND status IN ('sending', 'unknown', 'delivered', 'read', 'failed')`,
         params: [r.providerMessageId],
-        outcome: 'sent',
       };
     case 'retrying':
       return {
         update: `UPDATE deliveries SET status = 'retrying', error_code = $4, error_detail = ${ERASED_DETAIL}, next_attempt_at = $7,
                    updated_at = $6 WHERE id = $1 AND status = 'sending'`,
         params: [r.nextAttemptAt],
-        outcome: r.outcome,
         code: r.code,
         detail: r.detail,
       };
@@ -213,7 +227,6 @@ function statement(r: AttemptRecord): {
         update: `UPDATE deliveries SET status = 'failed', error_code = $4, error_detail = ${ERASED_DETAIL}, failed_at = $6,
                    updated_at = $6 WHERE id = $1 AND status = 'sending'`,
         params: [],
-        outcome: 'failed',
         code: r.code,
         detail: r.detail,
       };
@@ -222,7 +235,6 @@ function statement(r: AttemptRecord): {
         update: `UPDATE deliveries SET status = 'skipped', skip_reason = $7, updated_at = $6
                   WHERE id = $1 AND status = 'sending'`,
         params: [r.reason],
-        outcome: 'skipped',
         detail: r.reason,
       };
     case 'queued':
@@ -230,7 +242,6 @@ function statement(r: AttemptRecord): {
         update: `UPDATE deliveries SET status = 'queued', error_code = $4, error_detail = ${ERASED_DETAIL}, updated_at = $6
                   WHERE id = $1 AND status = 'sending'`,
         params: [],
-        outcome: r.attemptOutcome ?? 'skipped',
         code: r.code,
         detail: r.detail,
       };
