@@ -10,6 +10,7 @@ import { ManualClock } from '../src/delivery/clock.ts';
 import { type RunningWorkers, startWorkers } from '../src/delivery/workers.ts';
 import { QUEUES } from '../src/queue/catalog.ts';
 import { createLogger } from '../src/shared/logger.ts';
+import { sendsTotal } from '../src/shared/metrics.ts';
 import {
   attemptsOf,
   type DeliveryServices,
@@ -38,7 +39,9 @@ beforeAll(async () => {
     clock,
     scheduleTick: false,
     backoff: { baseMs: 20 },
-    timeouts: { whatsappTimeoutMs: 400, emailTimeoutMs: 2_000 },
+    // Long enough for a loaded CI machine (a 400 ms one timed out a 130429 answer once), short
+    // enough that the hang test does not wait long.
+    timeouts: { whatsappTimeoutMs: 2_000, emailTimeoutMs: 2_000 },
     channelDownDelayMs: 200,
   });
 });
@@ -76,6 +79,12 @@ const settled = (campaignId: string) =>
     async () => (await inFlight(services.database.db, campaignId)) === 0,
     30_000,
   );
+
+/** lastcall_sends_total for one channel and outcome, as this process counted it. */
+async function sendsCounted(channel: string, outcome: string): Promise<number> {
+  const { values } = await sendsTotal.get();
+  return values.find((v) => v.labels.channel === channel && v.labels.outcome === outcome)?.value ?? 0;
+}
 
 /** Send requests the fake Graph API saw for one phone number, whatever it answered. */
 const graphRequestsTo = (phone: string) =>
@@ -156,6 +165,10 @@ describe('permanent failures', () => {
     graph.setFailure(failures.undeliverable(), { to: subs.undeliverable.phone! });
     graph.setFailure(failures.templateMissing(), { to: subs.noTemplate.phone! });
     smtp.setFailure({ code: 550 }, { to: subs.smtp550.email! });
+    const failedBefore = {
+      whatsapp: await sendsCounted('whatsapp', 'failed'),
+      email: await sendsCounted('email', 'failed'),
+    };
 
     await tick(start + MINUTE);
     await settled('permanent');
@@ -177,6 +190,9 @@ describe('permanent failures', () => {
     expect(graphRequestsTo(subs.undeliverable.phone!)).toBe(1);
     expect(graphRequestsTo(subs.noTemplate.phone!)).toBe(1);
     expect(smtp.messages.filter((m) => m.envelope.rcptTo.includes(subs.smtp550.email!))).toHaveLength(0);
+    // The workers' counters (GET /metrics) saw the same three failures.
+    expect(await sendsCounted('whatsapp', 'failed')).toBe(failedBefore.whatsapp + 2);
+    expect(await sendsCounted('email', 'failed')).toBe(failedBefore.email + 1);
   });
 });
 
