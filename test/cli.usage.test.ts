@@ -34,6 +34,7 @@ describe('lastcall usage', { timeout: 120_000 }, () => {
     [['templates', 'push']],
     [['templates', 'status']],
     [['doctor']],
+    [['work']],
   ])('%j --help has examples', async (path) => {
     const help = await helpOf(path);
     expect(help).toContain('Examples:');

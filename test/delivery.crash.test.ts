@@ -10,6 +10,7 @@ import {
   type DeliveryServices,
   deliveriesOf,
   digits,
+  FAST_TAKEOVER_ARGS,
   makeSubscribers,
   seedSubscribers,
   spawnWorker,
@@ -53,12 +54,7 @@ const tick = () =>
 
 async function worker(extra: readonly string[] = []): Promise<WorkerProcess> {
   const w = await spawnWorker({ ...services.env, WHATSAPP_RATE: RATE, EMAIL_RATE: RATE }, [
-    '--lock-ms',
-    '2000',
-    '--stalled-ms',
-    '1000',
-    '--backoff-ms',
-    '50',
+    ...FAST_TAKEOVER_ARGS,
     ...extra,
   ]);
   running.push(w);

@@ -391,9 +391,18 @@ const WORKER_BIN = join(import.meta.dirname, '..', 'bin', 'lastcall.js');
  * Starts a worker process and waits until it says it is working. `args` are extra `work`
  * options; by default BullMQ's lock is shortened so a killed worker's jobs are taken over fast.
  */
+export const FAST_TAKEOVER_ARGS: readonly string[] = [
+  '--lock-ms',
+  '2000',
+  '--stalled-ms',
+  '1000',
+  '--backoff-ms',
+  '50',
+];
+
 export async function spawnWorker(
   env: Record<string, string>,
-  args: readonly string[] = ['--lock-ms', '2000', '--stalled-ms', '1000', '--backoff-ms', '50'],
+  args: readonly string[] = FAST_TAKEOVER_ARGS,
 ): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [WORKER_BIN, 'work', ...args], {
     env: { PATH: process.env.PATH ?? '', LASTCALL_ENV: 'development', LOG_LEVEL: 'info', ...env },

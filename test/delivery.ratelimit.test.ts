@@ -8,6 +8,7 @@ import { QueueSet } from '../src/queue/connection.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import {
   type DeliveryServices,
+  FAST_TAKEOVER_ARGS,
   inFlight,
   seedSubscribers,
   spawnWorker,
@@ -96,7 +97,9 @@ describe('WHATSAPP_RATE with two worker processes', () => {
     );
 
     const env = { ...services.env, WHATSAPP_API_URL: stamper.url, WHATSAPP_RATE: String(RATE) };
-    const workers = [await spawnWorker(env), await spawnWorker(env)];
+    // Each worker serves its own counters on a port of its choosing (logged).
+    const args = [...FAST_TAKEOVER_ARGS, '--metrics-port', '0', '--metrics-host', '127.0.0.1'];
+    const workers = [await spawnWorker(env, args), await spawnWorker(env, args)];
     running.push(...workers);
     // The gate's log of admitted calls (member "<pid>-…", score: Redis ms), read while it runs.
     const admitted = new Map<string, number>();
@@ -147,5 +150,24 @@ describe('WHATSAPP_RATE with two worker processes', () => {
     );
     expect(threeSeconds).toBeLessThanOrEqual(3 * RATE + RATE);
     expect(spanMs).toBeGreaterThanOrEqual(((MESSAGES - RATE) / RATE) * 1000);
+
+    // GET /metrics of each worker: their sent counters add up to every message, and each
+    // timed its own provider calls.
+    const counted = await Promise.all(
+      workers.map(async (w) => {
+        const port = /"port":(\d+),"msg":"metrics at/.exec(w.output())?.[1];
+        expect(port, w.output()).toBeDefined();
+        const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+        expect(res.status).toBe(200);
+        const text = await res.text();
+        const value = (series: string) => Number(new RegExp(`^${series} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+        return {
+          sent: value('lastcall_sends_total\\{channel="whatsapp",outcome="sent"\\}'),
+          timed: value('lastcall_send_duration_seconds_count\\{channel="whatsapp"\\}'),
+        };
+      }),
+    );
+    expect(counted.reduce((n, c) => n + c.sent, 0)).toBe(MESSAGES);
+    for (const c of counted) expect(c.timed).toBe(c.sent);
   });
 });

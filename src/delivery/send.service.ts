@@ -5,6 +5,7 @@
 // recovery turns into `unknown` and never sends again.
 import type { Channel } from '../planning/types.ts';
 import type { Logger } from '../shared/logger.ts';
+import { sendDurationSeconds, sendsTotal } from '../shared/metrics.ts';
 import type { Db } from '../store/pool.ts';
 import type { EmailSend } from './channels/email.ts';
 import type { SendOutcome } from './channels/outcome.ts';
@@ -15,6 +16,7 @@ import type { RateGate } from './rate-gate.ts';
 import { type DeliveryRenderer, MissingAddressError, type RenderedDelivery } from './render.ts';
 import {
   type AttemptRecord,
+  attemptOutcome,
   type ClaimedDelivery,
   claimDelivery,
   recordAttempt,
@@ -73,7 +75,11 @@ export async function sendDelivery(
   const at = new Date(now);
   const d = await claimDelivery(deps.db, deliveryId, at);
   if (!d) return { action: 'complete', status: 'already-handled' };
-  const record = (r: AttemptRecord) => recordAttempt(deps.db, d.id, d.attempt, r, at);
+  // Every recorded attempt is counted (lastcall_sends_total{channel,outcome}) once written.
+  const record = async (r: AttemptRecord) => {
+    await recordAttempt(deps.db, d.id, d.attempt, r, at);
+    sendsTotal.inc({ channel: d.channel, outcome: attemptOutcome(r) });
+  };
 
   let rendered: RenderedDelivery;
   try {
@@ -123,7 +129,8 @@ export async function sendDelivery(
     throw error;
   }
 
-  const outcome = await callChannel(deps.channels, rendered);
+  const endTimer = sendDurationSeconds.startTimer({ channel: rendered.channel });
+  const outcome = await callChannel(deps.channels, rendered).finally(() => endTimer());
   return decide(deps, d, outcome, record, budget, now);
 }
 

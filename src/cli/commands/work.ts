@@ -7,6 +7,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../config/config.ts';
 import { startWorkers, type WorkerSettings } from '../../delivery/workers.ts';
+import { startMetricsServer } from '../../http/metrics-server.ts';
 import { CHANNELS, type Channel } from '../../planning/types.ts';
 import { onShutdownSignal } from '../../queue/shutdown.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
@@ -19,12 +20,21 @@ interface WorkOptions {
   backoffMs?: number;
   fanoutPageSize?: number;
   shutdownMs: number;
+  metricsPort?: number;
+  metricsHost: string;
 }
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0)
     throw new InvalidArgumentError(`must be a positive whole number (got ${value})`);
+  return n;
+};
+
+const port = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`must be a port number from 0 to 65535 (got ${value})`);
   return n;
 };
 
@@ -51,6 +61,21 @@ export function register(program: Command): void {
         .argParser(positiveInt)
         .default(25_000),
     )
+    .addOption(
+      new Option(
+        '--metrics-port <port>',
+        "serve this process's counters (sends, durations, webhooks, CPU, memory) at GET /metrics on this port (0: any free port, logged)",
+      ).argParser(port),
+    )
+    .option('--metrics-host <host>', 'address the metrics port listens on', '0.0.0.0')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ lastcall work
+  $ lastcall work --metrics-port 9464          # Prometheus scrapes each copy's counters
+  $ lastcall work --resume-channel whatsapp    # after fixing WHATSAPP_TOKEN`,
+    )
     .addOption(new Option('--lock-ms <ms>').argParser(positiveInt).hideHelp())
     .addOption(new Option('--stalled-ms <ms>').argParser(positiveInt).hideHelp())
     .addOption(new Option('--backoff-ms <ms>').argParser(positiveInt).hideHelp())
@@ -68,6 +93,15 @@ export function register(program: Command): void {
         ...(options.fanoutPageSize ? { fanoutPageSize: options.fanoutPageSize } : {}),
       };
       const running = await startWorkers(config, settings);
+      const metrics =
+        options.metricsPort === undefined
+          ? undefined
+          : await startMetricsServer(options.metricsPort, options.metricsHost);
+      if (metrics)
+        logger.info(
+          { port: metrics.port },
+          `metrics at http://${options.metricsHost}:${metrics.port}/metrics`,
+        );
       logger.info(
         {
           database: redactUrl(config.databaseUrl),
@@ -85,6 +119,7 @@ export function register(program: Command): void {
         onShutdownSignal(async (signal) => {
           logger.info({ signal }, 'stopping: no new jobs, waiting for the ones in flight');
           const how = await running.close(options.shutdownMs);
+          await metrics?.close();
           logger.info({ how }, 'stopped');
           resolve();
         });
