@@ -77,6 +77,12 @@ const WORDING = {
   },
 } as const satisfies Record<Locale, unknown>;
 
+/** "tomorrow", "in 7 days", "demain", "dans 7 jours": one formatter per language, made once. */
+const RELATIVE: Record<Locale, Intl.RelativeTimeFormat> = {
+  fr: new Intl.RelativeTimeFormat('fr', { numeric: 'auto' }),
+  en: new Intl.RelativeTimeFormat('en', { numeric: 'auto' }),
+};
+
 export function buildMessageVars(input: MessageVarsInput): MessageVars {
   const locale = resolveLocale(input.locale);
   const words = WORDING[locale];
@@ -86,7 +92,7 @@ export function buildMessageVars(input: MessageVarsInput): MessageVars {
     name: name === '' ? words.nameless : name,
     deadline: formatDeadline(input.deadline, input.timezone, locale),
     daysLeft: days,
-    timeLeft: new Intl.RelativeTimeFormat(locale, { numeric: 'auto' }).format(days, 'day'),
+    timeLeft: RELATIVE[locale].format(days, 'day'),
     assistant: words.assistant[input.assistant],
     exportSteps: words.exportSteps,
     historyAdvice: words.historyAdvice[input.assistant],

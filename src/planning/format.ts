@@ -19,6 +19,21 @@ export function formatUtc(instant: number): string {
  * Zones without a city (UTC, Etc/GMT+5) are labelled by their offset: "(UTC)", "(UTC−05:00)".
  */
 export function formatDeadline(instant: number, zone: string, locale: 'fr' | 'en'): string {
+  // The same few (deadline, zone, language) come back for every message of a campaign, and
+  // Luxon's formatting is a large part of rendering one (bench/delivery.ts).
+  const key = `${instant}|${zone}|${locale}`;
+  const known = deadlineTexts.get(key);
+  if (known !== undefined) return known;
+  const text = writeDeadline(instant, zone, locale);
+  if (deadlineTexts.size >= DEADLINE_TEXTS_KEPT) deadlineTexts.clear();
+  deadlineTexts.set(key, text);
+  return text;
+}
+
+const DEADLINE_TEXTS_KEPT = 10_000;
+const deadlineTexts = new Map<string, string>();
+
+function writeDeadline(instant: number, zone: string, locale: 'fr' | 'en'): string {
   const local = DateTime.fromMillis(instant, { zone: zoneNamed(zone), locale });
   const city = cityOf(zone);
   const offsetLabel = local.offset === 0 ? 'UTC' : `UTC${local.toFormat('ZZ').replace('-', '−')}`;
