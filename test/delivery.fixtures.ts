@@ -15,7 +15,7 @@ import { type FakeGraphApi, startFakeGraphApi, type TemplateSeed } from './fakes
 import { type FakeSmtp, startFakeSmtp } from './fakes/smtp.ts';
 import { testConfig } from './support/config.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
-import { createTestRedis, type TestRedis } from './support/redis.ts';
+import { createPrivateTestRedis, createTestRedis, type TestRedis } from './support/redis.ts';
 
 export interface SeedSubscriber {
   readonly id: string;
@@ -251,13 +251,16 @@ export const MAIL_FROM = 'Lastcall <rappels@lastcall.example.org>';
 export const SHIPPED_TEMPLATES = ['first-notice', 'one-week'] as const;
 
 /**
+ * `privateRedis`: a Redis of this file's own, which may be flushed (support/redis.ts).
  * `viaProxy`: child processes reach the fakes through a TCP relay that turns a connection reset
  * (a worker killed with SIGKILL mid-request) into a clean close, so the in-process fakes, which
  * have no socket error handlers, do not crash the test run.
  */
-export async function startDeliveryServices(options: { viaProxy?: boolean } = {}): Promise<DeliveryServices> {
+export async function startDeliveryServices(
+  options: { viaProxy?: boolean; privateRedis?: boolean } = {},
+): Promise<DeliveryServices> {
   const database = await createTestDatabase();
-  const redis = createTestRedis();
+  const redis = options.privateRedis ? await createPrivateTestRedis() : createTestRedis();
   const graph = await startFakeGraphApi({ templates: await fakeTemplatesFor(SHIPPED_TEMPLATES, PUBLIC_URL) });
   const smtp = await startFakeSmtp();
   const relays = options.viaProxy ? [await startRelay(graph.port), await startRelay(smtp.port)] : [];

@@ -3,6 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
+import { dockerAnswers, startDockerRedis } from './services/docker.ts';
+import { localRedisBinary, type PrivateService, startLocalRedis } from './services/local.ts';
 
 export interface TestRedis {
   readonly url: string;
@@ -10,8 +12,15 @@ export interface TestRedis {
   readonly prefix: string;
   /** REDIS_URL and QUEUE_PREFIX, to spread into testConfig() or a child process's env. */
   readonly env: { REDIS_URL: string; QUEUE_PREFIX: string };
-  /** Deletes every key under the prefix. */
+  /** Deletes every key under the prefix (and stops a private Redis). */
   cleanup(): Promise<number>;
+  /**
+   * Redis loses all its data: `FLUSHALL` on a private Redis; on the shared one, every key of
+   * this prefix (other files run there). Returns how many keys were lost.
+   */
+  loseEverything(): Promise<number>;
+  /** What `loseEverything` does here, for the test's log. */
+  readonly loss: 'FLUSHALL' | 'prefix deleted';
 }
 
 export function createTestRedis(): TestRedis {
@@ -22,6 +31,42 @@ export function createTestRedis(): TestRedis {
     prefix,
     env: { REDIS_URL: url, QUEUE_PREFIX: prefix },
     cleanup: () => deleteKeys(url, `${prefix}:*`),
+    loseEverything: () => deleteKeys(url, `${prefix}:*`),
+    loss: 'prefix deleted',
+  };
+}
+
+/**
+ * A Redis of this file's own (local redis-server, else a Docker container), so that it can be
+ * flushed whole. Without either, the shared test Redis and a per-prefix loss.
+ */
+export async function createPrivateTestRedis(): Promise<TestRedis> {
+  let service: PrivateService | undefined;
+  const binary = localRedisBinary();
+  if (binary) service = await startLocalRedis(binary);
+  else if (await dockerAnswers()) service = await startDockerRedis();
+  if (!service) return createTestRedis();
+  const { url, stop } = service;
+  const prefix = `lastcall-test-${randomBytes(4).toString('hex')}`;
+  return {
+    url,
+    prefix,
+    env: { REDIS_URL: url, QUEUE_PREFIX: prefix },
+    async cleanup() {
+      await stop();
+      return 0;
+    },
+    async loseEverything() {
+      const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+      try {
+        const keys = await redis.dbsize();
+        await redis.flushall();
+        return keys;
+      } finally {
+        await redis.quit().catch(() => redis.disconnect());
+      }
+    },
+    loss: 'FLUSHALL',
   };
 }
 
