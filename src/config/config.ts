@@ -60,6 +60,15 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Prefix of every BullMQ key; tests give each file its own. */
   QUEUE_PREFIX: z.string().min(1).default('lastcall'),
+  /** `serve` receives the List-Unsubscribe mailto on this SMTP port (unset: no listener). */
+  UNSUBSCRIBE_SMTP_PORT: optionalString.pipe(
+    z.coerce
+      .number<string | undefined>({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'must be a port number from 0 to 65535')
+      .max(65535, 'must be a port number from 0 to 65535')
+      .optional(),
+  ),
   /** Record the sign-up's IP and user agent in the consent event (GDPR: off unless asked). */
   CONSENT_RECORD_IP: z
     .enum(['true', 'false', '1', '0', ''])
@@ -80,6 +89,11 @@ export interface Config {
   readonly logLevel: Raw['LOG_LEVEL'];
   readonly queuePrefix: string;
   readonly consentRecordIp: boolean;
+  /**
+   * UNSUBSCRIBE_SMTP_PORT set: emails' List-Unsubscribe mailto goes to `mailbox`
+   * (unsubscribe@<PUBLIC_URL host>), which `serve` receives on `port` and acts on.
+   */
+  readonly unsubscribeSmtp: { readonly port: number; readonly mailbox: string } | undefined;
   readonly email: { readonly smtpUrl: string; readonly from: string; readonly rate: number } | undefined;
   readonly emailRate: number;
   readonly whatsapp:
@@ -156,6 +170,10 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
     logLevel: r.LOG_LEVEL,
     queuePrefix: r.QUEUE_PREFIX,
     consentRecordIp: r.CONSENT_RECORD_IP,
+    unsubscribeSmtp:
+      r.UNSUBSCRIBE_SMTP_PORT === undefined
+        ? undefined
+        : { port: r.UNSUBSCRIBE_SMTP_PORT, mailbox: `unsubscribe@${new URL(r.PUBLIC_URL).hostname}` },
     email:
       r.SMTP_URL && r.MAIL_FROM ? { smtpUrl: r.SMTP_URL, from: r.MAIL_FROM, rate: r.EMAIL_RATE } : undefined,
     emailRate: r.EMAIL_RATE,

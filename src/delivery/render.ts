@@ -10,6 +10,7 @@ import {
   SHIPPED_MESSAGES_DIR,
 } from '../campaigns/messages.ts';
 import { createToken } from '../subscribers/tokens.ts';
+import { senderAddress, unsubscribeMailto } from '../subscribers/unsubscribe-mailto.ts';
 import type { EmailSend } from './channels/email.ts';
 import type { TemplateSend } from './channels/whatsapp.ts';
 import type { ClaimedDelivery } from './send.repository.ts';
@@ -19,6 +20,8 @@ export interface RenderConfig {
   readonly secretKey: string;
   /** Sender address (MAIL_FROM): its domain names our Message-IDs. */
   readonly mailFrom?: string | undefined;
+  /** config.unsubscribeSmtp?.mailbox: where the List-Unsubscribe mailto goes. */
+  readonly unsubscribeMailbox?: string | undefined;
 }
 
 export type RenderedDelivery =
@@ -88,8 +91,11 @@ export class DeliveryRenderer {
         // Stable per delivery: a provider or a reader can tell a resend from a new message.
         messageId: `<delivery-${d.id}.${d.campaignId}@${domain}>`,
         unsubscribeUrl: vars.unsubscribeUrl,
-        // Nothing reads that mailbox automatically: the https one-click link is what unsubscribes.
-        unsubscribeMailto: `mailto:${senderAddress(from)}?subject=unsubscribe`,
+        unsubscribeMailto: unsubscribeMailto({
+          mailbox: this.#config.unsubscribeMailbox,
+          mailFrom: from,
+          token: unsubscribe,
+        }),
         ics: {
           // One event per campaign: each reminder updates it rather than adding another.
           uid: `deadline-${d.campaignId}@${domain}`,
@@ -121,11 +127,6 @@ export class MissingAddressError extends Error {
     super(`the subscriber has no ${field}`);
     this.name = 'MissingAddressError';
   }
-}
-
-/** "Lastcall <no-reply@example.org>" → "no-reply@example.org". */
-function senderAddress(mailFrom: string): string {
-  return /<([^<>\s]+)>\s*$/.exec(mailFrom)?.[1] ?? mailFrom.trim();
 }
 
 function senderDomain(mailFrom: string): string {

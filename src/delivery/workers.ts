@@ -121,6 +121,7 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
     publicUrl: config.publicUrl,
     secretKey: config.secretKey,
     mailFrom: config.email?.from,
+    unsubscribeMailbox: config.unsubscribeSmtp?.mailbox,
   });
   // At most a few seconds: a slow SMTP server must not hold the whole worker back.
   const problems = await Promise.race([

@@ -6,6 +6,7 @@ import type { Config } from '../config/config.ts';
 import { EmailChannel } from '../delivery/channels/email.ts';
 import type { Logger } from '../shared/logger.ts';
 import { createToken } from '../subscribers/tokens.ts';
+import { unsubscribeMailto } from '../subscribers/unsubscribe-mailto.ts';
 import { type Locale, MESSAGES } from './i18n.ts';
 import { html } from './views/html.ts';
 
@@ -51,13 +52,8 @@ export function composeConfirmation(
   return { subject: m.subject, text, html: body.text };
 }
 
-/** The bare address of MAIL_FROM ("Name <a@b>" → a@b). */
-function addressOf(from: string): string {
-  return /<([^>]+)>/.exec(from)?.[1] ?? from.trim();
-}
-
 export function createConfirmationMailer(options: {
-  readonly config: Pick<Config, 'publicUrl' | 'email'>;
+  readonly config: Pick<Config, 'publicUrl' | 'email'> & Partial<Pick<Config, 'unsubscribeSmtp'>>;
   readonly secretKey: string;
   readonly logger: Logger;
   /** Defaults to the email channel on SMTP_URL, owned (and closed) by this mailer. */
@@ -91,7 +87,11 @@ export function createConfirmationMailer(options: {
         ...composeConfirmation(url, c),
         messageId: `<confirm.${c.subscriberId}.${now}@${host}>`,
         unsubscribeUrl: `${config.publicUrl}/unsubscribe/${unsubscribe}`,
-        unsubscribeMailto: `mailto:${addressOf(email.from)}?subject=unsubscribe`,
+        unsubscribeMailto: unsubscribeMailto({
+          mailbox: config.unsubscribeSmtp?.mailbox,
+          mailFrom: email.from,
+          token: unsubscribe,
+        }),
       });
       if (result.outcome === 'sent') {
         logger.info({ subscriberId: c.subscriberId }, 'confirmation email sent');

@@ -11,6 +11,7 @@ import type { Logger } from '../shared/logger.ts';
 import { openDb } from '../store/pool.ts';
 import { createSubscriptionService } from '../subscribers/subscription.service.ts';
 import { buildServer } from './server.ts';
+import { startUnsubscribeSmtp, type UnsubscribeSmtp } from './unsubscribe-smtp.ts';
 
 export interface HttpServiceOptions {
   readonly logger: Logger;
@@ -22,6 +23,8 @@ export interface HttpServiceOptions {
 export interface HttpService {
   /** The port listened on (HTTP_PORT, or the one picked for 0). */
   readonly port: number;
+  /** The unsubscribe SMTP port (UNSUBSCRIBE_SMTP_PORT, or the one picked for 0), when on. */
+  readonly smtpPort: number | undefined;
   /** Stops taking connections, lets requests in flight finish for up to `timeoutMs`, then
    *  cuts the rest and closes the queues and the pool. Says whether it had to force. */
   close(timeoutMs: number): Promise<'graceful' | 'forced'>;
@@ -61,15 +64,42 @@ export async function startHttpService(config: Config, opts: HttpServiceOptions)
       { cause: error },
     );
   }
+  let smtp: UnsubscribeSmtp | undefined;
+  if (config.unsubscribeSmtp) {
+    try {
+      smtp = await startUnsubscribeSmtp(
+        {
+          mailbox: config.unsubscribeSmtp.mailbox,
+          secretKey: config.secretKey ?? '',
+          subscriptions,
+          logger,
+          clock,
+        },
+        config.unsubscribeSmtp.port,
+        host,
+      );
+    } catch (error) {
+      await app.close();
+      await release();
+      throw new Error(
+        `UNSUBSCRIBE_SMTP_PORT=${config.unsubscribeSmtp.port}: cannot listen (${(error as Error).message})`,
+        { cause: error },
+      );
+    }
+  }
   const address = app.server.address();
   return {
     port: typeof address === 'object' && address ? address.port : config.httpPort,
+    smtpPort: smtp?.port,
     async close(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
       });
-      const closed = await Promise.race([app.close().then(() => 'done' as const), timeout]);
+      const closed = await Promise.race([
+        Promise.all([app.close(), smtp?.close()]).then(() => 'done' as const),
+        timeout,
+      ]);
       clearTimeout(timer);
       if (closed === 'timeout') app.server.closeAllConnections();
       await release();

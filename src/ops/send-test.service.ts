@@ -49,7 +49,8 @@ export interface SendTestResult {
 
 export interface SendTestDeps {
   readonly db: Db;
-  readonly config: Pick<Config, 'publicUrl' | 'secretKey' | 'email'>;
+  readonly config: Pick<Config, 'publicUrl' | 'secretKey' | 'email'> &
+    Partial<Pick<Config, 'unsubscribeSmtp'>>;
   readonly channels: ChannelSenders;
 }
 
@@ -121,6 +122,7 @@ export async function sendTest(
     publicUrl: deps.config.publicUrl,
     secretKey: deps.config.secretKey ?? randomBytes(32).toString('hex'),
     mailFrom: deps.config.email?.from,
+    unsubscribeMailbox: deps.config.unsubscribeSmtp?.mailbox,
   });
   let outcome: SendOutcome;
   try {

@@ -47,6 +47,9 @@ export function register(program: Command): void {
           healthz: `${base}/healthz`,
           metrics: `${base}/metrics`,
           admin: `${base}/admin/queues`,
+          unsubscribeMail: config.unsubscribeSmtp
+            ? `${config.unsubscribeSmtp.mailbox} (SMTP on port ${http.smtpPort})`
+            : 'off (List-Unsubscribe mailto goes to MAIL_FROM; set UNSUBSCRIBE_SMTP_PORT)',
         },
         `listening on 0.0.0.0:${port}: sign-up at ${base}/subscribe, health at ${base}/healthz, ` +
           `metrics at ${base}/metrics, queue board at ${base}/admin/queues`,

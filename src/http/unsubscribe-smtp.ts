@@ -1,0 +1,105 @@
+// The receiving end of the List-Unsubscribe mailto (subscribers/unsubscribe-mailto.ts): with
+// UNSUBSCRIBE_SMTP_PORT set, `serve` listens for SMTP there and takes mail for one address only,
+// unsubscribe@<PUBLIC_URL host>. A mail whose subject carries a valid unsubscribe token ends that
+// consent exactly as the link would (consent event source `mailto`); anything else is refused
+// in the SMTP dialogue, so the sending server tells its user. Route port 25 of the PUBLIC_URL
+// host (its MX, or its A record when it has no MX) to this port.
+//
+// Nothing is relayed, nothing is answered by mail (no backscatter, no loops), no AUTH, no
+// STARTTLS (mail clients submit through their own provider, which delivers here). The sender's
+// address is personal data: it is neither logged nor stored; the token says who it is.
+import type { AddressInfo } from 'node:net';
+import { simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import type { Clock } from '../delivery/clock.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { SubscriptionService } from '../subscribers/subscription.service.ts';
+import { verifyToken } from '../subscribers/tokens.ts';
+import { tokenInSubject } from '../subscribers/unsubscribe-mailto.ts';
+
+/** An unsubscribe request is a few hundred bytes; a client may quote a whole reminder. */
+export const MAX_MESSAGE_BYTES = 256 * 1024;
+export const MAILTO_SOURCE = 'mailto';
+
+export interface UnsubscribeSmtpDeps {
+  /** config.unsubscribeSmtp.mailbox */
+  readonly mailbox: string;
+  readonly secretKey: string;
+  readonly subscriptions: Pick<SubscriptionService, 'unsubscribe'>;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+export interface UnsubscribeSmtp {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const reply = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
+
+export async function startUnsubscribeSmtp(
+  deps: UnsubscribeSmtpDeps,
+  port: number,
+  host: string,
+): Promise<UnsubscribeSmtp> {
+  const mailbox = deps.mailbox.toLowerCase();
+  const server = new SMTPServer({
+    logger: false,
+    banner: 'Lastcall: unsubscribe requests only',
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    authOptional: true,
+    disableReverseLookup: true,
+    size: MAX_MESSAGE_BYTES,
+    closeTimeout: 2_000,
+    onRcptTo(address, _session, cb) {
+      if (address.address.toLowerCase() === mailbox) return cb();
+      cb(reply(550, `5.1.1 only <${deps.mailbox}> receives mail here (unsubscribe requests)`));
+    },
+    onData(stream, _session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        if (stream.sizeExceeded)
+          return cb(reply(552, `5.3.4 message larger than ${MAX_MESSAGE_BYTES} bytes`));
+        handle(deps, Buffer.concat(chunks)).then(
+          (message) => cb(null, message),
+          (error: Error & { responseCode?: number }) => {
+            if (error.responseCode === undefined)
+              deps.logger.error({ err: error }, 'unsubscribe mail could not be handled');
+            cb(error.responseCode === undefined ? reply(451, '4.3.0 try again later') : error);
+          },
+        );
+      });
+    },
+  });
+  server.on('error', (err) => deps.logger.warn({ err: err.message }, 'unsubscribe SMTP'));
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(port, host, () => {
+      server.server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function handle(deps: UnsubscribeSmtpDeps, raw: Buffer): Promise<string> {
+  const now = deps.clock.now();
+  const mail = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true });
+  const token = tokenInSubject(mail.subject ?? '');
+  const verified = token === undefined ? undefined : verifyToken(deps.secretKey, token, 'unsubscribe', now);
+  if (!verified?.ok) {
+    deps.logger.info({ reason: verified?.reason ?? 'no-token' }, 'unsubscribe mail refused');
+    throw reply(
+      550,
+      `5.7.1 no valid unsubscribe link in the subject (${verified?.reason ?? 'none found'}): use the unsubscribe link of the email, or reply to its sender`,
+    );
+  }
+  const { subscriberId, channel } = verified.token;
+  const result = await deps.subscriptions.unsubscribe(subscriberId, channel, MAILTO_SOURCE, now);
+  deps.logger.info({ subscriberId, changed: result.channels }, 'unsubscribed by mail');
+  return result.found ? '2.0.0 unsubscribed' : '2.0.0 nothing to unsubscribe';
+}
