@@ -90,6 +90,8 @@ describe('lastcall doctor', { timeout: 120_000 }, () => {
     }
     expect(result.stdout).toMatch(/WhatsApp templates\s+6 needed by the campaigns, all approved/);
     expect(result.stdout).toMatch(/^[✓!] Redis persistence/m);
+    expect(result.stdout).toMatch(/^! unsubscribe mailto\s+goes to .+, and nothing in Lastcall reads it/m);
+    expect(result.stdout).toMatch(/fix: set UNSUBSCRIBE_SMTP_PORT/);
     expect(result.stdout).not.toContain('✗');
     expect(result.stdout.trim().split('\n').at(-1)).toBe('all required checks passed');
   });
@@ -146,5 +148,14 @@ describe('lastcall doctor', { timeout: 120_000 }, () => {
     expect(badLogin.code).toBe(1);
     expect(badLogin.stdout).toMatch(/^✗ SMTP\s+SMTP check failed/m);
     expect(badLogin.stdout).not.toContain('wrong'); // no password in the output
+    const mailto = await runCli(['doctor', '--only', 'smtp'], {
+      ...env,
+      PUBLIC_URL: 'https://lastcall.example.org',
+      UNSUBSCRIBE_SMTP_PORT: '2525',
+    });
+    expect(mailto.code, mailto.stdout).toBe(0);
+    expect(mailto.stdout).toMatch(
+      /^✓ unsubscribe mailto\s+unsubscribe@lastcall\.example\.org, received by serve on port 2525$/m,
+    );
   });
 });
