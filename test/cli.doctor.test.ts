@@ -155,7 +155,7 @@ describe('lastcall doctor', { timeout: 120_000 }, () => {
     });
     expect(mailto.code, mailto.stdout).toBe(0);
     expect(mailto.stdout).toMatch(
-      /^✓ unsubscribe mailto\s+unsubscribe@lastcall\.example\.org, received by serve on port 2525$/m,
+      /^✓ unsubscribe mailto\s+unsubscribe@lastcall\.example\.org, received by serve on port 2525 \(no STARTTLS/m,
     );
   });
 });

@@ -3,6 +3,8 @@
 // mailto, used as a mail client uses it (its address, its subject) and sent with nodemailer,
 // ends the person's email consent with a `mailto` consent event. Other mailboxes, tampered or
 // missing tokens and oversized messages are refused in the SMTP dialogue and change nothing.
+// With a certificate configured, the listener offers STARTTLS; without, it does not.
+import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/config.ts';
@@ -91,12 +93,18 @@ async function reminderMailto(subscriberId: string): Promise<URL> {
 }
 
 /** What a person's mail provider does with the mailto: an SMTP delivery to our port. */
-function send(to: string, subject: string, text = 'Sent from my phone') {
+function send(
+  to: string,
+  subject: string,
+  text = 'Sent from my phone',
+  via: { port?: number; tls?: boolean } = {},
+) {
   const transport = nodemailer.createTransport({
     host: '127.0.0.1',
-    port: http.smtpPort,
+    port: via.port ?? http.smtpPort,
     secure: false,
-    ignoreTLS: true,
+    // A provider delivering to an MX uses STARTTLS when offered; `requireTLS` makes its absence an error.
+    ...(via.tls ? { requireTLS: true, tls: { rejectUnauthorized: false } } : { ignoreTLS: true }),
   });
   return transport
     .sendMail({ from: 'someone@example.net', to, subject, text })
@@ -157,5 +165,71 @@ describe('the List-Unsubscribe mailto', () => {
       { channel: 'whatsapp', state: 'active' },
     ]);
     expect(await mailtoEvents('mail-2')).toEqual([]);
+  });
+});
+
+describe('STARTTLS on the unsubscribe listener', () => {
+  const TLS = join(import.meta.dirname, 'fixtures', 'tls');
+  let secured: HttpService;
+
+  beforeAll(async () => {
+    const env = {
+      DATABASE_URL: t.url,
+      ...redis.env,
+      PUBLIC_URL: 'https://lastcall.example.org',
+      HTTP_PORT: '0',
+      UNSUBSCRIBE_SMTP_PORT: '0',
+      UNSUBSCRIBE_SMTP_TLS_CERT: join(TLS, 'unsubscribe.test.crt'),
+      UNSUBSCRIBE_SMTP_TLS_KEY: join(TLS, 'unsubscribe.test.key'),
+    };
+    secured = await startHttpService(testConfig(env, 'serve'), {
+      logger: createLogger({ logLevel: 'silent' }),
+      host: '127.0.0.1',
+    });
+    await seedSubscriber(t.db, { id: 'mail-tls', zone: 'Europe/Paris', channels: ['email'] });
+  });
+  afterAll(() => secured?.close(2_000));
+
+  it('is offered with a certificate, and the request goes through encrypted', async () => {
+    const mailto = await reminderMailto('mail-tls');
+    const info = await send(mailto.pathname, mailto.searchParams.get('subject') ?? '', 'hi', {
+      port: secured.smtpPort,
+      tls: true,
+    });
+    expect(info.response).toContain('unsubscribed');
+    expect(await states('mail-tls')).toEqual([{ channel: 'email', state: 'unsubscribed' }]);
+  });
+
+  it('is not offered without one', async () => {
+    const mailto = await reminderMailto('mail-2');
+    await expect(
+      send(mailto.pathname, mailto.searchParams.get('subject') ?? '', 'hi', { tls: true }),
+    ).rejects.toThrow(/STARTTLS/);
+  });
+
+  it('stops serve at start, naming the variable, when a file cannot be read', async () => {
+    const env = {
+      DATABASE_URL: t.url,
+      ...redis.env,
+      HTTP_PORT: '0',
+      UNSUBSCRIBE_SMTP_PORT: '0',
+      UNSUBSCRIBE_SMTP_TLS_CERT: join(TLS, 'missing.crt'),
+      UNSUBSCRIBE_SMTP_TLS_KEY: join(TLS, 'unsubscribe.test.key'),
+    };
+    await expect(
+      startHttpService(testConfig(env, 'serve'), {
+        logger: createLogger({ logLevel: 'silent' }),
+        host: '127.0.0.1',
+      }),
+    ).rejects.toThrow(`UNSUBSCRIBE_SMTP_TLS_CERT=${join(TLS, 'missing.crt')}: cannot read the file`);
+  });
+
+  it('needs both files, and the listener port', () => {
+    expect(() => testConfig({ UNSUBSCRIBE_SMTP_PORT: '2525', UNSUBSCRIBE_SMTP_TLS_CERT: '/x.crt' })).toThrow(
+      'UNSUBSCRIBE_SMTP_TLS_CERT, UNSUBSCRIBE_SMTP_TLS_KEY: set both',
+    );
+    expect(() =>
+      testConfig({ UNSUBSCRIBE_SMTP_TLS_CERT: '/x.crt', UNSUBSCRIBE_SMTP_TLS_KEY: '/x.key' }),
+    ).toThrow('need UNSUBSCRIBE_SMTP_PORT');
   });
 });

@@ -69,6 +69,9 @@ const schema = z.object({
       .max(65535, 'must be a port number from 0 to 65535')
       .optional(),
   ),
+  /** PEM files: the unsubscribe SMTP listener then offers STARTTLS. */
+  UNSUBSCRIBE_SMTP_TLS_CERT: optionalString,
+  UNSUBSCRIBE_SMTP_TLS_KEY: optionalString,
   /** Record the sign-up's IP and user agent in the consent event (GDPR: off unless asked). */
   CONSENT_RECORD_IP: z
     .enum(['true', 'false', '1', '0', ''])
@@ -93,7 +96,14 @@ export interface Config {
    * UNSUBSCRIBE_SMTP_PORT set: emails' List-Unsubscribe mailto goes to `mailbox`
    * (unsubscribe@<PUBLIC_URL host>), which `serve` receives on `port` and acts on.
    */
-  readonly unsubscribeSmtp: { readonly port: number; readonly mailbox: string } | undefined;
+  readonly unsubscribeSmtp:
+    | {
+        readonly port: number;
+        readonly mailbox: string;
+        /** PEM file paths: STARTTLS is offered. */
+        readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+      }
+    | undefined;
   readonly email: { readonly smtpUrl: string; readonly from: string; readonly rate: number } | undefined;
   readonly emailRate: number;
   readonly whatsapp:
@@ -151,6 +161,17 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
     if (!r.WHATSAPP_VERIFY_TOKEN)
       problems.push('WHATSAPP_VERIFY_TOKEN: required with WhatsApp (webhook handshake)');
   }
+  const tlsFiles = [r.UNSUBSCRIBE_SMTP_TLS_CERT, r.UNSUBSCRIBE_SMTP_TLS_KEY];
+  if (tlsFiles.some(Boolean)) {
+    if (r.UNSUBSCRIBE_SMTP_PORT === undefined)
+      problems.push(
+        'UNSUBSCRIBE_SMTP_TLS_CERT, UNSUBSCRIBE_SMTP_TLS_KEY: need UNSUBSCRIBE_SMTP_PORT (the listener they secure)',
+      );
+    if (!tlsFiles.every(Boolean))
+      problems.push(
+        'UNSUBSCRIBE_SMTP_TLS_CERT, UNSUBSCRIBE_SMTP_TLS_KEY: set both (PEM certificate and its private key) or neither',
+      );
+  }
   if (!dev && (role === 'serve' || role === 'work') && !r.SECRET_KEY)
     problems.push(
       `SECRET_KEY: required by "${role}" outside development (at least 32 bytes; e.g. openssl rand -hex 32)`,
@@ -173,7 +194,14 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
     unsubscribeSmtp:
       r.UNSUBSCRIBE_SMTP_PORT === undefined
         ? undefined
-        : { port: r.UNSUBSCRIBE_SMTP_PORT, mailbox: `unsubscribe@${new URL(r.PUBLIC_URL).hostname}` },
+        : {
+            port: r.UNSUBSCRIBE_SMTP_PORT,
+            mailbox: `unsubscribe@${new URL(r.PUBLIC_URL).hostname}`,
+            tls:
+              r.UNSUBSCRIBE_SMTP_TLS_CERT && r.UNSUBSCRIBE_SMTP_TLS_KEY
+                ? { certFile: r.UNSUBSCRIBE_SMTP_TLS_CERT, keyFile: r.UNSUBSCRIBE_SMTP_TLS_KEY }
+                : undefined,
+          },
     email:
       r.SMTP_URL && r.MAIL_FROM ? { smtpUrl: r.SMTP_URL, from: r.MAIL_FROM, rate: r.EMAIL_RATE } : undefined,
     emailRate: r.EMAIL_RATE,

@@ -70,6 +70,7 @@ export async function startHttpService(config: Config, opts: HttpServiceOptions)
       smtp = await startUnsubscribeSmtp(
         {
           mailbox: config.unsubscribeSmtp.mailbox,
+          tls: config.unsubscribeSmtp.tls,
           secretKey: config.secretKey ?? '',
           subscriptions,
           logger,
@@ -82,7 +83,7 @@ export async function startHttpService(config: Config, opts: HttpServiceOptions)
       await app.close();
       await release();
       throw new Error(
-        `UNSUBSCRIBE_SMTP_PORT=${config.unsubscribeSmtp.port}: cannot listen (${(error as Error).message})`,
+        `unsubscribe SMTP listener (UNSUBSCRIBE_SMTP_PORT=${config.unsubscribeSmtp.port}): ${(error as Error).message}`,
         { cause: error },
       );
     }

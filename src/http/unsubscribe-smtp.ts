@@ -5,9 +5,11 @@
 // in the SMTP dialogue, so the sending server tells its user. Route port 25 of the PUBLIC_URL
 // host (its MX, or its A record when it has no MX) to this port.
 //
-// Nothing is relayed, nothing is answered by mail (no backscatter, no loops), no AUTH, no
-// STARTTLS (mail clients submit through their own provider, which delivers here). The sender's
-// address is personal data: it is neither logged nor stored; the token says who it is.
+// Nothing is relayed, nothing is answered by mail (no backscatter, no loops), no AUTH (mail
+// clients submit through their own provider, which delivers here). STARTTLS is offered when
+// UNSUBSCRIBE_SMTP_TLS_CERT and _KEY name a certificate for the host. The sender's address is
+// personal data: it is neither logged nor stored; the token says who it is.
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
@@ -24,6 +26,8 @@ export const MAILTO_SOURCE = 'mailto';
 export interface UnsubscribeSmtpDeps {
   /** config.unsubscribeSmtp.mailbox */
   readonly mailbox: string;
+  /** config.unsubscribeSmtp.tls: PEM files; STARTTLS is offered with them. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly secretKey: string;
   readonly subscriptions: Pick<SubscriptionService, 'unsubscribe'>;
   readonly logger: Logger;
@@ -43,10 +47,12 @@ export async function startUnsubscribeSmtp(
   host: string,
 ): Promise<UnsubscribeSmtp> {
   const mailbox = deps.mailbox.toLowerCase();
+  const tls = deps.tls ? readTls(deps.tls) : undefined;
   const server = new SMTPServer({
     logger: false,
     banner: 'Lastcall: unsubscribe requests only',
-    disabledCommands: ['AUTH', 'STARTTLS'],
+    disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    ...(tls ?? {}),
     authOptional: true,
     disableReverseLookup: true,
     size: MAX_MESSAGE_BYTES,
@@ -83,6 +89,20 @@ export async function startUnsubscribeSmtp(
   return {
     port: (server.server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+function readTls(files: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  const read = (variable: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new Error(`${variable}=${path}: cannot read the file (${(error as Error).message})`);
+    }
+  };
+  return {
+    cert: read('UNSUBSCRIBE_SMTP_TLS_CERT', files.certFile),
+    key: read('UNSUBSCRIBE_SMTP_TLS_KEY', files.keyFile),
   };
 }
 

@@ -25,7 +25,7 @@ function mailtoFinding(
     return {
       ...base,
       status: 'ok',
-      detail: `${config.unsubscribeSmtp.mailbox}, received by serve on port ${config.unsubscribeSmtp.port}`,
+      detail: `${config.unsubscribeSmtp.mailbox}, received by serve on port ${config.unsubscribeSmtp.port} (${config.unsubscribeSmtp.tls ? 'STARTTLS offered' : 'no STARTTLS: set UNSUBSCRIBE_SMTP_TLS_CERT and _KEY'})`,
     };
   return {
     ...base,
