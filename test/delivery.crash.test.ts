@@ -14,8 +14,8 @@ import {
   makeSubscribers,
   seedSubscribers,
   spawnWorker,
-  startCampaign,
   startDeliveryServices,
+  startDueCampaign,
   statusCounts,
   type WorkerProcess,
   waitFor,
@@ -67,21 +67,17 @@ describe('workers killed with SIGKILL', () => {
   it('lose nothing and send nothing twice', { timeout: 180_000 }, async () => {
     const { database, graph, smtp } = services;
     const now = Date.now();
-    const deadline = now + 5 * MINUTE;
     const subscribers = makeSubscribers(SUBSCRIBERS);
     await seedSubscribers(database.db, subscribers, now - 60 * MINUTE);
-    // Started 6 minutes "ago": both steps (10 and 8 minutes before the deadline) are due now.
-    await startCampaign(
+    // Both steps (10 and 8 minutes before the deadline) are due now.
+    await startDueCampaign(
       database.db,
-      {
-        id: 'crash',
-        deadline,
-        steps: [
-          { id: 'm10', before: 'PT10M', channels: ['whatsapp', 'email'], template: 'first-notice' },
-          { id: 'm8', before: 'PT8M', channels: ['whatsapp', 'email'], template: 'one-week' },
-        ],
-      },
-      deadline - 11 * MINUTE,
+      'crash',
+      [
+        { id: 'm10', before: 'PT10M', channels: ['whatsapp', 'email'], template: 'first-notice' },
+        { id: 'm8', before: 'PT8M', channels: ['whatsapp', 'email'], template: 'one-week' },
+      ],
+      now,
     );
     const planned = subscribers.reduce((sum, s) => sum + s.channels.length * 2, 0);
 

@@ -335,6 +335,22 @@ export async function startCampaign(db: Db, options: CampaignFileOptions, now: n
   return campaigns.start(options.id, now);
 }
 
+/**
+ * A campaign whose deadline is 5 minutes after `now` and that was started 6 minutes before
+ * `now`: its steps 6 minutes or more before the deadline (PT10M, PT8M…) are due at `now`, later
+ * ones (PT3M…) come due minutes later. Returns the deadline.
+ */
+export async function startDueCampaign(
+  db: Db,
+  id: string,
+  steps: CampaignFileOptions['steps'],
+  now: number,
+): Promise<number> {
+  const deadline = now + 5 * 60_000;
+  await startCampaign(db, { id, deadline, steps }, deadline - 11 * 60_000);
+  return deadline;
+}
+
 /** Slots due at `instant` not yet fanned out. */
 export async function slotsNotDone(sql: Sql, instant: number): Promise<number> {
   const row = await sql.one<{ n: number }>(

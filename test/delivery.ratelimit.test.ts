@@ -12,8 +12,8 @@ import {
   inFlight,
   seedSubscribers,
   spawnWorker,
-  startCampaign,
   startDeliveryServices,
+  startDueCampaign,
   subscriber,
   type WorkerProcess,
   waitFor,
@@ -83,18 +83,10 @@ describe('WHATSAPP_RATE with two worker processes', () => {
   it(`keeps the Graph API at or under ${RATE} sends a second`, { timeout: 120_000 }, async () => {
     const db = services.database.db;
     const now = Date.now();
-    const deadline = now + 5 * MINUTE;
     const subs = Array.from({ length: MESSAGES }, (_, i) => subscriber(`rl-${i}`, 500 + i, ['whatsapp']));
     await seedSubscribers(db, subs, now - 60 * MINUTE);
-    await startCampaign(
-      db,
-      {
-        id: 'rate',
-        deadline,
-        steps: [{ id: 'm10', before: 'PT10M', channels: ['whatsapp'], template: 'first-notice' }],
-      },
-      deadline - 11 * MINUTE,
-    );
+    const m10 = { id: 'm10', before: 'PT10M', channels: ['whatsapp'], template: 'first-notice' } as const;
+    await startDueCampaign(db, 'rate', [m10], now);
 
     const env = { ...services.env, WHATSAPP_API_URL: stamper.url, WHATSAPP_RATE: String(RATE) };
     // Each worker serves its own counters on a port of its choosing (logged).

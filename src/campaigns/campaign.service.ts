@@ -20,7 +20,7 @@ import { campaignChannels, startSlots, zonePlanner } from './slot.builder.ts';
 import { type PlanJoinersResult, planSubscribers } from './slot.planning.ts';
 import * as slots from './slot.repository.ts';
 import { planResume } from './slot.resume.ts';
-import { type CampaignStats, campaignStats } from './stats.service.ts';
+import { type CampaignStats, campaignStats, type FanoutProgress, fanoutProgress } from './stats.service.ts';
 
 export interface CampaignServiceDeps {
   readonly db: Db;
@@ -223,6 +223,13 @@ export function createCampaignService(deps: CampaignServiceDeps) {
       const record = await campaigns.findCampaign(db, id);
       if (!record) throw unknownCampaign(id);
       return campaignStats(db, record, now);
+    },
+
+    /** The fan-out of the slots due at `now`: rows created, still expected, settled. */
+    async fanoutProgress(id: string, now: number): Promise<FanoutProgress> {
+      const record = await campaigns.findCampaign(db, id);
+      if (!record) throw unknownCampaign(id);
+      return fanoutProgress(db, record, now);
     },
 
     /** A subscriber joined or gained an active channel: plan them into running campaigns. */

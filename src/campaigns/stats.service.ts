@@ -138,6 +138,53 @@ interface DeliveryCount {
   count: number;
 }
 
+/** Where the fan-out of the slots already due stands (`campaign stats --watch`). */
+export interface FanoutProgress {
+  readonly state: string;
+  /** Slots whose send time has come (cancelled ones aside). */
+  readonly dueSlots: number;
+  /** Delivery rows their fan-out has created so far. */
+  readonly created: number;
+  /** Rows still expected from due slots not (fully) fanned out yet. */
+  readonly remaining: number;
+  /** Of the created rows, those with a final status (sent and beyond, failed, skipped, unknown). */
+  readonly settled: number;
+  /** The next slot's send time, when one is still to come. */
+  readonly nextDueAt: number | undefined;
+}
+
+export async function fanoutProgress(sql: Sql, record: CampaignRecord, now: number): Promise<FanoutProgress> {
+  const at = new Date(now);
+  const slots = await sql.one<{ due: number; next: Date | null }>(
+    `SELECT count(*) FILTER (WHERE send_at <= $2)::int AS due,
+            min(send_at) FILTER (WHERE send_at > $2 AND state = 'pending') AS next
+       FROM slots WHERE campaign_id = $1 AND state <> 'cancelled'`,
+    [record.id, at],
+  );
+  const rows = await sql.one<{ created: number; settled: number }>(
+    `SELECT count(*)::int AS created,
+            count(*) FILTER (WHERE d.status NOT IN ('queued', 'sending', 'retrying'))::int AS settled
+       FROM deliveries d JOIN slots s ON s.id = d.slot_id
+      WHERE d.campaign_id = $1 AND d.kind <> 'test' AND s.send_at <= $2`,
+    [record.id, at],
+  );
+  const remaining =
+    record.deadline > now
+      ? (await expectedFromSlots(sql, record.id, record.campaign.audience.tags, at)).reduce(
+          (sum, e) => sum + Number(e.count),
+          0,
+        )
+      : 0;
+  return {
+    state: record.state,
+    dueSlots: slots?.due ?? 0,
+    created: rows?.created ?? 0,
+    remaining,
+    settled: rows?.settled ?? 0,
+    nextDueAt: slots?.next ? slots.next.getTime() : undefined,
+  };
+}
+
 function deliveryCounts(sql: Sql, campaignId: string): Promise<DeliveryCount[]> {
   return sql.query<DeliveryCount>(
     `SELECT step_id, channel, status, error_code, skip_reason, count(*) AS count
@@ -150,16 +197,19 @@ function deliveryCounts(sql: Sql, campaignId: string): Promise<DeliveryCount[]> 
 // Counted without listing every expected (step, subscriber) pair, so a million subscribers cost
 // one pass over the eligible ones: a zone slot expects everyone eligible in its zone (past its
 // cursor) minus those who already have their delivery; a personal catch-up expects its one
-// subscriber unless an open zone slot or a delivery covers them already.
+// subscriber unless an open zone slot or a delivery covers them already. `dueBy`: only the slots
+// whose send time has come by then.
 function expectedFromSlots(
   sql: Sql,
   campaignId: string,
   tags: readonly string[],
+  dueBy?: Date,
 ): Promise<{ step_id: string; channel: Channel; count: number }[]> {
   return sql.query(
     `WITH open AS MATERIALIZED (
        SELECT step_id, zone, channel, subscriber_id, coalesce(cursor, '') AS after FROM slots
         WHERE campaign_id = $1 AND state IN ('pending', 'fanning_out')
+          AND ($3::timestamptz IS NULL OR send_at <= $3)
      ), eligible AS MATERIALIZED (
        SELECT s.id, s.timezone AS zone, c.channel
          FROM subscribers s JOIN subscriber_channels c ON c.subscriber_id = s.id
@@ -194,6 +244,6 @@ function expectedFromSlots(
         GROUP BY 1, 2
      )
      SELECT step_id, channel, sum(n)::bigint AS count FROM parts GROUP BY 1, 2`,
-    [campaignId, tags],
+    [campaignId, tags, dueBy ?? null],
   );
 }

@@ -1,10 +1,17 @@
 // `lastcall campaign stats ID [--json]` (SPEC 8): per step × channel, planned, queued, sent,
 // delivered, read, failed and skipped (definitions in src/campaigns/stats.service.ts).
+// `--watch` follows the fan-out of the slots already due, as the workers run it: a progress bar
+// (rows created of those expected, rate, ETA, how many are settled) on a terminal, a line per
+// refresh otherwise; then the table. It ends when every due row is settled, when nothing is due
+// yet, or when the campaign stops running.
 
 import Table from 'cli-table3';
-import type { Command } from 'commander';
-import type { CampaignStats } from '../../campaigns/stats.service.ts';
+import { type Command, InvalidArgumentError } from 'commander';
+import type { CampaignService } from '../../campaigns/campaign.service.ts';
+import type { CampaignStats, FanoutProgress } from '../../campaigns/stats.service.ts';
+import { progressBar } from '../../ops/progress.ts';
 import { formatUtc } from '../../planning/planner.ts';
+import { InputError } from '../../shared/errors.ts';
 import { withCampaigns } from './campaign-context.ts';
 import { campaignCommand } from './campaign-group.ts';
 
@@ -16,14 +23,75 @@ export function register(program: Command): void {
     .description('per step and channel: planned, queued, sent, delivered, read, failed, skipped')
     .argument('<id>', 'campaign id')
     .option('--json', 'machine-readable output')
-    .action(async (id: string, options: { json?: boolean }) => {
-      const stats = await withCampaigns((campaigns) => campaigns.stats(id, Date.now()));
+    .option(
+      '--watch',
+      'follow the fan-out of the due slots (progress bar on a terminal), then print the table',
+    )
+    .option('--every <seconds>', 'with --watch: seconds between refreshes', seconds, 1)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ lastcall campaign stats ai-assistants-leave-whatsapp
+  $ lastcall campaign stats ai-assistants-leave-whatsapp --json
+  $ lastcall campaign stats ai-assistants-leave-whatsapp --watch   # while the workers fan out`,
+    )
+    .action(async (id: string, options: { json?: boolean; watch?: boolean; every: number }) => {
+      if (options.watch && options.json)
+        throw new InputError(
+          '--watch and --json: choose one (--watch draws for people; --json prints once for machines)',
+        );
+      const stats = await withCampaigns(async (campaigns) => {
+        if (options.watch) await watchFanout(campaigns, id, options.every * 1000);
+        return campaigns.stats(id, Date.now());
+      });
       console.log(
         options.json
           ? JSON.stringify({ ...stats, deadline: formatUtc(stats.deadline) }, null, 2)
           : statsText(stats),
       );
     });
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0.1 || n > 3600)
+    throw new InvalidArgumentError(`must be a number of seconds from 0.1 to 3600 (got ${value})`);
+  return n;
+}
+
+/** One refresh of the watch, for a log or a pipe. */
+export function progressLine(p: FanoutProgress): string {
+  return `fan-out ${p.created}/${p.created + p.remaining} rows, ${p.settled}/${p.created} settled`;
+}
+
+async function watchFanout(campaigns: CampaignService, id: string, everyMs: number): Promise<void> {
+  const bar = progressBar('fan-out', 'rows');
+  const tty = process.stderr.isTTY === true;
+  try {
+    for (;;) {
+      const now = Date.now();
+      const p = await campaigns.fanoutProgress(id, now);
+      if (p.dueSlots === 0) {
+        const next = p.nextDueAt === undefined ? 'none planned' : `next at ${formatUtc(p.nextDueAt)}`;
+        console.log(`nothing due yet (${next})`);
+        return;
+      }
+      if (tty) bar.update(p.created, p.created + p.remaining, `${p.settled} settled`);
+      else console.log(progressLine(p));
+      if (p.remaining === 0 && p.settled === p.created) {
+        if (tty) console.log(progressLine(p));
+        return;
+      }
+      if (p.state !== 'running') {
+        console.log(`${progressLine(p)}; the campaign is ${p.state}: stopped watching`);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  } finally {
+    bar.stop();
+  }
 }
 
 export function statsText(stats: CampaignStats): string {

@@ -1,10 +1,10 @@
 // `lastcall subscribers import --file S.csv [--dry-run] [--strict] [--json]` (SPEC 5, 8).
 // Exit 0 when the file was imported (bad rows, if any, are listed and skipped); exit 2 when
 // --strict refused the file because of bad rows (nothing written) or the file is unreadable.
-// A progress bar goes to stderr only when stderr is a terminal.
+// A progress bar (rows, rate, ETA) goes to stderr only when stderr is a terminal.
 import { createReadStream } from 'node:fs';
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
+import { type Progress, progressBar } from '../../ops/progress.ts';
 import { formatProblem } from '../../shared/errors.ts';
 import { createImportService, type ImportSummary } from '../../subscribers/import.service.ts';
 import { withDb } from './campaign-context.ts';
@@ -31,16 +31,18 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable summary')
     .action(async (flags: ImportFlags) => {
       const now = Date.now();
-      const bar = process.stderr.isTTY ? await progressBar(flags.file) : undefined;
+      const bar = process.stderr.isTTY && flags.json !== true ? await rowsBar(flags.file) : undefined;
       const summary = await withDb((db, config) =>
         createImportService({ db, secretKey: config.secretKey }).importFile({
           file: flags.file,
           now,
           dryRun: flags.dryRun === true,
           strict: flags.strict === true,
-          ...(bar ? { onProgress: (rows: number) => bar.update(Math.min(rows, bar.getTotal())) } : {}),
+          ...(bar
+            ? { onProgress: (rows: number) => bar.progress.update(Math.min(rows, bar.total), bar.total) }
+            : {}),
         }),
-      ).finally(() => bar?.stop());
+      ).finally(() => bar?.progress.stop());
       console.log(flags.json ? JSON.stringify(summary, null, 2) : summaryText(summary));
       if (summary.strict && summary.bad > 0) {
         console.error(
@@ -79,7 +81,7 @@ export function summaryText(s: ImportSummary): string {
 }
 
 /** A bar over the file's line count (a quick first pass; quoted line breaks overcount a little). */
-async function progressBar(file: string): Promise<SingleBar | undefined> {
+async function rowsBar(file: string): Promise<{ progress: Progress; total: number } | undefined> {
   let lines = 0;
   try {
     for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
@@ -88,12 +90,8 @@ async function progressBar(file: string): Promise<SingleBar | undefined> {
   } catch {
     return undefined; // the import itself reports an unreadable file
   }
-  const bar = new SingleBar({
-    format: 'importing [{bar}] {percentage}% | {value}/{total} rows | {eta_formatted}',
-    stream: process.stderr,
-    clearOnComplete: true,
-    hideCursor: true,
-  });
-  bar.start(Math.max(lines - 1, 1), 0);
-  return bar;
+  const total = Math.max(lines - 1, 1);
+  const progress = progressBar('importing', 'rows');
+  progress.update(0, total);
+  return { progress, total };
 }
