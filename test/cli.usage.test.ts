@@ -41,6 +41,27 @@ describe('lastcall usage', { timeout: 120_000 }, () => {
     expect(help).toContain(`$ lastcall ${path.join(' ')}`);
   });
 
+  it('shows examples in the --help of every command that runs something', async () => {
+    const leaves: Command[] = [];
+    const walk = (c: Command) => {
+      const subs = c.commands.filter((s) => s.name() !== 'help');
+      if (subs.length === 0) leaves.push(c);
+      for (const s of subs) walk(s);
+    };
+    walk(await buildProgram());
+    expect(leaves.length).toBeGreaterThanOrEqual(25);
+    const missing: string[] = [];
+    for (const leaf of leaves) {
+      let text = '';
+      leaf.configureOutput({ writeOut: (s) => (text += s), writeErr: (s) => (text += s) });
+      leaf.outputHelp();
+      const path: string[] = [];
+      for (let c: Command | null = leaf; c?.parent; c = c.parent) path.unshift(c.name());
+      if (!/\nExamples:\n {2}\$ /.test(text)) missing.push(path.join(' '));
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('exits 2 for an unknown command, an unknown option, a missing option or argument, a bad choice', async () => {
     const results = await Promise.all([
       runCli(['frobnicate'], env),

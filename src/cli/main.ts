@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.ts';
 import { InputError } from '../shared/errors.ts';
 import { registerCommands } from './commands/index.ts';
+import { addExamples } from './help-examples.ts';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -15,6 +16,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   await registerCommands(program, argv);
+  addExamples(program);
   return program;
 }
 
