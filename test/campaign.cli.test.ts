@@ -53,6 +53,24 @@ describe('lastcall campaign (CLI)', { timeout: 120_000 }, () => {
     expect(cancelled.stdout).toContain('5 pending slots cancelled');
   });
 
+  it('reports create, start, pause, resume and cancel as JSON with --json', async () => {
+    const file = campaignFile('json-one', { deadline: '2099-01-15T00:00:00+01:00' });
+    const created = await cli('campaign', 'create', '--file', file, '--json');
+    expect(JSON.parse(created.stdout)).toMatchObject({ id: 'json-one', outcome: 'created', state: 'draft' });
+    const started = await cli('campaign', 'start', 'json-one', '--json');
+    expect(JSON.parse(started.stdout)).toMatchObject({ started: true, slotsCreated: 5, zones: 1, reach: 2 });
+    const paused = await cli('campaign', 'pause', 'json-one', '--json');
+    expect(JSON.parse(paused.stdout)).toMatchObject({ id: 'json-one', changed: true, state: 'paused' });
+    const resumed = await cli('campaign', 'resume', 'json-one', '--json');
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ changed: true, state: 'running', slotsMoved: 0 });
+    const cancelled = await cli('campaign', 'cancel', 'json-one', '--json');
+    expect(JSON.parse(cancelled.stdout)).toMatchObject({
+      changed: true,
+      state: 'cancelled',
+      slotsCancelled: 5,
+    });
+  });
+
   it('lists and shows campaigns, as text and JSON', async () => {
     const list = await cli('campaign', 'list', '--json');
     expect(list.code).toBe(0);
@@ -114,6 +132,35 @@ describe('lastcall campaign (CLI)', { timeout: 120_000 }, () => {
     const result = await cli('campaign', 'create', '--file', join(import.meta.dirname, 'no-such-file.yaml'));
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('file not found');
+  });
+
+  it('validates as JSON, for machines: every problem, and exit 2 still says invalid', async () => {
+    const broken = await cli(
+      'campaign',
+      'validate',
+      '--file',
+      join(import.meta.dirname, 'fixtures', 'campaigns', 'broken.yaml'),
+      '--json',
+    );
+    expect(broken.code).toBe(2);
+    const report = JSON.parse(broken.stdout);
+    expect(report).toMatchObject({
+      valid: false,
+      error: expect.stringContaining('is invalid (11 problems)'),
+    });
+    expect(report.problems).toHaveLength(11);
+    expect(report.problems).toContainEqual(
+      expect.objectContaining({ path: 'nme', rule: expect.stringContaining('unknown key') }),
+    );
+    const good = await cli('campaign', 'validate', '--file', SHIPPED, '--json');
+    expect(good.code).toBe(0);
+    expect(JSON.parse(good.stdout)).toMatchObject({ valid: true, id: ID, deadline: '2026-01-14T23:00:00Z' });
+  });
+
+  it('reports db migrate as JSON', async () => {
+    const migrated = await cli('db', 'migrate', '--json');
+    expect(migrated.code).toBe(0);
+    expect(JSON.parse(migrated.stdout)).toMatchObject({ database: t.name, applied: [] });
   });
 
   it('exits 1 naming DATABASE_URL when PostgreSQL is unreachable', async () => {

@@ -4,14 +4,17 @@
 import type { Command } from 'commander';
 import { withCampaigns } from './campaign-context.ts';
 import { campaignCommand } from './campaign-group.ts';
+import { printJson } from './campaign-lifecycle.ts';
 
 export function register(program: Command): void {
   campaignCommand(program)
     .command('create')
     .description('create a campaign from its file, or update the one with the same id')
     .requiredOption('--file <file>', 'campaign YAML file')
-    .action(async (options: { file: string }) => {
+    .option('--json', 'machine-readable result')
+    .action(async (options: { file: string; json?: boolean }) => {
       const result = await withCampaigns((campaigns) => campaigns.create(options.file, Date.now()));
+      if (options.json) return printJson(result);
       console.log(`${result.outcome} campaign ${result.id} (${result.state})`);
       if (result.state === 'draft') console.log(`start it with: lastcall campaign start ${result.id}`);
     });

@@ -1,6 +1,6 @@
 // `lastcall campaign start | pause | resume | cancel ID` (SPEC 8). Starting a campaign whose
 // deadline has passed exits 2 and says when the deadline was (the service refuses it before
-// writing anything).
+// writing anything). `--json` prints the service's result as it is.
 import type { Command } from 'commander';
 import type { ChangeResult } from '../../campaigns/campaign.service.ts';
 import { withCampaigns } from './campaign-context.ts';
@@ -12,8 +12,10 @@ export function register(program: Command): void {
     .command('start')
     .description('start a campaign: plan every eligible subscriber into slots')
     .argument('<id>', 'campaign id')
-    .action(async (id: string) => {
+    .option('--json', 'machine-readable result')
+    .action(async (id: string, flags: Json) => {
       const result = await withCampaigns((campaigns) => campaigns.start(id, Date.now()));
+      if (flags.json) return printJson(result);
       if (!result.started) {
         console.log(`campaign ${id} is already running`);
         return;
@@ -33,16 +35,21 @@ export function register(program: Command): void {
     .command('pause')
     .description('hold a running campaign: nothing is sent until it resumes')
     .argument('<id>', 'campaign id')
-    .action(async (id: string) => {
-      report(await withCampaigns((campaigns) => campaigns.pause(id, Date.now())), 'paused');
+    .option('--json', 'machine-readable result')
+    .action(async (id: string, flags: Json) => {
+      const result = await withCampaigns((campaigns) => campaigns.pause(id, Date.now()));
+      if (flags.json) return printJson(result);
+      report(result, 'paused');
     });
 
   group
     .command('resume')
     .description('run a paused campaign again (what came due meanwhile: at most one catch-up per zone)')
     .argument('<id>', 'campaign id')
-    .action(async (id: string) => {
+    .option('--json', 'machine-readable result')
+    .action(async (id: string, flags: Json) => {
       const result = await withCampaigns((campaigns) => campaigns.resume(id, Date.now()));
+      if (flags.json) return printJson(result);
       report(result, 'resumed');
       if (result.changed && result.slotsMoved + result.slotsCancelled > 0) {
         console.log(
@@ -55,8 +62,10 @@ export function register(program: Command): void {
     .command('cancel')
     .description('cancel a campaign for good: pending reminders are dropped')
     .argument('<id>', 'campaign id')
-    .action(async (id: string) => {
+    .option('--json', 'machine-readable result')
+    .action(async (id: string, flags: Json) => {
       const result = await withCampaigns((campaigns) => campaigns.cancel(id, Date.now()));
+      if (flags.json) return printJson(result);
       report(result, 'cancelled');
       if (result.changed) {
         console.log(
@@ -64,6 +73,14 @@ export function register(program: Command): void {
         );
       }
     });
+}
+
+interface Json {
+  json?: boolean;
+}
+
+export function printJson(value: unknown): void {
+  console.log(JSON.stringify(value, null, 2));
 }
 
 function report(result: ChangeResult, verb: string): void {

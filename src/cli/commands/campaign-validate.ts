@@ -16,17 +16,37 @@ export function register(program: Command): void {
     .command('validate')
     .description('check a campaign file and its message templates (no database)')
     .requiredOption('--file <file>', 'campaign YAML file')
-    .action(async (options: { file: string }) => {
-      const campaign = await loadCampaignFile(options.file);
-      const problems = await validateCampaignTemplates(campaign);
-      if (problems.length > 0) {
-        const here = `${process.cwd()}${sep}`;
-        const shown = problems.map((p) =>
-          p.path.startsWith(here) ? { ...p, path: p.path.slice(here.length) } : p,
+    .option('--json', 'machine-readable result: {valid, problems} (exit 2 still says invalid)')
+    .action(async (options: { file: string; json?: boolean }) => {
+      try {
+        const campaign = await loadCampaignFile(options.file);
+        const problems = await validateCampaignTemplates(campaign);
+        if (problems.length > 0) {
+          const here = `${process.cwd()}${sep}`;
+          const shown = problems.map((p) =>
+            p.path.startsWith(here) ? { ...p, path: p.path.slice(here.length) } : p,
+          );
+          throw new InputError(`Campaign ${campaign.id} is valid, but its message templates are not`, shown);
+        }
+        if (!options.json) return console.log(summary(campaign, Date.now()));
+        const { id, name, deadline, steps } = campaign;
+        console.log(JSON.stringify({ valid: true, id, name, deadline: formatUtc(deadline), steps }, null, 2));
+      } catch (error) {
+        if (!options.json || !(error instanceof InputError)) throw error;
+        console.log(
+          JSON.stringify(
+            {
+              valid: false,
+              file: options.file,
+              error: error.message.split('\n')[0],
+              problems: error.problems,
+            },
+            null,
+            2,
+          ),
         );
-        throw new InputError(`Campaign ${campaign.id} is valid, but its message templates are not`, shown);
+        process.exitCode = 2;
       }
-      console.log(summary(campaign, Date.now()));
     });
 }
 

@@ -13,8 +13,10 @@ export function register(program: Command): void {
     .description(
       'create the database if it is missing and apply pending migrations (safe to run concurrently)',
     )
-    .action(async () => {
+    .option('--json', 'machine-readable result')
+    .action(async (flags: { json?: boolean }) => {
       const result = await migrate(loadConfig('cli'));
+      if (flags.json) return console.log(JSON.stringify(result, null, 2));
       if (result.databaseCreated) console.log(`created database ${result.database}`);
       if (result.applied.length === 0) console.log(`database ${result.database} is up to date`);
       else for (const name of result.applied) console.log(`applied ${name}`);
