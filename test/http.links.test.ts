@@ -228,6 +228,34 @@ describe('GET /done/:token', () => {
   });
 });
 
+describe('HEAD on the links (link scanners and previews)', () => {
+  it('acts on nothing: HEAD /done and HEAD /confirm answer 200 and change no state', async () => {
+    const done = await h.app.inject({
+      method: 'HEAD',
+      url: `/done/${h.token({ action: 'done', subscriberId: id })}`,
+    });
+    const confirm = await h.app.inject({
+      method: 'HEAD',
+      url: `/confirm/${h.token({ action: 'confirm', subscriberId: id, channel: 'email' })}`,
+    });
+    const unsubscribe = await h.app.inject({
+      method: 'HEAD',
+      url: `/unsubscribe/${h.token({ action: 'unsubscribe', subscriberId: id, channel: 'all' })}`,
+    });
+    expect([done.statusCode, confirm.statusCode, unsubscribe.statusCode]).toEqual([200, 200, 200]);
+    expect(done.body).toBe('');
+    expect((await h.database.db.one('SELECT done_at FROM subscribers'))!.done_at).toBeNull();
+    expect(await channelStates()).toEqual({ whatsapp: 'active', email: 'pending' });
+    expect(await events('done')).toEqual([]);
+    expect(await events('confirm')).toEqual([]);
+  });
+
+  it('still refuses a bad token', async () => {
+    const res = await h.app.inject({ method: 'HEAD', url: '/done/not.a-token' });
+    expect(res.statusCode).toBe(400);
+  });
+});
+
 describe('request logs', () => {
   it('carry no name, phone, email or whole token', async () => {
     const token = h.token({ action: 'done', subscriberId: id });

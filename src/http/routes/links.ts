@@ -2,6 +2,8 @@
 // GET /unsubscribe/:token (a page with a button) and POST /unsubscribe/:token (the button, or an
 // RFC 8058 one-click POST from a mailbox provider), GET /done/:token. A token that is malformed,
 // forged or for another action is a 400 page; an expired one a 410 page.
+// HEAD is safe (RFC 9110): link scanners and previews send it, so HEAD on a link checks the
+// token and acts on nothing (Fastify would otherwise run the GET handler for it).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../delivery/clock.ts';
 import type { SubscriptionService } from '../../subscribers/subscription.service.ts';
@@ -70,7 +72,17 @@ export const linkRoutes: FastifyPluginAsync<LinkRoutesOptions> = async (app, opt
     return undefined;
   }
 
-  app.get<TokenRequest>('/confirm/:token', async (request, reply) => {
+  /** HEAD for a link whose GET acts: the token's verdict, no side effect. */
+  function headOnly(path: string, action: TokenAction): void {
+    app.head<TokenRequest>(path, async (request, reply) => {
+      if (!verified(request, reply, action)) return reply;
+      return reply.code(200).type(HTML).send();
+    });
+  }
+  headOnly('/confirm/:token', 'confirm');
+  headOnly('/done/:token', 'done');
+
+  app.get<TokenRequest>('/confirm/:token', { exposeHeadRoute: false }, async (request, reply) => {
     const token = verified(request, reply, 'confirm');
     if (!token) return reply;
     const { status, locale } = await opts.subscriptions.confirmEmail(token.subscriberId, opts.clock.now());
@@ -126,7 +138,7 @@ export const linkRoutes: FastifyPluginAsync<LinkRoutesOptions> = async (app, opt
     return reply.type(HTML).send(messagePage(m, m.unsubscribe.doneTitle, [m.unsubscribe.doneBody]));
   });
 
-  app.get<TokenRequest>('/done/:token', async (request, reply) => {
+  app.get<TokenRequest>('/done/:token', { exposeHeadRoute: false }, async (request, reply) => {
     const token = verified(request, reply, 'done');
     if (!token) return reply;
     const result = await opts.subscriptions.markDone(token.subscriberId, 'done-link', opts.clock.now());
