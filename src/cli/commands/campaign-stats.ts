@@ -6,12 +6,13 @@
 // yet, or when the campaign stops running.
 
 import Table from 'cli-table3';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import type { CampaignService } from '../../campaigns/campaign.service.ts';
 import type { CampaignStats, FanoutProgress } from '../../campaigns/stats.service.ts';
 import { progressBar } from '../../ops/progress.ts';
 import { formatUtc } from '../../planning/planner.ts';
 import { InputError } from '../../shared/errors.ts';
+import { numberBetween } from '../option-parsers.ts';
 import { withCampaigns } from './campaign-context.ts';
 import { campaignCommand } from './campaign-group.ts';
 
@@ -27,7 +28,12 @@ export function register(program: Command): void {
       '--watch',
       'follow the fan-out of the due slots (progress bar on a terminal), then print the table',
     )
-    .option('--every <seconds>', 'with --watch: seconds between refreshes', seconds, 1)
+    .option(
+      '--every <seconds>',
+      'with --watch: seconds between refreshes',
+      numberBetween(0.1, 3600, 'seconds'),
+      1,
+    )
     .addHelpText(
       'after',
       `
@@ -51,13 +57,6 @@ Examples:
           : statsText(stats),
       );
     });
-}
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0.1 || n > 3600)
-    throw new InvalidArgumentError(`must be a number of seconds from 0.1 to 3600 (got ${value})`);
-  return n;
 }
 
 /** One refresh of the watch, for a log or a pipe. */

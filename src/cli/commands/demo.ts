@@ -1,29 +1,18 @@
 // `lastcall demo` (npm run demo; `demo run`): the demo in one process, no Docker needed: migrate, the WhatsApp
 // sandbox on 127.0.0.1, serve + work, and the demo campaign seeded. `lastcall demo seed`: only
 // the seeding, for a stack already running (the compose `demo` profile runs it).
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
 import { startNativeDemo } from '../../demo/native-demo.ts';
 import { seedDemo } from '../../demo/seed.service.ts';
 import { MAILPIT_HINT, seedLines, stackLines } from '../../demo/where-to-look.ts';
 import { onShutdownSignal } from '../../queue/shutdown.ts';
 import { createLogger } from '../../shared/logger.ts';
+import { numberBetween, port } from '../option-parsers.ts';
 import { withDb } from './campaign-context.ts';
-import { port } from './sandbox.ts';
 
-const minutes = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 2 || n > 1440)
-    throw new InvalidArgumentError(`must be a whole number of minutes from 2 to 1440 (got ${value})`);
-  return n;
-};
-
-const seconds = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 1 || n > 60)
-    throw new InvalidArgumentError(`must be a number of seconds from 1 to 60 (got ${value})`);
-  return n;
-};
+const minutes = numberBetween(2, 1440, 'minutes', true);
+const seconds = numberBetween(1, 60, 'seconds');
 
 interface SeedFlags {
   minutes: number;

@@ -6,6 +6,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../../config/config.ts';
 import { onShutdownSignal } from '../../queue/shutdown.ts';
 import { SANDBOX_DEFAULTS, startSandbox } from '../../sandbox/sandbox.service.ts';
+import { port } from '../option-parsers.ts';
 
 interface SandboxFlags {
   port: number;
@@ -16,13 +17,6 @@ interface SandboxFlags {
   phoneNumberId?: string;
   wabaId?: string;
 }
-
-export const port = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new InvalidArgumentError(`must be a port number from 0 to 65535 (got ${value})`);
-  return n;
-};
 
 const httpUrl = (value: string): string => {
   try {

@@ -1,23 +1,17 @@
 // `lastcall serve`: the HTTP server (SPEC 1): sign-up pages and links, the WhatsApp webhook,
 // /healthz, /metrics and the queue board. It listens on 0.0.0.0:HTTP_PORT and stops on SIGTERM
 // or SIGINT: no new connections, requests in flight finish (bounded), then queues and pool close.
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { loadConfig } from '../../config/config.ts';
 import { startHttpService } from '../../http/http.service.ts';
 import { onShutdownSignal } from '../../queue/shutdown.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { redactUrl } from '../../store/connection-error.ts';
+import { positiveInt } from '../option-parsers.ts';
 
 interface ServeOptions {
   shutdownMs: number;
 }
-
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new InvalidArgumentError(`must be a positive whole number (got ${value})`);
-  return n;
-};
 
 export function register(program: Command): void {
   program

@@ -2,20 +2,14 @@
 // PostgreSQL and Redis: apply pending migrations, then serve and work together. For a single
 // machine; in compose and anything larger, run `serve` and `work` as separate processes (scale
 // `work` freely). SIGTERM or Ctrl+C stops taking requests and jobs, then exits within a bound.
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { loadConfig } from '../../config/config.ts';
 import { startAllInOne } from '../../demo/all-in-one.ts';
 import { stackLines } from '../../demo/where-to-look.ts';
 import { onShutdownSignal } from '../../queue/shutdown.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { migrate } from '../../store/migrate.ts';
-
-export const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new InvalidArgumentError(`must be a positive whole number (got ${value})`);
-  return n;
-};
+import { positiveInt } from '../option-parsers.ts';
 
 export function register(program: Command): void {
   program

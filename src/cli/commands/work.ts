@@ -12,6 +12,7 @@ import { CHANNELS, type Channel } from '../../planning/types.ts';
 import { onShutdownSignal } from '../../queue/shutdown.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
 import { redactUrl } from '../../store/connection-error.ts';
+import { port, positiveInt } from '../option-parsers.ts';
 
 interface WorkOptions {
   resumeChannel: Channel[];
@@ -23,20 +24,6 @@ interface WorkOptions {
   metricsPort?: number;
   metricsHost: string;
 }
-
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new InvalidArgumentError(`must be a positive whole number (got ${value})`);
-  return n;
-};
-
-const port = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new InvalidArgumentError(`must be a port number from 0 to 65535 (got ${value})`);
-  return n;
-};
 
 const channel = (value: string, previous: Channel[]): Channel[] => {
   if (!(CHANNELS as readonly string[]).includes(value))
