@@ -25,20 +25,26 @@ export interface ChannelTimeouts {
   readonly emailTimeoutMs?: number;
 }
 
+/** The WhatsApp adapter for these credentials (the workers, doctor and template management). */
+export function whatsAppChannelFor(wa: NonNullable<Config['whatsapp']>, timeoutMs?: number): WhatsAppChannel {
+  return new WhatsAppChannel({
+    token: wa.token,
+    phoneNumberId: wa.phoneNumberId,
+    appSecret: wa.appSecret,
+    apiUrl: wa.apiUrl,
+    apiVersion: wa.apiVersion,
+    ...(timeoutMs ? { timeoutMs } : {}),
+    ...(wa.businessAccountId ? { businessAccountId: wa.businessAccountId } : {}),
+  });
+}
+
 export function createChannelSenders(config: Config, timeouts: ChannelTimeouts = {}): ChannelSet {
   const enabled: Channel[] = [];
   const credentials: Partial<Record<Channel, string>> = {};
   let whatsapp: WhatsAppChannel | undefined;
   if (config.whatsapp) {
     const wa = config.whatsapp;
-    whatsapp = new WhatsAppChannel({
-      token: wa.token,
-      phoneNumberId: wa.phoneNumberId,
-      appSecret: wa.appSecret,
-      apiUrl: wa.apiUrl,
-      apiVersion: wa.apiVersion,
-      ...(timeouts.whatsappTimeoutMs ? { timeoutMs: timeouts.whatsappTimeoutMs } : {}),
-    });
+    whatsapp = whatsAppChannelFor(wa, timeouts.whatsappTimeoutMs);
     enabled.push('whatsapp');
     credentials.whatsapp = credentialsFingerprint(`${wa.phoneNumberId}:${wa.token}`);
   }

@@ -7,7 +7,8 @@ import Table from 'cli-table3';
 import type { Command } from 'commander';
 import type { Config } from '../../config/config.ts';
 import { loadConfig } from '../../config/config.ts';
-import { WhatsAppChannel } from '../../delivery/channels/whatsapp.ts';
+import { whatsAppChannelFor } from '../../delivery/channel-senders.ts';
+import type { WhatsAppChannel } from '../../delivery/channels/whatsapp.ts';
 import {
   type PushResult,
   pushTemplates,
@@ -97,14 +98,7 @@ export function templateApi(config: Config): WhatsAppChannel {
       'WHATSAPP_BUSINESS_ACCOUNT_ID is not set: template management needs the WhatsApp Business Account id (WhatsApp Manager → Account tools)',
     );
   }
-  return new WhatsAppChannel({
-    token: wa.token,
-    phoneNumberId: wa.phoneNumberId,
-    appSecret: wa.appSecret,
-    apiUrl: wa.apiUrl,
-    apiVersion: wa.apiVersion,
-    businessAccountId: wa.businessAccountId,
-  });
+  return whatsAppChannelFor(wa);
 }
 
 const plain = { head: [], border: [] as string[], compact: true };

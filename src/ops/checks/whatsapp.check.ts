@@ -2,24 +2,10 @@
 // campaigns will send is approved by Meta, in every language (GET /<WABA_ID>/message_templates).
 import { listCampaigns } from '../../campaigns/campaign.repository.ts';
 import type { Config } from '../../config/config.ts';
-import { WhatsAppChannel } from '../../delivery/channels/whatsapp.ts';
+import { whatsAppChannelFor } from '../../delivery/channel-senders.ts';
 import { openDb } from '../../store/pool.ts';
 import { templatesNeeded } from '../whatsapp-templates.ts';
 import { crashed, type Finding } from './finding.ts';
-
-type WhatsAppConfig = NonNullable<Config['whatsapp']>;
-
-function channelOf(wa: WhatsAppConfig): WhatsAppChannel {
-  return new WhatsAppChannel({
-    token: wa.token,
-    phoneNumberId: wa.phoneNumberId,
-    appSecret: wa.appSecret,
-    apiUrl: wa.apiUrl,
-    apiVersion: wa.apiVersion,
-    timeoutMs: 10_000,
-    ...(wa.businessAccountId ? { businessAccountId: wa.businessAccountId } : {}),
-  });
-}
 
 const OFF = 'WhatsApp channel off (WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID are not set)';
 
@@ -28,7 +14,7 @@ export async function whatsappCheck(config: Pick<Config, 'whatsapp'>): Promise<F
   const wa = config.whatsapp;
   if (wa === undefined) return [{ ...base, status: 'skip', detail: OFF }];
   try {
-    const info = await channelOf(wa).phoneNumberInfo();
+    const info = await whatsAppChannelFor(wa, 10_000).phoneNumberInfo();
     const detail = `token accepted; phone number ${info.displayPhoneNumber} (${info.verifiedName}), quality ${info.qualityRating}`;
     if (info.qualityRating === 'RED')
       return [
@@ -91,7 +77,7 @@ export async function templatesCheck(
       },
     ];
   try {
-    const remote = await channelOf(wa).listTemplates();
+    const remote = await whatsAppChannelFor(wa, 10_000).listTemplates();
     const status = (n: { name: string; language: string }) =>
       remote.find((r) => r.name === n.name && r.language === n.language)?.status ?? 'MISSING';
     const bad = needed.filter((n) => status(n) !== 'APPROVED');
