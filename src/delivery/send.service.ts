@@ -195,34 +195,25 @@ async function decide(
       return { action: 'delay', delayMs: outcome.delayMs, code: outcome.code };
     }
     case 'retry': {
-      if (QUEUE_WIDE.has(outcome.code)) {
-        const delayMs = outcome.retryAfterMs ?? deps.backoff(1, undefined);
-        const nextAttemptAt = new Date(now + delayMs);
-        await record({
-          status: 'retrying',
-          outcome: 'retry',
-          code: outcome.code,
-          detail: outcome.detail,
-          nextAttemptAt,
-        });
-        return { action: 'throttle-queue', delayMs, code: outcome.code };
-      }
-      if (budget.attemptsMade + 1 >= budget.maxAttempts) {
+      // A throttle of the whole number holds the queue and spends none of this job's attempts.
+      const queueWide = QUEUE_WIDE.has(outcome.code);
+      if (!queueWide && budget.attemptsMade + 1 >= budget.maxAttempts) {
         const detail = `gave up after ${budget.maxAttempts} attempts: ${outcome.detail}`;
         await record({ status: 'failed', code: outcome.code, detail });
         deps.logger.warn({ ...log, code: outcome.code }, 'delivery failed: retries exhausted');
         return { action: 'fail', code: outcome.code };
       }
-      const delayMs = deps.backoff(budget.attemptsMade + 1, outcome.retryAfterMs);
-      const nextAttemptAt = new Date(now + delayMs);
+      const delayMs = queueWide
+        ? (outcome.retryAfterMs ?? deps.backoff(1, undefined))
+        : deps.backoff(budget.attemptsMade + 1, outcome.retryAfterMs);
       await record({
         status: 'retrying',
         outcome: 'retry',
         code: outcome.code,
         detail: outcome.detail,
-        nextAttemptAt,
+        nextAttemptAt: new Date(now + delayMs),
       });
-      return { action: 'retry', delayMs, code: outcome.code };
+      return { action: queueWide ? 'throttle-queue' : 'retry', delayMs, code: outcome.code };
     }
   }
 }

@@ -69,6 +69,11 @@ export function lockByPhone(sql: Sql, phone: string): Promise<SubscriberRow | un
   return sql.one<SubscriberRow>(`SELECT ${COLUMNS} FROM subscribers WHERE phone = $1 FOR UPDATE`, [phone]);
 }
 
+/** $1 id, $2…$7 the profile, $8 now. */
+function profileParams(id: string, f: SubscriberFields, now: number): unknown[] {
+  return [id, f.name, f.phone, f.email, f.locale, f.timezone, f.assistant, new Date(now)];
+}
+
 export async function insertSubscriber(
   sql: Sql,
   id: string,
@@ -78,16 +83,7 @@ export async function insertSubscriber(
   await sql.exec(
     `INSERT INTO subscribers (id, name, phone, email, locale, timezone, assistant, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-    [
-      id,
-      fields.name,
-      fields.phone,
-      fields.email,
-      fields.locale,
-      fields.timezone,
-      fields.assistant,
-      new Date(now),
-    ],
+    profileParams(id, fields, now),
   );
 }
 
@@ -102,16 +98,7 @@ export async function updateSubscriber(
     `UPDATE subscribers SET name = $2, phone = $3, email = $4, locale = $5, timezone = $6, assistant = $7,
             done_at = NULL, updated_at = $8
       WHERE id = $1`,
-    [
-      id,
-      fields.name,
-      fields.phone,
-      fields.email,
-      fields.locale,
-      fields.timezone,
-      fields.assistant,
-      new Date(now),
-    ],
+    profileParams(id, fields, now),
   );
 }
 
