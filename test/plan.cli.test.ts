@@ -14,6 +14,11 @@ function plan(...args: string[]) {
   return runCli(['plan', ...args], {});
 }
 
+/** `plan --format ndjson` of a campaign file and a subscribers file, as if now were `now`. */
+function ndjson(campaign: string, subscribers: string, now: string) {
+  return plan('--campaign', campaign, '--subscribers', subscribers, '--now', now, '--format', 'ndjson');
+}
+
 function line(
   subscriber: string,
   step: string,
@@ -32,16 +37,7 @@ function linesOf(stdout: string, subscriber: string): string[] {
 
 describe('lastcall plan', () => {
   it('plans the shipped campaign and sample subscribers as NDJSON, replayed at --now', async () => {
-    const result = await plan(
-      '--campaign',
-      SHIPPED,
-      '--subscribers',
-      SHIPPED_CSV,
-      '--now',
-      '2025-12-01T00:00:00Z',
-      '--format',
-      'ndjson',
-    );
+    const result = await ndjson(SHIPPED, SHIPPED_CSV, '2025-12-01T00:00:00Z');
     expect(result.code).toBe(0);
     // Deadline 2026-01-15T00:00+01:00. Paris (UTC+1 in winter): day steps on the local date of
     // D − n days at 10:00 = 09:00Z; h6 = 18:00 local, six real hours before midnight.
@@ -90,16 +86,7 @@ describe('lastcall plan', () => {
   });
 
   it('plans a late join with catch-up sends inside the window', async () => {
-    const result = await plan(
-      '--campaign',
-      SHIPPED,
-      '--subscribers',
-      SAMPLE_CSV,
-      '--now',
-      '2026-01-14T12:00:00Z',
-      '--format',
-      'ndjson',
-    );
+    const result = await ndjson(SHIPPED, SAMPLE_CSV, '2026-01-14T12:00:00Z');
     expect(result.code).toBe(0);
     // Paris, 13:00 local. WhatsApp: d1 (10:00) is missed but h6 (18:00) is under 24 h away, so
     // no catch-up. Email: d1 is missed and nothing follows: one catch-up now.
@@ -143,16 +130,7 @@ describe('lastcall plan', () => {
   });
 
   it('reports bad rows with their lines on stderr and plans the rest', async () => {
-    const result = await plan(
-      '--campaign',
-      SHIPPED,
-      '--subscribers',
-      SAMPLE_CSV,
-      '--now',
-      '2025-12-01T00:00:00Z',
-      '--format',
-      'ndjson',
-    );
+    const result = await ndjson(SHIPPED, SAMPLE_CSV, '2025-12-01T00:00:00Z');
     expect(result.code).toBe(0);
     expect(result.stderr.split('\n')).toEqual([
       'line 4: phone, email: at least one is required (both are empty); channels: whatsapp needs a phone number',
@@ -177,16 +155,7 @@ describe('lastcall plan', () => {
   });
 
   it('plans only the campaign audience, on the channels each subscriber listed', async () => {
-    const result = await plan(
-      '--campaign',
-      AUDIENCE,
-      '--subscribers',
-      SAMPLE_CSV,
-      '--now',
-      '2099-02-01T00:00:00Z',
-      '--format',
-      'ndjson',
-    );
+    const result = await ndjson(AUDIENCE, SAMPLE_CSV, '2099-02-01T00:00:00Z');
     expect(result.code).toBe(0);
     // Deadline 2099-03-01T12:00Z = 07:00 in New York. w1: 22 February at 10:00 local. h3:
     // 04:00 local, before the window: back to 20:00 the evening before.
