@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CampaignService, createCampaignService } from '../src/campaigns/campaign.service.ts';
-import { InputError } from '../src/shared/errors.ts';
+import { InvalidInput, NotFound, StateConflict } from '../src/shared/errors.ts';
 import { at, campaignFile, STEPS, seedSubscriber } from './campaign.support.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 
@@ -58,8 +58,8 @@ describe('campaign create', () => {
       steps: ['{ id: d7, before: P7D, channels: [email], template: no-such-template }'],
     });
     const error = await campaigns.create(path, now).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InputError);
-    expect((error as InputError).message).toMatch(/no-such-template/);
+    expect(error).toBeInstanceOf(InvalidInput);
+    expect((error as InvalidInput).message).toMatch(/no-such-template/);
     expect(await t.db.one('SELECT id FROM campaigns WHERE id = $1', ['broken'])).toBeUndefined();
   });
 
@@ -89,7 +89,7 @@ describe('campaign create', () => {
       steps: [STEPS.d7, STEPS.d1],
     });
     const error = await campaigns.create(moved, now).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InputError);
+    expect(error).toBeInstanceOf(StateConflict);
     expect((error as Error).message).toMatch(/campaign "frozen" is running: its timing cannot change/);
     expect((error as Error).message).toMatch(/changed: deadline, steps/);
     expect((await campaigns.show('frozen')).deadline).toBe(at('2030-01-14T23:00:00Z'));
@@ -115,8 +115,8 @@ describe('campaign list and show', () => {
     expect(details.nextSlot).toEqual({ stepId: 'd7', sendAt: at('2030-01-08T09:00:00Z') });
   });
 
-  it('refuses an unknown id with an InputError (exit 2)', async () => {
-    await expect(campaigns.show('nope')).rejects.toThrow(InputError);
+  it('refuses an unknown id with a NotFound (exit 2)', async () => {
+    await expect(campaigns.show('nope')).rejects.toThrow(NotFound);
     await expect(campaigns.show('nope')).rejects.toThrow(/unknown campaign "nope"/);
   });
 });

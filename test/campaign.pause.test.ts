@@ -3,7 +3,8 @@
 // skips deliveries no sender has taken yet.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CampaignService, createCampaignService } from '../src/campaigns/campaign.service.ts';
-import { InputError } from '../src/shared/errors.ts';
+import { cliMessage } from '../src/cli/error-hints.ts';
+import { StateConflict } from '../src/shared/errors.ts';
 import { at, campaignFile, type SlotRow, STEPS, seedSubscriber, slotsOf } from './campaign.support.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 
@@ -41,11 +42,17 @@ describe('pause', () => {
   it('refuses to pause or resume a draft', async () => {
     await campaigns.create(campaignFile('draft'), start);
     await expect(campaigns.pause('draft', start)).rejects.toThrow(/cannot be paused: it is draft/);
-    await expect(campaigns.resume('draft', start)).rejects.toThrow(InputError);
+    const error = await campaigns.resume('draft', start).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StateConflict);
+    expect(error).toMatchObject({ state: 'draft', action: 'resume', allowed: ['paused'] });
   });
 
   it('refuses to start a paused campaign (resume it instead)', async () => {
-    await expect(campaigns.start('a', pausedAt)).rejects.toThrow(/use "lastcall campaign resume a"/);
+    const error = await campaigns.start('a', pausedAt).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StateConflict);
+    expect((error as StateConflict).message).not.toMatch(/lastcall/);
+    // The CLI, not the service, names the command that helps.
+    expect(cliMessage(error as StateConflict)).toMatch(/use "lastcall campaign resume a"/);
   });
 });
 

@@ -2,7 +2,7 @@
 // (step, zone, channel, instant, kind) for the zones and channels that have eligible subscribers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CampaignService, createCampaignService } from '../src/campaigns/campaign.service.ts';
-import { InputError } from '../src/shared/errors.ts';
+import { StateConflict } from '../src/shared/errors.ts';
 import { at, campaignFile, type SlotRow, seedSubscriber, slotsOf } from './campaign.support.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 
@@ -46,7 +46,7 @@ describe('campaign start after the deadline', () => {
     const error = await campaigns
       .start('ai-assistants-leave-whatsapp', at('2026-06-01T00:00:00Z'))
       .catch((e) => e);
-    expect(error).toBeInstanceOf(InputError);
+    expect(error).toBeInstanceOf(StateConflict);
     expect(error.message).toBe(
       'campaign "ai-assistants-leave-whatsapp" cannot start: its deadline 2026-01-15T00:00:00+01:00 (2026-01-14T23:00:00Z) has passed',
     );

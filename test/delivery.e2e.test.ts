@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import type { Config } from '../src/config/config.ts';
-import { ManualClock } from '../src/delivery/clock.ts';
 import { claimDueSlots } from '../src/delivery/fanout.service.ts';
 import { queueFanouts } from '../src/delivery/job-queueing.ts';
-import { type RunningWorkers, startWorkers } from '../src/delivery/workers.ts';
+import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
+import { ManualClock } from '../src/shared/clock.ts';
 import { openDb } from '../src/store/pool.ts';
 import { verifyToken } from '../src/subscribers/tokens.ts';
 import {

@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { channelDownNote, reviewChannel } from '../src/delivery/channel-guard.ts';
-import { ManualClock } from '../src/delivery/clock.ts';
-import { type RunningWorkers, startWorkers } from '../src/delivery/workers.ts';
 import { QUEUES } from '../src/queue/catalog.ts';
+import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
+import { ManualClock } from '../src/shared/clock.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { sendsTotal } from '../src/shared/metrics.ts';
 import {

@@ -3,8 +3,8 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Config } from '../src/config/config.ts';
-import { ManualClock } from '../src/delivery/clock.ts';
 import { buildServer } from '../src/http/server.ts';
+import { ManualClock } from '../src/shared/clock.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import { createToken, type TokenClaims } from '../src/subscribers/tokens.ts';
 import { type FakeSmtp, startFakeSmtp } from './fakes/smtp.ts';

@@ -6,12 +6,12 @@ import type { Worker } from 'bullmq';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/config.ts';
-import { ManualClock } from '../src/delivery/clock.ts';
-import { storeEvent } from '../src/delivery/webhook.repository.ts';
-import { startWebhookWorker } from '../src/delivery/webhook-worker.ts';
 import { buildServer } from '../src/http/server.ts';
+import { storeEvent } from '../src/inbound/webhook.repository.ts';
 import { QUEUES } from '../src/queue/catalog.ts';
 import { createWorkerConnection, QueueSet } from '../src/queue/connection.ts';
+import { startWebhookWorker } from '../src/roles/work-webhooks.ts';
+import { ManualClock } from '../src/shared/clock.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import {
   encodeWebhook,

@@ -8,12 +8,12 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planSubscriber } from '../src/campaigns/campaign.service.ts';
 import type { Config } from '../src/config/config.ts';
-import { ManualClock } from '../src/delivery/clock.ts';
-import { type RunningWorkers, startWorkers } from '../src/delivery/workers.ts';
 import { buildServer } from '../src/http/server.ts';
 import { QueueSet } from '../src/queue/connection.ts';
+import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { messagesChange, webhookPayload } from '../src/sandbox/webhook-payloads.ts';
 import { encodeWebhook } from '../src/sandbox/webhook-signing.ts';
+import { ManualClock } from '../src/shared/clock.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import {
   type DeliveryServices,

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { checkWebhookSignature } from '../src/delivery/webhook-signature.ts';
+import { checkWebhookSignature } from '../src/inbound/webhook-signature.ts';
 import { type Sandbox, startSandbox } from '../src/sandbox/sandbox.service.ts';
 import {
   APP_SECRET,

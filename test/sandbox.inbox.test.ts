@@ -3,7 +3,7 @@
 // a link, ticks from the status webhooks); STOP / FAIT / START and free text go back to the
 // webhook URL signed as Meta signs, which Lastcall's own signature check accepts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkWebhookSignature } from '../src/delivery/webhook-signature.ts';
+import { checkWebhookSignature } from '../src/inbound/webhook-signature.ts';
 import { type Sandbox, startSandbox } from '../src/sandbox/sandbox.service.ts';
 import { signWebhook } from '../src/sandbox/webhook-signing.ts';
 import {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { formatProblem, InputError } from '../shared/errors.ts';
+import { formatProblem, InvalidInput } from '../shared/errors.ts';
 import { loadCampaignFile, parseCampaign } from './campaign.loader.ts';
 import { toSchedule } from './campaign.schema.ts';
 
@@ -22,7 +22,7 @@ function refusal(yamlText: string): string[] {
   try {
     parseCampaign(yamlText, 'test.yaml');
   } catch (error) {
-    if (error instanceof InputError) return error.problems.map(formatProblem);
+    if (error instanceof InvalidInput) return error.problems.map(formatProblem);
     throw error;
   }
   throw new Error('expected the campaign to be refused');
@@ -250,7 +250,7 @@ steps:
     expect(() => parseCampaign('id: x\n', 'my-campaign.yaml')).toThrow(
       /Campaign file my-campaign.yaml is invalid \(3 problems\)/,
     );
-    await expect(loadCampaignFile('/nonexistent/campaign.yaml')).rejects.toThrow(InputError);
+    await expect(loadCampaignFile('/nonexistent/campaign.yaml')).rejects.toThrow(InvalidInput);
     await expect(loadCampaignFile('/nonexistent/campaign.yaml')).rejects.toThrow(/file not found/);
   });
 });

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { parseIsoInstant, parseLocalTime } from '../planning/planner.ts';
-import { InputError, type Problem } from '../shared/errors.ts';
+import { InvalidInput, type Problem } from '../shared/errors.ts';
 import { type Campaign, type CampaignFile, campaignFileSchema, DEFAULTS } from './campaign.schema.ts';
 import {
   formatPath,
@@ -22,7 +22,7 @@ export async function loadCampaignFile(path: string): Promise<Campaign> {
     yamlText = await readFile(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
-    throw new InputError(`Cannot read campaign file ${path}`, [{ path, rule: reason }]);
+    throw new InvalidInput(`Cannot read campaign file ${path}`, [{ path, rule: reason }]);
   }
   return parseCampaign(yamlText, path);
 }
@@ -30,14 +30,16 @@ export async function loadCampaignFile(path: string): Promise<Campaign> {
 export function parseCampaign(yamlText: string, source: string): Campaign {
   const doc = parseDocument(yamlText.replace(/^\uFEFF/, ''), { prettyErrors: true });
   if (doc.errors.length > 0) {
-    throw new InputError(`Campaign file ${source} is not valid YAML`, yamlProblems(doc));
+    throw new InvalidInput(`Campaign file ${source} is not valid YAML`, yamlProblems(doc));
   }
   let raw: unknown;
   try {
     raw = doc.toJS();
   } catch (error) {
     // e.g. excessive alias expansion (a "billion laughs" document).
-    throw new InputError(`Campaign file ${source} cannot be read`, [{ path: '(YAML)', rule: String(error) }]);
+    throw new InvalidInput(`Campaign file ${source} cannot be read`, [
+      { path: '(YAML)', rule: String(error) },
+    ]);
   }
   const parsed = campaignFileSchema.safeParse(raw);
   const problems = sortByDocumentOrder(
@@ -49,7 +51,7 @@ export function parseCampaign(yamlText: string, source: string): Campaign {
   );
   if (problems.length > 0 || !parsed.success) {
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-    throw new InputError(`Campaign file ${source} is invalid (${count})`, problems);
+    throw new InvalidInput(`Campaign file ${source} is invalid (${count})`, problems);
   }
   return toCampaign(parsed.data, source);
 }

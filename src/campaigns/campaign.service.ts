@@ -6,10 +6,10 @@
 //     └───────────────┴──────cancel──────┴──► cancelled        (finished: set by the delivery side)
 //
 // Every lifecycle change runs in one transaction holding the campaign's row lock, so a start
-// and a cancel racing each other serialise; a refused change (InputError → exit 2) writes
+// and a cancel racing each other serialise; a refused change (InvalidInput → exit 2) writes
 // nothing.
 import { formatUtc } from '../planning/planner.ts';
-import { InputError } from '../shared/errors.ts';
+import { InvalidInput, NotFound, StateConflict } from '../shared/errors.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import { loadCampaignFile } from './campaign.loader.ts';
 import type { CampaignRecord, CampaignState } from './campaign.repository.ts';
@@ -75,9 +75,12 @@ export function createCampaignService(deps: CampaignServiceDeps) {
     return record;
   }
 
-  function refuse(record: CampaignRecord, action: string, hint: string): InputError {
-    return new InputError(
-      `campaign "${record.id}" cannot ${action}: it is ${record.state}${hint ? `; ${hint}` : ''}`,
+  /** `action` is the lifecycle verb; `allowed` the states it is allowed from. */
+  function refuse(record: CampaignRecord, action: CampaignAction, allowed: readonly string[]): StateConflict {
+    return new StateConflict(
+      { resource: 'campaign', id: record.id, action, state: record.state, allowed },
+      `campaign "${record.id}" cannot ${ACTION_WORDS[action]}: it is ${record.state}` +
+        (allowed.length > 0 ? ` (only a ${allowed.join(' or ')} campaign can)` : ''),
     );
   }
 
@@ -92,7 +95,10 @@ export function createCampaignService(deps: CampaignServiceDeps) {
       const campaign = await loadCampaignFile(file);
       const problems = await validateCampaignTemplates(campaign);
       if (problems.length > 0) {
-        throw new InputError(`Campaign ${campaign.id} is valid, but its message templates are not`, problems);
+        throw new InvalidInput(
+          `Campaign ${campaign.id} is valid, but its message templates are not`,
+          problems,
+        );
       }
       const sourceDir = campaign.messages === undefined ? null : resolveMessagesDir(campaign);
       return db.tx(async (sql) => {
@@ -100,7 +106,14 @@ export function createCampaignService(deps: CampaignServiceDeps) {
         if (existing && existing.state !== 'draft') {
           const changed = timingChanges(existing.campaign, campaign);
           if (changed.length > 0) {
-            throw new InputError(
+            throw new StateConflict(
+              {
+                resource: 'campaign',
+                id: campaign.id,
+                action: 'update',
+                state: existing.state,
+                allowed: ['draft'],
+              },
               `campaign "${campaign.id}" is ${existing.state}: its timing cannot change once started ` +
                 `(changed: ${changed.join(', ')}). Only the name and the message templates can; ` +
                 'to change the schedule, cancel it and create a campaign with a new id.',
@@ -136,13 +149,8 @@ export function createCampaignService(deps: CampaignServiceDeps) {
         const record = await locked(sql, id);
         const none = { id, slotsCreated: 0, zones: 0, reach: 0, badZones: [] };
         if (record.state === 'running') return { ...none, started: false };
-        if (record.state === 'paused') throw refuse(record, 'start', `use "lastcall campaign resume ${id}"`);
-        if (record.state !== 'draft') throw refuse(record, 'start', 'create a campaign with a new id');
-        if (record.deadline <= now) {
-          throw new InputError(
-            `campaign "${id}" cannot start: its deadline ${deadlineText(record.campaign)} has passed`,
-          );
-        }
+        if (record.state !== 'draft') throw refuse(record, 'start', ['draft']);
+        if (record.deadline <= now) throw deadlinePassed(record, 'start');
         const audience = { channels: campaignChannels(record.campaign), tags: record.campaign.audience.tags };
         const zoneChannels = await slots.eligibleZoneChannels(sql, audience);
         const built = startSlots(record.campaign, zoneChannels, now);
@@ -171,7 +179,7 @@ export function createCampaignService(deps: CampaignServiceDeps) {
           deliveriesSkipped: 0,
         };
         if (record.state === 'paused') return { ...result, changed: false };
-        if (record.state !== 'running') throw refuse(record, 'be paused', 'only a running campaign can');
+        if (record.state !== 'running') throw refuse(record, 'pause', ['running']);
         await campaigns.setCampaignState(sql, id, { state: 'paused', now });
         return { ...result, changed: true };
       });
@@ -189,12 +197,8 @@ export function createCampaignService(deps: CampaignServiceDeps) {
           deliveriesSkipped: 0,
         };
         if (record.state === 'running') return { ...result, changed: false };
-        if (record.state !== 'paused') throw refuse(record, 'resume', 'only a paused campaign can');
-        if (record.deadline <= now) {
-          throw new InputError(
-            `campaign "${id}" cannot resume: its deadline ${deadlineText(record.campaign)} has passed`,
-          );
-        }
+        if (record.state !== 'paused') throw refuse(record, 'resume', ['paused']);
+        if (record.deadline <= now) throw deadlinePassed(record, 'resume');
         const overdue = await slots.overdueSlots(sql, id, now);
         const plan = planResume(record.campaign, overdue, zonePlanner(record.campaign, now));
         for (const { id: slotId, sendAt } of plan.move) await slots.moveSlot(sql, slotId, sendAt, now);
@@ -211,7 +215,7 @@ export function createCampaignService(deps: CampaignServiceDeps) {
         const result = { id, state: 'cancelled' as const, slotsMoved: 0 };
         if (record.state === 'cancelled')
           return { ...result, changed: false, slotsCancelled: 0, deliveriesSkipped: 0 };
-        if (record.state === 'finished') throw refuse(record, 'be cancelled', 'its deadline has passed');
+        if (record.state === 'finished') throw refuse(record, 'cancel', ['draft', 'running', 'paused']);
         await campaigns.setCampaignState(sql, id, { state: 'cancelled', now });
         const slotsCancelled = await slots.cancelPendingSlots(sql, id, now);
         const deliveriesSkipped = await slots.skipWaitingDeliveries(sql, id, now);
@@ -275,8 +279,23 @@ function canonical(value: unknown): string {
   );
 }
 
-export function unknownCampaign(id: string): InputError {
-  return new InputError(
-    `unknown campaign "${id}" (see "lastcall campaign list"; create it with "lastcall campaign create --file F.yaml")`,
+export function unknownCampaign(id: string): NotFound {
+  return new NotFound('campaign', id);
+}
+
+export type CampaignAction = 'start' | 'pause' | 'resume' | 'cancel';
+
+const ACTION_WORDS: Record<CampaignAction, string> = {
+  start: 'start',
+  pause: 'be paused',
+  resume: 'resume',
+  cancel: 'be cancelled',
+};
+
+/** The deadline has passed: nothing can be sent, whatever the state. Says when it was. */
+function deadlinePassed(record: CampaignRecord, action: CampaignAction): StateConflict {
+  return new StateConflict(
+    { resource: 'campaign', id: record.id, action, state: record.state, allowed: [] },
+    `campaign "${record.id}" cannot ${ACTION_WORDS[action]}: its deadline ${deadlineText(record.campaign)} has passed`,
   );
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../shared/errors.ts';
+import { InvalidInput } from '../shared/errors.ts';
 import type { Assistant } from '../subscribers/subscriber.schema.ts';
 import { loadCampaignFile, parseCampaign } from './campaign.loader.ts';
 import { buildMessageVars, MESSAGE_LOCALES, resolveLocale, sampleMessageVars } from './message-vars.ts';
@@ -118,8 +118,8 @@ describe('loadMessageTemplates', () => {
     const error = await loadMessageTemplates(SHIPPED_MESSAGES_DIR, 'fr', 'no-such-step').catch(
       (e: unknown) => e,
     );
-    expect(error).toBeInstanceOf(InputError);
-    expect((error as InputError).problems).toEqual([
+    expect(error).toBeInstanceOf(InvalidInput);
+    expect((error as InvalidInput).problems).toEqual([
       { path: join(SHIPPED_MESSAGES_DIR, 'fr', 'no-such-step.yaml'), rule: 'file not found' },
     ]);
   });

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { Channel } from '../planning/types.ts';
-import { InputError, type Problem } from '../shared/errors.ts';
+import { InvalidInput, type Problem } from '../shared/errors.ts';
 import type { Locale } from '../subscribers/subscriber.schema.ts';
 import { type Campaign, SLUG } from './campaign.schema.ts';
 import { yamlProblems } from './input-problems.ts';
@@ -61,7 +61,7 @@ export async function loadMessageTemplates(
 ): Promise<MessageTemplate> {
   const resolved = resolveLocale(locale);
   if (!SLUG.test(template)) {
-    throw new InputError(`Invalid message template name`, [
+    throw new InvalidInput(`Invalid message template name`, [
       { path: 'template', value: JSON.stringify(template), rule: 'must be a slug' },
     ]);
   }
@@ -71,7 +71,7 @@ export async function loadMessageTemplates(
     source = await readFile(file, 'utf8');
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new InputError(
+    throw new InvalidInput(
       `Message template "${template}" (${resolved}) ${missing ? 'not found' : 'cannot be read'}`,
       [{ path: file, rule: missing ? 'file not found' : String(error) }],
     );
@@ -81,7 +81,7 @@ export async function loadMessageTemplates(
   const { problems, file: parsed } =
     syntax.length > 0 ? { problems: syntax } : messageFileProblems(doc.toJS());
   if (problems.length > 0 || parsed === undefined) {
-    throw new InputError(`Message template ${file} is invalid`, problems);
+    throw new InvalidInput(`Message template ${file} is invalid`, problems);
   }
   const email = parsed.email && {
     subject: compileField(parsed.email.subject, 'email.subject', [])!,
@@ -188,7 +188,7 @@ export async function validateCampaignTemplates(campaign: Campaign, baseDir?: st
           });
         }
       } catch (error) {
-        if (!(error instanceof InputError)) throw error;
+        if (!(error instanceof InvalidInput)) throw error;
         const file = join(dir, locale, `${template}.yaml`);
         for (const p of error.problems)
           problems.push(p.path === file ? p : { ...p, path: `${file}: ${p.path}` });

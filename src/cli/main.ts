@@ -3,8 +3,9 @@
 // src/cli/commands/<name>.ts, parses its options and calls one service.
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.ts';
-import { InputError } from '../shared/errors.ts';
+import { AppError } from '../shared/errors.ts';
 import { registerCommands } from './commands/index.ts';
+import { cliMessage } from './error-hints.ts';
 import { addExamples } from './help-examples.ts';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -41,7 +42,11 @@ export function reportError(error: unknown): number {
       return EXIT.ok;
     return EXIT.usage;
   }
-  if (error instanceof InputError || error instanceof ConfigError) {
+  if (error instanceof AppError) {
+    console.error(`error: ${cliMessage(error)}`);
+    return EXIT.usage;
+  }
+  if (error instanceof ConfigError) {
     console.error(`error: ${error.message}`);
     return EXIT.usage;
   }

@@ -4,13 +4,13 @@
 // A crash after the provider accepted and before the outcome is written leaves `sending`, which
 // recovery turns into `unknown` and never sends again.
 import type { Channel } from '../planning/types.ts';
+import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { sendDurationSeconds, sendsTotal } from '../shared/metrics.ts';
 import type { Db } from '../store/pool.ts';
 import type { EmailSend } from './channels/email.ts';
 import type { SendOutcome } from './channels/outcome.ts';
 import type { TemplateSend } from './channels/whatsapp.ts';
-import type { Clock } from './clock.ts';
 import { PAUSED_CODE } from './delivery.repository.ts';
 import type { RateGate } from './rate-gate.ts';
 import { type DeliveryRenderer, MissingAddressError, type RenderedDelivery } from './render.ts';

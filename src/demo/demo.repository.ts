@@ -3,7 +3,7 @@
 // subscribers would join. Only rows the demo owns are touched: the campaign `demo` whose name
 // carries the demo prefix, and the demo's subscriber ids carrying the `demo` tag.
 import { plannableCampaigns } from '../campaigns/campaign.repository.ts';
-import { InputError } from '../shared/errors.ts';
+import { InvalidInput } from '../shared/errors.ts';
 import type { Sql } from '../store/pool.ts';
 import { DEMO_CAMPAIGN_ID, DEMO_NAME_PREFIX, DEMO_TAG } from './demo-campaign.ts';
 import { DEMO_SUBSCRIBERS } from './demo-subscribers.ts';
@@ -19,7 +19,7 @@ export async function clearDemo(sql: Sql): Promise<ClearedDemo> {
     DEMO_CAMPAIGN_ID,
   ]);
   if (existing && !existing.name.startsWith(DEMO_NAME_PREFIX)) {
-    throw new InputError(
+    throw new InvalidInput(
       `a campaign with id "${DEMO_CAMPAIGN_ID}" exists and was not created by "lastcall demo seed" ` +
         `(its name does not start with "${DEMO_NAME_PREFIX}"): the demo will not replace it`,
     );

@@ -6,11 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/config.ts';
 import { GRAPH_ORIGIN } from '../delivery/channels/graph-fetch.ts';
+import { type AllInOne, startAllInOne } from '../roles/start.ts';
 import { SANDBOX_DEFAULTS, type Sandbox, startSandbox } from '../sandbox/sandbox.service.ts';
 import type { Logger } from '../shared/logger.ts';
 import { type MigrateResult, migrate } from '../store/migrate.ts';
 import { openDb } from '../store/pool.ts';
-import { type AllInOne, startAllInOne } from './all-in-one.ts';
 import { type SeedResult, seedDemo } from './seed.service.ts';
 
 export interface NativeDemoOptions {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createCampaignService, type StartResult } from '../campaigns/campaign.service.ts';
 import type { Config } from '../config/config.ts';
-import { InputError } from '../shared/errors.ts';
+import { InvalidInput } from '../shared/errors.ts';
 import type { Db } from '../store/pool.ts';
 import { createImportService } from '../subscribers/import.service.ts';
 import { campaignsDemoWouldJoin, clearDemo } from './demo.repository.ts';
@@ -46,7 +46,7 @@ export function whatsappIsReal(config: Pick<Config, 'whatsapp'>): boolean {
 
 export async function seedDemo(deps: SeedDeps, options: SeedOptions): Promise<SeedResult> {
   if (whatsappIsReal(deps.config)) {
-    throw new InputError(
+    throw new InvalidInput(
       'demo seed: WHATSAPP_API_URL points at the real Graph API, and the demo subscribers are made-up ' +
         'numbers: point WHATSAPP_API_URL at the sandbox (e.g. http://127.0.0.1:8090), or run "lastcall demo"',
     );
@@ -55,7 +55,7 @@ export async function seedDemo(deps: SeedDeps, options: SeedOptions): Promise<Se
   const cleared = await deps.db.tx(async (sql) => {
     const others = await campaignsDemoWouldJoin(sql, options.now);
     if (others.length > 0) {
-      throw new InputError(
+      throw new InvalidInput(
         `demo seed: the demo subscribers would join the running campaign${others.length === 1 ? '' : 's'} ` +
           `${others.join(', ')}: run the demo against a database of its own (DATABASE_URL)`,
       );

@@ -1,8 +1,10 @@
 // Errors on the public pages become a short page in the visitor's language, with the right
 // status and never a stack trace: 400 unreadable body, 413 body over the limit, 415 not a form,
 // 429 too many sign-ups, 404 unknown page, 500 anything else (logged, without personal data).
+// The status comes from the one mapping of problems.ts.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { MESSAGES, negotiateLocale } from './i18n.ts';
+import { logServerFault, problemFor } from './problems.ts';
 import { messagePage } from './views/layout.ts';
 
 type Shown = 400 | 404 | 413 | 415 | 429 | 500;
@@ -23,19 +25,16 @@ export function sendErrorPage(request: FastifyRequest, reply: FastifyReply, stat
 }
 
 export function pageErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const status = error.statusCode ?? 500;
+  const doc = problemFor(error);
+  if (!doc) {
+    logServerFault(request, error);
+    return sendErrorPage(request, reply, 500);
+  }
+  const { status } = doc;
   if (status === 413 || status === 415 || status === 429 || status === 404)
     return sendErrorPage(request, reply, status);
-  if (status >= 400 && status < 500) {
-    request.log.info({ code: error.code, statusCode: status }, 'bad request');
-    return sendErrorPage(request, reply, 400);
-  }
-  // Not the whole error: a database error's `detail` can quote the row, personal data included.
-  request.log.error(
-    { err: { type: error.name, code: error.code, message: error.message, stack: error.stack } },
-    'request failed',
-  );
-  return sendErrorPage(request, reply, 500);
+  request.log.info({ code: error.code, statusCode: status }, 'bad request');
+  return sendErrorPage(request, reply, 400);
 }
 
 export function notFoundPage(request: FastifyRequest, reply: FastifyReply) {

@@ -6,14 +6,15 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Config } from '../config/config.ts';
-import { type Clock, systemClock } from '../delivery/clock.ts';
 import type { QueueSet } from '../queue/connection.ts';
+import { type Clock, systemClock } from '../shared/clock.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import type { Db } from '../store/pool.ts';
 import type { SubscriptionService } from '../subscribers/subscription.service.ts';
 import { type ConfirmationMailer, createConfirmationMailer } from './confirmation-email.ts';
 import { notFoundPage, pageErrorHandler } from './error-pages.ts';
 import { httpTimingPlugin, metricsRoutes } from './metrics.ts';
+import { problemErrorHandler } from './problems.ts';
 import { requestSerializer } from './request-log.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { assetRoutes } from './routes/assets.ts';
@@ -96,6 +97,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(rateLimit, { global: false });
   if (deps.queues) await app.register(httpTimingPlugin);
   app.setNotFoundHandler(notFoundPage);
+  // Every JSON route answers RFC 9457 problems; the public pages below set their own HTML handler.
+  app.setErrorHandler(problemErrorHandler);
 
   const injected = deps.services.confirmationMailer;
   const mailer = injected ?? createConfirmationMailer({ config, secretKey, logger });

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
-import type { Clock } from '../delivery/clock.ts';
+import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { SubscriptionService } from '../subscribers/subscription.service.ts';
 import { verifyToken } from '../subscribers/tokens.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../shared/errors.ts';
+import { InvalidInput } from '../shared/errors.ts';
 import { evictionFinding, persistenceFinding } from './checks/redis.check.ts';
 import { parseOnly } from './doctor.ts';
 
@@ -9,8 +9,8 @@ describe('parseOnly', () => {
     expect(parseOnly(' Templates , config ')).toEqual(['config', 'templates']);
   });
   it('refuses unknown checks and an empty list', () => {
-    expect(() => parseOnly('redis,nope')).toThrow(InputError);
-    expect(() => parseOnly(',')).toThrow(InputError);
+    expect(() => parseOnly('redis,nope')).toThrow(InvalidInput);
+    expect(() => parseOnly(',')).toThrow(InvalidInput);
   });
 });
 

@@ -3,7 +3,7 @@
 // whatsapp, templates. `fail` means Lastcall cannot work as configured (exit 1); `warn` that
 // it works but something deserves attention; `skip` that the part is not in use.
 import { type Config, ConfigError, type Role } from '../config/config.ts';
-import { InputError } from '../shared/errors.ts';
+import { InvalidInput } from '../shared/errors.ts';
 import { configCheck } from './checks/config.check.ts';
 import { CHECK_IDS, type CheckId, type Finding } from './checks/finding.ts';
 import { postgresCheck } from './checks/postgres.check.ts';
@@ -35,7 +35,7 @@ export function parseOnly(text: string): CheckId[] {
   const known: readonly string[] = CHECK_IDS;
   const unknown = names.filter((n) => !known.includes(n));
   if (unknown.length > 0 || names.length === 0) {
-    throw new InputError('Invalid --only', [
+    throw new InvalidInput('Invalid --only', [
       {
         path: '--only',
         value: text,

@@ -18,7 +18,7 @@ import { DeliveryRenderer } from '../delivery/render.ts';
 import { recordAttempt } from '../delivery/send.repository.ts';
 import type { ChannelSenders } from '../delivery/send.service.ts';
 import type { Channel } from '../planning/types.ts';
-import { InputError } from '../shared/errors.ts';
+import { InvalidInput } from '../shared/errors.ts';
 import type { Db } from '../store/pool.ts';
 import type { Assistant, Locale } from '../subscribers/subscriber.schema.ts';
 
@@ -67,7 +67,7 @@ export function recipientOf(to: string): { channel: Channel; address: string } {
   } else if (z.email().safeParse(text.toLowerCase()).success) {
     return { channel: 'email', address: text.toLowerCase() };
   }
-  throw new InputError('Invalid --to', [
+  throw new InvalidInput('Invalid --to', [
     {
       path: '--to',
       rule: 'must be a phone number in E.164 form (+33612345678) for WhatsApp, or an email address',
@@ -85,12 +85,12 @@ export async function sendTest(
   if (!record) throw unknownCampaign(input.campaignId);
   const step = record.campaign.steps.find((s) => s.id === input.stepId);
   if (!step) {
-    throw new InputError(`campaign "${record.id}" has no step "${input.stepId}"`, [
+    throw new InvalidInput(`campaign "${record.id}" has no step "${input.stepId}"`, [
       { path: '--step', rule: `must be one of: ${record.campaign.steps.map((s) => s.id).join(', ')}` },
     ]);
   }
   if (!step.channels.includes(channel)) {
-    throw new InputError(`step "${step.id}" does not send by ${channel}`, [
+    throw new InvalidInput(`step "${step.id}" does not send by ${channel}`, [
       {
         path: '--to',
         rule: `step ${step.id} sends by ${step.channels.join(' and ')}: give a ${step.channels.includes('whatsapp') ? 'phone number' : 'email address'}`,
@@ -99,7 +99,7 @@ export async function sendTest(
   }
   const sender = deps.channels[channel];
   if (!sender) {
-    throw new InputError(
+    throw new InvalidInput(
       channel === 'whatsapp'
         ? 'WhatsApp is not configured: set WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN'
         : 'email is not configured: set SMTP_URL and MAIL_FROM',
@@ -109,7 +109,7 @@ export async function sendTest(
   const messagesDir = record.sourceDir ?? SHIPPED_MESSAGES_DIR;
   const template = await loadMessageTemplates(messagesDir, input.locale, step.template);
   if (template[channel] === undefined)
-    throw new InputError(`message template ${template.file} has no ${channel} part`);
+    throw new InvalidInput(`message template ${template.file} has no ${channel} part`);
 
   const at = new Date(now);
   const row = await deps.db.one<{ id: number }>(

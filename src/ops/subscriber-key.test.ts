@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../shared/errors.ts';
+import { InvalidInput } from '../shared/errors.ts';
 import { describeKey, parseSubscriberKey } from './subscriber-key.ts';
 
 describe('parseSubscriberKey', () => {
@@ -19,9 +19,9 @@ describe('parseSubscriberKey', () => {
           return e;
         }
       })();
-      expect(error, bad).toBeInstanceOf(InputError);
-      expect((error as InputError).problems[0]?.path).toBe('KEY');
-      if (bad !== '') expect((error as InputError).message).not.toContain(bad);
+      expect(error, bad).toBeInstanceOf(InvalidInput);
+      expect((error as InvalidInput).problems[0]?.path).toBe('KEY');
+      if (bad !== '') expect((error as InvalidInput).message).not.toContain(bad);
     }
   });
 

@@ -3,7 +3,7 @@
 // hold "+" or "@". Errors never repeat the key: it is usually someone's phone or address.
 import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
 import { z } from 'zod';
-import { InputError } from '../shared/errors.ts';
+import { InvalidInput, NotFound } from '../shared/errors.ts';
 import type { Sql } from '../store/pool.ts';
 
 export type SubscriberKey =
@@ -19,7 +19,7 @@ export function parseSubscriberKey(text: string): SubscriberKey {
   if (key.includes('@')) {
     const email = key.toLowerCase();
     if (!z.email().safeParse(email).success)
-      throw new InputError('Invalid KEY', [
+      throw new InvalidInput('Invalid KEY', [
         { path: 'KEY', rule: `looks like an email address but is not one; ${KEY_RULE}` },
       ]);
     return { kind: 'email', value: email };
@@ -33,16 +33,24 @@ export function parseSubscriberKey(text: string): SubscriberKey {
       phone = undefined;
     }
     if (phone === undefined)
-      throw new InputError('Invalid KEY', [
+      throw new InvalidInput('Invalid KEY', [
         { path: 'KEY', rule: `starts with + but is not a valid phone number; ${KEY_RULE}` },
       ]);
     return { kind: 'phone', value: phone };
   }
-  if (!ID.test(key)) throw new InputError('Invalid KEY', [{ path: 'KEY', rule: KEY_RULE }]);
+  if (!ID.test(key)) throw new InvalidInput('Invalid KEY', [{ path: 'KEY', rule: KEY_RULE }]);
   return { kind: 'id', value: key };
 }
 
 /** "id s001", "this phone number", "this email address": what a message may say about a key. */
+/** No subscriber has that key. The key itself stays out of the error: it may be a phone or email. */
+export function subscriberNotFound(
+  key: SubscriberKey,
+  message = `no subscriber with ${describeKey(key)}`,
+): NotFound {
+  return new NotFound('subscriber', describeKey(key), message);
+}
+
 export function describeKey(key: SubscriberKey): string {
   if (key.kind === 'id') return `id ${key.value}`;
   return key.kind === 'phone' ? 'this phone number' : 'this email address';

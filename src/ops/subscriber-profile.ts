@@ -2,9 +2,8 @@
 // answering "what do you have on me, and what did you send me?": the profile, each channel's
 // consent state, the consent events (the evidence, oldest first), their deliveries (latest
 // first, with counts by status) and their personal catch-up slots.
-import { InputError } from '../shared/errors.ts';
 import type { Sql } from '../store/pool.ts';
-import { describeKey, findByKey, type SubscriberKey } from './subscriber-key.ts';
+import { findByKey, type SubscriberKey, subscriberNotFound } from './subscriber-key.ts';
 
 /** Deliveries listed one by one; the counts cover all of them. */
 export const DELIVERIES_LISTED = 50;
@@ -64,7 +63,7 @@ const iso = (d: Date | null): string | null => (d === null ? null : d.toISOStrin
 
 export async function subscriberProfile(sql: Sql, key: SubscriberKey): Promise<SubscriberProfile> {
   const found = await findByKey(sql, key);
-  if (!found) throw new InputError(`no subscriber with ${describeKey(key)}`);
+  if (!found) throw subscriberNotFound(key);
   const id = found.id;
   const [s, channels, events, counts, latest, slots] = await Promise.all([
     sql.one(
@@ -96,7 +95,7 @@ export async function subscriberProfile(sql: Sql, key: SubscriberKey): Promise<S
       [id],
     ),
   ]);
-  if (!s) throw new InputError(`no subscriber with ${describeKey(key)}`); // erased meanwhile
+  if (!s) throw subscriberNotFound(key); // erased meanwhile
   return {
     id: s.id,
     name: s.name,

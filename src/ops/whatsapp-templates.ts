@@ -14,7 +14,7 @@ import {
   SHIPPED_MESSAGES_DIR,
 } from '../campaigns/messages.ts';
 import type { TemplateDefinition } from '../delivery/channels/graph-admin.ts';
-import { InputError, type Problem } from '../shared/errors.ts';
+import { InvalidInput, type Problem } from '../shared/errors.ts';
 
 export interface LocalTemplate {
   /** Meta's template name and language code (the key at Meta). */
@@ -49,7 +49,7 @@ export async function readLocalTemplates(
       try {
         loaded = await loadMessageTemplates(dir, locale, name);
       } catch (error) {
-        if (!(error instanceof InputError)) throw error;
+        if (!(error instanceof InvalidInput)) throw error;
         problems.push(
           ...(error.problems.length > 0
             ? error.problems
@@ -69,7 +69,7 @@ export async function readLocalTemplates(
       if (!twin) found.set(key(local), local);
     }
   }
-  if (problems.length > 0) throw new InputError(`The message templates in ${dir} are invalid`, problems);
+  if (problems.length > 0) throw new InvalidInput(`The message templates in ${dir} are invalid`, problems);
   return [...found.values()].sort((a, b) => key(a).localeCompare(key(b)));
 }
 

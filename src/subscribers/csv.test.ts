@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../shared/errors.ts';
+import { InvalidInput } from '../shared/errors.ts';
 import { type CsvRow, detectDelimiter, readSubscriberCsv } from './csv.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'subscribers');
@@ -32,12 +32,12 @@ function summary(rows: readonly CsvRow[]): string[] {
   return rows.map((r) => `${r.line}:${r.ok ? r.value.id : r.problems.map((p) => p.path).join(',')}`);
 }
 
-async function inputError(input: string | Readable): Promise<InputError> {
+async function inputError(input: string | Readable): Promise<InvalidInput> {
   const error = await readAll(input).then(
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof InputError)) throw new Error(`expected an InputError, got ${String(error)}`);
+  if (!(error instanceof InvalidInput)) throw new Error(`expected an InvalidInput, got ${String(error)}`);
   return error;
 }
 

@@ -3,12 +3,12 @@
 // UTF-8 with or without BOM, comma or semicolon (decided by the header line), CRLF or LF,
 // quoted fields with delimiters and line breaks inside. Every row comes back with the line it
 // starts on; a bad row is reported and the next one read. Only a file that cannot be read as
-// CSV at all (bad header, unclosed quote) stops the reading, with an InputError.
+// CSV at all (bad header, unclosed quote) stops the reading, with an InvalidInput.
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type CsvError, type InfoRecord, parse } from 'csv-parse';
-import { InputError, type Problem } from '../shared/errors.ts';
+import { InvalidInput, type Problem } from '../shared/errors.ts';
 import { SeenKeys } from './seen-keys.ts';
 import { type SubscriberInput, validateSubscriber } from './subscriber.schema.ts';
 
@@ -96,7 +96,7 @@ async function readHead(chunks: AsyncIterator<Buffer | string>, label: string): 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const rule = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : String(error);
-    throw new InputError(`Cannot read subscribers file ${label}`, [{ path: label, rule }]);
+    throw new InvalidInput(`Cannot read subscribers file ${label}`, [{ path: label, rule }]);
   }
   return Buffer.concat(parts);
 }
@@ -163,7 +163,7 @@ export async function* readSubscriberCsv(
         const names = header.map((name) => name.trim().toLowerCase());
         const problems = headerProblems(names);
         if (problems.length > 0)
-          throw new InputError(`Subscribers file ${label} has a bad header line`, problems);
+          throw new InvalidInput(`Subscribers file ${label} has a bad header line`, problems);
         headerSeen = true;
         lastEnd = parser.info.lines;
         lastEmpty = parser.info.empty_lines;
@@ -191,7 +191,7 @@ export async function* readSubscriberCsv(
         if (code !== 'CSV_RECORD_INCONSISTENT_COLUMNS') {
           // csv-parse's own messages may quote field values (personal data): never echoed.
           const rule = CSV_RULES[code] ?? `unreadable record (${code})`;
-          throw new InputError(`Subscribers file ${label} is not valid CSV`, [
+          throw new InvalidInput(`Subscribers file ${label} is not valid CSV`, [
             { path: `line ${line}`, rule },
           ]);
         }
@@ -213,7 +213,7 @@ export async function* readSubscriberCsv(
     yield* skipped.splice(0);
     await feeding;
     if (!headerSeen) {
-      throw new InputError(`Subscribers file ${label} is empty`, [
+      throw new InvalidInput(`Subscribers file ${label} is empty`, [
         {
           path: 'header',
           rule: `expected a header line: ${[...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS].join(',')}`,

@@ -20,9 +20,9 @@
 // A send in flight while this commits, and a fan-out page already read, are guarded on their
 // side (send.repository.ts, advanceCursor): they write nothing about the person afterwards.
 
-import { redactWebhookPayload } from '../delivery/webhook-payload.ts';
-import { describeKey, findByKey, type SubscriberKey } from '../ops/subscriber-key.ts';
-import { InputError } from '../shared/errors.ts';
+import { redactWebhookPayload } from '../inbound/webhook-payload.ts';
+import { describeKey, findByKey, type SubscriberKey, subscriberNotFound } from '../ops/subscriber-key.ts';
+import { InvalidInput, type NotFound } from '../shared/errors.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import { type TombstoneKind, tombstoneHash } from './subscriber.repository.ts';
 
@@ -52,7 +52,7 @@ export function createErasureService(deps: ErasureDeps) {
     async forget(key: SubscriberKey, now: number): Promise<ErasureResult> {
       const secretKey = deps.secretKey;
       if (secretKey === undefined) {
-        throw new InputError(
+        throw new InvalidInput(
           'subscribers forget needs SECRET_KEY: the tombstone that blocks a re-import is keyed with it (set the same SECRET_KEY as serve and work)',
         );
       }
@@ -67,13 +67,13 @@ export function createErasureService(deps: ErasureDeps) {
 
 export type ErasureService = ReturnType<typeof createErasureService>;
 
-async function notFound(sql: Sql, secretKey: string, key: SubscriberKey): Promise<InputError> {
+async function notFound(sql: Sql, secretKey: string, key: SubscriberKey): Promise<NotFound> {
   if (key.kind !== 'id') {
     const hash = tombstoneHash(secretKey, key.kind, key.value);
     if (await sql.one('SELECT 1 FROM tombstones WHERE hash = $1', [hash]))
-      return new InputError(`no subscriber with ${describeKey(key)}: it was already erased`);
+      return subscriberNotFound(key, `no subscriber with ${describeKey(key)}: it was already erased`);
   }
-  return new InputError(`no subscriber with ${describeKey(key)}`);
+  return subscriberNotFound(key);
 }
 
 async function erase(sql: Sql, secretKey: string, id: string, now: number): Promise<ErasureResult> {

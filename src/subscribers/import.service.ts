@@ -19,7 +19,7 @@
 //   running campaigns in the same transaction (campaigns/slot.planning.ts).
 import type { Readable } from 'node:stream';
 import { planSubscribers } from '../campaigns/slot.planning.ts';
-import { InputError, type Problem } from '../shared/errors.ts';
+import { InvalidInput, type Problem } from '../shared/errors.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import { readSubscriberCsv } from './csv.ts';
 import { decideChannels } from './import.channels.ts';
@@ -124,7 +124,7 @@ async function analyzeIfBig(db: Db, tally: Tally, threshold = ANALYZE_AFTER_ROWS
 async function tombstoneKey(deps: ImportDeps): Promise<string | undefined> {
   if (deps.secretKey !== undefined) return deps.secretKey;
   if (!(await repo.hasTombstones(deps.db))) return undefined;
-  throw new InputError(
+  throw new InvalidInput(
     'subscribers import needs SECRET_KEY: erased subscribers are recognised by tombstones keyed with it (set the same SECRET_KEY as serve and work)',
   );
 }

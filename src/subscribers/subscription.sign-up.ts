@@ -5,7 +5,7 @@
 // address: an address that changes without its channel being ticked again loses that consent.
 import { randomUUID } from 'node:crypto';
 import type { Channel } from '../planning/types.ts';
-import { InputError } from '../shared/errors.ts';
+import { InvalidInput } from '../shared/errors.ts';
 import type { Sql } from '../store/pool.ts';
 import type { ChannelState } from './subscriber.repository.ts';
 import * as repo from './subscriber.repository.ts';
@@ -40,7 +40,7 @@ export interface SignUpResult {
 }
 
 /** Phone and email belong to two different subscribers: one sign-up cannot merge them. */
-export class SignUpConflictError extends InputError {
+export class SignUpConflictError extends InvalidInput {
   constructor() {
     super('This phone number and this email address belong to two different subscriptions', [
       { path: 'email', rule: 'belongs to another subscription than the phone number' },

@@ -11,7 +11,7 @@ import type { CampaignService } from '../../campaigns/campaign.service.ts';
 import type { CampaignStats, FanoutProgress } from '../../campaigns/stats.service.ts';
 import { progressBar } from '../../ops/progress.ts';
 import { formatUtc } from '../../planning/planner.ts';
-import { InputError } from '../../shared/errors.ts';
+import { InvalidInput } from '../../shared/errors.ts';
 import { numberBetween } from '../option-parsers.ts';
 import { withCampaigns } from './campaign-context.ts';
 import { campaignCommand } from './campaign-group.ts';
@@ -44,7 +44,7 @@ Examples:
     )
     .action(async (id: string, options: { json?: boolean; watch?: boolean; every: number }) => {
       if (options.watch && options.json)
-        throw new InputError(
+        throw new InvalidInput(
           '--watch and --json: choose one (--watch draws for people; --json prints once for machines)',
         );
       const stats = await withCampaigns(async (campaigns) => {

@@ -1,6 +1,6 @@
 // `lastcall campaign validate --file F.yaml` (SPEC §8): checks a campaign file and every message
 // template it needs, with no database. Prints a short summary and exits 0, or lists every
-// problem and exits 2 (the InputError is mapped by src/cli/main.ts).
+// problem and exits 2 (the InvalidInput is mapped by src/cli/main.ts).
 import { relative, sep } from 'node:path';
 import type { Command } from 'commander';
 import { loadCampaignFile } from '../../campaigns/campaign.loader.ts';
@@ -8,7 +8,7 @@ import type { Campaign } from '../../campaigns/campaign.schema.ts';
 import { MESSAGE_LOCALES } from '../../campaigns/message-vars.ts';
 import { resolveMessagesDir, validateCampaignTemplates } from '../../campaigns/messages.ts';
 import { formatUtc } from '../../planning/planner.ts';
-import { InputError } from '../../shared/errors.ts';
+import { InvalidInput } from '../../shared/errors.ts';
 import { campaignCommand } from './campaign-group.ts';
 
 export function register(program: Command): void {
@@ -26,13 +26,16 @@ export function register(program: Command): void {
           const shown = problems.map((p) =>
             p.path.startsWith(here) ? { ...p, path: p.path.slice(here.length) } : p,
           );
-          throw new InputError(`Campaign ${campaign.id} is valid, but its message templates are not`, shown);
+          throw new InvalidInput(
+            `Campaign ${campaign.id} is valid, but its message templates are not`,
+            shown,
+          );
         }
         if (!options.json) return console.log(summary(campaign, Date.now()));
         const { id, name, deadline, steps } = campaign;
         console.log(JSON.stringify({ valid: true, id, name, deadline: formatUtc(deadline), steps }, null, 2));
       } catch (error) {
-        if (!options.json || !(error instanceof InputError)) throw error;
+        if (!options.json || !(error instanceof InvalidInput)) throw error;
         console.log(
           JSON.stringify(
             {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputError } from '../../shared/errors.ts';
+import { InvalidInput } from '../../shared/errors.ts';
 import { parseNow, runPlan } from './plan.ts';
 
 const CAMPAIGN = join(
@@ -98,7 +98,7 @@ describe('parseNow', () => {
   });
 
   it('refuses anything else, naming the option and the rule', () => {
-    expect(() => parseNow('tomorrow', 0)).toThrow(InputError);
+    expect(() => parseNow('tomorrow', 0)).toThrow(InvalidInput);
     expect(() => parseNow('2025-12-01T00:00:00', 0)).toThrow(
       /--now: must be an ISO 8601 instant with an offset or Z/,
     );

@@ -8,7 +8,7 @@ import { type Command, Option } from 'commander';
 import { loadCampaignFile } from '../../campaigns/campaign.loader.ts';
 import { type Campaign, toSchedule } from '../../campaigns/campaign.schema.ts';
 import { createZonePlanner, formatLocal, formatUtc } from '../../planning/planner.ts';
-import { formatProblem, InputError } from '../../shared/errors.ts';
+import { formatProblem, InvalidInput } from '../../shared/errors.ts';
 import { readSubscriberCsv } from '../../subscribers/csv.ts';
 import { instantOf, type SubscriberInput } from '../../subscribers/subscriber.schema.ts';
 import {
@@ -73,7 +73,7 @@ export function parseNow(text: string | undefined, clock: number): number {
   if (text === undefined) return clock;
   const now = instantOf(text.trim());
   if (!Number.isFinite(now)) {
-    throw new InputError('Invalid --now', [
+    throw new InvalidInput('Invalid --now', [
       {
         path: '--now',
         value: JSON.stringify(text),

@@ -6,7 +6,7 @@ import { type Command, Option } from 'commander';
 import { createChannelSenders } from '../../delivery/channel-senders.ts';
 import { type SendTestResult, sendTest } from '../../ops/send-test.service.ts';
 import { canonicalZone } from '../../planning/planner.ts';
-import { InputError } from '../../shared/errors.ts';
+import { InvalidInput } from '../../shared/errors.ts';
 import { ASSISTANTS, type Assistant, LOCALES, type Locale } from '../../subscribers/subscriber.schema.ts';
 import { withDb } from './campaign-context.ts';
 
@@ -55,7 +55,7 @@ Examples:
     .action(async (flags: Flags) => {
       const timezone = canonicalZone(flags.timezone);
       if (timezone === undefined) {
-        throw new InputError('Invalid --timezone', [
+        throw new InvalidInput('Invalid --timezone', [
           {
             path: '--timezone',
             value: flags.timezone,

@@ -3,8 +3,8 @@
 // or SIGINT: no new connections, requests in flight finish (bounded), then queues and pool close.
 import { type Command, Option } from 'commander';
 import { loadConfig } from '../../config/config.ts';
-import { startHttpService } from '../../http/http.service.ts';
 import { onShutdownSignal } from '../../queue/shutdown.ts';
+import { startHttpService } from '../../roles/serve.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { redactUrl } from '../../store/connection-error.ts';
 import { positiveInt } from '../option-parsers.ts';

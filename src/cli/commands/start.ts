@@ -4,9 +4,9 @@
 // `work` freely). SIGTERM or Ctrl+C stops taking requests and jobs, then exits within a bound.
 import { type Command, Option } from 'commander';
 import { loadConfig } from '../../config/config.ts';
-import { startAllInOne } from '../../demo/all-in-one.ts';
 import { stackLines } from '../../demo/where-to-look.ts';
 import { onShutdownSignal } from '../../queue/shutdown.ts';
+import { startAllInOne } from '../../roles/start.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { migrate } from '../../store/migrate.ts';
 import { positiveInt } from '../option-parsers.ts';

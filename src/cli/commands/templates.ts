@@ -17,7 +17,7 @@ import {
   templateStatuses,
 } from '../../ops/template-sync.service.ts';
 import { readLocalTemplates } from '../../ops/whatsapp-templates.ts';
-import { InputError } from '../../shared/errors.ts';
+import { InvalidInput } from '../../shared/errors.ts';
 import { withDb } from './campaign-context.ts';
 
 interface Flags {
@@ -89,12 +89,12 @@ Examples:
 export function templateApi(config: Config): WhatsAppChannel {
   const wa = config.whatsapp;
   if (wa === undefined) {
-    throw new InputError(
+    throw new InvalidInput(
       'WhatsApp is not configured: set WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN',
     );
   }
   if (wa.businessAccountId === undefined) {
-    throw new InputError(
+    throw new InvalidInput(
       'WHATSAPP_BUSINESS_ACCOUNT_ID is not set: template management needs the WhatsApp Business Account id (WhatsApp Manager → Account tools)',
     );
   }

@@ -14,10 +14,10 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.ts';
-import type { Clock } from '../../delivery/clock.ts';
-import { sameSecret } from '../../delivery/webhook-signature.ts';
 import { QUEUES } from '../../queue/catalog.ts';
 import type { QueueSet } from '../../queue/connection.ts';
+import type { Clock } from '../../shared/clock.ts';
+import { sameSecret } from '../../shared/secrets.ts';
 
 export interface AdminOptions {
   readonly config: Config;

@@ -5,7 +5,7 @@
 // HEAD is safe (RFC 9110): link scanners and previews send it, so HEAD on a link checks the
 // token and acts on nothing (Fastify would otherwise run the GET handler for it).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Clock } from '../../delivery/clock.ts';
+import type { Clock } from '../../shared/clock.ts';
 import type { SubscriptionService } from '../../subscribers/subscription.service.ts';
 import { type TokenAction, type VerifiedToken, verifyToken } from '../../subscribers/tokens.ts';
 import { chosenLocale, type Locale, MESSAGES, negotiateLocale } from '../i18n.ts';

@@ -3,7 +3,7 @@
 // the body limit and the per-IP rate limit are set where the plugin is registered.
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { Clock } from '../../delivery/clock.ts';
+import type { Clock } from '../../shared/clock.ts';
 import { SignUpConflictError, type SubscriptionService } from '../../subscribers/subscription.service.ts';
 import type { ConfirmationMailer, MailOutcome } from '../confirmation-email.ts';
 import { localeOfRequest, sendErrorPage } from '../error-pages.ts';

@@ -5,14 +5,16 @@
 // once and answers 200 at once: the processing runs on the `webhooks` queue (webhook.service).
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Config } from '../../config/config.ts';
-import type { Clock } from '../../delivery/clock.ts';
-import { receiveWebhook } from '../../delivery/webhook-intake.ts';
-import { isWebhookEnvelope } from '../../delivery/webhook-payload.ts';
-import { checkWebhookSignature, sameSecret } from '../../delivery/webhook-signature.ts';
+import { receiveWebhook } from '../../inbound/webhook-intake.ts';
+import { isWebhookEnvelope } from '../../inbound/webhook-payload.ts';
+import { checkWebhookSignature } from '../../inbound/webhook-signature.ts';
 import { QUEUES } from '../../queue/catalog.ts';
 import type { QueueSet } from '../../queue/connection.ts';
+import type { Clock } from '../../shared/clock.ts';
 import { webhookChangesTotal, webhookRequestsTotal } from '../../shared/metrics.ts';
+import { sameSecret } from '../../shared/secrets.ts';
 import type { Db } from '../../store/pool.ts';
+import { problem, sendProblem } from '../problems.ts';
 
 export interface WhatsAppWebhookOptions {
   readonly config: Config;
@@ -32,7 +34,8 @@ interface HandshakeQuery {
   'hub.challenge'?: string;
 }
 
-const problem = (reply: FastifyReply, status: number, error: string) => reply.code(status).send({ error });
+const refuse = (reply: FastifyReply, status: number, detail: string) =>
+  sendProblem(reply, problem(status, detail));
 
 export const whatsappWebhookRoutes: FastifyPluginAsync<WhatsAppWebhookOptions> = async (app, opts) => {
   const whatsapp = opts.config.whatsapp;
@@ -45,30 +48,30 @@ export const whatsappWebhookRoutes: FastifyPluginAsync<WhatsAppWebhookOptions> =
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   app.get<{ Querystring: HandshakeQuery }>('/webhooks/whatsapp', async (request, reply) => {
-    if (!whatsapp) return problem(reply, 404, off);
+    if (!whatsapp) return refuse(reply, 404, off);
     const { 'hub.mode': mode, 'hub.verify_token': token, 'hub.challenge': challenge } = request.query;
     if (mode !== 'subscribe' || typeof token !== 'string' || !sameSecret(token, whatsapp.verifyToken)) {
       request.log.warn({ mode }, 'WhatsApp webhook handshake refused');
-      return problem(
+      return refuse(
         reply,
         403,
         'hub.mode must be "subscribe" and hub.verify_token must equal WHATSAPP_VERIFY_TOKEN',
       );
     }
     if (typeof challenge !== 'string' || challenge.length === 0 || challenge.length > 256)
-      return problem(reply, 400, 'hub.challenge is required (at most 256 characters)');
+      return refuse(reply, 400, 'hub.challenge is required (at most 256 characters)');
     request.log.info('WhatsApp webhook handshake accepted');
     return reply.code(200).type('text/plain; charset=utf-8').send(challenge);
   });
 
   app.post('/webhooks/whatsapp', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
-    if (!whatsapp) return problem(reply, 404, off);
+    if (!whatsapp) return refuse(reply, 404, off);
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const check = checkWebhookSignature(whatsapp.appSecret, raw, request.headers['x-hub-signature-256']);
     if (check !== 'ok') {
       webhookRequestsTotal.inc({ result: check === 'missing' ? 'unsigned' : 'bad_signature' });
       request.log.warn({ check }, 'WhatsApp webhook refused: signature');
-      return problem(
+      return refuse(
         reply,
         401,
         check === 'missing'
@@ -84,7 +87,7 @@ export const whatsappWebhookRoutes: FastifyPluginAsync<WhatsAppWebhookOptions> =
     }
     if (!isWebhookEnvelope(payload)) {
       webhookRequestsTotal.inc({ result: 'malformed' });
-      return problem(reply, 400, 'the body must be a JSON object with an "entry" array');
+      return refuse(reply, 400, 'the body must be a JSON object with an "entry" array');
     }
     try {
       const received = await receiveWebhook(
@@ -106,7 +109,7 @@ export const whatsappWebhookRoutes: FastifyPluginAsync<WhatsAppWebhookOptions> =
       // redelivery (same body, same digest) queues it then.
       webhookRequestsTotal.inc({ result: 'unavailable' });
       request.log.error({ err: error }, 'WhatsApp webhook not stored or not queued');
-      return problem(reply, 503, 'temporarily unable to store the webhook; it will be redelivered');
+      return refuse(reply, 503, 'temporarily unable to store the webhook; it will be redelivered');
     }
   });
 };

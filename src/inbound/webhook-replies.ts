@@ -5,7 +5,7 @@
 import { WhatsAppAPI } from 'whatsapp-api-js';
 import { Text } from 'whatsapp-api-js/messages';
 import type { Config } from '../config/config.ts';
-import { captureResponse, createGraphFetch } from './channels/graph-fetch.ts';
+import { captureResponse, createGraphFetch } from '../delivery/channels/graph-fetch.ts';
 
 export type ReplyResult = { ok: true; messageId: string } | { ok: false; code: string };
 

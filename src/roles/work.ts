@@ -9,23 +9,23 @@ import { fanoutProcessor } from '../../workers/fanout.worker.ts';
 import { RetryLaterError, sendProcessor } from '../../workers/send.worker.ts';
 import { tickProcessor } from '../../workers/tick.worker.ts';
 import type { Config } from '../config/config.ts';
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from '../delivery/backoff.ts';
+import { markChannelDown, reviewChannel } from '../delivery/channel-guard.ts';
+import { type ChannelSet, type ChannelTimeouts, createChannelSenders } from '../delivery/channel-senders.ts';
+import { fanOut } from '../delivery/fanout.service.ts';
+import { createRateGate } from '../delivery/rate-gate.ts';
+import type { RecoveryOptions } from '../delivery/recovery.ts';
+import { DeliveryRenderer } from '../delivery/render.ts';
+import { sendDelivery } from '../delivery/send.service.ts';
+import { runTick, type TickReport } from '../delivery/tick.service.ts';
 import type { Channel } from '../planning/types.ts';
 import { JOB_NAMES, QUEUES, sendQueueFor } from '../queue/catalog.ts';
 import { createWorkerConnection, QueueSet } from '../queue/connection.ts';
 import { closeWorkers } from '../queue/shutdown.ts';
+import { type Clock, systemClock } from '../shared/clock.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { type Db, openDb } from '../store/pool.ts';
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
-import { markChannelDown, reviewChannel } from './channel-guard.ts';
-import { type ChannelSet, type ChannelTimeouts, createChannelSenders } from './channel-senders.ts';
-import { type Clock, systemClock } from './clock.ts';
-import { fanOut } from './fanout.service.ts';
-import { createRateGate } from './rate-gate.ts';
-import type { RecoveryOptions } from './recovery.ts';
-import { DeliveryRenderer } from './render.ts';
-import { sendDelivery } from './send.service.ts';
-import { runTick, type TickReport } from './tick.service.ts';
-import { startWebhookWorker } from './webhook-worker.ts';
+import { startWebhookWorker } from './work-webhooks.ts';
 
 export interface WorkerSettings {
   readonly clock?: Clock;
@@ -186,7 +186,7 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
     );
   }
 
-  // Verified WhatsApp webhook batches, stored by `serve`, processed here (webhook-worker.ts).
+  // Verified WhatsApp webhook batches, stored by `serve`, processed here (work-webhooks.ts).
   if (settings.webhooks ?? true) watch(startWebhookWorker(config, { db, queues, connection, logger, clock }));
 
   let watchdog: NodeJS.Timeout | undefined;

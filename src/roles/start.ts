@@ -4,10 +4,10 @@
 // a Config rather than reading the environment, so the demo can point WhatsApp at its sandbox.
 // If one role fails to start, the other is stopped before the error is thrown.
 import type { Config } from '../config/config.ts';
-import type { Clock } from '../delivery/clock.ts';
-import { type RunningWorkers, startWorkers, type WorkerSettings } from '../delivery/workers.ts';
-import { type HttpService, startHttpService } from '../http/http.service.ts';
+import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
+import { type HttpService, startHttpService } from './serve.ts';
+import { type RunningWorkers, startWorkers, type WorkerSettings } from './work.ts';
 
 export interface AllInOneOptions {
   readonly logger: Logger;

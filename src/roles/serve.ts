@@ -4,14 +4,14 @@
 import type { FastifyInstance } from 'fastify';
 import { planSubscriber } from '../campaigns/campaign.service.ts';
 import type { Config } from '../config/config.ts';
-import { type Clock, systemClock } from '../delivery/clock.ts';
+import { buildServer } from '../http/server.ts';
+import { startUnsubscribeSmtp, type UnsubscribeSmtp } from '../http/unsubscribe-smtp.ts';
 import { QUEUES } from '../queue/catalog.ts';
 import { QueueSet } from '../queue/connection.ts';
+import { type Clock, systemClock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { openDb } from '../store/pool.ts';
 import { createSubscriptionService } from '../subscribers/subscription.service.ts';
-import { buildServer } from './server.ts';
-import { startUnsubscribeSmtp, type UnsubscribeSmtp } from './unsubscribe-smtp.ts';
 
 export interface HttpServiceOptions {
   readonly logger: Logger;

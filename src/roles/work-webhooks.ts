@@ -1,23 +1,23 @@
-// The `webhooks` queue's worker: one job per stored webhook body (`{eventId}`), processed by
-// webhook.service. A sweep (at start, then every minute) queues again the events still
+// The `webhooks` queue's worker, part of the `work` role: one job per stored webhook body
+// (`{eventId}`), processed by webhook.service through workers/webhook.worker.ts. A sweep (at start, then every minute) queues again the events still
 // unprocessed after a minute (a lost Redis, a failed add) and prunes dedupe keys older than
 // Meta's 7-day redelivery window. The sweep stops when the worker closes.
-// `lastcall work` runs it next to the senders: `watch(startWebhookWorker(config, {...}))`.
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { webhookProcessor } from '../../workers/webhook.worker.ts';
 import { planSubscriber } from '../campaigns/campaign.service.ts';
 import type { Config } from '../config/config.ts';
-import { parsePayload, QUEUES, type WebhookPayload } from '../queue/catalog.ts';
+import * as repo from '../inbound/webhook.repository.ts';
+import { processWebhookEvent } from '../inbound/webhook.service.ts';
+import type { InboundDeps } from '../inbound/webhook-inbound.ts';
+import { enqueueWebhook } from '../inbound/webhook-intake.ts';
+import { createWhatsAppReplier, type WhatsAppReplier } from '../inbound/webhook-replies.ts';
+import { QUEUES } from '../queue/catalog.ts';
 import type { QueueSet } from '../queue/connection.ts';
+import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Db } from '../store/pool.ts';
 import { createSubscriptionService } from '../subscribers/subscription.service.ts';
-import type { Clock } from './clock.ts';
-import * as repo from './webhook.repository.ts';
-import { processWebhookEvent, type WebhookReport } from './webhook.service.ts';
-import type { InboundDeps } from './webhook-inbound.ts';
-import { enqueueWebhook } from './webhook-intake.ts';
-import { createWhatsAppReplier, type WhatsAppReplier } from './webhook-replies.ts';
 
 export interface WebhookWorkerDeps {
   readonly db: Db;
@@ -48,11 +48,7 @@ export function startWebhookWorker(config: Config, deps: WebhookWorkerDeps): Wor
 
   const worker = new Worker(
     QUEUES.webhooks,
-    async (job: Job<WebhookPayload>): Promise<WebhookReport> => {
-      const payload = parsePayload('webhook', job.data);
-      if (!payload.ok) throw new UnrecoverableError(`bad webhook payload: ${payload.reason}`);
-      return processWebhookEvent(serviceDeps, payload.value.eventId, clock.now());
-    },
+    webhookProcessor((eventId) => processWebhookEvent(serviceDeps, eventId, clock.now())),
     { connection: deps.connection, prefix: config.queuePrefix, concurrency: deps.concurrency ?? 4 },
   );
 

@@ -30,11 +30,3 @@ export function checkWebhookSignature(
     .digest();
   return given.length === expected.length && timingSafeEqual(given, expected) ? 'ok' : 'mismatch';
 }
-
-/** Constant-time equality of two secrets (verify token, admin token). Both are hashed first, so
- *  not even their lengths show in the timing. */
-export function sameSecret(given: string, expected: string): boolean {
-  const a = createHmac('sha256', 'lastcall-compare').update(given).digest();
-  const b = createHmac('sha256', 'lastcall-compare').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
