@@ -21,8 +21,7 @@ import { Redis } from 'ioredis';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { type Config, parseConfig } from '../src/config/config.ts';
 import { claimDueSlots, fanOut } from '../src/delivery/fanout.service.ts';
-import { sendJobOptions } from '../src/delivery/job-queueing.ts';
-import { QUEUES } from '../src/queue/catalog.ts';
+import { jobFor, QUEUES } from '../src/queue/catalog.ts';
 import { QueueSet } from '../src/queue/connection.ts';
 import { startWorkers } from '../src/roles/work.ts';
 import { createLogger } from '../src/shared/logger.ts';
@@ -178,11 +177,7 @@ async function benchFanoutAndDispatch(db: Db, redis: Redis, config: Config): Pro
   t = performance.now();
   for (let i = 0; i < FANOUT; i += 1000) {
     await raw.addBulk(
-      Array.from({ length: Math.min(1000, FANOUT - i) }, (_, j) => ({
-        name: 'send',
-        data: { deliveryId: i + j + 1 },
-        opts: sendJobOptions(i + j + 1),
-      })),
+      Array.from({ length: Math.min(1000, FANOUT - i) }, (_, j) => jobFor('send', { deliveryId: i + j + 1 })),
     );
   }
   const rawAddMs = performance.now() - t;
@@ -217,11 +212,9 @@ async function benchFanoutAndDispatch(db: Db, redis: Redis, config: Config): Pro
   const noop = new Queue('bench-noop', { connection: redis, prefix: PREFIX });
   for (let i = 0; i < DISPATCH; i += 1000) {
     await noop.addBulk(
-      Array.from({ length: Math.min(1000, DISPATCH - i) }, (_, j) => ({
-        name: 'send',
-        data: { deliveryId: i + j + 1 },
-        opts: sendJobOptions(i + j + 1),
-      })),
+      Array.from({ length: Math.min(1000, DISPATCH - i) }, (_, j) =>
+        jobFor('send', { deliveryId: i + j + 1 }),
+      ),
     );
   }
   let done = 0;
@@ -293,11 +286,9 @@ async function benchMemory(db: Db, redis: Redis, config: Config): Promise<void> 
   t = performance.now();
   for (let i = 0; i < DELAYED; i += 1000) {
     await delayed.addBulk(
-      Array.from({ length: Math.min(1000, DELAYED - i) }, (_, j) => ({
-        name: 'send',
-        data: { deliveryId: i + j + 1 },
-        opts: { ...sendJobOptions(i + j + 1), delay: 7 * 24 * 60 * MINUTE },
-      })),
+      Array.from({ length: Math.min(1000, DELAYED - i) }, (_, j) =>
+        jobFor('send', { deliveryId: i + j + 1 }, { delay: 7 * 24 * 60 * MINUTE }),
+      ),
     );
   }
   const addMs = performance.now() - t;

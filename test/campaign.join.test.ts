@@ -52,7 +52,7 @@ describe('planSubscriber', () => {
   // 01:00Z. 10 Jan 12:00Z is 21:00 local, after the window: the catch-up waits for 09:00 local = 00:00Z.
   it('creates the zone slots of a new zone and a catch-up at the next window opening', async () => {
     await seedSubscriber(t.db, { id: 'j2', zone: 'Asia/Tokyo', channels: ['email'] });
-    const result = await campaigns.planSubscriber('j2', joinAt);
+    const result = await planSubscriber(t.db, 'j2', joinAt);
     expect(result.slotsCreated).toBe(2);
     expect(brief(await slotsOf(t.db, 'c1')).filter((s) => s.startsWith('Asia/Tokyo'))).toEqual([
       'Asia/Tokyo d1 email 2030-01-14T01:00:00Z scheduled',

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { channelDownNote, reviewChannel } from '../src/delivery/channel-guard.ts';
-import { QUEUES } from '../src/queue/catalog.ts';
+import { jobIdOf, jobs, QUEUES } from '../src/queue/catalog.ts';
 import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import { createLogger } from '../src/shared/logger.ts';
@@ -172,9 +172,17 @@ describe('permanent failures', () => {
 
     await tick(start + MINUTE);
     await settled('permanent');
-    // Another tick (recovery sweeps) and some time for a retry that must not come.
+    // Another tick (recovery sweeps), then every job ends `failed` in BullMQ: none is left to retry.
     await tick(start + 2 * MINUTE);
-    await new Promise((r) => setTimeout(r, 300));
+    const rows = await deliveriesOf(services.database.db, 'permanent');
+    await waitFor('the permanent failures to end their jobs', async () => {
+      const states = await Promise.all(
+        rows.map((r) =>
+          workers.queues.get(jobs.send.queue(r.channel)).getJobState(jobIdOf('send', { deliveryId: r.id })),
+        ),
+      );
+      return states.every((state) => state === 'failed');
+    });
 
     const byId = new Map(
       (await deliveriesOf(services.database.db, 'permanent')).map((r) => [r.subscriber_id, r]),
@@ -224,7 +232,16 @@ describe('an invalid token (190)', () => {
     const tried = graph.requests.length;
     for (const s of wa) expect(graphRequestsTo(s.phone!)).toBeLessThanOrEqual(1);
     expect(graph.sent().filter((m) => wa.some((s) => m.to === digits(s.phone!)))).toHaveLength(0);
-    await new Promise((r) => setTimeout(r, 500));
+    // The jobs' channel-down delay (200 ms) passes: they come due, and wait in the paused queue.
+    const waRows = (await deliveriesOf(services.database.db, 'token')).filter(
+      (r) => r.channel === 'whatsapp',
+    );
+    await waitFor('the WhatsApp jobs to come due and wait in the paused queue', async () => {
+      const states = await Promise.all(
+        waRows.map((r) => queue.getJobState(jobIdOf('send', { deliveryId: r.id }))),
+      );
+      return states.every((state) => state === 'waiting');
+    });
     expect(graph.requests.length).toBe(tried); // nothing more is attempted while it is down
 
     // The operator fixes the token and resumes the channel: every message goes out once.

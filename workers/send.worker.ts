@@ -1,7 +1,7 @@
 // Send worker wiring: parse the payload, ask the send service, turn its decision into BullMQ's
 // vocabulary (retry with our backoff, queue-wide rate limit, delay, unrecoverable, pause).
 import { DelayedError, type Job, type Queue, RateLimitError, UnrecoverableError } from 'bullmq';
-import type { SendDecision } from '../src/delivery/send.service.ts';
+import type { AttemptBudget, SendDecision } from '../src/delivery/send.service.ts';
 import { parsePayload, type SendPayload } from '../src/queue/catalog.ts';
 
 /** Thrown for a transient failure; the worker's backoff strategy waits `delayMs`. */
@@ -16,7 +16,7 @@ export class RetryLaterError extends Error {
 
 export interface SendWorkerDeps {
   readonly queue: Queue;
-  send(deliveryId: number, budget: { attemptsMade: number; maxAttempts: number }): Promise<SendDecision>;
+  send(deliveryId: number, budget: AttemptBudget): Promise<SendDecision>;
   channelDown(code: string, detail: string): Promise<void>;
   /** How long a job waits in delayed while its channel is down (real milliseconds). */
   readonly channelDownDelayMs: number;

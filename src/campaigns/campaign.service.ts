@@ -235,11 +235,6 @@ export function createCampaignService(deps: CampaignServiceDeps) {
       if (!record) throw unknownCampaign(id);
       return fanoutProgress(db, record, now);
     },
-
-    /** A subscriber joined or gained an active channel: plan them into running campaigns. */
-    planSubscriber(subscriberId: string, now: number): Promise<PlanJoinersResult> {
-      return planSubscriber(db, subscriberId, now);
-    },
   };
 }
 

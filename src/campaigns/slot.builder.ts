@@ -8,6 +8,7 @@
 //   one yet) but gets their catch-up alone: a zone-wide catch-up would reach the whole zone.
 import { createZonePlanner } from '../planning/planner.ts';
 import type { Channel, PlannedSend } from '../planning/types.ts';
+import { inAudience } from './audience.ts';
 import { type Campaign, toSchedule } from './campaign.schema.ts';
 import type { NewSlot, ZoneChannel } from './slot.repository.ts';
 
@@ -62,12 +63,6 @@ export interface Joiner {
   /** Channels with active consent. */
   readonly channels: readonly Channel[];
   readonly tags: readonly string[];
-}
-
-/** True when the campaign's audience includes the subscriber (no tags: everyone). */
-export function inAudience(campaign: Campaign, tags: readonly string[]): boolean {
-  const wanted = campaign.audience.tags;
-  return wanted.length === 0 || wanted.some((t) => tags.includes(t));
 }
 
 /**

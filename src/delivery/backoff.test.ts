@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
+import { jobs } from '../queue/catalog.ts';
+import { backoffDelay } from './backoff.ts';
 
 describe('backoffDelay', () => {
   const options = { baseMs: 1000, jitter: 0.5, maxMs: 60_000 };
@@ -19,6 +20,6 @@ describe('backoffDelay', () => {
   });
 
   it('defaults to 2 s, half jitter, 30 min cap', () => {
-    expect(DEFAULT_BACKOFF).toEqual({ baseMs: 2_000, jitter: 0.5, maxMs: 30 * 60_000 });
+    expect(jobs.send.retry).toEqual({ baseMs: 2_000, jitter: 0.5, maxMs: 30 * 60_000 });
   });
 });

@@ -1,8 +1,9 @@
 // Fan-out (DESIGN.md point 4): a due slot becomes one delivery row and one send job per
 // eligible subscriber. Subscribers are read by keyset on their id, a page at a time; each page
 // inserts its rows with ON CONFLICT DO NOTHING, queues their jobs, then moves the slot's cursor.
-// A crash anywhere repeats at most the current page: its rows already exist (no new row, no
-// second message) and the ones still `queued` are queued again under the same job ids.
+// Each page's jobs are queued while the next page is read (see fanOut), so a crash anywhere
+// repeats at most the last two pages: their rows already exist (no new row, no second message)
+// and the ones still `queued` are queued again under the same job ids.
 import type { QueueSet } from '../queue/connection.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Db } from '../store/pool.ts';

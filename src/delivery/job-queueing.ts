@@ -2,20 +2,12 @@
 // is still in Redis (waiting, delayed, active) is never queued twice: BullMQ ignores the
 // duplicate. A finished job (completed, or failed after its attempts) also blocks its id, so
 // `requeue…` removes it first when PostgreSQL says the work is not done.
-import type { JobsOptions, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Channel } from '../planning/types.ts';
-import { JOB_NAMES, jobIds, jobOptions, jobPayload, QUEUES, sendQueueFor } from '../queue/catalog.ts';
+import { jobFor, jobIdOf, jobs } from '../queue/catalog.ts';
 import type { QueueSet } from '../queue/connection.ts';
 
-/** Name of the backoff strategy the send workers implement (workers.ts): its base delay is a
- *  worker option, and it honours a provider's Retry-After carried by the error. */
-export const SEND_BACKOFF = 'delivery';
-
 const BULK = 1000;
-
-export function sendJobOptions(deliveryId: number): JobsOptions {
-  return { ...jobOptions.send, backoff: { type: SEND_BACKOFF }, jobId: jobIds.send(deliveryId) };
-}
 
 export interface DeliveryRef {
   readonly id: number;
@@ -27,15 +19,14 @@ export interface DeliveryRef {
 /** addBulk one send job per delivery, in batches of 1000, on each channel's queue. */
 export async function queueSendJobs(queues: QueueSet, deliveries: readonly DeliveryRef[]): Promise<void> {
   for (const [channel, refs] of byChannel(deliveries)) {
-    const queue = queues.get(sendQueueFor(channel));
+    const queue = queues.get(jobs.send.queue(channel));
     for (let i = 0; i < refs.length; i += BULK) {
       await queue.addBulk(
-        refs.slice(i, i + BULK).map((d) => ({
-          name: JOB_NAMES.send,
-          data: jobPayload('send', { deliveryId: d.id }),
-          opts:
-            d.delayMs && d.delayMs > 0 ? { ...sendJobOptions(d.id), delay: d.delayMs } : sendJobOptions(d.id),
-        })),
+        refs
+          .slice(i, i + BULK)
+          .map((d) =>
+            jobFor('send', { deliveryId: d.id }, d.delayMs && d.delayMs > 0 ? { delay: d.delayMs } : {}),
+          ),
       );
     }
   }
@@ -45,10 +36,10 @@ export async function queueSendJobs(queues: QueueSet, deliveries: readonly Deliv
 export async function requeueSendJobs(queues: QueueSet, deliveries: readonly DeliveryRef[]): Promise<number> {
   let added = 0;
   for (const [channel, refs] of byChannel(deliveries)) {
-    const queue = queues.get(sendQueueFor(channel));
+    const queue = queues.get(jobs.send.queue(channel));
     const missing = await freeJobIds(
       queue,
-      refs.map((d) => jobIds.send(d.id)),
+      refs.map((d) => jobIdOf('send', { deliveryId: d.id })),
     );
     const toAdd = refs.filter((_, i) => missing[i]);
     await queueSendJobs(queues, toAdd);
@@ -59,17 +50,14 @@ export async function requeueSendJobs(queues: QueueSet, deliveries: readonly Del
 
 /** Queues the fan-out of each slot, replacing a finished job of an earlier claim. */
 export async function queueFanouts(queues: QueueSet, slotIds: readonly number[]): Promise<number> {
-  const queue = queues.get(QUEUES.fanout);
-  const missing = await freeJobIds(queue, slotIds.map(jobIds.fanout));
+  const queue = queues.get(jobs.fanout.queue);
+  const missing = await freeJobIds(
+    queue,
+    slotIds.map((slotId) => jobIdOf('fanout', { slotId })),
+  );
   const toAdd = slotIds.filter((_, i) => missing[i]);
   for (let i = 0; i < toAdd.length; i += BULK) {
-    await queue.addBulk(
-      toAdd.slice(i, i + BULK).map((slotId) => ({
-        name: JOB_NAMES.fanout,
-        data: jobPayload('fanout', { slotId }),
-        opts: { ...jobOptions.fanout, jobId: jobIds.fanout(slotId) },
-      })),
-    );
+    await queue.addBulk(toAdd.slice(i, i + BULK).map((slotId) => jobFor('fanout', { slotId })));
   }
   return toAdd.length;
 }

@@ -7,7 +7,7 @@
 //   key is gone) that is every one of them, at once; otherwise a bounded slice per tick catches
 //   stragglers (a job that ended without its row being updated);
 // - deliveries a sender released because their campaign was paused are queued again once it runs.
-import { jobIds, sendQueueFor } from '../queue/catalog.ts';
+import { jobIdOf, jobs } from '../queue/catalog.ts';
 import type { QueueSet } from '../queue/connection.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Db } from '../store/pool.ts';
@@ -105,7 +105,9 @@ async function settleSending(deps: Deps, options: RecoveryOptions, at: Date): Pr
   const recent = await sendingSince(deps.db, new Date(at.getTime() - options.graceMs), LIMIT);
   const orphaned: number[] = [];
   for (const d of recent) {
-    const state = await deps.queues.get(sendQueueFor(d.channel)).getJobState(jobIds.send(d.id));
+    const state = await deps.queues
+      .get(jobs.send.queue(d.channel))
+      .getJobState(jobIdOf('send', { deliveryId: d.id }));
     if (state !== 'active') orphaned.push(d.id);
   }
   settled.push(

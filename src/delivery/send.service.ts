@@ -33,8 +33,8 @@ export interface SendDeps {
   readonly logger: Logger;
   readonly renderer: DeliveryRenderer;
   readonly channels: ChannelSenders;
-  /** Read again after waiting at the rate gate. */
-  readonly clock?: Clock;
+  /** Read again after waiting at the rate gate: the wait may have reached the deadline. */
+  readonly clock: Clock;
   /** Per-channel limit checked right before each provider call (all workers together). */
   readonly gates?: Partial<Record<Channel, RateGate>>;
   /** Wait before retry number `attemptsMade + 1`, honouring the provider's own wait if longer. */
@@ -113,7 +113,7 @@ export async function sendDelivery(
     }
     await deps.gates?.[rendered.channel]?.acquire();
     // The gate may have made it wait: nothing goes out at or after the deadline (SPEC 4.2).
-    if (deps.clock && deps.clock.now() >= d.campaign.deadline) {
+    if (deps.clock.now() >= d.campaign.deadline) {
       await record({ status: 'skipped', reason: 'deadline-passed' });
       return { action: 'complete', status: 'skipped' };
     }
@@ -125,7 +125,10 @@ export async function sendDelivery(
       code: 'internal',
       detail: String(error),
       nextAttemptAt: at,
-    }).catch(() => {});
+    }).catch((recordError: unknown) =>
+      // The row stays `sending`; recovery turns it into `unknown` (never sent twice).
+      deps.logger.error({ deliveryId: d.id, err: recordError }, 'cannot hand the delivery back for a retry'),
+    );
     throw error;
   }
 

@@ -2,6 +2,8 @@
 // starts over (new deadline, new slots, fresh consent), and finding campaigns the demo's made-up
 // subscribers would join. Only rows the demo owns are touched: the campaign `demo` whose name
 // carries the demo prefix, and the demo's subscriber ids carrying the `demo` tag.
+
+import { inAudience } from '../campaigns/audience.ts';
 import { plannableCampaigns } from '../campaigns/campaign.repository.ts';
 import { InvalidInput } from '../shared/errors.ts';
 import type { Sql } from '../store/pool.ts';
@@ -37,6 +39,6 @@ export async function campaignsDemoWouldJoin(sql: Sql, now: number): Promise<str
   const open = await plannableCampaigns(sql, now);
   return open
     .filter((c) => c.id !== DEMO_CAMPAIGN_ID)
-    .filter((c) => c.campaign.audience.tags.length === 0 || c.campaign.audience.tags.includes(DEMO_TAG))
+    .filter((c) => inAudience(c.campaign, [DEMO_TAG]))
     .map((c) => c.id);
 }

@@ -5,7 +5,7 @@
 // (the job id dedupes), which is also how a body whose first queueing failed gets processed.
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import { JOB_NAMES, jobIds, jobOptions, jobPayload } from '../queue/catalog.ts';
+import { jobFor } from '../queue/catalog.ts';
 import type { Db } from '../store/pool.ts';
 import * as repo from './webhook.repository.ts';
 import { webhookFields } from './webhook-payload.ts';
@@ -68,8 +68,6 @@ async function bounded(work: Promise<void>, ms: number): Promise<void> {
 }
 
 export async function enqueueWebhook(queue: Pick<Queue, 'add'>, eventId: number): Promise<void> {
-  await queue.add(JOB_NAMES.webhook, jobPayload('webhook', { eventId }), {
-    ...jobOptions.webhook,
-    jobId: jobIds.webhook(eventId),
-  });
+  const job = jobFor('webhook', { eventId });
+  await queue.add(job.name, job.data, job.opts);
 }

@@ -1,6 +1,9 @@
-// The one job catalog (DESIGN.md "One job catalog"): queue names, job names, payload schemas
-// and retry options. Payloads carry ids only, never personal data; they are validated when
-// queued (`jobPayload`) and again when processed (`parsePayload`).
+// The one job catalog (DESIGN.md "One job catalog"): for each kind of job, its queue, its name,
+// its payload schema, its job id and its real options (how it is retried, how long it is kept).
+// Everything that queues a job or runs a worker builds from here; nothing else writes job
+// options. Payloads carry ids only, never personal data; they are validated when queued
+// (`jobFor`) and again when processed (`parsePayload`).
+import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
 import type { Channel } from '../planning/types.ts';
 
@@ -23,72 +26,112 @@ export function sendQueueFor(channel: Channel): QueueName {
   return channel === 'whatsapp' ? QUEUES.whatsapp : QUEUES.email;
 }
 
-export const payloads = {
-  tick: z.object({}).strict(),
-  fanout: z.object({ slotId: z.number().int().positive() }).strict(),
-  send: z.object({ deliveryId: z.number().int().positive() }).strict(),
-  webhook: z.object({ eventId: z.number().int().positive() }).strict(),
-} as const;
+/** How a send is retried: wait = min(maxMs, baseMs × 2^(retry−1)), minus up to `jitter` of it at
+ *  random, and never shorter than the provider's Retry-After (src/delivery/backoff.ts computes
+ *  it). BullMQ knows it as the custom backoff strategy `delivery`, which the send workers
+ *  implement (src/roles/work.ts): the provider's Retry-After travels on the error. */
+export interface RetryPolicy {
+  /** Wait before the first retry, before jitter. */
+  readonly baseMs: number;
+  /** Share of the wait that is random, in [0, 1]. */
+  readonly jitter: number;
+  /** Longest computed wait; a provider's Retry-After may exceed it. */
+  readonly maxMs: number;
+}
 
-export type TickPayload = z.infer<typeof payloads.tick>;
-export type FanoutPayload = z.infer<typeof payloads.fanout>;
-export type SendPayload = z.infer<typeof payloads.send>;
-export type WebhookPayload = z.infer<typeof payloads.webhook>;
+export const SEND_BACKOFF_STRATEGY = 'delivery';
 
-export const JOB_NAMES = {
-  tick: 'tick',
-  fanout: 'fanout',
-  send: 'send',
-  webhook: 'whatsapp-webhook',
-} as const;
+const KEEP_FAILED = { age: 7 * 24 * 3600 };
 
-/** BullMQ custom ids may not be integers nor contain ':'; the prefix also names the kind. */
-export const jobIds = {
-  fanout: (slotId: number) => `slot-${slotId}`,
-  send: (deliveryId: number) => `delivery-${deliveryId}`,
-  webhook: (eventId: number) => `webhook-${eventId}`,
-};
-
-/** Transient failures retry with exponential backoff and jitter; permanent ones throw
- *  UnrecoverableError. Completed jobs are dropped quickly: PostgreSQL keeps the record. */
-export const jobOptions = {
-  tick: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } },
+/** The catalog. `queue` is a name, or a function of the payload for jobs routed per channel. */
+export const jobs = {
+  tick: {
+    queue: QUEUES.tick,
+    name: 'tick',
+    payload: z.object({}).strict(),
+    /** Run by a BullMQ job scheduler (one per Redis, re-created if Redis loses it). */
+    scheduler: { id: 'tick', everyMs: 60_000 },
+    options: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } },
+  },
   fanout: {
-    attempts: 10,
-    backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
-    removeOnComplete: { age: 3600, count: 1000 },
-    removeOnFail: { age: 7 * 24 * 3600 },
+    queue: QUEUES.fanout,
+    name: 'fanout',
+    payload: z.object({ slotId: z.number().int().positive() }).strict(),
+    /** BullMQ custom ids may not be integers nor contain ':'; the prefix also names the kind. */
+    jobId: (p: { slotId: number }) => `slot-${p.slotId}`,
+    options: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: KEEP_FAILED,
+    },
   },
   send: {
-    attempts: 8,
-    backoff: { type: 'exponential', delay: 2_000, jitter: 0.5 },
-    removeOnComplete: { age: 3600, count: 10_000 },
-    removeOnFail: { age: 7 * 24 * 3600 },
+    queue: (channel: Channel) => sendQueueFor(channel),
+    name: 'send',
+    payload: z.object({ deliveryId: z.number().int().positive() }).strict(),
+    jobId: (p: { deliveryId: number }) => `delivery-${p.deliveryId}`,
+    retry: { baseMs: 2_000, jitter: 0.5, maxMs: 30 * 60_000 } satisfies RetryPolicy,
+    options: {
+      attempts: 8,
+      backoff: { type: SEND_BACKOFF_STRATEGY },
+      // Completed jobs are dropped quickly: PostgreSQL keeps the record.
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: KEEP_FAILED,
+    },
   },
   webhook: {
-    attempts: 10,
-    backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
-    removeOnComplete: { age: 3600, count: 1000 },
-    removeOnFail: { age: 7 * 24 * 3600 },
+    queue: QUEUES.webhooks,
+    name: 'whatsapp-webhook',
+    payload: z.object({ eventId: z.number().int().positive() }).strict(),
+    jobId: (p: { eventId: number }) => `webhook-${p.eventId}`,
+    options: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: KEEP_FAILED,
+    },
   },
 } as const;
 
-/** Validates a payload before it is queued; throws on a programming error. */
-export function jobPayload<K extends keyof typeof payloads>(
+export type JobKind = keyof typeof jobs;
+export type JobPayloadOf<K extends JobKind> = z.infer<(typeof jobs)[K]['payload']>;
+export type TickPayload = JobPayloadOf<'tick'>;
+export type FanoutPayload = JobPayloadOf<'fanout'>;
+export type SendPayload = JobPayloadOf<'send'>;
+export type WebhookPayload = JobPayloadOf<'webhook'>;
+
+type WithJobId = { [K in JobKind]: (typeof jobs)[K] extends { jobId: unknown } ? K : never }[JobKind];
+
+/** The job id of a payload, for kinds that dedupe by id. */
+export function jobIdOf<K extends WithJobId>(kind: K, payload: JobPayloadOf<K>): string {
+  return (jobs[kind].jobId as (p: JobPayloadOf<K>) => string)(payload);
+}
+
+/** A job ready for `add`/`addBulk`: the catalog's name, a validated payload, the catalog's
+ *  options with the job id; `extra` only for per-job timing (a delay). Throws on a programming
+ *  error (a payload that does not match its schema). */
+export function jobFor<K extends WithJobId>(
   kind: K,
   data: unknown,
-): z.infer<(typeof payloads)[K]> {
-  return payloads[kind].parse(data) as z.infer<(typeof payloads)[K]>;
+  extra: Pick<JobsOptions, 'delay'> = {},
+): { name: string; data: JobPayloadOf<K>; opts: JobsOptions } {
+  const payload = jobs[kind].payload.parse(data) as JobPayloadOf<K>;
+  return {
+    name: jobs[kind].name,
+    data: payload,
+    opts: { ...(jobs[kind].options as JobsOptions), jobId: jobIdOf(kind, payload), ...extra },
+  };
 }
 
 /** Validates a payload when processed; a malformed job is permanent, never retried. */
-export function parsePayload<K extends keyof typeof payloads>(
+export function parsePayload<K extends JobKind>(
   kind: K,
   data: unknown,
-): { ok: true; value: z.infer<(typeof payloads)[K]> } | { ok: false; reason: string } {
-  const parsed = payloads[kind].safeParse(data);
+): { ok: true; value: JobPayloadOf<K> } | { ok: false; reason: string } {
+  const parsed = jobs[kind].payload.safeParse(data);
   return parsed.success
-    ? { ok: true, value: parsed.data as z.infer<(typeof payloads)[K]> }
+    ? { ok: true, value: parsed.data as JobPayloadOf<K> }
     : {
         ok: false,
         reason: parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; '),

@@ -9,7 +9,7 @@ import { fanoutProcessor } from '../../workers/fanout.worker.ts';
 import { RetryLaterError, sendProcessor } from '../../workers/send.worker.ts';
 import { tickProcessor } from '../../workers/tick.worker.ts';
 import type { Config } from '../config/config.ts';
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from '../delivery/backoff.ts';
+import { type BackoffOptions, backoffDelay } from '../delivery/backoff.ts';
 import { markChannelDown, reviewChannel } from '../delivery/channel-guard.ts';
 import { type ChannelSet, type ChannelTimeouts, createChannelSenders } from '../delivery/channel-senders.ts';
 import { fanOut } from '../delivery/fanout.service.ts';
@@ -19,7 +19,7 @@ import { DeliveryRenderer } from '../delivery/render.ts';
 import { sendDelivery } from '../delivery/send.service.ts';
 import { runTick, type TickReport } from '../delivery/tick.service.ts';
 import type { Channel } from '../planning/types.ts';
-import { JOB_NAMES, QUEUES, sendQueueFor } from '../queue/catalog.ts';
+import { jobs, QUEUES, SEND_BACKOFF_STRATEGY, sendQueueFor } from '../queue/catalog.ts';
 import { createWorkerConnection, QueueSet } from '../queue/connection.ts';
 import { closeWorkers } from '../queue/shutdown.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
@@ -64,8 +64,6 @@ export interface RunningWorkers {
   close(timeoutMs?: number): Promise<'graceful' | 'forced'>;
 }
 
-export const TICK_SCHEDULER_ID = 'tick';
-
 export async function startWorkers(config: Config, settings: WorkerSettings = {}): Promise<RunningWorkers> {
   if (!config.secretKey)
     throw new Error('SECRET_KEY is not set: workers sign the unsubscribe and done links with it');
@@ -78,7 +76,7 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
   const queues = new QueueSet(config);
   const connection: Redis = createWorkerConnection(config);
   const channels = settings.channels ?? createChannelSenders(config, settings.timeouts);
-  const backoff = { ...DEFAULT_BACKOFF, ...settings.backoff };
+  const backoff: BackoffOptions = { ...jobs.send.retry, ...settings.backoff };
   const tickDeps = { db, queues, logger, ...(settings.recovery ? { recovery: settings.recovery } : {}) };
   const base: WorkerOptions = {
     connection,
@@ -179,8 +177,13 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
         concurrency: settings.concurrency?.[channel] ?? (channel === 'whatsapp' ? 50 : 10),
         limiter: { max: Math.max(1, Math.floor(rate)), duration: 1000 },
         settings: {
-          backoffStrategy: (attemptsMade, _type, err) =>
-            err instanceof RetryLaterError ? err.delayMs : backoffDelay(backoff, attemptsMade, undefined),
+          // The catalog's `delivery` strategy (jobs.send): the provider's Retry-After rides on the error.
+          backoffStrategy: (attemptsMade, type, err) => {
+            if (type !== SEND_BACKOFF_STRATEGY) throw new Error(`unknown backoff strategy "${type}"`);
+            return err instanceof RetryLaterError
+              ? err.delayMs
+              : backoffDelay(backoff, attemptsMade, undefined);
+          },
         },
       }),
     );
@@ -191,7 +194,7 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
 
   let watchdog: NodeJS.Timeout | undefined;
   if (settings.scheduleTick ?? true) {
-    const every = settings.tickEveryMs ?? 60_000;
+    const every = settings.tickEveryMs ?? jobs.tick.scheduler.everyMs;
     await ensureTickScheduler(queues, every);
     // Redis may lose the scheduler (restart without persistence, FLUSHALL): put it back.
     watchdog = setInterval(() => {
@@ -224,12 +227,9 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
 /** Creates the tick scheduler if it is missing (upserting only then avoids BullMQ's races
  *  between replicas upserting at once; a duplicate tick would be harmless anyway). */
 async function ensureTickScheduler(queues: QueueSet, every: number): Promise<void> {
-  const queue = queues.get(QUEUES.tick);
-  const existing = await queue.getJobScheduler(TICK_SCHEDULER_ID);
+  const { queue: name, scheduler, options } = jobs.tick;
+  const queue = queues.get(name);
+  const existing = await queue.getJobScheduler(scheduler.id);
   if (existing && existing.every === every) return;
-  await queue.upsertJobScheduler(
-    TICK_SCHEDULER_ID,
-    { every },
-    { name: JOB_NAMES.tick, data: {}, opts: { removeOnComplete: true, removeOnFail: { count: 100 } } },
-  );
+  await queue.upsertJobScheduler(scheduler.id, { every }, { name: jobs.tick.name, data: {}, opts: options });
 }

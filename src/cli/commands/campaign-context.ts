@@ -30,8 +30,3 @@ export async function withDb<T>(fn: (db: Db, config: Config) => Promise<T>): Pro
 export function withCampaigns<T>(fn: (campaigns: CampaignService) => Promise<T>): Promise<T> {
   return withDb((db) => fn(createCampaignService({ db })));
 }
-
-/** Epoch ms as UTC ISO, or "-" for none. */
-export function isoOrDash(instant: number | null | undefined): string {
-  return instant === null || instant === undefined ? '-' : new Date(instant).toISOString();
-}

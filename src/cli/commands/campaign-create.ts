@@ -2,9 +2,9 @@
 // same id (SPEC 8). The file and its message templates are validated first; a started
 // campaign's timing cannot change (the service says why).
 import type { Command } from 'commander';
+import { printJson } from '../output.ts';
 import { withCampaigns } from './campaign-context.ts';
 import { campaignCommand } from './campaign-group.ts';
-import { printJson } from './campaign-lifecycle.ts';
 
 export function register(program: Command): void {
   campaignCommand(program)

@@ -3,6 +3,7 @@
 // writing anything). `--json` prints the service's result as it is.
 import type { Command } from 'commander';
 import type { ChangeResult } from '../../campaigns/campaign.service.ts';
+import { printJson } from '../output.ts';
 import { withCampaigns } from './campaign-context.ts';
 import { campaignCommand } from './campaign-group.ts';
 
@@ -77,10 +78,6 @@ export function register(program: Command): void {
 
 interface Json {
   json?: boolean;
-}
-
-export function printJson(value: unknown): void {
-  console.log(JSON.stringify(value, null, 2));
 }
 
 function report(result: ChangeResult, verb: string): void {

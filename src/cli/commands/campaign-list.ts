@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import type { CampaignRecord } from '../../campaigns/campaign.repository.ts';
 import type { CampaignDetails } from '../../campaigns/campaign.service.ts';
 import { formatUtc } from '../../planning/planner.ts';
-import { isoOrDash, withCampaigns } from './campaign-context.ts';
+import { campaignTimingLines, isoOrDash, printJson, printJsonOr } from '../output.ts';
+import { withCampaigns } from './campaign-context.ts';
 import { campaignCommand } from './campaign-group.ts';
 
 const plain = { head: [], border: [], compact: true };
@@ -19,7 +20,7 @@ export function register(program: Command): void {
     .action(async (options: { json?: boolean }) => {
       const list = await withCampaigns((campaigns) => campaigns.list());
       if (options.json) {
-        console.log(JSON.stringify(list.map(summaryJson), null, 2));
+        printJson(list.map(summaryJson));
         return;
       }
       if (list.length === 0) {
@@ -39,7 +40,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (id: string, options: { json?: boolean }) => {
       const details = await withCampaigns((campaigns) => campaigns.show(id));
-      console.log(options.json ? JSON.stringify(detailsJson(details), null, 2) : detailsText(details));
+      printJsonOr(options.json, detailsJson(details), () => detailsText(details));
     });
 }
 
@@ -76,9 +77,7 @@ function detailsText(d: CampaignDetails): string {
   const lines = [
     `${d.id}: ${d.name}`,
     `  state      ${d.state}${d.startedAt === null ? '' : ` (started ${isoOrDash(d.startedAt)})`}`,
-    `  deadline   ${c.deadlineText} (${formatUtc(c.deadline)})`,
-    `  timing     sendAt ${c.sendAt}, window ${c.window.start}–${c.window.end}, catch-up gap ${c.catchUp.minGap}`,
-    `  audience   ${c.audience.tags.length === 0 ? 'every subscriber' : `tags ${c.audience.tags.join(', ')}`}`,
+    ...campaignTimingLines(c),
     `  templates  ${d.sourceDir ?? 'shipped (config/messages)'}`,
   ];
   const steps = new Table({ head: ['step', 'before', 'channels', 'template'], style: plain });

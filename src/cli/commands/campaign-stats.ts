@@ -13,6 +13,7 @@ import { progressBar } from '../../ops/progress.ts';
 import { formatUtc } from '../../planning/planner.ts';
 import { InvalidInput } from '../../shared/errors.ts';
 import { numberBetween } from '../option-parsers.ts';
+import { printJsonOr } from '../output.ts';
 import { withCampaigns } from './campaign-context.ts';
 import { campaignCommand } from './campaign-group.ts';
 
@@ -51,11 +52,7 @@ Examples:
         if (options.watch) await watchFanout(campaigns, id, options.every * 1000);
         return campaigns.stats(id, Date.now());
       });
-      console.log(
-        options.json
-          ? JSON.stringify({ ...stats, deadline: formatUtc(stats.deadline) }, null, 2)
-          : statsText(stats),
-      );
+      printJsonOr(options.json, { ...stats, deadline: formatUtc(stats.deadline) }, () => statsText(stats));
     });
 }
 

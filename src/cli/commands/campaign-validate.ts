@@ -9,6 +9,7 @@ import { MESSAGE_LOCALES } from '../../campaigns/message-vars.ts';
 import { resolveMessagesDir, validateCampaignTemplates } from '../../campaigns/messages.ts';
 import { formatUtc } from '../../planning/planner.ts';
 import { InvalidInput } from '../../shared/errors.ts';
+import { campaignTimingLines, printJson } from '../output.ts';
 import { campaignCommand } from './campaign-group.ts';
 
 export function register(program: Command): void {
@@ -33,21 +34,10 @@ export function register(program: Command): void {
         }
         if (!options.json) return console.log(summary(campaign, Date.now()));
         const { id, name, deadline, steps } = campaign;
-        console.log(JSON.stringify({ valid: true, id, name, deadline: formatUtc(deadline), steps }, null, 2));
+        printJson({ valid: true, id, name, deadline: formatUtc(deadline), steps });
       } catch (error) {
         if (!options.json || !(error instanceof InvalidInput)) throw error;
-        console.log(
-          JSON.stringify(
-            {
-              valid: false,
-              file: options.file,
-              error: error.message.split('\n')[0],
-              problems: error.problems,
-            },
-            null,
-            2,
-          ),
-        );
+        printJson({ valid: false, file: options.file, error: error.summary, problems: error.problems });
         process.exitCode = 2;
       }
     });
@@ -59,9 +49,7 @@ export function summary(campaign: Campaign, now: number): string {
   const templateWidth = Math.max(...campaign.steps.map((step) => step.template.length));
   const lines = [
     `Campaign ${campaign.id} is valid: ${campaign.name}`,
-    `  deadline   ${campaign.deadlineText} (${formatUtc(campaign.deadline)})${campaign.deadline <= now ? ', already passed' : ''}`,
-    `  timing     sendAt ${campaign.sendAt}, window ${campaign.window.start}–${campaign.window.end}, catch-up gap ${campaign.catchUp.minGap}`,
-    `  audience   ${campaign.audience.tags.length === 0 ? 'every subscriber' : `tags ${campaign.audience.tags.join(', ')}`}`,
+    ...campaignTimingLines(campaign, now),
     `  templates  ${MESSAGE_LOCALES.join(', ')} in ${relative(process.cwd(), resolveMessagesDir(campaign)) || '.'}`,
     `  steps      ${campaign.steps.length}`,
     ...campaign.steps.map(

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
 import { migrate } from '../../store/migrate.ts';
+import { printJson } from '../output.ts';
 
 export function register(program: Command): void {
   // `db` may gain siblings (other modules find or create the same parent command).
@@ -16,7 +17,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable result')
     .action(async (flags: { json?: boolean }) => {
       const result = await migrate(loadConfig('cli'));
-      if (flags.json) return console.log(JSON.stringify(result, null, 2));
+      if (flags.json) return printJson(result);
       if (result.databaseCreated) console.log(`created database ${result.database}`);
       if (result.applied.length === 0) console.log(`database ${result.database} is up to date`);
       else for (const name of result.applied) console.log(`applied ${name}`);

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
 import { CHECK_IDS, type DoctorReport, parseOnly, runDoctor } from '../../ops/doctor.ts';
+import { printJsonOr } from '../output.ts';
 
 const MARK = { ok: '✓', warn: '!', fail: '✗', skip: '-' } as const;
 
@@ -30,7 +31,7 @@ Examples:
         loadConfig: (role) => loadConfig(role),
         now: Date.now(),
       });
-      console.log(flags.json ? JSON.stringify(report, null, 2) : reportText(report));
+      printJsonOr(flags.json, report, () => reportText(report));
       if (!report.ok) process.exitCode = 1;
     });
 }

@@ -32,8 +32,6 @@ const COMMANDS: ReadonlyArray<readonly [name: string, loaders: readonly Loader[]
   ['demo', [() => import('./demo.ts')]],
 ];
 
-export const COMMAND_NAMES: readonly string[] = COMMANDS.map(([name]) => name);
-
 /** Registers the command named by `argv` (node, script, command…), or every command. */
 export async function registerCommands(program: Command, argv?: readonly string[]): Promise<void> {
   const first = argv?.slice(2).find((arg) => !arg.startsWith('-'));

@@ -3,14 +3,16 @@
 // and no templates. Every subscriber is planned as joining at `--now`, on the channels they
 // listed. The CSV is streamed and each line written as its row is read, so a million
 // subscribers cost the memory of a few (the planner and the formatting are memoised per zone).
+
 import type { Writable } from 'node:stream';
 import { type Command, Option } from 'commander';
+import { inAudience } from '../../campaigns/audience.ts';
 import { loadCampaignFile } from '../../campaigns/campaign.loader.ts';
 import { type Campaign, toSchedule } from '../../campaigns/campaign.schema.ts';
 import { createZonePlanner, formatLocal, formatUtc } from '../../planning/planner.ts';
 import { formatProblem, InvalidInput } from '../../shared/errors.ts';
 import { readSubscriberCsv } from '../../subscribers/csv.ts';
-import { instantOf, type SubscriberInput } from '../../subscribers/subscriber.schema.ts';
+import { instantOf } from '../../subscribers/subscriber.schema.ts';
 import {
   BufferedOutput,
   type FormattedSend,
@@ -124,8 +126,6 @@ async function planAll(
     }
     return sends;
   };
-  const audience = new Set(campaign.audience.tags);
-  const inAudience = (s: SubscriberInput) => audience.size === 0 || s.tags.some((t) => audience.has(t));
   const table = request.format === 'table' ? new TableWriter(out, io.colour) : undefined;
   if (table) {
     await out.write(
@@ -143,7 +143,7 @@ async function planAll(
       continue;
     }
     const subscriber = row.value;
-    if (!inAudience(subscriber)) {
+    if (!inAudience(campaign, subscriber.tags)) {
       outside++;
       continue;
     }
@@ -162,7 +162,9 @@ async function planAll(
   const summary = [
     `Planned ${count(totals.sends, 'send')} (${totals.catchUps.toLocaleString('en-US')} catch-up) for ${count(totals.subscribers, 'subscriber')}.`,
     ...(outside > 0
-      ? [`${count(outside, 'subscriber')} outside the campaign audience (tags ${[...audience].join(', ')}).`]
+      ? [
+          `${count(outside, 'subscriber')} outside the campaign audience (tags ${campaign.audience.tags.join(', ')}).`,
+        ]
       : []),
     ...(badRows > 0
       ? [

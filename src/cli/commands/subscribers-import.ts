@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { type Progress, progressBar } from '../../ops/progress.ts';
 import { formatProblem } from '../../shared/errors.ts';
 import { createImportService, type ImportSummary } from '../../subscribers/import.service.ts';
+import { printJsonOr } from '../output.ts';
 import { withDb } from './campaign-context.ts';
 
 const BAD_ROWS_SHOWN = 50;
@@ -43,7 +44,7 @@ export function register(program: Command): void {
             : {}),
         }),
       ).finally(() => bar?.progress.stop());
-      console.log(flags.json ? JSON.stringify(summary, null, 2) : summaryText(summary));
+      printJsonOr(flags.json, summary, () => summaryText(summary));
       if (summary.strict && summary.bad > 0) {
         console.error(
           `error: --strict: ${summary.bad} bad row${summary.bad === 1 ? '' : 's'}, nothing was imported`,

@@ -10,6 +10,7 @@ import {
   type SubscriberProfile,
   subscriberProfile,
 } from '../../ops/subscriber-profile.ts';
+import { printJsonOr } from '../output.ts';
 import { withDb } from './campaign-context.ts';
 
 /** The `subscribers` group: whichever subscribers-* module registers first creates it. */
@@ -39,7 +40,7 @@ Examples:
     .action(async (text: string, flags: { json?: boolean }) => {
       const key = parseSubscriberKey(text);
       const profile = await withDb((db) => subscriberProfile(db, key));
-      console.log(flags.json ? JSON.stringify(profile, null, 2) : profileText(profile));
+      printJsonOr(flags.json, profile, () => profileText(profile));
     });
 }
 

@@ -18,6 +18,7 @@ import {
 } from '../../ops/template-sync.service.ts';
 import { readLocalTemplates } from '../../ops/whatsapp-templates.ts';
 import { InvalidInput } from '../../shared/errors.ts';
+import { printJsonOr } from '../output.ts';
 import { withDb } from './campaign-context.ts';
 
 interface Flags {
@@ -57,11 +58,7 @@ Examples:
       const local = await readLocalTemplates(config.publicUrl, flags.messages);
       const results = await pushTemplates(api, local, { dryRun: flags.dryRun === true });
       if (!flags.dryRun) await withDb((db) => storeStatuses(db, results, Date.now()));
-      console.log(
-        flags.json
-          ? JSON.stringify({ dryRun: flags.dryRun === true, templates: results }, null, 2)
-          : pushText(results),
-      );
+      printJsonOr(flags.json, { dryRun: flags.dryRun === true, templates: results }, () => pushText(results));
       if (results.some((r) => r.outcome === 'refused')) process.exitCode = 1;
     });
   group
@@ -82,7 +79,7 @@ Examples:
       const local = await readLocalTemplates(config.publicUrl, flags.messages);
       const rows = await templateStatuses(api, local);
       await withDb((db) => storeStatuses(db, rows, Date.now()));
-      console.log(flags.json ? JSON.stringify({ templates: rows }, null, 2) : statusText(rows));
+      printJsonOr(flags.json, { templates: rows }, () => statusText(rows));
     });
 }
 
