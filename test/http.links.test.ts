@@ -204,32 +204,85 @@ describe('/unsubscribe/:token', () => {
   });
 });
 
-describe('GET /done/:token', () => {
-  it('marks the subscriber done once, with a consent event', async () => {
-    const url = `/done/${h.token({ action: 'done', subscriberId: id })}`;
-    const res = await h.app.inject({ url });
+describe('/done/:token', () => {
+  const doneAt = async () =>
+    (await h.database.db.one<{ done_at: Date | null }>('SELECT done_at FROM subscribers WHERE id = $1', [id]))
+      ?.done_at;
+  const press = (token: string, query = '') =>
+    h.app.inject({
+      method: 'POST',
+      url: `/done/${token}${query}`,
+      headers: { 'content-type': FORM },
+      payload: 'confirm=yes',
+    });
+
+  it('shows a page with a button, in the subscriber’s language, and changes nothing on GET', async () => {
+    const token = h.token({ action: 'done', subscriberId: id });
+    // Outlook Safe Links, Gmail's prefetch, a corporate scanner: each opens the link, some twice.
+    for (let i = 0; i < 2; i++) {
+      const res = await h.app.inject({ url: `/done/${token}`, headers: { 'accept-language': 'en' } });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('<html lang="fr">');
+      expect(res.body).toContain(`<form method="post" action="/done/${token}?lang=fr">`);
+      expect(res.body).toContain('<button type="submit">J’ai terminé</button>');
+      expect(res.headers['cache-control']).toBe('no-store');
+    }
+    const english = await h.app.inject({ url: `/done/${token}?lang=en` });
+    expect(english.body).toContain('<button type="submit">I am done</button>');
+    expect(await doneAt()).toBeNull();
+    expect(await events('done')).toEqual([]);
+  });
+
+  it('marks the subscriber done once when the button is pressed, with a consent event', async () => {
+    const token = h.token({ action: 'done', subscriberId: id });
+    const res = await press(token, '?lang=fr');
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('C’est noté');
     h.clock.advance(60_000);
-    await h.app.inject({ url });
-    const row = await h.database.db.one<{ done_at: Date }>('SELECT done_at FROM subscribers WHERE id = $1', [
-      id,
-    ]);
-    expect(row!.done_at).toEqual(new Date('2026-05-04T09:30:00Z'));
+    expect((await press(token)).statusCode).toBe(200);
+    expect(await doneAt()).toEqual(new Date('2026-05-04T09:30:00Z'));
     expect(await events('done')).toEqual([{ channel: null, source: 'done-link', evidence: {} }]);
+    // The page, opened again afterwards, says so instead of offering the button.
+    const page = await h.app.inject({ url: `/done/${token}` });
+    expect(page.body).toContain('C’est noté');
+    expect(page.body).not.toContain('<form');
   });
 
-  it('refuses a token made for another action', async () => {
-    const res = await h.app.inject({
-      url: `/done/${h.token({ action: 'unsubscribe', subscriberId: id, channel: 'all' })}`,
-    });
-    expect(res.statusCode).toBe(400);
-    expect((await h.database.db.one('SELECT done_at FROM subscribers'))!.done_at).toBeNull();
+  it('refuses forged, expired and foreign tokens on GET and POST, and changes nothing', async () => {
+    const token = h.token({ action: 'done', subscriberId: id });
+    const [payload, sig] = token.split('.') as [string, string];
+    const someoneElse = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), s: 'someone-else' }),
+    ).toString('base64url');
+    for (const bad of [
+      `${someoneElse}.${sig}`,
+      `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`,
+      h.token({ action: 'unsubscribe', subscriberId: id, channel: 'all' }),
+    ]) {
+      expect((await h.app.inject({ url: `/done/${bad}` })).statusCode, bad).toBe(400);
+      const res = await press(bad);
+      expect(res.statusCode, bad).toBe(400);
+      expect(res.body).toContain('Ce lien n’est pas valide');
+    }
+    h.clock.advance(400 * DAY);
+    expect((await h.app.inject({ url: `/done/${token}` })).statusCode).toBe(410);
+    const expired = await press(token);
+    expect(expired.statusCode).toBe(410);
+    expect(expired.body).toContain('Ce lien a expiré');
+    expect(await doneAt()).toBeNull();
+    expect(await events('done')).toEqual([]);
+  });
+
+  it('says a forgotten subscriber is gone', async () => {
+    const token = h.token({ action: 'done', subscriberId: id });
+    await h.database.db.exec('DELETE FROM subscribers WHERE id = $1', [id]);
+    expect((await h.app.inject({ url: `/done/${token}` })).statusCode).toBe(410);
+    expect((await press(token)).statusCode).toBe(410);
   });
 });
 
 describe('HEAD on the links (link scanners and previews)', () => {
-  it('acts on nothing: HEAD /done and HEAD /confirm answer 200 and change no state', async () => {
+  it('acts on nothing: HEAD on /done, /confirm and /unsubscribe answers 200 and changes no state', async () => {
     const done = await h.app.inject({
       method: 'HEAD',
       url: `/done/${h.token({ action: 'done', subscriberId: id })}`,

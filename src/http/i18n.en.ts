@@ -86,6 +86,9 @@ export const en: Messages = {
     doneBody: 'Done: you will no longer get these reminders. You can close this page.',
   },
   done: {
+    askTitle: 'Are you done?',
+    ask: 'If you have done what the reminders ask (for example, exported your chats), confirm and we will send you no more reminders for this deadline.',
+    button: 'I am done',
     title: 'Noted',
     body: 'You are done: we will not send you any more reminders for this deadline. Thank you!',
   },

@@ -86,6 +86,9 @@ export const fr = {
     doneBody: 'C’est noté : vous ne recevrez plus ces rappels. Vous pouvez fermer cette page.',
   },
   done: {
+    askTitle: 'Vous avez terminé ?',
+    ask: 'Si vous avez fait ce que les rappels demandent (par exemple exporté vos conversations), confirmez : nous ne vous enverrons plus de rappels pour cette échéance.',
+    button: 'J’ai terminé',
     title: 'C’est noté',
     body: 'Vous avez terminé : nous ne vous enverrons plus de rappels pour cette échéance. Merci !',
   },

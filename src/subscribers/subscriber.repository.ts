@@ -65,6 +65,11 @@ export function lockById(sql: Sql, id: string): Promise<SubscriberRow | undefine
   return sql.one<SubscriberRow>(`SELECT ${COLUMNS} FROM subscribers WHERE id = $1 FOR UPDATE`, [id]);
 }
 
+/** Read without a lock: for pages that show a state and change nothing. */
+export function findById(sql: Sql, id: string): Promise<SubscriberRow | undefined> {
+  return sql.one<SubscriberRow>(`SELECT ${COLUMNS} FROM subscribers WHERE id = $1`, [id]);
+}
+
 export function lockByPhone(sql: Sql, phone: string): Promise<SubscriberRow | undefined> {
   return sql.one<SubscriberRow>(`SELECT ${COLUMNS} FROM subscribers WHERE phone = $1 FOR UPDATE`, [phone]);
 }

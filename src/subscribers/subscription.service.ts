@@ -24,6 +24,8 @@ export interface LinkResult {
   readonly found: boolean;
   readonly changed: boolean;
   readonly locale?: Locale;
+  /** doneLinkState: the subscriber already said they are done. */
+  readonly done?: boolean;
 }
 
 export interface SubscriptionDeps {
@@ -125,6 +127,13 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
         }
         return { found: true, changed: changed.length > 0, channels: changed, locale: localeOf(subscriber) };
       });
+    },
+
+    /** What the done page shows before its button is pressed (SPEC 7: a GET acts on nothing). */
+    async doneLinkState(subscriberId: string): Promise<LinkResult> {
+      const subscriber = await repo.findById(db, subscriberId);
+      if (!subscriber) return { found: false, changed: false };
+      return { found: true, changed: false, locale: localeOf(subscriber), done: subscriber.done_at !== null };
     },
 
     /** "I have exported": no more reminders on any channel. Idempotent. */

@@ -1,19 +1,26 @@
 // The links in messages (SPEC 7): GET /confirm/:token (double opt-in, idempotent),
 // GET /unsubscribe/:token (a page with a button) and POST /unsubscribe/:token (the button, or an
-// RFC 8058 one-click POST from a mailbox provider), GET /done/:token. A token that is malformed,
-// forged or for another action is a 400 page; an expired one a 410 page.
-// HEAD is safe (RFC 9110): link scanners and previews send it, so HEAD on a link checks the
+// RFC 8058 one-click POST from a mailbox provider), GET /done/:token (a page with a button) and
+// POST /done/:token (the button). A token that is malformed, forged or for another action is a
+// 400 page; an expired one a 410 page.
+// GET and HEAD on /unsubscribe and /done act on nothing: Outlook's Safe Links, Gmail's prefetch
+// and corporate scanners open every link of a mail, and one scan must not end anyone's reminders.
+// Only the confirmation acts on GET: a scanner that confirms an address proves the mail arrived,
+// and a POST would make double opt-in one click longer for everyone. HEAD on a link checks the
 // token and acts on nothing (Fastify would otherwise run the GET handler for it).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../shared/clock.ts';
 import type { SubscriptionService } from '../../subscribers/subscription.service.ts';
 import { type TokenAction, type VerifiedToken, verifyToken } from '../../subscribers/tokens.ts';
-import { chosenLocale, type Locale, MESSAGES, negotiateLocale } from '../i18n.ts';
+import { chosenLocale, type Locale, MESSAGES, type Messages, negotiateLocale } from '../i18n.ts';
 import { html } from '../views/html.ts';
 import { messagePage } from '../views/layout.ts';
 
 export interface LinkRoutesOptions {
-  readonly subscriptions: Pick<SubscriptionService, 'confirmEmail' | 'unsubscribe' | 'markDone'>;
+  readonly subscriptions: Pick<
+    SubscriptionService,
+    'confirmEmail' | 'unsubscribe' | 'markDone' | 'doneLinkState'
+  >;
   readonly secretKey: string;
   readonly clock: Clock;
 }
@@ -72,7 +79,7 @@ export const linkRoutes: FastifyPluginAsync<LinkRoutesOptions> = async (app, opt
     return undefined;
   }
 
-  /** HEAD for a link whose GET acts: the token's verdict, no side effect. */
+  /** HEAD: the token's verdict, no side effect (and no database read for the page). */
   function headOnly(path: string, action: TokenAction): void {
     app.head<TokenRequest>(path, async (request, reply) => {
       if (!verified(request, reply, action)) return reply;
@@ -138,12 +145,35 @@ export const linkRoutes: FastifyPluginAsync<LinkRoutesOptions> = async (app, opt
     return reply.type(HTML).send(messagePage(m, m.unsubscribe.doneTitle, [m.unsubscribe.doneBody]));
   });
 
+  /** A subscriber erased since the message was sent: nothing to show, nothing to do. */
+  const gone = (reply: FastifyReply, m: Messages) =>
+    reply
+      .code(410)
+      .type(HTML)
+      .send(messagePage(m, m.link.goneTitle, [m.link.goneBody]));
+
   app.get<TokenRequest>('/done/:token', { exposeHeadRoute: false }, async (request, reply) => {
+    // Showing the page changes nothing, in the subscriber's language: the button's POST acts.
+    const token = verified(request, reply, 'done');
+    if (!token) return reply;
+    const state = await opts.subscriptions.doneLinkState(token.subscriberId);
+    const m = MESSAGES[localeFor(request, state.locale)];
+    if (!state.found) return gone(reply, m);
+    if (state.done) return reply.type(HTML).send(messagePage(m, m.done.title, [m.done.body]));
+    const action = html`<form method="post" action="/done/${request.params.token}?lang=${m.lang}">
+<input type="hidden" name="confirm" value="yes">
+<button type="submit">${m.done.button}</button>
+</form>`;
+    return reply.type(HTML).send(messagePage(m, m.done.askTitle, [m.done.ask], { action }));
+  });
+
+  app.post<TokenRequest>('/done/:token', async (request, reply) => {
     const token = verified(request, reply, 'done');
     if (!token) return reply;
     const result = await opts.subscriptions.markDone(token.subscriberId, 'done-link', opts.clock.now());
     request.log.info({ subscriberId: token.subscriberId, changed: result.changed }, 'marked done');
     const m = MESSAGES[localeFor(request, result.locale)];
+    if (!result.found) return gone(reply, m);
     return reply.type(HTML).send(messagePage(m, m.done.title, [m.done.body]));
   });
 };
