@@ -110,6 +110,9 @@ describe('lastcall campaign (CLI)', { timeout: 120_000 }, () => {
       failed: 0,
       skipped: 0,
       unknown: 0,
+      bounced: 0,
+      softBounced: 0,
+      complained: 0,
       failedByCode: {},
       skippedByReason: {},
     });

@@ -13,7 +13,19 @@ let campaigns: CampaignService;
 const start = at('2030-01-01T00:00:00Z');
 const now = at('2030-01-08T12:00:00Z');
 
-const zero = { planned: 0, queued: 0, sent: 0, delivered: 0, read: 0, failed: 0, skipped: 0, unknown: 0 };
+const zero = {
+  planned: 0,
+  queued: 0,
+  sent: 0,
+  delivered: 0,
+  read: 0,
+  failed: 0,
+  skipped: 0,
+  unknown: 0,
+  bounced: 0,
+  softBounced: 0,
+  complained: 0,
+};
 const row = (step: string, channel: string, counts: Partial<StepChannelStats>) => ({
   step,
   channel,

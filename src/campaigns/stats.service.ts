@@ -8,6 +8,9 @@
 // - sent, delivered and read are a funnel: a read message was delivered and sent, so it counts
 //   in all three. failed, skipped and unknown are final and counted once, failures by the
 //   provider's error code and skips by reason.
+// - bounced, soft-bounced and complained count deliveries the receiving side reported on later
+//   (SPEC 11, delivery_reports): a permanent DSN (or WhatsApp 131026), a transient DSN, a spam
+//   complaint. They overlap the funnel: a bounced email was `sent` as far as the SMTP server said.
 // Test sends (`send-test`) are not part of a campaign's figures.
 import type { Channel } from '../planning/types.ts';
 import type { Sql } from '../store/pool.ts';
@@ -26,6 +29,12 @@ export interface StepChannelStats {
   readonly skipped: number;
   /** Found mid-send after a crash: maybe sent, never retried. */
   readonly unknown: number;
+  /** Reported undeliverable for good after the provider accepted it: the channel ended. */
+  readonly bounced: number;
+  /** Reported delayed or refused for now (4.x.x): nothing changed. */
+  readonly softBounced: number;
+  /** Reported as spam by the person: the channel ended. */
+  readonly complained: number;
   readonly failedByCode: Readonly<Record<string, number>>;
   readonly skippedByReason: Readonly<Record<string, number>>;
 }
@@ -94,6 +103,12 @@ export async function campaignStats(sql: Sql, record: CampaignRecord, now: numbe
         row.unknown += d.count;
     }
   }
+  for (const r of await reportCounts(sql, record.id)) {
+    const row = rowFor(r.step_id, r.channel);
+    if (r.outcome === 'bounced') row.bounced += r.count;
+    else if (r.outcome === 'soft-bounced') row.softBounced += r.count;
+    else if (r.outcome === 'complained') row.complained += r.count;
+  }
   if (record.deadline > now) {
     for (const e of await expectedFromSlots(sql, record.id, campaign.audience.tags)) {
       rowFor(e.step_id, e.channel).planned += e.count;
@@ -120,6 +135,9 @@ function emptyRow(step: string, channel: Channel): Mutable<StepChannelStats> {
     failed: 0,
     skipped: 0,
     unknown: 0,
+    bounced: 0,
+    softBounced: 0,
+    complained: 0,
     failedByCode: {},
     skippedByReason: {},
   };
@@ -190,6 +208,19 @@ function deliveryCounts(sql: Sql, campaignId: string): Promise<DeliveryCount[]> 
     `SELECT step_id, channel, status, error_code, skip_reason, count(*) AS count
        FROM deliveries WHERE campaign_id = $1 AND kind <> 'test'
       GROUP BY 1, 2, 3, 4, 5`,
+    [campaignId],
+  );
+}
+
+function reportCounts(
+  sql: Sql,
+  campaignId: string,
+): Promise<{ step_id: string; channel: Channel; outcome: string; count: number }[]> {
+  return sql.query(
+    `SELECT d.step_id, d.channel, r.outcome, count(*)::int AS count
+       FROM delivery_reports r JOIN deliveries d ON d.id = r.delivery_id
+      WHERE d.campaign_id = $1 AND d.kind <> 'test'
+      GROUP BY 1, 2, 3`,
     [campaignId],
   );
 }

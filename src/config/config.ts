@@ -100,6 +100,8 @@ export interface Config {
     | {
         readonly port: number;
         readonly mailbox: string;
+        /** Reminders' envelope sender is bounce+<token>@ this host (SPEC 11): the PUBLIC_URL host. */
+        readonly returnPathDomain: string;
         /** PEM file paths: STARTTLS is offered. */
         readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
       }
@@ -197,6 +199,7 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
         : {
             port: r.UNSUBSCRIBE_SMTP_PORT,
             mailbox: `unsubscribe@${new URL(r.PUBLIC_URL).hostname}`,
+            returnPathDomain: new URL(r.PUBLIC_URL).hostname,
             tls:
               r.UNSUBSCRIBE_SMTP_TLS_CERT && r.UNSUBSCRIBE_SMTP_TLS_KEY
                 ? { certFile: r.UNSUBSCRIBE_SMTP_TLS_CERT, keyFile: r.UNSUBSCRIBE_SMTP_TLS_KEY }

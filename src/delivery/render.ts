@@ -9,6 +9,7 @@ import {
   renderWhatsApp,
   SHIPPED_MESSAGES_DIR,
 } from '../campaigns/messages.ts';
+import { returnPathAddress } from '../subscribers/return-path.ts';
 import { createToken } from '../subscribers/tokens.ts';
 import { senderAddress, unsubscribeMailto } from '../subscribers/unsubscribe-mailto.ts';
 import type { EmailSend } from './channels/email.ts';
@@ -22,6 +23,9 @@ export interface RenderConfig {
   readonly mailFrom?: string | undefined;
   /** config.unsubscribeSmtp?.mailbox: where the List-Unsubscribe mailto goes. */
   readonly unsubscribeMailbox?: string | undefined;
+  /** config.unsubscribeSmtp?.returnPathDomain: set, each email's envelope sender is
+   *  bounce+<token>@ this host, so its bounces and complaints come back to `serve`. */
+  readonly returnPathDomain?: string | undefined;
 }
 
 export type RenderedDelivery =
@@ -90,6 +94,9 @@ export class DeliveryRenderer {
         ...email,
         // Stable per delivery: a provider or a reader can tell a resend from a new message.
         messageId: `<delivery-${d.id}.${d.campaignId}@${domain}>`,
+        ...(this.#config.returnPathDomain
+          ? { returnPath: returnPathAddress(secretKey, d.id, this.#config.returnPathDomain) }
+          : {}),
         unsubscribeUrl: vars.unsubscribeUrl,
         unsubscribeMailto: unsubscribeMailto({
           mailbox: this.#config.unsubscribeMailbox,

@@ -8,6 +8,7 @@ import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { sendDurationSeconds, sendsTotal } from '../shared/metrics.ts';
 import type { Db } from '../store/pool.ts';
+import { endChannelForProviderError } from '../subscribers/bounce.service.ts';
 import type { EmailSend } from './channels/email.ts';
 import type { SendOutcome } from './channels/outcome.ts';
 import type { TemplateSend } from './channels/whatsapp.ts';
@@ -144,7 +145,8 @@ function ineligibility(d: ClaimedDelivery, now: number): string | undefined {
   if (now >= d.campaign.deadline) return 'deadline-passed';
   if (!d.subscriber) return 'erased';
   const state = d.subscriber.channelState;
-  if (state === 'unsubscribed' || state === 'stopped') return state;
+  if (state === 'unsubscribed' || state === 'stopped' || state === 'bounced' || state === 'complained')
+    return state;
   if (state !== 'active') return 'no-consent';
   if (d.subscriber.done) return 'done';
   return undefined;
@@ -174,10 +176,13 @@ async function decide(
     case 'sent':
       await record({ status: 'sent', providerMessageId: outcome.messageId });
       return { action: 'complete', status: 'sent' };
-    case 'permanent':
+    case 'permanent': {
       await record({ status: 'failed', code: outcome.code, detail: outcome.detail });
-      deps.logger.warn({ ...log, code: outcome.code }, 'delivery failed permanently');
+      // 131026 / 131050: this person cannot or will not receive here; later steps skip the channel.
+      const ended = await endChannelForProviderError(deps.db, d.id, d.channel, outcome, now);
+      deps.logger.warn({ ...log, code: outcome.code, ended }, 'delivery failed permanently');
       return { action: 'fail', code: outcome.code };
+    }
     case 'channel-down':
       await record({ status: 'queued', code: outcome.code, detail: outcome.detail, attemptOutcome: 'retry' });
       return { action: 'channel-down', code: outcome.code, detail: outcome.detail };

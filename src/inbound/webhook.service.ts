@@ -5,6 +5,7 @@
 // got half-way does no harm. The event row stays locked while it is processed.
 import { webhookItemsTotal } from '../shared/metrics.ts';
 import type { Db, Sql } from '../store/pool.ts';
+import { endChannelForProviderError } from '../subscribers/bounce.service.ts';
 import * as repo from './webhook.repository.ts';
 import { handleInbound, handlePreference, type InboundDeps } from './webhook-inbound.ts';
 import { type StatusItem, type WebhookItem, webhookItems } from './webhook-payload.ts';
@@ -111,5 +112,14 @@ async function moveDelivery(sql: Sql, item: StatusItem, now: number): Promise<st
   });
   if (!next) return 'unchanged';
   await repo.writeDeliveryState(sql, found.id, next, new Date(now));
+  // Meta reports most 131026 / 131050 failures here rather than in the send's answer.
+  if (next.status === 'failed' && found.state.status !== 'failed' && next.errorCode !== null)
+    await endChannelForProviderError(
+      sql,
+      found.id,
+      'whatsapp',
+      { code: next.errorCode, detail: next.errorDetail ?? undefined },
+      now,
+    );
   return 'applied';
 }

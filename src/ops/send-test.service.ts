@@ -123,6 +123,7 @@ export async function sendTest(
     secretKey: deps.config.secretKey ?? randomBytes(32).toString('hex'),
     mailFrom: deps.config.email?.from,
     unsubscribeMailbox: deps.config.unsubscribeSmtp?.mailbox,
+    returnPathDomain: deps.config.unsubscribeSmtp?.returnPathDomain,
   });
   let outcome: SendOutcome;
   try {

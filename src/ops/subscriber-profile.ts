@@ -1,7 +1,9 @@
 // `subscribers show KEY`: everything Lastcall holds about one subscriber, for an operator
 // answering "what do you have on me, and what did you send me?": the profile, each channel's
 // consent state, the consent events (the evidence, oldest first), their deliveries (latest
-// first, with counts by status) and their personal catch-up slots.
+// first, with counts by status, and what the receiving side reported on them later: bounces and
+// complaints, SPEC 11) and their personal catch-up slots. A bounce or a complaint that ended a
+// channel also shows as that channel's state and as a consent event with its evidence.
 import type { Sql } from '../store/pool.ts';
 import { findByKey, type SubscriberKey, subscriberNotFound } from './subscriber-key.ts';
 
@@ -48,6 +50,8 @@ export interface SubscriberProfile {
       skipReason: string | null;
       queuedAt: string;
       sentAt: string | null;
+      /** Bounces and complaints reported after sending: "bounced 5.1.1", "complained abuse". */
+      reports: string[];
     }[];
   };
   readonly catchUpSlots: readonly {
@@ -96,6 +100,13 @@ export async function subscriberProfile(sql: Sql, key: SubscriberKey): Promise<S
     ),
   ]);
   if (!s) throw subscriberNotFound(key); // erased meanwhile
+  const reports = await sql.query<{ delivery_id: number; outcome: string; code: string | null }>(
+    `SELECT delivery_id, outcome, code FROM delivery_reports
+      WHERE delivery_id = ANY($1::bigint[]) ORDER BY received_at, id`,
+    [latest.map((d) => d.id)],
+  );
+  const reportsOf = (deliveryId: number) =>
+    reports.filter((r) => r.delivery_id === deliveryId).map((r) => `${r.outcome} ${r.code ?? ''}`.trim());
   return {
     id: s.id,
     name: s.name,
@@ -136,6 +147,7 @@ export async function subscriberProfile(sql: Sql, key: SubscriberKey): Promise<S
         skipReason: d.skip_reason,
         queuedAt: d.queued_at.toISOString(),
         sentAt: iso(d.sent_at),
+        reports: reportsOf(d.id),
       })),
     },
     catchUpSlots: slots.map((slot) => ({

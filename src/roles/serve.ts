@@ -11,6 +11,7 @@ import { QueueSet } from '../queue/connection.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { openDb } from '../store/pool.ts';
+import { createBounceService } from '../subscribers/bounce.service.ts';
 import { createSubscriptionService } from '../subscribers/subscription.service.ts';
 
 export interface HttpServiceOptions {
@@ -73,6 +74,8 @@ export async function startHttpService(config: Config, opts: HttpServiceOptions)
           tls: config.unsubscribeSmtp.tls,
           secretKey: config.secretKey ?? '',
           subscriptions,
+          returnPathDomain: config.unsubscribeSmtp.returnPathDomain,
+          reports: createBounceService({ db, logger }),
           logger,
           clock,
         },

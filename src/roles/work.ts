@@ -120,6 +120,7 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
     secretKey: config.secretKey,
     mailFrom: config.email?.from,
     unsubscribeMailbox: config.unsubscribeSmtp?.mailbox,
+    returnPathDomain: config.unsubscribeSmtp?.returnPathDomain,
   });
   // At most a few seconds: a slow SMTP server must not hold the whole worker back.
   const problems = await Promise.race([

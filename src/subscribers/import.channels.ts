@@ -4,7 +4,10 @@
 // Listed channel:   absent or pending → active (import event)
 //                   active            → active; a new import event (and consent_at) only if
 //                                       the evidence is new or the address changed
-//                   unsubscribed / stopped → active only with evidence newer than the opt-out
+//                   unsubscribed / stopped / complained → active only with evidence newer than
+//                                       the opt-out (or the complaint)
+//                   bounced           → the same, or at once when the address changed: a bounce
+//                                       is about the old address
 // Unlisted channel: untouched, unless its address changed or went away while active or
 //                   pending: consent belongs to an address, so it ends (opt_out event).
 import { basename } from 'node:path';
@@ -72,7 +75,12 @@ export function decideChannels(
         evidenceKey(value.id, channel, value.consentSource, value.consentAt, address),
       );
       const state = now?.state;
-      if (state === 'unsubscribed' || state === 'stopped') {
+      if (
+        state === 'unsubscribed' ||
+        state === 'stopped' ||
+        state === 'complained' ||
+        (state === 'bounced' && !addressChanged)
+      ) {
         const optOut = now?.lastOptOut?.getTime();
         if (optOut !== undefined && value.consentAt <= optOut) {
           optOutsKept++;

@@ -98,7 +98,8 @@ export async function lockChannelConsent(sql: Sql, ids: readonly string[]): Prom
   return sql.query<ChannelConsent>(
     `SELECT c.subscriber_id AS "subscriberId", c.channel, c.state, c.consent_at AS "consentAt",
             (SELECT max(e.occurred_at) FROM consent_events e
-              WHERE e.subscriber_id = c.subscriber_id AND e.channel = c.channel AND e.kind = 'opt_out') AS "lastOptOut"
+              WHERE e.subscriber_id = c.subscriber_id AND e.channel = c.channel
+                AND e.kind IN ('opt_out', 'bounce', 'complaint')) AS "lastOptOut"
        FROM subscriber_channels c WHERE c.subscriber_id = ANY($1::text[])
       ORDER BY c.subscriber_id, c.channel FOR UPDATE OF c`,
     [ids],

@@ -6,8 +6,16 @@ import type { Channel } from '../planning/types.ts';
 import type { Sql } from '../store/pool.ts';
 import type { Assistant, Locale } from './subscriber.schema.ts';
 
-export type ChannelState = 'pending' | 'active' | 'unsubscribed' | 'stopped';
-export type ConsentKind = 'import' | 'opt_in' | 'confirm' | 'opt_out' | 'resume' | 'done';
+export type ChannelState = 'pending' | 'active' | 'unsubscribed' | 'stopped' | 'bounced' | 'complained';
+export type ConsentKind =
+  | 'import'
+  | 'opt_in'
+  | 'confirm'
+  | 'opt_out'
+  | 'resume'
+  | 'done'
+  | 'bounce'
+  | 'complaint';
 export type TombstoneKind = 'phone' | 'email';
 
 export interface SubscriberRow {

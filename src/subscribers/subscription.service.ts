@@ -194,7 +194,8 @@ async function switchWhatsApp(
     change = { to: 'stopped', kind: 'opt_out' };
   if (
     action === 'resume' &&
-    (state === 'stopped' || state === 'unsubscribed') &&
+    // A bounced number (131026) that writes START is reachable again.
+    (state === 'stopped' || state === 'unsubscribed' || state === 'bounced') &&
     (await repo.everConsented(sql, id, 'whatsapp'))
   )
     change = { to: 'active', kind: 'resume' };

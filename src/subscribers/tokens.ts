@@ -96,3 +96,36 @@ function parseClaims(payload: string): VerifiedToken | undefined {
   if (a === 'done' && c === undefined) return { action: a, subscriberId: s, expiresAt };
   return undefined;
 }
+
+// Return-path tokens (SPEC 11): the `<token>` of a reminder's envelope sender
+// bounce+<token>@<PUBLIC_URL host> (VERP), so a delivery status notification or a complaint sent
+// there says which delivery it is about. It must fit an address's local part (64 octets at most,
+// RFC 5321) and survive MTAs that change its case, hence `<delivery id>.<hex HMAC>`, compared in
+// lower case, rather than the base64url of the link tokens. 80 bits of HMAC-SHA256 under its own
+// prefix: no link token verifies as one, nor the reverse. It never expires: DSNs come within
+// days, complaints weeks later, and it can only report on the one delivery it names.
+const RETURN_PATH_PREFIX = 'lastcall-return-path-v1.';
+const RETURN_PATH_HEX = 20;
+const RETURN_PATH_TOKEN = /^([1-9][0-9]{0,14})\.([0-9a-f]+)$/;
+
+function returnPathSignature(secretKey: string, deliveryId: number): string {
+  return createHmac('sha256', secretKey)
+    .update(RETURN_PATH_PREFIX)
+    .update(String(deliveryId))
+    .digest('hex')
+    .slice(0, RETURN_PATH_HEX);
+}
+
+export function createReturnPathToken(secretKey: string, deliveryId: number): string {
+  return `${deliveryId}.${returnPathSignature(secretKey, deliveryId)}`;
+}
+
+/** The delivery id a return-path token names, or undefined when it is malformed or forged. */
+export function verifyReturnPathToken(secretKey: string, token: string): number | undefined {
+  const match = RETURN_PATH_TOKEN.exec(token.toLowerCase());
+  if (!match) return undefined;
+  const deliveryId = Number(match[1]);
+  const given = Buffer.from(match[2] as string);
+  const wanted = Buffer.from(returnPathSignature(secretKey, deliveryId));
+  return given.length === wanted.length && timingSafeEqual(given, wanted) ? deliveryId : undefined;
+}

@@ -1,5 +1,6 @@
 // `lastcall campaign stats ID [--json]` (SPEC 8): per step × channel, planned, queued, sent,
-// delivered, read, failed and skipped (definitions in src/campaigns/stats.service.ts).
+// delivered, read, failed, skipped, unknown, bounced and complained (definitions in
+// src/campaigns/stats.service.ts).
 // `--watch` follows the fan-out of the slots already due, as the workers run it: a progress bar
 // (rows created of those expected, rate, ETA, how many are settled) on a terminal, a line per
 // refresh otherwise; then the table. It ends when every due row is settled, when nothing is due
@@ -17,12 +18,23 @@ import { printJsonOr } from '../output.ts';
 import { withCampaigns } from './campaign-context.ts';
 import { campaignCommand } from './campaign-group.ts';
 
-const COLUMNS = ['planned', 'queued', 'sent', 'delivered', 'read', 'failed', 'skipped', 'unknown'] as const;
+const COLUMNS = [
+  'planned',
+  'queued',
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+  'skipped',
+  'unknown',
+  'bounced',
+  'complained',
+] as const;
 
 export function register(program: Command): void {
   campaignCommand(program)
     .command('stats')
-    .description('per step and channel: planned, queued, sent, delivered, read, failed, skipped')
+    .description('per step and channel: planned, queued, sent, delivered, read, failed, skipped, bounced, complained')
     .argument('<id>', 'campaign id')
     .option('--json', 'machine-readable output')
     .option(
@@ -103,7 +115,11 @@ export function statsText(stats: CampaignStats): string {
     const skipped = Object.entries(row.skippedByReason).map(([reason, n]) => `${reason} ×${n}`);
     if (failed.length > 0) lines.push(`  ${row.step} ${row.channel} failed: ${failed.join(', ')}`);
     if (skipped.length > 0) lines.push(`  ${row.step} ${row.channel} skipped: ${skipped.join(', ')}`);
+    if (row.softBounced > 0)
+      lines.push(`  ${row.step} ${row.channel} soft-bounced (delayed, nothing changed): ${row.softBounced}`);
   }
-  lines.push('sent includes delivered and read; delivered includes read.');
+  lines.push(
+    'sent includes delivered and read; delivered includes read; bounced and complained were reported after sending.',
+  );
   return lines.join('\n');
 }

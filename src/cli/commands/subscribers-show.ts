@@ -86,6 +86,7 @@ export function profileText(p: SubscriberProfile): string {
       'code/reason',
       'queued',
       'sent',
+      'reported',
     ]);
     for (const d of p.deliveries.latest) {
       t.push([
@@ -99,6 +100,7 @@ export function profileText(p: SubscriberProfile): string {
         d.errorCode ?? d.skipReason ?? '-',
         d.queuedAt,
         d.sentAt ?? '-',
+        d.reports.length > 0 ? d.reports.join(', ') : '-',
       ]);
     }
     lines.push(t.toString());

@@ -36,6 +36,8 @@ export interface EmailSend {
   messageId: string;
   unsubscribeUrl: string;
   unsubscribeMailto: string;
+  /** The envelope sender (MAIL FROM) when it is not `from`: bounce+<token>@… (SPEC 11). */
+  returnPath?: string;
   ics?: IcsEvent;
 }
 
@@ -81,6 +83,9 @@ export class EmailChannel {
         text: msg.text,
         html: msg.html,
         messageId: msg.messageId,
+        // VERP: bounces and complaints go to the envelope sender, which names this delivery.
+        // The receiving server writes it into Return-Path; the header From stays MAIL_FROM.
+        ...(msg.returnPath ? { envelope: { from: msg.returnPath, to: msg.to } } : {}),
         list: { unsubscribe: [[msg.unsubscribeUrl, mailto]] },
         headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
         ...(msg.ics
