@@ -131,7 +131,11 @@ async function handle(deps: UnsubscribeSmtpDeps, raw: Buffer, deliveries: number
 }
 
 /** Mail to a return path: a DSN or a complaint about that delivery, or nothing to act on. */
-async function handleReport(deps: UnsubscribeSmtpDeps, mail: ParsedMail, deliveries: number[]): Promise<string> {
+async function handleReport(
+  deps: UnsubscribeSmtpDeps,
+  mail: ParsedMail,
+  deliveries: number[],
+): Promise<string> {
   const report = await readMailReport(mail);
   if (report.kind === 'none') {
     // Auto-replies and vacation notices go to the envelope sender too: accepted, never answered.

@@ -88,7 +88,7 @@ export function createBounceService(deps: BounceDeps) {
     async recordEmailReport(deliveryId: number, report: EmailReport, now: number): Promise<ReportResult> {
       const result = await deps.db.tx(async (sql): Promise<ReportResult> => {
         const delivery = await reports.findDelivery(sql, deliveryId);
-        if (!delivery || delivery.channel !== 'email')
+        if (delivery?.channel !== 'email')
           return { found: false, outcome: undefined, counted: false, ended: undefined };
         const { outcome, code, evidence } = classify(report);
         if (outcome === undefined) return { found: true, outcome, counted: false, ended: undefined };

@@ -34,7 +34,9 @@ const COLUMNS = [
 export function register(program: Command): void {
   campaignCommand(program)
     .command('stats')
-    .description('per step and channel: planned, queued, sent, delivered, read, failed, skipped, bounced, complained')
+    .description(
+      'per step and channel: planned, queued, sent, delivered, read, failed, skipped, bounced, complained',
+    )
     .argument('<id>', 'campaign id')
     .option('--json', 'machine-readable output')
     .option(
