@@ -190,7 +190,8 @@ async function switchWhatsApp(
   const row = (await repo.lockChannels(sql, id)).get('whatsapp');
   const state = row?.state;
   let change: { to: ChannelState; kind: repo.ConsentKind } | undefined;
-  if (action === 'stop' && (state === 'active' || state === 'pending'))
+  // A STOP on a bounced number is still the person's own word: recorded, and it outlasts the bounce.
+  if (action === 'stop' && (state === 'active' || state === 'pending' || state === 'bounced'))
     change = { to: 'stopped', kind: 'opt_out' };
   if (
     action === 'resume' &&
