@@ -244,6 +244,54 @@ describe('consent', () => {
   });
 });
 
+describe('bounces and complaints (SPEC 11)', () => {
+  const endEmail = async (state: 'bounced' | 'complained', kind: 'bounce' | 'complaint') => {
+    await t.db.exec(
+      `UPDATE subscriber_channels SET state = $1 WHERE subscriber_id = 's2' AND channel = 'email'`,
+      [state],
+    );
+    await t.db.exec(
+      `INSERT INTO consent_events (subscriber_id, channel, kind, source, occurred_at)
+       VALUES ('s2', 'email', $1, 'dsn', '2025-12-01T00:00:00Z')`,
+      [kind],
+    );
+  };
+  const bob = (email: string, consentAt: string) =>
+    csv(`s2,Bob Smith,,${email},en,America/New_York,copilot,email,${consentAt},event signup,`);
+
+  it('keeps a complaint or a bounce against the same file imported again', async () => {
+    for (const [state, kind] of [
+      ['complained', 'complaint'],
+      ['bounced', 'bounce'],
+    ] as const) {
+      await endEmail(state, kind);
+      const again = await importer.importFile({ file: GOOD, now });
+      expect(again, state).toMatchObject({ consentEvents: 0 });
+      expect(await channelsOf('s2')).toEqual([{ channel: 'email', state }]);
+    }
+  });
+
+  it('lets a new address end a bounce at once, and newer evidence end a complaint', async () => {
+    await endEmail('bounced', 'bounce');
+    const moved = await importer.importFile({
+      file: bob('bob.new@example.com', '2025-11-03T14:00:00Z'),
+      now,
+    });
+    expect(moved).toMatchObject({ updated: 1, optOutsKept: 0 });
+    expect(await channelsOf('s2')).toEqual([{ channel: 'email', state: 'active' }]);
+
+    await endEmail('complained', 'complaint');
+    const old = await importer.importFile({
+      file: bob('bob.other@example.com', '2025-11-03T14:00:00Z'),
+      now,
+    });
+    expect(old).toMatchObject({ optOutsKept: 1 });
+    expect(await channelsOf('s2')).toEqual([{ channel: 'email', state: 'complained' }]);
+    await importer.importFile({ file: bob('bob.other@example.com', '2026-02-01T09:00:00Z'), now });
+    expect(await channelsOf('s2')).toEqual([{ channel: 'email', state: 'active' }]);
+  });
+});
+
 describe('planning into running campaigns', () => {
   it('plans new subscribers as joining at the import, and nothing for unchanged rows', async () => {
     const campaigns = createCampaignService({ db: t.db });
