@@ -5,8 +5,6 @@
 // reports another one stopped (131050) by status webhook. Step 2 then skips every channel that
 // ended and reaches the rest. Real PostgreSQL and Redis, fake Graph API and SMTP server; ticks
 // driven with a manual clock.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
@@ -31,6 +29,7 @@ import {
 } from './delivery.fixtures.ts';
 import { failures, postWebhook, statusesChange, webhookPayload } from './fakes/graph-api.ts';
 import { testConfig } from './support/config.ts';
+import { type MailReportFixture, mailReport } from './support/mail-reports.ts';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2031-05-12T07:58:00Z');
@@ -38,7 +37,6 @@ const DEADLINE = T0 + 5 * MINUTE;
 const CAMPAIGN = 'bounces';
 const STEP1 = T0 + MINUTE;
 const STEP2 = T0 + 3 * MINUTE;
-const FIXTURES = join(import.meta.dirname, 'fixtures', 'mail-reports');
 
 // One subscriber per report shape, and the ones whose channel must survive.
 const GMAIL = subscriber('b-gmail', 1, ['email']);
@@ -95,23 +93,21 @@ const mailTo = (email: string) => {
   return mails[0]!;
 };
 
+/** A connection to serve's SMTP listener, as a receiving server (or a mail client) opens one. */
+const listener = () =>
+  nodemailer.createTransport({ host: '127.0.0.1', port: http.smtpPort, secure: false, ignoreTLS: true });
+
 /** What a receiving server does with a report: an SMTP delivery, null sender, to the return path. */
-async function report(fixture: string, to: { email: string | null }, returnPath?: string) {
+async function report(fixture: MailReportFixture, to: { email: string | null }, returnPath?: string) {
   const mail = mailTo(to.email!);
   const rcpt = returnPath ?? mail.envelope.mailFrom;
-  const raw = readFileSync(join(FIXTURES, `${fixture}.eml`), 'utf8')
-    .replaceAll('{{RETURN_PATH}}', rcpt)
-    .replaceAll('{{ADDRESS}}', to.email!)
-    .replaceAll('{{MESSAGE_ID}}', mail.parsed.messageId ?? '');
-  const transport = nodemailer.createTransport({
-    host: '127.0.0.1',
-    port: http.smtpPort,
-    secure: false,
-    ignoreTLS: true,
+  const raw = mailReport(fixture, {
+    returnPath: rcpt,
+    address: to.email!,
+    messageId: mail.parsed.messageId ?? '',
   });
-  return transport
-    .sendMail({ envelope: { from: '', to: [rcpt] }, raw: raw.replace(/\r?\n/g, '\r\n') })
-    .finally(() => transport.close());
+  const transport = listener();
+  return transport.sendMail({ envelope: { from: '', to: [rcpt] }, raw }).finally(() => transport.close());
 }
 
 async function channel(id: string, name: 'email' | 'whatsapp') {
@@ -267,7 +263,7 @@ describe('bounces and complaints during a running campaign end their channel for
     await expect(report('arf-abuse', FINE, 'abuse@lastcall.example.org')).rejects.toMatchObject({
       responseCode: 550,
     });
-    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: http.smtpPort, ignoreTLS: true });
+    const transport = listener();
     const autoReply = await transport
       .sendMail({
         envelope: { from: '', to: [real] },

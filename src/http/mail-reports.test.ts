@@ -1,19 +1,18 @@
 // The machine-readable part of real report shapes (test/fixtures/mail-reports), as the SMTP
 // listener reads it: status, action, diagnostic without the address, reporting MTA.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
+import { type MailReportFixture, mailReport } from '../../test/support/mail-reports.ts';
 import { MAIL_PARSE_OPTIONS, readMailReport } from './mail-reports.ts';
 
 const ADDRESS = 'ana.nowhere@example.net';
-const FIXTURES = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'mail-reports');
 
-async function report(name: string) {
-  const raw = readFileSync(join(FIXTURES, `${name}.eml`), 'utf8')
-    .replaceAll('{{RETURN_PATH}}', 'bounce+42.0123456789abcdef0123@lastcall.example.org')
-    .replaceAll('{{ADDRESS}}', ADDRESS)
-    .replaceAll('{{MESSAGE_ID}}', '<delivery-42.c@lastcall.example.org>');
+async function report(name: MailReportFixture) {
+  const raw = mailReport(name, {
+    returnPath: 'bounce+42.0123456789abcdef0123@lastcall.example.org',
+    address: ADDRESS,
+    messageId: '<delivery-42.c@lastcall.example.org>',
+  });
   return readMailReport(await simpleParser(Buffer.from(raw), MAIL_PARSE_OPTIONS));
 }
 
