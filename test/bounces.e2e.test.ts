@@ -330,6 +330,15 @@ describe('bounces and complaints during a running campaign end their channel for
       complained: 0,
       failedByCode: { '131026': 1, '131050': 1 },
     });
+    // Every mail to a return path is counted for the operator's dashboards, repeats included.
+    const metrics = await (await fetch(`http://127.0.0.1:${http.port}/metrics`)).text();
+    for (const line of [
+      'lastcall_mail_reports_total{kind="bounce",outcome="bounced"} 4',
+      'lastcall_mail_reports_total{kind="bounce",outcome="soft-bounced"} 2',
+      'lastcall_mail_reports_total{kind="complaint",outcome="complained"} 2',
+      'lastcall_mail_reports_total{kind="none",outcome="ignored"} 1',
+    ])
+      expect(metrics).toContain(line);
     const profile = await subscriberProfile(db, { kind: 'id', value: POSTFIX.id });
     expect(profile.channels).toEqual([expect.objectContaining({ channel: 'email', state: 'bounced' })]);
     expect(profile.consentEvents).toEqual([

@@ -20,6 +20,7 @@ import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
+import { mailReportsTotal } from '../shared/metrics.ts';
 import type { BounceService } from '../subscribers/bounce.service.ts';
 import { readReturnPath } from '../subscribers/return-path.ts';
 import type { SubscriptionService } from '../subscribers/subscription.service.ts';
@@ -140,6 +141,7 @@ async function handleReport(
   if (report.kind === 'none') {
     // Auto-replies and vacation notices go to the envelope sender too: accepted, never answered.
     deps.logger.info({ deliveries, reason: report.reason }, 'mail to a return path ignored');
+    mailReportsTotal.inc({ kind: 'none', outcome: 'ignored' });
     return '2.0.0 ignored: not a delivery report';
   }
   const now = deps.clock.now();
@@ -147,6 +149,10 @@ async function handleReport(
   for (const deliveryId of deliveries) {
     const result = await deps.reports.recordEmailReport(deliveryId, report, now);
     outcomes.push(result.outcome ?? 'nothing to record');
+    mailReportsTotal.inc({
+      kind: report.kind,
+      outcome: result.found ? (result.outcome ?? 'ignored') : 'unknown-delivery',
+    });
   }
   return `2.0.0 ${report.kind === 'bounce' ? 'delivery status' : 'feedback report'} recorded: ${outcomes.join(', ')}`;
 }

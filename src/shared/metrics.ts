@@ -14,6 +14,15 @@ export const sendsTotal = new Counter({
   registers: [metricsRegistry],
 });
 
+/** Mail received at reminders' return paths (SPEC 11), by kind (bounce, complaint, none) and
+ *  what it counted as (bounced, soft-bounced, complained, ignored, unknown-delivery). */
+export const mailReportsTotal = new Counter({
+  name: 'lastcall_mail_reports_total',
+  help: 'Delivery status notifications and feedback reports received, by kind and outcome',
+  labelNames: ['kind', 'outcome'] as const,
+  registers: [metricsRegistry],
+});
+
 /** How long a provider call took (Graph API, SMTP). */
 export const sendDurationSeconds = new Histogram({
   name: 'lastcall_send_duration_seconds',
