@@ -149,10 +149,6 @@ async function handleReport(
   for (const deliveryId of deliveries) {
     const result = await deps.reports.recordEmailReport(deliveryId, report, now);
     outcomes.push(result.outcome ?? 'nothing to record');
-    mailReportsTotal.inc({
-      kind: report.kind,
-      outcome: result.found ? (result.outcome ?? 'ignored') : 'unknown-delivery',
-    });
   }
   return `2.0.0 ${report.kind === 'bounce' ? 'delivery status' : 'feedback report'} recorded: ${outcomes.join(', ')}`;
 }

@@ -15,6 +15,7 @@
 // Fan-out and the sender only message `active` channels, so the next step skips this one.
 import type { Channel } from '../planning/types.ts';
 import type { Logger } from '../shared/logger.ts';
+import { mailReportsTotal } from '../shared/metrics.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import * as reports from './bounce.repository.ts';
 import type { ChannelState, ConsentKind } from './subscriber.repository.ts';
@@ -109,6 +110,10 @@ export function createBounceService(deps: BounceDeps) {
         return { found: true, outcome, counted, ended };
       });
       deps.logger.info({ deliveryId, kind: report.kind, ...result }, 'delivery report');
+      mailReportsTotal.inc({
+        kind: report.kind,
+        outcome: result.found ? (result.outcome ?? 'ignored') : 'unknown-delivery',
+      });
       return result;
     },
   };
