@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -204,6 +206,66 @@ describe('readSubscriberCsv', () => {
   it('keeps quotes inside unquoted fields', async () => {
     const rows = await readAll(source(`${HEADER}\n${row(1, { name: 'Jean "JJ" Dupont' })}\n`));
     expect(rows[0]?.ok && rows[0].value.name).toBe('Jean "JJ" Dupont');
+  });
+
+  it('refuses a Latin-1 file with the line and place of its first non-UTF-8 byte', async () => {
+    const latin1 = Buffer.from(
+      `${HEADER}\r\n${row(1, { source: '"two\r\nlines"' })}\r\n${row(2, { name: 'Zoé Lefèvre' })}\r\n`,
+      'latin1',
+    );
+    for (const chunkSize of [1, 3, 64 * 1024]) {
+      const error = await inputError(source(latin1, chunkSize));
+      expect(error.message).toMatch(/^Subscribers file input is not UTF-8/);
+      expect(error.problems).toEqual([
+        {
+          path: 'line 4',
+          rule: 'not UTF-8: byte 0xE9 after 5 characters cannot be read as UTF-8; save the file as UTF-8 (in Excel: "CSV UTF-8")',
+        },
+      ]);
+    }
+  });
+
+  it('refuses a non-UTF-8 file given by path before it yields a single row', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lastcall-csv-'));
+    const path = join(dir, 'late-latin1.csv');
+    const rows = Array.from({ length: 600 }, (_, i) => row(i + 1).replace(/^s\d+/, `id${i}`));
+    writeFileSync(
+      path,
+      Buffer.concat([Buffer.from(`${HEADER}\n${rows.join('\n')}\n`), Buffer.from('x,Andr\xe9\n', 'latin1')]),
+    );
+    const seen: CsvRow[] = [];
+    const error = await (async () => {
+      for await (const r of readSubscriberCsv(path)) seen.push(r);
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    rmSync(dir, { recursive: true });
+    expect(seen).toEqual([]);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).problems[0]?.path).toBe('line 602');
+  });
+
+  it('says when a file looks like UTF-16, and when it ends inside a character', async () => {
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(HEADER, 'utf16le')]);
+    expect((await inputError(source(utf16))).problems[0]?.rule).toMatch(
+      /^not UTF-8: byte 0xFF after 0 characters .* \(the file looks like UTF-16\)/,
+    );
+    const cut = Buffer.from(`${HEADER}\n${row(1, { name: 'Zoé' })}`).subarray(0, HEADER.length + 7);
+    expect((await inputError(source(cut, 2))).problems).toEqual([
+      {
+        path: 'line 2',
+        rule: 'not UTF-8: the file ends inside a multi-byte character; save the file as UTF-8 (in Excel: "CSV UTF-8")',
+      },
+    ]);
+  });
+
+  it('refuses a record over 128,000 characters, naming its line', async () => {
+    const huge = row(2, { source: `"${'x'.repeat(130_000)}"` });
+    const error = await inputError(source(`${HEADER}\n${row(1)}\n${huge}\n${row(3)}\n`, 4096));
+    expect(error.problems).toEqual([
+      { path: 'line 3', rule: 'the record is longer than 128,000 characters (a missing closing quote?)' },
+    ]);
   });
 
   it('refuses a missing file', async () => {

@@ -3,7 +3,10 @@
 // UTF-8 with or without BOM, comma or semicolon (decided by the header line), CRLF or LF,
 // quoted fields with delimiters and line breaks inside. Every row comes back with the line it
 // starts on; a bad row is reported and the next one read. Only a file that cannot be read as
-// CSV at all (bad header, unclosed quote) stops the reading, with an InvalidInput.
+// CSV at all (not UTF-8, bad header, unclosed quote, a record over 128,000 characters) stops
+// the reading, with an InputError. A file given by path is checked for UTF-8 whole before its
+// first row comes out, so an encoding refusal never leaves part of it imported; a stream is
+// checked as it flows (utf8-lines.ts).
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,6 +14,7 @@ import { type CsvError, type InfoRecord, parse } from 'csv-parse';
 import { InvalidInput, type Problem } from '../shared/errors.ts';
 import { SeenKeys } from './seen-keys.ts';
 import { type SubscriberInput, validateSubscriber } from './subscriber.schema.ts';
+import { checkUtf8File, Utf8Lines } from './utf8-lines.ts';
 
 export const REQUIRED_COLUMNS = [
   'id',
@@ -94,16 +98,31 @@ async function readHead(chunks: AsyncIterator<Buffer | string>, label: string): 
       if (chunk.includes(0x0a) || chunk.includes(0x0d)) break;
     }
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const rule = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : String(error);
-    throw new InvalidInput(`Cannot read subscribers file ${label}`, [{ path: label, rule }]);
+    throw unreadable(error, label);
   }
   return Buffer.concat(parts);
 }
 
-async function* replay(head: Buffer, rest: AsyncIterator<Buffer | string>): AsyncGenerator<Buffer | string> {
-  if (head.length > 0) yield head;
-  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
+function unreadable(error: unknown, label: string): InputError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const rule = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : String(error);
+  return new InputError(`Cannot read subscribers file ${label}`, [{ path: label, rule }]);
+}
+
+/** The head, then the rest of the chunks, each checked for UTF-8 first when `check` is given. */
+async function* replay(
+  head: Buffer,
+  rest: AsyncIterator<Buffer | string>,
+  check: Utf8Lines | undefined,
+): AsyncGenerator<Buffer> {
+  const checked = (chunk: Buffer | string): Buffer => {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    check?.push(bytes);
+    return bytes;
+  };
+  if (head.length > 0) yield checked(head);
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield checked(next.value);
+  check?.end();
 }
 
 const CSV_RULES: Partial<Record<string, string>> = {
@@ -114,6 +133,9 @@ const CSV_RULES: Partial<Record<string, string>> = {
     'a closing quote is followed by other text; write a " inside a quoted field as ""',
   CSV_MAX_RECORD_SIZE: 'the record is longer than 128,000 characters (a missing closing quote?)',
 };
+/** No valid record comes near it (names 200, sources 500, emails 254 characters); it bounds
+ *  the memory a missing closing quote or a runaway field can take. */
+const MAX_RECORD_SIZE = 128_000;
 
 function countBreaks(value: string): { breaks: number; crlf: number } {
   let breaks = 0;
@@ -139,6 +161,13 @@ export async function* readSubscriberCsv(
   opts: CsvReadOptions = {},
 ): AsyncGenerator<CsvRow> {
   const label = typeof source === 'string' ? source : (opts.label ?? 'input');
+  if (typeof source === 'string') {
+    try {
+      await checkUtf8File(createReadStream(source), label);
+    } catch (error) {
+      throw error instanceof InputError ? error : unreadable(error, label);
+    }
+  }
   const input = typeof source === 'string' ? createReadStream(source) : source;
   const chunks: AsyncIterator<Buffer | string> = input[Symbol.asyncIterator]();
   // Line bookkeeping. csv-parse's info.lines is the line a record ends on, but it counts a
@@ -152,6 +181,7 @@ export async function* readSubscriberCsv(
   try {
     const head = await readHead(chunks, label);
     const parser = parse({
+      max_record_size: MAX_RECORD_SIZE,
       bom: true,
       delimiter: detectDelimiter(head.toString('utf8')),
       trim: true,
@@ -202,7 +232,10 @@ export async function* readSubscriberCsv(
         return undefined;
       },
     });
-    const feeding = pipeline(Readable.from(replay(head, chunks)), parser);
+    const feeding = pipeline(
+      Readable.from(replay(head, chunks, typeof source === 'string' ? undefined : new Utf8Lines(label))),
+      parser,
+    );
     // Errors surface through the iteration below; a consumer stopping early also ends up here.
     feeding.catch(() => undefined);
     const seen = new SeenKeys();
