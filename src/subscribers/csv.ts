@@ -11,7 +11,8 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type CsvError, type InfoRecord, parse } from 'csv-parse';
-import { InvalidInput, type Problem } from '../shared/errors.ts';
+import { InputError, type Problem } from '../shared/errors.ts';
+import { restoreFreeText } from './csv-formulas.ts';
 import { SeenKeys } from './seen-keys.ts';
 import { type SubscriberInput, validateSubscriber } from './subscriber.schema.ts';
 import { checkUtf8File, Utf8Lines } from './utf8-lines.ts';
@@ -261,7 +262,8 @@ export async function* readSubscriberCsv(
 /** Validates one record, then refuses it if its id, phone or email appeared on an earlier row. */
 function checkRow(record: ParsedRecord, seen: SeenKeys, now: number | undefined): CsvRow {
   const { line } = record;
-  const result = validateSubscriber(record.fields, now === undefined ? {} : { now });
+  const fields = restoreFreeText(record.fields);
+  const result = validateSubscriber(fields, now === undefined ? {} : { now });
   if (!result.ok) return { line, ok: false, problems: result.problems };
   const { value } = result;
   const earlier = seen.claim(

@@ -56,4 +56,26 @@ describe('export CSV lines', () => {
       },
     ]);
   });
+
+  it('neutralises formula cells in name and consent_source, keeps phones, and reads them back unchanged', async () => {
+    const formulas = {
+      ...row,
+      name: "=cmd|' /C calc'!A0",
+      consent: [{ channel: 'whatsapp' as const, consentAt: '2025-11-02T14:30:00Z', source: '+form' }],
+    };
+    const line = toCsv(formulas)!;
+    expect(line).toBe(
+      "s1,'=cmd|' /C calc'!A0,+33612345678,jj@example.org,fr,Europe/Paris,both,whatsapp,2025-11-02T14:30:00.000Z,'+form,beta;vip\r\n",
+    );
+    expect(toCsv({ ...formulas, name: "'-already quoted" })).toMatch(/^s1,''-already quoted,/);
+    const rows = [];
+    for await (const r of readSubscriberCsv(Readable.from([csvLine(EXPORT_COLUMNS) + line]))) rows.push(r);
+    expect(rows).toMatchObject([
+      {
+        line: 2,
+        ok: true,
+        value: { name: "=cmd|' /C calc'!A0", phone: '+33612345678', consentSource: '+form' },
+      },
+    ]);
+  });
 });

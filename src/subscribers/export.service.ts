@@ -13,12 +13,15 @@
 //   email confirmation), the later instant is written, when both were in force, and the
 //   distinct sources are joined with " + ".
 // - done_at has no column in the format: it is counted, so the operator knows.
+// - name and consent_source starting like a formula (= + - @) get a leading apostrophe, which
+//   the import drops again (csv-formulas.ts); phones keep their "+".
 import type { Writable } from 'node:stream';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CHANNELS, type Channel } from '../planning/types.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import { OPTIONAL_COLUMNS, REQUIRED_COLUMNS } from './csv.ts';
+import { neutraliseFormula } from './csv-formulas.ts';
 
 export const EXPORT_COLUMNS = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS] as const;
 export const PAGE_SIZE = 1000;
@@ -133,7 +136,8 @@ export function toCsv(row: PageRow): string | undefined {
   const sources = [...new Set(consent.map((c) => c.source ?? 'unknown'))];
   const values: Record<(typeof EXPORT_COLUMNS)[number], string> = {
     id: row.id,
-    name: row.name ?? '',
+    // The free-text columns, and only they, are neutralised against CSV injection (csv-formulas.ts).
+    name: neutraliseFormula(row.name ?? ''),
     phone: row.phone ?? '',
     email: row.email ?? '',
     locale: row.locale,
@@ -141,7 +145,7 @@ export function toCsv(row: PageRow): string | undefined {
     assistant: row.assistant,
     channels: consent.map((c) => c.channel).join(';'),
     consent_at: new Date(latest).toISOString(),
-    consent_source: sources.join(' + '),
+    consent_source: neutraliseFormula(sources.join(' + ')),
     tags: row.tags.join(';'),
   };
   return csvLine(EXPORT_COLUMNS.map((column) => values[column]));
