@@ -106,6 +106,16 @@ describe('readSubscriberCsv', () => {
     expect(summary(await readAll(source(text, 5)))).toEqual(['2:s1', '5:s2', '6:row', '7:s3']);
   });
 
+  it('reads a file mixing CRLF, LF and CR line ends, numbering every line', async () => {
+    const lf = `${HEADER}\n${row(1)}\r\n${row(2)}\n${row(3)}\r${row(4)}\n`;
+    expect(summary(await readAll(source(lf)))).toEqual(['2:s1', '3:s2', '4:s3', '5:s4']);
+    const crlf = `${HEADER}\r\n${row(1)}\n${row(2)}\r\n\n${row(3)}\r\n`;
+    expect(summary(await readAll(source(crlf)))).toEqual(['2:s1', '3:s2', '5:s3']);
+    // A short row with a quoted CRLF (lines 3–4) does not shift the lines after it.
+    const short = `${HEADER}\r\n${row(1)}\r\n"a\r\nb",c\r\n${row(2)}\r\n`;
+    expect(summary(await readAll(source(short)))).toEqual(['2:s1', '3:row', '5:s2']);
+  });
+
   it('reports a row with the wrong number of fields and reads on', async () => {
     const rows = await readAll(source(`${HEADER}\n${row(1)},extra\n${row(2)}\n`));
     expect(rows[0]).toEqual({

@@ -110,7 +110,7 @@ function unreadable(error: unknown, label: string): InputError {
   return new InputError(`Cannot read subscribers file ${label}`, [{ path: label, rule }]);
 }
 
-/** The head, then the rest of the chunks, each checked for UTF-8 first when `check` is given. */
+/** The head, then the rest of the chunks; with `check`, only bytes already checked as UTF-8. */
 async function* replay(
   head: Buffer,
   rest: AsyncIterator<Buffer | string>,
@@ -118,11 +118,16 @@ async function* replay(
 ): AsyncGenerator<Buffer> {
   const checked = (chunk: Buffer | string): Buffer => {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    check?.push(bytes);
-    return bytes;
+    return check ? check.push(bytes) : bytes;
   };
-  if (head.length > 0) yield checked(head);
-  for (let next = await rest.next(); !next.done; next = await rest.next()) yield checked(next.value);
+  for (
+    let next: IteratorResult<Buffer | string> = { done: false, value: head };
+    !next.done;
+    next = await rest.next()
+  ) {
+    const bytes = checked(next.value);
+    if (bytes.length > 0) yield bytes;
+  }
   check?.end();
 }
 
@@ -183,6 +188,11 @@ export async function* readSubscriberCsv(
     const head = await readHead(chunks, label);
     const parser = parse({
       max_record_size: MAX_RECORD_SIZE,
+      // Every line end, whatever the first one was: csv-parse otherwise takes the first line's
+      // end for the whole file, so in a CRLF file a line ending in a bare LF (rows pasted from
+      // elsewhere) merged with the next row, and in an LF file a CRLF line shifted every later
+      // line number by one. CRLF first, so that it is one line end and not two.
+      record_delimiter: ['\r\n', '\n', '\r'],
       bom: true,
       delimiter: detectDelimiter(head.toString('utf8')),
       trim: true,
@@ -216,6 +226,10 @@ export async function* readSubscriberCsv(
       },
       on_skip: (error: CsvError | undefined) => {
         const line = lastEnd + 1 + (parser.info.empty_lines - lastEmpty);
+        // A skipped record's quoted CRLFs were counted twice too.
+        if (Array.isArray(error?.record))
+          for (const value of error.record)
+            if (typeof value === 'string') crlfSeen += countBreaks(value).crlf;
         lastEnd = parser.info.lines - crlfSeen;
         lastEmpty = parser.info.empty_lines;
         const code = error?.code ?? 'CSV_UNKNOWN_ERROR';

@@ -54,8 +54,13 @@ export class Utf8Lines {
     this.#label = label;
   }
 
-  /** Checks the next chunk of the file; throws an InputError naming the line of a bad byte. */
-  push(chunk: Uint8Array): void {
+  /**
+   * Checks the next chunk of the file; throws an InputError naming the line of a bad byte.
+   * Returns the bytes checked so far and not returned before: a character cut by the end of
+   * the chunk is held back until its end arrives, so what is returned is always valid UTF-8
+   * (a CSV parser fed with it never sees a byte that could still turn out bad).
+   */
+  push(chunk: Uint8Array): Buffer {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
     const bytes = this.#carry.length > 0 ? Buffer.concat([this.#carry, buffer]) : buffer;
     const keep = incompleteTail(bytes);
@@ -66,6 +71,7 @@ export class Utf8Lines {
     this.#countBreaks(whole);
     this.#carry = Buffer.from(bytes.subarray(bytes.length - keep));
     if (whole.length > 0 || bom > 0) this.#first = false;
+    return bytes.subarray(0, bytes.length - keep);
   }
 
   /** The end of the file: a sequence cut short by it is refused too. */
