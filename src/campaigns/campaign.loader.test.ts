@@ -97,6 +97,12 @@ messages: ../messages
     expect(refusal('id: x\nid: y\n')[0]).toMatch(/^line 2, column 1: Map keys must be unique/);
   });
 
+  it('quotes a key that is not a plain name, so that a stray space shows', () => {
+    expect(refusal(`${VALID}"sendAt ": "10:00"\n`)).toEqual([
+      expect.stringMatching(/^\["sendAt "\]: unknown key \(allowed here: id, name,/),
+    ]);
+  });
+
   it('refuses unknown keys and names them with the allowed ones', () => {
     const problems = refusal(
       `${VALID}  - { id: d1, before: P1D, channels: [email], template: x, chanels: [email] }\nsendat: "10:00"\n`,

@@ -9,11 +9,16 @@ import type { Document } from 'yaml';
 import { z } from 'zod';
 import type { Problem } from '../shared/errors.ts';
 
+// A key that is not a plain name (a space, a dot, a bracket, empty: "sendAt " typed with a
+// trailing space) is written quoted, ["sendAt "], so that the path shows what the file has.
+const PLAIN_KEY = /^[A-Za-z_$][\w$-]*$/;
+
 /** "steps[1].before" from ["steps", 1, "before"]; "(top level)" for the document itself. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`;
+    else if (!PLAIN_KEY.test(String(key))) out += `[${JSON.stringify(String(key))}]`;
     else out += out === '' ? String(key) : `.${String(key)}`;
   }
   return out === '' ? '(top level)' : out;
@@ -84,7 +89,8 @@ export function zodProblems(schema: z.ZodType, error: z.ZodError, input: unknown
 function documentOrder(path: string, raw: unknown): number[] {
   const order: number[] = [];
   let node = raw;
-  for (const [, key, index] of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+  for (const [, quoted, plain, index] of path.matchAll(/\[("(?:[^"\\]|\\.)*")\]|([^.[\]]+)|\[(\d+)\]/g)) {
+    const key = quoted === undefined ? plain : (JSON.parse(quoted) as string);
     const position =
       index !== undefined
         ? Number(index)
