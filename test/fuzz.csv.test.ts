@@ -22,6 +22,7 @@ import {
 } from '../src/subscribers/import.service.ts';
 import { at, campaignFile } from './campaign.support.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { tableSnapshot } from './support/snapshot.ts';
 
 const NOW = at('2026-06-01T00:00:00Z');
 const TABLES = ['subscribers', 'subscriber_channels', 'consent_events', 'slots', 'tombstones'];
@@ -52,18 +53,7 @@ afterAll(async () => {
   await t?.drop();
 });
 
-/** Every row of the tables an import writes, hashed: equal snapshots, equal tables. */
-async function snapshot(): Promise<string> {
-  const parts = await Promise.all(
-    TABLES.map(async (table) => {
-      const row = await t.db.one<{ n: number; h: string }>(
-        `SELECT count(*)::int AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS h FROM ${table} t`,
-      );
-      return `${table}:${row?.n}:${row?.h}`;
-    }),
-  );
-  return parts.join(' ');
-}
+const snapshot = () => tableSnapshot(t.db, TABLES);
 
 const subscriberCount = async () =>
   (await t.db.one<{ n: number }>('SELECT count(*)::int AS n FROM subscribers'))!.n;
