@@ -10,15 +10,33 @@ export interface StoredEvent {
   readonly processed: boolean;
 }
 
+// jsonb refuses two things JSON allows: the NUL character and a lone UTF-16 surrogate (both
+// written \uXXXX). Meta never sends them in practice, but a signed body holding one would get a
+// 503 and be redelivered for days: they are dropped (NUL) or replaced with U+FFFD, in keys and
+// values. (Deleting "\u0000" from the text instead also cut a written backslash-u-0000 in half
+// and broke the JSON.)
+const JSONB_UNSAFE = /\\u0000|\\ud[89a-f]/i;
+
+function jsonbSafe(value: unknown): unknown {
+  if (typeof value === 'string') return value.replaceAll('\0', '').toWellFormed();
+  if (Array.isArray(value)) return value.map(jsonbSafe);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [jsonbSafe(k), jsonbSafe(v)]));
+  return value;
+}
+
+/** The JSON text as jsonb takes it (unchanged unless it holds one of those escapes). */
+export function jsonbText(json: string): string {
+  return JSONB_UNSAFE.test(json) ? JSON.stringify(jsonbSafe(JSON.parse(json))) : json;
+}
+
 /** Stores a verified body once per digest. Two statements, not one: a concurrent identical POST
  *  waits on the unique index, and only a fresh snapshot then sees the row the other committed. */
 export async function storeEvent(
   sql: Sql,
   event: { digest: string; fields: readonly string[]; rawJson: string; now: Date },
 ): Promise<StoredEvent> {
-  // jsonb refuses the NUL character; Meta never sends one in practice, and a refused insert
-  // would be redelivered for days.
-  const json = event.rawJson.replaceAll('\\u0000', '');
+  const json = jsonbText(event.rawJson);
   const inserted = await sql.one<{ id: number }>(
     `INSERT INTO webhook_events (kind, payload_digest, payload, fields, received_at)
      VALUES ('whatsapp', $1, $2::jsonb, $3, $4)
