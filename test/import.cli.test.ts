@@ -1,5 +1,5 @@
 // `lastcall subscribers import` in a child process: the --json summary's shape, bad rows with
-// their lines, --strict exiting 2 with nothing written, --dry-run.
+// their lines, --strict exiting 2 with nothing written, --dry-run, a file that is not UTF-8.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.ts';
@@ -71,6 +71,17 @@ describe('lastcall subscribers import (CLI)', { timeout: 120_000 }, () => {
     // No personal data in the report: names and the bad phone are not echoed back.
     expect(result.stdout).not.toContain('Bad Phone');
     expect(result.stdout).not.toMatch(/\b12345\b/);
+  });
+
+  it('refuses a file that is not UTF-8 with its line, writing nothing (exit 2)', async () => {
+    const before = await subscribers();
+    const result = await cli('--file', join(FIXTURES, 'windows-1252.csv'));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('windows-1252.csv is not UTF-8');
+    expect(result.stderr).toContain(
+      'line 3: not UTF-8: byte 0xE9 after 5 characters cannot be read as UTF-8; save the file as UTF-8 (in Excel: "CSV UTF-8")',
+    );
+    expect(await subscribers()).toBe(before);
   });
 
   it('exits 2 for a missing file', async () => {
