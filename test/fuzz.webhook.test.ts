@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/delivery/clock.ts';
+import { redactWebhookPayload, webhookFields, webhookItems } from '../src/delivery/webhook-payload.ts';
 import { escapeUnicode } from '../src/delivery/webhook-signature.ts';
 import { startWebhookWorker } from '../src/delivery/webhook-worker.ts';
 import { buildServer } from '../src/http/server.ts';
@@ -211,6 +212,22 @@ function post(body: string | Buffer, signature: string) {
     payload: body,
   });
 }
+
+describe('webhook payload walking under fuzz', () => {
+  it('flattens, names and redacts any odd envelope without throwing', () => {
+    const kinds = new Set(['status', 'inbound', 'preference', 'template', 'error', 'ignored']);
+    fc.assert(
+      fc.property(fc.oneof(envelope, fc.jsonValue({ maxDepth: 3 })), (payload) => {
+        // As the worker gets it: through JSON, as stored.
+        const stored: unknown = JSON.parse(JSON.stringify(payload));
+        for (const item of webhookItems(stored)) expect(kinds).toContain(item.kind);
+        for (const field of webhookFields(stored)) expect(typeof field).toBe('string');
+        redactWebhookPayload(stored, [PHONE.slice(1), 'wamid.E1']);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
 
 describe('POST /webhooks/whatsapp under fuzz', () => {
   it('acknowledges or refuses every signed body cleanly, and the worker processes every stored one', async () => {
