@@ -11,23 +11,23 @@ export interface StoredEvent {
 }
 
 // jsonb refuses two things JSON allows: the NUL character and a lone UTF-16 surrogate (both
-// written \uXXXX). Meta never sends them in practice, but a signed body holding one would get a
-// 503 and be redelivered for days: they are dropped (NUL) or replaced with U+FFFD, in keys and
-// values. (Deleting "\u0000" from the text instead also cut a written backslash-u-0000 in half
-// and broke the JSON.)
+// written \uXXXX), and a text column refuses NUL too. Meta never sends them in practice, but a
+// signed body holding one (in any value, key or `changes[].field`) would get a 503 and be
+// redelivered for days: they are dropped (NUL) or replaced with U+FFFD. (Deleting "\u0000" from
+// the text instead also cut a written backslash-u-0000 in half and broke the JSON.)
 const JSONB_UNSAFE = /\\u0000|\\ud[89a-f]/i;
 
-function jsonbSafe(value: unknown): unknown {
+function storable(value: unknown): unknown {
   if (typeof value === 'string') return value.replaceAll('\0', '').toWellFormed();
-  if (Array.isArray(value)) return value.map(jsonbSafe);
+  if (Array.isArray(value)) return value.map(storable);
   if (value !== null && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [jsonbSafe(k), jsonbSafe(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), storable(v)]));
   return value;
 }
 
 /** The JSON text as jsonb takes it (unchanged unless it holds one of those escapes). */
 export function jsonbText(json: string): string {
-  return JSONB_UNSAFE.test(json) ? JSON.stringify(jsonbSafe(JSON.parse(json))) : json;
+  return JSONB_UNSAFE.test(json) ? JSON.stringify(storable(JSON.parse(json))) : json;
 }
 
 /** Stores a verified body once per digest. Two statements, not one: a concurrent identical POST
@@ -41,7 +41,7 @@ export async function storeEvent(
     `INSERT INTO webhook_events (kind, payload_digest, payload, fields, received_at)
      VALUES ('whatsapp', $1, $2::jsonb, $3, $4)
      ON CONFLICT (payload_digest) DO NOTHING RETURNING id`,
-    [event.digest, json, event.fields, event.now],
+    [event.digest, json, storable(event.fields), event.now],
   );
   if (inserted) return { id: inserted.id, isNew: true, processed: false };
   const existing = await sql.one<{ id: number; processed: boolean }>(
