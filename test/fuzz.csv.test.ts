@@ -2,7 +2,7 @@
 // already in it and a running campaign (so that an import also plans slots). Each file is good
 // or spoilt one way: a bad cell, consent in the future, a phone that belongs to someone else
 // (found only when writing), a non-UTF-8 byte, an unclosed quote, a record too long. Whatever
-// the file, the import ends with a summary or an InputError naming a line, and a refusal leaves
+// the file, the import ends with a summary or an InvalidInput naming a line, and a refusal leaves
 // every table exactly as it was: with --strict for bad rows, in every mode for an unreadable
 // file given by path. A few hundred imports in all: the parser's thousands run in
 // src/subscribers/csv.fuzz.test.ts.
@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
-import { InputError } from '../src/shared/errors.ts';
+import { InvalidInput } from '../src/shared/errors.ts';
 import { type FileShape, fileShapeArb, writeFile } from '../src/subscribers/csv-files.test-support.ts';
 import {
   createImportService,
@@ -106,11 +106,11 @@ function spoil(file: FileShape, spoiler: Spoiler, pick: number, prefix: string) 
   return { bytes, refusedAsFile: ['not utf-8', 'unclosed quote', 'too long'].includes(spoiler) };
 }
 
-async function attempt(run: () => Promise<ImportSummary>): Promise<ImportSummary | InputError> {
+async function attempt(run: () => Promise<ImportSummary>): Promise<ImportSummary | InvalidInput> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof InputError) return error;
+    if (error instanceof InvalidInput) return error;
     throw error;
   }
 }
@@ -132,7 +132,7 @@ describe('subscribers import of generated files', () => {
         const outcome = await attempt(() =>
           importer.importFile({ file: Readable.from([bytes]), now: NOW, strict: true }),
         );
-        if (outcome instanceof InputError) {
+        if (outcome instanceof InvalidInput) {
           expect(refusedAsFile).toBe(true);
           expect(outcome.problems[0]?.path).toMatch(/^line \d+$/);
           expect(await snapshot()).toBe(before);
@@ -168,7 +168,7 @@ describe('subscribers import of generated files', () => {
         const before = await snapshot();
         const count = await subscriberCount();
         const outcome = await attempt(() => importer.importFile({ file: path, now: NOW }));
-        if (outcome instanceof InputError) {
+        if (outcome instanceof InvalidInput) {
           expect(refusedAsFile).toBe(true);
           expect(outcome.problems[0]?.path).toMatch(/^line \d+$/);
           expect(await snapshot()).toBe(before);

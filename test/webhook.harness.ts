@@ -149,7 +149,7 @@ export async function seed(): Promise<void> {
   }
 }
 
-export function post(body: string, signature: string | undefined) {
+export function post(body: string | Buffer, signature: string | undefined) {
   return app.inject({
     method: 'POST',
     url: '/webhooks/whatsapp',

@@ -1,11 +1,11 @@
 // Property-based tests of the campaign file reader (fast-check): odd YAML and JSON, odd values
 // in every key, junk text. Whatever the file, parseCampaign returns a campaign or throws an
-// InputError whose problems name a place (a key path, a YAML line and column) and a rule; it
+// InvalidInput whose problems name a place (a key path, a YAML line and column) and a rule; it
 // never throws anything else, and an odd value in a key is reported at that key.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { InputError, type Problem } from '../shared/errors.ts';
+import { InvalidInput, type Problem } from '../shared/errors.ts';
 import { parseCampaign } from './campaign.loader.ts';
 
 const GOOD = {
@@ -31,7 +31,7 @@ function problemsOf(text: string): readonly Problem[] | undefined {
     parseCampaign(text, 'fuzz.yaml');
     return undefined;
   } catch (error) {
-    if (!(error instanceof InputError)) throw error;
+    if (!(error instanceof InvalidInput)) throw error;
     expect(error.message).toMatch(/^Campaign file fuzz\.yaml /);
     expect(error.problems.length).toBeGreaterThan(0);
     for (const p of error.problems) {
@@ -92,7 +92,7 @@ const serialise = fc.constantFrom(
 );
 
 describe('campaign files under fuzz', () => {
-  it('refuses an odd value in any key at that key, and never throws anything but an InputError', () => {
+  it('refuses an odd value in any key at that key, and never throws anything but an InvalidInput', () => {
     fc.assert(
       fc.property(fc.constantFrom(...KEYS), oddScalar, serialise, (key, odd, write) => {
         const text = write({ ...GOOD, [key]: odd });

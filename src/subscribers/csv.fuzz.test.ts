@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../shared/errors.ts';
+import { InvalidInput } from '../shared/errors.ts';
 import { type CsvRow, readSubscriberCsv } from './csv.ts';
 import {
   chunked,
@@ -84,8 +84,8 @@ describe('reading generated subscribers files', () => {
           const before = chars.slice(0, at).join('');
           const bytes = Buffer.concat([Buffer.from(before), bad, Buffer.from(chars.slice(at).join(''))]);
           const { rows, error } = await read(chunked(bytes, sizes));
-          expect(error).toBeInstanceOf(InputError);
-          const problems = (error as InputError).problems;
+          expect(error).toBeInstanceOf(InvalidInput);
+          const problems = (error as InvalidInput).problems;
           expect(problems).toHaveLength(1);
           const line = lineBreaks(before) + 1;
           expect(problems[0]!.path).toBe(`line ${line}`);
@@ -181,8 +181,8 @@ describe('reading generated subscribers files', () => {
           ),
         );
         if (error !== undefined) {
-          expect(error).toBeInstanceOf(InputError);
-          const { problems, message } = error as InputError;
+          expect(error).toBeInstanceOf(InvalidInput);
+          const { problems, message } = error as InvalidInput;
           expect(message).toMatch(/^Subscribers file input /);
           expect(problems.length).toBeGreaterThan(0);
           for (const p of problems) {

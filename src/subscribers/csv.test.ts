@@ -252,8 +252,8 @@ describe('readSubscriberCsv', () => {
     );
     rmSync(dir, { recursive: true });
     expect(seen).toEqual([]);
-    expect(error).toBeInstanceOf(InputError);
-    expect((error as InputError).problems[0]?.path).toBe('line 602');
+    expect(error).toBeInstanceOf(InvalidInput);
+    expect((error as InvalidInput).problems[0]?.path).toBe('line 602');
   });
 
   it('says when a file looks like UTF-16, and when it ends inside a character', async () => {

@@ -4,14 +4,14 @@
 // quoted fields with delimiters and line breaks inside. Every row comes back with the line it
 // starts on; a bad row is reported and the next one read. Only a file that cannot be read as
 // CSV at all (not UTF-8, bad header, unclosed quote, a record over 128,000 characters) stops
-// the reading, with an InputError. A file given by path is checked for UTF-8 whole before its
+// the reading, with an InvalidInput. A file given by path is checked for UTF-8 whole before its
 // first row comes out, so an encoding refusal never leaves part of it imported; a stream is
 // checked as it flows (utf8-lines.ts).
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type CsvError, type InfoRecord, parse } from 'csv-parse';
-import { InputError, type Problem } from '../shared/errors.ts';
+import { InvalidInput, type Problem } from '../shared/errors.ts';
 import { restoreFreeText } from './csv-formulas.ts';
 import { SeenKeys } from './seen-keys.ts';
 import { type SubscriberInput, validateSubscriber } from './subscriber.schema.ts';
@@ -104,10 +104,10 @@ async function readHead(chunks: AsyncIterator<Buffer | string>, label: string): 
   return Buffer.concat(parts);
 }
 
-function unreadable(error: unknown, label: string): InputError {
+function unreadable(error: unknown, label: string): InvalidInput {
   const code = (error as NodeJS.ErrnoException).code;
   const rule = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : String(error);
-  return new InputError(`Cannot read subscribers file ${label}`, [{ path: label, rule }]);
+  return new InvalidInput(`Cannot read subscribers file ${label}`, [{ path: label, rule }]);
 }
 
 /** The head, then the rest of the chunks; with `check`, only bytes already checked as UTF-8. */
@@ -171,7 +171,7 @@ export async function* readSubscriberCsv(
     try {
       await checkUtf8File(createReadStream(source), label);
     } catch (error) {
-      throw error instanceof InputError ? error : unreadable(error, label);
+      throw error instanceof InvalidInput ? error : unreadable(error, label);
     }
   }
   const input = typeof source === 'string' ? createReadStream(source) : source;

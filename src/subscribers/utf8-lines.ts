@@ -9,7 +9,7 @@
 // (carried over to the next chunk). Lines are physical lines: LF, CRLF and a lone CR each end
 // one, as the CSV reader counts them.
 import { isUtf8 } from 'node:buffer';
-import { InputError } from '../shared/errors.ts';
+import { InvalidInput } from '../shared/errors.ts';
 
 const SAVE_AS = 'save the file as UTF-8 (in Excel: "CSV UTF-8")';
 const LF = 0x0a;
@@ -55,7 +55,7 @@ export class Utf8Lines {
   }
 
   /**
-   * Checks the next chunk of the file; throws an InputError naming the line of a bad byte.
+   * Checks the next chunk of the file; throws an InvalidInput naming the line of a bad byte.
    * Returns the bytes checked so far and not returned before: a character cut by the end of
    * the chunk is held back until its end arrives, so what is returned is always valid UTF-8
    * (a CSV parser fed with it never sees a byte that could still turn out bad).
@@ -77,7 +77,7 @@ export class Utf8Lines {
   /** The end of the file: a sequence cut short by it is refused too. */
   end(): void {
     if (this.#carry.length === 0) return;
-    throw new InputError(`Subscribers file ${this.#label} is not UTF-8`, [
+    throw new InvalidInput(`Subscribers file ${this.#label} is not UTF-8`, [
       {
         path: `line ${this.#breaks + 1}`,
         rule: `not UTF-8: the file ends inside a multi-byte character; ${SAVE_AS}`,
@@ -114,7 +114,7 @@ export class Utf8Lines {
         const after = before + inChunk;
         const utf16 = this.#first && line === 1 && (bytes[0] === 0xff || bytes[0] === 0xfe);
         const where = `byte 0x${bad.toString(16).toUpperCase().padStart(2, '0')} after ${after} character${after === 1 ? '' : 's'}`;
-        throw new InputError(`Subscribers file ${this.#label} is not UTF-8`, [
+        throw new InvalidInput(`Subscribers file ${this.#label} is not UTF-8`, [
           {
             path: `line ${line}`,
             rule: `not UTF-8: ${where} cannot be read as UTF-8${utf16 ? ' (the file looks like UTF-16)' : ''}; ${SAVE_AS}`,
