@@ -29,7 +29,8 @@ const CSV = [
   'id,name,phone,email,locale,timezone,assistant,channels,consent_at,consent_source,tags',
   `${PERSON.id},${PERSON.name},${PERSON.phone},${PERSON.email},fr,Europe/Paris,chatgpt,whatsapp;email,2025-11-02T14:30:00Z,newsletter form,beta`,
   'keep-1,"Doe, ""JJ""",+14155550123,,en-US,America/Los_Angeles,copilot,whatsapp,2025-11-03T09:00:00.250-08:00,"shop counter, Paris",',
-  'keep-2,Ōno Akira,,akira@example.jp,en,Asia/Tokyo,both,email,2025-11-04T10:00:00+09:00,event signup,vip;beta',
+  // A consent source that a spreadsheet would run as a formula: the export neutralises it.
+  'keep-2,Ōno Akira,,akira@example.jp,en,Asia/Tokyo,both,email,2025-11-04T10:00:00+09:00,"=HYPERLINK(""http://x.example"")",vip;beta',
   '',
 ].join('\n');
 
@@ -152,7 +153,7 @@ describe('lastcall subscribers show, export and forget', { timeout: 120_000 }, (
     expect(byEmail.stdout).toContain('deliveries (3: failed 1, queued 1, sent 1)');
   });
 
-  it('exports a CSV that imports back unchanged, here and into an empty database', async () => {
+  it('exports a CSV that imports back unchanged, formula cells neutralised, here and into an empty database', async () => {
     const out1 = join(dir, 'export-1.csv');
     const exported = await cli(['subscribers', 'export', '--file', out1, '--json']);
     expect(exported.code, exported.stderr).toBe(0);
@@ -162,7 +163,7 @@ describe('lastcall subscribers show, export and forget', { timeout: 120_000 }, (
         'id,name,phone,email,locale,timezone,assistant,channels,consent_at,consent_source,tags',
         'forget-me-7,Zéphyrine Quaglia,+33698765432,zephyrine.quaglia@example.net,fr,Europe/Paris,chatgpt,whatsapp;email,2025-11-02T14:30:00.000Z,newsletter form,beta',
         'keep-1,"Doe, ""JJ""",+14155550123,,en,America/Los_Angeles,copilot,whatsapp,2025-11-03T17:00:00.250Z,"shop counter, Paris",',
-        'keep-2,Ōno Akira,,akira@example.jp,en,Asia/Tokyo,both,email,2025-11-04T01:00:00.000Z,event signup,beta;vip',
+        `keep-2,Ōno Akira,,akira@example.jp,en,Asia/Tokyo,both,email,2025-11-04T01:00:00.000Z,"'=HYPERLINK(""http://x.example"")",beta;vip`,
         '',
       ].join('\r\n'),
     );
