@@ -121,7 +121,8 @@ const cases = fc.record({
   pick: fc.nat(),
 });
 
-describe('subscribers import of generated files', () => {
+// A few hundred imports: a loaded machine can make them many times slower than here alone.
+describe('subscribers import of generated files', { timeout: 120_000 }, () => {
   it('--strict: a refused file or a file with any bad row changes no table; a good one is imported whole', async () => {
     await fc.assert(
       fc.asyncProperty(cases, async ({ file, spoiler, pick }) => {

@@ -104,7 +104,8 @@ function post(contentType: string, payload: string | Buffer) {
   });
 }
 
-describe('POST /subscribe under fuzz', () => {
+// Hundreds of requests: a loaded machine can make them many times slower than here alone.
+describe('POST /subscribe under fuzz', { timeout: 120_000 }, () => {
   it('answers every random form with a page, never a 500; a refusal writes nothing and mails no one', async () => {
     const seen = { signedUp: 0, refused: 0 };
     await fc.assert(

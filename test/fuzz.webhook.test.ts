@@ -129,7 +129,7 @@ const envelope = fc.record(
   { requiredKeys: [] },
 );
 
-describe('webhook payload walking under fuzz', () => {
+describe('webhook payload walking under fuzz', { timeout: 120_000 }, () => {
   it('flattens, names and redacts any odd envelope without throwing', () => {
     const kinds = new Set(['status', 'inbound', 'preference', 'template', 'error', 'ignored']);
     fc.assert(
@@ -145,7 +145,8 @@ describe('webhook payload walking under fuzz', () => {
   });
 });
 
-describe('POST /webhooks/whatsapp under fuzz', () => {
+// Hundreds of requests, each waited for through the worker: give a loaded machine time.
+describe('POST /webhooks/whatsapp under fuzz', { timeout: 120_000 }, () => {
   it('acknowledges or refuses every signed body cleanly, and the worker processes every stored one', async () => {
     const bodies = fc.oneof(
       {

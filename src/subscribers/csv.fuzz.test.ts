@@ -51,7 +51,8 @@ const FIELDS = new Set([
 const PERSONAL = new Set(['name', 'phone', 'email', 'phone, email', 'consent_source']);
 const FORMULA_START = /^[=+\-@\t\r]/;
 
-describe('reading generated subscribers files', () => {
+// CPU-bound: a loaded machine (the whole suite, other work) can make them ten times slower.
+describe('reading generated subscribers files', { timeout: 120_000 }, () => {
   it('reads every dialect back exactly: delimiter, BOM, CRLF/LF, quoting, column order, empty lines, chunking', async () => {
     await fc.assert(
       fc.asyncProperty(fileShapeArb({ maxLength: 6 }), chunkSizesArb, async (file, sizes) => {
@@ -144,7 +145,6 @@ describe('reading generated subscribers files', () => {
         's1',
       ),
     },
-    { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 140_000 }).map((n) => 'x'.repeat(n)) },
   );
   const header = fc.oneof(
     fc.shuffledSubarray([...EXPORT_COLUMNS], { minLength: 8 }),
@@ -157,14 +157,23 @@ describe('reading generated subscribers files', () => {
     delimiter: fc.constantFrom(',', ';'),
     eol: fc.constantFrom('\n', '\r\n', '\r'),
     noise: fc.option(fc.tuple(fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 4 }))),
+    // One huge field, quoted or not, in some files: around the 128,000-character record limit.
+    huge: fc.option(fc.tuple(fc.nat(), fc.integer({ min: 1_000, max: 140_000 }), fc.boolean()), { freq: 4 }),
   });
 
   it('refuses junk with a line or a field named, never another exception, never echoing personal data', async () => {
     await fc.assert(
       fc.asyncProperty(junkFile, chunkSizesArb, async (file, sizes) => {
+        const lines = file.rows.map((cells) => [...cells]);
+        if (file.huge && lines.length > 0) {
+          const [where, size, quoted] = file.huge;
+          const row = lines[where % lines.length]!;
+          const x = 'x'.repeat(size);
+          row.splice(where % (row.length + 1), 0, quoted ? `"${x}"` : x);
+        }
         const text =
           (file.bom ? '\uFEFF' : '') +
-          [file.header, ...file.rows].map((cells) => cells.join(file.delimiter)).join(file.eol);
+          [file.header, ...lines].map((cells) => cells.join(file.delimiter)).join(file.eol);
         let bytes = Buffer.from(text);
         if (file.noise) {
           const at = file.noise[0] % (bytes.length + 1);
@@ -210,7 +219,7 @@ describe('reading generated subscribers files', () => {
   });
 });
 
-describe('formula cells', () => {
+describe('formula cells', { timeout: 120_000 }, () => {
   it('neutralise and restore are inverses, and no neutralised cell starts like a formula', () => {
     const text = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 12 }),
