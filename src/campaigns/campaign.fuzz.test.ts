@@ -110,7 +110,7 @@ describe('campaign files under fuzz', { timeout: 120_000 }, () => {
           ),
         ).toBe(true);
       }),
-      { numRuns: 800 },
+      { numRuns: 500 },
     );
   });
 
@@ -136,7 +136,7 @@ describe('campaign files under fuzz', { timeout: 120_000 }, () => {
         const prefix = top === 'steps' ? `steps[${second}]` : `${top}`;
         expect(problems.some((p) => p.path.startsWith(prefix) || /^line /.test(p.path))).toBe(true);
       }),
-      { numRuns: 800 },
+      { numRuns: 500 },
     );
   });
 
@@ -167,7 +167,7 @@ describe('campaign files under fuzz', { timeout: 120_000 }, () => {
       fc.property(junk, (text) => {
         problemsOf(text);
       }),
-      { numRuns: 1000 },
+      { numRuns: 700 },
     );
   });
 });

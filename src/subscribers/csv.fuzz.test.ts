@@ -67,7 +67,7 @@ describe('reading generated subscribers files', { timeout: 120_000 }, () => {
           })),
         );
       }),
-      { numRuns: 1000 },
+      { numRuns: 600 },
     );
   });
 
@@ -104,7 +104,7 @@ describe('reading generated subscribers files', { timeout: 120_000 }, () => {
           }
         },
       ),
-      { numRuns: 1000 },
+      { numRuns: 600 },
     );
   });
 
@@ -214,7 +214,7 @@ describe('reading generated subscribers files', { timeout: 120_000 }, () => {
           }
         }
       }),
-      { numRuns: 1500 },
+      { numRuns: 1000 },
     );
   });
 });
