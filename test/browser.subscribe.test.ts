@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../src/http/server.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import { type FakeSmtp, startFakeSmtp } from './fakes/smtp.ts';
+import { WHATSAPP_ENV } from './http.harness.ts';
 import { testConfig } from './support/config.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 
@@ -43,6 +44,7 @@ beforeAll(async () => {
       SMTP_URL: smtp.url,
       MAIL_FROM: 'Lastcall <no-reply@lastcall.example>',
       PUBLIC_URL: base,
+      ...WHATSAPP_ENV,
     },
     'serve',
   );

@@ -3,10 +3,10 @@
 // 2 bad input (unknown id, past deadline).
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../src/ops/services/probe.ts';
 import { campaignFile, seedSubscriber } from './campaign.support.ts';
 import { runCli } from './support/cli.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
-import { freePort } from './support/services/probe.ts';
 
 const SHIPPED = join(import.meta.dirname, '..', 'config', 'campaigns', 'ai-assistants-leave-whatsapp.yaml');
 const ID = 'ai-assistants-leave-whatsapp';

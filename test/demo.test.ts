@@ -1,177 +1,321 @@
-// `npm run demo` as a person runs it: `lastcall demo` in a child process (no Docker) against the
-// test PostgreSQL (a fresh database the demo migrates itself), the test Redis (its own prefix) and
-// the SMTP fake. The demo's first notice is due at the minute it starts, so with a one-second
-// tick the first reminders reach the in-process WhatsApp sandbox and the SMTP server within
-// seconds; `lastcall demo seed` then replaces the demo, and SIGTERM stops everything cleanly.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+// `npm run demo` as a new user runs it (SPEC 12): `lastcall demo` in a child process, from a copy
+// of the tree, with DATABASE_URL and REDIS_URL pointing at closed loopback ports and no SMTP_URL.
+// It starts private PostgreSQL and Redis in its data folder, the sandbox with its mail catcher,
+// serve and work; then headless Chromium walks the README's tour in one tab: sign up on the demo
+// campaign's page, confirm by mail in the sandbox inbox, get a reminder on both channels, STOP
+// on WhatsApp and the one-click unsubscribe by mail, and the next step skips both channels. A
+// second start re-uses the data folder. Screenshots of each page, at 1280 and 390 px wide, go to
+// test-artifacts/screenshots/ (git-ignored).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_SUBSCRIBERS } from '../src/demo/demo-subscribers.ts';
-import type { Conversation } from '../src/sandbox/inbox-store.ts';
+import { freePort } from '../src/ops/services/probe.ts';
+import type { Conversation, Mailbox } from '../src/sandbox/inbox-store.ts';
 import { type Db, openDb } from '../src/store/pool.ts';
 import { waitFor } from './delivery.fixtures.ts';
-import { type FakeSmtp, startFakeSmtp } from './fakes/smtp.ts';
-import { LASTCALL_BIN, runCli } from './support/cli.ts';
-import { dropDatabase, newDatabaseUrl } from './support/db.ts';
-import { createTestRedis, type TestRedis } from './support/redis.ts';
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
+const ROOT = join(import.meta.dirname, '..');
+const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+const VISITOR = {
+  name: 'Nora Visitor',
+  phone: '+33 6 11 22 33 44',
+  digits: '33611223344',
+  email: 'nora@example.net',
+};
+
+interface Demo {
+  child: ChildProcess;
+  output: string;
 }
 
-const WITH_PHONE = DEMO_SUBSCRIBERS.filter((s) => s.channels.includes('whatsapp')).map((s) =>
-  s.phone.slice(1),
-);
-const WITH_EMAIL = DEMO_SUBSCRIBERS.filter((s) => s.channels.includes('email')).map((s) => s.email);
-
-let smtp: FakeSmtp;
-let redis: TestRedis;
-let databaseUrl: string;
-let db: Db;
+let copy: string;
 let env: Record<string, string>;
-let sandboxUrl: string;
-let child: ChildProcess;
-let output = '';
-let scratch: string;
+let base: string;
+let inboxUrl: string;
+let demo: Demo;
+let db: Db | undefined;
+let browser: Browser;
 
-beforeAll(async () => {
-  smtp = await startFakeSmtp();
-  redis = createTestRedis();
-  databaseUrl = newDatabaseUrl();
-  const [httpPort, sandboxPort] = [await freePort(), await freePort()];
-  sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
-  env = {
-    DATABASE_URL: databaseUrl,
-    ...redis.env,
-    HTTP_PORT: String(httpPort),
-    PUBLIC_URL: `http://127.0.0.1:${httpPort}`,
-    SMTP_URL: smtp.url,
-    MAIL_FROM: 'Lastcall demo <demo@lastcall.example>',
-    LOG_LEVEL: 'warn',
-  };
-  scratch = mkdtempSync(join(tmpdir(), 'lastcall-demo-'));
-  child = spawn(
+/** The tree as a fresh clone has it: the files git knows (node_modules linked, not copied). */
+function copyTree(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lastcall-demo-tree-'));
+  // As root, the private PostgreSQL runs as another user, who must reach the data folder.
+  chmodSync(dir, 0o755);
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  for (const file of files.split('\0').filter(Boolean)) {
+    if (existsSync(join(ROOT, file))) cpSync(join(ROOT, file), join(dir, file), { recursive: true });
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
+async function startDemo(): Promise<Demo> {
+  const child = spawn(
     process.execPath,
-    [LASTCALL_BIN, 'demo', '--minutes', '5', '--sandbox-port', String(sandboxPort), '--tick-every', '1'],
-    { cwd: scratch, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      'bin/lastcall.js',
+      'demo',
+      '--minutes',
+      '5',
+      '--sandbox-port',
+      new URL(inboxUrl).port,
+      '--tick-every',
+      '1',
+    ],
+    { cwd: copy, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-  });
+  const run: Demo = { child, output: '' };
+  const collect = (chunk: Buffer) => {
+    run.output += chunk.toString('utf8');
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   await waitFor(
     'the demo to start',
     // The banner's last line: the whole banner is out.
-    () => output.includes('lastcall campaign stats demo') || child.exitCode !== null,
-    30_000,
+    () => run.output.includes('campaign stats demo') || child.exitCode !== null,
+    90_000,
+    100,
   );
-  if (child.exitCode !== null) throw new Error(`lastcall demo exited with ${child.exitCode}:\n${output}`);
-  db = openDb({ databaseUrl }, { max: 2 });
-}, 40_000);
-
-afterAll(async () => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
-  await db?.close();
-  await smtp?.close();
-  await redis?.cleanup();
-  if (databaseUrl) await dropDatabase(databaseUrl);
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
-});
-
-async function conversations(): Promise<Conversation[]> {
-  const res = await fetch(`${sandboxUrl}/inbox/api/state`);
-  return ((await res.json()) as { conversations: Conversation[] }).conversations;
+  if (child.exitCode !== null) throw new Error(`lastcall demo exited with ${child.exitCode}:\n${run.output}`);
+  return run;
 }
 
-describe('npm run demo (lastcall demo)', () => {
-  it('says where to look', () => {
-    expect(output).toContain(`WhatsApp inbox  http://localhost:${new URL(sandboxUrl).port}/`);
-    expect(output).toContain(`sign-up page    ${env.PUBLIC_URL}/subscribe`);
-    expect(output).toMatch(/created and started campaign "demo": deadline \d\d:\d\d UTC/);
-    expect(output).toContain('lastcall campaign stats demo');
+async function stopDemo(run: Demo): Promise<number | null> {
+  if (run.child.exitCode !== null) return run.child.exitCode;
+  const exited = new Promise<number | null>((resolve) => run.child.once('exit', (code) => resolve(code)));
+  run.child.kill('SIGTERM');
+  return exited;
+}
+
+async function inbox(): Promise<{ conversations: Conversation[]; mailboxes: Mailbox[] }> {
+  // No ?to=: reading the state must not mark anything read.
+  return (await fetch(`${inboxUrl}/inbox/api/state`)).json() as Promise<{
+    conversations: Conversation[];
+    mailboxes: Mailbox[];
+  }>;
+}
+
+/** The page as it is, full length, at a desktop and a phone width. */
+async function shoot(page: Page, name: string): Promise<void> {
+  for (const [width, height] of [
+    [1280, 900],
+    [390, 844],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium`);
+  mkdirSync(SHOTS, { recursive: true });
+  copy = copyTree();
+  const [httpPort, sandboxPort, closedPg, closedRedis] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  base = `http://127.0.0.1:${httpPort}`;
+  inboxUrl = `http://127.0.0.1:${sandboxPort}`;
+  env = {
+    PATH: process.env.PATH ?? '',
+    // Nothing listens there: the demo must start its own.
+    DATABASE_URL: `postgres://postgres@127.0.0.1:${closedPg}/lastcall`,
+    REDIS_URL: `redis://127.0.0.1:${closedRedis}`,
+    HTTP_PORT: String(httpPort),
+    PUBLIC_URL: base,
+    LOG_LEVEL: 'warn',
+  };
+  demo = await startDemo();
+  const databaseUrl = /DATABASE_URL=(\S+)/.exec(demo.output)?.[1];
+  if (!databaseUrl) throw new Error(`no DATABASE_URL in the banner:\n${demo.output}`);
+  db = openDb({ databaseUrl }, { max: 2 });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-sync',
+    ],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await db?.close();
+  if (demo) await stopDemo(demo);
+  if (copy) rmSync(copy, { recursive: true, force: true });
+}, 60_000);
+
+describe('npm run demo without Docker, PostgreSQL or Redis running', () => {
+  it('starts private servers in its data folder and says where to click', () => {
+    const data = join(copy, '.lastcall-demo');
+    expect(demo.output).toContain(`private PostgreSQL (`);
+    expect(demo.output).toContain(`data in ${join(data, 'postgres')}`);
+    expect(demo.output).toContain(`private Redis (`);
+    expect(demo.output).toContain(`data folder     ${data} (re-used by the next run`);
+    expect(demo.output).toContain(`1. sign up      ${base}/subscribe/demo`);
+    expect(demo.output).toContain(`2. inbox        http://localhost:${new URL(inboxUrl).port}/`);
+    expect(demo.output).toMatch(
+      /queue board {5}http:\/\/127\.0\.0\.1:\d+\/admin\/queues\?token=[0-9a-f]{32}/,
+    );
+    expect(demo.output).toContain('email           to the sandbox inbox (its mail catcher)');
   });
 
-  it('delivers the first notice to every demo phone in the sandbox, with statuses sent back to Lastcall', async () => {
-    const found = await waitFor(
-      'a first notice for every demo phone, read',
+  it('shows a WhatsApp message and an email in the sandbox inbox', async () => {
+    const state = await waitFor(
+      'a first notice on both channels',
       async () => {
-        const list = await conversations();
-        const read = list.filter((c) =>
-          c.messages.some(
-            (m) =>
-              m.direction === 'out' &&
-              m.template?.name === 'lastcall_ai_assistants_first_notice' &&
-              m.status === 'read',
-          ),
-        );
-        return read.length === WITH_PHONE.length ? list : undefined;
+        const s = await inbox();
+        return s.conversations.length > 0 && s.mailboxes.length > 0 ? s : undefined;
       },
-      30_000,
-      200,
+      90_000,
+      250,
     );
-    expect(found.map((c) => c.digits).sort()).toEqual([...WITH_PHONE].sort());
-    for (const c of found) {
-      for (const m of c.messages) {
-        // Lastcall accepted every status webhook the sandbox posted (signed, 2xx).
-        if (m.direction === 'out') expect(m.webhookProblem).toBeUndefined();
-      }
-    }
-    const camille = found.find((c) => c.digits === '33612345678')!.messages[0]!;
-    expect(camille.direction === 'out' && camille.body).toContain('Bonjour Camille (démo),');
-  }, 40_000);
+    expect(state.conversations[0]!.messages[0]).toMatchObject({ direction: 'out' });
+    expect(state.mailboxes[0]!.mails[0]!.subject).not.toBe('');
+  }, 100_000);
 
-  it('emails the first notice to every demo address through SMTP_URL', async () => {
-    await waitFor(
-      'an email to every demo address',
-      () => smtp.messages.length >= WITH_EMAIL.length,
-      30_000,
-      200,
+  it('walks the tour in one tab: sign up, confirm, reminders, STOP, one-click unsubscribe, next step skipped', async () => {
+    const context = await browser.newContext({
+      locale: 'en-GB',
+      timezoneId: 'Europe/Paris',
+      viewport: { width: 1280, height: 900 },
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+
+    await page.goto(`${base}/`);
+    expect(page.url()).toBe(`${base}/subscribe`);
+    await shoot(page, '01-subscribe-list');
+    await page.getByRole('link', { name: /^Demo:/ }).click();
+    await page.waitForURL(/\/subscribe\/demo/);
+    // The deadline in the visitor's zone (Paris), written by the page's script.
+    expect(await page.locator('time.local').first().textContent()).toMatch(/CET|GMT\+1|UTC\+1/);
+    await shoot(page, '02-campaign-page');
+
+    await page.getByLabel('Your name').fill(VISITOR.name);
+    await page.getByLabel(/WhatsApp phone number/).fill(VISITOR.phone);
+    await page.getByLabel(/Email address/).fill(VISITOR.email);
+    await page.getByLabel('Both').check();
+    await page.getByLabel('WhatsApp', { exact: true }).check();
+    await page.getByLabel('Email', { exact: true }).check();
+    await page.locator('#consent').check();
+    expect(await page.locator('label[for="consent"]').textContent()).toContain('from Lastcall demo,');
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Sign me up' }).click()]);
+    expect(await page.locator('h1').textContent()).toBe('Thank you, you are signed up');
+    await shoot(page, '03-signed-up');
+
+    // The confirmation mail, in the sandbox inbox, in the same tab.
+    await page.goto(`${inboxUrl}/?to=${encodeURIComponent(VISITOR.email)}`);
+    const confirmLink = page.locator('.mail-body a[href*="/confirm/"]').first();
+    await confirmLink.waitFor({ timeout: 30_000 });
+    await shoot(page, '04-inbox-confirmation-mail');
+    await confirmLink.click();
+    await page.waitForURL(/\/confirm\//);
+    expect(await page.locator('h1').textContent()).toBe('Email address confirmed');
+    await shoot(page, '05-confirmed');
+
+    // A reminder on both channels: the catch-up of the step the visitor joined after.
+    await page.goto(`${inboxUrl}/?to=${VISITOR.digits}`);
+    await page.locator('.msg.from-lastcall').first().waitFor({ timeout: 150_000 });
+    expect(await page.locator('.msg.from-lastcall .body').first().textContent()).toContain(
+      'Hello Nora Visitor,',
     );
-    const recipients = smtp.messages.flatMap((m) => m.envelope.rcptTo).sort();
-    expect(recipients).toEqual([...WITH_EMAIL].sort());
-    const liam = smtp.messages.find((m) => m.envelope.rcptTo.includes('liam.demo@example.org'))!;
-    expect(liam.parsed.subject).toContain('ChatGPT');
-    expect(liam.parsed.text).toContain('Hello Liam (demo),');
-    const deliveries = await db.query<{ channel: string; n: number }>(
-      `SELECT channel, count(*)::int AS n FROM deliveries
-        WHERE campaign_id = 'demo' AND step_id = 'start' AND status IN ('sent', 'delivered', 'read')
-        GROUP BY channel ORDER BY channel`,
-    );
-    expect(deliveries).toEqual([
-      { channel: 'email', n: WITH_EMAIL.length },
-      { channel: 'whatsapp', n: WITH_PHONE.length },
+    await shoot(page, '06-inbox-whatsapp-reminder');
+    await Promise.all([
+      page.waitForEvent('load'),
+      page.getByRole('button', { name: 'STOP', exact: true }).click(),
     ]);
-  }, 40_000);
+    await page
+      .locator('.msg.from-subscriber', { hasText: 'Lastcall answered 200' })
+      .waitFor({ timeout: 20_000 });
 
-  it('replaces the demo when seeded again', async () => {
-    const before = await db.one<{ last: number }>(`SELECT max(id) AS last FROM deliveries`);
-    expect(before?.last).toBeGreaterThan(0);
-    const result = await runCli(['demo', 'seed', '--minutes', '5'], env, { timeoutMs: 30_000 });
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/replaced and started campaign "demo"/);
-    const counts = await db.one<{ campaigns: number; subscribers: number; deliveries: number }>(
-      `SELECT (SELECT count(*)::int FROM campaigns) AS campaigns,
-              (SELECT count(*)::int FROM subscribers WHERE 'demo' = ANY(tags)) AS subscribers,
-              (SELECT count(*)::int FROM deliveries WHERE id <= $1) AS deliveries`,
-      [before?.last],
+    await page.goto(`${inboxUrl}/?to=${encodeURIComponent(VISITOR.email)}`);
+    const reminder = page.locator('.mail', { hasNot: page.locator('a[href*="/confirm/"]') });
+    await reminder.first().waitFor({ timeout: 150_000 });
+    await shoot(page, '07-inbox-email-reminder');
+    await Promise.all([
+      page.waitForEvent('load'),
+      reminder
+        .first()
+        .getByRole('button', { name: /Unsubscribe \(one click/ })
+        .click(),
+    ]);
+    expect(await page.locator('.one-click-result').first().textContent()).toContain('Lastcall answered 200');
+    await shoot(page, '08-inbox-unsubscribed');
+
+    // The help page the reminders link to, and the board's sign-in, as a browser sees them.
+    await page.goto(`${base}/help?campaign=demo&lang=en`);
+    expect(await page.locator('h1').textContent()).toMatch(/^Demo:/);
+    await shoot(page, '09-help');
+    await page.goto(`${base}/admin/queues`);
+    expect(await page.locator('h1').textContent()).toBe('Lastcall queues');
+    await shoot(page, '10-board-sign-in');
+
+    // The next step (m2) goes out to the demo subscribers, and to neither channel of the visitor.
+    const visitor = await db!.one<{ id: string }>('SELECT id FROM subscribers WHERE email = $1', [
+      VISITOR.email,
+    ]);
+    await waitFor(
+      'step m2 sent to the demo subscribers',
+      async () => {
+        const sent = await db!.one<{ n: number }>(
+          `SELECT count(*)::int AS n FROM deliveries
+            WHERE campaign_id = 'demo' AND step_id = 'm2' AND status IN ('sent', 'delivered', 'read')`,
+        );
+        return (sent?.n ?? 0) > 0 ? true : undefined;
+      },
+      200_000,
+      1_000,
     );
-    // One demo, its six subscribers, and none of the previous run's deliveries left.
-    expect(counts).toEqual({ campaigns: 1, subscribers: DEMO_SUBSCRIBERS.length, deliveries: 0 });
-  }, 40_000);
+    const visitorDeliveries = await db!.query<{ step_id: string; channel: string; status: string }>(
+      `SELECT step_id, channel, status FROM deliveries WHERE subscriber_id = $1 AND status IN ('sent', 'delivered', 'read') ORDER BY step_id, channel`,
+      [visitor!.id],
+    );
+    expect(visitorDeliveries.map((d) => `${d.step_id}/${d.channel}`)).toEqual([
+      'start/email',
+      'start/whatsapp',
+    ]);
+    const states = await db!.query<{ channel: string; state: string }>(
+      'SELECT channel, state FROM subscriber_channels WHERE subscriber_id = $1 ORDER BY channel',
+      [visitor!.id],
+    );
+    expect(states).toEqual([
+      { channel: 'email', state: 'unsubscribed' },
+      { channel: 'whatsapp', state: 'stopped' },
+    ]);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 420_000);
 
-  it('stops cleanly on SIGTERM', async () => {
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-  }, 30_000);
+  it('stops cleanly, and a second start re-uses the data folder', async () => {
+    expect(await stopDemo(demo)).toBe(0);
+    await db?.close();
+    db = undefined;
+    demo = await startDemo();
+    expect(demo.output).toContain(`re-using ${join(copy, '.lastcall-demo', 'postgres')}`);
+    expect(demo.output).toMatch(/replaced and started campaign "demo"/);
+    const databaseUrl = /DATABASE_URL=(\S+)/.exec(demo.output)![1]!;
+    db = openDb({ databaseUrl }, { max: 2 });
+    // The visitor's sign-up survived the restart.
+    expect(await db.one('SELECT tags FROM subscribers WHERE email = $1', [VISITOR.email])).toEqual({
+      tags: ['demo'],
+    });
+    expect(await stopDemo(demo)).toBe(0);
+  }, 150_000);
 });

@@ -14,6 +14,14 @@ import { createTestDatabase, type TestDatabase } from './support/db.ts';
 export const START = Date.parse('2026-05-04T09:30:00Z');
 export const SENDER = 'Lastcall Test';
 
+/** WhatsApp settings, so that the sign-up pages offer WhatsApp (nothing is sent in these tests). */
+export const WHATSAPP_ENV = {
+  WHATSAPP_TOKEN: 'test-token',
+  WHATSAPP_PHONE_NUMBER_ID: '100000000000001',
+  WHATSAPP_APP_SECRET: 'test-app-secret',
+  WHATSAPP_VERIFY_TOKEN: 'test-verify-token',
+} as const;
+
 export interface Harness {
   readonly app: Awaited<ReturnType<typeof buildServer>>;
   readonly database: TestDatabase;
@@ -38,6 +46,8 @@ export async function startHarness(options: { env?: Record<string, string>; rate
       MAIL_FROM: 'Lastcall <no-reply@lastcall.example>',
       PUBLIC_URL: 'https://lastcall.example',
       CONSENT_RECORD_IP: 'true',
+      // Both channels configured: the pages offer only the configured ones.
+      ...WHATSAPP_ENV,
       ...options.env,
     },
     'serve',

@@ -9,6 +9,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/config.ts';
 import { buildServer } from '../src/http/server.ts';
+import { freePort } from '../src/ops/services/probe.ts';
 import { QUEUES } from '../src/queue/catalog.ts';
 import { QueueSet } from '../src/queue/connection.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
@@ -16,7 +17,6 @@ import { LASTCALL_BIN } from './support/cli.ts';
 import { testConfig } from './support/config.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { createTestRedis, type TestRedis } from './support/redis.ts';
-import { freePort } from './support/services/probe.ts';
 
 const ADMIN = 'ops-admin-token-for-tests';
 const CHROMIUM = '/usr/bin/chromium';
@@ -152,6 +152,20 @@ describe('/admin/queues', () => {
     }
     expect((await app.inject({ url: '/admin/queues/api/queues' })).statusCode).toBe(401);
     expect((await app.inject({ url: '/admin/queues?token=wrong' })).statusCode).toBe(401);
+  });
+
+  it('gives a browser a sign-in page instead of a JSON 401, and says when the token was wrong', async () => {
+    const accept = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+    const page = await app.inject({ url: '/admin/queues', headers: accept });
+    expect(page.statusCode).toBe(401);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.body).toContain('<form method="get" action="/admin/queues">');
+    expect(page.body).toContain('<input id="token" name="token" type="password"');
+    expect(page.body).not.toContain('not the admin token');
+    const wrong = await app.inject({ url: '/admin/queues?token=wrong', headers: accept });
+    expect(wrong.body).toContain('That token is not the admin token.');
+    const script = await app.inject({ url: '/admin/queues' });
+    expect(script.json()).toEqual({ error: expect.stringContaining('ADMIN_TOKEN required') });
   });
 
   it('shows the board with the bearer token, under a CSP relaxed for /admin only', async () => {

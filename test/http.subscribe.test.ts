@@ -222,7 +222,7 @@ describe('POST /subscribe', () => {
   it('answers in English when the page was English, and ties channel needs to the right field', async () => {
     const res = await post({ ...GOOD_SIGN_UP, lang: 'en', name: ' ', phone: '', email: '', channels: [] });
     expect(res.statusCode).toBe(400);
-    expect(res.body).toContain('<a href="#name">Enter your first name or name.</a>');
+    expect(res.body).toContain('<a href="#name">Enter your name.</a>');
     expect(res.body).toContain('<html lang="en">');
     expect(res.body).toContain('<a href="#phone">Enter a phone number, an email address, or both.</a>');
     expect(res.body).toContain(

@@ -11,7 +11,7 @@ import { startWebhookWorker } from '../src/roles/work-webhooks.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import { encodeWebhook, templateStatusChange, webhookPayload } from './fakes/graph-api.ts';
-import { freePort } from './support/services/probe.ts';
+import { freePort } from '../src/ops/services/probe.ts';
 import * as h from './webhook.harness.ts';
 
 h.useWebhookHarness();

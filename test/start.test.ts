@@ -67,7 +67,7 @@ afterAll(async () => {
 it('migrates, serves and works in one process, in production mode', async () => {
   expect(output).toMatch(/database lastcall_test_\w+: applied 1795564800000_initial-schema/);
   expect(output).toContain(`sign-up page    ${base}/subscribe`);
-  expect(output).toContain(`queue board     ${base}/admin/queues   (Authorization: Bearer ADMIN_TOKEN)`);
+  expect(output).toContain(`queue board     ${base}/admin/queues   (sign in with ADMIN_TOKEN)`);
   const health = await fetch(`${base}/healthz`);
   expect(health.status).toBe(200);
   expect((await fetch(`${base}/subscribe`)).status).toBe(200);

@@ -1,11 +1,11 @@
 // The schema's invariants and `migrate` itself, on a real PostgreSQL.
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../src/ops/services/probe.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { openDb } from '../src/store/pool.ts';
 import { runCli } from './support/cli.ts';
 import { createTestDatabase, dropDatabase, newDatabaseUrl, type TestDatabase } from './support/db.ts';
-import { freePort } from './support/services/probe.ts';
 
 const INITIAL = '1795564800000_initial-schema';
 // Every migration shipped, in order: a fresh database gets all of them exactly once.

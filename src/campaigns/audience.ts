@@ -9,3 +9,12 @@ export function inAudience(campaign: Pick<Campaign, 'audience'>, tags: readonly 
   const wanted = campaign.audience.tags;
   return wanted.length === 0 || wanted.some((t) => tags.includes(t));
 }
+
+/**
+ * The tag a sign-up on the campaign's own page (/subscribe/<id>) gives the subscriber, so that
+ * `inAudience` includes them: the campaign's first audience tag; none when the audience is
+ * everyone. A page sign-up only satisfies the rule above; there is no second notion of membership.
+ */
+export function signUpTag(campaign: Pick<Campaign, 'audience'>): string | undefined {
+  return campaign.audience.tags[0];
+}

@@ -67,6 +67,7 @@ function toCampaign(file: CampaignFile, source: string): Campaign {
     window: file.window ?? DEFAULTS.window,
     catchUp: file.catchUp ?? DEFAULTS.catchUp,
     audience: { tags: file.audience?.tags ?? [] },
+    signup: file.signup ?? false,
     steps: file.steps,
     ...(file.messages === undefined ? {} : { messages: file.messages }),
     source,

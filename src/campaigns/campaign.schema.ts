@@ -105,6 +105,7 @@ export const campaignFileSchema = z.strictObject(
         { error: 'must be a mapping { tags: [...] }' },
       )
       .optional(),
+    signup: z.boolean({ error: 'must be true or false' }).optional(),
     steps: z
       .array(stepSchema, { error: 'must be a list of steps' })
       .min(1, { error: 'must have at least one step' }),
@@ -139,6 +140,8 @@ export interface Campaign {
   readonly window: { readonly start: string; readonly end: string };
   readonly catchUp: { readonly minGap: string };
   readonly audience: { readonly tags: readonly string[] };
+  /** Open for sign-up at /subscribe/<id> (SPEC 7). Absent in definitions stored before the key. */
+  readonly signup?: boolean;
   readonly steps: readonly CampaignStep[];
   /** The messages folder as written in the file (relative to it); undefined: the shipped one. */
   readonly messages?: string;

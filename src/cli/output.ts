@@ -17,7 +17,9 @@ export function isoOrDash(instant: number | null | undefined): string {
  *  UTC form is added only when the deadline was not written in UTC already. */
 export function campaignTimingLines(campaign: Campaign, now?: number): string[] {
   const utc = formatUtc(campaign.deadline);
-  const shown = campaign.deadlineText === utc ? utc : `${campaign.deadlineText} (${utc})`;
+  // "…T00:00Z", "…+00:00" and the UTC form name the same instant the same way: once is enough.
+  const inUtc = /(Z|[+-]00:?00)$/i.test(campaign.deadlineText.trim());
+  const shown = campaign.deadlineText === utc || inUtc ? utc : `${campaign.deadlineText} (${utc})`;
   const passed = now !== undefined && campaign.deadline <= now ? ', already passed' : '';
   const { audience, window } = campaign;
   return [

@@ -2,6 +2,7 @@
 // is listed at once, and the result is frozen. Other modules receive a Config; they never
 // read process.env.
 import { existsSync, readFileSync } from 'node:fs';
+import { delimiter } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 
@@ -54,6 +55,16 @@ const schema = z.object({
     .regex(/^v\d+\.\d+$/, 'must look like v23.0')
     .default('v23.0'),
   WHATSAPP_RATE: positiveNumber.default(80),
+  /** Who sends, as named in the consent text and in mails (SPEC 2). */
+  SENDER_NAME: optionalString.pipe(
+    z
+      .string()
+      .max(100, 'must be at most 100 characters')
+      .regex(/^[^\r\n<>"]*$/, 'must be one line without < > or "')
+      .optional(),
+  ),
+  /** Where `lastcall demo` looks for initdb, pg_ctl and redis-server. */
+  PATH: z.string().default(''),
   LASTCALL_ENV: z
     .enum(['production', 'development'], { message: 'must be production or development' })
     .default('production'),
@@ -92,6 +103,13 @@ export interface Config {
   readonly logLevel: Raw['LOG_LEVEL'];
   readonly queuePrefix: string;
   readonly consentRecordIp: boolean;
+  /** SENDER_NAME, else the PUBLIC_URL host: named in the consent text and in mails. */
+  readonly senderName: string;
+  /** Whether DATABASE_URL and REDIS_URL were set (rather than defaulted): the demo starts
+   *  private servers in place of unset ones. */
+  readonly named: { readonly databaseUrl: boolean; readonly redisUrl: boolean };
+  /** The PATH directories, where `lastcall demo` looks for local server binaries. */
+  readonly binPath: readonly string[];
   /**
    * UNSUBSCRIBE_SMTP_PORT set: emails' List-Unsubscribe mailto goes to `mailbox`
    * (unsubscribe@<PUBLIC_URL host>), which `serve` receives on `port` and acts on.
@@ -193,6 +211,9 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
     logLevel: r.LOG_LEVEL,
     queuePrefix: r.QUEUE_PREFIX,
     consentRecordIp: r.CONSENT_RECORD_IP,
+    senderName: r.SENDER_NAME ?? new URL(r.PUBLIC_URL).host,
+    named: { databaseUrl: isSet(env.DATABASE_URL), redisUrl: isSet(env.REDIS_URL) },
+    binPath: r.PATH.split(delimiter).filter(Boolean),
     unsubscribeSmtp:
       r.UNSUBSCRIBE_SMTP_PORT === undefined
         ? undefined
@@ -206,7 +227,9 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
                 : undefined,
           },
     email:
-      r.SMTP_URL && r.MAIL_FROM ? { smtpUrl: r.SMTP_URL, from: r.MAIL_FROM, rate: r.EMAIL_RATE } : undefined,
+      r.SMTP_URL && r.MAIL_FROM
+        ? { smtpUrl: r.SMTP_URL, from: mailFrom(r.MAIL_FROM, r.SENDER_NAME), rate: r.EMAIL_RATE }
+        : undefined,
     emailRate: r.EMAIL_RATE,
     whatsapp:
       r.WHATSAPP_TOKEN && r.WHATSAPP_PHONE_NUMBER_ID && r.WHATSAPP_APP_SECRET && r.WHATSAPP_VERIFY_TOKEN
@@ -232,6 +255,14 @@ export function loadConfig(role: Role = 'cli', cwd = process.cwd()): Config {
   const fromFile = existsSync(file) ? parseDotenv(readFileSync(file)) : {};
   return parseConfig({ ...fromFile, ...process.env }, role);
 }
+
+/** A bare MAIL_FROM address takes SENDER_NAME as its display name, so mails say who sends. */
+function mailFrom(from: string, senderName: string | undefined): string {
+  if (senderName === undefined || from.includes('<')) return from;
+  return `"${senderName}" <${from.trim()}>`;
+}
+
+const isSet = (value: string | undefined) => value !== undefined && value.trim() !== '';
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {

@@ -61,7 +61,8 @@ export class DeliveryRenderer {
       links: {
         unsubscribeUrl: `${publicUrl}/unsubscribe/${unsubscribe}`,
         doneUrl: `${publicUrl}/done/${done}`,
-        helpUrl: `${publicUrl}/help`,
+        // The help page takes its facts (deadline, reminders) from this campaign.
+        helpUrl: `${publicUrl}/help?campaign=${encodeURIComponent(d.campaignId)}`,
       },
       publicUrl,
     });

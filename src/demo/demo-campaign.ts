@@ -60,6 +60,8 @@ export function demoCampaignYaml(timing: DemoTiming): string {
       window: { start: '00:00', end: '23:59' },
       catchUp: { minGap: 'PT1S' },
       audience: { tags: [DEMO_TAG] },
+      // Open at /subscribe/demo: a visitor's own sign-up gets the tag `demo`, so its reminders.
+      signup: true,
       steps: timing.steps.map((s) => ({
         id: s.id,
         before: `PT${s.minutesBefore}M`,

@@ -1,9 +1,9 @@
-// `lastcall demo` (npm run demo): what the compose demo profile does, in one process and without
-// Docker. Migrate; start the WhatsApp sandbox on 127.0.0.1 unless WHATSAPP_API_URL already names
-// a Graph API other than Meta's; run serve + work against the configured PostgreSQL and Redis
-// with WhatsApp pointed at the sandbox; seed and start the demo campaign. Email goes through
-// SMTP_URL when set (a local Mailpit), and is off otherwise.
-import { randomBytes } from 'node:crypto';
+// `lastcall demo` (npm run demo): the whole product in one process, without Docker (SPEC 12).
+// PostgreSQL and Redis: the configured ones, or private ones in the demo's data folder
+// (demo-services.ts). The sandbox on 127.0.0.1: the fake Graph API for WhatsApp (unless
+// WHATSAPP_API_URL names another Graph API than Meta's) and, unless SMTP_URL is set, the mail
+// catcher for email; both land in the sandbox's one inbox page. Then migrate, serve + work, and
+// the demo campaign seeded and started, open for sign-up at /subscribe/demo.
 import type { Config } from '../config/config.ts';
 import { GRAPH_ORIGIN } from '../delivery/channels/graph-fetch.ts';
 import { type AllInOne, startAllInOne } from '../roles/start.ts';
@@ -11,80 +11,120 @@ import { SANDBOX_DEFAULTS, type Sandbox, startSandbox } from '../sandbox/sandbox
 import type { Logger } from '../shared/logger.ts';
 import { type MigrateResult, migrate } from '../store/migrate.ts';
 import { openDb } from '../store/pool.ts';
+import { type DemoServices, demoDatabaseUrl, demoSecrets, demoServices } from './demo-services.ts';
 import { type SeedResult, seedDemo } from './seed.service.ts';
 
 export interface NativeDemoOptions {
   readonly minutes: number;
   readonly sandboxPort: number;
   readonly tickEveryMs: number;
+  /** The demo's data folder: private servers' files and the demo's secrets. */
+  readonly dataDir: string;
   readonly logger: Logger;
   readonly now: () => number;
 }
 
 export interface NativeDemo {
-  /** The configuration serve and work run with (WhatsApp pointed at the sandbox). */
+  /** The configuration serve and work run with (WhatsApp and email pointed at the sandbox). */
   readonly config: Config;
+  readonly services: DemoServices;
   readonly migrated: MigrateResult;
-  /** Undefined when WHATSAPP_API_URL named another Graph API. */
+  /** Undefined when WHATSAPP_API_URL named another Graph API and SMTP_URL is set. */
   readonly sandbox: Sandbox | undefined;
   readonly running: AllInOne;
   readonly seed: SeedResult;
   close(timeoutMs?: number): Promise<void>;
 }
 
+/** The demo's sender, unless SENDER_NAME names one. */
+const DEMO_SENDER = 'Lastcall demo';
+
 /**
- * The demo's configuration: development mode (a random link key and admin token for this run
- * when none are set), and WhatsApp on the given Graph API with the configured credentials, else
- * the sandbox's defaults.
+ * The demo's configuration: development mode with the kept secrets, the servers found or
+ * started, WhatsApp on the given Graph API with the configured credentials (else the sandbox's
+ * defaults), and email through the given SMTP URL when SMTP_URL is not set.
  */
-export function demoConfig(config: Config, graphUrl: string): Config {
+export function demoConfig(
+  config: Config,
+  at: { graphUrl: string; smtpUrl: string | undefined; databaseUrl: string; redisUrl: string },
+  secrets: { secretKey: string; adminToken: string },
+): Config {
   const wa = config.whatsapp;
+  const senderDefaulted = config.senderName === new URL(config.publicUrl).host;
+  const senderName = senderDefaulted ? DEMO_SENDER : config.senderName;
   return {
     ...config,
     env: 'development',
-    secretKey: config.secretKey ?? randomBytes(32).toString('hex'),
-    adminToken: config.adminToken ?? randomBytes(16).toString('hex'),
+    databaseUrl: at.databaseUrl,
+    redisUrl: at.redisUrl,
+    secretKey: secrets.secretKey,
+    adminToken: secrets.adminToken,
+    senderName,
+    email:
+      config.email ??
+      (at.smtpUrl === undefined
+        ? undefined
+        : {
+            smtpUrl: at.smtpUrl,
+            from: `"${senderName}" <reminders@lastcall.localhost>`,
+            rate: config.emailRate,
+          }),
     whatsapp: {
       token: wa?.token ?? SANDBOX_DEFAULTS.token,
       phoneNumberId: wa?.phoneNumberId ?? SANDBOX_DEFAULTS.phoneNumberId,
       appSecret: wa?.appSecret ?? SANDBOX_DEFAULTS.appSecret,
       verifyToken: wa?.verifyToken ?? SANDBOX_DEFAULTS.verifyToken,
       businessAccountId: wa?.businessAccountId ?? SANDBOX_DEFAULTS.wabaId,
-      apiUrl: graphUrl,
+      apiUrl: at.graphUrl,
       apiVersion: config.whatsappApi.version,
       rate: config.whatsappApi.rate,
     },
-    whatsappApi: { ...config.whatsappApi, url: graphUrl },
+    whatsappApi: { ...config.whatsappApi, url: at.graphUrl },
   };
 }
 
+function portInUse(error: unknown, port: number): never {
+  const code = (error as { code?: string }).code;
+  if (code !== 'EADDRINUSE') throw error;
+  throw new Error(
+    `--sandbox-port ${port}: the port is in use (another demo or sandbox? pass --sandbox-port, ` +
+      'or point WHATSAPP_API_URL at the running one)',
+    { cause: error },
+  );
+}
+
 export async function startNativeDemo(base: Config, options: NativeDemoOptions): Promise<NativeDemo> {
-  const migrated = await migrate(base);
-  const external = base.whatsappApi.url !== GRAPH_ORIGIN;
-  const creds = demoConfig(base, base.whatsappApi.url).whatsapp!;
-  const sandbox = external
-    ? undefined
-    : await startSandbox({
-        host: '127.0.0.1',
-        port: options.sandboxPort,
-        token: creds.token,
-        appSecret: creds.appSecret,
-        phoneNumberId: creds.phoneNumberId,
-        wabaId: creds.businessAccountId ?? SANDBOX_DEFAULTS.wabaId,
-        webhookUrl: `http://127.0.0.1:${base.httpPort}/webhooks/whatsapp`,
-        publicUrl: base.publicUrl,
-      }).catch((error: unknown) => {
-        const code = (error as { code?: string }).code;
-        if (code !== 'EADDRINUSE') throw error;
-        throw new Error(
-          `--sandbox-port ${options.sandboxPort}: the port is in use (another sandbox? pass --sandbox-port, ` +
-            'or point WHATSAPP_API_URL at the running one)',
-          { cause: error },
-        );
-      });
-  const config = demoConfig(base, sandbox?.url ?? base.whatsappApi.url);
+  const services = await demoServices(base, options.dataDir);
+  let sandbox: Sandbox | undefined;
   let running: AllInOne | undefined;
   try {
+    const secrets = demoSecrets(base, services.dataDir);
+    const external = base.whatsappApi.url !== GRAPH_ORIGIN;
+    const wa = base.whatsapp;
+    if (!external || base.email === undefined) {
+      sandbox = await startSandbox({
+        host: '127.0.0.1',
+        port: options.sandboxPort,
+        token: wa?.token ?? SANDBOX_DEFAULTS.token,
+        appSecret: wa?.appSecret ?? SANDBOX_DEFAULTS.appSecret,
+        phoneNumberId: wa?.phoneNumberId ?? SANDBOX_DEFAULTS.phoneNumberId,
+        wabaId: wa?.businessAccountId ?? SANDBOX_DEFAULTS.wabaId,
+        webhookUrl: `http://127.0.0.1:${base.httpPort}/webhooks/whatsapp`,
+        publicUrl: base.publicUrl,
+        ...(base.email === undefined ? { smtpPort: 0 } : {}),
+      }).catch((error: unknown) => portInUse(error, options.sandboxPort));
+    }
+    const config = demoConfig(
+      base,
+      {
+        graphUrl: external ? base.whatsappApi.url : (sandbox?.url ?? base.whatsappApi.url),
+        smtpUrl: sandbox?.smtpUrl,
+        databaseUrl: demoDatabaseUrl(services, base),
+        redisUrl: services.redisUrl,
+      },
+      secrets,
+    );
+    const migrated = await migrate(config);
     running = await startAllInOne(config, {
       logger: options.logger,
       host: '127.0.0.1',
@@ -95,20 +135,24 @@ export async function startNativeDemo(base: Config, options: NativeDemoOptions):
       () => db.close(),
     );
     const started = running;
+    const box = sandbox;
     return {
       config,
+      services,
       migrated,
-      sandbox,
+      sandbox: box,
       running: started,
       seed,
       async close(timeoutMs = 10_000) {
         await started.close(timeoutMs);
-        await sandbox?.close();
+        await box?.close();
+        await services.stop();
       },
     };
   } catch (error) {
     await running?.close(5_000);
     await sandbox?.close();
+    await services.stop();
     throw error;
   }
 }

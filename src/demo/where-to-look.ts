@@ -1,21 +1,62 @@
 // The lines `lastcall start`, `lastcall demo` and `lastcall demo seed` print so that a person
 // knows where to look next. Text only: the commands print it. Never a secret other than the
-// development admin token the operator needs for the board.
+// development admin token the operator needs for the board (in its sign-in link).
 import type { Config } from '../config/config.ts';
 import { redactUrl } from '../store/connection-error.ts';
+import type { NativeDemo } from './native-demo.ts';
 import type { SeedResult } from './seed.service.ts';
 
 const hhmm = (at: number) => `${new Date(at).toISOString().slice(11, 16)} UTC`;
+
+/** The board's address for a browser: with the token in development, which signs in once. */
+export function boardUrl(config: Pick<Config, 'publicUrl' | 'env' | 'adminToken'>): string {
+  const base = `${config.publicUrl}/admin/queues`;
+  return config.env === 'development' && config.adminToken
+    ? `${base}?token=${encodeURIComponent(config.adminToken)}`
+    : `${base}   (sign in with ADMIN_TOKEN)`;
+}
 
 export function stackLines(config: Config, httpPort: number): string[] {
   const base = config.publicUrl;
   return [
     `  sign-up page    ${base}/subscribe   (serve listens on port ${httpPort})`,
     `  health          ${base}/healthz   metrics ${base}/metrics`,
-    `  queue board     ${base}/admin/queues   (Authorization: Bearer ${config.env === 'development' ? config.adminToken : 'ADMIN_TOKEN'})`,
+    `  queue board     ${boardUrl(config)}`,
     `  WhatsApp        ${config.whatsapp ? `on, Graph API at ${config.whatsapp.apiUrl}` : 'off (set WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN)'}`,
     `  email           ${config.email ? `on, through ${redactUrl(config.email.smtpUrl)}` : 'off (set SMTP_URL and MAIL_FROM)'}`,
     `  database        ${redactUrl(config.databaseUrl)}   redis ${redactUrl(config.redisUrl)} (prefix ${config.queuePrefix})`,
+  ];
+}
+
+/** What `lastcall demo` prints first: where to click, in the order of the tour. */
+export function demoLines(demo: NativeDemo): string[] {
+  const { config, sandbox, services, seed } = demo;
+  const base = config.publicUrl;
+  const inbox = sandbox ? `http://localhost:${sandbox.port}/` : undefined;
+  const started = (what: 'PostgreSQL' | 'Redis') =>
+    services.started.find((s) => s.description.includes(what))?.description;
+  const pg = started('PostgreSQL');
+  const redis = started('Redis');
+  const emailTo = sandbox?.smtpUrl && config.email?.smtpUrl === sandbox.smtpUrl;
+  const waToSandbox = sandbox && config.whatsapp?.apiUrl === sandbox.url;
+  const statsEnv = pg ? `DATABASE_URL=${redactUrl(config.databaseUrl)} ` : '';
+  return [
+    'Lastcall demo is running (Ctrl+C to stop). Open in a browser:',
+    `  1. sign up      ${base}/subscribe/${seed.campaignId}   (the demo campaign's own page)`,
+    inbox
+      ? `  2. inbox        ${inbox}   (every WhatsApp message${emailTo ? ' and email' : ''}; reply STOP / DONE / START)`
+      : `  2. WhatsApp     the Graph API at ${config.whatsappApi.url} (WHATSAPP_API_URL)`,
+    `  queue board     ${boardUrl(config)}`,
+    `  help page       ${base}/help?campaign=${seed.campaignId}`,
+    `  WhatsApp        ${waToSandbox ? 'to the sandbox inbox' : `Graph API at ${config.whatsapp?.apiUrl ?? 'off'}`}`,
+    `  email           ${emailTo ? 'to the sandbox inbox (its mail catcher)' : config.email ? `through ${redactUrl(config.email.smtpUrl)}` : 'off'}`,
+    `  PostgreSQL      ${pg ?? redactUrl(config.databaseUrl)}`,
+    `  Redis           ${redis ?? redactUrl(config.redisUrl)}`,
+    ...(pg || redis
+      ? [`  data folder     ${services.dataDir} (re-used by the next run; delete it to start afresh)`]
+      : []),
+    ...seedLines(seed, Date.now()),
+    `  stats           ${statsEnv}npx lastcall campaign stats ${seed.campaignId}`,
   ];
 }
 
@@ -38,11 +79,3 @@ export function seedLines(result: SeedResult, now: number): string[] {
     );
   return lines;
 }
-
-/** How to get a mail catcher when email is off for the native demo. */
-export const MAILPIT_HINT = [
-  '  email is off: set SMTP_URL to see the emails, e.g. with Mailpit (a local mail catcher):',
-  '    docker run --rm -p 8025:8025 -p 1025:1025 axllent/mailpit',
-  '    SMTP_URL=smtp://127.0.0.1:1025 MAIL_FROM="Lastcall <demo@lastcall.localhost>" npm run demo',
-  '    then open http://localhost:8025',
-];

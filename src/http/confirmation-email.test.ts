@@ -74,10 +74,18 @@ describe('confirmation email', () => {
   });
 
   it('escapes the name in the HTML part', () => {
-    const { html, text, subject } = composeConfirmation('https://x.example/confirm/t', CONFIRMATION);
+    const { html, text, subject } = composeConfirmation(
+      'https://x.example/confirm/t',
+      {
+        ...CONFIRMATION,
+        campaignName: 'Démo',
+      },
+      'Lastcall Test',
+    );
     expect(subject).toBe('Confirmez votre adresse pour recevoir les rappels');
     expect(text).toContain('Bonjour Zoé <b>,');
     expect(html).toContain('Bonjour Zoé &lt;b&gt;,');
     expect(html).toContain('<html lang="fr">');
+    expect(text).toContain('avez demandé à Lastcall Test des rappels par e-mail au sujet de « Démo »');
   });
 });

@@ -15,6 +15,8 @@ export interface Confirmation {
   readonly email: string;
   readonly name: string;
   readonly locale: Locale;
+  /** The name of the campaign whose page the person signed up on, if any. */
+  readonly campaignName?: string;
 }
 
 export type MailOutcome = 'sent' | 'skipped' | 'failed';
@@ -39,12 +41,14 @@ export function confirmUrl(
 export function composeConfirmation(
   url: string,
   c: Confirmation,
+  sender: string,
 ): { subject: string; text: string; html: string } {
   const m = MESSAGES[c.locale].email;
-  const text = [m.greeting(c.name), '', m.body, '', url, '', m.ignore, ''].join('\n');
+  const intro = m.body(sender, c.campaignName);
+  const text = [m.greeting(c.name), '', intro, '', url, '', m.ignore, ''].join('\n');
   const body = html`<!doctype html><html lang="${c.locale}"><body style="font-family:sans-serif;line-height:1.5">
 <p>${m.greeting(c.name)}</p>
-<p>${m.body}</p>
+<p>${intro}</p>
 <p><a href="${url}" style="display:inline-block;padding:12px 20px;background:#00703c;color:#fff;text-decoration:none;border-radius:4px">${m.button}</a></p>
 <p style="word-break:break-all"><a href="${url}">${url}</a></p>
 <p>${m.ignore}</p>
@@ -53,7 +57,8 @@ export function composeConfirmation(
 }
 
 export function createConfirmationMailer(options: {
-  readonly config: Pick<Config, 'publicUrl' | 'email'> & Partial<Pick<Config, 'unsubscribeSmtp'>>;
+  readonly config: Pick<Config, 'publicUrl' | 'email'> &
+    Partial<Pick<Config, 'unsubscribeSmtp' | 'senderName'>>;
   readonly secretKey: string;
   readonly logger: Logger;
   /** Defaults to the email channel on SMTP_URL, owned (and closed) by this mailer. */
@@ -65,6 +70,7 @@ export function createConfirmationMailer(options: {
     !options.channel && email ? new EmailChannel({ smtpUrl: email.smtpUrl, timeoutMs: 15_000 }) : undefined;
   const channel = options.channel ?? owned;
   const host = new URL(config.publicUrl).hostname;
+  const sender = config.senderName ?? new URL(config.publicUrl).host;
   return {
     async send(c, now) {
       if (!channel || !email) {
@@ -84,7 +90,7 @@ export function createConfirmationMailer(options: {
       const result = await channel.sendEmail({
         to: c.email,
         from: email.from,
-        ...composeConfirmation(url, c),
+        ...composeConfirmation(url, c, sender),
         messageId: `<confirm.${c.subscriberId}.${now}@${host}>`,
         unsubscribeUrl: `${config.publicUrl}/unsubscribe/${unsubscribe}`,
         unsubscribeMailto: unsubscribeMailto({

@@ -1,6 +1,7 @@
 // The words of the /help page every reminder links to, French first (SPEC 3, "What the shipped
-// campaign says"). Plain strings only: the page escapes them. Both languages share one shape,
-// so the type checker keeps them in step.
+// campaign says"). No date here: the page takes the deadline from the campaign and says when it
+// has passed. Plain strings only: the page escapes them. Both languages share one shape, so the
+// type checker keeps them in step.
 import type { Locale } from './i18n.ts';
 
 export interface HelpSection {
@@ -17,9 +18,9 @@ export interface HelpContent {
 }
 
 const fr: HelpContent = {
-  title: 'ChatGPT et Copilot quittent WhatsApp le 15 janvier 2026',
+  title: 'ChatGPT et Copilot quittent WhatsApp',
   intro:
-    'À partir du 15 janvier 2026, ChatGPT et Copilot ne fonctionnent plus sur WhatsApp. Voici ce que vous pouvez faire avant cette date, en quelques minutes.',
+    'À l’échéance, ChatGPT et Copilot ne fonctionnent plus sur WhatsApp. Voici ce que vous pouvez faire avant, en quelques minutes.',
   sections: [
     {
       heading: 'Pourquoi',
@@ -36,7 +37,7 @@ const fr: HelpContent = {
     {
       heading: 'Vous utilisez Copilot',
       paragraphs: [
-        'Copilot ne propose pas de transfert : pour garder vos conversations, exportez-les vous-même avant le 15 janvier 2026.',
+        'Copilot ne propose pas de transfert : pour garder vos conversations, exportez-les vous-même avant l’échéance.',
       ],
     },
     {
@@ -51,7 +52,7 @@ const fr: HelpContent = {
       ],
     },
     {
-      heading: 'Après le 15 janvier 2026',
+      heading: 'Après l’échéance',
       paragraphs: [
         'ChatGPT et Copilot restent disponibles dans leurs propres applications : sur le web, sur mobile et sur ordinateur.',
       ],
@@ -67,9 +68,9 @@ const fr: HelpContent = {
 };
 
 const en: HelpContent = {
-  title: 'ChatGPT and Copilot leave WhatsApp on 15 January 2026',
+  title: 'ChatGPT and Copilot leave WhatsApp',
   intro:
-    'From 15 January 2026, ChatGPT and Copilot no longer work on WhatsApp. Here is what you can do before that date, in a few minutes.',
+    'From the deadline, ChatGPT and Copilot no longer work on WhatsApp. Here is what you can do before it, in a few minutes.',
   sections: [
     {
       heading: 'Why',
@@ -86,7 +87,7 @@ const en: HelpContent = {
     {
       heading: 'If you use Copilot',
       paragraphs: [
-        'Copilot offers no transfer: to keep your chats, export them yourself before 15 January 2026.',
+        'Copilot offers no transfer: to keep your chats, export them yourself before the deadline.',
       ],
     },
     {
@@ -101,7 +102,7 @@ const en: HelpContent = {
       ],
     },
     {
-      heading: 'After 15 January 2026',
+      heading: 'After the deadline',
       paragraphs: [
         'ChatGPT and Copilot stay available in their own apps: on the web, on mobile and on desktop.',
       ],

@@ -9,8 +9,8 @@ export const en: Messages = {
     intro:
       'Get a reminder on WhatsApp or by email, at your local time, with the steps that fit the assistant you use. You can stop at any time.',
     requiredNote: 'All fields are required unless marked otherwise.',
-    optional: '(optional depending on the channels)',
-    name: { label: 'Your first name or name', hint: 'Used to greet you in the messages.' },
+    neededFor: { phone: '(for WhatsApp)', email: '(for email)' },
+    name: { label: 'Your name', hint: 'Used to greet you in the messages.' },
     phone: {
       label: 'WhatsApp phone number',
       hint: 'With the country code, for example +1 514 555 0123. Needed for WhatsApp.',
@@ -35,6 +35,8 @@ export const en: Messages = {
       legend: 'Your consent',
       text: (sender: string) =>
         `I agree to receive reminders about this deadline from ${sender}, on WhatsApp and by email according to the channels I ticked above. I can stop at any time: by replying STOP on WhatsApp, or with the unsubscribe link in every email.`,
+      textOne: (sender: string, channel: string) =>
+        `I agree to receive reminders about this deadline from ${sender}, by ${channel}. I can stop at any time: ${channel === 'WhatsApp' ? 'by replying STOP on WhatsApp' : 'with the unsubscribe link in every email'}.`,
     },
     honeypot: 'Leave this field empty',
     submit: 'Sign me up',
@@ -43,7 +45,7 @@ export const en: Messages = {
     summaryTitle: 'There is a problem',
     prefix: 'Error:',
     titlePrefix: 'Error: ',
-    nameRequired: 'Enter your first name or name.',
+    nameRequired: 'Enter your name.',
     nameTooLong: 'Your name must be at most 200 characters.',
     nameOneLine: 'Your name must fit on one line.',
     phoneInvalid: 'Enter a valid phone number, with the country code, for example +1 514 555 0123.',
@@ -109,10 +111,36 @@ export const en: Messages = {
     500: ['Something went wrong', 'Try again in a few moments. If the problem goes on, contact us.'],
   },
   backToForm: 'Back to the form',
+  campaign: {
+    listTitle: 'Sign up for reminders',
+    listIntro: 'Choose the deadline you want to be reminded of:',
+    deadline: 'Deadline:',
+    before: (when: string) => `${when} before`,
+    remindersTitle: 'The reminders',
+    remindersIntro: (start: string, end: string) =>
+      start === '00:00' && end >= '23:59'
+        ? 'At your local time:'
+        : `At your local time, between ${start} and ${end}, never at night:`,
+    sampleSummary: 'What the first WhatsApp message says',
+    closedTitle: 'Sign-ups are closed',
+    closedBody: 'The deadline of this campaign has passed: no more reminders will be sent.',
+    noneTitle: 'No sign-up is open',
+    noneBody: 'There is no deadline to sign up for at the moment.',
+    noChannels: 'No channel is configured on this server yet: sign-ups are closed for now.',
+    channelNames: { whatsapp: 'WhatsApp', email: 'email' },
+  },
+  help: {
+    deadlineIs: 'The deadline is:',
+    passed: 'This deadline has passed. It was:',
+    passedNote: 'No more reminders are sent for it.',
+    signUp: 'Get reminders for it',
+    steps: 'The reminders',
+  },
   email: {
     subject: 'Confirm your address to get the reminders',
     greeting: (name: string) => `Hello ${name},`,
-    body: 'You (or someone who typed your address) asked to get reminders by email before the deadline. To confirm your address, open this link within 7 days:',
+    body: (sender: string, about: string | undefined) =>
+      `You (or someone who typed your address) asked ${sender} for reminders by email${about ? ` about “${about}”` : ' before the deadline'}. To confirm your address, open this link within 7 days:`,
     button: 'Confirm my address',
     ignore: 'If you did not ask for this, ignore this message: you will get nothing.',
   },

@@ -8,7 +8,7 @@ export const fr = {
     intro:
       'Recevez un rappel sur WhatsApp ou par e-mail, à votre heure locale, avec les étapes qui conviennent à l’assistant que vous utilisez. Vous pouvez arrêter à tout moment.',
     requiredNote: 'Tous les champs sont obligatoires, sauf indication contraire.',
-    optional: '(facultatif selon les canaux)',
+    neededFor: { phone: '(pour WhatsApp)', email: '(pour les e-mails)' },
     name: { label: 'Votre prénom ou votre nom', hint: 'Il sert à vous saluer dans les messages.' },
     phone: {
       label: 'Numéro de téléphone WhatsApp',
@@ -34,6 +34,8 @@ export const fr = {
       legend: 'Votre accord',
       text: (sender: string) =>
         `J’accepte de recevoir de ${sender} des rappels au sujet de cette échéance, sur WhatsApp et par e-mail selon les canaux que j’ai cochés ci-dessus. Je peux arrêter à tout moment : en répondant STOP sur WhatsApp, ou avec le lien de désinscription présent dans chaque e-mail.`,
+      textOne: (sender: string, channel: string) =>
+        `J’accepte de recevoir de ${sender} des rappels au sujet de cette échéance, ${channel === 'WhatsApp' ? 'sur WhatsApp' : 'par e-mail'}. Je peux arrêter à tout moment : ${channel === 'WhatsApp' ? 'en répondant STOP sur WhatsApp' : 'avec le lien de désinscription présent dans chaque e-mail'}.`,
     },
     honeypot: 'Laissez ce champ vide',
     submit: 'M’inscrire',
@@ -118,10 +120,37 @@ export const fr = {
     ],
   } as Record<400 | 404 | 413 | 415 | 429 | 500, readonly [string, string]>,
   backToForm: 'Revenir au formulaire',
+  campaign: {
+    listTitle: 'S’inscrire aux rappels',
+    listIntro: 'Choisissez l’échéance dont vous voulez être prévenu :',
+    deadline: 'Échéance :',
+    before: (when: string) => `${when} avant`,
+    remindersTitle: 'Les rappels',
+    remindersIntro: (start: string, end: string) =>
+      start === '00:00' && end >= '23:59'
+        ? 'À votre heure locale :'
+        : `À votre heure locale, entre ${start} et ${end}, jamais la nuit :`,
+    sampleSummary: 'Ce que dit le premier message WhatsApp',
+    closedTitle: 'Les inscriptions sont closes',
+    closedBody: 'L’échéance de cette campagne est passée : plus aucun rappel ne sera envoyé.',
+    noneTitle: 'Aucune inscription ouverte',
+    noneBody: 'Il n’y a pas d’échéance à laquelle s’inscrire pour le moment.',
+    noChannels:
+      'Aucun canal n’est encore configuré sur ce serveur : les inscriptions sont fermées pour le moment.',
+    channelNames: { whatsapp: 'WhatsApp', email: 'e-mail' },
+  },
+  help: {
+    deadlineIs: 'L’échéance est fixée au :',
+    passed: 'Cette échéance est passée. C’était le :',
+    passedNote: 'Plus aucun rappel n’est envoyé à ce sujet.',
+    signUp: 'Recevoir les rappels',
+    steps: 'Les rappels',
+  },
   email: {
     subject: 'Confirmez votre adresse pour recevoir les rappels',
     greeting: (name: string) => `Bonjour ${name},`,
-    body: 'Vous (ou quelqu’un qui a saisi votre adresse) avez demandé à recevoir des rappels par e-mail avant l’échéance. Pour confirmer votre adresse, ouvrez ce lien dans les 7 jours :',
+    body: (sender: string, about: string | undefined) =>
+      `Vous (ou quelqu’un qui a saisi votre adresse) avez demandé à ${sender} des rappels par e-mail${about ? ` au sujet de « ${about} »` : ' avant l’échéance'}. Pour confirmer votre adresse, ouvrez ce lien dans les 7 jours :`,
     button: 'Confirmer mon adresse',
     ignore: 'Si vous n’êtes pas à l’origine de cette demande, ignorez ce message : vous ne recevrez rien.',
   },

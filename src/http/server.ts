@@ -5,6 +5,7 @@
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { createSignUpPages } from '../campaigns/signup-pages.service.ts';
 import type { Config } from '../config/config.ts';
 import type { QueueSet } from '../queue/connection.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
@@ -23,6 +24,7 @@ import { helpRoutes } from './routes/help.ts';
 import { linkRoutes } from './routes/links.ts';
 import { subscribeRoutes } from './routes/subscribe.ts';
 import { whatsappWebhookRoutes } from './routes/whatsapp-webhook.ts';
+import { configuredChannels } from './signup-form.ts';
 
 /** Largest form or unsubscribe body accepted: a sign-up is well under 2 KB. */
 export const PAGE_BODY_LIMIT = 16 * 1024;
@@ -37,7 +39,7 @@ export interface ServerDeps {
   };
   readonly logger?: Logger;
   readonly clock?: Clock;
-  /** Named in the consent text; defaults to MAIL_FROM's display name, else PUBLIC_URL's host. */
+  /** Named in the consent text; defaults to config.senderName (SENDER_NAME, else PUBLIC_URL's host). */
   readonly senderName?: string;
   /** POST /subscribe per client IP; default 10 a minute. */
   readonly subscribeRateLimit?: { readonly max: number; readonly timeWindowMs: number };
@@ -48,12 +50,6 @@ export interface ServerDeps {
   readonly queues?: QueueSet;
   /** More route plugins, registered after the public pages. */
   readonly routes?: readonly FastifyPluginAsync[];
-}
-
-export function defaultSenderName(config: Pick<Config, 'email' | 'publicUrl'>): string {
-  const from = config.email?.from ?? '';
-  const display = /^\s*"?([^"<]+?)"?\s*<[^>]+>\s*$/.exec(from)?.[1];
-  return display ?? new URL(config.publicUrl).host;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -101,8 +97,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setErrorHandler(problemErrorHandler);
 
   const injected = deps.services.confirmationMailer;
-  const mailer = injected ?? createConfirmationMailer({ config, secretKey, logger });
+  const senderName = deps.senderName ?? config.senderName;
+  const mailer =
+    injected ?? createConfirmationMailer({ config: { ...config, senderName }, secretKey, logger });
   if (!injected) app.addHook('onClose', async () => mailer.close?.());
+  const signUpPages = createSignUpPages({ db: deps.db });
   await app.register(async (pages) => {
     pages.setErrorHandler(pageErrorHandler);
     pages.addHook('onRoute', (route) => {
@@ -111,14 +110,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await pages.register(assetRoutes);
     await pages.register(subscribeRoutes, {
       subscriptions: deps.services.subscriptions,
+      pages: signUpPages,
+      channels: configuredChannels(config),
       mailer,
       clock,
-      senderName: deps.senderName ?? defaultSenderName(config),
+      senderName,
       consentRecordIp: config.consentRecordIp,
       rateLimit: deps.subscribeRateLimit ?? { max: 10, timeWindowMs: 60_000 },
     });
     await pages.register(linkRoutes, { subscriptions: deps.services.subscriptions, secretKey, clock });
-    await pages.register(helpRoutes);
+    await pages.register(helpRoutes, { pages: signUpPages, clock });
   });
 
   if (deps.queues) {

@@ -2,6 +2,8 @@
 // (validateSubscriber) plus what only the form has: the consent box. Every refusal becomes one
 // message per field, in the page's language.
 import type { CountryCode } from 'libphonenumber-js/max';
+import type { Config } from '../config/config.ts';
+import type { Channel } from '../planning/types.ts';
 import type { Problem } from '../shared/errors.ts';
 import { type SubscriberInput, validateSubscriber } from '../subscribers/subscriber.schema.ts';
 import { newSubscriberId } from '../subscribers/subscription.service.ts';
@@ -72,12 +74,18 @@ export type CheckedForm =
   | { readonly ok: true; readonly input: SubscriberInput }
   | { readonly ok: false; readonly errors: FieldErrors };
 
+/** The channels this server can send on (SPEC 2: a channel without its settings is off). */
+export function configuredChannels(config: Pick<Config, 'whatsapp' | 'email'>): Channel[] {
+  return [...(config.whatsapp ? ['whatsapp' as const] : []), ...(config.email ? ['email' as const] : [])];
+}
+
 export function checkForm(
   values: FormValues,
   m: Messages,
   locale: Locale,
   phoneCountry: CountryCode | undefined,
   now: number,
+  offered: readonly Channel[],
 ): CheckedForm {
   const result = validateSubscriber(
     {
@@ -101,6 +109,17 @@ export function checkForm(
       errors[field] ??= message; // the first problem of a field is the one to fix first
     }
   }
+  // A field the page does not show cannot carry its error: the one it does show takes it.
+  if (!offered.includes('whatsapp') && errors.phone !== undefined) {
+    errors.email ??= errors.phone;
+    delete errors.phone;
+  }
+  if (!offered.includes('email') && errors.email !== undefined) {
+    errors.phone ??= errors.email;
+    delete errors.email;
+  }
+  if (values.channels.some((c) => !(offered as readonly string[]).includes(c)))
+    errors.channels = m.errors.channels;
   if (!values.consent) errors.consent = m.errors.consent;
   if (!result.ok || Object.keys(errors).length > 0) return { ok: false, errors };
   return { ok: true, input: result.value };

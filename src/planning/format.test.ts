@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { daysLeft, formatDeadline, formatLocal, formatUtc } from './format.ts';
+import { daysLeft, describeBefore, formatDeadline, formatLocal, formatUtc } from './format.ts';
 
 const at = (text: string): number => Date.parse(text);
 const deadline = at('2026-01-15T00:00:00+01:00');
@@ -88,5 +88,15 @@ describe('daysLeft', () => {
     ['just after midnight on the change day', '2026-03-28T23:30:00Z', springDeadline, 'Europe/Paris', 1],
   ])('%s', (_, instant, end, zone, expected) => {
     expect(daysLeft(at(instant), at(end), zone)).toBe(expected);
+  });
+});
+
+describe('describeBefore', () => {
+  it("writes a step's offset for people, in their language", () => {
+    expect(describeBefore('P30D', 'en')).toBe('30 days');
+    expect(describeBefore('PT6H', 'en')).toBe('6 hours');
+    expect(describeBefore('P1DT6H', 'en')).toBe('1 day and 6 hours');
+    expect(describeBefore('PT10M', 'fr')).toMatch(/^10\sminutes$/);
+    expect(describeBefore('P1W', 'fr')).toMatch(/^1\ssemaine$/);
   });
 });

@@ -1,6 +1,6 @@
 // Instants written for people and for machine-readable output.
 
-import { DateTime } from 'luxon';
+import { DateTime, Duration } from 'luxon';
 import { DAY, wallMidnight, wallOf, zoneNamed } from './local-time.ts';
 
 /** ISO 8601 with the zone's offset and no milliseconds: "2026-01-14T10:00:00+01:00". */
@@ -68,4 +68,12 @@ export function parseIsoInstant(text: string): { ok: true; ms: number } | { ok: 
   return parsed.isValid
     ? { ok: true, ms: parsed.toMillis() }
     : { ok: false, reason: parsed.invalidExplanation ?? parsed.invalidReason ?? 'invalid' };
+}
+
+/** A step's `before` for people: "30 days", "6 hours", "10 minutes" ("30 jours"…). */
+export function describeBefore(before: string, locale: 'fr' | 'en'): string {
+  const duration = Duration.fromISO(before);
+  if (!duration.isValid) return before;
+  const units = Object.fromEntries(Object.entries(duration.toObject()).filter(([, n]) => n !== 0));
+  return Duration.fromObject(units, { locale }).toHuman({ listStyle: 'long', unitDisplay: 'long' });
 }

@@ -10,7 +10,14 @@ import type { Channel, PlannedSend, PlanStep, Schedule } from './types.ts';
 import { latestInWindow, type WindowMinutes } from './window.ts';
 
 export { parseIsoDuration } from './duration.ts';
-export { daysLeft, formatDeadline, formatLocal, formatUtc, parseIsoInstant } from './format.ts';
+export {
+  daysLeft,
+  describeBefore,
+  formatDeadline,
+  formatLocal,
+  formatUtc,
+  parseIsoInstant,
+} from './format.ts';
 export { canonicalZone, isValidZone, parseLocalTime } from './local-time.ts';
 
 interface CompiledStep {

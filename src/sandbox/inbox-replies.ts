@@ -15,8 +15,11 @@ export interface ReplyTarget {
   readonly displayPhoneNumber: string;
 }
 
-/** The replies the inbox offers as buttons: what Lastcall understands (SPEC 7). */
-export const QUICK_REPLIES = ['STOP', 'FAIT', 'START'] as const;
+/** The replies the inbox offers as buttons, in the conversation's language: what Lastcall
+ * understands (SPEC 7: STOP, FAIT / DONE, START). */
+export function quickReplies(language: string | undefined): readonly string[] {
+  return language?.startsWith('fr') ? ['STOP', 'FAIT', 'START'] : ['STOP', 'DONE', 'START'];
+}
 export const MAX_REPLY_LENGTH = 4096;
 
 export class ReplyError extends Error {

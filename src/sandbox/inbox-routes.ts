@@ -4,6 +4,8 @@
 //   GET  /inbox/api/state     JSON: version, conversations, and the two regions' HTML
 //   POST /inbox/reply         the page's form (STOP / FAIT / START / free text) → 303 back
 //   POST /inbox/api/replies   the same as JSON {to, text} → the reply with Lastcall's answer
+//   POST /inbox/mail/unsubscribe  a mail's one-click unsubscribe (RFC 8058), posted by the
+//                             sandbox as a mail provider would → 303 back to the mailbox
 //   GET  /healthz             liveness for compose
 // A POST from another origin is refused, so a web page cannot make the inbox reply for you.
 import { readFileSync } from 'node:fs';
@@ -12,8 +14,17 @@ import { join } from 'node:path';
 import type { WebhookDelivery } from './graph-status-emitter.ts';
 import type { TemplateDef } from './graph-templates.ts';
 import { ReplyError, type ReplyTarget, sendReply } from './inbox-replies.ts';
-import type { Conversation, InboxStore } from './inbox-store.ts';
-import { type InboxPageInfo, inboxPage, listRegion, threadRegion } from './inbox-view.ts';
+import type { InboxStore } from './inbox-store.ts';
+import {
+  hasComposer,
+  type InboxPageInfo,
+  type InboxSnapshot,
+  inboxPage,
+  listRegion,
+  mostRecentKey,
+  threadRegion,
+} from './inbox-view.ts';
+import { oneClickUnsubscribe } from './one-click.ts';
 
 export interface InboxDeps {
   readonly store: InboxStore;
@@ -22,6 +33,8 @@ export interface InboxDeps {
   /** Where replies go; undefined when the sandbox runs without --webhook-url. */
   readonly target: ReplyTarget | undefined;
   readonly phoneNumberId: string;
+  /** The mail catcher's smtp:// URL, once it runs. */
+  readonly smtpUrl: () => string | undefined;
   readonly clock: () => Date;
 }
 
@@ -67,29 +80,37 @@ export function inboxHandler(deps: InboxDeps): Handler {
     ]),
   );
 
+  /** `to` names the open conversation or mailbox; none: the most recent one. Opening one marks
+   *  it read, so the list's badges count what has not been looked at yet. */
   const snapshot = (to: string | null) => {
     const deliveries = deps.deliveries();
-    const conversations: Conversation[] = deps.store.conversations(deps.templates(), deliveries);
-    const selected = conversations.find((c) => c.digits === to)?.digits ?? conversations[0]?.digits;
-    return { conversations, selected, version: deps.store.version(deliveries) };
+    const templates = deps.templates();
+    const asked = to === null || to === '' ? undefined : to.trim().toLowerCase();
+    const base = {
+      conversations: deps.store.conversations(templates, deliveries),
+      mailboxes: deps.store.mailboxes(),
+    };
+    const selected = asked ?? mostRecentKey(base);
+    if (asked !== undefined) deps.store.markSeen(asked);
+    const s: InboxSnapshot = {
+      conversations: deps.store.conversations(templates, deliveries),
+      mailboxes: deps.store.mailboxes(),
+      selected,
+    };
+    return { s, version: deps.store.version(deliveries) };
   };
   const info = (notice?: InboxPageInfo['notice']): InboxPageInfo => ({
     phoneNumberId: deps.phoneNumberId,
     webhookUrl: deps.target?.url,
     templates: deps.templates().filter((t) => t.status === 'APPROVED').length,
+    smtpUrl: deps.smtpUrl(),
     ...(notice ? { notice } : {}),
   });
   const page = (res: ServerResponse, status: number, to: string | null, notice?: InboxPageInfo['notice']) => {
-    const s = snapshot(to);
-    return reply(
-      res,
-      status,
-      'text/html; charset=utf-8',
-      inboxPage(s.conversations, s.selected, s.version, info(notice)),
-      {
-        'content-security-policy': CSP,
-      },
-    );
+    const { s, version } = snapshot(to);
+    return reply(res, status, 'text/html; charset=utf-8', inboxPage(s, version, info(notice)), {
+      'content-security-policy': CSP,
+    });
   };
 
   async function post(
@@ -126,13 +147,25 @@ export function inboxHandler(deps: InboxDeps): Handler {
       const asset = method === 'GET' ? assets.get(url.pathname) : undefined;
       if (asset) return reply(res, 200, asset.type, asset.body);
       if (method === 'GET' && url.pathname === '/inbox/api/state') {
-        const s = snapshot(url.searchParams.get('to'));
-        const open = s.conversations.find((c) => c.digits === s.selected);
+        const { s, version } = snapshot(url.searchParams.get('to'));
         return json(res, 200, {
-          version: s.version,
+          version,
           selected: s.selected ?? null,
           conversations: s.conversations,
-          html: { list: listRegion(s.conversations, s.selected).text, thread: threadRegion(open).text },
+          mailboxes: s.mailboxes,
+          composer: hasComposer(s),
+          html: { list: listRegion(s).text, thread: threadRegion(s).text },
+        });
+      }
+      if (method === 'POST' && url.pathname === '/inbox/mail/unsubscribe') {
+        if (crossOrigin(req))
+          return json(res, 403, { error: { message: 'cross-origin requests are refused' } });
+        const mail = deps.store.mail(new URLSearchParams(rawBody).get('id') ?? '');
+        if (mail === undefined)
+          return page(res, 404, null, { kind: 'error', text: 'No such mail in the inbox' });
+        await oneClickUnsubscribe(deps.store, mail);
+        return reply(res, 303, 'text/plain; charset=utf-8', '', {
+          location: `/?to=${encodeURIComponent(mail.to)}`,
         });
       }
       if (method === 'POST' && url.pathname === '/inbox/reply') {

@@ -6,6 +6,7 @@
 import type { SentMessage } from './graph-messages.ts';
 import type { WebhookDelivery } from './graph-status-emitter.ts';
 import { placeholders, type TemplateDef } from './graph-templates.ts';
+import type { CaughtMail } from './mail-catcher.ts';
 
 export type Ticks = 'accepted' | 'sent' | 'delivered' | 'read' | 'failed';
 
@@ -33,10 +34,23 @@ export interface IncomingView {
 }
 
 export interface Conversation {
+  readonly kind: 'whatsapp';
   /** Recipient digits, without "+", as the Graph API records them. */
   readonly digits: string;
   readonly messages: readonly (OutgoingView | IncomingView)[];
   readonly lastAt: number;
+  /** Messages from Lastcall not yet shown to the inbox's reader. */
+  readonly unread: number;
+}
+
+/** The mails caught for one address: the email side of the inbox. */
+export interface Mailbox {
+  readonly kind: 'email';
+  /** The envelope recipient, lower case. */
+  readonly address: string;
+  readonly mails: readonly CaughtMail[];
+  readonly lastAt: number;
+  readonly unread: number;
 }
 
 export interface InboundReply {
@@ -53,7 +67,44 @@ const RANK: Record<string, number> = { sent: 1, delivered: 2, read: 3, failed: 4
 export class InboxStore {
   readonly #out: { message: SentMessage; at: number }[] = [];
   readonly #in: InboundReply[] = [];
+  readonly #mails: CaughtMail[] = [];
+  /** Per conversation key (digits or address): how many of Lastcall's messages were shown. */
+  readonly #seen = new Map<string, number>();
   #changes = 0;
+
+  recordMail(mail: CaughtMail): void {
+    this.#mails.push(mail);
+    this.#changes++;
+  }
+
+  /** The reader opened the conversation `key`: what it holds now is read. */
+  markSeen(key: string): void {
+    const shown =
+      this.#out.filter((o) => o.message.to === key).length + this.#mails.filter((m) => m.to === key).length;
+    if (shown === 0 || this.#seen.get(key) === shown) return;
+    this.#seen.set(key, shown);
+    this.#changes++;
+  }
+
+  /** Mailboxes, the most recently active first; mails oldest first. */
+  mailboxes(): Mailbox[] {
+    const byAddress = new Map<string, CaughtMail[]>();
+    for (const mail of this.#mails) byAddress.set(mail.to, [...(byAddress.get(mail.to) ?? []), mail]);
+    return [...byAddress.entries()]
+      .map(([address, mails]) => ({
+        kind: 'email' as const,
+        address,
+        mails,
+        lastAt: mails.at(-1)?.at ?? 0,
+        unread: Math.max(0, mails.length - (this.#seen.get(address) ?? 0)),
+      }))
+      .sort((a, b) => b.lastAt - a.lastAt || a.address.localeCompare(b.address));
+  }
+
+  /** One caught mail, by id. */
+  mail(id: string): CaughtMail | undefined {
+    return this.#mails.find((m) => m.id === id);
+  }
 
   recordSent(message: SentMessage, at: number): void {
     this.#out.push({ message, at });
@@ -95,7 +146,9 @@ export class InboxStore {
     return [...byDigits.entries()]
       .map(([digits, messages]) => {
         messages.sort((a, b) => a.at - b.at);
-        return { digits, messages, lastAt: messages.at(-1)?.at ?? 0 };
+        const fromLastcall = messages.filter((m) => m.direction === 'out').length;
+        const unread = Math.max(0, fromLastcall - (this.#seen.get(digits) ?? 0));
+        return { kind: 'whatsapp' as const, digits, messages, lastAt: messages.at(-1)?.at ?? 0, unread };
       })
       .sort((a, b) => b.lastAt - a.lastAt || a.digits.localeCompare(b.digits));
   }

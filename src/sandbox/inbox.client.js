@@ -32,6 +32,11 @@
             window.location.replace(`/?to=${encodeURIComponent(state.selected)}`);
             return;
           }
+          // The open conversation's first message arrived: reload for its reply box.
+          if (String(state.composer) !== String(body.dataset.composer === 'yes')) {
+            window.location.reload();
+            return;
+          }
           if (list) list.innerHTML = state.html.list;
           if (thread) thread.innerHTML = state.html.thread;
           localTimes(document);

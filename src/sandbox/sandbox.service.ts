@@ -1,12 +1,14 @@
 // The WhatsApp sandbox as a service (`lastcall sandbox`, the compose `sandbox`, the native demo):
 // the fake Graph API holding every Lastcall template as APPROVED, the inbox on the same port,
 // and, when Lastcall's webhook URL is known, signed status webhooks after each accepted send and
-// the inbox's replies (STOP / FAIT / START / free text) posted the way Meta posts them.
+// the inbox's replies (STOP / FAIT / START / free text) posted the way Meta posts them. With
+// `smtpPort`, a mail catcher too: the emails appear in the same inbox as the conversations.
 import { SHIPPED_MESSAGES_DIR } from '../campaigns/messages.ts';
 import { type FakeGraphApi, startFakeGraphApi } from './graph-fake.ts';
 import type { ReplyTarget } from './inbox-replies.ts';
 import { inboxHandler } from './inbox-routes.ts';
 import { InboxStore } from './inbox-store.ts';
+import { type MailCatcher, startMailCatcher } from './mail-catcher.ts';
 import { lastcallTemplateSeeds } from './sandbox-templates.ts';
 
 /** The credentials the compose file gives both Lastcall and the sandbox (docker-compose.yml). */
@@ -35,6 +37,8 @@ export interface SandboxOptions {
   /** Pause before each status webhook (sent, delivered, read). Default 400 ms. */
   readonly statusDelayMs?: number;
   readonly clock?: () => Date;
+  /** Start the mail catcher on this port of 127.0.0.1 (0 picks one); undefined: no mail catcher. */
+  readonly smtpPort?: number;
 }
 
 export interface Sandbox {
@@ -44,6 +48,8 @@ export interface Sandbox {
   readonly graph: FakeGraphApi;
   readonly inbox: InboxStore;
   readonly templates: number;
+  /** smtp://127.0.0.1:<port> of the mail catcher (for SMTP_URL), when started. */
+  readonly smtpUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -62,12 +68,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     : undefined;
   // The inbox reads the fake's templates and webhook log, which exist once it has started.
   let graph: FakeGraphApi | undefined;
+  let mail: MailCatcher | undefined;
   const handler = inboxHandler({
     store: inbox,
     templates: () => graph?.templates() ?? [],
     deliveries: () => graph?.webhookDeliveries() ?? [],
     target,
     phoneNumberId: options.phoneNumberId,
+    smtpUrl: () => mail?.url,
     clock,
   });
   graph = await startFakeGraphApi({
@@ -95,12 +103,24 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       : {}),
   });
   const started = graph;
+  if (options.smtpPort !== undefined) {
+    try {
+      mail = await startMailCatcher(inbox, { port: options.smtpPort, clock });
+    } catch (error) {
+      await started.close();
+      throw error;
+    }
+  }
+  const catcher = mail;
   return {
     url: started.url,
     port: started.port,
     graph: started,
     inbox,
     templates: seeds.length,
-    close: () => started.close(),
+    smtpUrl: catcher?.url,
+    async close() {
+      await Promise.all([started.close(), catcher?.close()]);
+    },
   };
 }

@@ -115,6 +115,14 @@ export async function updateSubscriber(
   );
 }
 
+/** Adds a tag unless the subscriber has it (a sign-up on a campaign's page joins its audience). */
+export async function addTag(sql: Sql, id: string, tag: string): Promise<void> {
+  await sql.exec(
+    'UPDATE subscribers SET tags = array_append(tags, $2) WHERE id = $1 AND NOT ($2 = ANY(tags))',
+    [id, tag],
+  );
+}
+
 /** Sets done_at unless already set; true when this call set it. */
 export async function markDone(sql: Sql, id: string, now: number): Promise<boolean> {
   return (

@@ -21,6 +21,9 @@ export interface SignUpEvidence {
   /** Kept only when config.consentRecordIp is true. */
   readonly ip?: string;
   readonly userAgent?: string;
+  /** Signed up on a campaign's own page: the campaign, and the tag that puts the subscriber in
+   *  its audience (none when its audience is everyone). */
+  readonly campaign?: { readonly id: string; readonly tag: string | undefined };
 }
 
 export interface SignUpResult {
@@ -84,6 +87,7 @@ export async function signUpInTransaction(
   };
   if (existing) await repo.updateSubscriber(sql, id, fields, now);
   else await repo.insertSubscriber(sql, id, fields, now);
+  if (evidence.campaign?.tag !== undefined) await repo.addTag(sql, id, evidence.campaign.tag);
 
   // The person is opting in themselves: an earlier erasure of these addresses is lifted.
   const cleared = await repo.clearTombstones(sql, options.secretKey, { phone, email });
@@ -93,6 +97,10 @@ export async function signUpInTransaction(
     pageLocale: evidence.pageLocale,
     assistant: input.assistant,
     timezone: input.timezone,
+    // Which page: a campaign's own (/subscribe/<id>), or the general form.
+    page: evidence.campaign ? `/subscribe/${evidence.campaign.id}` : '/subscribe',
+    ...(evidence.campaign ? { campaignId: evidence.campaign.id } : {}),
+    ...(evidence.campaign?.tag !== undefined ? { tagAdded: evidence.campaign.tag } : {}),
     ...(cleared.length > 0 ? { tombstoneCleared: cleared } : {}),
     ...(existing?.done_at ? { doneCleared: true } : {}),
     ...(options.consentRecordIp ? { ip: evidence.ip, userAgent: evidence.userAgent } : {}),

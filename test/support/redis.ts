@@ -1,10 +1,11 @@
 // A queue prefix of its own for each test file, so that files running in parallel never see
 // each other's jobs, and a cleanup that deletes every key under it.
 import { randomBytes } from 'node:crypto';
+import { delimiter } from 'node:path';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
-import { dockerAnswers, startDockerRedis } from './services/docker.ts';
-import { localRedisBinary, type PrivateService, startLocalRedis } from './services/local.ts';
+import { dockerAnswers, startDockerRedis } from '../../src/ops/services/docker.ts';
+import { localRedisBinary, type PrivateService, startLocalRedis } from '../../src/ops/services/local.ts';
 
 export interface TestRedis {
   readonly url: string;
@@ -42,7 +43,7 @@ export function createTestRedis(): TestRedis {
  */
 export async function createPrivateTestRedis(): Promise<TestRedis> {
   let service: PrivateService | undefined;
-  const binary = localRedisBinary();
+  const binary = localRedisBinary((process.env.PATH ?? '').split(delimiter).filter(Boolean));
   if (binary) service = await startLocalRedis(binary);
   else if (await dockerAnswers()) service = await startDockerRedis();
   if (!service) return createTestRedis();

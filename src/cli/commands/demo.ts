@@ -3,9 +3,10 @@
 // the seeding, for a stack already running (the compose `demo` profile runs it).
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
+import { DEFAULT_DATA_DIR } from '../../demo/demo-services.ts';
 import { startNativeDemo } from '../../demo/native-demo.ts';
 import { seedDemo } from '../../demo/seed.service.ts';
-import { MAILPIT_HINT, seedLines, stackLines } from '../../demo/where-to-look.ts';
+import { demoLines, seedLines } from '../../demo/where-to-look.ts';
 import { onShutdownSignal } from '../../queue/shutdown.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { numberBetween, port } from '../option-parsers.ts';
@@ -24,6 +25,7 @@ interface DemoFlags {
   minutes: number;
   sandboxPort: number;
   tickEvery: number;
+  dataDir: string;
   verbose?: boolean;
 }
 
@@ -32,16 +34,26 @@ export function register(program: Command): void {
   const demo = program
     .command('demo')
     .description(
-      'the demo: a campaign minutes away, with the WhatsApp sandbox (run, the default) or on a running stack (seed)',
+      'the demo: a campaign minutes away, with the sandbox inbox for WhatsApp and email (run, the default) or on a running stack (seed)',
     );
   demo
     .command('run', { isDefault: true })
     .description(
-      'run the demo in one process: WhatsApp sandbox, serve, work and a demo campaign minutes away',
+      'run the demo in one process: private PostgreSQL and Redis if needed, the sandbox inbox, serve, work and a demo campaign minutes away',
     )
     .option('--minutes <n>', 'minutes from now to the demo deadline', minutes, 20)
-    .option('--sandbox-port <port>', 'port of the WhatsApp sandbox (on 127.0.0.1)', port, 8090)
+    .option(
+      '--sandbox-port <port>',
+      'port of the sandbox inbox and fake Graph API (on 127.0.0.1)',
+      port,
+      8090,
+    )
     .option('--tick-every <seconds>', 'how often due reminders are looked for', seconds, 10)
+    .option(
+      '--data-dir <dir>',
+      'where private PostgreSQL and Redis keep their data, re-used by the next run',
+      DEFAULT_DATA_DIR,
+    )
     .option('--verbose', 'log at LOG_LEVEL (by default only warnings, so that the summary stays readable)')
     .action(async (flags: DemoFlags) => {
       const base = loadConfig('cli');
@@ -52,23 +64,12 @@ export function register(program: Command): void {
         minutes: flags.minutes,
         sandboxPort: flags.sandboxPort,
         tickEveryMs: Math.round(flags.tickEvery * 1000),
+        dataDir: flags.dataDir,
         logger,
         now: () => Date.now(),
       });
-      const { config } = demoRun;
       // One write, so a reader of the pipe never sees half of it.
-      console.log(
-        [
-          'Lastcall demo is running (Ctrl+C to stop):',
-          demoRun.sandbox
-            ? `  WhatsApp inbox  http://localhost:${demoRun.sandbox.port}/   (STOP / FAIT / START)`
-            : `  WhatsApp        the Graph API at ${config.whatsappApi.url} (WHATSAPP_API_URL)`,
-          ...stackLines(config, demoRun.running.httpPort),
-          ...(config.email ? [] : MAILPIT_HINT),
-          ...seedLines(demoRun.seed, Date.now()),
-          '  stats           lastcall campaign stats demo   (same DATABASE_URL)',
-        ].join('\n'),
-      );
+      console.log(demoLines(demoRun).join('\n'));
       await new Promise<void>((resolve) => {
         onShutdownSignal(async () => {
           await demoRun.close();

@@ -1,6 +1,6 @@
 // `lastcall sandbox`: the WhatsApp sandbox as a service. A fake Graph API holding every Lastcall
 // template as APPROVED, with an inbox at "/" that shows each message as a phone would and answers
-// STOP / FAIT / START through a signed webhook. Secrets default to the configured WhatsApp
+// STOP / DONE / START through a signed webhook; with --smtp-port, emails land in the same inbox. Secrets default to the configured WhatsApp
 // settings, else to the compose defaults, so both sides agree without setup.
 import { type Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../../config/config.ts';
@@ -16,6 +16,7 @@ interface SandboxFlags {
   token?: string;
   phoneNumberId?: string;
   wabaId?: string;
+  smtpPort?: number;
 }
 
 const httpUrl = (value: string): string => {
@@ -56,6 +57,11 @@ export function register(program: Command): void {
     )
     .option('--phone-number-id <id>', 'sending phone number id (default: WHATSAPP_PHONE_NUMBER_ID)')
     .option('--waba-id <id>', 'business account id (default: WHATSAPP_BUSINESS_ACCOUNT_ID)')
+    .option(
+      '--smtp-port <port>',
+      'also catch emails: an SMTP server on 127.0.0.1, its mails in the inbox',
+      port,
+    )
     .action(async (flags: SandboxFlags) => {
       const config = loadConfig('cli');
       const wa = config.whatsapp;
@@ -67,11 +73,13 @@ export function register(program: Command): void {
         phoneNumberId: flags.phoneNumberId ?? wa?.phoneNumberId ?? SANDBOX_DEFAULTS.phoneNumberId,
         wabaId: flags.wabaId ?? wa?.businessAccountId ?? SANDBOX_DEFAULTS.wabaId,
         publicUrl: config.publicUrl,
+        ...(flags.smtpPort === undefined ? {} : { smtpPort: flags.smtpPort }),
         ...(flags.webhookUrl ? { webhookUrl: flags.webhookUrl } : {}),
       });
       const url = browserUrl(flags.host, sandbox.port);
       console.log(`WhatsApp sandbox: inbox at ${url}/ (${sandbox.templates} templates approved)`);
       console.log(`  Graph API for Lastcall: WHATSAPP_API_URL=${url}`);
+      if (sandbox.smtpUrl) console.log(`  mail catcher for Lastcall: SMTP_URL=${sandbox.smtpUrl}`);
       console.log(
         flags.webhookUrl
           ? `  statuses and replies are posted, signed, to ${flags.webhookUrl}`

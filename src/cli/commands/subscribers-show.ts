@@ -46,6 +46,24 @@ Examples:
 
 const table = (head: string[]) => new Table({ head, style: { head: [], border: [], compact: true } });
 
+const WIDTH = 100;
+const INDENT = ' '.repeat(22);
+
+/** "    key  value", the value wrapped at word boundaries under itself. */
+function evidenceLines(key: string, value: string): string[] {
+  const words = value.split(/\s+/);
+  const out: string[] = [];
+  let line = '';
+  for (const word of words) {
+    if (line !== '' && INDENT.length + line.length + 1 + word.length > WIDTH) {
+      out.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  out.push(line);
+  return out.map((text, i) => (i === 0 ? `    ${key.padEnd(16)}  ${text}` : `${INDENT}${text}`));
+}
+
 export function profileText(p: SubscriberProfile): string {
   const lines = [
     `subscriber ${p.id}`,
@@ -66,11 +84,11 @@ export function profileText(p: SubscriberProfile): string {
     lines.push(t.toString());
   }
   lines.push('', `consent events (${p.consentEvents.length})`);
-  if (p.consentEvents.length > 0) {
-    const t = table(['occurred at', 'channel', 'kind', 'source', 'evidence']);
-    for (const e of p.consentEvents)
-      t.push([e.occurredAt, e.channel ?? '-', e.kind, e.source, JSON.stringify(e.evidence)]);
-    lines.push(t.toString());
+  // One block per event: the evidence (a consent text, a user agent) is far too wide for a table.
+  for (const e of p.consentEvents) {
+    lines.push(`  ${e.occurredAt}  ${e.channel ?? 'all channels'}  ${e.kind}  (source ${e.source})`);
+    for (const [key, value] of Object.entries(e.evidence))
+      lines.push(...evidenceLines(key, typeof value === 'string' ? value : JSON.stringify(value)));
   }
   const counts = Object.entries(p.deliveries.byStatus).map(([status, n]) => `${status} ${n}`);
   lines.push('', `deliveries (${p.deliveries.total}${counts.length > 0 ? `: ${counts.join(', ')}` : ''})`);

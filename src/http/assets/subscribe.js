@@ -1,6 +1,24 @@
-// Served same-origin as /assets/subscribe.js (the CSP forbids inline scripts). The form works
-// without it: it only pre-fills the time zone and moves focus to the error summary.
+// Served same-origin as /assets/subscribe.js (the CSP forbids inline scripts). The pages work
+// without it: it only writes deadlines in the visitor's own zone (the server writes them in
+// UTC), pre-fills the time zone and moves focus to the error summary.
 (() => {
+  const lang = document.documentElement.lang || undefined;
+  for (const el of document.querySelectorAll('time.local[datetime]')) {
+    try {
+      const at = new Date(el.getAttribute('datetime'));
+      el.textContent = new Intl.DateTimeFormat(lang, {
+        weekday: 'long',
+        day: 'numeric',
+        month: 'long',
+        year: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        timeZoneName: 'short',
+      }).format(at);
+    } catch {
+      // Leave the server's UTC text.
+    }
+  }
   const select = document.getElementById('timezone');
   if (select instanceof HTMLSelectElement && select.value === '') {
     let zone = '';

@@ -18,6 +18,7 @@ import { QUEUES } from '../../queue/catalog.ts';
 import type { QueueSet } from '../../queue/connection.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { sameSecret } from '../../shared/secrets.ts';
+import { signInPage } from '../views/admin-sign-in.view.ts';
 
 export interface AdminOptions {
   readonly config: Config;
@@ -72,10 +73,18 @@ function bearer(request: FastifyRequest): string | undefined {
   return /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
 }
 
-const unauthorized = (reply: FastifyReply) =>
-  reply.code(401).header('www-authenticate', 'Bearer realm="lastcall-admin"').send({
-    error: 'ADMIN_TOKEN required: Authorization: Bearer <token>, or open /admin/queues?token=<token> once',
-  });
+const UNAUTHORIZED =
+  'ADMIN_TOKEN required: Authorization: Bearer <token>, or open /admin/queues?token=<token> once';
+
+/** A browser (it asks for HTML) gets a sign-in page; scripts get the JSON error. */
+const wantsHtml = (request: FastifyRequest) => /\btext\/html\b/.test(request.headers.accept ?? '');
+
+const unauthorized = (request: FastifyRequest, reply: FastifyReply) => {
+  reply.code(401).header('www-authenticate', 'Bearer realm="lastcall-admin"');
+  if (!wantsHtml(request)) return reply.send({ error: UNAUTHORIZED });
+  const tried = typeof (request.query as Record<string, unknown>).token === 'string';
+  return reply.type('text/html; charset=utf-8').send(signInPage(tried));
+};
 
 export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) => {
   const token = opts.config.adminToken;
@@ -84,13 +93,13 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
   app.addHook('onRequest', async (request, reply) => {
     reply.header('content-security-policy', ADMIN_CSP);
     reply.header('cache-control', 'no-store');
-    if (!token) return unauthorized(reply);
+    if (!token) return unauthorized(request, reply);
     const now = opts.clock.now();
     const given = bearer(request);
-    if (given !== undefined) return sameSecret(given, token) ? undefined : unauthorized(reply);
+    if (given !== undefined) return sameSecret(given, token) ? undefined : unauthorized(request, reply);
     const query = request.query as Record<string, unknown>;
     if (request.method === 'GET' && typeof query.token === 'string') {
-      if (!sameSecret(query.token, token)) return unauthorized(reply);
+      if (!sameSecret(query.token, token)) return unauthorized(request, reply);
       const url = new URL(request.url, 'http://admin.invalid');
       url.searchParams.delete('token');
       const flags = `HttpOnly; SameSite=Strict; Path=/admin; Max-Age=${SESSION_MS / 1000}${secure ? '; Secure' : ''}`;
@@ -98,7 +107,7 @@ export const adminRoutes: FastifyPluginAsync<AdminOptions> = async (app, opts) =
         .header('set-cookie', `${ADMIN_COOKIE}=${sessionCookieValue(token, now)}; ${flags}`)
         .redirect(url.pathname + url.search, 303);
     }
-    return validSession(token, cookie(request, ADMIN_COOKIE), now) ? undefined : unauthorized(reply);
+    return validSession(token, cookie(request, ADMIN_COOKIE), now) ? undefined : unauthorized(request, reply);
   });
 
   const serverAdapter = new FastifyAdapter();

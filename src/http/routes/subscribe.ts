@@ -1,16 +1,31 @@
-// GET and POST /subscribe (SPEC 7): the form, then validation, the sign-up and the confirmation
-// email. Only application/x-www-form-urlencoded is parsed here (anything else is a 415 page);
-// the body limit and the per-IP rate limit are set where the plugin is registered.
+// The sign-up pages (SPEC 7): GET /subscribe lists the campaigns open for sign-up (the general
+// form when none is); GET /subscribe/:campaignId is one campaign's page (name, deadline, what
+// its reminders say) with the form; POST to either validates, signs up (a campaign page's
+// sign-up joins its audience), and sends the confirmation email. "/" leads to /subscribe.
+// Only application/x-www-form-urlencoded is parsed here (anything else is a 415 page); the
+// body limit and the per-IP rate limit are set where the plugin is registered.
 import formbody from '@fastify/formbody';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { CampaignPage, SignUpPages, SignUpTarget } from '../../campaigns/signup-pages.service.ts';
+import type { Channel } from '../../planning/types.ts';
 import type { Clock } from '../../shared/clock.ts';
+import { StateConflict } from '../../shared/errors.ts';
 import { SignUpConflictError, type SubscriptionService } from '../../subscribers/subscription.service.ts';
 import type { ConfirmationMailer, MailOutcome } from '../confirmation-email.ts';
 import { localeOfRequest, sendErrorPage } from '../error-pages.ts';
-import { CONSENT_VERSION, type Locale, MESSAGES, negotiateLocale, phoneCountry } from '../i18n.ts';
-import { checkForm, isBot, readForm, WEB_SOURCE } from '../signup-form.ts';
-import { messagePage } from '../views/layout.ts';
 import {
+  CONSENT_VERSION,
+  type Locale,
+  MESSAGES,
+  type Messages,
+  negotiateLocale,
+  phoneCountry,
+} from '../i18n.ts';
+import { checkForm, isBot, readForm, WEB_SOURCE } from '../signup-form.ts';
+import { html } from '../views/html.ts';
+import { messagePage, page } from '../views/layout.ts';
+import {
+  deadlineTime,
   EMPTY_FORM,
   type FieldErrors,
   type FormValues,
@@ -19,12 +34,19 @@ import {
 
 export interface SubscribeRoutesOptions {
   readonly subscriptions: Pick<SubscriptionService, 'signUp'>;
+  readonly pages: SignUpPages;
   readonly mailer: ConfirmationMailer;
   readonly clock: Clock;
   /** Who sends the reminders, named in the consent text. */
   readonly senderName: string;
+  /** The channels configured on this server: the only ones a page offers. */
+  readonly channels: readonly Channel[];
   readonly consentRecordIp: boolean;
   readonly rateLimit: { readonly max: number; readonly timeWindowMs: number };
+}
+
+interface CampaignParams {
+  Params: { campaignId: string };
 }
 
 const HTML = 'text/html; charset=utf-8';
@@ -33,17 +55,52 @@ export const subscribeRoutes: FastifyPluginAsync<SubscribeRoutesOptions> = async
   app.removeAllContentTypeParsers();
   await app.register(formbody);
 
+  const offered = (campaign?: { channels: readonly Channel[] }) =>
+    opts.channels.filter((c) => campaign === undefined || campaign.channels.includes(c));
+  const consentText = (m: Messages, channels: readonly Channel[]) =>
+    channels.length === 1 && channels[0]
+      ? m.form.consent.textOne(
+          opts.senderName,
+          channels[0] === 'whatsapp' ? 'WhatsApp' : m.campaign.channelNames.email,
+        )
+      : m.form.consent.text(opts.senderName);
+
   const form = (
     reply: FastifyReply,
     locale: Locale,
     values: FormValues,
     errors: FieldErrors,
     status: number,
+    campaign?: CampaignPage,
   ) => {
     const m = MESSAGES[locale];
-    const consentText = m.form.consent.text(opts.senderName);
-    return reply.code(status).type(HTML).send(renderSubscribeForm({ m, values, errors, consentText }));
+    const channels = offered(campaign);
+    // Nothing to sign up for: a page that says so (the service itself is up: /healthz).
+    if (channels.length === 0)
+      return reply
+        .code(200)
+        .type(HTML)
+        .send(messagePage(m, m.campaign.noneTitle, [m.campaign.noChannels]));
+    const view = { m, values, errors, consentText: consentText(m, channels), channels };
+    return reply
+      .code(status)
+      .type(HTML)
+      .send(renderSubscribeForm(campaign ? { ...view, campaign } : view));
   };
+
+  const closed = (reply: FastifyReply, m: Messages, name: string, deadline: number) =>
+    reply
+      .code(410)
+      .type(HTML)
+      .send(
+        page(m, {
+          title: m.campaign.closedTitle,
+          body: html`<h1>${m.campaign.closedTitle}</h1>
+<p><strong>${name}</strong> · ${m.campaign.deadline} ${deadlineTime(deadline, m)}</p>
+<p>${m.campaign.closedBody}</p>
+<p><a href="/subscribe?lang=${m.lang}">${m.campaign.listTitle}</a></p>`,
+        }),
+      );
 
   const success = (
     reply: FastifyReply,
@@ -64,55 +121,107 @@ export const subscribeRoutes: FastifyPluginAsync<SubscribeRoutesOptions> = async
       .send(messagePage(m, m.success.title, lines));
   };
 
-  app.get('/subscribe', async (request, reply) => form(reply, localeOfRequest(request), EMPTY_FORM, {}, 200));
-
-  app.post(
-    '/subscribe',
-    { config: { rateLimit: { max: opts.rateLimit.max, timeWindow: opts.rateLimit.timeWindowMs } } },
-    async (request, reply) => {
-      // A request with no body at all reaches here unparsed: it is not a form either.
-      if (!String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded'))
-        return sendErrorPage(request, reply, 415);
-      const body = request.body;
-      const accept = request.headers['accept-language'];
-      // The hidden `lang` field carries the page's language; a bad one falls back to the browser's.
-      const locale = negotiateLocale((body as Record<string, unknown> | undefined)?.lang, accept);
-      const values = readForm(body);
-      const now = opts.clock.now();
-      if (isBot(body)) {
-        request.log.info('honeypot filled: sign-up ignored');
-        return success(reply, locale, values.channels, values.channels.includes('email') ? 'sent' : 'none');
-      }
-      const m = MESSAGES[locale];
-      const checked = checkForm(values, m, locale, phoneCountry(accept), now);
-      if (!checked.ok) return form(reply, locale, values, checked.errors, 400);
-
-      const userAgent = request.headers['user-agent'];
-      let result: Awaited<ReturnType<SubscribeRoutesOptions['subscriptions']['signUp']>>;
+  const signUp = async (request: FastifyRequest, reply: FastifyReply, campaignId: string | undefined) => {
+    // A request with no body at all reaches here unparsed: it is not a form either.
+    if (!String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded'))
+      return sendErrorPage(request, reply, 415);
+    const body = request.body;
+    const accept = request.headers['accept-language'];
+    // The hidden `lang` field carries the page's language; a bad one falls back to the browser's.
+    const locale = negotiateLocale((body as Record<string, unknown> | undefined)?.lang, accept);
+    const m = MESSAGES[locale];
+    const values = readForm(body);
+    const now = opts.clock.now();
+    let target: SignUpTarget | undefined;
+    if (campaignId !== undefined) {
       try {
-        result = await opts.subscriptions.signUp(
-          checked.input,
-          {
-            source: WEB_SOURCE,
-            consentVersion: CONSENT_VERSION,
-            consentText: m.form.consent.text(opts.senderName),
-            pageLocale: locale,
-            ...(opts.consentRecordIp ? { ip: request.ip, ...(userAgent ? { userAgent } : {}) } : {}),
-          },
-          now,
-        );
+        target = await opts.pages.target(campaignId, now);
       } catch (error) {
-        if (error instanceof SignUpConflictError)
-          return form(reply, locale, values, { email: m.errors.conflict }, 400);
-        throw error;
+        if (!(error instanceof StateConflict)) throw error;
+        const p = await opts.pages.page(campaignId, locale, now);
+        return closed(reply, m, p.name, p.deadline);
       }
-      request.log.info({ subscriberId: result.subscriberId, created: result.created }, 'signed up');
-      const mail = result.confirmation
-        ? await opts.mailer.send(result.confirmation, now)
-        : result.channels.email === 'active' || result.activeChannels.includes('email')
-          ? 'active'
-          : 'none';
-      return success(reply, locale, checked.input.channels, mail);
-    },
+    }
+    if (isBot(body)) {
+      request.log.info('honeypot filled: sign-up ignored');
+      return success(reply, locale, values.channels, values.channels.includes('email') ? 'sent' : 'none');
+    }
+    const channels = offered(target);
+    const checked = checkForm(values, m, locale, phoneCountry(accept), now, channels);
+    if (!checked.ok) {
+      const campaign = campaignId === undefined ? undefined : await opts.pages.page(campaignId, locale, now);
+      return form(reply, locale, values, checked.errors, 400, campaign);
+    }
+
+    const userAgent = request.headers['user-agent'];
+    let result: Awaited<ReturnType<SubscribeRoutesOptions['subscriptions']['signUp']>>;
+    try {
+      result = await opts.subscriptions.signUp(
+        checked.input,
+        {
+          source: WEB_SOURCE,
+          consentVersion: CONSENT_VERSION,
+          consentText: consentText(m, channels),
+          pageLocale: locale,
+          ...(target ? { campaign: { id: target.id, tag: target.tag } } : {}),
+          ...(opts.consentRecordIp ? { ip: request.ip, ...(userAgent ? { userAgent } : {}) } : {}),
+        },
+        now,
+      );
+    } catch (error) {
+      if (error instanceof SignUpConflictError) {
+        const campaign =
+          campaignId === undefined ? undefined : await opts.pages.page(campaignId, locale, now);
+        return form(reply, locale, values, { email: m.errors.conflict }, 400, campaign);
+      }
+      throw error;
+    }
+    request.log.info(
+      { subscriberId: result.subscriberId, created: result.created, campaignId: target?.id },
+      'signed up',
+    );
+    const mail = result.confirmation
+      ? await opts.mailer.send(
+          { ...result.confirmation, ...(target ? { campaignName: target.name } : {}) },
+          now,
+        )
+      : result.channels.email === 'active' || result.activeChannels.includes('email')
+        ? 'active'
+        : 'none';
+    return success(reply, locale, checked.input.channels, mail);
+  };
+
+  const rateLimit = {
+    config: { rateLimit: { max: opts.rateLimit.max, timeWindow: opts.rateLimit.timeWindowMs } },
+  };
+
+  app.get('/', async (_request, reply) => reply.redirect('/subscribe', 302));
+
+  app.get('/subscribe', async (request, reply) => {
+    const locale = localeOfRequest(request);
+    const open = await opts.pages.openCampaigns(opts.clock.now());
+    if (open.length === 0) return form(reply, locale, EMPTY_FORM, {}, 200);
+    const m = MESSAGES[locale];
+    const body = html`<h1>${m.campaign.listTitle}</h1>
+<p class="intro">${m.campaign.listIntro}</p>
+<ul class="campaigns">${open.map(
+      (c) =>
+        html`<li><a href="/subscribe/${encodeURIComponent(c.id)}?lang=${m.lang}">${c.name}</a><br><span class="hint">${m.campaign.deadline} ${deadlineTime(c.deadline, m)}</span></li>`,
+    )}</ul>`;
+    return reply
+      .type(HTML)
+      .send(page(m, { title: m.campaign.listTitle, body, switchHref: `/subscribe?lang=${m.switchTo.lang}` }));
+  });
+
+  app.get<CampaignParams>('/subscribe/:campaignId', async (request, reply) => {
+    const locale = localeOfRequest(request);
+    const campaign = await opts.pages.page(request.params.campaignId, locale, opts.clock.now());
+    if (campaign.closed) return closed(reply, MESSAGES[locale], campaign.name, campaign.deadline);
+    return form(reply, locale, EMPTY_FORM, {}, 200, campaign);
+  });
+
+  app.post('/subscribe', rateLimit, async (request, reply) => signUp(request, reply, undefined));
+  app.post<CampaignParams>('/subscribe/:campaignId', rateLimit, async (request, reply) =>
+    signUp(request, reply, request.params.campaignId),
   );
 };

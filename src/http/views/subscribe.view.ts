@@ -2,6 +2,9 @@
 // legend; hints and errors are tied to their control with aria-describedby; a field in error has
 // aria-invalid and its message; an error summary at the top links to each field. `novalidate`
 // leaves validation to the server, so every error reads the same, in the page's language.
+import type { CampaignPage } from '../../campaigns/signup-pages.service.ts';
+import { formatDeadline } from '../../planning/planner.ts';
+import type { Channel } from '../../planning/types.ts';
 import type { Messages } from '../i18n.ts';
 import { attrs, type Html, html } from './html.ts';
 import { page } from './layout.ts';
@@ -47,6 +50,31 @@ export interface FormView {
   readonly values: FormValues;
   readonly errors: FieldErrors;
   readonly consentText: string;
+  /** The channels offered: configured on this server (and used by the campaign). */
+  readonly channels: readonly Channel[];
+  /** Signing up on a campaign's own page: its name, deadline and reminders head the form. */
+  readonly campaign?: CampaignPage;
+}
+
+/** Where the form posts and the language switch points: the campaign's page or the general one. */
+export const formPath = (campaign: Pick<CampaignPage, 'id'> | undefined): string =>
+  campaign ? `/subscribe/${encodeURIComponent(campaign.id)}` : '/subscribe';
+
+/** A deadline for the visitor: the server writes it in UTC, the page's script in the browser's zone. */
+export function deadlineTime(deadline: number, m: Messages): Html {
+  return html`<time class="local" datetime="${new Date(deadline).toISOString()}">${formatDeadline(deadline, 'UTC', m.lang === 'fr' ? 'fr' : 'en')}</time>`;
+}
+
+function campaignHeader(c: CampaignPage, m: Messages): Html {
+  const names = m.campaign.channelNames;
+  return html`<h1>${c.name}</h1>
+<p class="deadline"><strong>${m.campaign.deadline}</strong> ${deadlineTime(c.deadline, m)}</p>
+<section class="reminders" aria-labelledby="reminders-title">
+<h2 id="reminders-title">${m.campaign.remindersTitle}</h2>
+<p>${m.campaign.remindersIntro(c.window.start, c.window.end)}</p>
+<ul>${c.steps.map((s) => html`<li><strong>${m.campaign.before(s.before)}</strong> · ${s.channels.map((ch) => names[ch]).join(', ')}${s.says && html`: « ${s.says} »`}</li>`)}</ul>
+${c.sample && html`<details><summary>${m.campaign.sampleSummary}</summary><p class="sample">${c.sample}</p></details>`}
+</section>`;
 }
 
 function describedBy(field: string, hint: boolean, error: string | undefined): string | undefined {
@@ -69,8 +97,10 @@ function textField(
   const { m, errors, values } = v;
   const error = errors[field];
   const labels = m.form[field];
+  // With both channels offered, phone and email are each needed for one of them only.
+  const needed = field !== 'name' && v.channels.length > 1 && m.form.neededFor[field];
   return html`<div class="field${error ? ' has-error' : ''}">
-<label for="${field}">${labels.label}${field !== 'name' && html` <span class="optional">${m.form.optional}</span>`}</label>
+<label for="${field}">${labels.label}${needed && html` <span class="optional">${needed}</span>`}</label>
 <p class="hint" id="${field}-hint">${labels.hint}</p>
 ${errorLine(m, field, error)}
 <input${attrs({ id: field, name: field, value: values[field], 'aria-describedby': describedBy(field, true, error), 'aria-invalid': error ? 'true' : undefined, ...input })}>
@@ -109,27 +139,30 @@ export function renderSubscribeForm(v: FormView): string {
     failing.length > 0 &&
     html`<div class="error-summary" id="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary-title">
 <h2 id="error-summary-title">${m.errors.summaryTitle}</h2>
-<ul>${failing.map((f) => html`<li><a href="#${TARGET[f]}">${errors[f]}</a></li>`)}</ul>
+<ul>${failing.map((f) => html`<li><a href="#${f === 'channels' ? `channels-${v.channels[0] ?? 'whatsapp'}` : TARGET[f]}">${errors[f]}</a></li>`)}</ul>
 </div>`;
   const tzError = errors.timezone;
+  const offers = (c: Channel) => v.channels.includes(c);
+  const channelChoices = v.channels.map((c) => [c, m.form.channels[c]] as const);
+  const heading = v.campaign
+    ? html`${campaignHeader(v.campaign, m)}
+<h2>${m.form.title}</h2>`
+    : html`<h1>${m.form.title}</h1>`;
   const body = html`${summary}
-<h1>${m.form.title}</h1>
+${heading}
 <p class="intro">${m.form.intro}</p>
 <p class="hint">${m.form.requiredNote}</p>
-<form method="post" action="/subscribe" novalidate>
+<form method="post" action="${formPath(v.campaign)}" novalidate>
 <input type="hidden" name="lang" value="${m.lang}">
 ${textField(v, 'name', { type: 'text', autocomplete: 'name', maxlength: '200', required: true, spellcheck: 'false' })}
-${textField(v, 'phone', { type: 'tel', autocomplete: 'tel', inputmode: 'tel' })}
-${textField(v, 'email', { type: 'email', autocomplete: 'email', spellcheck: 'false' })}
+${offers('whatsapp') && textField(v, 'phone', { type: 'tel', autocomplete: 'tel', inputmode: 'tel' })}
+${offers('email') && textField(v, 'email', { type: 'email', autocomplete: 'email', spellcheck: 'false' })}
 ${choiceGroup(v, 'assistant', 'radio', m.form.assistant.legend, undefined, [
   ['chatgpt', 'ChatGPT'],
   ['copilot', 'Copilot'],
   ['both', m.form.assistant.both],
 ])}
-${choiceGroup(v, 'channels', 'checkbox', m.form.channels.legend, m.form.channels.hint, [
-  ['whatsapp', m.form.channels.whatsapp],
-  ['email', m.form.channels.email],
-])}
+${choiceGroup(v, 'channels', 'checkbox', m.form.channels.legend, v.channels.length > 1 ? m.form.channels.hint : undefined, channelChoices)}
 <div class="field${tzError ? ' has-error' : ''}">
 <label for="timezone">${m.form.timezone.label}</label>
 <p class="hint" id="timezone-hint">${m.form.timezone.hint}</p>
@@ -154,9 +187,9 @@ ${errorLine(m, 'consent', errors.consent)}
 <button type="submit">${m.form.submit}</button>
 </form>`;
   return page(m, {
-    title: m.form.title,
+    title: v.campaign ? v.campaign.name : m.form.title,
     body,
-    switchHref: `/subscribe?lang=${m.switchTo.lang}`,
+    switchHref: `${formPath(v.campaign)}?lang=${m.switchTo.lang}`,
     hasErrors: failing.length > 0,
   });
 }

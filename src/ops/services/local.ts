@@ -1,18 +1,20 @@
-// Private PostgreSQL and Redis instances from the machine's own binaries, in a temp folder,
-// on free ports, with durability off (tests never need it). Stopped and deleted at teardown.
+// Private PostgreSQL and Redis instances from the machine's own binaries, on free ports of
+// 127.0.0.1. Two uses: the tests (a temp folder, durability off, deleted at stop) and the
+// demo (a data folder of its own, kept and re-used by the next run).
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import {
   accessSync,
   chownSync,
   constants,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, postgresAnswers, redisAnswers, waitFor } from './probe.ts';
 
@@ -22,10 +24,16 @@ export interface PrivateService {
   stop(): Promise<void>;
 }
 
+/** Where a private instance keeps its files. */
+export interface Placement {
+  /** A folder kept after stop and re-used next time; undefined: a temp folder deleted at stop. */
+  readonly dataDir?: string;
+}
+
 const execFileAsync = promisify(execFile);
 
-function findOnPath(name: string, extraDirs: string[] = []): string | undefined {
-  for (const dir of [...(process.env.PATH ?? '').split(delimiter), ...extraDirs]) {
+function findIn(dirs: readonly string[], name: string): string | undefined {
+  for (const dir of dirs) {
     const candidate = join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);
@@ -44,15 +52,18 @@ function postgresBinDirs(): string[] {
     .map((version) => join(root, version, 'bin'));
 }
 
-export function localPostgresBinaries(): { initdb: string; pgCtl: string } | undefined {
-  const dirs = postgresBinDirs();
-  const initdb = findOnPath('initdb', dirs);
-  const pgCtl = findOnPath('pg_ctl', dirs);
+/** `searchPath`: the PATH directories (config.binPath). */
+export function localPostgresBinaries(
+  searchPath: readonly string[],
+): { initdb: string; pgCtl: string } | undefined {
+  const dirs = [...searchPath, ...postgresBinDirs()];
+  const initdb = findIn(dirs, 'initdb');
+  const pgCtl = findIn(dirs, 'pg_ctl');
   return initdb && pgCtl ? { initdb, pgCtl } : undefined;
 }
 
-export function localRedisBinary(): string | undefined {
-  return findOnPath('redis-server');
+export function localRedisBinary(searchPath: readonly string[]): string | undefined {
+  return findIn(searchPath, 'redis-server');
 }
 
 /** initdb refuses to run as root: as root, run PostgreSQL as `postgres` (or `nobody`). */
@@ -72,64 +83,91 @@ function unprivilegedIds(): { uid: number; gid: number } | undefined {
   return ids;
 }
 
-export async function startLocalPostgres(bin: { initdb: string; pgCtl: string }): Promise<PrivateService> {
+function folder(placement: Placement, name: string): { dir: string; keep: boolean } {
+  if (placement.dataDir === undefined)
+    return { dir: mkdtempSync(join(tmpdir(), `lastcall-${name}-`)), keep: false };
+  const dir = join(placement.dataDir, name);
+  mkdirSync(dir, { recursive: true });
+  return { dir, keep: true };
+}
+
+export async function startLocalPostgres(
+  bin: { initdb: string; pgCtl: string },
+  placement: Placement = {},
+): Promise<PrivateService> {
   const ids = unprivilegedIds();
-  const dir = mkdtempSync(join(tmpdir(), 'lastcall-pg-'));
+  const { dir, keep } = folder(placement, 'postgres');
   const data = join(dir, 'data');
   if (ids) chownSync(dir, ids.uid, ids.gid);
   const as = { ...ids, cwd: dir };
   const port = await freePort();
+  // A kept folder is real data: durability stays on (commits are still asynchronous).
+  const speed = keep ? [] : ['-c fsync=off', '-c full_page_writes=off'];
   const serverOptions = [
     `-p ${port}`,
     '-c listen_addresses=127.0.0.1',
     `-k ${dir}`,
-    '-c fsync=off',
     '-c synchronous_commit=off',
-    '-c full_page_writes=off',
     '-c max_connections=300',
+    ...speed,
   ].join(' ');
   const pgCtl = (args: string[]) => execFileAsync(bin.pgCtl, ['-D', data, ...args], as);
+  const remove = () => {
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  };
+  const reused = existsSync(join(data, 'PG_VERSION'));
   try {
-    await execFileAsync(
-      bin.initdb,
-      [
-        '-D',
-        data,
-        '-U',
-        'postgres',
-        '-A',
-        'trust',
-        '-E',
-        'UTF8',
-        '--locale=C',
-        '--no-sync',
-        '--no-instructions',
-      ],
-      as,
-    );
+    if (!reused) {
+      await execFileAsync(
+        bin.initdb,
+        [
+          '-D',
+          data,
+          '-U',
+          'postgres',
+          '-A',
+          'trust',
+          '-E',
+          'UTF8',
+          '--locale=C',
+          '--no-sync',
+          '--no-instructions',
+        ],
+        as,
+      );
+    }
     await pgCtl(['-l', join(dir, 'postgres.log'), '-o', serverOptions, '-w', '-t', '60', 'start']);
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
     await waitFor(`private PostgreSQL at ${url}`, () => postgresAnswers(url), 30_000);
     return {
       url,
-      description: `private PostgreSQL (${bin.pgCtl}, data in ${dir})`,
+      description: `private PostgreSQL (${bin.pgCtl}, ${reused ? 're-using' : 'data in'} ${dir})`,
       async stop() {
-        await pgCtl(['-m', 'immediate', '-w', 'stop']).catch(() => {});
-        rmSync(dir, { recursive: true, force: true });
+        // A kept folder is shut down cleanly; a temp one is thrown away anyway.
+        await pgCtl(['-m', keep ? 'fast' : 'immediate', '-w', 'stop']).catch(() => {});
+        remove();
       },
     };
   } catch (error) {
     await pgCtl(['-m', 'immediate', '-w', 'stop']).catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`could not start a private PostgreSQL with ${bin.initdb}: ${outputOf(error)}`);
+    remove();
+    const hint = keep ? ` (log: ${join(dir, 'postgres.log')})` : '';
+    throw new Error(`could not start a private PostgreSQL with ${bin.pgCtl}: ${outputOf(error)}${hint}`);
   }
 }
 
-export async function startLocalRedis(redisServer: string): Promise<PrivateService> {
-  const dir = mkdtempSync(join(tmpdir(), 'lastcall-redis-'));
+export async function startLocalRedis(
+  redisServer: string,
+  placement: Placement = {},
+): Promise<PrivateService> {
+  const { dir, keep } = folder(placement, 'redis');
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  // A kept folder saves a snapshot (dump.rdb) at shutdown and loads it at the next start.
+  const persistence = keep
+    ? ['--save', '60', '100', '--appendonly', 'no']
+    : ['--save', '', '--appendonly', 'no'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', ...persistence];
   const child: ChildProcess = spawn(
     redisServer,
     [...args, '--dir', dir, '--logfile', join(dir, 'redis.log'), '--maxmemory-policy', 'noeviction'],
@@ -139,7 +177,7 @@ export async function startLocalRedis(redisServer: string): Promise<PrivateServi
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   };
   try {
     await waitFor(`private Redis at ${url}`, () => redisAnswers(url, 1_000), 15_000);
@@ -147,7 +185,7 @@ export async function startLocalRedis(redisServer: string): Promise<PrivateServi
     await stop();
     throw new Error(`could not start a private Redis with ${redisServer}: ${outputOf(error)}`);
   }
-  return { url, description: `private Redis (${redisServer}, pid ${child.pid})`, stop };
+  return { url, description: `private Redis (${redisServer}, pid ${child.pid}, data in ${dir})`, stop };
 }
 
 function outputOf(error: unknown): string {
