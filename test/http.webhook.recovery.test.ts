@@ -5,13 +5,13 @@ import { describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/config.ts';
 import { buildServer } from '../src/http/server.ts';
 import { storeEvent } from '../src/inbound/webhook.repository.ts';
+import { freePort } from '../src/ops/services/probe.ts';
 import { QUEUES } from '../src/queue/catalog.ts';
 import { createWorkerConnection, QueueSet } from '../src/queue/connection.ts';
 import { startWebhookWorker } from '../src/roles/work-webhooks.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import { encodeWebhook, templateStatusChange, webhookPayload } from './fakes/graph-api.ts';
-import { freePort } from '../src/ops/services/probe.ts';
 import * as h from './webhook.harness.ts';
 
 h.useWebhookHarness();

@@ -8,10 +8,10 @@ import type { Channel } from '../planning/types.ts';
 import { NotFound, StateConflict } from '../shared/errors.ts';
 import type { Db } from '../store/pool.ts';
 import type { Locale } from '../subscribers/subscriber.schema.ts';
+import { signUpTag } from './audience.ts';
 import { type CampaignRecord, findCampaign, listCampaigns } from './campaign.repository.ts';
 import { buildMessageVars } from './message-vars.ts';
 import { loadMessageTemplates, renderEmail, renderWhatsApp, SHIPPED_MESSAGES_DIR } from './messages.ts';
-import { signUpTag } from './audience.ts';
 import { campaignChannels } from './slot.builder.ts';
 
 export interface CampaignSummary {
