@@ -252,14 +252,16 @@ export const SHIPPED_TEMPLATES = ['first-notice', 'one-week'] as const;
 
 /**
  * `privateRedis`: a Redis of this file's own, which may be flushed (support/redis.ts).
+ * `databaseServerUrl`: create the database there (a private server a test restarts) rather
+ * than on the shared test server.
  * `viaProxy`: child processes reach the fakes through a TCP relay that turns a connection reset
  * (a worker killed with SIGKILL mid-request) into a clean close, so the in-process fakes, which
  * have no socket error handlers, do not crash the test run.
  */
 export async function startDeliveryServices(
-  options: { viaProxy?: boolean; privateRedis?: boolean } = {},
+  options: { viaProxy?: boolean; privateRedis?: boolean; databaseServerUrl?: string } = {},
 ): Promise<DeliveryServices> {
-  const database = await createTestDatabase();
+  const database = await createTestDatabase(options.databaseServerUrl);
   const redis = options.privateRedis ? await createPrivateTestRedis() : createTestRedis();
   const graph = await startFakeGraphApi({ templates: await fakeTemplatesFor(SHIPPED_TEMPLATES, PUBLIC_URL) });
   const smtp = await startFakeSmtp();
@@ -400,6 +402,8 @@ export interface WorkerProcess {
   readonly pid: number;
   /** Everything it logged so far (pino JSON lines). */
   output(): string;
+  /** False once it has exited (a crash, or stopped). */
+  running(): boolean;
   /** SIGKILL (a crash) or SIGTERM (a graceful stop); resolves when it has exited. */
   stop(signal: 'SIGKILL' | 'SIGTERM'): Promise<void>;
 }
@@ -423,7 +427,16 @@ export async function spawnWorker(
   env: Record<string, string>,
   args: readonly string[] = FAST_TAKEOVER_ARGS,
 ): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [WORKER_BIN, 'work', ...args], {
+  return spawnLastcall(['work', ...args], env, '"msg":"working');
+}
+
+/** Any `lastcall` command as a child process, ready once its output contains `readyText`. */
+export async function spawnLastcall(
+  args: readonly string[],
+  env: Record<string, string>,
+  readyText: string,
+): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [WORKER_BIN, ...args], {
     env: { PATH: process.env.PATH ?? '', LASTCALL_ENV: 'development', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -436,17 +449,29 @@ export async function spawnWorker(
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await Promise.race([
-    waitFor('the worker to start', () => output.includes('"msg":"working'), 30_000),
+    waitFor(`lastcall ${args[0]} to start`, () => output.includes(readyText), 30_000),
     exited.then(() => {
-      throw new Error(`the worker exited at start:\n${output}`);
+      throw new Error(`lastcall ${args[0]} exited at start:\n${output}`);
     }),
   ]);
   return {
     pid: child.pid!,
     output: () => output,
+    running: () => child.exitCode === null && child.signalCode === null,
     async stop(signal) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
     },
   };
+}
+
+/** How many times each delivery reached a provider: WhatsApp messages by their callback data
+ *  (the delivery id), emails by their Message-ID (`<delivery-<id>.…>`). */
+export function receivedPerDelivery(services: Pick<DeliveryServices, 'graph' | 'smtp'>): Map<number, number> {
+  const counts = new Map<number, number>();
+  const bump = (id: number) => counts.set(id, (counts.get(id) ?? 0) + 1);
+  for (const m of services.graph.sent()) bump(Number(m.callbackData));
+  for (const m of services.smtp.messages)
+    bump(Number(/^<delivery-(\d+)\./.exec(m.parsed.messageId ?? '')?.[1]));
+  return counts;
 }

@@ -84,6 +84,9 @@ export async function fanOut(deps: FanoutDeps, slotId: number, now: number): Pro
         deps.queues,
         ids.map((id) => ({ id, channel: slot.channel })),
       ).then(() => advanceCursor(deps.db, slotId, last, page.added.length, at));
+      // Awaited later; until then a failure (PostgreSQL or Redis going away) must not count as
+      // an unhandled rejection, which ends the process.
+      previous.catch(() => {});
       cursor = last;
       queued += page.added.length;
       pages += 1;

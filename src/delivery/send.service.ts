@@ -7,6 +7,8 @@ import type { Channel } from '../planning/types.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { sendDurationSeconds, sendsTotal } from '../shared/metrics.ts';
+import { isUnreachable } from '../store/connection-error.ts';
+import { untilDatabaseAnswers } from '../store/outage.ts';
 import type { Db } from '../store/pool.ts';
 import { endChannelForProviderError } from '../subscribers/bounce.service.ts';
 import type { EmailSend } from './channels/email.ts';
@@ -64,6 +66,13 @@ export type SendDecision =
   /** The account or token is broken: pause the channel, keep the job for later. */
   | { readonly action: 'channel-down'; readonly code: string; readonly detail: string };
 
+/** The delay decision's code while PostgreSQL is unreachable at the claim. */
+export const DATABASE_UNAVAILABLE = 'database-unavailable';
+
+/** How long a send job waits when PostgreSQL did not answer its claim: 2-4 s, spread so that
+ *  the jobs of a whole queue do not all come back in the same instant. */
+const databaseWaitMs = () => 2_000 + Math.round(Math.random() * 2_000);
+
 /** Codes meaning "the number as a whole is over its rate": throttle the queue, not one job. */
 const QUEUE_WIDE = new Set(['130429', '4', '80007', 'http-429']);
 
@@ -74,19 +83,31 @@ export async function sendDelivery(
   budget: AttemptBudget,
 ): Promise<SendDecision> {
   const at = new Date(now);
-  const d = await claimDelivery(deps.db, deliveryId, at);
+  let d: ClaimedDelivery | undefined;
+  try {
+    d = await claimDelivery(deps.db, deliveryId, at);
+  } catch (error) {
+    // PostgreSQL outage: nothing was claimed, so nothing is at stake. Wait without spending an
+    // attempt (an outage is not this message's failure); the claim keeps it at most once.
+    if (isUnreachable(error))
+      return { action: 'delay', delayMs: databaseWaitMs(), code: DATABASE_UNAVAILABLE };
+    throw error;
+  }
   if (!d) return { action: 'complete', status: 'already-handled' };
+  const claimed = d;
   // Every recorded attempt is counted (lastcall_sends_total{channel,outcome}) once written.
+  // Once claimed, the row is `sending` until this write lands: it waits out a PostgreSQL outage
+  // (untilDatabaseAnswers) rather than leave the row for recovery to call `unknown`.
   const record = async (r: AttemptRecord) => {
-    await recordAttempt(deps.db, d.id, d.attempt, r, at);
-    sendsTotal.inc({ channel: d.channel, outcome: attemptOutcome(r) });
+    await untilDatabaseAnswers(() => recordAttempt(deps.db, claimed.id, claimed.attempt, r, at));
+    sendsTotal.inc({ channel: claimed.channel, outcome: attemptOutcome(r) });
   };
 
   let rendered: RenderedDelivery;
   try {
     if (d.campaign.state === 'paused') {
       // Nothing tried: the row waits, marked, and the tick queues it again after resume.
-      await releaseClaim(deps.db, d.id, PAUSED_CODE, at);
+      await untilDatabaseAnswers(() => releaseClaim(deps.db, claimed.id, PAUSED_CODE, at));
       return { action: 'complete', status: 'released' };
     }
     const reason = ineligibility(d, now);

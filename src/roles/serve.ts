@@ -10,6 +10,7 @@ import { QUEUES } from '../queue/catalog.ts';
 import { QueueSet } from '../queue/connection.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
+import { watchDatabase } from '../store/outage.ts';
 import { openDb } from '../store/pool.ts';
 import { createBounceService } from '../subscribers/bounce.service.ts';
 import { createSubscriptionService } from '../subscribers/subscription.service.ts';
@@ -34,7 +35,8 @@ export interface HttpService {
 export async function startHttpService(config: Config, opts: HttpServiceOptions): Promise<HttpService> {
   const clock = opts.clock ?? systemClock;
   const { logger } = opts;
-  const db = openDb(config, { onIdleError: (err) => logger.warn({ err }, 'PostgreSQL') });
+  // A PostgreSQL outage is logged once (outage.ts); /healthz says 503 naming it meanwhile.
+  const db = openDb(config, { watch: watchDatabase(logger) });
   const queues = new QueueSet(config);
   // Without listeners BullMQ prints every reconnection error to the console.
   const redisDown = (err: Error) => logger.warn({ err: err.message }, 'Redis');

@@ -16,6 +16,7 @@ import { QUEUES } from '../queue/catalog.ts';
 import type { QueueSet } from '../queue/connection.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
+import { isUnreachable } from '../store/connection-error.ts';
 import type { Db } from '../store/pool.ts';
 import { createSubscriptionService } from '../subscribers/subscription.service.ts';
 
@@ -61,7 +62,11 @@ export function startWebhookWorker(config: Config, deps: WebhookWorkerDeps): Wor
     const pruned = await repo.pruneWebhookRecords(db, new Date(now - KEEP_DEDUPE_MS));
     if (ids.length > 0 || pruned > 0) log.info({ requeued: ids.length, pruned }, 'webhook sweep');
   };
-  const runSweep = () => void sweep().catch((err) => log.warn({ err }, 'webhook sweep failed'));
+  // A PostgreSQL outage is logged once by the pool's watch (store/outage.ts), not every minute here.
+  const runSweep = () =>
+    void sweep().catch((err) => {
+      if (!isUnreachable(err)) log.warn({ err }, 'webhook sweep failed');
+    });
   runSweep();
   const timer = setInterval(runSweep, deps.sweepEveryMs ?? 60_000);
   timer.unref();

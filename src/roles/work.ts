@@ -24,6 +24,7 @@ import { createWorkerConnection, QueueSet } from '../queue/connection.ts';
 import { closeWorkers } from '../queue/shutdown.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
+import { watchDatabase } from '../store/outage.ts';
 import { type Db, openDb } from '../store/pool.ts';
 import { startWebhookWorker } from './work-webhooks.ts';
 
@@ -69,10 +70,8 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
     throw new Error('SECRET_KEY is not set: workers sign the unsubscribe and done links with it');
   const clock = settings.clock ?? systemClock;
   const logger = settings.logger ?? createLogger(config, { role: 'work' });
-  const db = openDb(config, {
-    max: settings.poolSize ?? 20,
-    onIdleError: (e) => logger.warn({ err: e }, 'PostgreSQL'),
-  });
+  // A PostgreSQL outage is logged once (outage.ts); jobs wait it out (send.service, BullMQ retries).
+  const db = openDb(config, { max: settings.poolSize ?? 20, watch: watchDatabase(logger) });
   const queues = new QueueSet(config);
   const connection: Redis = createWorkerConnection(config);
   const channels = settings.channels ?? createChannelSenders(config, settings.timeouts);

@@ -11,6 +11,11 @@ const UNREACHABLE_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   '57P03', // cannot_connect_now: the server is starting up or shutting down
+  '57P01', // admin_shutdown: a fast or smart stop (pg_ctl stop, a restart) ended the session
+  '57P02', // crash_shutdown: another backend crashed and the server is resetting
+  '08000', // connection_exception
+  '08003', // connection_does_not_exist
+  '08006', // connection_failure
 ]);
 
 export class DatabaseUnreachableError extends Error {
@@ -32,7 +37,8 @@ export function isUnreachable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;
-  if (/timeout|terminated unexpectedly/i.test(error.message)) return true;
+  // pg's own words for a connection that broke under a client (no SQLSTATE: the socket closed).
+  if (/timeout|terminated unexpectedly|Connection terminated|not queryable/i.test(error.message)) return true;
   // Node reports a failed connection to every address of a host as an AggregateError.
   return error instanceof AggregateError && error.errors.some(isUnreachable);
 }

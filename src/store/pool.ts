@@ -3,6 +3,7 @@
 // a `Sql`, so the same function runs inside or outside a transaction.
 import { Pool, type PoolClient, type QueryResultRow, types } from 'pg';
 import type { Config } from '../config/config.ts';
+import type { DatabaseWatch } from './outage.ts';
 
 export interface Sql {
   /** Rows of a statement (`RETURNING` included). Parameters are `$1`, `$2`… never string-built. */
@@ -29,6 +30,9 @@ export interface PoolOptions {
   max?: number;
   /** Called when an idle connection breaks (server restart); the pool replaces it. */
   onIdleError?: (error: Error) => void;
+  /** Told of every connection made or refused and every connection that breaks (outage.ts):
+   *  long-running roles log an outage once through it. Replaces `onIdleError`. */
+  watch?: DatabaseWatch;
 }
 
 const INT8_OID = 20;
@@ -55,8 +59,39 @@ export function createPool(databaseUrl: string, options: PoolOptions = {}): Pool
     types: { getTypeParser },
   });
   // Without a listener an idle client's error would crash the process.
-  pool.on('error', options.onIdleError ?? (() => {}));
+  const { watch } = options;
+  pool.on('error', watch ? (error) => watch.failed(error) : (options.onIdleError ?? (() => {})));
+  if (watch) watchConnections(pool, watch);
   return pool;
+}
+
+type ConnectCallback = (
+  error: Error | undefined,
+  client?: PoolClient,
+  done?: (release?: unknown) => void,
+) => void;
+
+/**
+ * Reports each new connection to `watch`, and each refused one. pg's pool has an event for the
+ * first ('connect') but none for the second, so `connect` is wrapped in both its forms (the
+ * pool's own `query` calls it with a callback).
+ */
+function watchConnections(pool: Pool, watch: DatabaseWatch): void {
+  pool.on('connect', () => watch.answered());
+  const connect = pool.connect.bind(pool) as (callback?: ConnectCallback) => Promise<PoolClient> | undefined;
+  const watched = (callback?: ConnectCallback) => {
+    if (callback) {
+      return connect((error, client, done) => {
+        if (error) watch.failed(error);
+        callback(error, client, done);
+      });
+    }
+    return (connect() as Promise<PoolClient>).catch((error: unknown) => {
+      watch.failed(error);
+      throw error;
+    });
+  };
+  (pool as unknown as { connect: typeof watched }).connect = watched;
 }
 
 function sqlOn(client: Pool | PoolClient): Sql {

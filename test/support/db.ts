@@ -32,9 +32,9 @@ export function newDatabaseUrl(): string {
   return uniqueDatabaseUrl(testServerUrl());
 }
 
-/** A fresh, migrated database. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const url = newDatabaseUrl();
+/** A fresh, migrated database (on the test server, or on the server of `serverUrl`). */
+export async function createTestDatabase(serverUrl?: string): Promise<TestDatabase> {
+  const url = serverUrl ? uniqueDatabaseUrl(serverUrl) : newDatabaseUrl();
   await migrate({ databaseUrl: url });
   const db = openDb({ databaseUrl: url });
   return {

@@ -91,10 +91,18 @@ function folder(placement: Placement, name: string): { dir: string; keep: boolea
   return { dir, keep: true };
 }
 
+/** A private PostgreSQL that can also be taken down and brought back (the outage tests). */
+export interface LocalPostgres extends PrivateService {
+  /** `pg_ctl stop -m fast`: sessions are ended (57P01), new connections refused, data kept. */
+  halt(): Promise<void>;
+  /** Starts it again on the same data folder and port; resolves once it accepts connections. */
+  resume(): Promise<void>;
+}
+
 export async function startLocalPostgres(
   bin: { initdb: string; pgCtl: string },
   placement: Placement = {},
-): Promise<PrivateService> {
+): Promise<LocalPostgres> {
   const ids = unprivilegedIds();
   const { dir, keep } = folder(placement, 'postgres');
   const data = join(dir, 'data');
@@ -136,12 +144,19 @@ export async function startLocalPostgres(
         as,
       );
     }
-    await pgCtl(['-l', join(dir, 'postgres.log'), '-o', serverOptions, '-w', '-t', '60', 'start']);
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-    await waitFor(`private PostgreSQL at ${url}`, () => postgresAnswers(url), 30_000);
+    const start = async () => {
+      await pgCtl(['-l', join(dir, 'postgres.log'), '-o', serverOptions, '-w', '-t', '60', 'start']);
+      await waitFor(`private PostgreSQL at ${url}`, () => postgresAnswers(url), 30_000);
+    };
+    await start();
     return {
       url,
       description: `private PostgreSQL (${bin.pgCtl}, ${reused ? 're-using' : 'data in'} ${dir})`,
+      async halt() {
+        await pgCtl(['-m', 'fast', '-w', 'stop']);
+      },
+      resume: start,
       async stop() {
         // A kept folder is shut down cleanly; a temp one is thrown away anyway.
         await pgCtl(['-m', keep ? 'fast' : 'immediate', '-w', 'stop']).catch(() => {});

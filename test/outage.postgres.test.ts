@@ -1,0 +1,136 @@
+// PostgreSQL restarted in the middle of a campaign's sends (SPEC 6). A private PostgreSQL is
+// stopped (`pg_ctl stop -m fast`: every session ended) while `lastcall work` and `lastcall serve`
+// run as child processes, then started again on the same data and port. Both keep running (no
+// crash, no unhandled rejection), log the outage once and its end once, `/healthz` answers 503
+// naming PostgreSQL meanwhile, and the campaign finishes: every delivery `sent`, each received
+// exactly once by the fake Graph API or SMTP server.
+import { delimiter } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTick } from '../src/delivery/tick.service.ts';
+import { type LocalPostgres, localPostgresBinaries, startLocalPostgres } from '../src/ops/services/local.ts';
+import { freePort } from '../src/ops/services/probe.ts';
+import { QueueSet } from '../src/queue/connection.ts';
+import { createLogger } from '../src/shared/logger.ts';
+import {
+  type DeliveryServices,
+  deliveriesOf,
+  FAST_TAKEOVER_ARGS,
+  makeSubscribers,
+  receivedPerDelivery,
+  seedSubscribers,
+  spawnLastcall,
+  spawnWorker,
+  startDeliveryServices,
+  startDueCampaign,
+  statusCounts,
+  type WorkerProcess,
+  waitFor,
+} from './delivery.fixtures.ts';
+
+const MINUTE = 60_000;
+
+let postgres: LocalPostgres;
+let services: DeliveryServices;
+let queues: QueueSet;
+const processes: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  const binaries = localPostgresBinaries((process.env.PATH ?? '').split(delimiter).filter(Boolean));
+  if (!binaries)
+    throw new Error('this test restarts a PostgreSQL of its own: install postgresql (initdb, pg_ctl)');
+  postgres = await startLocalPostgres(binaries);
+  services = await startDeliveryServices({ databaseServerUrl: postgres.url });
+  queues = new QueueSet(services.config());
+});
+
+afterAll(async () => {
+  await Promise.all(processes.map((p) => p.stop('SIGKILL')));
+  await queues?.close();
+  await services?.close();
+  await postgres?.stop();
+});
+
+/** The pino lines of a process with this message. */
+const linesWith = (p: WorkerProcess, msg: string) =>
+  p
+    .output()
+    .split('\n')
+    .filter((line) => line.includes(`"msg":"${msg}`));
+
+async function health(port: number): Promise<{ status: number; body: Record<string, string> }> {
+  const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+  return { status: res.status, body: (await res.json()) as Record<string, string> };
+}
+
+describe('PostgreSQL restarted during sends', () => {
+  it('workers and serve wait it out: the campaign finishes, nothing lost, nothing twice', {
+    timeout: 90_000,
+  }, async () => {
+    const { database } = services;
+    const now = Date.now();
+    const subscribers = makeSubscribers(240);
+    await seedSubscribers(database.db, subscribers, now - 60 * MINUTE);
+    const planned = 2 * subscribers.reduce((sum, s) => sum + s.channels.length, 0); // two steps
+    await startDueCampaign(
+      database.db,
+      'pg-restart',
+      [
+        { id: 'm10', before: 'PT10M', channels: ['whatsapp', 'email'], template: 'first-notice' },
+        { id: 'm8', before: 'PT8M', channels: ['whatsapp', 'email'], template: 'one-week' },
+      ],
+      now,
+    );
+    const env = { ...services.env, WHATSAPP_RATE: '40', EMAIL_RATE: '40' };
+    const worker = await spawnWorker(env, FAST_TAKEOVER_ARGS);
+    const httpPort = await freePort();
+    const serve = await spawnLastcall(['serve'], { ...env, HTTP_PORT: String(httpPort) }, '"msg":"listening');
+    processes.push(worker, serve);
+    expect((await health(httpPort)).status).toBe(200);
+
+    // The worker's scheduler ticks at its start, then once a minute; a second tick is harmless.
+    await runTick({ db: database.db, queues, logger: createLogger({ logLevel: 'silent' }) }, now);
+    await waitFor(
+      'sending under way',
+      async () => ((await statusCounts(database.db, 'pg-restart')).sent ?? 0) > 60,
+      30_000,
+      20,
+    );
+
+    await postgres.halt();
+    const down = await waitFor('/healthz to say PostgreSQL is down', async () => {
+      const h = await health(httpPort);
+      return h.status === 503 ? h : undefined;
+    });
+    expect(down.body).toMatchObject({ status: 'unavailable', redis: 'ok' });
+    expect(down.body.postgres).not.toBe('ok');
+    await waitFor('both processes to notice', () =>
+      [worker, serve].every((p) => linesWith(p, 'PostgreSQL is unreachable').length > 0),
+    );
+    await postgres.resume();
+
+    await waitFor('/healthz to be 200 again', async () => (await health(httpPort)).status === 200);
+    await waitFor(
+      'every delivery settled',
+      async () => {
+        const c = await statusCounts(database.db, 'pg-restart');
+        return (c.queued ?? 0) + (c.sending ?? 0) + (c.retrying ?? 0) === 0;
+      },
+      45_000,
+      200,
+    );
+
+    const rows = await deliveriesOf(database.db, 'pg-restart');
+    expect(rows).toHaveLength(planned); // nothing lost
+    expect(await statusCounts(database.db, 'pg-restart')).toEqual({ sent: planned });
+    const received = receivedPerDelivery(services);
+    expect(rows.filter((r) => received.get(r.id) !== 1)).toEqual([]); // each exactly once
+    expect(received.size).toBe(planned);
+
+    for (const p of [worker, serve]) {
+      expect(p.running()).toBe(true); // no crash (an unhandled rejection ends a Node process)
+      expect(p.output()).not.toMatch(/unhandled|uncaught/i);
+      expect(linesWith(p, 'PostgreSQL is unreachable')).toHaveLength(1);
+      expect(linesWith(p, 'PostgreSQL is back')).toHaveLength(1);
+    }
+  });
+});
