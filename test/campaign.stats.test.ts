@@ -32,6 +32,7 @@ const row = (step: string, channel: string, counts: Partial<StepChannelStats>) =
   ...zero,
   failedByCode: {},
   skippedByReason: {},
+  unknownByReason: {},
   ...counts,
 });
 

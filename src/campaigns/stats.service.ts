@@ -27,7 +27,8 @@ export interface StepChannelStats {
   readonly read: number;
   readonly failed: number;
   readonly skipped: number;
-  /** Found mid-send after a crash: maybe sent, never retried. */
+  /** Maybe sent, never retried: found mid-send after a crash, or no answer after the request
+   *  went out (a provider timeout). */
   readonly unknown: number;
   /** Reported undeliverable for good after the provider accepted it: the channel ended. */
   readonly bounced: number;
@@ -36,6 +37,8 @@ export interface StepChannelStats {
   /** Reported as spam by the person: the channel ended. */
   readonly complained: number;
   readonly failedByCode: Readonly<Record<string, number>>;
+  /** `timeout` / `connection-lost` (the provider may have taken it), `interrupted` (a crash). */
+  readonly unknownByReason: Readonly<Record<string, number>>;
   readonly skippedByReason: Readonly<Record<string, number>>;
 }
 
@@ -101,6 +104,7 @@ export async function campaignStats(sql: Sql, record: CampaignRecord, now: numbe
         break;
       default:
         row.unknown += d.count;
+        bump(row.unknownByReason, d.error_code ?? 'interrupted', d.count);
     }
   }
   for (const r of await reportCounts(sql, record.id)) {
@@ -140,6 +144,7 @@ function emptyRow(step: string, channel: Channel): Mutable<StepChannelStats> {
     complained: 0,
     failedByCode: {},
     skippedByReason: {},
+    unknownByReason: {},
   };
 }
 

@@ -140,6 +140,8 @@ export type AttemptRecord =
       readonly nextAttemptAt: Date;
     }
   | { readonly status: 'failed'; readonly code: string; readonly detail?: string }
+  /** The provider may have accepted it (no answer after the request went out): never re-sent. */
+  | { readonly status: 'unknown'; readonly code: string; readonly detail: string }
   | { readonly status: 'skipped'; readonly reason: string }
   /** Back to `queued` without a decision: the channel is down, or the campaign paused. */
   | {
@@ -154,6 +156,7 @@ export function attemptOutcome(record: AttemptRecord): string {
   switch (record.status) {
     case 'sent':
     case 'failed':
+    case 'unknown':
     case 'skipped':
       return record.status;
     case 'retrying':
@@ -225,6 +228,14 @@ function statement(r: AttemptRecord): {
     case 'failed':
       return {
         update: `UPDATE deliveries SET status = 'failed', error_code = $4, error_detail = ${ERASED_DETAIL}, failed_at = $6,
+                   updated_at = $6 WHERE id = $1 AND status = 'sending'`,
+        params: [],
+        code: r.code,
+        detail: r.detail,
+      };
+    case 'unknown':
+      return {
+        update: `UPDATE deliveries SET status = 'unknown', error_code = $4, error_detail = ${ERASED_DETAIL},
                    updated_at = $6 WHERE id = $1 AND status = 'sending'`,
         params: [],
         code: r.code,

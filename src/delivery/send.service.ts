@@ -54,7 +54,7 @@ export interface AttemptBudget {
 export type SendDecision =
   | {
       readonly action: 'complete';
-      readonly status: 'sent' | 'skipped' | 'failed' | 'already-handled' | 'released';
+      readonly status: 'sent' | 'skipped' | 'failed' | 'unknown' | 'already-handled' | 'released';
     }
   /** Transient failure: throw so BullMQ retries after `delayMs`. */
   | { readonly action: 'retry'; readonly delayMs: number; readonly code: string }
@@ -204,6 +204,11 @@ async function decide(
       deps.logger.warn({ ...log, code: outcome.code, ended }, 'delivery failed permanently');
       return { action: 'fail', code: outcome.code };
     }
+    case 'unknown':
+      // The provider may have it (a timeout after the request was sent): never again.
+      await record({ status: 'unknown', code: outcome.code, detail: outcome.detail });
+      deps.logger.warn({ ...log, code: outcome.code }, 'delivery unknown: the provider may have accepted it');
+      return { action: 'complete', status: 'unknown' };
     case 'channel-down':
       await record({ status: 'queued', code: outcome.code, detail: outcome.detail, attemptOutcome: 'retry' });
       return { action: 'channel-down', code: outcome.code, detail: outcome.detail };

@@ -47,6 +47,8 @@ export interface SubscriberProfile {
       status: string;
       attempts: number;
       errorCode: string | null;
+      /** The provider's explanation, or why a delivery is `unknown`. */
+      errorDetail: string | null;
       skipReason: string | null;
       queuedAt: string;
       sentAt: string | null;
@@ -89,7 +91,7 @@ export async function subscriberProfile(sql: Sql, key: SubscriberKey): Promise<S
       [id],
     ),
     sql.query(
-      `SELECT id, campaign_id, step_id, channel, kind, status, attempts, error_code, skip_reason, queued_at, sent_at
+      `SELECT id, campaign_id, step_id, channel, kind, status, attempts, error_code, error_detail, skip_reason, queued_at, sent_at
          FROM deliveries WHERE subscriber_id = $1 ORDER BY queued_at DESC, id DESC LIMIT $2`,
       [id, DELIVERIES_LISTED],
     ),
@@ -144,6 +146,7 @@ export async function subscriberProfile(sql: Sql, key: SubscriberKey): Promise<S
         status: d.status,
         attempts: d.attempts,
         errorCode: d.error_code,
+        errorDetail: d.error_detail,
         skipReason: d.skip_reason,
         queuedAt: d.queued_at.toISOString(),
         sentAt: iso(d.sent_at),

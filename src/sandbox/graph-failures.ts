@@ -9,6 +9,9 @@ export type GraphFailure =
   | { type: 'raw'; status: number; contentType: string; body: string; retryAfter?: string }
   /** Accept the request and never answer until the server closes. */
   | { type: 'hang' }
+  /** Take the message (it counts as sent) but answer only after `delayMs`: a client with a
+   *  shorter timeout cannot know that Meta has it. */
+  | { type: 'late'; delayMs: number }
   /** Accept the send (200 + wamid), then report it `failed` with `code` by status webhook. */
   | { type: 'async-failed'; code: number };
 
@@ -40,6 +43,7 @@ export const failures = {
     body: '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>',
   }),
   hang: (): GraphFailure => ({ type: 'hang' }),
+  lateAnswer: (delayMs: number): GraphFailure => ({ type: 'late', delayMs }),
 } as const;
 
 export interface FailureScope {

@@ -125,6 +125,15 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
     sent.push(result.message);
     opts.onSent?.(result.message);
     emitter?.report(result.message, failure?.type === 'async-failed' ? failure.code : undefined);
+    if (failure?.type === 'late') {
+      hanging.add(res);
+      const timer = setTimeout(() => {
+        hanging.delete(res);
+        if (!res.destroyed) send(res, { status: 200, body: result.reply });
+      }, failure.delayMs);
+      res.on('close', () => clearTimeout(timer));
+      return undefined;
+    }
     return send(res, { status: 200, body: result.reply });
   }
 

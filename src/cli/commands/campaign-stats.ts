@@ -119,6 +119,9 @@ export function statsText(stats: CampaignStats): string {
     if (skipped.length > 0) lines.push(`  ${row.step} ${row.channel} skipped: ${skipped.join(', ')}`);
     if (row.softBounced > 0)
       lines.push(`  ${row.step} ${row.channel} soft-bounced (delayed, nothing changed): ${row.softBounced}`);
+    const unknown = Object.entries(row.unknownByReason).map(([reason, n]) => `${reason} ×${n}`);
+    if (unknown.length > 0)
+      lines.push(`  ${row.step} ${row.channel} unknown (maybe sent, never re-sent): ${unknown.join(', ')}`);
   }
   lines.push(
     'sent includes delivered and read; delivered includes read; bounced and complained were reported after sending.',

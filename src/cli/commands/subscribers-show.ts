@@ -122,6 +122,9 @@ export function profileText(p: SubscriberProfile): string {
       ]);
     }
     lines.push(t.toString());
+    // Why a message may or may not have gone out: an operator answering "did you send it?".
+    for (const d of p.deliveries.latest)
+      if (d.status === 'unknown' && d.errorDetail) lines.push(`  ${d.id} unknown: ${d.errorDetail}`);
     if (p.deliveries.total > DELIVERIES_LISTED) lines.push(`  (latest ${DELIVERIES_LISTED} shown)`);
   }
   if (p.catchUpSlots.length > 0) {

@@ -2,7 +2,9 @@
 // row and the job: sent → done; retry → throw for BullMQ backoff (at least `retryAfterMs` when the
 // provider said so); defer → re-queue after `delayMs` without counting an attempt failure;
 // permanent → record and never retry; channel-down → stop the channel's queue and alert (the
-// message itself is fine and goes out once the operator fixes the account).
+// message itself is fine and goes out once the operator fixes the account); unknown → the
+// request reached the provider and no answer came (a timeout after sending): it may have been
+// accepted, so it is recorded `unknown` and never sent again (at most once, SPEC 6).
 // `code` is the provider's own code as text ("131026", "550") or a transport code ("timeout",
 // "network", "http-502"); `detail` is the provider's explanation, never personal data.
 
@@ -11,7 +13,8 @@ export type SendOutcome =
   | { outcome: 'retry'; code: string; retryAfterMs?: number; detail: string }
   | { outcome: 'defer'; code: string; delayMs: number; detail: string }
   | { outcome: 'permanent'; code: string; detail: string }
-  | { outcome: 'channel-down'; code: string; detail: string };
+  | { outcome: 'channel-down'; code: string; detail: string }
+  | { outcome: 'unknown'; code: string; detail: string };
 
 export type FailedOutcome = Exclude<SendOutcome, { outcome: 'sent' }>;
 

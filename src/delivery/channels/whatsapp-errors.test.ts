@@ -67,9 +67,21 @@ describe('classifyGraphError', () => {
 });
 
 describe('classifyThrown', () => {
-  it('retries timeouts, network errors and unreadable 5xx replies; never resends after an unreadable 2xx', () => {
+  it('retries what never reached Meta and unreadable 5xx replies; never resends what may have', () => {
     const timeout = Object.assign(new Error('t'), { name: 'TimeoutError' });
-    expect(classifyThrown(timeout, undefined, now)).toMatchObject({ outcome: 'retry', code: 'timeout' });
+    expect(classifyThrown(timeout, undefined, now)).toMatchObject({
+      outcome: 'retry',
+      code: 'connect-timeout',
+    });
+    expect(classifyThrown(timeout, undefined, now, true)).toMatchObject({
+      outcome: 'unknown',
+      code: 'timeout',
+    });
+    const reset = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } });
+    expect(classifyThrown(reset, undefined, now, true)).toMatchObject({
+      outcome: 'unknown',
+      code: 'connection-lost',
+    });
     const refused = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } });
     expect(classifyThrown(refused, undefined, now)).toMatchObject({
       outcome: 'retry',

@@ -92,15 +92,29 @@ export function classifyGraphError(e: GraphError, meta: ResponseMeta | undefined
   return classifyHttpStatus(meta?.status ?? 400, code, detail, header);
 }
 
+/** The reason recorded for a send the Graph API may have taken without answering in time. */
+export const MAYBE_SENT_TIMEOUT =
+  'timeout: the request was sent and no answer came in time; the provider may have accepted it, so it is not sent again';
+
 /**
  * Outcome for a send that threw: a timeout, a network failure, or a reply that wasn't JSON (a
  * proxy's HTML error page). A 2xx reply that can't be read is permanent: Meta may have accepted
- * the message, and sending it again could deliver it twice.
+ * the message, and sending it again could deliver it twice. For the same reason a timeout or a
+ * broken connection after the request was written (`requestSent`) is `unknown`, never retried;
+ * before it (no connection, a connect timeout) nothing reached Meta and it is retried.
  */
-export function classifyThrown(error: unknown, meta: ResponseMeta | undefined, now: Date): FailedOutcome {
+export function classifyThrown(
+  error: unknown,
+  meta: ResponseMeta | undefined,
+  now: Date,
+  requestSent = false,
+): FailedOutcome {
   const err = error instanceof Error ? error : new Error(String(error));
-  if (err.name === 'TimeoutError')
-    return { outcome: 'retry', code: 'timeout', detail: 'no answer from the Graph API in time' };
+  if (err.name === 'TimeoutError' && !meta) {
+    return requestSent
+      ? { outcome: 'unknown', code: 'timeout', detail: MAYBE_SENT_TIMEOUT }
+      : { outcome: 'retry', code: 'connect-timeout', detail: 'could not reach the Graph API in time' };
+  }
   if (meta) {
     const detail = `unreadable ${meta.contentType ?? 'untyped'} reply with HTTP ${meta.status}: ${err.message}`;
     if (meta.status >= 200 && meta.status < 300)
@@ -116,5 +130,11 @@ export function classifyThrown(error: unknown, meta: ResponseMeta | undefined, n
     return { outcome: 'retry', code: 'aborted', detail: 'the request was aborted' };
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const reason = cause?.code ?? cause?.message ?? err.message;
+  if (requestSent)
+    return {
+      outcome: 'unknown',
+      code: 'connection-lost',
+      detail: `the connection broke after the request was sent (${reason}); the provider may have accepted it, so it is not sent again`,
+    };
   return { outcome: 'retry', code: 'network', detail: `cannot reach the Graph API: ${reason}` };
 }

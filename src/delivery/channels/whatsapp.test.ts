@@ -167,12 +167,23 @@ describe('WhatsAppChannel.sendTemplate', () => {
     expect(fake.requests[0]?.status).toBe(401);
   });
 
-  it('times out on a hung request and asks for a retry', async () => {
+  it('times out on a hung request: sent, so unknown (never retried)', async () => {
     fake.setFailure(failures.hang());
     const started = performance.now();
     const out = await channel({ timeoutMs: 300 }).sendTemplate(send());
-    expect(out).toMatchObject({ outcome: 'retry', code: 'timeout' });
+    expect(out).toMatchObject({ outcome: 'unknown', code: 'timeout' });
     expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('calls a send answered after the timeout unknown: Meta has it', async () => {
+    fake.setFailure(failures.lateAnswer(1_000));
+    const out = await channel({ timeoutMs: 300 }).sendTemplate(send());
+    expect(out).toMatchObject({
+      outcome: 'unknown',
+      code: 'timeout',
+      detail: expect.stringContaining('may have accepted'),
+    });
+    expect(fake.sent()).toHaveLength(1);
   });
 
   it('asks for a retry when the API cannot be reached', async () => {

@@ -84,7 +84,7 @@ export class WhatsAppChannel {
       this.api.sendMessage(this.#opts.phoneNumberId, to, template, undefined, msg.callbackData),
     );
     const now = this.#clock();
-    if (!result.ok) return classifyThrown(result.error, result.meta, now);
+    if (!result.ok) return classifyThrown(result.error, result.meta, now, result.requestSent);
     const res = (result.value ?? {}) as { error?: unknown; messages?: { id?: unknown }[] };
     const status = result.meta?.status ?? 200;
     if (isGraphError(res.error)) return classifyGraphError(res.error, result.meta, now);
