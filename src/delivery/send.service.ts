@@ -15,6 +15,7 @@ import type { EmailSend } from './channels/email.ts';
 import type { SendOutcome } from './channels/outcome.ts';
 import type { TemplateSend } from './channels/whatsapp.ts';
 import { PAUSED_CODE } from './delivery.repository.ts';
+import type { ProviderOutages } from './provider-outage.ts';
 import type { RateGate } from './rate-gate.ts';
 import { type DeliveryRenderer, MissingAddressError, type RenderedDelivery } from './render.ts';
 import {
@@ -42,6 +43,8 @@ export interface SendDeps {
   readonly gates?: Partial<Record<Channel, RateGate>>;
   /** Wait before retry number `attemptsMade + 1`, honouring the provider's own wait if longer. */
   readonly backoff: (attemptsMade: number, retryAfterMs: number | undefined) => number;
+  /** Told of each `unavailable` answer and each sent message: logs a provider outage once. */
+  readonly outages?: ProviderOutages;
 }
 
 /** Where this attempt stands in the job's retry budget (BullMQ's attemptsMade / attempts). */
@@ -196,7 +199,23 @@ async function decide(
   switch (outcome.outcome) {
     case 'sent':
       await record({ status: 'sent', providerMessageId: outcome.messageId });
+      deps.outages?.sent(d.channel);
       return { action: 'complete', status: 'sent' };
+    case 'unavailable': {
+      // Provider outage: nothing was sent and no message would go now. Hold the channel's queue
+      // and spend no attempt (as a queue-wide throttle); the wait grows with this row's tries
+      // (its claims), up to 16 x the backoff base. The deadline still stops it (claim check).
+      deps.outages?.unavailable(d.channel, outcome.code, outcome.detail);
+      const delayMs = deps.backoff(Math.min(d.attempt, 5), outcome.retryAfterMs);
+      await record({
+        status: 'retrying',
+        outcome: 'retry',
+        code: outcome.code,
+        detail: outcome.detail,
+        nextAttemptAt: new Date(now + delayMs),
+      });
+      return { action: 'throttle-queue', delayMs, code: outcome.code };
+    }
     case 'permanent': {
       await record({ status: 'failed', code: outcome.code, detail: outcome.detail });
       // 131026 / 131050: this person cannot or will not receive here; later steps skip the channel.

@@ -13,6 +13,7 @@ import { type BackoffOptions, backoffDelay } from '../delivery/backoff.ts';
 import { markChannelDown, reviewChannel } from '../delivery/channel-guard.ts';
 import { type ChannelSet, type ChannelTimeouts, createChannelSenders } from '../delivery/channel-senders.ts';
 import { fanOut } from '../delivery/fanout.service.ts';
+import { providerOutageLog } from '../delivery/provider-outage.ts';
 import { createRateGate } from '../delivery/rate-gate.ts';
 import type { RecoveryOptions } from '../delivery/recovery.ts';
 import { DeliveryRenderer } from '../delivery/render.ts';
@@ -143,6 +144,7 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
     clock,
     channels: channels.senders,
     backoff: (retry: number, retryAfterMs: number | undefined) => backoffDelay(backoff, retry, retryAfterMs),
+    outages: providerOutageLog(logger),
   };
   for (const channel of channels.enabled) {
     const rate = rateOf(channel);

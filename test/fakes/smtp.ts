@@ -1,7 +1,9 @@
 // A real SMTP server on 127.0.0.1 (smtp-server) for tests: AUTH PLAIN/LOGIN over plain text (no
 // STARTTLS), each message parsed with mailparser before the 250 reply, so a resolved sendMail
 // means the message is already in `messages`. Failures: a 4xx/5xx reply at RCPT TO for one
-// recipient, or at the end of DATA for the next N messages.
+// recipient, or at the end of DATA for the next N messages. Outages (`setAvailability`): the
+// port refusing connections (the listener closed, open connections cut), or a 421 greeting
+// to every new connection; then accepting again on the same port.
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { type ParsedMail, simpleParser } from 'mailparser';
@@ -39,6 +41,11 @@ export interface FakeSmtp {
   /** `to`: reject that recipient at RCPT TO (unlimited unless `times`); else the next `times` (1) messages at DATA. */
   setFailure(failure: SmtpFailure, scope?: { to?: string; times?: number }): void;
   clearFailures(): void;
+  /** 'refuse': connections refused (ECONNREFUSED); 'busy': "421 service not available" to
+   *  each new connection; 'accept': back to normal, same port. Resolves once in effect. */
+  setAvailability(mode: 'refuse' | 'busy' | 'accept'): Promise<void>;
+  /** Connections answered 421 so far. */
+  readonly busyAnswers: () => number;
   reset(): void;
   close(): Promise<void>;
 }
@@ -86,6 +93,8 @@ export async function startFakeSmtp(opts: FakeSmtpOptions = {}): Promise<FakeSmt
     return rule.failure;
   };
   const requireAuth = opts.user !== undefined;
+  let availability: 'refuse' | 'busy' | 'accept' = 'accept';
+  let busyAnswers = 0;
 
   const server = new SMTPServer({
     logger: false,
@@ -95,6 +104,15 @@ export async function startFakeSmtp(opts: FakeSmtpOptions = {}): Promise<FakeSmt
     authOptional: !requireAuth,
     closeTimeout: 200,
     disableReverseLookup: true,
+    onConnect(_session, cb) {
+      if (availability !== 'busy') return cb();
+      busyAnswers += 1;
+      cb(
+        Object.assign(new Error('Service not available, closing transmission channel'), {
+          responseCode: 421,
+        }),
+      );
+    },
     onAuth(auth, _session, cb) {
       if (!requireAuth || (auth.username === opts.user && auth.password === opts.pass)) {
         return cb(null, { user: auth.username });
@@ -170,6 +188,21 @@ export async function startFakeSmtp(opts: FakeSmtpOptions = {}): Promise<FakeSmt
     clearFailures() {
       rules = [];
     },
+    async setAvailability(mode) {
+      const wasRefusing = availability === 'refuse';
+      availability = mode;
+      const listener = server.server;
+      if (mode === 'refuse' && !wasRefusing) {
+        // Stop listening and cut the open (pooled) connections: the client must reconnect.
+        const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+        const open = (server as unknown as { connections: Set<{ close(): void }> }).connections;
+        for (const connection of [...open]) connection.close();
+        await closed;
+      } else if (mode !== 'refuse' && wasRefusing) {
+        await new Promise<void>((resolve) => listener.listen(port, '127.0.0.1', () => resolve()));
+      }
+    },
+    busyAnswers: () => busyAnswers,
     reset() {
       messages.length = 0;
       rules = [];

@@ -6,7 +6,9 @@ const smtp = (responseCode: number, command: string, response = `${responseCode}
 
 describe('classifySmtpError', () => {
   it('retries 4xx and 503, refuses 5xx to RCPT TO or DATA for good', () => {
-    expect(classifySmtpError(smtp(421, 'RCPT TO'))).toMatchObject({ outcome: 'retry', code: '421' });
+    expect(classifySmtpError(smtp(451, 'RCPT TO'))).toMatchObject({ outcome: 'retry', code: '451' });
+    // 421 closes the whole service, whatever the command: the server is unavailable.
+    expect(classifySmtpError(smtp(421, 'RCPT TO'))).toMatchObject({ outcome: 'unavailable', code: '421' });
     expect(classifySmtpError(smtp(503, 'DATA'))).toMatchObject({ outcome: 'retry', code: '503' });
     expect(classifySmtpError(smtp(550, 'RCPT TO'))).toMatchObject({ outcome: 'permanent', code: '550' });
     expect(classifySmtpError(smtp(554, 'DATA'))).toMatchObject({ outcome: 'permanent', code: '554' });
@@ -31,6 +33,22 @@ describe('classifySmtpError', () => {
       outcome: 'retry',
       code: 'network',
     });
+  });
+
+  it('calls a server that refuses connections or answers 421 unavailable', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:25'), {
+      code: 'ESOCKET',
+      command: 'CONN',
+      syscall: 'connect',
+    });
+    expect(classifySmtpError(refused)).toMatchObject({ outcome: 'unavailable', code: 'unreachable' });
+    const busy = Object.assign(new Error('Invalid greeting'), {
+      code: 'EPROTOCOL',
+      command: 'CONN',
+      responseCode: 421,
+      response: '421 Service not available, try later',
+    });
+    expect(classifySmtpError(busy)).toMatchObject({ outcome: 'unavailable', code: '421' });
   });
 
   it('drops addresses from details', () => {

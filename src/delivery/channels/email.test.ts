@@ -118,7 +118,7 @@ describe('EmailChannel.sendEmail', () => {
     expect(smtp.messages).toHaveLength(1);
   });
 
-  it('reports refused credentials as channel-down, and a closed port as retry', async () => {
+  it('reports refused credentials as channel-down, and a closed port as unavailable', async () => {
     const wrongPass = smtp.url.replace(encodeURIComponent('s3cret p@ss'), 'nope');
     expect(await channel({ smtpUrl: wrongPass }).sendEmail(mail())).toMatchObject({
       outcome: 'channel-down',
@@ -128,8 +128,9 @@ describe('EmailChannel.sendEmail', () => {
     const url = closed.url;
     await closed.close();
     expect(await channel({ smtpUrl: url }).sendEmail(mail())).toMatchObject({
-      outcome: 'retry',
-      code: 'network',
+      outcome: 'unavailable',
+      code: 'unreachable',
+      detail: expect.stringContaining('ECONNREFUSED'),
     });
   });
 

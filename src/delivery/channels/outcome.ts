@@ -4,7 +4,10 @@
 // permanent → record and never retry; channel-down → stop the channel's queue and alert (the
 // message itself is fine and goes out once the operator fixes the account); unknown → the
 // request reached the provider and no answer came (a timeout after sending): it may have been
-// accepted, so it is recorded `unknown` and never sent again (at most once, SPEC 6).
+// accepted, so it is recorded `unknown` and never sent again (at most once, SPEC 6);
+// unavailable → the provider cannot be reached or refuses service (SMTP refusing connections or
+// answering 421, the Graph API unreachable): nothing was sent and every message would get the
+// same answer, so the channel's queue waits and tries again, spending no message's attempts.
 // `code` is the provider's own code as text ("131026", "550") or a transport code ("timeout",
 // "network", "http-502"); `detail` is the provider's explanation, never personal data.
 
@@ -14,7 +17,8 @@ export type SendOutcome =
   | { outcome: 'defer'; code: string; delayMs: number; detail: string }
   | { outcome: 'permanent'; code: string; detail: string }
   | { outcome: 'channel-down'; code: string; detail: string }
-  | { outcome: 'unknown'; code: string; detail: string };
+  | { outcome: 'unknown'; code: string; detail: string }
+  | { outcome: 'unavailable'; code: string; detail: string; retryAfterMs?: number };
 
 export type FailedOutcome = Exclude<SendOutcome, { outcome: 'sent' }>;
 

@@ -70,7 +70,7 @@ describe('classifyThrown', () => {
   it('retries what never reached Meta and unreadable 5xx replies; never resends what may have', () => {
     const timeout = Object.assign(new Error('t'), { name: 'TimeoutError' });
     expect(classifyThrown(timeout, undefined, now)).toMatchObject({
-      outcome: 'retry',
+      outcome: 'unavailable',
       code: 'connect-timeout',
     });
     expect(classifyThrown(timeout, undefined, now, true)).toMatchObject({
@@ -84,7 +84,7 @@ describe('classifyThrown', () => {
     });
     const refused = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } });
     expect(classifyThrown(refused, undefined, now)).toMatchObject({
-      outcome: 'retry',
+      outcome: 'unavailable',
       code: 'network',
       detail: expect.stringContaining('ECONNRESET'),
     });

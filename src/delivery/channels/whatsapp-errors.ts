@@ -101,7 +101,8 @@ export const MAYBE_SENT_TIMEOUT =
  * proxy's HTML error page). A 2xx reply that can't be read is permanent: Meta may have accepted
  * the message, and sending it again could deliver it twice. For the same reason a timeout or a
  * broken connection after the request was written (`requestSent`) is `unknown`, never retried;
- * before it (no connection, a connect timeout) nothing reached Meta and it is retried.
+ * before it (no connection, a connect timeout) nothing reached Meta: the API is `unavailable`
+ * and the queue tries again later.
  */
 export function classifyThrown(
   error: unknown,
@@ -113,7 +114,7 @@ export function classifyThrown(
   if (err.name === 'TimeoutError' && !meta) {
     return requestSent
       ? { outcome: 'unknown', code: 'timeout', detail: MAYBE_SENT_TIMEOUT }
-      : { outcome: 'retry', code: 'connect-timeout', detail: 'could not reach the Graph API in time' };
+      : { outcome: 'unavailable', code: 'connect-timeout', detail: 'could not reach the Graph API in time' };
   }
   if (meta) {
     const detail = `unreadable ${meta.contentType ?? 'untyped'} reply with HTTP ${meta.status}: ${err.message}`;
@@ -136,5 +137,5 @@ export function classifyThrown(
       code: 'connection-lost',
       detail: `the connection broke after the request was sent (${reason}); the provider may have accepted it, so it is not sent again`,
     };
-  return { outcome: 'retry', code: 'network', detail: `cannot reach the Graph API: ${reason}` };
+  return { outcome: 'unavailable', code: 'network', detail: `cannot reach the Graph API: ${reason}` };
 }

@@ -186,13 +186,13 @@ describe('WhatsAppChannel.sendTemplate', () => {
     expect(fake.sent()).toHaveLength(1);
   });
 
-  it('asks for a retry when the API cannot be reached', async () => {
+  it('calls the API unavailable when it cannot be reached (nothing sent)', async () => {
     const gone = await startFakeGraphApi();
     const url = gone.url;
     await gone.close();
     const out = await channel({ apiUrl: url }).sendTemplate(send());
     expect(out).toMatchObject({
-      outcome: 'retry',
+      outcome: 'unavailable',
       code: 'network',
       detail: expect.stringContaining('ECONNREFUSED'),
     });
