@@ -11,6 +11,7 @@ import { type LocalPostgres, localPostgresBinaries, startLocalPostgres } from '.
 import { freePort } from '../src/ops/services/probe.ts';
 import { QueueSet } from '../src/queue/connection.ts';
 import { createLogger } from '../src/shared/logger.ts';
+import { createToken } from '../src/subscribers/tokens.ts';
 import {
   type DeliveryServices,
   deliveriesOf,
@@ -103,6 +104,14 @@ describe('PostgreSQL restarted during sends', () => {
     });
     expect(down.body).toMatchObject({ status: 'unavailable', redis: 'ok' });
     expect(down.body.postgres).not.toBe('ok');
+    // A link followed meanwhile: "try again in a few moments", 503 with Retry-After, no 500.
+    const token = createToken(
+      services.config().secretKey!,
+      { action: 'confirm', subscriberId: 's00000', channel: 'email' },
+      Date.now(),
+    );
+    const link = await fetch(`http://127.0.0.1:${httpPort}/confirm/${token}`);
+    expect([link.status, link.headers.get('retry-after')]).toEqual([503, '30']);
     await waitFor('both processes to notice', () =>
       [worker, serve].every((p) => linesWith(p, 'PostgreSQL is unreachable').length > 0),
     );
@@ -128,7 +137,7 @@ describe('PostgreSQL restarted during sends', () => {
 
     for (const p of [worker, serve]) {
       expect(p.running()).toBe(true); // no crash (an unhandled rejection ends a Node process)
-      expect(p.output()).not.toMatch(/unhandled|uncaught/i);
+      expect(p.output()).not.toMatch(/unhandled|uncaught|"msg":"request failed"/i);
       expect(linesWith(p, 'PostgreSQL is unreachable')).toHaveLength(1);
       expect(linesWith(p, 'PostgreSQL is back')).toHaveLength(1);
     }

@@ -14,12 +14,18 @@ export function localeOfRequest(request: FastifyRequest) {
   return negotiateLocale(query?.lang, request.headers['accept-language']);
 }
 
-export function sendErrorPage(request: FastifyRequest, reply: FastifyReply, status: Shown) {
+/** `code`: the HTTP status, when it differs from the page shown (503 shows the 500 page). */
+export function sendErrorPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: Shown,
+  code: number = status,
+) {
   const m = MESSAGES[localeOfRequest(request)];
   const [title, text] = m.http[status];
   const back = status !== 404 && status !== 500;
   return reply
-    .code(status)
+    .code(code)
     .type('text/html; charset=utf-8')
     .send(messagePage(m, title, [text], { backToForm: back || status === 404 }));
 }
@@ -31,6 +37,8 @@ export function pageErrorHandler(error: FastifyError, request: FastifyRequest, r
     return sendErrorPage(request, reply, 500);
   }
   const { status } = doc;
+  // PostgreSQL unreachable: "try again in a few moments", with its true status and Retry-After.
+  if (status === 503) return sendErrorPage(request, reply.header('retry-after', '30'), 500, 503);
   if (status === 413 || status === 415 || status === 429 || status === 404)
     return sendErrorPage(request, reply, status);
   request.log.info({ code: error.code, statusCode: status }, 'bad request');

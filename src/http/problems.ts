@@ -1,10 +1,13 @@
 // One mapping from errors to HTTP answers for every route: the services' AppError kinds (see
 // src/shared/errors.ts), Fastify's own client errors (413 body too large, 415, 429 from the rate
-// limiter, 400 unreadable JSON) and everything else (500, logged without personal data).
+// limiter, 400 unreadable JSON), PostgreSQL unreachable (503 with Retry-After, not logged per
+// request: the pool's watch logs the outage once, store/outage.ts) and everything else (500,
+// logged without personal data).
 // JSON routes answer RFC 9457 `application/problem+json`; the public pages render the same
 // status as a page in the visitor's language (error-pages.ts).
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, InvalidInput, NotFound, StateConflict } from '../shared/errors.ts';
+import { isUnreachable } from '../store/connection-error.ts';
 
 export interface ProblemDocument {
   readonly type: string;
@@ -31,6 +34,7 @@ const TITLES: Record<number, string> = {
   422: 'Invalid input',
   429: 'Too many requests',
   500: 'Internal error',
+  503: 'Service unavailable',
 };
 
 export function problem(
@@ -52,6 +56,8 @@ export function problemFor(error: unknown): ProblemDocument | undefined {
   if (error instanceof StateConflict)
     return problem(409, error.message, { state: error.state, allowed: error.allowed });
   if (error instanceof AppError) return problem(400, error.message);
+  if (isUnreachable(error))
+    return problem(503, 'the database is unreachable for a moment: try again shortly; nothing was changed');
   const status = (error as FastifyError | undefined)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const fastify = error as FastifyError;
@@ -72,6 +78,7 @@ export function problemFor(error: unknown): ProblemDocument | undefined {
 
 export function sendProblem(reply: FastifyReply, doc: ProblemDocument): FastifyReply {
   if (doc.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '60');
+  if (doc.status === 503) reply.header('retry-after', '30');
   return reply.code(doc.status).type('application/problem+json; charset=utf-8').send(doc);
 }
 
