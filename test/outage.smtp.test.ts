@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobOptions } from '../src/queue/catalog.ts';
+import { jobs } from '../src/queue/catalog.ts';
 import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import {
@@ -81,7 +81,7 @@ describe('an SMTP server that refuses, then answers 421, then accepts', () => {
     expect((await workers.runTick()).ran).toBe(true);
     await waitFor('fan-out', async () => (await slotsNotDone(database.db, BASE + MINUTE)) === 0);
     // Refused for longer than a message's whole attempt budget would last.
-    const budget = jobOptions.send.attempts;
+    const budget = jobs.send.options.attempts;
     await waitFor('more refusals than a message has attempts', async () => {
       return (await countAttempts('unreachable')).most > budget;
     });
