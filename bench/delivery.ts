@@ -171,6 +171,8 @@ async function benchFanoutAndDispatch(db: Db, redis: Redis, config: Config): Pro
   let t = performance.now();
   const fanned = await fanOut({ db, queues, logger }, slotOf('Europe/Paris'), due);
   const fanoutMs = performance.now() - t;
+  if (fanned.status === 'database-unavailable')
+    throw new Error('PostgreSQL became unreachable during the fan-out');
   log(`fan-out: ${fanned.queued} deliveries + jobs in ${seconds(fanoutMs)} s (${fanned.pages} pages)`);
 
   const raw = new Queue('bench-raw', { connection: redis, prefix: PREFIX });

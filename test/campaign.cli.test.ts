@@ -115,6 +115,7 @@ describe('lastcall campaign (CLI)', { timeout: 120_000 }, () => {
       complained: 0,
       failedByCode: {},
       skippedByReason: {},
+      unknownByReason: {},
     });
     const table = await cli('campaign', 'stats', ID);
     expect(table.stdout).toMatch(

@@ -122,9 +122,12 @@ describe('PostgreSQL restarted during sends', () => {
       'every delivery settled',
       async () => {
         const c = await statusCounts(database.db, 'pg-restart');
-        return (c.queued ?? 0) + (c.sending ?? 0) + (c.retrying ?? 0) === 0;
+        const slots = await database.db.query<{ state: string }>(`SELECT DISTINCT state FROM slots`);
+        if ((c.queued ?? 0) + (c.sending ?? 0) + (c.retrying ?? 0) === 0) return true;
+        // What is still waiting, for the timeout's message.
+        throw new Error(`deliveries ${JSON.stringify(c)}, slots ${slots.map((s) => s.state).join(' ')}`);
       },
-      45_000,
+      60_000,
       200,
     );
 

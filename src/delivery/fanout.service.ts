@@ -6,6 +6,7 @@
 // and the ones still `queued` are queued again under the same job ids.
 import type { QueueSet } from '../queue/connection.ts';
 import type { Logger } from '../shared/logger.ts';
+import { isUnreachable } from '../store/connection-error.ts';
 import type { Db } from '../store/pool.ts';
 import { insertFanoutPage } from './delivery.repository.ts';
 import { advanceCursor, claimDueSlots as claimSlots, finishSlot, loadSlot } from './due-slots.repository.ts';
@@ -21,7 +22,9 @@ export interface FanoutDeps {
 
 export type FanoutResult =
   | { readonly status: 'done' | 'cancelled' | 'paused'; readonly queued: number; readonly pages: number }
-  | { readonly status: 'not-claimed' | 'missing'; readonly queued: 0; readonly pages: 0 };
+  | { readonly status: 'not-claimed' | 'missing'; readonly queued: 0; readonly pages: 0 }
+  /** PostgreSQL is unreachable: try again in `retryInMs` (from the slot's cursor), no attempt spent. */
+  | { readonly status: 'database-unavailable'; readonly retryInMs: number };
 
 const CLAIM_BATCH = 500;
 
@@ -35,7 +38,20 @@ export async function claimDueSlots(deps: Pick<FanoutDeps, 'db'>, now: number): 
   }
 }
 
+/** Fans out one slot. A PostgreSQL outage is not the slot's failure: rather than spend the job's
+ *  attempts (whose backoff would grow to minutes), it asks to be tried again in 2-4 s; the slot's
+ *  cursor and ON CONFLICT DO NOTHING make the repeat harmless. */
 export async function fanOut(deps: FanoutDeps, slotId: number, now: number): Promise<FanoutResult> {
+  try {
+    return await fanOutPages(deps, slotId, now);
+  } catch (error) {
+    if (isUnreachable(error))
+      return { status: 'database-unavailable', retryInMs: 2_000 + Math.round(Math.random() * 2_000) };
+    throw error;
+  }
+}
+
+async function fanOutPages(deps: FanoutDeps, slotId: number, now: number): Promise<FanoutResult> {
   const pageSize = deps.pageSize ?? 1000;
   const at = new Date(now);
   let queued = 0;
