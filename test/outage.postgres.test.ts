@@ -69,7 +69,7 @@ describe('PostgreSQL restarted during sends', () => {
   }, async () => {
     const { database } = services;
     const now = Date.now();
-    const subscribers = makeSubscribers(240);
+    const subscribers = makeSubscribers(120);
     await seedSubscribers(database.db, subscribers, now - 60 * MINUTE);
     const planned = 2 * subscribers.reduce((sum, s) => sum + s.channels.length, 0); // two steps
     await startDueCampaign(
