@@ -46,9 +46,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(processes.map((p) => p.stop('SIGKILL')));
-  await queues?.close();
-  await services?.close();
-  await postgres?.stop();
+  try {
+    await queues?.close();
+    await services?.close(); // fails if the test stopped while PostgreSQL was halted
+  } finally {
+    await postgres?.stop(); // the whole private instance goes, its data folder too
+  }
 });
 
 /** The pino lines of a process with this message. */
