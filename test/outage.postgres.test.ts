@@ -85,9 +85,11 @@ describe('PostgreSQL restarted during sends', () => {
       now,
     );
     const env = { ...services.env, WHATSAPP_RATE: '40', EMAIL_RATE: '40' };
-    const worker = await spawnWorker(env, FAST_TAKEOVER_ARGS);
     const httpPort = await freePort();
-    const serve = await spawnLastcall(['serve'], { ...env, HTTP_PORT: String(httpPort) }, '"msg":"listening');
+    const [worker, serve] = await Promise.all([
+      spawnWorker(env, FAST_TAKEOVER_ARGS),
+      spawnLastcall(['serve'], { ...env, HTTP_PORT: String(httpPort) }, '"msg":"listening'),
+    ]);
     processes.push(worker, serve);
     expect((await health(httpPort)).status).toBe(200);
 
