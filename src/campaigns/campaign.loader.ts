@@ -41,6 +41,11 @@ export function parseCampaign(yamlText: string, source: string): Campaign {
       { path: '(YAML)', rule: String(error) },
     ]);
   }
+  return campaignFromDocument(raw, source);
+}
+
+/** A campaign from its file's document already read (YAML or JSON): every problem at once. */
+export function campaignFromDocument(raw: unknown, source: string): Campaign {
   const parsed = campaignFileSchema.safeParse(raw);
   const problems = sortByDocumentOrder(
     [

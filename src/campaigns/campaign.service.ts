@@ -11,7 +11,7 @@
 import { formatUtc } from '../planning/planner.ts';
 import { InvalidInput, NotFound, StateConflict } from '../shared/errors.ts';
 import type { Db, Sql } from '../store/pool.ts';
-import { loadCampaignFile } from './campaign.loader.ts';
+import { campaignFromDocument, loadCampaignFile } from './campaign.loader.ts';
 import type { CampaignRecord, CampaignState } from './campaign.repository.ts';
 import * as campaigns from './campaign.repository.ts';
 import type { Campaign } from './campaign.schema.ts';
@@ -84,6 +84,36 @@ export function createCampaignService(deps: CampaignServiceDeps) {
     );
   }
 
+  async function save(campaign: Campaign, now: number): Promise<SaveResult> {
+    const problems = await validateCampaignTemplates(campaign);
+    if (problems.length > 0) {
+      throw new InvalidInput(`Campaign ${campaign.id} is valid, but its message templates are not`, problems);
+    }
+    const sourceDir = campaign.messages === undefined ? null : resolveMessagesDir(campaign);
+    return db.tx(async (sql) => {
+      const existing = await campaigns.findCampaign(sql, campaign.id, true);
+      if (existing && existing.state !== 'draft') {
+        const changed = timingChanges(existing.campaign, campaign);
+        if (changed.length > 0) {
+          throw new StateConflict(
+            {
+              resource: 'campaign',
+              id: campaign.id,
+              action: 'update',
+              state: existing.state,
+              allowed: ['draft'],
+            },
+            `campaign "${campaign.id}" is ${existing.state}: its timing cannot change once started ` +
+              `(changed: ${changed.join(', ')}). Only the name and the message templates can; ` +
+              'to change the schedule, cancel it and create a campaign with a new id.',
+          );
+        }
+      }
+      const outcome = await campaigns.saveCampaign(sql, campaign, sourceDir, now);
+      return { id: campaign.id, outcome, state: existing?.state ?? 'draft' };
+    });
+  }
+
   return {
     /**
      * Creates a campaign from its file, or updates the one with the same id. The file and every
@@ -92,37 +122,12 @@ export function createCampaignService(deps: CampaignServiceDeps) {
      * were planned from it and some reminders may be out. Names and templates may still change.
      */
     async create(file: string, now: number): Promise<SaveResult> {
-      const campaign = await loadCampaignFile(file);
-      const problems = await validateCampaignTemplates(campaign);
-      if (problems.length > 0) {
-        throw new InvalidInput(
-          `Campaign ${campaign.id} is valid, but its message templates are not`,
-          problems,
-        );
-      }
-      const sourceDir = campaign.messages === undefined ? null : resolveMessagesDir(campaign);
-      return db.tx(async (sql) => {
-        const existing = await campaigns.findCampaign(sql, campaign.id, true);
-        if (existing && existing.state !== 'draft') {
-          const changed = timingChanges(existing.campaign, campaign);
-          if (changed.length > 0) {
-            throw new StateConflict(
-              {
-                resource: 'campaign',
-                id: campaign.id,
-                action: 'update',
-                state: existing.state,
-                allowed: ['draft'],
-              },
-              `campaign "${campaign.id}" is ${existing.state}: its timing cannot change once started ` +
-                `(changed: ${changed.join(', ')}). Only the name and the message templates can; ` +
-                'to change the schedule, cancel it and create a campaign with a new id.',
-            );
-          }
-        }
-        const outcome = await campaigns.saveCampaign(sql, campaign, sourceDir, now);
-        return { id: campaign.id, outcome, state: existing?.state ?? 'draft' };
-      });
+      return save(await loadCampaignFile(file), now);
+    },
+
+    /** The same from a file's document already parsed (the API's JSON or YAML body). */
+    createFromDocument(raw: unknown, source: string, now: number): Promise<SaveResult> {
+      return save(campaignFromDocument(raw, source), now);
     },
 
     list(): Promise<CampaignRecord[]> {

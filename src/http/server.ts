@@ -12,6 +12,7 @@ import { type Clock, systemClock } from '../shared/clock.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import type { Db } from '../store/pool.ts';
 import type { SubscriptionService } from '../subscribers/subscription.service.ts';
+import { apiPlugin } from './api/api.plugin.ts';
 import { type ConfirmationMailer, createConfirmationMailer } from './confirmation-email.ts';
 import { notFoundPage, pageErrorHandler } from './error-pages.ts';
 import { httpTimingPlugin, metricsRoutes } from './metrics.ts';
@@ -43,6 +44,8 @@ export interface ServerDeps {
   readonly senderName?: string;
   /** POST /subscribe per client IP; default 10 a minute. */
   readonly subscribeRateLimit?: { readonly max: number; readonly timeWindowMs: number };
+  /** Admin API requests per key; default 600 a minute. */
+  readonly apiRateLimit?: { readonly max: number; readonly timeWindowMs: number };
   /** Behind a reverse proxy, so that the rate limit sees the client's IP (fastify trustProxy). */
   readonly trustProxy?: boolean | string | string[];
   /** The queues (producer side): with them, the operations routes are on: /webhooks/whatsapp,
@@ -120,6 +123,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     });
     await pages.register(linkRoutes, { subscriptions: deps.services.subscriptions, secretKey, clock });
     await pages.register(helpRoutes, { pages: signUpPages, clock });
+  });
+
+  await app.register(apiPlugin, {
+    config,
+    db: deps.db,
+    clock,
+    subscriptions: deps.services.subscriptions,
+    ...(deps.apiRateLimit ? { rateLimit: deps.apiRateLimit } : {}),
   });
 
   if (deps.queues) {

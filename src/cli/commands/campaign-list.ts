@@ -2,7 +2,7 @@
 
 import Table from 'cli-table3';
 import type { Command } from 'commander';
-import type { CampaignRecord } from '../../campaigns/campaign.repository.ts';
+import { detailsJson, summaryJson } from '../../campaigns/campaign.json.ts';
 import type { CampaignDetails } from '../../campaigns/campaign.service.ts';
 import { formatUtc } from '../../planning/planner.ts';
 import { campaignTimingLines, isoOrDash, printJson, printJsonOr } from '../output.ts';
@@ -42,34 +42,6 @@ export function register(program: Command): void {
       const details = await withCampaigns((campaigns) => campaigns.show(id));
       printJsonOr(options.json, detailsJson(details), () => detailsText(details));
     });
-}
-
-function summaryJson(c: CampaignRecord) {
-  return {
-    id: c.id,
-    name: c.name,
-    state: c.state,
-    deadline: formatUtc(c.deadline),
-    deadlineText: c.campaign.deadlineText,
-    steps: c.campaign.steps.length,
-    startedAt: c.startedAt === null ? null : isoOrDash(c.startedAt),
-  };
-}
-
-function detailsJson(d: CampaignDetails) {
-  const at = (v: number | null) => (v === null ? null : isoOrDash(v));
-  return {
-    ...summaryJson(d),
-    pausedAt: at(d.pausedAt),
-    cancelledAt: at(d.cancelledAt),
-    finishedAt: at(d.finishedAt),
-    createdAt: at(d.createdAt),
-    updatedAt: at(d.updatedAt),
-    messagesDir: d.sourceDir,
-    definition: d.campaign,
-    slots: d.slots,
-    nextSlot: d.nextSlot ? { step: d.nextSlot.stepId, sendAt: formatUtc(d.nextSlot.sendAt) } : null,
-  };
 }
 
 function detailsText(d: CampaignDetails): string {

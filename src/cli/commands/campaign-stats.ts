@@ -8,6 +8,7 @@
 
 import Table from 'cli-table3';
 import type { Command } from 'commander';
+import { statsJson } from '../../campaigns/campaign.json.ts';
 import type { CampaignService } from '../../campaigns/campaign.service.ts';
 import type { CampaignStats, FanoutProgress } from '../../campaigns/stats.service.ts';
 import { progressBar } from '../../ops/progress.ts';
@@ -66,7 +67,7 @@ Examples:
         if (options.watch) await watchFanout(campaigns, id, options.every * 1000);
         return campaigns.stats(id, Date.now());
       });
-      printJsonOr(options.json, { ...stats, deadline: formatUtc(stats.deadline) }, () => statsText(stats));
+      printJsonOr(options.json, statsJson(stats), () => statsText(stats));
     });
 }
 

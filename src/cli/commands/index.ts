@@ -24,6 +24,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, loaders: readonly Loader[]
   ],
   ['send-test', [() => import('./send-test.ts')]],
   ['templates', [() => import('./templates.ts')]],
+  ['api-keys', [() => import('./api-keys.ts')]],
   ['doctor', [() => import('./doctor.ts')]],
   ['serve', [() => import('./serve.ts')]],
   ['work', [() => import('./work.ts')]],

@@ -4,28 +4,10 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import Table from 'cli-table3';
-import type { PlannedSend } from '../../planning/types.ts';
+import type { FormattedSend } from '../../planning/ndjson.ts';
 
-/** One send with its instants already written out (per zone, shared by every subscriber). */
-export interface FormattedSend {
-  readonly send: PlannedSend;
-  readonly utc: string;
-  readonly local: string;
-  /** The NDJSON line after `{"subscriber":<id>`, newline included. */
-  readonly tail: string;
-}
-
-export function ndjsonTail(send: PlannedSend, utc: string, local: string, zone: string): string {
-  const rest = JSON.stringify({
-    step: send.step,
-    channel: send.channel,
-    sendAt: utc,
-    local,
-    zone,
-    kind: send.kind,
-  });
-  return `,${rest.slice(1)}\n`;
-}
+export type { FormattedSend } from '../../planning/ndjson.ts';
+export { planNdjsonTail as ndjsonTail } from '../../planning/ndjson.ts';
 
 /** Raised when the reader of stdout has gone (`lastcall plan … | head`): stop quietly. */
 export class OutputClosed extends Error {}

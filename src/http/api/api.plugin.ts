@@ -1,0 +1,104 @@
+// The admin API (SPEC 9) under /api/v1, its OpenAPI 3.1 document and its reference page.
+// In this encapsulated context: zod validation (zod-validation.ts), the auth hook (auth.ts), a
+// rate limit per key, Idempotency-Key on writes (idempotency.ts) and the resource routes, each
+// as thin as a CLI command. Errors are the root's RFC 9457 problems (../problems.ts).
+import swagger from '@fastify/swagger';
+import scalar from '@scalar/fastify-api-reference';
+import type { FastifyPluginAsync } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+} from 'fastify-type-provider-zod';
+import { createApiKeyService } from '../../access/api-keys.ts';
+import type { Config } from '../../config/config.ts';
+import type { Clock } from '../../shared/clock.ts';
+import type { Db } from '../../store/pool.ts';
+import type { SubscriptionService } from '../../subscribers/subscription.service.ts';
+import { apiAuth } from './auth.ts';
+import { campaignRoutes } from './campaigns.routes.ts';
+import { installIdempotency } from './idempotency.ts';
+import { subscriberRoutes } from './subscribers.routes.ts';
+import { apiValidatorCompiler } from './zod-validation.ts';
+
+export interface ApiOptions {
+  readonly config: Config;
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly subscriptions: SubscriptionService;
+  /** Requests per key and window; default 600 a minute. */
+  readonly rateLimit?: { readonly max: number; readonly timeWindowMs: number };
+}
+
+export const API_PREFIX = '/api/v1';
+
+/** The reference page runs Scalar's bundled script (served from here, no CDN) and an inline
+ *  bootstrap script; it fetches nothing but the document from this origin. */
+const DOCS_CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'unsafe-inline'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
+  app.setValidatorCompiler(apiValidatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Lastcall admin API',
+        version: '1',
+        description:
+          'Everything the lastcall CLI does for campaigns and subscribers. Authorization: Bearer <key> (ADMIN_TOKEN, or a key from `lastcall api-keys create`). Errors are RFC 9457 problem details.',
+      },
+      servers: [{ url: opts.config.publicUrl }],
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async (_request, reply) =>
+    reply.header('cache-control', 'no-cache').send(app.swagger()),
+  );
+  await app.register(scalar, {
+    routePrefix: '/api/docs',
+    configuration: { url: `${API_PREFIX}/openapi.json`, withDefaultFonts: false, hideClientButton: true },
+    hooks: {
+      onRequest: async (_request, reply) => {
+        reply.header('content-security-policy', DOCS_CSP);
+      },
+    },
+  });
+
+  const keys = createApiKeyService(opts.db);
+  const limit = opts.rateLimit ?? { max: 600, timeWindowMs: 60_000 };
+  await app.register(
+    async (v1) => {
+      v1.addHook('onRoute', (route) => {
+        route.schema = { ...route.schema, security: [{ apiKey: [] }] };
+      });
+      v1.addHook('onRequest', apiAuth({ config: opts.config, keys, clock: opts.clock }));
+      // After auth: the limit is per key (its name), not per address.
+      v1.addHook(
+        'onRequest',
+        v1.rateLimit({
+          max: limit.max,
+          timeWindow: limit.timeWindowMs,
+          keyGenerator: (request) => `api:${request.principal?.name ?? request.ip}`,
+        }),
+      );
+      installIdempotency(v1, { db: opts.db, clock: opts.clock });
+      const deps = { ...opts, keys };
+      await v1.register(campaignRoutes, deps);
+      await v1.register(subscriberRoutes, deps);
+    },
+    { prefix: API_PREFIX },
+  );
+};

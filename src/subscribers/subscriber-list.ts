@@ -1,0 +1,56 @@
+// Subscribers in keyset pages (API: GET /subscribers): ordered by id, the cursor is the last id
+// seen. Each with its channel states; the profile (consent events, deliveries) is one more call.
+import type { Sql } from '../store/pool.ts';
+
+export interface SubscriberListItem {
+  readonly id: string;
+  readonly name: string | null;
+  readonly phone: string | null;
+  readonly email: string | null;
+  readonly locale: string;
+  readonly timezone: string;
+  readonly assistant: string;
+  readonly tags: readonly string[];
+  readonly doneAt: string | null;
+  readonly createdAt: string;
+  readonly channels: Readonly<Record<string, string>>;
+}
+
+export async function listSubscribers(
+  sql: Sql,
+  opts: { cursor?: string; limit: number },
+): Promise<{ items: SubscriberListItem[]; nextCursor: string | null }> {
+  const rows = await sql.query<{
+    id: string;
+    name: string | null;
+    phone: string | null;
+    email: string | null;
+    locale: string;
+    timezone: string;
+    assistant: string;
+    tags: string[];
+    done_at: Date | null;
+    created_at: Date;
+    channels: Record<string, string> | null;
+  }>(
+    `SELECT s.id, s.name, s.phone, s.email, s.locale, s.timezone, s.assistant, s.tags, s.done_at, s.created_at,
+            (SELECT jsonb_object_agg(c.channel, c.state) FROM subscriber_channels c WHERE c.subscriber_id = s.id)
+              AS channels
+       FROM subscribers s WHERE s.id > $1 ORDER BY s.id LIMIT $2`,
+    [opts.cursor ?? '', opts.limit + 1],
+  );
+  const items = rows.slice(0, opts.limit).map((r) => ({
+    id: r.id,
+    name: r.name,
+    phone: r.phone,
+    email: r.email,
+    locale: r.locale,
+    timezone: r.timezone,
+    assistant: r.assistant,
+    tags: r.tags,
+    doneAt: r.done_at?.toISOString() ?? null,
+    createdAt: r.created_at.toISOString(),
+    channels: r.channels ?? {},
+  }));
+  return { items, nextCursor: rows.length > opts.limit ? (items.at(-1)?.id ?? null) : null };
+}

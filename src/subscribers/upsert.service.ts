@@ -1,0 +1,60 @@
+// Upsert one subscriber (API: PUT /subscribers/{id}) by the import's own path: the fields become
+// a one-row CSV read by the import service, strictly (a bad row writes nothing). So one record
+// meets exactly the rules of `subscribers import`: the same validation words, consent evidence,
+// tombstones of erased people, phone and email ownership, and planning into running campaigns.
+import { Readable } from 'node:stream';
+import { InvalidInput } from '../shared/errors.ts';
+import { csvLine, EXPORT_COLUMNS } from './export.service.ts';
+import { createImportService, type ImportDeps } from './import.service.ts';
+
+/** The SPEC 5 columns as JSON fields; `channels` and `tags` are arrays. */
+export interface SubscriberFields {
+  readonly name?: string;
+  readonly phone?: string;
+  readonly email?: string;
+  readonly locale: string;
+  readonly timezone: string;
+  readonly assistant: string;
+  readonly channels: readonly string[];
+  readonly consent_at: string;
+  readonly consent_source: string;
+  readonly tags?: readonly string[];
+}
+
+export interface UpsertResult {
+  readonly id: string;
+  readonly outcome: 'created' | 'updated' | 'unchanged';
+  readonly consentEvents: number;
+  readonly planned: { readonly subscribers: number; readonly slots: number };
+}
+
+export function createUpsertService(deps: ImportDeps) {
+  const imports = createImportService(deps);
+  return {
+    async upsert(id: string, fields: SubscriberFields, now: number): Promise<UpsertResult> {
+      const values: Record<(typeof EXPORT_COLUMNS)[number], string> = {
+        id,
+        name: fields.name ?? '',
+        phone: fields.phone ?? '',
+        email: fields.email ?? '',
+        locale: fields.locale,
+        timezone: fields.timezone,
+        assistant: fields.assistant,
+        channels: fields.channels.join(';'),
+        consent_at: fields.consent_at,
+        consent_source: fields.consent_source,
+        tags: (fields.tags ?? []).join(';'),
+      };
+      const csv = csvLine([...EXPORT_COLUMNS]) + csvLine(EXPORT_COLUMNS.map((c) => values[c]));
+      const summary = await imports.importFile({ file: Readable.from([csv]), now, strict: true });
+      const bad = summary.badRows[0];
+      if (bad) throw new InvalidInput(`subscriber ${id} is invalid`, bad.problems);
+      return {
+        id,
+        outcome: summary.inserted > 0 ? 'created' : summary.updated > 0 ? 'updated' : 'unchanged',
+        consentEvents: summary.consentEvents,
+        planned: summary.planned,
+      };
+    },
+  };
+}
