@@ -65,6 +65,11 @@ const schema = z.object({
   ),
   /** Where `lastcall demo` looks for initdb, pg_ctl and redis-server. */
   PATH: z.string().default(''),
+  /** The operator's endpoint for outbound events (SPEC 9) and their signing key. */
+  EVENTS_URL: optionalString.pipe(url(['http:', 'https:']).optional()),
+  EVENTS_SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, {
+    message: 'must be at least 16 characters long',
+  }),
   LASTCALL_ENV: z
     .enum(['production', 'development'], { message: 'must be production or development' })
     .default('production'),
@@ -139,6 +144,8 @@ export interface Config {
       }
     | undefined;
   readonly whatsappApi: { readonly url: string; readonly version: string; readonly rate: number };
+  /** EVENTS_URL and EVENTS_SECRET: outbound events are POSTed there, signed (SPEC 9). */
+  readonly events: { readonly url: string; readonly secret: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -198,6 +205,12 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
     );
   if (!dev && role === 'serve' && !r.ADMIN_TOKEN)
     problems.push('ADMIN_TOKEN: required by "serve" outside development (bearer token for /admin/*)');
+  if (Boolean(r.EVENTS_URL) !== Boolean(r.EVENTS_SECRET))
+    problems.push(
+      r.EVENTS_URL
+        ? 'EVENTS_SECRET: required with EVENTS_URL (signs every event; at least 16 characters, e.g. openssl rand -hex 32)'
+        : 'EVENTS_URL: required with EVENTS_SECRET (the endpoint events are POSTed to)',
+    );
   if (problems.length > 0) throw new ConfigError(problems);
 
   const config: Config = {
@@ -245,6 +258,7 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
           }
         : undefined,
     whatsappApi: { url: r.WHATSAPP_API_URL, version: r.WHATSAPP_API_VERSION, rate: r.WHATSAPP_RATE },
+    events: r.EVENTS_URL && r.EVENTS_SECRET ? { url: r.EVENTS_URL, secret: r.EVENTS_SECRET } : undefined,
   };
   return deepFreeze(config);
 }

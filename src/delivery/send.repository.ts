@@ -2,6 +2,7 @@
 // the outcome and its attempt in another. The claim is the at-most-once gate: only a row in
 // `queued` or `retrying` becomes `sending`, so a duplicate or stalled job finds nothing to do.
 import type { QueryResultRow } from 'pg';
+import { deliveryEventsFrom } from '../events/outbox.ts';
 import type { Channel } from '../planning/types.ts';
 import type { Db, Sql } from '../store/pool.ts';
 
@@ -186,7 +187,9 @@ export async function recordAttempt(
   await hot(
     sql,
     `lastcall-record-${record.status}`,
-    `WITH u AS (${update} RETURNING subscriber_id, kind)
+    `WITH u AS (${update} RETURNING id, campaign_id, step_id, channel, subscriber_id, kind, error_code),
+          e AS (${deliveryEventsFrom('u', `'delivery.${record.status}'`, '$6::timestamptz')}
+                AND ${record.status === 'sent' || record.status === 'failed'})
      INSERT INTO delivery_attempts (delivery_id, attempt, outcome, error_code, detail, at)
      SELECT $1::bigint, $2::int, $3::text, $4::text,
             CASE WHEN EXISTS (SELECT 1 FROM u WHERE ${ERASED}) THEN NULL ELSE $5::text END, $6::timestamptz`,

@@ -3,6 +3,7 @@
 // Every step is idempotent (statuses are monotonic, inbound messages are keyed by their id,
 // consent switches and "done" only change what is not already so), so a retried job that had
 // got half-way does no harm. The event row stays locked while it is processed.
+import { recordDeliveryEvent } from '../events/outbox.ts';
 import { webhookItemsTotal } from '../shared/metrics.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import { endChannelForProviderError } from '../subscribers/bounce.service.ts';
@@ -112,6 +113,8 @@ async function moveDelivery(sql: Sql, item: StatusItem, now: number): Promise<st
   });
   if (!next) return 'unchanged';
   await repo.writeDeliveryState(sql, found.id, next, new Date(now));
+  if (next.status !== found.state.status && isReportedStatus(next.status))
+    await recordDeliveryEvent(sql, found.id, next.status, now);
   // Meta reports most 131026 / 131050 failures here rather than in the send's answer.
   if (next.status === 'failed' && found.state.status !== 'failed' && next.errorCode !== null)
     await endChannelForProviderError(

@@ -1,10 +1,11 @@
 // `lastcall doctor`: is this installation able to run? One line per finding, each with what to
 // do when it is not fine. Checks (selectable with --only): config, postgres, redis, smtp,
-// whatsapp, templates. `fail` means Lastcall cannot work as configured (exit 1); `warn` that
+// whatsapp, templates, events. `fail` means Lastcall cannot work as configured (exit 1); `warn` that
 // it works but something deserves attention; `skip` that the part is not in use.
 import { type Config, ConfigError, type Role } from '../config/config.ts';
 import { InvalidInput } from '../shared/errors.ts';
 import { configCheck } from './checks/config.check.ts';
+import { eventsCheck } from './checks/events.check.ts';
 import { CHECK_IDS, type CheckId, type Finding } from './checks/finding.ts';
 import { postgresCheck } from './checks/postgres.check.ts';
 import { redisCheck } from './checks/redis.check.ts';
@@ -80,6 +81,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
         return whatsappCheck(config);
       case 'templates':
         return templatesCheck(config, options.now);
+      case 'events':
+        return eventsCheck(config, options.now);
     }
   };
   const findings = (await Promise.all(selected.map(run))).flat();

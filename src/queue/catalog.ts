@@ -18,6 +18,8 @@ export const QUEUES = {
   email: 'send-email',
   /** Verified WhatsApp webhook batches, stored in PostgreSQL and processed off the request. */
   webhooks: 'webhooks',
+  /** Outbound events (SPEC 9), drained from the PostgreSQL outbox, POSTed to EVENTS_URL. */
+  events: 'events',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -40,6 +42,8 @@ export interface RetryPolicy {
 }
 
 export const SEND_BACKOFF_STRATEGY = 'delivery';
+/** The events worker's backoff strategy: the `event` entry's retry policy, no Retry-After. */
+export const EVENT_BACKOFF_STRATEGY = 'event';
 
 const KEEP_FAILED = { age: 7 * 24 * 3600 };
 
@@ -92,6 +96,21 @@ export const jobs = {
       removeOnFail: KEEP_FAILED,
     },
   },
+  event: {
+    queue: QUEUES.events,
+    name: 'event',
+    payload: z.object({ seq: z.number().int().positive(), round: z.number().int().min(0) }).strict(),
+    /** `round` grows with each `events replay`, so a re-sent event is a new job. */
+    jobId: (p: { seq: number; round: number }) => `event-${p.seq}-${p.round}`,
+    /** Retried for 24 hours (the event service gives up then): attempts enough to outlast it. */
+    retry: { baseMs: 1_000, jitter: 0.5, maxMs: 10 * 60_000 } satisfies RetryPolicy,
+    options: {
+      attempts: 400,
+      backoff: { type: EVENT_BACKOFF_STRATEGY },
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: KEEP_FAILED,
+    },
+  },
 } as const;
 
 export type JobKind = keyof typeof jobs;
@@ -100,6 +119,7 @@ export type TickPayload = JobPayloadOf<'tick'>;
 export type FanoutPayload = JobPayloadOf<'fanout'>;
 export type SendPayload = JobPayloadOf<'send'>;
 export type WebhookPayload = JobPayloadOf<'webhook'>;
+export type EventPayload = JobPayloadOf<'event'>;
 
 type WithJobId = { [K in JobKind]: (typeof jobs)[K] extends { jobId: unknown } ? K : never }[JobKind];
 

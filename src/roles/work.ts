@@ -27,6 +27,7 @@ import { type Clock, systemClock } from '../shared/clock.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { watchDatabase } from '../store/outage.ts';
 import { type Db, openDb } from '../store/pool.ts';
+import { type EventsWorkerSettings, startEventsWorker } from './work-events.ts';
 import { startWebhookWorker } from './work-webhooks.ts';
 
 export interface WorkerSettings {
@@ -53,6 +54,8 @@ export interface WorkerSettings {
   readonly poolSize?: number;
   /** Run the webhooks queue's worker too (default true). */
   readonly webhooks?: boolean;
+  /** Settings of the events worker (on when EVENTS_URL is set). */
+  readonly events?: Partial<Omit<EventsWorkerSettings, 'db' | 'queues' | 'connection' | 'logger' | 'clock'>>;
 }
 
 export interface RunningWorkers {
@@ -193,6 +196,11 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
 
   // Verified WhatsApp webhook batches, stored by `serve`, processed here (work-webhooks.ts).
   if (settings.webhooks ?? true) watch(startWebhookWorker(config, { db, queues, connection, logger, clock }));
+  // Outbound events, when EVENTS_URL is set (work-events.ts).
+  if (config.events)
+    watch(
+      startEventsWorker(config.events, config, { db, queues, connection, logger, clock, ...settings.events }),
+    );
 
   let watchdog: NodeJS.Timeout | undefined;
   if (settings.scheduleTick ?? true) {

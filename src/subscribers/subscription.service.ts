@@ -2,6 +2,8 @@
 // the WhatsApp webhook and the CLI call these methods; each runs in one transaction and appends a
 // consent event for every change (consent_events is append-only). The sign-up transaction itself
 // is in subscription.sign-up.ts.
+
+import { recordEvent } from '../events/outbox.ts';
 import type { Channel } from '../planning/types.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Db, Sql } from '../store/pool.ts';
@@ -99,6 +101,11 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
           evidence: { address: subscriber.email },
           occurredAt: now,
         });
+        await recordEvent(
+          sql,
+          { type: 'subscriber.confirmed', subscriberId, data: { channel: 'email' } },
+          now,
+        );
         return { status: 'confirmed' as const, locale };
       });
       if (outcome.status === 'confirmed') await activated(subscriberId);
@@ -123,6 +130,11 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
             evidence: { scope, previousState: row.state },
             occurredAt: now,
           });
+          await recordEvent(
+            sql,
+            { type: 'subscriber.unsubscribed', subscriberId, data: { channel, source } },
+            now,
+          );
           changed.push(channel);
         }
         return { found: true, changed: changed.length > 0, channels: changed, locale: localeOf(subscriber) };
@@ -142,7 +154,7 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
         const subscriber = await repo.lockById(sql, subscriberId);
         if (!subscriber) return { found: false, changed: false };
         const changed = await repo.markDone(sql, subscriberId, now);
-        if (changed)
+        if (changed) {
           await repo.appendConsentEvent(sql, {
             subscriberId,
             channel: null,
@@ -151,6 +163,8 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
             evidence: {},
             occurredAt: now,
           });
+          await recordEvent(sql, { type: 'subscriber.done', subscriberId, data: { source } }, now);
+        }
         return { found: true, changed, locale: localeOf(subscriber) };
       });
     },
@@ -210,6 +224,12 @@ async function switchWhatsApp(
       evidence: { ...evidence, previousState: state },
       occurredAt: now,
     });
+    if (change.to === 'stopped')
+      await recordEvent(
+        sql,
+        { type: 'subscriber.stopped', subscriberId: id, data: { channel: 'whatsapp', source } },
+        now,
+      );
   }
   return { found: true, changed: change !== undefined, subscriberId: id, locale: localeOf(subscriber) };
 }

@@ -3,8 +3,8 @@
 // capture it); only its hash is stored. ADMIN_TOKEN needs no key: it has every right.
 import type { Command } from 'commander';
 import { createApiKeyService } from '../../access/api-keys.ts';
-import { withDb } from './campaign-context.ts';
 import { printJson } from '../output.ts';
+import { withDb } from './campaign-context.ts';
 
 export function register(program: Command): void {
   const group = program

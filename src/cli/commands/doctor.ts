@@ -11,7 +11,7 @@ const MARK = { ok: '✓', warn: '!', fail: '✗', skip: '-' } as const;
 export function register(program: Command): void {
   program
     .command('doctor')
-    .description('check the configuration, PostgreSQL, Redis, SMTP, WhatsApp and its templates')
+    .description('check the configuration, PostgreSQL, Redis, SMTP, WhatsApp and its templates, EVENTS_URL')
     .option('--only <checks>', `comma-separated subset of: ${CHECK_IDS.join(', ')}`)
     .option('--json', 'machine-readable report')
     .addHelpText(

@@ -25,6 +25,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, loaders: readonly Loader[]
   ['send-test', [() => import('./send-test.ts')]],
   ['templates', [() => import('./templates.ts')]],
   ['api-keys', [() => import('./api-keys.ts')]],
+  ['events', [() => import('./events.ts')]],
   ['doctor', [() => import('./doctor.ts')]],
   ['serve', [() => import('./serve.ts')]],
   ['work', [() => import('./work.ts')]],

@@ -1,0 +1,83 @@
+// The transactional outbox of outbound events (SPEC 9, DESIGN "Events through a transactional
+// outbox"). A state change and its event row are written by the same transaction (or the same
+// statement), so an event exists exactly when its change committed: a process dying between a
+// commit and a queue cannot lose one. The drainer (outbox-drainer.ts) moves rows into the
+// `events` queue; `seq` gives the order per subscriber. Events carry ids, never phones, emails
+// or names: `data` is checked against that before it is written.
+import type { Sql } from '../store/pool.ts';
+
+export const EVENT_TYPES = [
+  'delivery.sent',
+  'delivery.delivered',
+  'delivery.read',
+  'delivery.failed',
+  'subscriber.confirmed',
+  'subscriber.unsubscribed',
+  'subscriber.stopped',
+  'subscriber.done',
+  'subscriber.bounced',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Ids, codes and words only: a value that looks like a phone or an email is refused. */
+export type EventData = Readonly<Record<string, string | number | boolean | null>>;
+
+export interface NewEvent {
+  readonly type: EventType;
+  readonly subscriberId: string;
+  readonly data?: EventData;
+}
+
+const PERSONAL = /@|^\+\d/;
+
+function checkData(data: EventData): void {
+  for (const [key, value] of Object.entries(data)) {
+    if (typeof value === 'string' && PERSONAL.test(value))
+      throw new Error(`event data "${key}" looks like a phone number or an email: events carry ids only`);
+  }
+}
+
+/**
+ * Records an event in the caller's transaction: call it with the `sql` that makes the change
+ * (for example a bounce ending a subscriber's email channel: `subscriber.bounced`). `now` is the
+ * event's createdAt (epoch ms).
+ */
+export async function recordEvent(sql: Sql, event: NewEvent, now: number): Promise<void> {
+  checkData(event.data ?? {});
+  const data = { subscriberId: event.subscriberId, ...event.data };
+  await sql.exec(
+    `INSERT INTO event_outbox (id, type, subscriber_id, data, created_at)
+     VALUES (gen_random_uuid(), $1, $2, $3, $4)`,
+    [event.type, event.subscriberId, JSON.stringify(data), new Date(now)],
+  );
+}
+
+/** The columns of a delivery's event, from a row source `r` with the deliveries' columns. */
+const DELIVERY_EVENT_SELECT = `gen_random_uuid(), r.subscriber_id,
+  jsonb_strip_nulls(jsonb_build_object('subscriberId', r.subscriber_id, 'deliveryId', r.id,
+    'campaignId', r.campaign_id, 'step', r.step_id, 'channel', r.channel, 'errorCode', r.error_code))`;
+
+/**
+ * A data-modifying CTE body that records `delivery.<status>` for each row of the CTE `rows`
+ * (which must return id, campaign_id, step_id, channel, subscriber_id, kind, error_code), so a
+ * statement that moves deliveries records their events atomically. `type` and `at` are SQL
+ * expressions. Test sends and erased subscribers raise no event.
+ */
+export function deliveryEventsFrom(rows: string, type: string, at: string): string {
+  return `INSERT INTO event_outbox (id, subscriber_id, data, type, created_at)
+     SELECT ${DELIVERY_EVENT_SELECT}, ${type}, ${at}
+       FROM ${rows} r WHERE r.kind <> 'test' AND r.subscriber_id IS NOT NULL`;
+}
+
+/** Records `delivery.<status>` for one delivery, in the caller's transaction (webhook statuses). */
+export async function recordDeliveryEvent(
+  sql: Sql,
+  deliveryId: number,
+  status: 'sent' | 'delivered' | 'read' | 'failed',
+  now: number,
+): Promise<void> {
+  await sql.exec(
+    `WITH r AS (SELECT * FROM deliveries WHERE id = $1) ${deliveryEventsFrom('r', `'delivery.' || $2::text`, '$3')}`,
+    [deliveryId, status, new Date(now)],
+  );
+}
