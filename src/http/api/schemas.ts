@@ -15,9 +15,14 @@ export const problemSchema = z
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json)' });
 
-/** The problem answers a route may give, for its response schema. */
-export function problems(...statuses: readonly number[]): Record<number, typeof problemSchema> {
-  return Object.fromEntries([401, 429, ...statuses].map((s) => [s, problemSchema]));
+const problemResponse = {
+  description: 'RFC 9457 problem details',
+  content: { 'application/problem+json': { schema: problemSchema } },
+};
+
+/** The problem answers a route may give (401 and 429 on every route), for its response schema. */
+export function problems(...statuses: readonly number[]): Record<number, typeof problemResponse> {
+  return Object.fromEntries([401, 429, ...statuses].map((s) => [s, problemResponse]));
 }
 
 export const pageQuery = z.object({
