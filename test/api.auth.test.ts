@@ -108,7 +108,7 @@ describe('description', () => {
   it('serves a valid OpenAPI 3.1 document without a key, every route of SPEC 9 in it', async () => {
     const answer = await fetch(`${api.url}/api/v1/openapi.json`);
     expect(answer.status).toBe(200);
-    const document = await answer.json();
+    const document = (await answer.json()) as { openapi: string; paths: Record<string, object> };
     expect(document.openapi).toBe('3.1.0');
     const result = await new Validator().validate(document);
     expect(result.errors).toBeUndefined();

@@ -81,6 +81,8 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
   const limit = opts.rateLimit ?? { max: 600, timeWindowMs: 60_000 };
   await app.register(
     async (v1) => {
+      // JSON, plus YAML and CSV where a route adds them; a text/plain body is 415, not a string.
+      v1.removeContentTypeParser('text/plain');
       v1.addHook('onRoute', (route) => {
         route.schema = { ...route.schema, security: [{ apiKey: [] }] };
       });

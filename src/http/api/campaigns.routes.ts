@@ -161,7 +161,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
         params: idParams,
         headers: idempotencyHeaders,
         body: campaignFileSchema,
-        response: { 200: saveResult, 201: saveResult, ...problems(403, 404, 409, 413, 415, 422) },
+        response: { 200: saveResult, 201: saveResult, ...problems(400, 403, 404, 409, 413, 415, 422) },
       },
     },
     async (request, reply) => {

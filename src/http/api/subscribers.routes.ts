@@ -1,7 +1,7 @@
 // /api/v1/subscribers (SPEC 9): as thin as the `subscribers` commands, over the same services:
 // upsert one (the import's rules, upsert.service.ts), import a CSV body streamed into the import
 // service (never read whole), keyset pages, one profile by id, phone or email, erasure.
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseSubscriberKey } from '../../ops/subscriber-key.ts';
@@ -13,6 +13,7 @@ import { createImportService } from '../../subscribers/import.service.ts';
 import { ASSISTANTS, LOCALES } from '../../subscribers/subscriber.schema.ts';
 import { listSubscribers } from '../../subscribers/subscriber-list.ts';
 import { createUpsertService } from '../../subscribers/upsert.service.ts';
+import { problem, sendProblem } from '../problems.ts';
 import type { ApiOptions } from './api.plugin.ts';
 import { idempotencyHeaders, page, pageQuery, problems } from './schemas.ts';
 
@@ -142,8 +143,14 @@ export const subscriberRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, o
   const imports = createImportService(deps);
   const erasures = createErasureService(deps);
   const now = () => opts.clock.now();
-  // The CSV body is handed on as the request stream: the import reads it row by row.
-  app.addContentTypeParser(CSV_TYPES, (_request, payload, done) => done(null, payload));
+  // The CSV body is handed on as a stream: the import reads it row by row as it arrives. Through
+  // a PassThrough, because the import stops reading at a bad header by destroying its input, and
+  // destroying the request itself would cut the connection before the 422 is sent.
+  app.addContentTypeParser(CSV_TYPES, (_request, payload, done) => {
+    const body = new PassThrough();
+    payload.on('error', (error) => body.destroy(error));
+    done(null, payload.pipe(body));
+  });
 
   app.put(
     '/subscribers/:id',
@@ -156,7 +163,7 @@ export const subscriberRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, o
         params: idParams,
         headers: idempotencyHeaders,
         body: subscriberBody,
-        response: { 200: upsertResult, 201: upsertResult, ...problems(403, 413, 415, 422) },
+        response: { 200: upsertResult, 201: upsertResult, ...problems(400, 403, 413, 415, 422) },
       },
     },
     async (request, reply) => {
@@ -173,6 +180,12 @@ export const subscriberRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, o
   app.post(
     '/subscribers/import',
     {
+      // Only CSV: a JSON body here is the wrong media type, not an invalid CSV.
+      onRequest: async (request, reply) => {
+        const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+        if (!CSV_TYPES.includes(type))
+          return sendProblem(reply, problem(415, 'the body must be CSV: Content-Type: text/csv'));
+      },
       schema: {
         tags: ['subscribers'],
         summary: 'Import a CSV of subscribers (streamed)',

@@ -1,0 +1,162 @@
+// /api/v1/subscribers over the real server and database: upsert one with the import's rules and
+// words, a CSV body streamed into the import (dry run, strict, bad rows by line), keyset pages,
+// a profile by id, phone or email, erasure with its tombstone; nothing half-written on refusal.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Api, person, startApi } from './api.support.ts';
+
+let api: Api;
+beforeAll(async () => {
+  api = await startApi();
+});
+afterAll(async () => api?.close());
+
+const count = async (table: string) =>
+  (await api.db.one<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))!.n;
+
+const HEADER = 'id,name,phone,email,locale,timezone,assistant,channels,consent_at,consent_source,tags';
+const row = (n: number) =>
+  `c${n},Client ${n},+3362${String(1_000_000 + n).padStart(7, '0')},client${n}@example.org,fr,Europe/Paris,copilot,whatsapp;email,2030-05-01T08:00:00Z,import file,`;
+
+describe('PUT /api/v1/subscribers/{id}', () => {
+  it('creates (201), updates (200), then changes nothing for the same body', async () => {
+    const created = await api.call('PUT', '/api/v1/subscribers/s1', { body: person(1, { tags: ['vip'] }) });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ id: 's1', outcome: 'created', consentEvents: 2 });
+    const channels = await api.db.query(
+      'SELECT channel, state FROM subscriber_channels WHERE subscriber_id = $1 ORDER BY 1',
+      ['s1'],
+    );
+    expect(channels).toEqual([
+      { channel: 'email', state: 'active' },
+      { channel: 'whatsapp', state: 'active' },
+    ]);
+    const updated = await api.call('PUT', '/api/v1/subscribers/s1', {
+      body: person(1, { timezone: 'Asia/Kolkata' }),
+    });
+    expect(updated.json.outcome).toBe('updated');
+    const same = await api.call('PUT', '/api/v1/subscribers/s1', {
+      body: person(1, { timezone: 'Asia/Kolkata' }),
+    });
+    expect(same.json.outcome).toBe('unchanged');
+  });
+
+  it("422 in the import's words, each field named; nothing written", async () => {
+    const before = await count('subscribers');
+    const answer = await api.call('PUT', '/api/v1/subscribers/s2', {
+      body: person(2, { phone: '0612', timezone: 'Mars/Olympus', consent_at: undefined }),
+    });
+    expect(answer.status).toBe(422);
+    const paths = answer.json.errors.map((e: { path: string }) => e.path);
+    expect(paths).toEqual(expect.arrayContaining(['consent_at']));
+    const invalid = await api.call('PUT', '/api/v1/subscribers/s2', {
+      body: person(2, { phone: '0612', timezone: 'Mars/Olympus' }),
+    });
+    expect(invalid.status).toBe(422);
+    expect(invalid.json.errors).toEqual(
+      expect.arrayContaining([
+        { path: 'phone', message: 'must be an E.164 phone number like +33612345678, with its country code' },
+        expect.objectContaining({ path: 'timezone' }),
+      ]),
+    );
+    expect(JSON.stringify(invalid.json)).not.toContain('0612');
+    const wrongTypes = await api.call('PUT', '/api/v1/subscribers/s2', {
+      body: person(2, { channels: 'email', extra: 1 }),
+    });
+    expect(wrongTypes.status).toBe(422);
+    expect(wrongTypes.json.errors.map((e: { path: string }) => e.path).sort()).toEqual(['channels', 'extra']);
+    const taken = await api.call('PUT', '/api/v1/subscribers/s3', { body: person(1) });
+    expect(taken.status).toBe(422);
+    expect(taken.json.errors[0].message).toContain('already belongs to another subscriber');
+    expect(await count('subscribers')).toBe(before);
+  });
+});
+
+describe('POST /api/v1/subscribers/import', () => {
+  it('imports a CSV body and answers the summary of subscribers import --json', async () => {
+    const csv = [
+      HEADER,
+      row(1),
+      row(2),
+      'c3,Bad,+33,x,fr,Europe/Paris,copilot,whatsapp,2030-05-01T08:00:00Z,file,',
+      row(4),
+    ].join('\r\n');
+    const answer = await api.call('POST', '/api/v1/subscribers/import', { body: csv, type: 'text/csv' });
+    expect(answer.status).toBe(200);
+    expect(answer.json).toMatchObject({ committed: true, rows: 4, inserted: 3, bad: 1 });
+    expect(answer.json.badRows[0].line).toBe(4);
+    expect(await count("subscribers WHERE id LIKE 'c%'")).toBe(3);
+  });
+
+  it('dryRun writes nothing; strict with a bad row writes nothing', async () => {
+    const csv = [HEADER, row(10), row(11)].join('\n');
+    const dry = await api.call('POST', '/api/v1/subscribers/import?dryRun=true', {
+      body: csv,
+      type: 'text/csv',
+    });
+    expect(dry.json).toMatchObject({ dryRun: true, committed: false, inserted: 2 });
+    const strict = await api.call('POST', '/api/v1/subscribers/import?strict=true', {
+      body: [HEADER, row(12), 'c13,x,,,fr,Europe/Paris,copilot,email,2030-05-01T08:00:00Z,file,'].join('\n'),
+      type: 'text/csv',
+    });
+    expect(strict.json).toMatchObject({ strict: true, committed: false, bad: 1 });
+    expect(await count("subscribers WHERE id IN ('c10', 'c11', 'c12')")).toBe(0);
+  });
+
+  it('422 for a bad header or query, 415 for a body that is not CSV', async () => {
+    const header = await api.call('POST', '/api/v1/subscribers/import', {
+      body: 'id,nom\n1,x\n',
+      type: 'text/csv',
+    });
+    expect(header.status).toBe(422);
+    expect(header.json.detail).toContain('bad header line');
+    const query = await api.call('POST', '/api/v1/subscribers/import?strict=maybe', {
+      body: HEADER,
+      type: 'text/csv',
+    });
+    expect(query.status).toBe(422);
+    expect(query.json.errors[0].path).toBe('strict');
+    expect((await api.call('POST', '/api/v1/subscribers/import', { body: { rows: [] } })).status).toBe(415);
+  });
+});
+
+describe('reading and erasure', () => {
+  it('lists in keyset pages that end', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { json: { items: { id: string }[]; nextCursor: string | null } } = await api.call(
+        'GET',
+        `/api/v1/subscribers?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      seen.push(...page.json.items.map((s) => s.id));
+      cursor = page.json.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(['c1', 'c2', 'c4', 's1']);
+  });
+
+  it('shows one profile by id, phone or email; 404 without echoing the key', async () => {
+    const byId = await api.call('GET', '/api/v1/subscribers/s1');
+    // The second PUT gave no tags: an upsert is the whole record, as an import row.
+    expect(byId.json).toMatchObject({ id: 's1', timezone: 'Asia/Kolkata', tags: [] });
+    expect(byId.json.consentEvents.length).toBeGreaterThan(0);
+    expect(
+      (await api.call('GET', `/api/v1/subscribers/${encodeURIComponent(person(1).phone)}`)).json.id,
+    ).toBe('s1');
+    expect((await api.call('GET', '/api/v1/subscribers/camille.1@example.org')).json.id).toBe('s1');
+    const missing = await api.call('GET', '/api/v1/subscribers/nobody@example.org');
+    expect(missing.status).toBe(404);
+    expect(missing.text).not.toContain('nobody');
+    expect((await api.call('GET', '/api/v1/subscribers/%2B12')).status).toBe(422);
+  });
+
+  it('erases with a tombstone that refuses a re-import; a second erase is 404', async () => {
+    const erased = await api.call('DELETE', '/api/v1/subscribers/camille.1@example.org');
+    expect(erased.status).toBe(200);
+    expect(erased.json).toMatchObject({ subscriberId: 's1', tombstones: { phone: 1, email: 1 } });
+    expect(await count("subscribers WHERE id = 's1'")).toBe(0);
+    const again = await api.call('PUT', '/api/v1/subscribers/s1', { body: person(1) });
+    expect(again.status).toBe(422);
+    expect(again.json.errors[0].message).toContain('erased subscriber');
+    expect((await api.call('DELETE', '/api/v1/subscribers/s1')).status).toBe(404);
+  });
+});
