@@ -57,7 +57,7 @@ export async function startApi(
     { DATABASE_URL: database.url, PUBLIC_URL: 'https://lastcall.example', ...options.env },
     'serve',
   );
-  const clock = new ManualClock(START);
+  const clock = options.clock ?? new ManualClock(START);
   const subscriptions = createSubscriptionService({
     db: database.db,
     secretKey: config.secretKey!,
