@@ -49,7 +49,9 @@ export async function startApi(
   options: {
     env?: Record<string, string>;
     rateLimit?: { max: number; timeWindowMs: number };
+    /** A database (and clock) shared with workers; closed by its owner. */
     database?: TestDatabase;
+    clock?: ManualClock;
   } = {},
 ): Promise<Api> {
   const database = options.database ?? (await createTestDatabase());

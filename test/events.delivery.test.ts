@@ -138,7 +138,7 @@ describe('delivery to the receiver', () => {
       'no job left active',
       async () =>
         (await queue.getJobCounts('active')).active === 0 &&
-        (await queue.getJobCounts('delayed')).delayed > 0,
+        ((await queue.getJobCounts('delayed')).delayed ?? 0) > 0,
       10_000,
       20,
     );
