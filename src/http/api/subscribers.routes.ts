@@ -6,127 +6,24 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseSubscriberKey } from '../../ops/subscriber-key.ts';
 import { subscriberProfile } from '../../ops/subscriber-profile.ts';
-import { CHANNELS } from '../../planning/types.ts';
 import { InvalidInput } from '../../shared/errors.ts';
 import { createErasureService } from '../../subscribers/erasure.service.ts';
 import { createImportService } from '../../subscribers/import.service.ts';
-import { ASSISTANTS, LOCALES } from '../../subscribers/subscriber.schema.ts';
 import { listSubscribers } from '../../subscribers/subscriber-list.ts';
 import { createUpsertService } from '../../subscribers/upsert.service.ts';
 import { problem, sendProblem } from '../problems.ts';
 import type { ApiOptions } from './api.plugin.ts';
 import { idempotencyHeaders, page, pageQuery, problems } from './schemas.ts';
+import {
+  erasure,
+  importSummary,
+  listItem,
+  profile,
+  subscriberBody,
+  upsertResult,
+} from './subscribers.schemas.ts';
 
 const CSV_TYPES = ['text/csv', 'application/csv'];
-
-/** Types only: the import's row validator gives the rules, in the CLI's words. */
-const subscriberBody = z
-  .object({
-    id: z.string().optional().describe('if given, must be the path id'),
-    name: z.string().optional(),
-    phone: z.string().optional().describe('E.164, e.g. +33612345678; phone or email required'),
-    email: z.string().optional(),
-    locale: z.enum(LOCALES).or(z.string()).describe('fr or en (BCP 47; unknown falls back to en)'),
-    timezone: z.string().describe('IANA zone, e.g. Europe/Paris'),
-    assistant: z.enum(ASSISTANTS),
-    channels: z.array(z.enum(CHANNELS)).min(1),
-    consent_at: z.string().describe('ISO 8601 instant: when the person opted in'),
-    consent_source: z.string().describe('where the opt-in was given (the evidence)'),
-    tags: z.array(z.string()).optional(),
-  })
-  .strict()
-  .meta({ id: 'SubscriberInput' });
-
-const upsertResult = z.object({
-  id: z.string(),
-  outcome: z.enum(['created', 'updated', 'unchanged']),
-  consentEvents: z.number().int(),
-  planned: z.object({ subscribers: z.number().int(), slots: z.number().int() }),
-});
-
-const problemList = z
-  .array(z.object({ path: z.string(), value: z.string().optional(), rule: z.string() }))
-  .readonly();
-const importSummary = z
-  .object({
-    file: z.string(),
-    dryRun: z.boolean(),
-    strict: z.boolean(),
-    committed: z.boolean(),
-    rows: z.number().int(),
-    inserted: z.number().int(),
-    updated: z.number().int(),
-    unchanged: z.number().int(),
-    bad: z.number().int(),
-    consentEvents: z.number().int(),
-    optOutsKept: z.number().int(),
-    planned: z.object({ subscribers: z.number().int(), slots: z.number().int() }),
-    badRows: z.array(z.object({ line: z.number().int(), problems: problemList })).readonly(),
-  })
-  .meta({ id: 'ImportSummary' });
-
-const listItem = z
-  .object({
-    id: z.string(),
-    name: z.string().nullable(),
-    phone: z.string().nullable(),
-    email: z.string().nullable(),
-    locale: z.string(),
-    timezone: z.string(),
-    assistant: z.string(),
-    tags: z.array(z.string()).readonly(),
-    doneAt: z.string().nullable(),
-    createdAt: z.string(),
-    channels: z.record(z.string(), z.string()),
-  })
-  .meta({ id: 'SubscriberListItem' });
-
-const profile = listItem
-  .omit({ channels: true })
-  .extend({
-    updatedAt: z.string(),
-    channels: z
-      .array(
-        z.object({
-          channel: z.string(),
-          state: z.string(),
-          consentAt: z.string().nullable(),
-          updatedAt: z.string(),
-        }),
-      )
-      .readonly(),
-    consentEvents: z
-      .array(
-        z.object({
-          occurredAt: z.string(),
-          channel: z.string().nullable(),
-          kind: z.string(),
-          source: z.string(),
-          evidence: z.record(z.string(), z.unknown()),
-        }),
-      )
-      .readonly(),
-    deliveries: z.object({
-      total: z.number().int(),
-      byStatus: z.record(z.string(), z.number().int()),
-      latest: z.array(z.record(z.string(), z.unknown())).readonly(),
-    }),
-    catchUpSlots: z.array(z.record(z.string(), z.unknown())).readonly(),
-  })
-  .meta({ id: 'SubscriberProfile' });
-
-const erasure = z
-  .object({
-    subscriberId: z.string(),
-    tombstones: z.object({ phone: z.number().int(), email: z.number().int() }),
-    channels: z.number().int(),
-    consentEvents: z.number().int(),
-    deliveriesAnonymised: z.number().int(),
-    deliveriesSkipped: z.number().int(),
-    personalSlots: z.number().int(),
-    webhookPayloadsRedacted: z.number().int(),
-  })
-  .meta({ id: 'ErasureResult' });
 
 const idParams = z.object({
   id: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1–64 letters, digits, . _ : -'),

@@ -1,0 +1,105 @@
+// The response schemas of /api/v1/campaigns: what the OpenAPI document shows and what the
+// serializer checks each answer against. The shapes are those of the CLI's --json output
+// (campaigns/campaign.json.ts).
+import { z } from 'zod';
+
+export const summary = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    state: z.string(),
+    deadline: z.string(),
+    deadlineText: z.string(),
+    steps: z.number().int(),
+    startedAt: z.string().nullable(),
+  })
+  .meta({ id: 'CampaignSummary' });
+
+export const details = summary
+  .extend({
+    pausedAt: z.string().nullable(),
+    cancelledAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    createdAt: z.string().nullable(),
+    updatedAt: z.string().nullable(),
+    messagesDir: z.string().nullable(),
+    definition: z.unknown().describe('the campaign file as stored (deadline and durations parsed)'),
+    slots: z
+      .array(z.object({ state: z.string(), kind: z.string(), personal: z.boolean(), count: z.number() }))
+      .readonly(),
+    nextSlot: z.object({ step: z.string(), sendAt: z.string() }).nullable(),
+  })
+  .meta({ id: 'Campaign' });
+
+export const saveResult = z.object({
+  id: z.string(),
+  outcome: z.enum(['created', 'updated']),
+  state: z.string(),
+});
+export const lifecycleResult = z
+  .union([
+    z.object({
+      id: z.string(),
+      started: z.boolean(),
+      slotsCreated: z.number().int(),
+      zones: z.number().int(),
+      reach: z.number().int(),
+      badZones: z.array(z.string()).readonly(),
+    }),
+    z.object({
+      id: z.string(),
+      state: z.string(),
+      changed: z.boolean(),
+      slotsMoved: z.number().int(),
+      slotsCancelled: z.number().int(),
+      deliveriesSkipped: z.number().int(),
+    }),
+  ])
+  .meta({ id: 'LifecycleResult', description: 'start: the first shape; pause, resume, cancel: the second' });
+
+export const count = z.number().int();
+export const stats = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    state: z.string(),
+    deadline: z.string(),
+    steps: z
+      .array(
+        z.object({
+          step: z.string(),
+          channel: z.string(),
+          planned: count,
+          queued: count,
+          sent: count,
+          delivered: count,
+          read: count,
+          failed: count,
+          skipped: count,
+          unknown: count,
+          failedByCode: z.record(z.string(), count),
+          skippedByReason: z.record(z.string(), count),
+        }),
+      )
+      .readonly(),
+  })
+  .meta({ id: 'CampaignStats' });
+
+export const delivery = z
+  .object({
+    id: z.number().int(),
+    step: z.string(),
+    subscriberId: z.string().nullable(),
+    channel: z.string(),
+    kind: z.string(),
+    status: z.string(),
+    attempts: z.number().int(),
+    errorCode: z.string().nullable(),
+    skipReason: z.string().nullable(),
+    queuedAt: z.string(),
+    sentAt: z.string().nullable(),
+    deliveredAt: z.string().nullable(),
+    readAt: z.string().nullable(),
+    failedAt: z.string().nullable(),
+  })
+  .meta({ id: 'Delivery' });
