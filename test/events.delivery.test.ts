@@ -45,7 +45,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-function start(extra: { postTimeoutMs?: number } = {}): Worker {
+function start(extra: { postTimeoutMs?: number; sweepEveryMs?: number } = {}): Worker {
   const config = testConfig({ DATABASE_URL: database.url, ...redis.env });
   worker = startEventsWorker({ url: receiver.url, secret: SECRET }, config, {
     db: database.db,
@@ -167,6 +167,26 @@ describe('delivery to the receiver', () => {
     expect(row!.last_error).toBe('no answer in 150 ms');
     receiver.answer = () => 204;
     await waitFor('delivered', async () => (await owed('c')) === 0, 30_000);
+  });
+
+  it('a Redis that loses every job loses no event: the sweep queues the owed ones again', async () => {
+    receiver.answer = () => 503;
+    await record('r', 2, 2);
+    start();
+    await waitFor(
+      'queued and refused once',
+      async () =>
+        (await database.db.one<{ n: number }>(
+          "SELECT count(*)::int AS n FROM event_outbox WHERE subscriber_id LIKE 'r%' AND attempts > 0",
+        ))!.n >= 2,
+    );
+    await worker!.close();
+    worker = undefined;
+    expect(await redis.loseEverything()).toBeGreaterThan(0);
+    receiver.answer = () => 204;
+    clock.advance(11 * 60_000); // the sweep re-queues events queued over 10 minutes ago and still owed
+    start({ sweepEveryMs: 50 });
+    await waitFor('delivered after the loss', async () => (await owed('r')) === 0, 30_000);
   });
 
   it('gives an event up 24 hours after it was queued; the next event of that subscriber goes', async () => {

@@ -51,9 +51,12 @@ export async function requeueStale(
   return rows.length;
 }
 
-export function pruneEvents(db: Db, now: number): Promise<number> {
+/** Deletes settled events older than KEEP_EVENTS_MS; with `unsent`, every older event (EVENTS_URL
+ *  is off: nothing will send them, and a receiver set up later should not get a flood of old ones). */
+export function pruneEvents(db: Db, now: number, unsent = false): Promise<number> {
   return db.exec(
-    `DELETE FROM event_outbox WHERE created_at < $1 AND (delivered_at IS NOT NULL OR failed_at IS NOT NULL)`,
-    [new Date(now - KEEP_EVENTS_MS)],
+    `DELETE FROM event_outbox WHERE created_at < $1
+        AND ($2 OR delivered_at IS NOT NULL OR failed_at IS NOT NULL)`,
+    [new Date(now - KEEP_EVENTS_MS), unsent],
   );
 }

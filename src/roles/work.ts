@@ -19,6 +19,7 @@ import type { RecoveryOptions } from '../delivery/recovery.ts';
 import { DeliveryRenderer } from '../delivery/render.ts';
 import { sendDelivery } from '../delivery/send.service.ts';
 import { runTick, type TickReport } from '../delivery/tick.service.ts';
+import { pruneEvents } from '../events/outbox-drainer.ts';
 import type { Channel } from '../planning/types.ts';
 import { jobs, QUEUES, SEND_BACKOFF_STRATEGY, sendQueueFor } from '../queue/catalog.ts';
 import { createWorkerConnection, QueueSet } from '../queue/connection.ts';
@@ -196,11 +197,20 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
 
   // Verified WhatsApp webhook batches, stored by `serve`, processed here (work-webhooks.ts).
   if (settings.webhooks ?? true) watch(startWebhookWorker(config, { db, queues, connection, logger, clock }));
-  // Outbound events, when EVENTS_URL is set (work-events.ts).
+  // Outbound events, when EVENTS_URL is set (work-events.ts); else old unsent ones are pruned.
+  let eventsPrune: NodeJS.Timeout | undefined;
   if (config.events)
     watch(
       startEventsWorker(config.events, config, { db, queues, connection, logger, clock, ...settings.events }),
     );
+  else {
+    eventsPrune = setInterval(() => {
+      pruneEvents(db, clock.now(), true).catch((err) =>
+        logger.warn({ err: err.message }, 'events prune failed'),
+      );
+    }, 3600_000);
+    eventsPrune.unref();
+  }
 
   let watchdog: NodeJS.Timeout | undefined;
   if (settings.scheduleTick ?? true) {
@@ -224,6 +234,7 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
     runTick: tick,
     async close(timeoutMs = 25_000) {
       clearInterval(watchdog);
+      clearInterval(eventsPrune);
       const result = await closeWorkers(workers, timeoutMs);
       await channels.close();
       await queues.close();
