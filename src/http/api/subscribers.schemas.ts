@@ -20,7 +20,7 @@ export const subscriberBody = z
     tags: z.array(z.string()).optional(),
   })
   .strict()
-  .meta({ id: 'SubscriberInput' });
+  .meta({ id: 'Subscriber' });
 
 export const upsertResult = z.object({
   id: z.string(),
