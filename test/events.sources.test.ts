@@ -7,6 +7,7 @@ import { recordEvent } from '../src/events/outbox.ts';
 import { processWebhookPayload } from '../src/inbound/webhook.service.ts';
 import { statusesChange, webhookPayload } from '../src/sandbox/webhook-payloads.ts';
 import { createLogger } from '../src/shared/logger.ts';
+import { createBounceService } from '../src/subscribers/bounce.service.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import { seedSubscribers, subscriber } from './delivery.fixtures.ts';
 import { type EventReceiver, startEventReceiver } from './fakes/event-receiver.ts';
@@ -170,6 +171,23 @@ describe('event sources', () => {
       step: 'd1',
       channel: 'email',
       errorCode: '550',
+    });
+  });
+
+  it('a permanent bounce ends the email channel with subscriber.bounced, in the same transaction', async () => {
+    const [email] = await database.db.query<{ id: number }>(
+      "SELECT id FROM deliveries WHERE campaign_id = 'ev' AND channel = 'email' AND subscriber_id = 'e2'",
+    );
+    const bounces = createBounceService({ db: database.db, logger: createLogger(testConfig()) });
+    const result = await bounces.recordEmailReport(
+      email!.id,
+      { kind: 'bounce', status: '5.1.1', action: 'failed' },
+      NOW,
+    );
+    expect(result.ended).toBe('bounced');
+    expect((await events('e2')).at(-1)).toEqual({
+      type: 'subscriber.bounced',
+      data: { subscriberId: 'e2', channel: 'email', source: 'dsn', deliveryId: email!.id },
     });
   });
 });

@@ -16,6 +16,8 @@ export const EVENT_TYPES = [
   'subscriber.stopped',
   'subscriber.done',
   'subscriber.bounced',
+  /** Beyond SPEC 9's list: a spam complaint (ARF) ended the email channel. */
+  'subscriber.complained',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

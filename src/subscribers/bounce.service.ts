@@ -13,6 +13,7 @@
 // (kind bounce / complaint / opt_out); the channel and its event are written in one transaction,
 // after the subscriber's row lock, in the same order as every opt-out (subscription.service.ts).
 // Fan-out and the sender only message `active` channels, so the next step skips this one.
+import { type EventType, recordEvent } from '../events/outbox.ts';
 import type { Channel } from '../planning/types.ts';
 import type { Logger } from '../shared/logger.ts';
 import { mailReportsTotal } from '../shared/metrics.ts';
@@ -72,6 +73,11 @@ const ENDING_ERRORS: Readonly<Record<Channel, Readonly<Record<string, Ending>>>>
   email: {},
 };
 const BOUNCED: Ending = { state: 'bounced', kind: 'bounce' };
+const ENDING_EVENTS = {
+  bounced: 'subscriber.bounced',
+  complained: 'subscriber.complained',
+  stopped: 'subscriber.stopped',
+} as const satisfies Record<Ending['state'], EventType>;
 const COMPLAINED: Ending = { state: 'complained', kind: 'complaint' };
 
 export const DSN_SOURCE = 'dsn';
@@ -188,7 +194,16 @@ async function endChannel(
   const row = (await subscribers.lockChannels(sql, subscriberId)).get(delivery.channel);
   if (row?.state !== 'active' && row?.state !== 'pending') return false;
   await subscribers.setChannel(sql, subscriberId, delivery.channel, ending.state, undefined, now);
-  // The outbound event (SPEC 9 subscriber.bounced) belongs here, in this transaction.
+  // The outbound event (SPEC 9), in this transaction: ids and the source only.
+  await recordEvent(
+    sql,
+    {
+      type: ENDING_EVENTS[ending.state],
+      subscriberId,
+      data: { channel: delivery.channel, source, deliveryId: delivery.id },
+    },
+    now,
+  );
   await subscribers.appendConsentEvent(sql, {
     subscriberId,
     channel: delivery.channel,
