@@ -8,12 +8,12 @@ describe('parseConfig', () => {
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(config.publicUrl).toBe('http://localhost:8080');
     expect(config.httpPort).toBe(8080);
-    expect(config.emailRate).toBe(10);
-    expect(config.whatsappApi).toEqual({ url: 'https://graph.facebook.com', version: 'v23.0', rate: 80 });
+    expect(config.rates).toEqual({ whatsapp: 80, email: 10 });
+    expect(config.graphApi).toEqual({ url: 'https://graph.facebook.com', version: 'v23.0' });
     expect(config.email).toBeUndefined();
     expect(config.whatsapp).toBeUndefined();
     expect(Object.isFrozen(config)).toBe(true);
-    expect(Object.isFrozen(config.whatsappApi)).toBe(true);
+    expect(Object.isFrozen(config.graphApi)).toBe(true);
   });
 
   it('lists every problem at once, naming the variable and the rule', () => {
@@ -33,7 +33,9 @@ describe('parseConfig', () => {
     expect(text).toMatch(/HTTP_PORT="eighty": must be a number/);
     expect(text).toMatch(/EMAIL_RATE="-1": must be greater than 0/);
     expect(text).toMatch(/SECRET_KEY="short": must be at least 32 bytes/);
-    expect(error!.problems.length).toBe(3);
+    // A rule between variables is listed beside the variables' own rules, not hidden by them.
+    expect(text).toMatch(/MAIL_FROM: required when SMTP_URL is set/);
+    expect(error!.problems.length).toBe(4);
   });
 
   it('requires MAIL_FROM with SMTP_URL and the webhook secrets with WhatsApp', () => {
@@ -64,9 +66,8 @@ describe('parseConfig', () => {
     expect(config.email).toEqual({
       smtpUrl: 'smtp://user:pass@127.0.0.1:1025',
       from: 'Lastcall <no-reply@example.org>',
-      rate: 10,
     });
-    expect(config.whatsapp?.apiUrl).toBe('http://127.0.0.1:9999');
+    expect(config.graphApi.url).toBe('http://127.0.0.1:9999');
     expect(config.whatsapp?.phoneNumberId).toBe('123');
   });
 });

@@ -129,8 +129,9 @@ export interface Config {
         readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
       }
     | undefined;
-  readonly email: { readonly smtpUrl: string; readonly from: string; readonly rate: number } | undefined;
-  readonly emailRate: number;
+  /** SMTP_URL and MAIL_FROM: the email channel is on. */
+  readonly email: { readonly smtpUrl: string; readonly from: string } | undefined;
+  /** The WhatsApp credentials: the WhatsApp channel is on. */
   readonly whatsapp:
     | {
         readonly token: string;
@@ -138,12 +139,13 @@ export interface Config {
         readonly appSecret: string;
         readonly verifyToken: string;
         readonly businessAccountId: string | undefined;
-        readonly apiUrl: string;
-        readonly apiVersion: string;
-        readonly rate: number;
       }
     | undefined;
-  readonly whatsappApi: { readonly url: string; readonly version: string; readonly rate: number };
+  /** Where the Graph API answers (WHATSAPP_API_URL, WHATSAPP_API_VERSION), whether or not the
+   *  channel is on: the demo and `doctor` name it too. */
+  readonly graphApi: { readonly url: string; readonly version: string };
+  /** Sends per second per channel, all workers together (WHATSAPP_RATE, EMAIL_RATE). */
+  readonly rates: { readonly whatsapp: number; readonly email: number };
   /** EVENTS_URL and EVENTS_SECRET: outbound events are POSTed there, signed (SPEC 9). */
   readonly events: { readonly url: string; readonly secret: string } | undefined;
 }
@@ -160,37 +162,33 @@ export class ConfigError extends Error {
 /** A development secret, so `LASTCALL_ENV=development` works without setup. Never used in production. */
 const DEV_SECRET = 'lastcall-development-secret-key-not-for-production';
 
-export function parseConfig(env: Record<string, string | undefined>, role: Role = 'cli'): Config {
-  const parsed = schema.safeParse(env);
+/** The rules that tie variables together (one needs another), on the raw environment: a value
+ *  counts as set when it is not blank. */
+function crossFieldProblems(env: Record<string, string | undefined>, role: Role): string[] {
+  const v: Record<string, string | undefined> = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value?.trim()),
+  );
   const problems: string[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const name = issue.path.join('.');
-      problems.push(`${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
-    }
-    throw new ConfigError(problems);
-  }
-  const r = parsed.data;
-  const dev = r.LASTCALL_ENV === 'development';
-  if (r.SMTP_URL && !r.MAIL_FROM)
+  const dev = v.LASTCALL_ENV === 'development';
+  if (v.SMTP_URL && !v.MAIL_FROM)
     problems.push('MAIL_FROM: required when SMTP_URL is set (the sender address)');
-  if (r.MAIL_FROM && !/^[^@\s<>]+@[^@\s<>]+$|<[^@\s<>]+@[^@\s<>]+>$/.test(r.MAIL_FROM))
+  if (v.MAIL_FROM && !/^[^@\s<>]+@[^@\s<>]+$|<[^@\s<>]+@[^@\s<>]+>$/.test(v.MAIL_FROM))
     problems.push(
-      `MAIL_FROM=${JSON.stringify(r.MAIL_FROM)}: must be an email address, e.g. "Lastcall <no-reply@example.org>"`,
+      `MAIL_FROM=${JSON.stringify(v.MAIL_FROM)}: must be an email address, e.g. "Lastcall <no-reply@example.org>"`,
     );
-  const wa = [r.WHATSAPP_TOKEN, r.WHATSAPP_PHONE_NUMBER_ID];
+  const wa = [v.WHATSAPP_TOKEN, v.WHATSAPP_PHONE_NUMBER_ID];
   if (wa.some(Boolean)) {
-    if (!r.WHATSAPP_TOKEN) problems.push('WHATSAPP_TOKEN: required when WHATSAPP_PHONE_NUMBER_ID is set');
-    if (!r.WHATSAPP_PHONE_NUMBER_ID)
+    if (!v.WHATSAPP_TOKEN) problems.push('WHATSAPP_TOKEN: required when WHATSAPP_PHONE_NUMBER_ID is set');
+    if (!v.WHATSAPP_PHONE_NUMBER_ID)
       problems.push('WHATSAPP_PHONE_NUMBER_ID: required when WHATSAPP_TOKEN is set');
-    if (!r.WHATSAPP_APP_SECRET)
+    if (!v.WHATSAPP_APP_SECRET)
       problems.push('WHATSAPP_APP_SECRET: required with WhatsApp (verifies webhook signatures)');
-    if (!r.WHATSAPP_VERIFY_TOKEN)
+    if (!v.WHATSAPP_VERIFY_TOKEN)
       problems.push('WHATSAPP_VERIFY_TOKEN: required with WhatsApp (webhook handshake)');
   }
-  const tlsFiles = [r.UNSUBSCRIBE_SMTP_TLS_CERT, r.UNSUBSCRIBE_SMTP_TLS_KEY];
+  const tlsFiles = [v.UNSUBSCRIBE_SMTP_TLS_CERT, v.UNSUBSCRIBE_SMTP_TLS_KEY];
   if (tlsFiles.some(Boolean)) {
-    if (r.UNSUBSCRIBE_SMTP_PORT === undefined)
+    if (v.UNSUBSCRIBE_SMTP_PORT === undefined)
       problems.push(
         'UNSUBSCRIBE_SMTP_TLS_CERT, UNSUBSCRIBE_SMTP_TLS_KEY: need UNSUBSCRIBE_SMTP_PORT (the listener they secure)',
       );
@@ -199,19 +197,36 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
         'UNSUBSCRIBE_SMTP_TLS_CERT, UNSUBSCRIBE_SMTP_TLS_KEY: set both (PEM certificate and its private key) or neither',
       );
   }
-  if (!dev && (role === 'serve' || role === 'work') && !r.SECRET_KEY)
+  if (!dev && (role === 'serve' || role === 'work') && !v.SECRET_KEY)
     problems.push(
       `SECRET_KEY: required by "${role}" outside development (at least 32 bytes; e.g. openssl rand -hex 32)`,
     );
-  if (!dev && role === 'serve' && !r.ADMIN_TOKEN)
+  if (!dev && role === 'serve' && !v.ADMIN_TOKEN)
     problems.push('ADMIN_TOKEN: required by "serve" outside development (bearer token for /admin/*)');
-  if (Boolean(r.EVENTS_URL) !== Boolean(r.EVENTS_SECRET))
+  if (Boolean(v.EVENTS_URL) !== Boolean(v.EVENTS_SECRET))
     problems.push(
-      r.EVENTS_URL
+      v.EVENTS_URL
         ? 'EVENTS_SECRET: required with EVENTS_URL (signs every event; at least 16 characters, e.g. openssl rand -hex 32)'
         : 'EVENTS_URL: required with EVENTS_SECRET (the endpoint events are POSTed to)',
     );
-  if (problems.length > 0) throw new ConfigError(problems);
+  return problems;
+}
+
+export function parseConfig(env: Record<string, string | undefined>, role: Role = 'cli'): Config {
+  const parsed = schema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = issue.path.join('.');
+      problems.push(`${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
+    }
+  }
+  // The rules between variables read the raw text, so that they are listed even when a variable
+  // failed its own rule above: every problem at once.
+  problems.push(...crossFieldProblems(env, role));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const r = parsed.data;
+  const dev = r.LASTCALL_ENV === 'development';
 
   const config: Config = {
     env: r.LASTCALL_ENV,
@@ -241,9 +256,8 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
           },
     email:
       r.SMTP_URL && r.MAIL_FROM
-        ? { smtpUrl: r.SMTP_URL, from: mailFrom(r.MAIL_FROM, r.SENDER_NAME), rate: r.EMAIL_RATE }
+        ? { smtpUrl: r.SMTP_URL, from: mailFrom(r.MAIL_FROM, r.SENDER_NAME) }
         : undefined,
-    emailRate: r.EMAIL_RATE,
     whatsapp:
       r.WHATSAPP_TOKEN && r.WHATSAPP_PHONE_NUMBER_ID && r.WHATSAPP_APP_SECRET && r.WHATSAPP_VERIFY_TOKEN
         ? {
@@ -252,12 +266,10 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
             appSecret: r.WHATSAPP_APP_SECRET,
             verifyToken: r.WHATSAPP_VERIFY_TOKEN,
             businessAccountId: r.WHATSAPP_BUSINESS_ACCOUNT_ID,
-            apiUrl: r.WHATSAPP_API_URL,
-            apiVersion: r.WHATSAPP_API_VERSION,
-            rate: r.WHATSAPP_RATE,
           }
         : undefined,
-    whatsappApi: { url: r.WHATSAPP_API_URL, version: r.WHATSAPP_API_VERSION, rate: r.WHATSAPP_RATE },
+    graphApi: { url: r.WHATSAPP_API_URL, version: r.WHATSAPP_API_VERSION },
+    rates: { whatsapp: r.WHATSAPP_RATE, email: r.EMAIL_RATE },
     events: r.EVENTS_URL && r.EVENTS_SECRET ? { url: r.EVENTS_URL, secret: r.EVENTS_SECRET } : undefined,
   };
   return deepFreeze(config);

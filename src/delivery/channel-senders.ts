@@ -26,13 +26,17 @@ export interface ChannelTimeouts {
 }
 
 /** The WhatsApp adapter for these credentials (the workers, doctor and template management). */
-export function whatsAppChannelFor(wa: NonNullable<Config['whatsapp']>, timeoutMs?: number): WhatsAppChannel {
+export function whatsAppChannelFor(
+  wa: NonNullable<Config['whatsapp']>,
+  graphApi: Config['graphApi'],
+  timeoutMs?: number,
+): WhatsAppChannel {
   return new WhatsAppChannel({
     token: wa.token,
     phoneNumberId: wa.phoneNumberId,
     appSecret: wa.appSecret,
-    apiUrl: wa.apiUrl,
-    apiVersion: wa.apiVersion,
+    apiUrl: graphApi.url,
+    apiVersion: graphApi.version,
     ...(timeoutMs ? { timeoutMs } : {}),
     ...(wa.businessAccountId ? { businessAccountId: wa.businessAccountId } : {}),
   });
@@ -44,7 +48,7 @@ export function createChannelSenders(config: Config, timeouts: ChannelTimeouts =
   let whatsapp: WhatsAppChannel | undefined;
   if (config.whatsapp) {
     const wa = config.whatsapp;
-    whatsapp = whatsAppChannelFor(wa, timeouts.whatsappTimeoutMs);
+    whatsapp = whatsAppChannelFor(wa, config.graphApi, timeouts.whatsappTimeoutMs);
     enabled.push('whatsapp');
     credentials.whatsapp = credentialsFingerprint(`${wa.phoneNumberId}:${wa.token}`);
   }

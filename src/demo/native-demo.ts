@@ -67,7 +67,6 @@ export function demoConfig(
         : {
             smtpUrl: at.smtpUrl,
             from: `"${senderName}" <reminders@lastcall.localhost>`,
-            rate: config.emailRate,
           }),
     whatsapp: {
       token: wa?.token ?? SANDBOX_DEFAULTS.token,
@@ -75,11 +74,8 @@ export function demoConfig(
       appSecret: wa?.appSecret ?? SANDBOX_DEFAULTS.appSecret,
       verifyToken: wa?.verifyToken ?? SANDBOX_DEFAULTS.verifyToken,
       businessAccountId: wa?.businessAccountId ?? SANDBOX_DEFAULTS.wabaId,
-      apiUrl: at.graphUrl,
-      apiVersion: config.whatsappApi.version,
-      rate: config.whatsappApi.rate,
     },
-    whatsappApi: { ...config.whatsappApi, url: at.graphUrl },
+    graphApi: { ...config.graphApi, url: at.graphUrl },
   };
 }
 
@@ -99,7 +95,7 @@ export async function startNativeDemo(base: Config, options: NativeDemoOptions):
   let running: AllInOne | undefined;
   try {
     const secrets = demoSecrets(base, services.dataDir);
-    const external = base.whatsappApi.url !== GRAPH_ORIGIN;
+    const external = base.graphApi.url !== GRAPH_ORIGIN;
     const wa = base.whatsapp;
     if (!external || base.email === undefined) {
       sandbox = await startSandbox({
@@ -117,7 +113,7 @@ export async function startNativeDemo(base: Config, options: NativeDemoOptions):
     const config = demoConfig(
       base,
       {
-        graphUrl: external ? base.whatsappApi.url : (sandbox?.url ?? base.whatsappApi.url),
+        graphUrl: external ? base.graphApi.url : (sandbox?.url ?? base.graphApi.url),
         smtpUrl: sandbox?.smtpUrl,
         databaseUrl: demoDatabaseUrl(services, base),
         redisUrl: services.redisUrl,

@@ -17,7 +17,7 @@ import { demoSubscribersCsv } from './demo-subscribers.ts';
 
 export interface SeedDeps {
   readonly db: Db;
-  readonly config: Pick<Config, 'secretKey' | 'whatsapp'>;
+  readonly config: Pick<Config, 'secretKey' | 'whatsapp' | 'graphApi'>;
 }
 
 export interface SeedOptions {
@@ -38,9 +38,9 @@ export interface SeedResult {
 }
 
 /** True when WhatsApp messages would go to Meta's real Graph API rather than a sandbox. */
-export function whatsappIsReal(config: Pick<Config, 'whatsapp'>): boolean {
+export function whatsappIsReal(config: Pick<Config, 'whatsapp' | 'graphApi'>): boolean {
   if (config.whatsapp === undefined) return false;
-  const host = new URL(config.whatsapp.apiUrl).hostname;
+  const host = new URL(config.graphApi.url).hostname;
   return host === 'facebook.com' || host.endsWith('.facebook.com');
 }
 

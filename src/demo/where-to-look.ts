@@ -22,7 +22,7 @@ export function stackLines(config: Config, httpPort: number): string[] {
     `  sign-up page    ${base}/subscribe   (serve listens on port ${httpPort})`,
     `  health          ${base}/healthz   metrics ${base}/metrics`,
     `  queue board     ${boardUrl(config)}`,
-    `  WhatsApp        ${config.whatsapp ? `on, Graph API at ${config.whatsapp.apiUrl}` : 'off (set WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN)'}`,
+    `  WhatsApp        ${config.whatsapp ? `on, Graph API at ${config.graphApi.url}` : 'off (set WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN)'}`,
     `  email           ${config.email ? `on, through ${redactUrl(config.email.smtpUrl)}` : 'off (set SMTP_URL and MAIL_FROM)'}`,
     `  database        ${redactUrl(config.databaseUrl)}   redis ${redactUrl(config.redisUrl)} (prefix ${config.queuePrefix})`,
   ];
@@ -38,17 +38,17 @@ export function demoLines(demo: NativeDemo): string[] {
   const pg = started('PostgreSQL');
   const redis = started('Redis');
   const emailTo = sandbox?.smtpUrl && config.email?.smtpUrl === sandbox.smtpUrl;
-  const waToSandbox = sandbox && config.whatsapp?.apiUrl === sandbox.url;
+  const waToSandbox = sandbox && config.whatsapp !== undefined && config.graphApi.url === sandbox.url;
   const statsEnv = pg ? `DATABASE_URL=${redactUrl(config.databaseUrl)} ` : '';
   return [
     'Lastcall demo is running (Ctrl+C to stop). Open in a browser:',
     `  1. sign up      ${base}/subscribe/${seed.campaignId}   (the demo campaign's own page)`,
     inbox
       ? `  2. inbox        ${inbox}   (every WhatsApp message${emailTo ? ' and email' : ''}; reply STOP / DONE / START)`
-      : `  2. WhatsApp     the Graph API at ${config.whatsappApi.url} (WHATSAPP_API_URL)`,
+      : `  2. WhatsApp     the Graph API at ${config.graphApi.url} (WHATSAPP_API_URL)`,
     `  queue board     ${boardUrl(config)}`,
     `  help page       ${base}/help?campaign=${seed.campaignId}`,
-    `  WhatsApp        ${waToSandbox ? 'to the sandbox inbox' : `Graph API at ${config.whatsapp?.apiUrl ?? 'off'}`}`,
+    `  WhatsApp        ${waToSandbox ? 'to the sandbox inbox' : `Graph API at ${config.whatsapp ? config.graphApi.url : 'off'}`}`,
     `  email           ${emailTo ? 'to the sandbox inbox (its mail catcher)' : config.email ? `through ${redactUrl(config.email.smtpUrl)}` : 'off'}`,
     `  PostgreSQL      ${pg ?? redactUrl(config.databaseUrl)}`,
     `  Redis           ${redis ?? redactUrl(config.redisUrl)}`,

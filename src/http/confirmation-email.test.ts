@@ -43,7 +43,7 @@ describe('confirmation email', () => {
     const mailer = createConfirmationMailer({
       config: {
         publicUrl: 'https://x.example',
-        email: { smtpUrl: 'smtp://h', from: 'Lastcall <n@x.example>', rate: 1 },
+        email: { smtpUrl: 'smtp://h', from: 'Lastcall <n@x.example>' },
       },
       secretKey: KEY,
       logger,

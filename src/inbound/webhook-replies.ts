@@ -16,13 +16,14 @@ export interface WhatsAppReplier {
 
 export function createWhatsAppReplier(
   whatsapp: NonNullable<Config['whatsapp']>,
+  graphApi: Config['graphApi'],
   timeoutMs = 10_000,
 ): WhatsAppReplier {
   const api = new WhatsAppAPI({
     token: whatsapp.token,
     appSecret: whatsapp.appSecret,
-    v: whatsapp.apiVersion,
-    ponyfill: { fetch: createGraphFetch(whatsapp.apiUrl, timeoutMs) },
+    v: graphApi.version,
+    ponyfill: { fetch: createGraphFetch(graphApi.url, timeoutMs) },
   });
   return {
     async sendText(waId, body) {

@@ -95,5 +95,5 @@ function defaultSubscriptions(
 }
 
 function defaultReplier(config: Config): WhatsAppReplier | undefined {
-  return config.whatsapp ? createWhatsAppReplier(config.whatsapp) : undefined;
+  return config.whatsapp ? createWhatsAppReplier(config.whatsapp, config.graphApi) : undefined;
 }

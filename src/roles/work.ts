@@ -133,7 +133,7 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
   ]);
   for (const { channel, problem } of problems)
     logger.warn({ channel, problem }, `${channel} check failed at start: sends on it may fail`);
-  const rateOf = (channel: Channel) => (channel === 'whatsapp' ? config.whatsappApi.rate : config.emailRate);
+  const rateOf = (channel: Channel) => config.rates[channel];
   const gates = Object.fromEntries(
     channels.enabled.map((c) => [
       c,

@@ -95,7 +95,7 @@ export function templateApi(config: Config): WhatsAppChannel {
       'WHATSAPP_BUSINESS_ACCOUNT_ID is not set: template management needs the WhatsApp Business Account id (WhatsApp Manager → Account tools)',
     );
   }
-  return whatsAppChannelFor(wa);
+  return whatsAppChannelFor(wa, config.graphApi);
 }
 
 const plain = { head: [], border: [] as string[], compact: true };

@@ -95,8 +95,8 @@ Examples:
           redis: redactUrl(config.redisUrl),
           prefix: config.queuePrefix,
           channels: running.channels,
-          whatsappRate: config.whatsappApi.rate,
-          emailRate: config.emailRate,
+          whatsappRate: config.rates.whatsapp,
+          emailRate: config.rates.email,
         },
         running.channels.length === 0
           ? 'working (no channel configured: set WHATSAPP_TOKEN… or SMTP_URL to send; slots are still fanned out)'

@@ -9,12 +9,12 @@ import { crashed, type Finding } from './finding.ts';
 
 const OFF = 'WhatsApp channel off (WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID are not set)';
 
-export async function whatsappCheck(config: Pick<Config, 'whatsapp'>): Promise<Finding[]> {
+export async function whatsappCheck(config: Pick<Config, 'whatsapp' | 'graphApi'>): Promise<Finding[]> {
   const base = { check: 'whatsapp', title: 'WhatsApp' } as const;
   const wa = config.whatsapp;
   if (wa === undefined) return [{ ...base, status: 'skip', detail: OFF }];
   try {
-    const info = await whatsAppChannelFor(wa, 10_000).phoneNumberInfo();
+    const info = await whatsAppChannelFor(wa, config.graphApi, 10_000).phoneNumberInfo();
     const detail = `token accepted; phone number ${info.displayPhoneNumber} (${info.verifiedName}), quality ${info.qualityRating}`;
     if (info.qualityRating === 'RED')
       return [
@@ -39,7 +39,7 @@ export async function whatsappCheck(config: Pick<Config, 'whatsapp'>): Promise<F
 }
 
 export async function templatesCheck(
-  config: Pick<Config, 'whatsapp' | 'databaseUrl'>,
+  config: Pick<Config, 'whatsapp' | 'graphApi' | 'databaseUrl'>,
   now: number,
 ): Promise<Finding[]> {
   const base = { check: 'templates', title: 'WhatsApp templates' } as const;
@@ -77,7 +77,7 @@ export async function templatesCheck(
       },
     ];
   try {
-    const remote = await whatsAppChannelFor(wa, 10_000).listTemplates();
+    const remote = await whatsAppChannelFor(wa, config.graphApi, 10_000).listTemplates();
     const status = (n: { name: string; language: string }) =>
       remote.find((r) => r.name === n.name && r.language === n.language)?.status ?? 'MISSING';
     const bad = needed.filter((n) => status(n) !== 'APPROVED');
