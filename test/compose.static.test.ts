@@ -110,10 +110,8 @@ describe('docker-compose.yml', () => {
       expect(config.env).toBe('development');
       expect(config.databaseUrl).toBe('postgres://lastcall:lastcall@postgres:5432/lastcall');
       expect(config.redisUrl).toBe('redis://redis:6379');
-      expect(config.whatsapp).toMatchObject({
-        apiUrl: 'http://sandbox:8090',
-        appSecret: 'sandbox-app-secret',
-      });
+      expect(config.whatsapp).toMatchObject({ appSecret: 'sandbox-app-secret' });
+      expect(config.graphApi.url).toBe('http://sandbox:8090');
       expect(config.email?.smtpUrl).toBe('smtp://lastcall:lastcall@mailpit:1025');
     },
   );
