@@ -1,7 +1,10 @@
 // The PostgreSQL pool and the two ways to talk to it: `db.query` / `db.exec` on the pool, and
 // `db.tx(fn)` for a transaction whose statements all go through one client. Repositories take
 // a `Sql`, so the same function runs inside or outside a transaction.
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Pool, type PoolClient, type QueryResultRow, types } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Config } from '../config/config.ts';
 import type { DatabaseWatch } from './outage.ts';
 
@@ -15,6 +18,11 @@ export interface Sql {
   ): Promise<R | undefined>;
   /** How many rows a statement touched: the answer to a conditional update ("did I claim it?"). */
   exec(text: string, params?: readonly unknown[]): Promise<number>;
+  /**
+   * `COPY … FROM STDIN` fed from `source` (COPY text format); the rows copied. Inside `tx` it
+   * runs on the transaction's connection, so it can fill a temporary table the next statements read.
+   */
+  copyIn(statement: string, source: Readable): Promise<number>;
 }
 
 export interface Db extends Sql {
@@ -104,6 +112,21 @@ function sqlOn(client: Pool | PoolClient): Sql {
     },
     async exec(text: string, params: readonly unknown[] = []) {
       return (await client.query(text, [...params])).rowCount ?? 0;
+    },
+    async copyIn(statement: string, source: Readable) {
+      const run = async (on: PoolClient) => {
+        const sink = on.query(copyFrom(statement));
+        // An error in `source` destroys the sink, which makes pg-copy-streams send CopyFail.
+        await pipeline(source, sink);
+        return sink.rowCount;
+      };
+      if (!(client instanceof Pool)) return run(client);
+      const on = await client.connect();
+      try {
+        return await run(on);
+      } finally {
+        on.release();
+      }
     },
   };
 }

@@ -1,5 +1,7 @@
-// `subscribers import` (SPEC 5): a CSV streamed row by row (csv.ts), written in batches of 500
-// with set-based statements, idempotent, and planned into campaigns already running.
+// `subscribers import` (SPEC 5): a CSV streamed row by row (csv.ts, which validates each row
+// and refuses a repeated id, phone or email with the line it first appeared on), valid rows
+// COPYed into a staging table in chunks of CHUNK_SIZE, each chunk merged with a fixed number of
+// set-based statements (import.merge.ts). Idempotent, and planned into running campaigns.
 //
 // - Upsert by id. A row whose phone or email belongs to another id is a bad row; so is one whose
 //   phone or email was erased (`subscribers forget` left a tombstone): only the person may opt
@@ -11,23 +13,27 @@
 // - An opt-out wins over older evidence: a channel the person unsubscribed from or stopped is
 //   re-activated only by evidence given after the opt-out. Unlisted channels are left alone,
 //   except that consent belongs to an address: a channel whose address changed loses it.
-// - Modes: by default each batch commits on its own (a crash keeps the batches done; running
+// - Modes: by default each chunk commits on its own (a crash keeps the chunks done; running
 //   the file again finishes the job). --strict and --dry-run run the whole file in one
 //   transaction, rolled back if any row is bad (strict) or always (dry run), so their summary
 //   counts exactly what a real run would do.
 // - Subscribers that are new, moved zone, changed tags or gained a channel are planned into
 //   running campaigns in the same transaction (campaigns/slot.planning.ts).
-import type { Readable } from 'node:stream';
+// - The source is a path or any Readable (an HTTP request body): nothing is read twice.
+import { basename } from 'node:path';
+import { Readable } from 'node:stream';
+import { plannableCampaigns } from '../campaigns/campaign.repository.ts';
 import { planSubscribers } from '../campaigns/slot.planning.ts';
 import { InvalidInput, type Problem } from '../shared/errors.ts';
 import type { Db, Sql } from '../store/pool.ts';
-import { readSubscriberCsv } from './csv.ts';
-import { decideChannels } from './import.channels.ts';
-import * as repo from './import.repository.ts';
-import { tombstoneHash } from './subscriber.repository.ts';
-import type { SubscriberInput } from './subscriber.schema.ts';
+import { type CsvRow, readSubscriberCsv } from './csv.ts';
+import * as merge from './import.merge.ts';
+import { COPY_STAGING, createStaging, stagingLine } from './import.staging.ts';
 
-export const BATCH_SIZE = 500;
+/** Rows per chunk: one COPY and one merge transaction each. Large enough that the merge's
+ *  fixed cost (a dozen statements) vanishes, small enough that a chunk's transaction stays
+ *  short and its staging table in memory. */
+export const CHUNK_SIZE = 50_000;
 /** Bad rows are all counted; this many are kept for the report. */
 export const BAD_ROWS_KEPT = 10_000;
 /** Rows written by one import from which the tables' planner statistics are refreshed at the
@@ -35,6 +41,10 @@ export const BAD_ROWS_KEPT = 10_000;
  *  a fan-out of it runs on plans made for an empty table (measured: a 100k re-import crawled). */
 export const ANALYZE_AFTER_ROWS = 5_000;
 export const ERASED_RULE = 'erased subscriber: opt-in must come from the person';
+/** Progress is reported every this many rows read. */
+const PROGRESS_EVERY = 1_000;
+/** COPY data is sent in pieces of about this many characters. */
+const COPY_PIECE = 64 * 1024;
 
 export interface ImportDeps {
   readonly db: Db;
@@ -43,12 +53,15 @@ export interface ImportDeps {
 }
 
 export interface ImportOptions {
+  /** A path, or a stream of the CSV bytes (named `label` in the summary and errors). */
   readonly file: string | Readable;
+  readonly label?: string;
   readonly now: number;
   readonly dryRun?: boolean;
   readonly strict?: boolean;
+  /** Rows per chunk (default CHUNK_SIZE). */
   readonly batchSize?: number;
-  /** Rows read so far (after each batch). */
+  /** Rows read so far. */
   readonly onProgress?: (rowsRead: number) => void;
   /** Default ANALYZE_AFTER_ROWS. */
   readonly analyzeAfterRows?: number;
@@ -84,31 +97,37 @@ export function createImportService(deps: ImportDeps) {
     async importFile(options: ImportOptions): Promise<ImportSummary> {
       const dryRun = options.dryRun === true;
       const strict = options.strict === true;
-      const label = typeof options.file === 'string' ? options.file : 'input';
+      const label = typeof options.file === 'string' ? options.file : (options.label ?? 'input');
       const tally = new Tally(label, dryRun, strict);
       const hashKey = await tombstoneKey(deps);
-      const run = (sql?: Sql) =>
-        readBatches(options, tally, (rows) =>
-          sql
-            ? importBatch(sql, rows, options.now, hashKey, tally)
-            : deps.db.tx((tx) => importBatch(tx, rows, options.now, hashKey, tally)),
-        );
-      if (!dryRun && !strict) {
-        await run();
+      const rows = readSubscriberCsv(options.file, { now: options.now, label })[Symbol.asyncIterator]();
+      const chunks = new Chunks(rows, tally, options);
+      const run = async (sql?: Sql) => {
+        while (!chunks.done) {
+          const chunk = (tx: Sql) => importChunk(tx, chunks, options.now, hashKey, tally);
+          await (sql ? chunk(sql) : deps.db.tx(chunk));
+        }
+      };
+      try {
+        if (!dryRun && !strict) {
+          await run();
+          await analyzeIfBig(deps.db, tally, options.analyzeAfterRows);
+          return tally.summary(true);
+        }
+        try {
+          await deps.db.tx(async (sql) => {
+            await run(sql);
+            if (dryRun || tally.bad > 0) throw new Rollback();
+          });
+        } catch (error) {
+          if (!(error instanceof Rollback)) throw error;
+          return tally.summary(false);
+        }
         await analyzeIfBig(deps.db, tally, options.analyzeAfterRows);
         return tally.summary(true);
+      } finally {
+        await rows.return?.(undefined);
       }
-      try {
-        await deps.db.tx(async (sql) => {
-          await run(sql);
-          if (dryRun || tally.bad > 0) throw new Rollback();
-        });
-      } catch (error) {
-        if (!(error instanceof Rollback)) throw error;
-        return tally.summary(false);
-      }
-      await analyzeIfBig(deps.db, tally, options.analyzeAfterRows);
-      return tally.summary(true);
     },
   };
 }
@@ -123,122 +142,93 @@ async function analyzeIfBig(db: Db, tally: Tally, threshold = ANALYZE_AFTER_ROWS
 /** The tombstone key, or undefined when there are no tombstones to check. */
 async function tombstoneKey(deps: ImportDeps): Promise<string | undefined> {
   if (deps.secretKey !== undefined) return deps.secretKey;
-  if (!(await repo.hasTombstones(deps.db))) return undefined;
+  if (!(await deps.db.one('SELECT 1 FROM tombstones LIMIT 1'))) return undefined;
   throw new InvalidInput(
     'subscribers import needs SECRET_KEY: erased subscribers are recognised by tombstones keyed with it (set the same SECRET_KEY as serve and work)',
   );
 }
 
-interface Row {
-  readonly line: number;
-  readonly value: SubscriberInput;
-}
+/**
+ * Cuts the CSV rows into chunks. `next(hashKey)` yields the COPY text of the next chunk's valid
+ * rows as they are parsed (bad ones go to the tally), so parsing in Node and COPY in
+ * PostgreSQL run side by side and a chunk is never held in memory whole.
+ */
+class Chunks {
+  done = false;
+  readonly #rows: AsyncIterator<CsvRow>;
+  readonly #tally: Tally;
+  readonly #size: number;
+  readonly #onProgress: ((rowsRead: number) => void) | undefined;
 
-async function readBatches(
-  options: ImportOptions,
-  tally: Tally,
-  write: (rows: Row[]) => Promise<void>,
-): Promise<void> {
-  const size = options.batchSize ?? BATCH_SIZE;
-  let batch: Row[] = [];
-  for await (const row of readSubscriberCsv(options.file, { now: options.now })) {
-    tally.rows++;
-    if (!row.ok) tally.addBad(row.line, row.problems);
-    else batch.push({ line: row.line, value: row.value });
-    if (batch.length >= size) {
-      await write(batch);
-      batch = [];
-      options.onProgress?.(tally.rows);
-    }
+  constructor(rows: AsyncIterator<CsvRow>, tally: Tally, options: ImportOptions) {
+    this.#rows = rows;
+    this.#tally = tally;
+    this.#size = options.batchSize ?? CHUNK_SIZE;
+    this.#onProgress = options.onProgress;
   }
-  if (batch.length > 0) await write(batch);
-  options.onProgress?.(tally.rows);
+
+  async *next(hashKey: string | undefined): AsyncGenerator<string> {
+    let staged = 0;
+    let piece = '';
+    const tally = this.#tally;
+    while (staged < this.#size) {
+      const next = await this.#rows.next();
+      if (next.done) {
+        this.done = true;
+        break;
+      }
+      const row = next.value;
+      tally.rows++;
+      if (tally.rows % PROGRESS_EVERY === 0) this.#onProgress?.(tally.rows);
+      if (!row.ok) {
+        tally.addBad(row.line, row.problems);
+        continue;
+      }
+      piece += stagingLine(row.line, row.value, hashKey);
+      staged++;
+      if (piece.length >= COPY_PIECE) {
+        yield piece;
+        piece = '';
+      }
+    }
+    if (piece !== '') yield piece;
+    if (this.done) this.#onProgress?.(tally.rows);
+  }
 }
 
-async function importBatch(
+async function importChunk(
   sql: Sql,
-  rows: Row[],
+  chunks: Chunks,
   now: number,
   hashKey: string | undefined,
   tally: Tally,
 ): Promise<void> {
-  const good = await refuseErased(sql, rows, hashKey, tally);
-  const existing = await repo.lockExisting(
-    sql,
-    good.map((r) => r.value),
-  );
-  const byId = new Map(existing.map((s) => [s.id, s]));
-  const owner = new Map<string, string>();
-  for (const s of existing) {
-    if (s.phone) owner.set(`phone:${s.phone}`, s.id);
-    if (s.email) owner.set(`email:${s.email}`, s.id);
-  }
-  const accepted: Row[] = [];
-  for (const row of good) {
-    const problems: Problem[] = [];
-    for (const field of ['phone', 'email'] as const) {
-      const value = row.value[field];
-      const holder = value === undefined ? undefined : owner.get(`${field}:${value}`);
-      if (holder !== undefined && holder !== row.value.id) {
-        problems.push({ path: field, rule: `already belongs to another subscriber (id ${holder})` });
-      }
-    }
-    if (problems.length > 0) tally.addBad(row.line, problems);
-    else accepted.push(row);
-  }
-  if (accepted.length === 0) return;
-
-  const inputs = accepted.map((r) => r.value);
-  const written = await repo.upsertSubscribers(sql, inputs, now);
-  const ids = inputs.map((r) => r.id);
-  const [channels, recorded] = await Promise.all([
-    repo.lockChannelConsent(sql, ids),
-    repo.recordedImportEvidence(sql, ids),
-  ]);
-  const decided = decideChannels(accepted, byId, channels, recorded, { now, file: tally.file });
-  await repo.writeChannels(sql, decided.writes, now);
-  await repo.appendEvents(sql, decided.events, now);
-  tally.consentEvents += decided.events.length;
-  tally.optOutsKept += decided.optOutsKept;
-
-  const toPlan: string[] = [];
-  for (const input of inputs) {
-    const before = byId.get(input.id);
-    const outcome = written.get(input.id) ?? (decided.changed.has(input.id) ? 'updated' : 'unchanged');
-    tally[outcome]++;
-    const moved =
-      before === undefined ||
-      before.timezone !== input.timezone ||
-      before.tags.join(',') !== repo.sortedTags(input.tags).join(',');
-    if (moved || decided.activated.has(input.id)) toPlan.push(input.id);
-  }
-  const planned = await planSubscribers(sql, toPlan, now);
+  await createStaging(sql);
+  // Hashing every phone and email costs more than the rest of the row: only when erasures left
+  // tombstones (checked per chunk, inside its transaction, as the old per-batch look-up was).
+  const hashing = hashKey !== undefined && (await sql.one('SELECT 1 FROM tombstones LIMIT 1')) !== undefined;
+  const staged = await sql.copyIn(COPY_STAGING, Readable.from(chunks.next(hashing ? hashKey : undefined)));
+  if (staged === 0) return;
+  await sql.exec('ANALYZE import_rows');
+  if (hashing)
+    for (const bad of await merge.removeErased(sql, ERASED_RULE)) tally.addBad(bad.line, bad.problems);
+  await merge.lockBefore(sql);
+  for (const bad of await merge.removeTaken(sql)) tally.addBad(bad.line, bad.problems);
+  await merge.upsertSubscribers(sql, now);
+  await merge.decideChannels(sql);
+  await merge.writeDecisions(sql, now, basename(tally.file));
+  const counts = await merge.chunkCounts(sql);
+  tally.inserted += counts.inserted;
+  tally.updated += counts.updated;
+  tally.unchanged += counts.unchanged;
+  tally.consentEvents += counts.consentEvents;
+  tally.optOutsKept += counts.optOutsKept;
+  // The joiners are read only when some campaign could take them (a first import of a big
+  // list usually comes before any campaign starts).
+  if ((await plannableCampaigns(sql, now)).length === 0) return;
+  const planned = await planSubscribers(sql, await merge.joiners(sql), now);
   tally.plannedSubscribers += planned.subscribers;
   tally.plannedSlots += planned.slotsCreated;
-}
-
-async function refuseErased(
-  sql: Sql,
-  rows: Row[],
-  hashKey: string | undefined,
-  tally: Tally,
-): Promise<Row[]> {
-  if (hashKey === undefined) return rows;
-  const hashes = rows.map((r) => ({
-    phone: r.value.phone === undefined ? undefined : tombstoneHash(hashKey, 'phone', r.value.phone),
-    email: r.value.email === undefined ? undefined : tombstoneHash(hashKey, 'email', r.value.email),
-  }));
-  const found = await repo.tombstonedHashes(
-    sql,
-    hashes.flatMap((h) => [h.phone ?? [], h.email ?? []].flat()),
-  );
-  return rows.filter((row, i) => {
-    const h = hashes[i]!;
-    const erased = (['phone', 'email'] as const).filter((f) => h[f] !== undefined && found.has(h[f]));
-    if (erased.length === 0) return true;
-    tally.addBad(row.line, [{ path: erased.join(', '), rule: ERASED_RULE }]);
-    return false;
-  });
 }
 
 class Tally {

@@ -1,0 +1,220 @@
+// The merge of one staged chunk (import_rows, import.staging.ts) into subscribers, channels and
+// consent events: a fixed number of set-based statements whatever the chunk's size. The rules
+// (import.service.ts has the whole list):
+//
+// Listed channel:   absent or pending → active (import event)
+//                   active            → active; a new import event (and consent_at) only if
+//                                       the evidence is new or the address changed
+//                   unsubscribed / stopped → active only with evidence newer than the opt-out
+// Unlisted channel: untouched, unless its address changed or went away while active or
+//                   pending: consent belongs to an address, so it ends (opt_out event).
+//
+// Every statement reads the subscribers as they were before the chunk (import_before, locked
+// FOR UPDATE: sign-ups and opt-outs lock the subscriber row first, so they wait for the chunk).
+import type { Problem } from '../shared/errors.ts';
+import type { Sql } from '../store/pool.ts';
+
+export interface BadLine {
+  readonly line: number;
+  readonly problems: Problem[];
+}
+
+/** Rows whose phone or email was erased (a tombstone), removed from the chunk. */
+export async function removeErased(sql: Sql, rule: string): Promise<BadLine[]> {
+  const rows = await sql.query<{ line: number; phone: boolean; email: boolean }>(
+    `WITH erased AS (
+       SELECT r.line,
+              EXISTS (SELECT 1 FROM tombstones t WHERE t.hash = r.phone_hash) AS phone,
+              EXISTS (SELECT 1 FROM tombstones t WHERE t.hash = r.email_hash) AS email
+         FROM import_rows r)
+     DELETE FROM import_rows r USING erased e
+      WHERE r.line = e.line AND (e.phone OR e.email)
+     RETURNING e.line, e.phone, e.email`,
+  );
+  return rows.map((r) => ({
+    line: r.line,
+    problems: [{ path: [r.phone && 'phone', r.email && 'email'].filter(Boolean).join(', '), rule }],
+  }));
+}
+
+/**
+ * Locks the subscribers holding any id, phone or email of the chunk (in id order, so two
+ * imports never deadlock) and keeps what they were in import_before.
+ */
+export async function lockBefore(sql: Sql): Promise<void> {
+  await sql.exec(`
+    DROP TABLE IF EXISTS import_before;
+    CREATE TEMP TABLE import_before (id text, phone text, email text, timezone text, tags text[]) ON COMMIT DROP`);
+  // Three index look-ups rather than one OR, which the planner may turn into a full scan.
+  await sql.exec(`
+    INSERT INTO import_before
+    SELECT id, phone, email, timezone, tags FROM subscribers
+     WHERE id IN (SELECT r.id FROM import_rows r
+                  UNION SELECT s.id FROM subscribers s JOIN import_rows r ON s.phone = r.phone
+                  UNION SELECT s.id FROM subscribers s JOIN import_rows r ON s.email = r.email)
+     ORDER BY id FOR UPDATE OF subscribers`);
+  await sql.exec('ANALYZE import_before');
+}
+
+/** Rows whose phone or email belongs to another subscriber, removed from the chunk. */
+export async function removeTaken(sql: Sql): Promise<BadLine[]> {
+  const rows = await sql.query<{ line: number; phone_holder: string | null; email_holder: string | null }>(
+    `WITH taken AS (
+       SELECT r.line, nullif(bp.id, r.id) AS phone_holder, nullif(be.id, r.id) AS email_holder
+         FROM import_rows r
+         LEFT JOIN import_before bp ON bp.phone = r.phone
+         LEFT JOIN import_before be ON be.email = r.email
+        WHERE bp.id <> r.id OR be.id <> r.id)
+     DELETE FROM import_rows r USING taken t WHERE r.line = t.line
+     RETURNING t.line, t.phone_holder, t.email_holder`,
+  );
+  return rows.map((r) => ({
+    line: r.line,
+    problems: (['phone', 'email'] as const).flatMap((field) => {
+      const holder = field === 'phone' ? r.phone_holder : r.email_holder;
+      return holder === null
+        ? []
+        : [{ path: field, rule: `already belongs to another subscriber (id ${holder})` }];
+    }),
+  }));
+}
+
+/**
+ * Inserts new subscribers and overwrites changed ones (never `done_at`: only the person says
+ * they are done); rows identical to what is stored are not touched. What changed goes to
+ * import_written.
+ */
+export async function upsertSubscribers(sql: Sql, now: number): Promise<void> {
+  await sql.exec(`
+    DROP TABLE IF EXISTS import_written;
+    CREATE TEMP TABLE import_written (id text, inserted boolean) ON COMMIT DROP`);
+  await sql.exec(
+    `WITH written AS (
+       INSERT INTO subscribers (id, name, phone, email, locale, timezone, assistant, tags, created_at, updated_at)
+       SELECT id, name, phone, email, locale, timezone, assistant, tags, $1, $1 FROM import_rows ORDER BY line
+       ON CONFLICT (id) DO UPDATE
+          SET name = EXCLUDED.name, phone = EXCLUDED.phone, email = EXCLUDED.email, locale = EXCLUDED.locale,
+              timezone = EXCLUDED.timezone, assistant = EXCLUDED.assistant, tags = EXCLUDED.tags,
+              updated_at = EXCLUDED.updated_at
+        WHERE (subscribers.name, subscribers.phone, subscribers.email, subscribers.locale, subscribers.timezone,
+               subscribers.assistant, subscribers.tags)
+              IS DISTINCT FROM
+              (EXCLUDED.name, EXCLUDED.phone, EXCLUDED.email, EXCLUDED.locale, EXCLUDED.timezone,
+               EXCLUDED.assistant, EXCLUDED.tags)
+       RETURNING id, (xmax = 0) AS inserted)
+     INSERT INTO import_written SELECT id, inserted FROM written`,
+    [new Date(now)],
+  );
+}
+
+/**
+ * Decides each (row, channel) by the rules above into import_decisions: 'activate', 'end'
+ * (the address changed under an unlisted channel) or 'kept' (an opt-out newer than the
+ * evidence). Rows with nothing to do get no decision.
+ */
+export async function decideChannels(sql: Sql): Promise<void> {
+  await sql.exec(`DROP TABLE IF EXISTS import_decisions;
+    CREATE TEMP TABLE import_decisions ON COMMIT DROP AS
+    SELECT * FROM (
+      SELECT d.*,
+             CASE
+               WHEN NOT d.listed THEN
+                 CASE WHEN d.address_changed AND d.state IN ('active', 'pending') THEN 'end' END
+               WHEN d.state IN ('unsubscribed', 'stopped')
+                    AND r_opt_out.at IS NOT NULL AND d.consent_at <= r_opt_out.at THEN 'kept'
+               WHEN d.state = 'active' AND NOT d.address_changed AND EXISTS (
+                      SELECT 1 FROM consent_events e
+                       WHERE e.subscriber_id = d.id AND e.occurred_at = d.consent_at AND e.kind = 'import'
+                         AND e.channel = d.channel AND e.source = d.consent_source
+                         AND e.evidence->>'address' IS NOT DISTINCT FROM d.address) THEN NULL
+               ELSE 'activate'
+             END AS action
+        FROM (
+          SELECT r.id, r.line, ch.channel, ch.position, r.consent_at, r.consent_source,
+                 ch.channel = ANY (r.channels) AS listed,
+                 CASE ch.channel WHEN 'whatsapp' THEN r.phone ELSE r.email END AS address,
+                 b.id IS NOT NULL AND CASE ch.channel WHEN 'whatsapp' THEN b.phone ELSE b.email END
+                   IS DISTINCT FROM CASE ch.channel WHEN 'whatsapp' THEN r.phone ELSE r.email END AS address_changed,
+                 c.state, c.consent_at AS current_consent_at
+            FROM import_rows r
+            CROSS JOIN (VALUES ('whatsapp', 0), ('email', 1)) AS ch (channel, position)
+            LEFT JOIN import_before b ON b.id = r.id
+            LEFT JOIN subscriber_channels c ON c.subscriber_id = r.id AND c.channel = ch.channel
+        ) d
+        LEFT JOIN LATERAL (
+          SELECT max(e.occurred_at) AS at FROM consent_events e
+           WHERE d.state IN ('unsubscribed', 'stopped')
+             AND e.subscriber_id = d.id AND e.channel = d.channel AND e.kind = 'opt_out'
+        ) r_opt_out ON true
+    ) decided
+    WHERE action IS NOT NULL`);
+}
+
+/** Writes the decided channel states and their consent events (in file order). */
+export async function writeDecisions(sql: Sql, now: number, file: string): Promise<void> {
+  await sql.exec(
+    `INSERT INTO subscriber_channels (subscriber_id, channel, state, consent_at, created_at, updated_at)
+     SELECT id, channel, CASE action WHEN 'end' THEN 'unsubscribed' ELSE 'active' END,
+            CASE action WHEN 'end' THEN current_consent_at ELSE consent_at END, $1, $1
+       FROM import_decisions WHERE action IN ('activate', 'end')
+     ON CONFLICT (subscriber_id, channel) DO UPDATE
+        SET state = EXCLUDED.state, consent_at = EXCLUDED.consent_at, updated_at = EXCLUDED.updated_at`,
+    [new Date(now)],
+  );
+  await sql.exec(
+    `INSERT INTO consent_events (subscriber_id, channel, kind, source, evidence, occurred_at, recorded_at)
+     SELECT id, channel,
+            CASE action WHEN 'end' THEN 'opt_out' ELSE 'import' END,
+            CASE action WHEN 'end' THEN 'import' ELSE consent_source END,
+            CASE action
+              WHEN 'end' THEN jsonb_build_object('reason', 'address-changed', 'previousState', state,
+                                                 'file', $2::text, 'line', line)
+              ELSE jsonb_build_object('address', address,
+                                      'consentAt', to_char(consent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                                      'file', $2::text, 'line', line)
+                   || CASE WHEN state IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('previousState', state) END
+            END,
+            CASE action WHEN 'end' THEN $1 ELSE consent_at END, $1
+       FROM import_decisions WHERE action IN ('activate', 'end')
+      ORDER BY line, position`,
+    [new Date(now), file],
+  );
+}
+
+export interface ChunkCounts {
+  readonly inserted: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  readonly consentEvents: number;
+  readonly optOutsKept: number;
+}
+
+/** The chunk's outcome per row: inserted, updated (profile or any channel), unchanged. */
+export async function chunkCounts(sql: Sql): Promise<ChunkCounts> {
+  const row = await sql.one<ChunkCounts>(
+    `WITH changed AS (
+       SELECT id, count(*) FILTER (WHERE action <> 'kept') AS written, count(*) FILTER (WHERE action = 'kept') AS kept
+         FROM import_decisions GROUP BY id)
+     SELECT count(*) FILTER (WHERE w.inserted)::int AS inserted,
+            count(*) FILTER (WHERE NOT w.inserted OR (w.id IS NULL AND c.written > 0))::int AS updated,
+            count(*) FILTER (WHERE w.id IS NULL AND coalesce(c.written, 0) = 0)::int AS unchanged,
+            coalesce(sum(c.written), 0)::int AS "consentEvents",
+            coalesce(sum(c.kept), 0)::int AS "optOutsKept"
+       FROM import_rows r
+       LEFT JOIN import_written w ON w.id = r.id
+       LEFT JOIN changed c ON c.id = r.id`,
+  );
+  return row!;
+}
+
+/** Subscribers to plan into running campaigns: new, moved zone, changed tags or gained a channel. */
+export async function joiners(sql: Sql): Promise<string[]> {
+  const rows = await sql.query<{ id: string }>(
+    `SELECT r.id FROM import_rows r LEFT JOIN import_before b ON b.id = r.id
+      WHERE b.id IS NULL OR b.timezone <> r.timezone OR b.tags IS DISTINCT FROM r.tags
+         OR EXISTS (SELECT 1 FROM import_decisions d
+                     WHERE d.id = r.id AND d.action = 'activate' AND d.state IS DISTINCT FROM 'active')
+      ORDER BY r.line`,
+  );
+  return rows.map((r) => r.id);
+}

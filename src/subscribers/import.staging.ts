@@ -1,0 +1,55 @@
+// The staging table of an import chunk and the COPY text lines that fill it. Valid rows go
+// into `import_rows` with COPY (one stream per chunk, no per-row statement), and the merge
+// (import.merge.ts) reads them from there with set-based statements. The table is temporary
+// (private to the connection, no WAL) and dropped when the chunk's transaction ends.
+import type { Sql } from '../store/pool.ts';
+import { tombstoneHash } from './subscriber.repository.ts';
+import type { SubscriberInput } from './subscriber.schema.ts';
+
+// Dropped and re-created per chunk: --strict and --dry-run run every chunk in one transaction.
+const CREATE_STAGING = `
+DROP TABLE IF EXISTS import_rows;
+CREATE TEMP TABLE import_rows (
+  line           integer NOT NULL,
+  id             text NOT NULL,
+  name           text NOT NULL,
+  phone          text,
+  email          text,
+  locale         text NOT NULL,
+  timezone       text NOT NULL,
+  assistant      text NOT NULL,
+  channels       text[] NOT NULL,
+  consent_at     timestamptz NOT NULL,
+  consent_source text NOT NULL,
+  tags           text[] NOT NULL,     -- sorted: stored tags are, so another order is no change
+  phone_hash     text,                -- tombstone hashes, only when there are tombstones
+  email_hash     text
+) ON COMMIT DROP`;
+
+export const COPY_STAGING = 'COPY import_rows FROM STDIN';
+
+export async function createStaging(sql: Sql): Promise<void> {
+  await sql.exec(CREATE_STAGING);
+}
+
+const SPECIAL = /[\\\t\n\r]/;
+const SPECIAL_ALL = /[\\\t\n\r]/g;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** A value in COPY's text format: backslash, tab and line breaks escaped; null is \N. */
+function field(value: string | undefined): string {
+  if (value === undefined) return '\\N';
+  return SPECIAL.test(value) ? value.replace(SPECIAL_ALL, (c) => ESCAPES[c]!) : value;
+}
+
+/** Channels and tags are validated words ([a-z0-9_-]): an array literal needs no quoting. */
+const arrayLiteral = (items: readonly string[]) => `{${items.join(',')}}`;
+
+/** One staging line. `hashKey` set: the tombstone hashes of the phone and email go with it. */
+export function stagingLine(line: number, v: SubscriberInput, hashKey: string | undefined): string {
+  const phoneHash =
+    hashKey !== undefined && v.phone !== undefined ? tombstoneHash(hashKey, 'phone', v.phone) : undefined;
+  const emailHash =
+    hashKey !== undefined && v.email !== undefined ? tombstoneHash(hashKey, 'email', v.email) : undefined;
+  return `${line}\t${field(v.id)}\t${field(v.name)}\t${field(v.phone)}\t${field(v.email)}\t${v.locale}\t${field(v.timezone)}\t${v.assistant}\t${arrayLiteral(v.channels)}\t${new Date(v.consentAt).toISOString()}\t${field(v.consentSource)}\t${arrayLiteral([...v.tags].sort())}\t${field(phoneHash)}\t${field(emailHash)}\n`;
+}
