@@ -53,7 +53,6 @@ export async function lockBefore(sql: Sql): Promise<void> {
                   UNION SELECT s.id FROM subscribers s JOIN import_rows r ON s.phone = r.phone
                   UNION SELECT s.id FROM subscribers s JOIN import_rows r ON s.email = r.email)
      ORDER BY id FOR UPDATE OF subscribers`);
-  await sql.exec('ANALYZE import_before');
 }
 
 /** Rows whose phone or email belongs to another subscriber, removed from the chunk. */
@@ -113,39 +112,45 @@ export async function upsertSubscribers(sql: Sql, now: number): Promise<void> {
  * evidence). Rows with nothing to do get no decision.
  */
 export async function decideChannels(sql: Sql): Promise<void> {
+  // Hash joins over the chunk rather than a sub-query per row: the opt-outs and the import
+  // evidence of the chunk's existing subscribers are read once.
   await sql.exec(`DROP TABLE IF EXISTS import_decisions;
     CREATE TEMP TABLE import_decisions ON COMMIT DROP AS
+    WITH facts AS (
+      SELECT r.id, r.line, ch.channel, ch.position, r.consent_at, r.consent_source,
+             ch.channel = ANY (r.channels) AS listed,
+             CASE ch.channel WHEN 'whatsapp' THEN r.phone ELSE r.email END AS address,
+             b.id IS NOT NULL AND CASE ch.channel WHEN 'whatsapp' THEN b.phone ELSE b.email END
+               IS DISTINCT FROM CASE ch.channel WHEN 'whatsapp' THEN r.phone ELSE r.email END AS address_changed,
+             c.state, c.consent_at AS current_consent_at
+        FROM import_rows r
+        CROSS JOIN (VALUES ('whatsapp', 0), ('email', 1)) AS ch (channel, position)
+        LEFT JOIN import_before b ON b.id = r.id
+        LEFT JOIN subscriber_channels c ON c.subscriber_id = r.id AND c.channel = ch.channel),
+    -- One pass over the consent events of the chunk's existing subscribers, for both uses.
+    events AS MATERIALIZED (
+      SELECT e.subscriber_id, e.channel, e.kind, e.source, e.occurred_at, e.evidence->>'address' AS address
+        FROM consent_events e
+       WHERE e.subscriber_id IN (SELECT id FROM import_before) AND e.kind IN ('import', 'opt_out')),
+    opt_outs AS (
+      SELECT subscriber_id, channel, max(occurred_at) AS at FROM events WHERE kind = 'opt_out'
+       GROUP BY subscriber_id, channel),
+    evidence AS (
+      SELECT DISTINCT subscriber_id, channel, source, occurred_at, address FROM events WHERE kind = 'import')
     SELECT * FROM (
-      SELECT d.*,
+      SELECT f.*,
              CASE
-               WHEN NOT d.listed THEN
-                 CASE WHEN d.address_changed AND d.state IN ('active', 'pending') THEN 'end' END
-               WHEN d.state IN ('unsubscribed', 'stopped')
-                    AND r_opt_out.at IS NOT NULL AND d.consent_at <= r_opt_out.at THEN 'kept'
-               WHEN d.state = 'active' AND NOT d.address_changed AND EXISTS (
-                      SELECT 1 FROM consent_events e
-                       WHERE e.subscriber_id = d.id AND e.occurred_at = d.consent_at AND e.kind = 'import'
-                         AND e.channel = d.channel AND e.source = d.consent_source
-                         AND e.evidence->>'address' IS NOT DISTINCT FROM d.address) THEN NULL
+               WHEN NOT f.listed THEN
+                 CASE WHEN f.address_changed AND f.state IN ('active', 'pending') THEN 'end' END
+               WHEN f.state IN ('unsubscribed', 'stopped') AND f.consent_at <= o.at THEN 'kept'
+               WHEN f.state = 'active' AND NOT f.address_changed AND k.subscriber_id IS NOT NULL THEN NULL
                ELSE 'activate'
              END AS action
-        FROM (
-          SELECT r.id, r.line, ch.channel, ch.position, r.consent_at, r.consent_source,
-                 ch.channel = ANY (r.channels) AS listed,
-                 CASE ch.channel WHEN 'whatsapp' THEN r.phone ELSE r.email END AS address,
-                 b.id IS NOT NULL AND CASE ch.channel WHEN 'whatsapp' THEN b.phone ELSE b.email END
-                   IS DISTINCT FROM CASE ch.channel WHEN 'whatsapp' THEN r.phone ELSE r.email END AS address_changed,
-                 c.state, c.consent_at AS current_consent_at
-            FROM import_rows r
-            CROSS JOIN (VALUES ('whatsapp', 0), ('email', 1)) AS ch (channel, position)
-            LEFT JOIN import_before b ON b.id = r.id
-            LEFT JOIN subscriber_channels c ON c.subscriber_id = r.id AND c.channel = ch.channel
-        ) d
-        LEFT JOIN LATERAL (
-          SELECT max(e.occurred_at) AS at FROM consent_events e
-           WHERE d.state IN ('unsubscribed', 'stopped')
-             AND e.subscriber_id = d.id AND e.channel = d.channel AND e.kind = 'opt_out'
-        ) r_opt_out ON true
+        FROM facts f
+        LEFT JOIN opt_outs o ON o.subscriber_id = f.id AND o.channel = f.channel
+        LEFT JOIN evidence k
+               ON k.subscriber_id = f.id AND k.channel = f.channel AND k.source = f.consent_source
+              AND k.occurred_at = f.consent_at AND k.address = f.address
     ) decided
     WHERE action IS NOT NULL`);
 }

@@ -102,10 +102,24 @@ export function createImportService(deps: ImportDeps) {
       const hashKey = await tombstoneKey(deps);
       const rows = readSubscriberCsv(options.file, { now: options.now, label })[Symbol.asyncIterator]();
       const chunks = new Chunks(rows, tally, options);
+      // Whether to hash addresses is decided per chunk: erasures may happen while a file imports.
+      const read = async () =>
+        chunks.read(hashKey !== undefined && (await hasTombstones(deps.db)) ? hashKey : undefined);
+      // The next chunk is parsed and validated (Node) while the current one is merged
+      // (PostgreSQL): two chunks of COPY text in memory at most.
       const run = async (sql?: Sql) => {
-        while (!chunks.done) {
-          const chunk = (tx: Sql) => importChunk(tx, chunks, options.now, hashKey, tally);
-          await (sql ? chunk(sql) : deps.db.tx(chunk));
+        let next = read();
+        for (;;) {
+          const chunk = await next;
+          const last = chunks.done;
+          if (!last) next = read();
+          // Awaited on the next turn; until then its failure must not count as unhandled.
+          next.catch(() => undefined);
+          if (chunk.staged > 0) {
+            const merge = (tx: Sql) => importChunk(tx, chunk, options.now, tally);
+            await (sql ? merge(sql) : deps.db.tx(merge));
+          }
+          if (last) return;
         }
       };
       try {
@@ -142,17 +156,24 @@ async function analyzeIfBig(db: Db, tally: Tally, threshold = ANALYZE_AFTER_ROWS
 /** The tombstone key, or undefined when there are no tombstones to check. */
 async function tombstoneKey(deps: ImportDeps): Promise<string | undefined> {
   if (deps.secretKey !== undefined) return deps.secretKey;
-  if (!(await deps.db.one('SELECT 1 FROM tombstones LIMIT 1'))) return undefined;
+  if (!(await hasTombstones(deps.db))) return undefined;
   throw new InvalidInput(
     'subscribers import needs SECRET_KEY: erased subscribers are recognised by tombstones keyed with it (set the same SECRET_KEY as serve and work)',
   );
 }
 
-/**
- * Cuts the CSV rows into chunks. `next(hashKey)` yields the COPY text of the next chunk's valid
- * rows as they are parsed (bad ones go to the tally), so parsing in Node and COPY in
- * PostgreSQL run side by side and a chunk is never held in memory whole.
- */
+async function hasTombstones(sql: Sql): Promise<boolean> {
+  return (await sql.one('SELECT 1 FROM tombstones LIMIT 1')) !== undefined;
+}
+
+/** One chunk's valid rows as COPY text, and whether their addresses were hashed. */
+interface Chunk {
+  readonly pieces: readonly string[];
+  readonly staged: number;
+  readonly hashed: boolean;
+}
+
+/** Cuts the CSV rows into chunks of valid rows (bad ones go to the tally). */
 class Chunks {
   done = false;
   readonly #rows: AsyncIterator<CsvRow>;
@@ -167,9 +188,14 @@ class Chunks {
     this.#onProgress = options.onProgress;
   }
 
-  async *next(hashKey: string | undefined): AsyncGenerator<string> {
+  /** `hashKey` set: each row carries the tombstone hashes of its phone and email. */
+  async read(hashKey: string | undefined): Promise<Chunk> {
+    const pieces: string[] = [];
     let staged = 0;
-    let piece = '';
+    // Lines are joined into flat pieces as they come: a chunk held while the previous one
+    // merges is then a few hundred strings, not a rope of 50,000 that outlives the young heap.
+    let lines: string[] = [];
+    let length = 0;
     const tally = this.#tally;
     while (staged < this.#size) {
       const next = await this.#rows.next();
@@ -184,33 +210,26 @@ class Chunks {
         tally.addBad(row.line, row.problems);
         continue;
       }
-      piece += stagingLine(row.line, row.value, hashKey);
+      const line = stagingLine(row.line, row.value, hashKey);
+      lines.push(line);
+      length += line.length;
       staged++;
-      if (piece.length >= COPY_PIECE) {
-        yield piece;
-        piece = '';
+      if (length >= COPY_PIECE) {
+        pieces.push(lines.join(''));
+        lines = [];
+        length = 0;
       }
     }
-    if (piece !== '') yield piece;
+    if (lines.length > 0) pieces.push(lines.join(''));
     if (this.done) this.#onProgress?.(tally.rows);
+    return { pieces, staged, hashed: hashKey !== undefined };
   }
 }
 
-async function importChunk(
-  sql: Sql,
-  chunks: Chunks,
-  now: number,
-  hashKey: string | undefined,
-  tally: Tally,
-): Promise<void> {
+async function importChunk(sql: Sql, chunk: Chunk, now: number, tally: Tally): Promise<void> {
   await createStaging(sql);
-  // Hashing every phone and email costs more than the rest of the row: only when erasures left
-  // tombstones (checked per chunk, inside its transaction, as the old per-batch look-up was).
-  const hashing = hashKey !== undefined && (await sql.one('SELECT 1 FROM tombstones LIMIT 1')) !== undefined;
-  const staged = await sql.copyIn(COPY_STAGING, Readable.from(chunks.next(hashing ? hashKey : undefined)));
-  if (staged === 0) return;
-  await sql.exec('ANALYZE import_rows');
-  if (hashing)
+  await sql.copyIn(COPY_STAGING, Readable.from(chunk.pieces));
+  if (chunk.hashed)
     for (const bad of await merge.removeErased(sql, ERASED_RULE)) tally.addBad(bad.line, bad.problems);
   await merge.lockBefore(sql);
   for (const bad of await merge.removeTaken(sql)) tally.addBad(bad.line, bad.problems);
