@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from './config.ts';
+import { ConfigError, hashTagged, parseConfig } from './config.ts';
 
 describe('parseConfig', () => {
   it('applies the documented defaults and freezes the result', () => {
@@ -69,5 +69,25 @@ describe('parseConfig', () => {
     });
     expect(config.graphApi.url).toBe('http://127.0.0.1:9999');
     expect(config.whatsapp?.phoneNumberId).toBe('123');
+  });
+});
+
+describe('Redis Cluster settings', () => {
+  it('hash-tags the queue prefix, and keeps a prefix that already has a tag', () => {
+    expect(parseConfig({}).queuePrefix).toBe('{lastcall}');
+    expect(parseConfig({ QUEUE_PREFIX: 'acme-prod' }).queuePrefix).toBe('{acme-prod}');
+    expect(parseConfig({ QUEUE_PREFIX: '{acme}:prod' }).queuePrefix).toBe('{acme}:prod');
+    // An empty tag is no tag for Redis: the whole key would be hashed.
+    expect(parseConfig({ QUEUE_PREFIX: 'a{}b' }).queuePrefix).toBe('{a{}b}');
+    expect(hashTagged('x{')).toBe('{x{}');
+  });
+
+  it('reads REDIS_CLUSTER, and refuses a database number a cluster does not have', () => {
+    expect(parseConfig({}).redisCluster).toBe(false);
+    expect(parseConfig({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://node-1:7000' }).redisCluster).toBe(true);
+    expect(() => parseConfig({ REDIS_CLUSTER: 'yes' })).toThrow(/REDIS_CLUSTER="yes": must be true or false/);
+    expect(() =>
+      parseConfig({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://user:secret@node-1:7000/2' }),
+    ).toThrow(/REDIS_URL="redis:\/\/user:\*\*\*@node-1:7000\/2": a Redis Cluster has only database 0/);
   });
 });

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { redactUrl } from '../store/connection-error.ts';
 
 export type Role = 'cli' | 'serve' | 'work';
 
@@ -74,8 +75,13 @@ const schema = z.object({
     .enum(['production', 'development'], { message: 'must be production or development' })
     .default('production'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Prefix of every BullMQ key; tests give each file its own. */
+  /** Prefix of every Redis key (BullMQ's and Lastcall's own); tests give each file its own. */
   QUEUE_PREFIX: z.string().min(1).default('lastcall'),
+  /** REDIS_URL is one node of a Redis Cluster (or a managed cluster's configuration endpoint). */
+  REDIS_CLUSTER: z
+    .enum(['true', 'false', '1', '0', ''], { message: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
   /** `serve` receives the List-Unsubscribe mailto on this SMTP port (unset: no listener). */
   UNSUBSCRIBE_SMTP_PORT: optionalString.pipe(
     z.coerce
@@ -101,11 +107,14 @@ export interface Config {
   readonly env: 'production' | 'development';
   readonly databaseUrl: string;
   readonly redisUrl: string;
+  /** REDIS_CLUSTER: connect with ioredis' Cluster client, REDIS_URL being the seed node. */
+  readonly redisCluster: boolean;
   readonly publicUrl: string;
   readonly httpPort: number;
   readonly secretKey: string | undefined;
   readonly adminToken: string | undefined;
   readonly logLevel: Raw['LOG_LEVEL'];
+  /** QUEUE_PREFIX with a Redis Cluster hash tag (`lastcall` → `{lastcall}`): see hashTagged. */
   readonly queuePrefix: string;
   readonly consentRecordIp: boolean;
   /** SENDER_NAME, else the PUBLIC_URL host: named in the consent text and in mails. */
@@ -209,6 +218,13 @@ function crossFieldProblems(env: Record<string, string | undefined>, role: Role)
         ? 'EVENTS_SECRET: required with EVENTS_URL (signs every event; at least 16 characters, e.g. openssl rand -hex 32)'
         : 'EVENTS_URL: required with EVENTS_SECRET (the endpoint events are POSTed to)',
     );
+  if ((v.REDIS_CLUSTER === 'true' || v.REDIS_CLUSTER === '1') && v.REDIS_URL && URL.canParse(v.REDIS_URL)) {
+    const database = new URL(v.REDIS_URL).pathname.slice(1);
+    if (database !== '' && database !== '0')
+      problems.push(
+        `REDIS_URL=${JSON.stringify(redactUrl(v.REDIS_URL))}: a Redis Cluster has only database 0 (remove the /${database} path, or unset REDIS_CLUSTER)`,
+      );
+  }
   return problems;
 }
 
@@ -232,12 +248,13 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
     env: r.LASTCALL_ENV,
     databaseUrl: r.DATABASE_URL,
     redisUrl: r.REDIS_URL,
+    redisCluster: r.REDIS_CLUSTER,
     publicUrl: r.PUBLIC_URL,
     httpPort: r.HTTP_PORT,
     secretKey: r.SECRET_KEY ?? (dev ? DEV_SECRET : undefined),
     adminToken: r.ADMIN_TOKEN ?? (dev ? 'development-admin-token' : undefined),
     logLevel: r.LOG_LEVEL,
-    queuePrefix: r.QUEUE_PREFIX,
+    queuePrefix: hashTagged(r.QUEUE_PREFIX),
     consentRecordIp: r.CONSENT_RECORD_IP,
     senderName: r.SENDER_NAME ?? new URL(r.PUBLIC_URL).host,
     named: { databaseUrl: isSet(env.DATABASE_URL), redisUrl: isSet(env.REDIS_URL) },
@@ -273,6 +290,20 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
     events: r.EVENTS_URL && r.EVENTS_SECRET ? { url: r.EVENTS_URL, secret: r.EVENTS_SECRET } : undefined,
   };
   return deepFreeze(config);
+}
+
+/**
+ * The prefix with a hash tag. Redis Cluster places a key by the text between its first `{` and
+ * the next `}` when that text is not empty: BullMQ's Lua scripts touch several keys of a queue
+ * at once, which a cluster allows only within one slot, and Lastcall's own keys (rate gate,
+ * channel notes, the recovery marker) are read by scripts and multi-key commands beside them.
+ * One tag for every key puts all of Lastcall on one slot (one primary); a prefix that already
+ * has a tag is kept as written.
+ */
+export function hashTagged(prefix: string): string {
+  const open = prefix.indexOf('{');
+  const close = open === -1 ? -1 : prefix.indexOf('}', open + 1);
+  return close > open + 1 ? prefix : `{${prefix}}`;
 }
 
 /** Reads process.env, with `.env` from the working directory filling in what is unset. */

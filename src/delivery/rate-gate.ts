@@ -11,7 +11,7 @@
 //    (a busy machine) waits again here instead of bunching its late calls with on-time ones.
 // The margin absorbs the few ms between admission and the request reaching the provider.
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/connection.ts';
 
 // Both scripts share their clock reading and window bookkeeping. KEYS[1]: the schedule's next
 // free instant (ms, Redis clock); KEYS[2]: sorted set of admitted calls (score: Redis ms), kept
@@ -70,7 +70,7 @@ const AUDIT_MS = 10_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createRateGate(
-  redis: Redis,
+  redis: RedisConnection,
   key: string,
   max: number,
   options: RateGateOptions = {},
@@ -101,7 +101,7 @@ const shas = new Map<string, string>();
 
 /** EVALSHA (the script text travels once per Redis), EVAL when Redis does not know it yet. */
 async function run(
-  redis: Redis,
+  redis: RedisConnection,
   script: string,
   keys: readonly string[],
   args: readonly (string | number)[],

@@ -3,7 +3,6 @@
 // unprocessed after a minute (a lost Redis, a failed add) and prunes dedupe keys older than
 // Meta's 7-day redelivery window. The sweep stops when the worker closes.
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { webhookProcessor } from '../../workers/webhook.worker.ts';
 import { planSubscriber } from '../campaigns/campaign.service.ts';
 import type { Config } from '../config/config.ts';
@@ -13,7 +12,7 @@ import type { InboundDeps } from '../inbound/webhook-inbound.ts';
 import { enqueueWebhook } from '../inbound/webhook-intake.ts';
 import { createWhatsAppReplier, type WhatsAppReplier } from '../inbound/webhook-replies.ts';
 import { QUEUES } from '../queue/catalog.ts';
-import type { QueueSet } from '../queue/connection.ts';
+import type { QueueSet, RedisConnection } from '../queue/connection.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { isUnreachable } from '../store/connection-error.ts';
@@ -24,7 +23,7 @@ export interface WebhookWorkerDeps {
   readonly db: Db;
   readonly queues: QueueSet;
   /** A worker connection (maxRetriesPerRequest: null). */
-  readonly connection: Redis;
+  readonly connection: RedisConnection;
   readonly logger: Logger;
   readonly clock: Clock;
   /** Default: the subscription service on `db`, planning a resumed subscriber's reminders. */

@@ -4,7 +4,6 @@
 // held across all workers together) and the webhooks worker.
 // Tests pass a ManualClock, small delays and `scheduleTick: false`, and drive `runTick` themselves.
 import { type Job, Worker, type WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { fanoutProcessor } from '../../workers/fanout.worker.ts';
 import { RetryLaterError, sendProcessor } from '../../workers/send.worker.ts';
 import { tickProcessor } from '../../workers/tick.worker.ts';
@@ -78,7 +77,7 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
   // A PostgreSQL outage is logged once (outage.ts); jobs wait it out (send.service, BullMQ retries).
   const db = openDb(config, { max: settings.poolSize ?? 20, watch: watchDatabase(logger) });
   const queues = new QueueSet(config);
-  const connection: Redis = createWorkerConnection(config);
+  const connection = createWorkerConnection(config);
   const channels = settings.channels ?? createChannelSenders(config, settings.timeouts);
   const backoff: BackoffOptions = { ...jobs.send.retry, ...settings.backoff };
   const tickDeps = { db, queues, logger, ...(settings.recovery ? { recovery: settings.recovery } : {}) };

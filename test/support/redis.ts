@@ -9,7 +9,10 @@ import { localRedisBinary, type PrivateService, startLocalRedis } from '../../sr
 
 export interface TestRedis {
   readonly url: string;
-  /** BullMQ prefix (config QUEUE_PREFIX): every key of this file starts with `${prefix}:`. */
+  /**
+   * BullMQ prefix (config QUEUE_PREFIX), already hash-tagged as config.queuePrefix makes it
+   * (`{lastcall-test-…}`): every key of this file starts with `${prefix}:`.
+   */
   readonly prefix: string;
   /** REDIS_URL and QUEUE_PREFIX, to spread into testConfig() or a child process's env. */
   readonly env: { REDIS_URL: string; QUEUE_PREFIX: string };
@@ -26,7 +29,7 @@ export interface TestRedis {
 
 export function createTestRedis(): TestRedis {
   const url = inject('testRedisUrl');
-  const prefix = `lastcall-test-${randomBytes(4).toString('hex')}`;
+  const prefix = `{lastcall-test-${randomBytes(4).toString('hex')}}`;
   return {
     url,
     prefix,
@@ -48,7 +51,7 @@ export async function createPrivateTestRedis(): Promise<TestRedis> {
   else if (await dockerAnswers()) service = await startDockerRedis();
   if (!service) return createTestRedis();
   const { url, stop } = service;
-  const prefix = `lastcall-test-${randomBytes(4).toString('hex')}`;
+  const prefix = `{lastcall-test-${randomBytes(4).toString('hex')}}`;
   return {
     url,
     prefix,
