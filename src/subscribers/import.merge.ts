@@ -5,7 +5,10 @@
 // Listed channel:   absent or pending → active (import event)
 //                   active            → active; a new import event (and consent_at) only if
 //                                       the evidence is new or the address changed
-//                   unsubscribed / stopped → active only with evidence newer than the opt-out
+//                   unsubscribed / stopped / complained → active only with evidence newer than
+//                                       the opt-out (or the complaint)
+//                   bounced           → the same, or at once when the address changed: a bounce
+//                                       is about the old address
 // Unlisted channel: untouched, unless its address changed or went away while active or
 //                   pending: consent belongs to an address, so it ends (opt_out event).
 //
@@ -108,8 +111,8 @@ export async function upsertSubscribers(sql: Sql, now: number): Promise<void> {
 
 /**
  * Decides each (row, channel) by the rules above into import_decisions: 'activate', 'end'
- * (the address changed under an unlisted channel) or 'kept' (an opt-out newer than the
- * evidence). Rows with nothing to do get no decision.
+ * (the address changed under an unlisted channel) or 'kept' (an opt-out, bounce or complaint
+ * newer than the evidence). Rows with nothing to do get no decision.
  */
 export async function decideChannels(sql: Sql, existing: number): Promise<void> {
   if (existing === 0) return decideForNewcomers(sql);
@@ -132,9 +135,12 @@ export async function decideChannels(sql: Sql, existing: number): Promise<void> 
     events AS MATERIALIZED (
       SELECT e.subscriber_id, e.channel, e.kind, e.source, e.occurred_at, e.evidence->>'address' AS address
         FROM consent_events e
-       WHERE e.subscriber_id IN (SELECT id FROM import_before) AND e.kind IN ('import', 'opt_out')),
+       WHERE e.subscriber_id IN (SELECT id FROM import_before)
+         AND e.kind IN ('import', 'opt_out', 'bounce', 'complaint')),
+    -- The latest end of each channel: an opt-out, a bounce or a complaint.
     opt_outs AS (
-      SELECT subscriber_id, channel, max(occurred_at) AS at FROM events WHERE kind = 'opt_out'
+      SELECT subscriber_id, channel, max(occurred_at) AS at FROM events
+       WHERE kind IN ('opt_out', 'bounce', 'complaint')
        GROUP BY subscriber_id, channel),
     evidence AS (
       SELECT DISTINCT subscriber_id, channel, source, occurred_at, address FROM events WHERE kind = 'import')
@@ -143,7 +149,9 @@ export async function decideChannels(sql: Sql, existing: number): Promise<void> 
              CASE
                WHEN NOT f.listed THEN
                  CASE WHEN f.address_changed AND f.state IN ('active', 'pending') THEN 'end' END
-               WHEN f.state IN ('unsubscribed', 'stopped') AND f.consent_at <= o.at THEN 'kept'
+               WHEN (f.state IN ('unsubscribed', 'stopped', 'complained')
+                     OR (f.state = 'bounced' AND NOT f.address_changed))
+                    AND f.consent_at <= o.at THEN 'kept'
                WHEN f.state = 'active' AND NOT f.address_changed AND k.subscriber_id IS NOT NULL THEN NULL
                ELSE 'activate'
              END AS action
