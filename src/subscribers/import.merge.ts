@@ -41,8 +41,8 @@ export async function removeErased(sql: Sql, rule: string): Promise<BadLine[]> {
 }
 
 /**
- * Locks the subscribers holding any id, phone or email of the chunk (in id order, so two
- * imports never deadlock) and keeps what they were in import_before.
+ * Locks the subscribers holding any id, phone or email of the chunk (in id order: two imports
+ * of overlapping files take the locks in one order) and keeps what they were in import_before.
  */
 export async function lockBefore(sql: Sql): Promise<number> {
   await sql.exec(`

@@ -194,7 +194,7 @@ class Chunks {
     const pieces: string[] = [];
     let staged = 0;
     // Lines are joined into flat pieces as they come: a chunk held while the previous one
-    // merges is then a few hundred strings, not a rope of 50,000 that outlives the young heap.
+    // merges is then a few hundred strings, not a rope of 100,000 lines that outlives the young heap.
     let lines: string[] = [];
     let length = 0;
     const tally = this.#tally;
