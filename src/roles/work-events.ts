@@ -5,14 +5,13 @@
 // receiver's failures never hold a worker: each POST is bounded by a timeout and a refused event
 // waits in `delayed`, not `active`.
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { eventsProcessor } from '../../workers/events.worker.ts';
 import type { Config } from '../config/config.ts';
 import { type BackoffOptions, backoffDelay } from '../delivery/backoff.ts';
 import { deliverEvent } from '../events/event-delivery.service.ts';
 import { drainOutbox, pruneEvents, requeueStale } from '../events/outbox-drainer.ts';
 import { EVENT_BACKOFF_STRATEGY, jobIdOf, jobs, QUEUES } from '../queue/catalog.ts';
-import type { QueueSet } from '../queue/connection.ts';
+import type { QueueSet, RedisConnection } from '../queue/connection.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Db } from '../store/pool.ts';
@@ -20,7 +19,7 @@ import type { Db } from '../store/pool.ts';
 export interface EventsWorkerSettings {
   readonly db: Db;
   readonly queues: QueueSet;
-  readonly connection: Redis;
+  readonly connection: RedisConnection;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly concurrency?: number;
