@@ -2,6 +2,7 @@
 // (the caller listens, tests `inject`). Public pages (sign-up, links, their assets) live in one
 // encapsulated context with HTML error pages; more route groups (webhooks, health, metrics,
 // admin) are added with `routes` or `app.register` before `ready()` and keep their own errors.
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
@@ -14,6 +15,7 @@ import type { Db } from '../store/pool.ts';
 import type { SubscriptionService } from '../subscribers/subscription.service.ts';
 import { apiPlugin } from './api/api.plugin.ts';
 import { type ConfirmationMailer, createConfirmationMailer } from './confirmation-email.ts';
+import { consolePlugin } from './console/console.plugin.ts';
 import { notFoundPage, pageErrorHandler } from './error-pages.ts';
 import { httpTimingPlugin, metricsRoutes } from './metrics.ts';
 import { problemErrorHandler } from './problems.ts';
@@ -94,6 +96,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     strictTransportSecurity: https ? { maxAge: 31_536_000 } : false,
   });
   await app.register(rateLimit, { global: false });
+  // Cookies are read by the console (its session) and by the API's auth (the console's GETs).
+  await app.register(cookie);
   if (deps.queues) await app.register(httpTimingPlugin);
   app.setNotFoundHandler(notFoundPage);
   // Every JSON route answers RFC 9457 problems; the public pages below set their own HTML handler.
@@ -132,6 +136,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     subscriptions: deps.services.subscriptions,
     ...(deps.apiRateLimit ? { rateLimit: deps.apiRateLimit } : {}),
   });
+
+  await app.register(consolePlugin, { config, db: deps.db, clock });
 
   if (deps.queues) {
     const ops = { config, db: deps.db, queues: deps.queues, clock };

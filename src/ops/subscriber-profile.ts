@@ -54,6 +54,9 @@ export interface SubscriberProfile {
       sentAt: string | null;
       /** Bounces and complaints reported after sending: "bounced 5.1.1", "complained abuse". */
       reports: string[];
+      deliveredAt: string | null;
+      readAt: string | null;
+      failedAt: string | null;
     }[];
   };
   readonly catchUpSlots: readonly {
@@ -91,7 +94,8 @@ export async function subscriberProfile(sql: Sql, key: SubscriberKey): Promise<S
       [id],
     ),
     sql.query(
-      `SELECT id, campaign_id, step_id, channel, kind, status, attempts, error_code, error_detail, skip_reason, queued_at, sent_at
+      `SELECT id, campaign_id, step_id, channel, kind, status, attempts, error_code, error_detail, skip_reason, queued_at, sent_at,
+              delivered_at, read_at, failed_at
          FROM deliveries WHERE subscriber_id = $1 ORDER BY queued_at DESC, id DESC LIMIT $2`,
       [id, DELIVERIES_LISTED],
     ),
@@ -151,6 +155,9 @@ export async function subscriberProfile(sql: Sql, key: SubscriberKey): Promise<S
         queuedAt: d.queued_at.toISOString(),
         sentAt: iso(d.sent_at),
         reports: reportsOf(d.id),
+        deliveredAt: iso(d.delivered_at),
+        readAt: iso(d.read_at),
+        failedAt: iso(d.failed_at),
       })),
     },
     catchUpSlots: slots.map((slot) => ({

@@ -4,18 +4,20 @@
 // as thin as a CLI command. Errors are the root's RFC 9457 problems (../problems.ts).
 import swagger from '@fastify/swagger';
 import scalar from '@scalar/fastify-api-reference';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
   serializerCompiler,
 } from 'fastify-type-provider-zod';
 import { createApiKeyService } from '../../access/api-keys.ts';
+import { createSessionService, SESSION_COOKIE } from '../../access/console-session.ts';
 import type { Config } from '../../config/config.ts';
 import type { Clock } from '../../shared/clock.ts';
 import type { Db } from '../../store/pool.ts';
 import type { SubscriptionService } from '../../subscribers/subscription.service.ts';
 import { apiAuth } from './auth.ts';
+import { campaignActivityRoutes } from './campaign-activity.routes.ts';
 import { campaignRoutes } from './campaigns.routes.ts';
 import { installIdempotency } from './idempotency.ts';
 import { subscriberRoutes } from './subscribers.routes.ts';
@@ -86,7 +88,11 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
       v1.addHook('onRoute', (route) => {
         route.schema = { ...route.schema, security: [{ apiKey: [] }] };
       });
-      v1.addHook('onRequest', apiAuth({ config: opts.config, keys, clock: opts.clock }));
+      // The console's pages read the API with their session cookie (GET only, auth.ts).
+      const sessions = createSessionService({ sql: opts.db, keys, config: opts.config });
+      const session = async (request: FastifyRequest) =>
+        (await sessions.check(request.cookies?.[SESSION_COOKIE], opts.clock.now()))?.principal;
+      v1.addHook('onRequest', apiAuth({ config: opts.config, keys, clock: opts.clock, session }));
       // After auth: the limit is per key (its name), not per address.
       v1.addHook(
         'onRequest',
@@ -99,6 +105,7 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
       installIdempotency(v1, { db: opts.db, clock: opts.clock });
       const deps = { ...opts, keys };
       await v1.register(campaignRoutes, deps);
+      await v1.register(campaignActivityRoutes, deps);
       await v1.register(subscriberRoutes, deps);
     },
     { prefix: API_PREFIX },

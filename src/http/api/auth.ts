@@ -21,6 +21,9 @@ export interface AuthOptions {
   readonly config: Pick<Config, 'adminToken'>;
   readonly keys: ApiKeyService;
   readonly clock: Clock;
+  /** The console's session cookie, accepted on GET and HEAD only (the console's live parts read
+   *  the API; a write through the API always needs a bearer key: no CSRF token is checked here). */
+  readonly session?: (request: FastifyRequest) => Promise<Principal | undefined>;
 }
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -46,6 +49,13 @@ function unauthorized(reply: FastifyReply, detail: string) {
 export function apiAuth(opts: AuthOptions): onRequestHookHandler {
   return async function authenticate(request, reply) {
     const token = bearerToken(request);
+    if (token === undefined && opts.session && !WRITES.has(request.method)) {
+      const principal = await opts.session(request);
+      if (principal) {
+        request.principal = principal;
+        return;
+      }
+    }
     if (token === undefined)
       return unauthorized(
         reply,

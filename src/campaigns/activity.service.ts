@@ -1,0 +1,227 @@
+// What the console's charts and campaign list show about campaigns in motion, as aggregates the
+// database answers from indexes (deliveries_campaign_sent, slots_identity, the subscribers'
+// zone index), never a walk over every delivery or subscriber per refresh:
+// - sends per minute by channel over the last hour (the sends chart, refreshed while it runs);
+// - the plan: sends per hour ahead, by zone, with the deadline (the plan chart). A draft is
+//   planned as if it started now (startSlots: the planner through the slot code); a running or
+//   paused one shows its pending slots, each zone slot weighted by the zone's eligible
+//   subscribers on that channel, a personal catch-up by one;
+// - per campaign, deliveries created and sent so far, and what pending slots still expect.
+import { bucketRange, bucketStart, HOUR_MS, MINUTE_MS } from '../planning/buckets.ts';
+import { CHANNELS, type Channel } from '../planning/types.ts';
+import type { Db, Sql } from '../store/pool.ts';
+import { type CampaignRecord, findCampaign, listCampaigns } from './campaign.repository.ts';
+import { unknownCampaign } from './campaign.service.ts';
+import { campaignChannels, startSlots } from './slot.builder.ts';
+import { eligibleZoneChannels, type ZoneChannel } from './slot.repository.ts';
+import { type CampaignStats, campaignStats } from './stats.service.ts';
+
+export interface SendsPerMinute {
+  /** Bucket starts, epoch ms, one a minute, oldest first. */
+  readonly minutes: readonly number[];
+  readonly byChannel: Readonly<Record<Channel, readonly number[]>>;
+}
+
+export interface PlanByHour {
+  readonly deadline: number;
+  /** Bucket starts, epoch ms, one an hour, from the hour of `now` to the last planned send. */
+  readonly hours: readonly number[];
+  /** The busiest zones first; the rest summed under "other". */
+  readonly zones: readonly { readonly zone: string; readonly sends: readonly number[] }[];
+  readonly total: number;
+}
+
+export interface CampaignProgress {
+  readonly created: number;
+  readonly sent: number;
+  /** Deliveries still expected from pending slots (zone slots weighted by eligible subscribers). */
+  readonly expected: number;
+}
+
+/** Zones drawn one by one in the plan chart; the rest are summed. */
+export const PLAN_ZONES_SHOWN = 8;
+export const OTHER_ZONES = 'other';
+
+export async function sendsPerMinute(
+  sql: Sql,
+  campaignId: string,
+  now: number,
+  minutes = 60,
+): Promise<SendsPerMinute> {
+  const from = bucketStart(now, MINUTE_MS) - (minutes - 1) * MINUTE_MS;
+  const rows = await sql.query<{ channel: Channel; minute: Date; n: number }>(
+    `SELECT channel, date_trunc('minute', sent_at) AS minute, count(*)::int AS n
+       FROM deliveries
+      WHERE campaign_id = $1 AND sent_at >= $2 AND sent_at <= $3 AND kind <> 'test'
+      GROUP BY 1, 2`,
+    [campaignId, new Date(from), new Date(now)],
+  );
+  const buckets = bucketRange(from, now, MINUTE_MS);
+  const index = new Map(buckets.map((at, i) => [at, i]));
+  const byChannel = Object.fromEntries(CHANNELS.map((c) => [c, buckets.map(() => 0)])) as Record<
+    Channel,
+    number[]
+  >;
+  for (const row of rows) {
+    const i = index.get(row.minute.getTime());
+    if (i !== undefined) byChannel[row.channel][i] = row.n;
+  }
+  return { minutes: buckets, byChannel };
+}
+
+interface WeightedSend {
+  readonly zone: string;
+  readonly sendAt: number;
+  readonly sends: number;
+}
+
+export async function planByHour(sql: Sql, record: CampaignRecord, now: number): Promise<PlanByHour> {
+  const { campaign } = record;
+  const empty = { deadline: record.deadline, hours: [], zones: [], total: 0 };
+  if (record.deadline <= now || record.state === 'cancelled' || record.state === 'finished') return empty;
+  const zoneChannels = await eligibleZoneChannels(sql, {
+    channels: campaignChannels(campaign),
+    tags: campaign.audience.tags,
+  });
+  const weight = weights(zoneChannels);
+  let sends: WeightedSend[];
+  if (record.state === 'draft') {
+    sends = startSlots(campaign, zoneChannels, now).slots.map((s) => ({
+      zone: s.zone,
+      sendAt: s.sendAt,
+      sends: weight(s.zone, s.channel),
+    }));
+  } else {
+    const pending = await sql.query<{ zone: string; channel: Channel; send_at: Date; personal: boolean }>(
+      `SELECT zone, channel, send_at, subscriber_id IS NOT NULL AS personal FROM slots
+        WHERE campaign_id = $1 AND state IN ('pending', 'fanning_out') AND send_at < $2`,
+      [record.id, new Date(record.deadline)],
+    );
+    sends = pending.map((s) => ({
+      zone: s.zone,
+      sendAt: Math.max(s.send_at.getTime(), now),
+      sends: s.personal ? 1 : weight(s.zone, s.channel),
+    }));
+  }
+  return hourly(sends, record.deadline, now);
+}
+
+function weights(zoneChannels: readonly ZoneChannel[]): (zone: string, channel: Channel) => number {
+  const byKey = new Map(zoneChannels.map((z) => [`${z.zone}\u0000${z.channel}`, Number(z.subscribers)]));
+  return (zone, channel) => byKey.get(`${zone}\u0000${channel}`) ?? 0;
+}
+
+function hourly(sends: readonly WeightedSend[], deadline: number, now: number): PlanByHour {
+  const live = sends.filter((s) => s.sends > 0);
+  if (live.length === 0) return { deadline, hours: [], zones: [], total: 0 };
+  const last = Math.max(...live.map((s) => s.sendAt));
+  const hours = bucketRange(now, last, HOUR_MS);
+  const index = new Map(hours.map((at, i) => [at, i]));
+  const perZone = new Map<string, number[]>();
+  const totals = new Map<string, number>();
+  for (const s of live) {
+    const row = perZone.get(s.zone) ?? hours.map(() => 0);
+    const i = index.get(bucketStart(s.sendAt, HOUR_MS));
+    if (i !== undefined) row[i] = (row[i] ?? 0) + s.sends;
+    perZone.set(s.zone, row);
+    totals.set(s.zone, (totals.get(s.zone) ?? 0) + s.sends);
+  }
+  const ranked = [...perZone.keys()].sort(
+    (a, b) => (totals.get(b) ?? 0) - (totals.get(a) ?? 0) || (a < b ? -1 : 1),
+  );
+  const shown = ranked.slice(0, PLAN_ZONES_SHOWN).map((zone) => ({ zone, sends: perZone.get(zone)! }));
+  const rest = ranked.slice(PLAN_ZONES_SHOWN);
+  if (rest.length > 0) {
+    const other = hours.map((_, i) => rest.reduce((sum, zone) => sum + (perZone.get(zone)?.[i] ?? 0), 0));
+    shown.push({ zone: OTHER_ZONES, sends: other });
+  }
+  const total = [...totals.values()].reduce((a, b) => a + b, 0);
+  return { deadline, hours, zones: shown, total };
+}
+
+/** Per campaign id: deliveries created and sent so far, and what pending slots still expect. */
+export async function campaignProgress(
+  sql: Sql,
+  campaigns: readonly CampaignRecord[],
+): Promise<Map<string, CampaignProgress>> {
+  const started = campaigns.filter((c) => c.state !== 'draft');
+  const out = new Map<string, CampaignProgress>();
+  if (started.length === 0) return out;
+  const ids = started.map((c) => c.id);
+  const counts = await sql.query<{ campaign_id: string; created: number; sent: number }>(
+    `SELECT campaign_id, count(*)::int AS created,
+            count(*) FILTER (WHERE status IN ('sent', 'delivered', 'read'))::int AS sent
+       FROM deliveries WHERE campaign_id = ANY($1::text[]) AND kind <> 'test' GROUP BY 1`,
+    [ids],
+  );
+  const pending = await sql.query<{
+    campaign_id: string;
+    zone: string;
+    channel: Channel;
+    personal: number;
+    zoned: number;
+  }>(
+    `SELECT campaign_id, zone, channel,
+            count(*) FILTER (WHERE subscriber_id IS NOT NULL)::int AS personal,
+            count(*) FILTER (WHERE subscriber_id IS NULL)::int AS zoned
+       FROM slots WHERE campaign_id = ANY($1::text[]) AND state = 'pending' GROUP BY 1, 2, 3`,
+    [ids],
+  );
+  const weightsByTags = new Map<string, (zone: string, channel: Channel) => number>();
+  for (const c of started) {
+    const key = JSON.stringify(c.campaign.audience.tags);
+    if (!weightsByTags.has(key) && pending.some((p) => p.campaign_id === c.id && p.zoned > 0)) {
+      const zc = await eligibleZoneChannels(sql, {
+        channels: ['whatsapp', 'email'],
+        tags: c.campaign.audience.tags,
+      });
+      weightsByTags.set(key, weights(zc));
+    }
+  }
+  for (const c of started) {
+    const row = counts.find((r) => r.campaign_id === c.id);
+    const weight = weightsByTags.get(JSON.stringify(c.campaign.audience.tags));
+    const expected = pending
+      .filter((p) => p.campaign_id === c.id)
+      .reduce((sum, p) => sum + p.personal + (weight ? p.zoned * weight(p.zone, p.channel) : 0), 0);
+    out.set(c.id, { created: row?.created ?? 0, sent: row?.sent ?? 0, expected });
+  }
+  return out;
+}
+
+export interface CampaignOverview {
+  readonly record: CampaignRecord;
+  /** Undefined for a draft: nothing is planned until it starts. */
+  readonly progress: CampaignProgress | undefined;
+}
+
+/** The edges' entry points (console pages, API routes): one call each, unknown ids refused. */
+export function createActivityService(deps: { readonly db: Db }) {
+  const { db } = deps;
+  async function record(id: string): Promise<CampaignRecord> {
+    const found = await findCampaign(db, id);
+    if (!found) throw unknownCampaign(id);
+    return found;
+  }
+  return {
+    async sendsPerMinute(id: string, now: number): Promise<SendsPerMinute> {
+      return sendsPerMinute(db, (await record(id)).id, now);
+    },
+    async planByHour(id: string, now: number): Promise<PlanByHour> {
+      return planByHour(db, await record(id), now);
+    },
+    /** One campaign and its funnel (the console's campaign page). */
+    async campaignView(id: string, now: number): Promise<{ record: CampaignRecord; stats: CampaignStats }> {
+      const found = await record(id);
+      return { record: found, stats: await campaignStats(db, found, now) };
+    },
+    /** Every campaign, soonest deadline first, with its progress. */
+    async overview(): Promise<CampaignOverview[]> {
+      const records = await listCampaigns(db);
+      const progress = await campaignProgress(db, records);
+      return records.map((r) => ({ record: r, progress: progress.get(r.id) }));
+    },
+  };
+}
+
+export type ActivityService = ReturnType<typeof createActivityService>;

@@ -1,0 +1,160 @@
+// One campaign: its deadline three ways, the funnel per step × channel (refreshed by the console
+// script from GET /api/v1/campaigns/{id}/stats), failures by code with Meta's meaning, skips by
+// reason, the two charts (their data from the API), and the lifecycle actions, each behind a
+// confirmation page that says what it will do.
+import { mayWrite } from '../../../access/api-keys.ts';
+import type { CampaignRecord } from '../../../campaigns/campaign.repository.ts';
+import type { CampaignAction } from '../../../campaigns/campaign.service.ts';
+import type { CampaignStats, StepChannelStats } from '../../../campaigns/stats.service.ts';
+import {
+  failureMeaning,
+  meaningsFor,
+  SKIP_REASON_MEANINGS,
+} from '../../../delivery/channels/failure-meanings.ts';
+import { Html, html } from '../../views/html.ts';
+import { countdown, formatCount, stateBadge } from './campaigns.view.ts';
+import { consolePage, csrfField, instant, scrollTable, type ViewContext } from './layout.ts';
+
+export const FUNNEL_COLUMNS = [
+  'planned',
+  'queued',
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+  'skipped',
+] as const;
+
+/** What each state allows, in the order the buttons show. */
+export function actionsFor(state: string): CampaignAction[] {
+  if (state === 'draft') return ['start', 'cancel'];
+  if (state === 'running') return ['pause', 'cancel'];
+  if (state === 'paused') return ['resume', 'cancel'];
+  return [];
+}
+
+function breakdown(
+  ctx: ViewContext,
+  rows: readonly StepChannelStats[],
+  pick: (r: StepChannelStats) => Readonly<Record<string, number>>,
+  meaning: (channel: string, key: string) => string | undefined,
+  id: string,
+  label: string,
+): Html {
+  const { m } = ctx;
+  const lines = rows.flatMap((r) =>
+    Object.entries(pick(r)).map(
+      ([key, n]) =>
+        html`<tr><td>${r.step}</td><td>${m.channelNames[r.channel] ?? r.channel}</td><td><code>${key}</code></td><td>${meaning(r.channel, key) ?? ''}</td><td class="num">${formatCount(ctx, n)}</td></tr>`,
+    ),
+  );
+  const c = m.campaign;
+  return html`<h3 id="${id}-title">${label}</h3>
+${scrollTable(
+  label,
+  html`<table class="breakdown"><thead><tr><th scope="col">${c.step}</th><th scope="col">${c.channel}</th><th scope="col">Code</th><th scope="col"></th><th scope="col" class="num">#</th></tr></thead>
+<tbody id="${id}" data-empty="${c.noneYet}">${lines.length > 0 ? lines : html`<tr><td colspan="5" class="muted">${c.noneYet}</td></tr>`}</tbody></table>`,
+)}`;
+}
+
+export function campaignPage(
+  ctx: ViewContext,
+  record: CampaignRecord,
+  stats: CampaignStats,
+  notice?: { text: string; kind: 'status' | 'alert' },
+): string {
+  const { m } = ctx;
+  const c = m.campaign;
+  const locale = m.lang;
+  const funnelRows = stats.steps.map(
+    (r) =>
+      html`<tr data-row="${r.step}|${r.channel}"><th scope="row">${r.step}</th><td>${m.channelNames[r.channel] ?? r.channel}</td>${FUNNEL_COLUMNS.map((k) => html`<td class="num" data-k="${k}">${formatCount(ctx, r[k])}</td>`)}</tr>`,
+  );
+  const funnel = html`<table id="funnel" data-stats-url="/api/v1/campaigns/${record.id}/stats" data-lang="${locale}">
+<caption>${c.funnelCaption} <span class="muted">${c.updated} <time id="funnel-updated" aria-live="off">${new Date().toISOString().slice(11, 19)} UTC</time></span></caption>
+<thead><tr><th scope="col">${c.step}</th><th scope="col">${c.channel}</th>${FUNNEL_COLUMNS.map((k) => html`<th scope="col" class="num">${c[k]}</th>`)}</tr></thead>
+<tbody>${funnelRows}</tbody>
+</table>`;
+  const meanings = JSON.stringify({ ...meaningsFor(locale), channels: m.channelNames }).replace(
+    /</g,
+    '\\u003c',
+  );
+  const canWrite = ctx.session !== undefined && mayWrite(ctx.session.principal);
+  const actions = actionsFor(record.state).map((action) =>
+    canWrite
+      ? html`<a class="button${action === 'cancel' ? ' danger' : ''}" href="/console/campaigns/${record.id}/confirm/${action}">${m.actions[action]}</a>`
+      : html`<button type="button" disabled aria-describedby="read-only">${m.actions[action]}</button>`,
+  );
+  const body = html`<p class="crumbs"><a href="/console/campaigns">${c.back}</a></p>
+<h1>${record.name} ${stateBadge(ctx, record.state)}</h1>
+<dl class="facts">
+<dt>${m.campaigns.deadline}</dt><dd>${instant(record.deadline)} · <span class="muted">${record.campaign.deadlineText} (${c.asWritten})</span></dd>
+<dt>${m.campaigns.countdown}</dt><dd>${countdown(ctx, record.deadline)}</dd>
+</dl>
+${actions.length > 0 && html`<section aria-labelledby="actions-title"><h2 id="actions-title">${c.actions}</h2><div class="actions">${actions}${!canWrite && html`<span class="hint">${m.readOnlyButton}</span>`}</div></section>`}
+<section aria-labelledby="funnel-title" class="funnel">
+<h2 id="funnel-title">${c.funnel}</h2>
+${scrollTable(c.funnel, funnel)}
+<script type="application/json" id="meanings">${new Html(meanings)}</script>
+${breakdown(
+  ctx,
+  stats.steps,
+  (r) => r.failedByCode,
+  (ch, code) => failureMeaning(ch, code, locale),
+  'failures',
+  c.failures,
+)}
+${breakdown(
+  ctx,
+  stats.steps,
+  (r) => r.skippedByReason,
+  (_ch, reason) => SKIP_REASON_MEANINGS[reason]?.[locale],
+  'skips',
+  c.skips,
+)}
+</section>
+<section aria-labelledby="sends-title" class="chart-block">
+<h2 id="sends-title">${c.sendsChart}</h2>
+<p class="muted" id="sends-help">${c.sendsChartHelp}</p>
+<div class="chart" id="sends-chart" role="img" aria-labelledby="sends-title" aria-describedby="sends-help" data-url="/api/v1/campaigns/${record.id}/activity" data-live="${record.state === 'running' ? 'yes' : 'no'}"></div>
+</section>
+<section aria-labelledby="plan-title" class="chart-block">
+<h2 id="plan-title">${c.planChart}</h2>
+<p class="muted" id="plan-help">${c.planChartHelp} <span id="plan-total" data-template="${c.planTotal('{n}')}" data-empty="${c.planEmpty}"></span></p>
+<div class="chart" id="plan-chart" role="img" aria-labelledby="plan-title" aria-describedby="plan-help" data-url="/api/v1/campaigns/${record.id}/plan-hours"></div>
+</section>`;
+  return consolePage(ctx, {
+    title: record.name,
+    body,
+    section: 'campaigns',
+    charts: true,
+    ...(notice ? { notice } : {}),
+  });
+}
+
+export function confirmActionPage(ctx: ViewContext, record: CampaignRecord, action: CampaignAction): string {
+  const { m } = ctx;
+  const title = m.actions.confirmTitle(m.actions[action], record.name);
+  const body = html`<h1>${title}</h1>
+<p>${stateBadge(ctx, record.state)} · ${m.campaigns.deadline} ${instant(record.deadline)}</p>
+<p class="what">${m.actions.what[action]}</p>
+<form method="post" action="/console/campaigns/${record.id}/${action}" class="confirm">
+${csrfField(ctx)}
+<button type="submit"${action === 'cancel' ? html` class="danger"` : ''}>${m.actions.confirm}</button>
+<a href="/console/campaigns/${record.id}">${m.actions.keep}</a>
+</form>`;
+  return consolePage(ctx, { title, body, section: 'campaigns' });
+}
+
+export function actionNotice(
+  ctx: ViewContext,
+  action: string | undefined,
+  reach: number | undefined,
+  changed: boolean,
+) {
+  const done = ctx.m.actions.done;
+  if (!changed) return done.unchanged;
+  if (action === 'start') return done.start(formatCount(ctx, reach ?? 0));
+  if (action === 'pause' || action === 'resume' || action === 'cancel') return done[action];
+  return undefined;
+}
