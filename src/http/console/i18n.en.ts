@@ -61,6 +61,7 @@ export const en: ConsoleMessages = {
     noneYet: 'None so far.',
     sendsChart: 'Sends per minute, last hour',
     sendsChartHelp: 'Messages handed to WhatsApp and to the mail server, per minute and channel.',
+    sendsTotal: (n: string) => `${n} in the last hour.`,
     planChart: 'Plan: sends per hour ahead, by time zone',
     planChartHelp: 'Stacked by the subscribers’ time zones; the red line is the deadline.',
     planEmpty: 'Nothing more is planned.',

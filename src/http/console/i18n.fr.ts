@@ -60,6 +60,7 @@ export const fr = {
     noneYet: 'Aucun pour l’instant.',
     sendsChart: 'Envois par minute, dernière heure',
     sendsChartHelp: 'Messages remis à WhatsApp et au serveur de messagerie, par minute et par canal.',
+    sendsTotal: (n: string) => `${n} dans la dernière heure.`,
     planChart: 'Plan : envois par heure à venir, par fuseau horaire',
     planChartHelp: 'Empilés par fuseau horaire des abonnés ; la ligne rouge est l’échéance.',
     planEmpty: 'Plus rien n’est prévu.',

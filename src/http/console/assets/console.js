@@ -156,6 +156,10 @@
       const data = await getJson(el.dataset.url);
       const xs = data.minutes.map(seconds);
       const rows = [xs, data.byChannel.whatsapp, data.byChannel.email];
+      const sum = rows.slice(1).flat().reduce((a, b) => a + b, 0);
+      const total = document.getElementById('sends-total');
+      if (total) total.textContent = total.dataset.template.replace('{n}', numbers.format(sum));
+      el.dataset.total = String(sum);
       if (plot) return plot.setData(rows);
       plot = new uPlot(
         {
@@ -186,7 +190,7 @@
       new ResizeObserver(() => plot.setSize({ width: widthOf(el), height: 240 })).observe(el);
     };
     draw().catch(() => {});
-    if (el.dataset.live === 'yes') poll(10_000, draw);
+    if (el.dataset.live === 'yes') poll(5000, draw);
   }
 
   function planChart(el) {

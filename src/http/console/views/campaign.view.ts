@@ -70,8 +70,7 @@ export function campaignPage(
     (r) =>
       html`<tr data-row="${r.step}|${r.channel}"><th scope="row">${r.step}</th><td>${m.channelNames[r.channel] ?? r.channel}</td>${FUNNEL_COLUMNS.map((k) => html`<td class="num" data-k="${k}">${formatCount(ctx, r[k])}</td>`)}</tr>`,
   );
-  const funnel = html`<table id="funnel" data-stats-url="/api/v1/campaigns/${record.id}/stats" data-lang="${locale}">
-<caption>${c.funnelCaption} <span class="muted">${c.updated} <time id="funnel-updated" aria-live="off">${new Date().toISOString().slice(11, 19)} UTC</time></span></caption>
+  const funnel = html`<table id="funnel" aria-labelledby="funnel-title" data-stats-url="/api/v1/campaigns/${record.id}/stats" data-lang="${locale}">
 <thead><tr><th scope="col">${c.step}</th><th scope="col">${c.channel}</th>${FUNNEL_COLUMNS.map((k) => html`<th scope="col" class="num">${c[k]}</th>`)}</tr></thead>
 <tbody>${funnelRows}</tbody>
 </table>`;
@@ -88,12 +87,13 @@ export function campaignPage(
   const body = html`<p class="crumbs"><a href="/console/campaigns">${c.back}</a></p>
 <h1>${record.name} ${stateBadge(ctx, record.state)}</h1>
 <dl class="facts">
-<dt>${m.campaigns.deadline}</dt><dd>${instant(record.deadline)} · <span class="muted">${record.campaign.deadlineText} (${c.asWritten})</span></dd>
+<dt>${m.campaigns.deadline}</dt><dd>${instant(record.deadline)}<span class="muted written">${record.campaign.deadlineText} (${c.asWritten})</span></dd>
 <dt>${m.campaigns.countdown}</dt><dd>${countdown(ctx, record.deadline)}</dd>
 </dl>
 ${actions.length > 0 && html`<section aria-labelledby="actions-title"><h2 id="actions-title">${c.actions}</h2><div class="actions">${actions}${!canWrite && html`<span class="hint">${m.readOnlyButton}</span>`}</div></section>`}
 <section aria-labelledby="funnel-title" class="funnel">
 <h2 id="funnel-title">${c.funnel}</h2>
+<p class="muted">${c.funnelCaption} ${c.updated} <span id="funnel-updated">${new Date().toISOString().slice(11, 19)} UTC</span></p>
 ${scrollTable(c.funnel, funnel)}
 <script type="application/json" id="meanings">${new Html(meanings)}</script>
 ${breakdown(
@@ -115,7 +115,7 @@ ${breakdown(
 </section>
 <section aria-labelledby="sends-title" class="chart-block">
 <h2 id="sends-title">${c.sendsChart}</h2>
-<p class="muted" id="sends-help">${c.sendsChartHelp}</p>
+<p class="muted" id="sends-help">${c.sendsChartHelp} <span id="sends-total" data-template="${c.sendsTotal('{n}')}"></span></p>
 <div class="chart" id="sends-chart" role="img" aria-labelledby="sends-title" aria-describedby="sends-help" data-url="/api/v1/campaigns/${record.id}/activity" data-live="${record.state === 'running' ? 'yes' : 'no'}"></div>
 </section>
 <section aria-labelledby="plan-title" class="chart-block">

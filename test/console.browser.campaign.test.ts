@@ -1,0 +1,148 @@
+// A running campaign seen from the console in Chromium, with real BullMQ workers in this process
+// and the fake Graph API and SMTP server: the funnel's numbers change without a reload as the
+// workers send, pausing stops the workers from sending the next step, resuming sends it. The
+// clock is injected: ticks are driven, never waited for.
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
+import { ManualClock } from '../src/shared/clock.ts';
+import {
+  type DeliveryServices,
+  inFlight,
+  makeSubscribers,
+  type SeedSubscriber,
+  seedSubscribers,
+  slotsNotDone,
+  startCampaign,
+  startDeliveryServices,
+  waitFor,
+} from './delivery.fixtures.ts';
+import { failures } from './fakes/graph-api.ts';
+import {
+  ADMIN,
+  type ConsoleBrowser,
+  pageOverflows,
+  screenshots,
+  signIn,
+  startConsoleBrowser,
+  textMatches,
+} from './console.browser.support.ts';
+
+const MINUTE = 60_000;
+const T0 = Math.floor(Date.now() / MINUTE) * MINUTE;
+const DEADLINE = T0 + 5 * MINUTE;
+const clock = new ManualClock(T0);
+
+let services: DeliveryServices;
+let workers: RunningWorkers;
+let ui: ConsoleBrowser;
+let page: Page;
+let subscribers: SeedSubscriber[];
+
+beforeAll(async () => {
+  services = await startDeliveryServices();
+  const config = services.config();
+  workers = await startWorkers(config, { clock, scheduleTick: false, backoff: { baseMs: 10 } });
+  subscribers = makeSubscribers(30);
+  await seedSubscribers(services.database.db, subscribers, T0 - 60 * MINUTE);
+  await startCampaign(
+    services.database.db,
+    {
+      id: 'launch',
+      deadline: DEADLINE,
+      steps: [
+        { id: 'm4', before: 'PT4M', channels: ['whatsapp', 'email'], template: 'first-notice' },
+        { id: 'm2', before: 'PT2M', channels: ['whatsapp', 'email'], template: 'one-week' },
+      ],
+    },
+    T0,
+  );
+  // One phone is not on WhatsApp: its failure shows in the funnel with Meta's meaning.
+  const unreachable = subscribers.find((s) => s.phone)!;
+  services.graph.setFailure(failures.undeliverable(), { to: unreachable.phone! });
+  ui = await startConsoleBrowser(config, services.database.db, clock);
+  page = (await ui.newPage('en-GB')).page;
+}, 90_000);
+
+afterAll(async () => {
+  await ui?.close();
+  await workers?.close(5_000);
+  await services?.close();
+});
+
+/** A tick at `instant`, then every due slot fanned out and every send settled. */
+async function tickAt(instant: number): Promise<void> {
+  clock.set(instant);
+  await workers.runTick();
+  await waitFor('due slots fanned out', async () => (await slotsNotDone(services.database.db, instant)) === 0);
+  await waitFor('sends settled', async () => (await inFlight(services.database.db, 'launch')) === 0, 60_000);
+}
+
+const cell = (step: string, channel: string, k: string) =>
+  page.locator(`#funnel tr[data-row="${step}|${channel}"] td[data-k="${k}"]`);
+
+const sentTo = () => services.graph.sent().length + services.smtp.messages.length;
+
+describe('a running campaign in the console', () => {
+  it('lists the campaign with its state, deadline and countdown', async () => {
+    await signIn(page, ui.base, ADMIN, /API key/);
+    const row = page.getByRole('row', { name: /Delivery test launch/ });
+    await textMatches(row.locator('.state'), 'running');
+    expect(await row.locator('time').getAttribute('datetime')).toBe(new Date(DEADLINE).toISOString());
+    await page.waitForFunction(() => /\d\d:\d\d:\d\d/.test(document.querySelector('.countdown')?.textContent ?? ''));
+    await screenshots(page, 'campaigns');
+  });
+
+  it('shows the funnel changing as the workers send, without a reload', async () => {
+    await page.getByRole('link', { name: 'Delivery test launch' }).click();
+    await page.waitForURL(/\/console\/campaigns\/launch$/);
+    expect(await cell('m4', 'whatsapp', 'sent').textContent()).toBe('0');
+    await page.evaluate(() => {
+      (window as unknown as { sameDocument: boolean }).sameDocument = true;
+    });
+
+    await tickAt(T0 + MINUTE);
+    const whatsapp = subscribers.filter((s) => s.channels.includes('whatsapp')).length;
+    await textMatches(cell('m4', 'whatsapp', 'sent'), String(whatsapp - 1));
+    await textMatches(cell('m4', 'whatsapp', 'failed'), '1');
+    const emails = subscribers.filter((s) => s.channels.includes('email')).length;
+    await textMatches(cell('m4', 'email', 'sent'), String(emails));
+    await textMatches(page.locator('#failures'), /131026/);
+    await textMatches(page.locator('#failures'), /Message undeliverable/);
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    await page.waitForFunction(() => document.querySelectorAll('#sends-chart canvas, #plan-chart canvas').length === 2);
+    await textMatches(page.locator('#sends-total'), `${whatsapp - 1 + emails} in the last hour.`);
+    await screenshots(page, 'campaign');
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await pageOverflows(page)).toBe(false);
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('pauses behind a confirmation, and the workers stop sending', async () => {
+    await page.getByRole('link', { name: 'Pause' }).click();
+    await textMatches(page.locator('.what'), /No new send starts/);
+    await screenshots(page, 'campaign-confirm-pause');
+    await page.getByRole('button', { name: 'Yes, do it' }).click();
+    await textMatches(page.getByRole('status'), 'Paused: no new send starts.');
+
+    const before = sentTo();
+    clock.set(T0 + 3 * MINUTE);
+    await workers.runTick();
+    const due = await services.database.db.one<{ n: number }>(
+      `SELECT count(*)::int AS n FROM slots WHERE campaign_id = 'launch' AND step_id = 'm2' AND state = 'pending'`,
+    );
+    expect(due?.n).toBeGreaterThan(0);
+    expect(sentTo()).toBe(before);
+    await textMatches(cell('m2', 'whatsapp', 'sent'), '0');
+  });
+
+  it('resumes, and the next step goes out while the page watches', async () => {
+    await page.getByRole('link', { name: 'Resume' }).click();
+    await textMatches(page.locator('.what'), /Sending starts again/);
+    await page.getByRole('button', { name: 'Yes, do it' }).click();
+    await textMatches(page.getByRole('status'), 'Running again.');
+    await tickAt(T0 + 3 * MINUTE);
+    await textMatches(cell('m2', 'email', 'sent'), /^[1-9]/);
+    expect(ui.cspViolations).toEqual([]);
+  });
+});

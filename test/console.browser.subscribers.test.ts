@@ -1,0 +1,114 @@
+// Subscribers and import in the console, in Chromium with a French browser: upload a CSV with bad
+// rows and read their line numbers, find an imported subscriber by phone, open the profile
+// (consent timeline, a delivery's status history), erase them behind a confirmation that names
+// what goes, and the language switch. What lands in PostgreSQL is checked after each step.
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/shared/clock.ts';
+import {
+  ADMIN,
+  type ConsoleBrowser,
+  pageOverflows,
+  screenshots,
+  signIn,
+  startConsoleBrowser,
+  textMatches,
+} from './console.browser.support.ts';
+import { startCampaign } from './delivery.fixtures.ts';
+import { testConfig } from './support/config.ts';
+import { createTestDatabase, type TestDatabase } from './support/db.ts';
+
+const NOW = Date.parse('2031-03-10T09:00:00Z');
+const BAD_CSV = join(import.meta.dirname, 'fixtures', 'import', 'bad.csv');
+
+let database: TestDatabase;
+let ui: ConsoleBrowser;
+let page: Page;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const config = testConfig({ DATABASE_URL: database.url, PUBLIC_URL: 'http://127.0.0.1' }, 'serve');
+  ui = await startConsoleBrowser(config, database.db, new ManualClock(NOW));
+  page = (await ui.newPage('fr-FR')).page;
+}, 60_000);
+
+afterAll(async () => {
+  await ui?.close();
+  await database?.drop();
+});
+
+describe('subscribers and import in the console', () => {
+  it('signs in in the browser’s language', async () => {
+    await page.goto(`${ui.base}/console`);
+    expect(await page.getAttribute('html', 'lang')).toBe('fr');
+    await screenshots(page, 'sign-in');
+    await signIn(page, ui.base, ADMIN, /Clé d’API/);
+  });
+
+  it('uploads a CSV with bad rows and shows the summary and the bad rows by line number', async () => {
+    await page.getByRole('link', { name: 'Import' }).click();
+    await page.getByLabel('Fichier CSV').setInputFiles(BAD_CSV);
+    await page.getByRole('button', { name: 'Importer' }).click();
+    await page.locator('#bad-rows').waitFor();
+    expect(await page.locator('#progress').getAttribute('value')).toBe('100');
+    const lines = await page.locator('#bad-rows tbody th').allTextContents();
+    expect(lines).toEqual(['3', '4', '5']);
+    await textMatches(page.locator('#bad-rows tbody tr').nth(1), /timezone/);
+    const imported = await database.db.query<{ id: string }>('SELECT id FROM subscribers ORDER BY id');
+    expect(imported.map((r) => r.id)).toEqual(['b1', 'b5']);
+    await screenshots(page, 'import');
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await pageOverflows(page)).toBe(false);
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('finds a subscriber by phone and shows consent and status history', async () => {
+    await startCampaign(
+      database.db,
+      {
+        id: 'spring',
+        deadline: NOW + 7 * 86_400_000,
+        steps: [{ id: 'd1', before: 'P1D', channels: ['whatsapp'], template: 'first-notice' }],
+      },
+      NOW,
+    );
+    await database.db.exec(
+      `INSERT INTO deliveries (campaign_id, step_id, subscriber_id, channel, kind, status, queued_at, sent_at, delivered_at, read_at)
+       VALUES ('spring', 'd1', 'b1', 'whatsapp', 'scheduled', 'read', $1, $1, $2, $3)`,
+      [new Date(NOW), new Date(NOW + 2_000), new Date(NOW + 60_000)],
+    );
+    await page.getByRole('link', { name: 'Abonnés' }).click();
+    await screenshots(page, 'subscribers');
+    await page.getByLabel('Trouver un abonné').fill('+33 6 11 11 11 11');
+    await Promise.all([page.waitForURL(/\/console\/subscribers\/b1$/), page.getByRole('button', { name: 'Chercher' }).click()]);
+    await textMatches(page.locator('h1'), 'Abonné b1');
+    await textMatches(page.locator('.timeline'), /newsletter form/);
+    const history = await page.locator('.history li .status').allTextContents();
+    expect(history).toEqual(['En file', 'Envoyés', 'Remis', 'Lus']);
+    await screenshots(page, 'profile');
+  });
+
+  it('erases behind a confirmation naming what is deleted', async () => {
+    await page.getByRole('link', { name: 'Effacer cet abonné' }).click();
+    await textMatches(page.locator('.erase-list'), /consentement\(s\) par canal/);
+    await textMatches(page.locator('.erase-list'), /1 envoi\(s\)/);
+    await screenshots(page, 'erase-confirm');
+    await page.getByRole('button', { name: 'Effacer cet abonné' }).click();
+    await textMatches(page.locator('main p').first(), /L’abonné b1 a été effacé ; 1 envoi\(s\) conservé\(s\)/);
+    expect(await database.db.one("SELECT 1 FROM subscribers WHERE id = 'b1'")).toBeUndefined();
+    const kept = await database.db.one<{ subscriber_id: string | null }>(
+      "SELECT subscriber_id FROM deliveries WHERE campaign_id = 'spring'",
+    );
+    expect(kept?.subscriber_id).toBeNull();
+  });
+
+  it('switches language, and the search says when nobody matches', async () => {
+    await page.goto(`${ui.base}/console/subscribers?q=%2B33611111111`);
+    await textMatches(page.locator('#q-error'), 'Aucun abonné avec cet identifiant, ce numéro ou cette adresse.');
+    await page.getByRole('link', { name: 'English' }).click();
+    await textMatches(page.locator('h1'), 'Subscribers');
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    expect(ui.cspViolations).toEqual([]);
+  });
+});

@@ -1,0 +1,103 @@
+// The console in a real browser: headless Chromium (playwright-core) against `buildServer`
+// listening on 127.0.0.1 with an injected clock, signing in as an operator would, and full-page
+// screenshots of each page at 1280 and 390 px under test-artifacts/console/ for a reviewer.
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { Config } from '../src/config/config.ts';
+import { buildServer } from '../src/http/server.ts';
+import type { Clock } from '../src/shared/clock.ts';
+import type { Db } from '../src/store/pool.ts';
+import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
+import { waitFor } from './delivery.fixtures.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+export const SCREENSHOTS = join(import.meta.dirname, '..', 'test-artifacts', 'console');
+export const ADMIN = 'development-admin-token';
+
+export interface ConsoleBrowser {
+  readonly base: string;
+  readonly browser: Browser;
+  /** Violations of the Content-Security-Policy reported by any page. */
+  readonly cspViolations: string[];
+  newPage(locale: string): Promise<{ context: BrowserContext; page: Page }>;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+export async function startConsoleBrowser(config: Config, db: Db, clock: Clock): Promise<ConsoleBrowser> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium`);
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const port = await freePort();
+  const subscriptions = createSubscriptionService({ db, secretKey: config.secretKey!, consentRecordIp: false });
+  const app = await buildServer({ config, db, clock, services: { subscriptions } });
+  await app.listen({ host: '127.0.0.1', port });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+  });
+  const cspViolations: string[] = [];
+  return {
+    base: `http://127.0.0.1:${port}`,
+    browser,
+    cspViolations,
+    async newPage(locale) {
+      const context = await browser.newContext({
+        locale,
+        timezoneId: 'Europe/Paris',
+        viewport: { width: 1280, height: 900 },
+        deviceScaleFactor: 1,
+      });
+      const page = await context.newPage();
+      page.on('console', (message) => {
+        if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
+      });
+      return { context, page };
+    },
+    async close() {
+      await browser.close();
+      await app.close();
+    },
+  };
+}
+
+export async function signIn(page: Page, base: string, key: string, label: RegExp): Promise<void> {
+  await page.goto(`${base}/console`);
+  await page.getByLabel(label).fill(key);
+  await Promise.all([page.waitForURL(/\/console\/campaigns/), page.locator('form.sign-in button').click()]);
+}
+
+/** Full-page screenshots of the current page, 1280 px then 390 px wide (a phone). */
+export async function screenshots(page: Page, name: string): Promise<void> {
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+/** Whether the page scrolls sideways as a whole (tables may scroll inside their own region). */
+export function pageOverflows(page: Page): Promise<boolean> {
+  return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1);
+}
+
+/** Waits until the element's text matches (exact string, or a pattern) and returns it. */
+export async function textMatches(locator: Locator, match: string | RegExp, timeoutMs = 10_000): Promise<string> {
+  return waitFor(
+    `text ${String(match)}`,
+    async () => {
+      const text = (await locator.first().textContent({ timeout: timeoutMs }))?.trim() ?? '';
+      return (typeof match === 'string' ? text === match : match.test(text)) && text;
+    },
+    timeoutMs,
+  );
+}
