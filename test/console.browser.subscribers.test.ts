@@ -91,7 +91,7 @@ describe('subscribers and import in the console', () => {
 
   it('erases behind a confirmation naming what is deleted', async () => {
     await page.getByRole('link', { name: 'Effacer cet abonné' }).click();
-    await textMatches(page.locator('.erase-list'), /consentement\(s\) par canal/);
+    await textMatches(page.locator('.erase-list'), /Alice Martin, \+33611111111, alice@example\.org/);
     await textMatches(page.locator('.erase-list'), /1 envoi\(s\)/);
     await screenshots(page, 'erase-confirm');
     await page.getByRole('button', { name: 'Effacer cet abonné' }).click();

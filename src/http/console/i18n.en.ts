@@ -134,8 +134,8 @@ export const en: ConsoleMessages = {
     erase: 'Erase this subscriber',
     eraseTitle: (id: string) => `Erase subscriber ${id}?`,
     eraseWhat: 'This cannot be undone. Deleted now:',
-    eraseItems: (p: { channels: number; events: number; deliveries: number }) => [
-      `the name, phone number and email address, language, time zone and tags`,
+    eraseItems: (p: { channels: number; events: number; deliveries: number; who: string }) => [
+      `the name, phone number and email address (${p.who}), language, time zone and tags`,
       `${p.channels} channel consent record(s) and ${p.events} consent event(s) with their evidence`,
       `the person’s link to ${p.deliveries} delivery row(s) (kept anonymous for the campaign figures; unsent ones are skipped)`,
       'personal catch-up sends not yet made',

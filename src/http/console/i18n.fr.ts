@@ -133,8 +133,8 @@ export const fr = {
     erase: 'Effacer cet abonné',
     eraseTitle: (id: string) => `Effacer l’abonné ${id} ?`,
     eraseWhat: 'C’est irréversible. Supprimés maintenant :',
-    eraseItems: (p: { channels: number; events: number; deliveries: number }) => [
-      'le nom, le numéro de téléphone et l’adresse e-mail, la langue, le fuseau et les étiquettes',
+    eraseItems: (p: { channels: number; events: number; deliveries: number; who: string }) => [
+      `le nom, le numéro de téléphone et l’adresse e-mail (${p.who}), la langue, le fuseau et les étiquettes`,
       `${p.channels} consentement(s) par canal et ${p.events} événement(s) de consentement avec leurs preuves`,
       `le lien de la personne avec ${p.deliveries} envoi(s) (gardés anonymes pour les chiffres de campagne ; ceux non envoyés sont écartés)`,
       'les rattrapages personnels pas encore envoyés',

@@ -25,13 +25,13 @@ export function campaignsPage(ctx: ViewContext, campaigns: readonly CampaignOver
     const planned = progress ? progress.created + progress.expected : undefined;
     return html`<tr>
 <th scope="row"><a href="/console/campaigns/${record.id}">${record.name}</a><br><span class="muted">${record.id}</span></th>
-<td>${stateBadge(ctx, record.state)}</td>
-<td>${instant(record.deadline)}</td>
-<td>${countdown(ctx, record.deadline)}</td>
-<td class="num">${progress ? `${formatCount(ctx, progress.sent)} / ${formatCount(ctx, planned ?? 0)}` : html`<span class="muted">${c.notStarted}</span>`}</td>
+<td data-label="${c.state}">${stateBadge(ctx, record.state)}</td>
+<td data-label="${c.deadline}">${instant(record.deadline)}</td>
+<td data-label="${c.countdown}">${countdown(ctx, record.deadline)}</td>
+<td class="num" data-label="${c.progress}">${progress ? `${formatCount(ctx, progress.sent)} / ${formatCount(ctx, planned ?? 0)}` : html`<span class="muted">${c.notStarted}</span>`}</td>
 </tr>`;
   });
-  const table = html`<table>
+  const table = html`<table class="cards">
 <thead><tr><th scope="col">${c.name}</th><th scope="col">${c.state}</th><th scope="col">${c.deadline}</th><th scope="col">${c.countdown}</th><th scope="col" class="num">${c.progress}</th></tr></thead>
 <tbody>${rows}</tbody>
 </table>`;

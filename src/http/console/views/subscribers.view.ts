@@ -47,6 +47,13 @@ function evidenceText(evidence: Record<string, unknown>): string {
     .join(' · ');
 }
 
+/** A delivery status in the reader's words (the funnel's column names); in-flight ones are queued. */
+function statusLabel(ctx: ViewContext, status: string): string {
+  const words = ctx.m.campaign as unknown as Record<string, string>;
+  const key = status === 'sending' || status === 'retrying' ? 'queued' : status;
+  return words[key] ?? status;
+}
+
 function history(ctx: ViewContext, d: SubscriberProfile['deliveries']['latest'][number]): Html {
   const steps: [string, string | null][] = [
     ['queued', d.queuedAt],
@@ -75,9 +82,8 @@ export function profilePage(ctx: ViewContext, p: SubscriberProfile, notice?: str
       html`<li>${m.channelNames[ch.channel] ?? ch.channel}: <strong>${ch.state}</strong>${ch.consentAt && html` · ${instant(ch.consentAt)}`}</li>`,
   );
   const events = p.consentEvents.map(
-    (
-      e,
-    ) => html`<li><p>${instant(e.occurredAt)} · <strong>${e.kind}</strong>${e.channel && html` · ${m.channelNames[e.channel] ?? e.channel}`}</p>
+    (e) => html`<li><p><strong>${e.kind}</strong>${e.channel && html` · ${m.channelNames[e.channel] ?? e.channel}`}</p>
+<p>${instant(e.occurredAt)}</p>
 <p class="muted">${t.consentSource}: ${e.source}${Object.keys(e.evidence).length > 0 && html`<br>${t.consentEvidence}: ${evidenceText(e.evidence)}`}</p></li>`,
   );
   const deliveries = p.deliveries.latest.map((d) => {
@@ -85,7 +91,7 @@ export function profilePage(ctx: ViewContext, p: SubscriberProfile, notice?: str
       ? html`<br><code>${d.errorCode}</code> ${failureMeaning(d.channel, d.errorCode, m.lang) ?? ''}`
       : d.skipReason &&
         html`<br><code>${d.skipReason}</code> ${SKIP_REASON_MEANINGS[d.skipReason]?.[m.lang] ?? ''}`;
-    return html`<tr><td><a href="/console/campaigns/${d.campaign}">${d.campaign}</a> / ${d.step}</td><td>${m.channelNames[d.channel] ?? d.channel}</td><td><span class="status status-${d.status}">${d.status}</span>${why}</td><td>${history(ctx, d)}</td></tr>`;
+    return html`<tr><td><a href="/console/campaigns/${d.campaign}">${d.campaign}</a> / ${d.step}</td><td>${m.channelNames[d.channel] ?? d.channel}</td><td><span class="status status-${d.status}">${statusLabel(ctx, d.status)}</span>${why}</td><td>${history(ctx, d)}</td></tr>`;
   });
   const body = html`<p class="crumbs"><a href="/console/subscribers">${m.subscribers.title}</a></p>
 <h1>${title}</h1>
@@ -121,6 +127,7 @@ export function eraseConfirmPage(ctx: ViewContext, p: SubscriberProfile): string
     channels: p.channels.length,
     events: p.consentEvents.length,
     deliveries: p.deliveries.total,
+    who: [p.name, p.phone, p.email].filter((v) => v).join(', '),
   });
   const body = html`<h1>${title}</h1>
 <p><strong>${t.eraseWhat}</strong></p>
