@@ -61,7 +61,8 @@ const pause = (cookie: string, fields: Record<string, string>) =>
   });
 
 async function state(): Promise<string | undefined> {
-  return (await h.database.db.one<{ state: string }>("SELECT state FROM campaigns WHERE id = 'spring'"))?.state;
+  return (await h.database.db.one<{ state: string }>("SELECT state FROM campaigns WHERE id = 'spring'"))
+    ?.state;
 }
 
 describe('console sign-in', () => {
@@ -129,9 +130,13 @@ describe('refusals leave the campaign as it was', () => {
     const keys = createApiKeyService(h.database.db);
     const doomed = (await keys.create('doomed', 'write', START)).key;
     const { cookie } = await signIn(doomed);
-    expect((await h.app.inject({ url: '/console/campaigns', headers: { cookie: cookie! } })).statusCode).toBe(200);
+    expect((await h.app.inject({ url: '/console/campaigns', headers: { cookie: cookie! } })).statusCode).toBe(
+      200,
+    );
     await keys.revoke('doomed', START);
-    expect((await h.app.inject({ url: '/console/campaigns', headers: { cookie: cookie! } })).statusCode).toBe(303);
+    expect((await h.app.inject({ url: '/console/campaigns', headers: { cookie: cookie! } })).statusCode).toBe(
+      303,
+    );
   });
 
   it('the API reads with the console cookie but never writes with it', async () => {

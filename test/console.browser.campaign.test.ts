@@ -7,6 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import {
+  ADMIN,
+  type ConsoleBrowser,
+  pageOverflows,
+  screenshots,
+  signIn,
+  startConsoleBrowser,
+  textMatches,
+} from './console.browser.support.ts';
+import {
   type DeliveryServices,
   inFlight,
   makeSubscribers,
@@ -18,15 +27,6 @@ import {
   waitFor,
 } from './delivery.fixtures.ts';
 import { failures } from './fakes/graph-api.ts';
-import {
-  ADMIN,
-  type ConsoleBrowser,
-  pageOverflows,
-  screenshots,
-  signIn,
-  startConsoleBrowser,
-  textMatches,
-} from './console.browser.support.ts';
 
 const MINUTE = 60_000;
 const T0 = Math.floor(Date.now() / MINUTE) * MINUTE;
@@ -74,7 +74,10 @@ afterAll(async () => {
 async function tickAt(instant: number): Promise<void> {
   clock.set(instant);
   await workers.runTick();
-  await waitFor('due slots fanned out', async () => (await slotsNotDone(services.database.db, instant)) === 0);
+  await waitFor(
+    'due slots fanned out',
+    async () => (await slotsNotDone(services.database.db, instant)) === 0,
+  );
   await waitFor('sends settled', async () => (await inFlight(services.database.db, 'launch')) === 0, 60_000);
 }
 
@@ -89,7 +92,7 @@ describe('a running campaign in the console', () => {
     const row = page.getByRole('row', { name: /Delivery test launch/ });
     await textMatches(row.locator('.state'), 'running');
     expect(await row.locator('time').getAttribute('datetime')).toBe(new Date(DEADLINE).toISOString());
-    await page.waitForFunction(() => /\d\d:\d\d:\d\d/.test(document.querySelector('.countdown')?.textContent ?? ''));
+    await textMatches(page.locator('.countdown'), /\d\d:\d\d:\d\d/);
     await screenshots(page, 'campaigns');
   });
 
@@ -97,9 +100,7 @@ describe('a running campaign in the console', () => {
     await page.getByRole('link', { name: 'Delivery test launch' }).click();
     await page.waitForURL(/\/console\/campaigns\/launch$/);
     expect(await cell('m4', 'whatsapp', 'sent').textContent()).toBe('0');
-    await page.evaluate(() => {
-      (window as unknown as { sameDocument: boolean }).sameDocument = true;
-    });
+    await page.evaluate('window.sameDocument = true');
 
     await tickAt(T0 + MINUTE);
     const whatsapp = subscribers.filter((s) => s.channels.includes('whatsapp')).length;
@@ -109,8 +110,10 @@ describe('a running campaign in the console', () => {
     await textMatches(cell('m4', 'email', 'sent'), String(emails));
     await textMatches(page.locator('#failures'), /131026/);
     await textMatches(page.locator('#failures'), /Message undeliverable/);
-    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
-    await page.waitForFunction(() => document.querySelectorAll('#sends-chart canvas, #plan-chart canvas').length === 2);
+    expect(await page.evaluate('window.sameDocument')).toBe(true);
+    await page.waitForFunction(
+      "document.querySelectorAll('#sends-chart canvas, #plan-chart canvas').length === 2",
+    );
     await textMatches(page.locator('#sends-total'), `${whatsapp - 1 + emails} in the last hour.`);
     await screenshots(page, 'campaign');
     await page.setViewportSize({ width: 390, height: 844 });

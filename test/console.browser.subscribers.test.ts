@@ -81,7 +81,10 @@ describe('subscribers and import in the console', () => {
     await page.getByRole('link', { name: 'Abonnés' }).click();
     await screenshots(page, 'subscribers');
     await page.getByLabel('Trouver un abonné').fill('+33 6 11 11 11 11');
-    await Promise.all([page.waitForURL(/\/console\/subscribers\/b1$/), page.getByRole('button', { name: 'Chercher' }).click()]);
+    await Promise.all([
+      page.waitForURL(/\/console\/subscribers\/b1$/),
+      page.getByRole('button', { name: 'Chercher' }).click(),
+    ]);
     await textMatches(page.locator('h1'), 'Abonné b1');
     await textMatches(page.locator('.timeline'), /newsletter form/);
     const history = await page.locator('.history li .status').allTextContents();
@@ -95,7 +98,10 @@ describe('subscribers and import in the console', () => {
     await textMatches(page.locator('.erase-list'), /1 envoi\(s\)/);
     await screenshots(page, 'erase-confirm');
     await page.getByRole('button', { name: 'Effacer cet abonné' }).click();
-    await textMatches(page.locator('main p').first(), /L’abonné b1 a été effacé ; 1 envoi\(s\) conservé\(s\)/);
+    await textMatches(
+      page.locator('main p').first(),
+      /L’abonné b1 a été effacé ; 1 envoi\(s\) conservé\(s\)/,
+    );
     expect(await database.db.one("SELECT 1 FROM subscribers WHERE id = 'b1'")).toBeUndefined();
     const kept = await database.db.one<{ subscriber_id: string | null }>(
       "SELECT subscriber_id FROM deliveries WHERE campaign_id = 'spring'",
@@ -105,7 +111,10 @@ describe('subscribers and import in the console', () => {
 
   it('switches language, and the search says when nobody matches', async () => {
     await page.goto(`${ui.base}/console/subscribers?q=%2B33611111111`);
-    await textMatches(page.locator('#q-error'), 'Aucun abonné avec cet identifiant, ce numéro ou cette adresse.');
+    await textMatches(
+      page.locator('#q-error'),
+      'Aucun abonné avec cet identifiant, ce numéro ou cette adresse.',
+    );
     await page.getByRole('link', { name: 'English' }).click();
     await textMatches(page.locator('h1'), 'Subscribers');
     expect(await page.getAttribute('html', 'lang')).toBe('en');

@@ -38,12 +38,22 @@ export async function startConsoleBrowser(config: Config, db: Db, clock: Clock):
     throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium`);
   mkdirSync(SCREENSHOTS, { recursive: true });
   const port = await freePort();
-  const subscriptions = createSubscriptionService({ db, secretKey: config.secretKey!, consentRecordIp: false });
+  const subscriptions = createSubscriptionService({
+    db,
+    secretKey: config.secretKey!,
+    consentRecordIp: false,
+  });
   const app = await buildServer({ config, db, clock, services: { subscriptions } });
   await app.listen({ host: '127.0.0.1', port });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-sync',
+    ],
   });
   const cspViolations: string[] = [];
   return {
@@ -87,11 +97,17 @@ export async function screenshots(page: Page, name: string): Promise<void> {
 
 /** Whether the page scrolls sideways as a whole (tables may scroll inside their own region). */
 export function pageOverflows(page: Page): Promise<boolean> {
-  return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1);
+  return page.evaluate<boolean>(
+    'document.documentElement.scrollWidth > document.documentElement.clientWidth + 1',
+  );
 }
 
 /** Waits until the element's text matches (exact string, or a pattern) and returns it. */
-export async function textMatches(locator: Locator, match: string | RegExp, timeoutMs = 10_000): Promise<string> {
+export async function textMatches(
+  locator: Locator,
+  match: string | RegExp,
+  timeoutMs = 10_000,
+): Promise<string> {
   return waitFor(
     `text ${String(match)}`,
     async () => {

@@ -13,8 +13,8 @@ import type { Db, Sql } from '../store/pool.ts';
 import { type CampaignRecord, findCampaign, listCampaigns } from './campaign.repository.ts';
 import { unknownCampaign } from './campaign.service.ts';
 import { campaignChannels, startSlots } from './slot.builder.ts';
-import { eligibleZoneChannels, type ZoneChannel } from './slot.repository.ts';
-import { type CampaignStats, campaignStats } from './stats.service.ts';
+import { type Audience, eligibleZoneChannels, type ZoneChannel } from './slot.repository.ts';
+import { type CampaignStats, campaignStats, type ExpectedCounts, expectedOf } from './stats.service.ts';
 
 export interface SendsPerMinute {
   /** Bucket starts, epoch ms, one a minute, oldest first. */
@@ -75,14 +75,23 @@ interface WeightedSend {
   readonly sends: number;
 }
 
-export async function planByHour(sql: Sql, record: CampaignRecord, now: number): Promise<PlanByHour> {
+type ZoneCounts = (sql: Sql, audience: Audience, now: number) => Promise<ZoneChannel[]>;
+const freshZoneCounts: ZoneCounts = (sql, audience) => eligibleZoneChannels(sql, audience);
+
+export async function planByHour(
+  sql: Sql,
+  record: CampaignRecord,
+  now: number,
+  zoneCounts: ZoneCounts = freshZoneCounts,
+): Promise<PlanByHour> {
   const { campaign } = record;
   const empty = { deadline: record.deadline, hours: [], zones: [], total: 0 };
   if (record.deadline <= now || record.state === 'cancelled' || record.state === 'finished') return empty;
-  const zoneChannels = await eligibleZoneChannels(sql, {
-    channels: campaignChannels(campaign),
-    tags: campaign.audience.tags,
-  });
+  const zoneChannels = await zoneCounts(
+    sql,
+    { channels: campaignChannels(campaign), tags: campaign.audience.tags },
+    now,
+  );
   const weight = weights(zoneChannels);
   let sends: WeightedSend[];
   if (record.state === 'draft') {
@@ -143,6 +152,8 @@ function hourly(sends: readonly WeightedSend[], deadline: number, now: number): 
 export async function campaignProgress(
   sql: Sql,
   campaigns: readonly CampaignRecord[],
+  now: number,
+  zoneCounts: ZoneCounts = freshZoneCounts,
 ): Promise<Map<string, CampaignProgress>> {
   const started = campaigns.filter((c) => c.state !== 'draft');
   const out = new Map<string, CampaignProgress>();
@@ -171,10 +182,7 @@ export async function campaignProgress(
   for (const c of started) {
     const key = JSON.stringify(c.campaign.audience.tags);
     if (!weightsByTags.has(key) && pending.some((p) => p.campaign_id === c.id && p.zoned > 0)) {
-      const zc = await eligibleZoneChannels(sql, {
-        channels: ['whatsapp', 'email'],
-        tags: c.campaign.audience.tags,
-      });
+      const zc = await zoneCounts(sql, { channels: [...CHANNELS], tags: c.campaign.audience.tags }, now);
       weightsByTags.set(key, weights(zc));
     }
   }
@@ -189,6 +197,33 @@ export async function campaignProgress(
   return out;
 }
 
+/** The slow counts (what reads every eligible subscriber: the zones' sizes, what open slots still
+ *  expect) are reused this long by the live parts; the deliveries' own figures are always fresh. */
+export const SLOW_COUNTS_TTL_MS = 30_000;
+
+/** A value per key, reused until `ttlMs` old or until its `signature` changes. */
+function memo<T>(ttlMs: number) {
+  const entries = new Map<string, { at: number; signature: string; value: Promise<T> }>();
+  return (key: string, signature: string, now: number, load: () => Promise<T>): Promise<T> => {
+    const hit = entries.get(key);
+    if (hit && hit.signature === signature && now - hit.at < ttlMs && now >= hit.at) return hit.value;
+    const value = load();
+    entries.set(key, { at: now, signature, value });
+    value.catch(() => entries.delete(key));
+    return value;
+  };
+}
+
+/** Changes whenever a slot of the campaign is claimed, advanced, finished, moved or cancelled. */
+async function slotSignature(sql: Sql, campaignId: string): Promise<string> {
+  const row = await sql.one<{ n: number; at: Date | null }>(
+    `SELECT count(*)::int AS n, max(updated_at) AS at FROM slots
+      WHERE campaign_id = $1 AND state IN ('pending', 'fanning_out')`,
+    [campaignId],
+  );
+  return `${row?.n ?? 0}|${row?.at?.getTime() ?? 0}`;
+}
+
 export interface CampaignOverview {
   readonly record: CampaignRecord;
   /** Undefined for a draft: nothing is planned until it starts. */
@@ -198,27 +233,42 @@ export interface CampaignOverview {
 /** The edges' entry points (console pages, API routes): one call each, unknown ids refused. */
 export function createActivityService(deps: { readonly db: Db }) {
   const { db } = deps;
+  const expectedMemo = memo<ExpectedCounts>(SLOW_COUNTS_TTL_MS);
+  const zonesMemo = memo<ZoneChannel[]>(SLOW_COUNTS_TTL_MS);
+  /** Eligible subscribers per zone and channel for an audience, memoised. */
+  const zoneCounts: ZoneCounts = (sql, audience, now) =>
+    zonesMemo(JSON.stringify(audience), '', now, () => eligibleZoneChannels(sql, audience));
   async function record(id: string): Promise<CampaignRecord> {
     const found = await findCampaign(db, id);
     if (!found) throw unknownCampaign(id);
     return found;
+  }
+  async function liveStats(r: CampaignRecord, now: number): Promise<CampaignStats> {
+    const signature = await slotSignature(db, r.id);
+    return campaignStats(db, r, now, (sql, rec) =>
+      expectedMemo(rec.id, signature, now, () => expectedOf(sql, rec)),
+    );
   }
   return {
     async sendsPerMinute(id: string, now: number): Promise<SendsPerMinute> {
       return sendsPerMinute(db, (await record(id)).id, now);
     },
     async planByHour(id: string, now: number): Promise<PlanByHour> {
-      return planByHour(db, await record(id), now);
+      return planByHour(db, await record(id), now, zoneCounts);
     },
     /** One campaign and its funnel (the console's campaign page). */
     async campaignView(id: string, now: number): Promise<{ record: CampaignRecord; stats: CampaignStats }> {
       const found = await record(id);
-      return { record: found, stats: await campaignStats(db, found, now) };
+      return { record: found, stats: await liveStats(found, now) };
+    },
+    /** `campaign stats`, with what open slots expect reused while no slot moved (≤ 30 s). */
+    async liveStats(id: string, now: number): Promise<CampaignStats> {
+      return liveStats(await record(id), now);
     },
     /** Every campaign, soonest deadline first, with its progress. */
-    async overview(): Promise<CampaignOverview[]> {
+    async overview(now: number): Promise<CampaignOverview[]> {
       const records = await listCampaigns(db);
-      const progress = await campaignProgress(db, records);
+      const progress = await campaignProgress(db, records, now, zoneCounts);
       return records.map((r) => ({ record: r, progress: progress.get(r.id) }));
     },
   };

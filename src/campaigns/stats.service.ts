@@ -54,7 +54,17 @@ type Mutable<T> = {
   -readonly [K in keyof T]: T[K] extends Readonly<Record<string, number>> ? Record<string, number> : T[K];
 };
 
-export async function campaignStats(sql: Sql, record: CampaignRecord, now: number): Promise<CampaignStats> {
+/** What slots not yet fanned out still expect, per step and channel (see expectedFromSlots). */
+export type ExpectedCounts = { step_id: string; channel: Channel; count: number }[];
+
+/** `expected` replaces the count of what open slots still expect (a caller may memoise it: it is
+ *  the one part of the figures that reads every eligible subscriber). */
+export async function campaignStats(
+  sql: Sql,
+  record: CampaignRecord,
+  now: number,
+  expected: (sql: Sql, record: CampaignRecord) => Promise<ExpectedCounts> = expectedOf,
+): Promise<CampaignStats> {
   const { campaign } = record;
   const rows = new Map<string, Mutable<StepChannelStats>>();
   const key = (step: string, channel: string) => `${step}\u0000${channel}`;
@@ -114,7 +124,7 @@ export async function campaignStats(sql: Sql, record: CampaignRecord, now: numbe
     else if (r.outcome === 'complained') row.complained += r.count;
   }
   if (record.deadline > now) {
-    for (const e of await expectedFromSlots(sql, record.id, campaign.audience.tags)) {
+    for (const e of await expected(sql, record)) {
       rowFor(e.step_id, e.channel).planned += e.count;
     }
   }
@@ -235,6 +245,11 @@ function reportCounts(
 // cursor) minus those who already have their delivery; a personal catch-up expects its one
 // subscriber unless an open zone slot or a delivery covers them already. `dueBy`: only the slots
 // whose send time has come by then.
+/** The default count of what open slots expect: the query below, now. */
+export function expectedOf(sql: Sql, record: CampaignRecord): Promise<ExpectedCounts> {
+  return expectedFromSlots(sql, record.id, record.campaign.audience.tags);
+}
+
 function expectedFromSlots(
   sql: Sql,
   campaignId: string,

@@ -4,6 +4,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createActivityService } from '../../campaigns/activity.service.ts';
+import { statsJson } from '../../campaigns/campaign.json.ts';
 import { SLUG } from '../../campaigns/campaign.schema.ts';
 import type { ApiOptions } from './api.plugin.ts';
 import { problems } from './schemas.ts';
@@ -31,6 +32,21 @@ const planHours = z
 export const campaignActivityRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
   const activityService = createActivityService({ db: opts.db });
   const now = () => opts.clock.now();
+
+  app.get(
+    '/campaigns/:id/live-stats',
+    {
+      schema: {
+        tags: ['campaigns'],
+        summary: 'The stats of /stats for a page that polls them',
+        description:
+          'The same JSON as GET /campaigns/{id}/stats. Deliveries are counted fresh; what slots not yet fanned out still expect (part of "planned") is reused for up to 30 s while no slot of the campaign moves, as it reads every eligible subscriber.',
+        params: idParams,
+        response: { 200: z.unknown(), ...problems(404, 422) },
+      },
+    },
+    async (request) => statsJson(await activityService.liveStats(request.params.id, now())),
+  );
 
   app.get(
     '/campaigns/:id/activity',

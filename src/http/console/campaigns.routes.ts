@@ -18,7 +18,7 @@ export const consoleCampaignRoutes: FastifyPluginAsync<ConsoleOptions> = async (
   const now = () => opts.clock.now();
 
   app.get('/console/campaigns', async (request, reply) =>
-    sendHtml(reply, campaignsPage(viewContext(request, reply), await activity.overview())),
+    sendHtml(reply, campaignsPage(viewContext(request, reply), await activity.overview(now()))),
   );
 
   app.get('/console/campaigns/:id', async (request, reply) => {

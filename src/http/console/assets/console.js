@@ -156,7 +156,10 @@
       const data = await getJson(el.dataset.url);
       const xs = data.minutes.map(seconds);
       const rows = [xs, data.byChannel.whatsapp, data.byChannel.email];
-      const sum = rows.slice(1).flat().reduce((a, b) => a + b, 0);
+      const sum = rows
+        .slice(1)
+        .flat()
+        .reduce((a, b) => a + b, 0);
       const total = document.getElementById('sends-total');
       if (total) total.textContent = total.dataset.template.replace('{n}', numbers.format(sum));
       el.dataset.total = String(sum);

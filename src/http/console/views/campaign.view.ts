@@ -70,7 +70,7 @@ export function campaignPage(
     (r) =>
       html`<tr data-row="${r.step}|${r.channel}"><th scope="row">${r.step}</th><td>${m.channelNames[r.channel] ?? r.channel}</td>${FUNNEL_COLUMNS.map((k) => html`<td class="num" data-k="${k}">${formatCount(ctx, r[k])}</td>`)}</tr>`,
   );
-  const funnel = html`<table id="funnel" aria-labelledby="funnel-title" data-stats-url="/api/v1/campaigns/${record.id}/stats" data-lang="${locale}">
+  const funnel = html`<table id="funnel" aria-labelledby="funnel-title" data-stats-url="/api/v1/campaigns/${record.id}/live-stats" data-lang="${locale}">
 <thead><tr><th scope="col">${c.step}</th><th scope="col">${c.channel}</th>${FUNNEL_COLUMNS.map((k) => html`<th scope="col" class="num">${c[k]}</th>`)}</tr></thead>
 <tbody>${funnelRows}</tbody>
 </table>`;

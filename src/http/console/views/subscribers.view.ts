@@ -82,7 +82,9 @@ export function profilePage(ctx: ViewContext, p: SubscriberProfile, notice?: str
       html`<li>${m.channelNames[ch.channel] ?? ch.channel}: <strong>${ch.state}</strong>${ch.consentAt && html` · ${instant(ch.consentAt)}`}</li>`,
   );
   const events = p.consentEvents.map(
-    (e) => html`<li><p><strong>${e.kind}</strong>${e.channel && html` · ${m.channelNames[e.channel] ?? e.channel}`}</p>
+    (
+      e,
+    ) => html`<li><p><strong>${e.kind}</strong>${e.channel && html` · ${m.channelNames[e.channel] ?? e.channel}`}</p>
 <p>${instant(e.occurredAt)}</p>
 <p class="muted">${t.consentSource}: ${e.source}${Object.keys(e.evidence).length > 0 && html`<br>${t.consentEvidence}: ${evidenceText(e.evidence)}`}</p></li>`,
   );
