@@ -136,8 +136,10 @@ async function main(): Promise<void> {
         if (i < 10) await campaigns.start(id, NOW);
       }
     });
-    await timed('seed 1 delivery per subscriber of c00 (mixed statuses, last hour)', () =>
-      db.exec(
+    await timed('seed 1 delivery per subscriber of c00 (mixed statuses, last hour)', async () => {
+      // Step d7 of c00 went out in the last hour: its slots are done, its deliveries exist.
+      await db.exec(`UPDATE slots SET state = 'done' WHERE campaign_id = 'c00' AND step_id = 'd7'`);
+      await db.exec(
         `INSERT INTO deliveries (campaign_id, step_id, subscriber_id, channel, kind, status, error_code, queued_at, sent_at)
          SELECT 'c00', 'd7', s.id, 'whatsapp', 'scheduled',
                 (ARRAY['sent', 'delivered', 'read', 'read', 'failed', 'queued'])[1 + (row_number() OVER ()) % 6],
@@ -145,8 +147,8 @@ async function main(): Promise<void> {
                 $1::timestamptz, $1::timestamptz + ((row_number() OVER ()) % 3600) * interval '1 second'
            FROM subscribers s`,
         [new Date(NOW - 3_600_000)],
-      ),
-    );
+      );
+    });
     await timed('ANALYZE', () => db.exec('ANALYZE'));
 
     const config = parseConfig({ DATABASE_URL, LASTCALL_ENV: 'development', LOG_LEVEL: 'silent' }, 'serve');
@@ -167,7 +169,8 @@ async function main(): Promise<void> {
     const pages = [
       ['campaigns list', '/console/campaigns'],
       ['campaign page (funnel)', '/console/campaigns/c00'],
-      ['  live: stats JSON', '/api/v1/campaigns/c00/stats'],
+      ['  live: funnel JSON (polled)', '/api/v1/campaigns/c00/live-stats'],
+      ["  the API's stats (not polled)", '/api/v1/campaigns/c00/stats'],
       ['  live: sends per minute JSON', '/api/v1/campaigns/c00/activity'],
       ['  plan per hour by zone JSON', '/api/v1/campaigns/c00/plan-hours'],
       ['  plan of a draft (planner)', '/api/v1/campaigns/c20/plan-hours'],

@@ -68,6 +68,9 @@ it('migrates, serves and works in one process, in production mode', async () => 
   expect(output).toMatch(/database lastcall_test_\w+: applied 1795564800000_initial-schema/);
   expect(output).toContain(`sign-up page    ${base}/subscribe`);
   expect(output).toContain(`queue board     ${base}/admin/queues   (sign in with ADMIN_TOKEN)`);
+  expect(output).toContain(`console         ${base}/console   (sign in with ADMIN_TOKEN or a key`);
+  const console = await fetch(`${base}/console/campaigns`, { redirect: 'manual' });
+  expect(console.headers.get('location')).toBe('/console/sign-in?next=%2Fconsole%2Fcampaigns');
   const health = await fetch(`${base}/healthz`);
   expect(health.status).toBe(200);
   expect((await fetch(`${base}/subscribe`)).status).toBe(200);

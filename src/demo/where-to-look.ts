@@ -20,6 +20,7 @@ export function stackLines(config: Config, httpPort: number): string[] {
   const base = config.publicUrl;
   return [
     `  sign-up page    ${base}/subscribe   (serve listens on port ${httpPort})`,
+    `  console         ${base}/console   (sign in with ${config.env === 'development' ? config.adminToken : 'ADMIN_TOKEN or a key from "lastcall api-keys create"'})`,
     `  health          ${base}/healthz   metrics ${base}/metrics`,
     `  queue board     ${boardUrl(config)}`,
     `  WhatsApp        ${config.whatsapp ? `on, Graph API at ${config.graphApi.url}` : 'off (set WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN)'}`,
@@ -47,6 +48,7 @@ export function demoLines(demo: NativeDemo): string[] {
       ? `  2. inbox        ${inbox}   (every WhatsApp message${emailTo ? ' and email' : ''}; reply STOP / DONE / START)`
       : `  2. WhatsApp     the Graph API at ${config.graphApi.url} (WHATSAPP_API_URL)`,
     `  queue board     ${boardUrl(config)}`,
+    `  console         ${base}/console   (sign in with ${config.env === 'development' ? config.adminToken : 'ADMIN_TOKEN'})`,
     `  help page       ${base}/help?campaign=${seed.campaignId}`,
     `  WhatsApp        ${waToSandbox ? 'to the sandbox inbox' : `Graph API at ${config.whatsapp ? config.graphApi.url : 'off'}`}`,
     `  email           ${emailTo ? 'to the sandbox inbox (its mail catcher)' : config.email ? `through ${redactUrl(config.email.smtpUrl)}` : 'off'}`,

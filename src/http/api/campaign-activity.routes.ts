@@ -7,6 +7,7 @@ import { createActivityService } from '../../campaigns/activity.service.ts';
 import { statsJson } from '../../campaigns/campaign.json.ts';
 import { SLUG } from '../../campaigns/campaign.schema.ts';
 import type { ApiOptions } from './api.plugin.ts';
+import { stats } from './campaigns.schemas.ts';
 import { problems } from './schemas.ts';
 
 const idParams = z.object({ id: z.string().regex(SLUG, 'must be a campaign id (a slug)') });
@@ -42,7 +43,7 @@ export const campaignActivityRoutes: FastifyPluginAsyncZod<ApiOptions> = async (
         description:
           'The same JSON as GET /campaigns/{id}/stats. Deliveries are counted fresh; what slots not yet fanned out still expect (part of "planned") is reused for up to 30 s while no slot of the campaign moves, as it reads every eligible subscriber.',
         params: idParams,
-        response: { 200: z.unknown(), ...problems(404, 422) },
+        response: { 200: stats, ...problems(404, 422) },
       },
     },
     async (request) => statsJson(await activityService.liveStats(request.params.id, now())),

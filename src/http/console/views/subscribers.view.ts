@@ -18,7 +18,7 @@ export function subscribersPage(ctx: ViewContext, state: SearchState): string {
   const s = ctx.m.subscribers;
   const rows = state.page.items.map(
     (i) =>
-      html`<tr><th scope="row"><a href="/console/subscribers/${encodeURIComponent(i.id)}">${i.id}</a></th><td>${i.name ?? ''}</td><td>${i.timezone}</td><td>${Object.entries(i.channels).map(([ch, st]) => html`<span class="chip">${ctx.m.channelNames[ch] ?? ch}: ${st}</span> `)}</td></tr>`,
+      html`<tr><th scope="row"><a href="/console/subscribers/${encodeURIComponent(i.id)}">${i.id}</a></th><td data-label="${s.name}">${i.name ?? ''}</td><td data-label="${s.zone}">${i.timezone}</td><td data-label="${s.channels}">${Object.entries(i.channels).map(([ch, st]) => html`<span class="chip">${ctx.m.channelNames[ch] ?? ch}: ${st}</span> `)}</td></tr>`,
   );
   const body = html`<h1>${s.title}</h1>
 <form method="get" action="/console/subscribers" class="search" role="search">
@@ -34,7 +34,7 @@ ${
     ? html`<p>${s.none}</p>`
     : scrollTable(
         s.list,
-        html`<table><thead><tr><th scope="col">${s.id}</th><th scope="col">${s.name}</th><th scope="col">${s.zone}</th><th scope="col">${s.channels}</th></tr></thead><tbody>${rows}</tbody></table>`,
+        html`<table class="cards"><thead><tr><th scope="col">${s.id}</th><th scope="col">${s.name}</th><th scope="col">${s.zone}</th><th scope="col">${s.channels}</th></tr></thead><tbody>${rows}</tbody></table>`,
       )
 }
 ${state.page.nextCursor && html`<p><a href="/console/subscribers?after=${encodeURIComponent(state.page.nextCursor)}">${s.next} →</a></p>`}`;
