@@ -126,6 +126,26 @@ describe('refusals leave the campaign as it was', () => {
     expect(await state()).toBe('running');
   });
 
+  it('a read key can neither erase a subscriber nor import a file', async () => {
+    const { cookie } = await signIn(readKey);
+    const csrf = await csrfOf(cookie!, '/console/subscribers/s00001/erase');
+    const erase = await h.app.inject({
+      method: 'POST',
+      url: '/console/subscribers/s00001/erase',
+      headers: { cookie: cookie!, 'content-type': FORM },
+      payload: formBody({ _csrf: csrf }),
+    });
+    expect(erase.statusCode).toBe(403);
+    const upload = await h.app.inject({
+      method: 'POST',
+      url: '/console/import',
+      headers: { cookie: cookie!, 'content-type': 'text/csv', 'x-csrf-token': csrf },
+      payload: 'id,name,phone,email,locale,timezone,assistant,channels,consent_at,consent_source\n',
+    });
+    expect(upload.statusCode).toBe(403);
+    expect(await h.database.db.one("SELECT 1 FROM subscribers WHERE id = 's00001'")).toBeDefined();
+  });
+
   it('a revoked key ends its sessions', async () => {
     const keys = createApiKeyService(h.database.db);
     const doomed = (await keys.create('doomed', 'write', START)).key;

@@ -1,6 +1,9 @@
-// What the console's charts and campaign list show about campaigns in motion, as aggregates the
-// database answers from indexes (deliveries_campaign_sent, slots_identity, the subscribers'
-// zone index), never a walk over every delivery or subscriber per refresh:
+// What the console's charts, funnel and campaign list show about campaigns in motion, as
+// aggregates the database answers from indexes (deliveries_campaign_sent,
+// deliveries_campaign_status, slots_identity); the one count that reads every eligible
+// subscriber (the zones' sizes) is memoised for 30 s, so a page polling every few seconds never
+// walks the subscribers on each refresh:
+// - the funnel: `campaign stats`, with what open slots expect estimated from the zones' sizes;
 // - sends per minute by channel over the last hour (the sends chart, refreshed while it runs);
 // - the plan: sends per hour ahead, by zone, with the deadline (the plan chart). A draft is
 //   planned as if it started now (startSlots: the planner through the slot code); a running or
@@ -14,7 +17,7 @@ import { type CampaignRecord, findCampaign, listCampaigns } from './campaign.rep
 import { unknownCampaign } from './campaign.service.ts';
 import { campaignChannels, startSlots } from './slot.builder.ts';
 import { type Audience, eligibleZoneChannels, type ZoneChannel } from './slot.repository.ts';
-import { type CampaignStats, campaignStats, type ExpectedCounts, expectedOf } from './stats.service.ts';
+import { type CampaignStats, campaignStats, type ExpectedCounts } from './stats.service.ts';
 
 export interface SendsPerMinute {
   /** Bucket starts, epoch ms, one a minute, oldest first. */
@@ -197,31 +200,68 @@ export async function campaignProgress(
   return out;
 }
 
-/** The slow counts (what reads every eligible subscriber: the zones' sizes, what open slots still
- *  expect) are reused this long by the live parts; the deliveries' own figures are always fresh. */
-export const SLOW_COUNTS_TTL_MS = 30_000;
+/** The zones' sizes (eligible subscribers per zone and channel: a read of every eligible
+ *  subscriber) are reused this long by the live parts; the deliveries' own figures and the slots
+ *  are always read fresh. */
+export const ZONE_SIZES_TTL_MS = 30_000;
 
-/** A value per key, reused until `ttlMs` old or until its `signature` changes. */
-function memo<T>(ttlMs: number) {
-  const entries = new Map<string, { at: number; signature: string; value: Promise<T> }>();
-  return (key: string, signature: string, now: number, load: () => Promise<T>): Promise<T> => {
-    const hit = entries.get(key);
-    if (hit && hit.signature === signature && now - hit.at < ttlMs && now >= hit.at) return hit.value;
-    const value = load();
-    entries.set(key, { at: now, signature, value });
-    value.catch(() => entries.delete(key));
+type ZoneMemo = Map<string, { at: number; value: Promise<ZoneChannel[]> }>;
+/** One memo per database, shared by every service over it (the console's and the API's). */
+const zoneMemos = new WeakMap<Db, ZoneMemo>();
+
+function memoisedZoneCounts(db: Db): ZoneCounts {
+  let entries = zoneMemos.get(db);
+  if (!entries) {
+    entries = new Map();
+    zoneMemos.set(db, entries);
+  }
+  const memo = entries;
+  return (sql, audience, now) => {
+    const key = JSON.stringify(audience);
+    const hit = memo.get(key);
+    if (hit && now >= hit.at && now - hit.at < ZONE_SIZES_TTL_MS) return hit.value;
+    const value = eligibleZoneChannels(sql, audience);
+    memo.set(key, { at: now, value });
+    value.catch(() => memo.delete(key));
     return value;
   };
 }
 
-/** Changes whenever a slot of the campaign is claimed, advanced, finished, moved or cancelled. */
-async function slotSignature(sql: Sql, campaignId: string): Promise<string> {
-  const row = await sql.one<{ n: number; at: Date | null }>(
-    `SELECT count(*)::int AS n, max(updated_at) AS at FROM slots
-      WHERE campaign_id = $1 AND state IN ('pending', 'fanning_out')`,
-    [campaignId],
+/**
+ * What open slots still expect, estimated from the zones' sizes: a zone slot expects its zone's
+ * eligible subscribers on its channel less those its fan-out already reached; a personal
+ * catch-up, one. `campaign stats` counts it exactly, at the price of reading every eligible
+ * subscriber and their deliveries (30 s at a million): too slow for a page that polls.
+ */
+async function estimatedExpected(
+  sql: Sql,
+  record: CampaignRecord,
+  now: number,
+  zoneCounts: ZoneCounts,
+): Promise<ExpectedCounts> {
+  const open = await sql.query<{
+    step_id: string;
+    channel: Channel;
+    zone: string;
+    personal: boolean;
+    done: number;
+  }>(
+    `SELECT step_id, channel, zone, subscriber_id IS NOT NULL AS personal, fanned_out_count AS done
+       FROM slots WHERE campaign_id = $1 AND state IN ('pending', 'fanning_out')`,
+    [record.id],
   );
-  return `${row?.n ?? 0}|${row?.at?.getTime() ?? 0}`;
+  if (open.length === 0) return [];
+  const audience = { channels: campaignChannels(record.campaign), tags: record.campaign.audience.tags };
+  const weight = weights(await zoneCounts(sql, audience, now));
+  const sums = new Map<string, { step_id: string; channel: Channel; count: number }>();
+  for (const slot of open) {
+    const n = slot.personal ? 1 : Math.max(0, weight(slot.zone, slot.channel) - slot.done);
+    const key = `${slot.step_id}\u0000${slot.channel}`;
+    const sum = sums.get(key) ?? { step_id: slot.step_id, channel: slot.channel, count: 0 };
+    sum.count += n;
+    sums.set(key, sum);
+  }
+  return [...sums.values()];
 }
 
 export interface CampaignOverview {
@@ -233,21 +273,14 @@ export interface CampaignOverview {
 /** The edges' entry points (console pages, API routes): one call each, unknown ids refused. */
 export function createActivityService(deps: { readonly db: Db }) {
   const { db } = deps;
-  const expectedMemo = memo<ExpectedCounts>(SLOW_COUNTS_TTL_MS);
-  const zonesMemo = memo<ZoneChannel[]>(SLOW_COUNTS_TTL_MS);
-  /** Eligible subscribers per zone and channel for an audience, memoised. */
-  const zoneCounts: ZoneCounts = (sql, audience, now) =>
-    zonesMemo(JSON.stringify(audience), '', now, () => eligibleZoneChannels(sql, audience));
+  const zoneCounts = memoisedZoneCounts(db);
   async function record(id: string): Promise<CampaignRecord> {
     const found = await findCampaign(db, id);
     if (!found) throw unknownCampaign(id);
     return found;
   }
   async function liveStats(r: CampaignRecord, now: number): Promise<CampaignStats> {
-    const signature = await slotSignature(db, r.id);
-    return campaignStats(db, r, now, (sql, rec) =>
-      expectedMemo(rec.id, signature, now, () => expectedOf(sql, rec)),
-    );
+    return campaignStats(db, r, now, (sql, rec) => estimatedExpected(sql, rec, now, zoneCounts));
   }
   return {
     async sendsPerMinute(id: string, now: number): Promise<SendsPerMinute> {
@@ -261,7 +294,7 @@ export function createActivityService(deps: { readonly db: Db }) {
       const found = await record(id);
       return { record: found, stats: await liveStats(found, now) };
     },
-    /** `campaign stats`, with what open slots expect reused while no slot moved (≤ 30 s). */
+    /** `campaign stats`, with what open slots expect estimated from the zones' sizes. */
     async liveStats(id: string, now: number): Promise<CampaignStats> {
       return liveStats(await record(id), now);
     },

@@ -41,7 +41,7 @@ export const campaignActivityRoutes: FastifyPluginAsyncZod<ApiOptions> = async (
         tags: ['campaigns'],
         summary: 'The stats of /stats for a page that polls them',
         description:
-          'The same JSON as GET /campaigns/{id}/stats. Deliveries are counted fresh; what slots not yet fanned out still expect (part of "planned") is reused for up to 30 s while no slot of the campaign moves, as it reads every eligible subscriber.',
+          'The same JSON as GET /campaigns/{id}/stats. Deliveries are counted exactly; what slots not yet fanned out still expect (part of "planned") is estimated from the zones\' sizes, counted at most every 30 s, instead of reading every eligible subscriber on each call. /stats counts it exactly.',
         params: idParams,
         response: { 200: stats, ...problems(404, 422) },
       },

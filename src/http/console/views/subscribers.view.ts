@@ -2,6 +2,7 @@
 // profile with its consent timeline and every delivery's status history; the erasure
 // confirmation naming what is deleted, and what the erasure did.
 
+import { mayWrite } from '../../../access/api-keys.ts';
 import { failureMeaning, SKIP_REASON_MEANINGS } from '../../../delivery/channels/failure-meanings.ts';
 import type { SubscriberProfile } from '../../../ops/subscriber-profile.ts';
 import type { SubscriberListItem } from '../../../subscribers/subscriber-list.ts';
@@ -113,7 +114,11 @@ ${
       )
 }
 </section>
-<p><a class="button danger" href="/console/subscribers/${encodeURIComponent(p.id)}/erase">${t.erase}</a></p>`;
+<p>${
+    ctx.session && mayWrite(ctx.session.principal)
+      ? html`<a class="button danger" href="/console/subscribers/${encodeURIComponent(p.id)}/erase">${t.erase}</a>`
+      : html`<button type="button" disabled aria-describedby="read-only">${t.erase}</button> <span class="hint">${m.readOnlyButton}</span>`
+  }</p>`;
   return consolePage(ctx, {
     title,
     body,
