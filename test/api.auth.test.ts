@@ -128,6 +128,10 @@ describe('description', () => {
         'GET /api/v1/campaigns/{id}/stats',
         'GET /api/v1/campaigns/{id}/deliveries',
         'GET /api/v1/campaigns/{id}/plan',
+        // The console's live parts (README "Console"): beyond SPEC 9, read-only.
+        'GET /api/v1/campaigns/{id}/live-stats',
+        'GET /api/v1/campaigns/{id}/activity',
+        'GET /api/v1/campaigns/{id}/plan-hours',
         'PUT /api/v1/subscribers/{id}',
         'POST /api/v1/subscribers/import',
         'GET /api/v1/subscribers',
