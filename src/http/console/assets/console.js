@@ -197,14 +197,19 @@
   }
 
   function planChart(el) {
-    getJson(el.dataset.url)
-      .then((plan) => {
+    let plot;
+    new ResizeObserver(() => plot?.setSize({ width: widthOf(el), height: 280 })).observe(el);
+    // The plan changes only as slots go out: redrawn every minute while the campaign runs.
+    const draw = () =>
+      getJson(el.dataset.url).then((plan) => {
         const total = document.getElementById('plan-total');
         if (total)
           total.textContent =
             plan.total > 0
               ? total.dataset.template.replace('{n}', numbers.format(plan.total))
               : total.dataset.empty;
+        plot?.destroy();
+        plot = undefined;
         if (plan.hours.length === 0) return;
         const xs = plan.hours.map((h) => seconds(h) + 1800);
         const deadline = seconds(plan.deadline);
@@ -230,7 +235,7 @@
           })),
         ];
         const lastX = xs[xs.length - 1];
-        const plot = new uPlot(
+        plot = new uPlot(
           {
             width: widthOf(el),
             height: 280,
@@ -261,9 +266,9 @@
           [xs, ...order.map((k) => sums[k])],
           el,
         );
-        new ResizeObserver(() => plot.setSize({ width: widthOf(el), height: 280 })).observe(el);
-      })
-      .catch(() => {});
+      });
+    draw().catch(() => {});
+    if (el.dataset.live === 'yes') poll(60_000, draw);
   }
 
   if (window.uPlot) {

@@ -121,7 +121,7 @@ ${breakdown(
 <section aria-labelledby="plan-title" class="chart-block">
 <h2 id="plan-title">${c.planChart}</h2>
 <p class="muted" id="plan-help">${c.planChartHelp} <span id="plan-total" data-template="${c.planTotal('{n}')}" data-empty="${c.planEmpty}"></span></p>
-<div class="chart" id="plan-chart" role="img" aria-labelledby="plan-title" aria-describedby="plan-help" data-url="/api/v1/campaigns/${record.id}/plan-hours"></div>
+<div class="chart" id="plan-chart" role="img" aria-labelledby="plan-title" aria-describedby="plan-help" data-url="/api/v1/campaigns/${record.id}/plan-hours" data-live="${record.state === 'running' ? 'yes' : 'no'}"></div>
 </section>`;
   return consolePage(ctx, {
     title: record.name,
