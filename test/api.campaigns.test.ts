@@ -109,6 +109,8 @@ describe('reading and lifecycle', () => {
     expect(list.json.map((c: { id: string }) => c.id)).toEqual(
       expect.arrayContaining(['api-test', 'from-yaml']),
     );
+    // A draft has no counts yet.
+    expect(list.json.find((c: { id: string }) => c.id === 'api-test')).toMatchObject({ counts: null });
     const shown = await api.call('GET', '/api/v1/campaigns/api-test');
     expect(shown.json).toMatchObject({
       id: 'api-test',
@@ -134,6 +136,12 @@ describe('reading and lifecycle', () => {
     expect(again.status).toBe(409);
     expect(again.json).toMatchObject({ state: 'paused', allowed: ['draft'] });
     expect((await api.call('POST', '/api/v1/campaigns/api-test/resume')).json.state).toBe('running');
+    // Started: the list counts what its slots will make (6 reached, nothing due yet).
+    const listed = (await api.call('GET', '/api/v1/campaigns')).json.find(
+      (c: { id: string }) => c.id === 'api-test',
+    );
+    expect(listed.counts).toMatchObject({ created: 0, sent: 0 });
+    expect(listed.counts.expected).toBeGreaterThanOrEqual(6);
     expect((await api.call('GET', '/api/v1/campaigns/api-test')).json.slots.length).toBeGreaterThan(0);
   });
 

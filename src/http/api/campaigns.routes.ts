@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { createActivityService } from '../../campaigns/activity.service.ts';
 import { detailsJson, statsJson, summaryJson } from '../../campaigns/campaign.json.ts';
 import { campaignFileSchema, SLUG } from '../../campaigns/campaign.schema.ts';
 import { type CampaignService, createCampaignService } from '../../campaigns/campaign.service.ts';
@@ -14,7 +15,7 @@ import { planPreview } from '../../campaigns/plan-preview.ts';
 import { InvalidInput } from '../../shared/errors.ts';
 import { instantOf } from '../../subscribers/subscriber.schema.ts';
 import type { ApiOptions } from './api.plugin.ts';
-import { delivery, details, lifecycleResult, saveResult, stats, summary } from './campaigns.schemas.ts';
+import { delivery, details, lifecycleResult, listItem, saveResult, stats } from './campaigns.schemas.ts';
 import { idempotencyHeaders, page, pageQuery, problems } from './schemas.ts';
 
 const idParams = z.object({ id: z.string().regex(SLUG, 'must be a campaign id (a slug)') });
@@ -28,6 +29,7 @@ function yamlBody(text: string): unknown {
 
 export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
   const campaigns: CampaignService = createCampaignService({ db: opts.db });
+  const activity = createActivityService({ db: opts.db });
   const now = () => opts.clock.now();
   app.addContentTypeParser(
     ['application/yaml', 'application/x-yaml', 'text/yaml'],
@@ -47,10 +49,14 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
       schema: {
         tags: ['campaigns'],
         summary: 'List campaigns',
-        response: { 200: z.array(summary), ...problems() },
+        response: { 200: z.array(listItem), ...problems() },
       },
     },
-    async () => (await campaigns.list()).map(summaryJson),
+    async () =>
+      (await activity.overview(now())).map(({ record, progress }) => ({
+        ...summaryJson(record),
+        counts: progress ?? null,
+      })),
   );
 
   app.put(

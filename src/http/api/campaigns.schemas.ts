@@ -15,6 +15,25 @@ export const summary = z
   })
   .meta({ id: 'CampaignSummary' });
 
+/** A row of `GET /campaigns`: the summary and its counts (none before the campaign starts). */
+export const listItem = summary
+  .extend({
+    counts: z
+      .object({
+        created: z
+          .number()
+          .int()
+          .describe('delivery rows made so far (one per subscriber, step and channel)'),
+        sent: z.number().int().describe('handed to the provider: sent, delivered or read'),
+        expected: z
+          .number()
+          .int()
+          .describe('deliveries the pending slots will still make (estimated per zone)'),
+      })
+      .nullable(),
+  })
+  .meta({ id: 'CampaignListItem' });
+
 export const details = summary
   .extend({
     pausedAt: z.string().nullable(),
