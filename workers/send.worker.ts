@@ -1,8 +1,11 @@
-// Send worker wiring: parse the payload, ask the send service, turn its decision into BullMQ's
-// vocabulary (retry with our backoff, queue-wide rate limit, delay, unrecoverable, pause).
+// Send worker wiring. A `send-batch` job (a page of deliveries): parse, hand the page to the
+// batch send service, which settles every message itself. A `send` job (one delivery, a retry
+// or a re-queue): parse, ask the send service, turn its decision into BullMQ's vocabulary
+// (retry with our backoff, queue-wide rate limit, delay, unrecoverable, pause).
 import { DelayedError, type Job, type Queue, RateLimitError, UnrecoverableError } from 'bullmq';
 import type { AttemptBudget, SendDecision } from '../src/delivery/send.service.ts';
-import { parsePayload, type SendPayload } from '../src/queue/catalog.ts';
+import type { BatchReport } from '../src/delivery/send-batch.service.ts';
+import { jobs, parsePayload, type SendBatchPayload, type SendPayload } from '../src/queue/catalog.ts';
 
 /** Thrown for a transient failure; the worker's backoff strategy waits `delayMs`. */
 export class RetryLaterError extends Error {
@@ -17,17 +20,30 @@ export class RetryLaterError extends Error {
 export interface SendWorkerDeps {
   readonly queue: Queue;
   send(deliveryId: number, budget: AttemptBudget): Promise<SendDecision>;
+  sendBatch(jobId: string, deliveryIds: readonly number[]): Promise<BatchReport>;
   channelDown(code: string, detail: string): Promise<void>;
   /** How long a job waits in delayed while its channel is down (real milliseconds). */
   readonly channelDownDelayMs: number;
 }
 
 export function sendProcessor(deps: SendWorkerDeps) {
-  return async (job: Job<SendPayload>, token?: string): Promise<string> => {
+  return async (job: Job<SendPayload | SendBatchPayload>, token?: string): Promise<string | BatchReport> => {
+    if (job.name === jobs.sendBatch.name) {
+      const page = parsePayload('sendBatch', job.data);
+      if (!page.ok) throw new UnrecoverableError(`bad send-batch payload: ${page.reason}`);
+      const report = await deps.sendBatch(job.id ?? '', page.value.deliveryIds);
+      if (report.databaseWaitMs !== undefined) {
+        // PostgreSQL did not answer the claim: wait without spending one of the page's attempts.
+        await job.moveToDelayed(Date.now() + report.databaseWaitMs, token);
+        throw new DelayedError();
+      }
+      return report;
+    }
     const payload = parsePayload('send', job.data);
     if (!payload.ok) throw new UnrecoverableError(`bad send payload: ${payload.reason}`);
     const decision = await deps.send(payload.value.deliveryId, {
-      attemptsMade: job.attemptsMade,
+      // Attempts spent in a batch before this job took the delivery over count too.
+      attemptsMade: (payload.value.priorAttempts ?? 0) + job.attemptsMade,
       maxAttempts: job.opts.attempts ?? 1,
     });
     switch (decision.action) {

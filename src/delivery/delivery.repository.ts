@@ -3,19 +3,27 @@
 // durable dedupe; every status change is conditional, so a repeated job or a second worker
 // touches nothing.
 import type { Channel } from '../planning/types.ts';
+import { BATCH_JOB_PREFIX, MAX_SEND_BATCH } from '../queue/catalog.ts';
 import type { Sql } from '../store/pool.ts';
 import type { FanoutSlot } from './due-slots.repository.ts';
+
+/** A delivery and the job that carries it (its `job_id`). */
+export interface QueuedRow {
+  readonly id: number;
+  readonly jobId: string | null;
+}
 
 export interface FanoutPage {
   /** Eligible subscribers read in this page (0: the slot is exhausted). */
   readonly scanned: number;
   /** The last subscriber id of the page: the next keyset cursor. */
   readonly lastSubscriberId: string | null;
-  /** Deliveries this page created. */
-  readonly added: readonly number[];
+  /** Deliveries this page created, with the `sendBatch` job id each was given. */
+  readonly added: readonly QueuedRow[];
   /** Deliveries of this page that already existed and are still `queued`: a re-run after a
-   *  crash between insert and addBulk queues them again (a live duplicate job id is ignored). */
-  readonly stillQueued: readonly number[];
+   *  crash between insert and addBulk queues them again under the job id they carry (a live
+   *  duplicate job id is ignored). */
+  readonly stillQueued: readonly QueuedRow[];
 }
 
 /**
@@ -28,6 +36,11 @@ export async function insertFanoutPage(
   slot: FanoutSlot,
   pageSize: number,
   now: Date,
+  /** The page's `sendBatch` jobs: chunk k of `size` rows is `<jobPrefix>-<k>`. */
+  batch: { readonly jobPrefix: string; readonly size: number } = {
+    jobPrefix: `${BATCH_JOB_PREFIX}${slot.id}`,
+    size: MAX_SEND_BATCH,
+  },
 ): Promise<FanoutPage> {
   const personal = slot.subscriberId !== null;
   const who = personal ? 's.id = $9' : `s.timezone = $9 AND ($10::text IS NULL OR s.id > $10)`;
@@ -45,40 +58,44 @@ export async function insertFanoutPage(
   if (!personal) params.push(slot.cursor);
   params.push(pageSize);
   const limit = `$${params.length}`;
+  params.push(batch.jobPrefix, Math.max(1, batch.size));
+  const [jobPrefix, batchSize] = [`$${params.length - 1}`, `$${params.length}`];
   const row = await sql.one<{
     scanned: number;
     last_id: string | null;
-    added: number[];
-    still_queued: number[];
+    added: [string, string][] | null;
+    still_queued: [string, string | null][] | null;
   }>(
+    // Each row's job: chunk k of the page (in subscriber order) is `<jobPrefix>-<k>`.
     `WITH page AS MATERIALIZED (
-       SELECT s.id FROM subscribers s
+       SELECT id, ${jobPrefix}::text || '-' || ((row_number() OVER (ORDER BY id) - 1) / ${batchSize}::int) AS job_id
+         FROM (SELECT s.id FROM subscribers s
          JOIN subscriber_channels sc ON sc.subscriber_id = s.id AND sc.channel = $3 AND sc.state = 'active'
         WHERE ${who}
           AND s.done_at IS NULL
           AND sc.consent_at <= $7
           AND (cardinality($8::text[]) = 0 OR s.tags && $8::text[])
         ORDER BY s.id
-        LIMIT ${limit}),
+        LIMIT ${limit}) p),
      ins AS (
-       INSERT INTO deliveries (campaign_id, step_id, subscriber_id, channel, slot_id, kind, status, queued_at, updated_at)
-       SELECT $1, $2, id, $3, $4, $5, 'queued', $6, $6 FROM page
+       INSERT INTO deliveries (campaign_id, step_id, subscriber_id, channel, slot_id, kind, status, queued_at, updated_at, job_id)
+       SELECT $1, $2, id, $3, $4, $5, 'queued', $6, $6, job_id FROM page
        ON CONFLICT ON CONSTRAINT deliveries_once DO NOTHING
-       RETURNING id)
+       RETURNING id, job_id)
      SELECT (SELECT count(*) FROM page)::int AS scanned,
             (SELECT id FROM page ORDER BY id DESC LIMIT 1) AS last_id,
-            ARRAY(SELECT id FROM ins ORDER BY id) AS added,
-            ARRAY(SELECT d.id FROM deliveries d JOIN page p ON p.id = d.subscriber_id
-                   WHERE d.campaign_id = $1 AND d.step_id = $2 AND d.channel = $3 AND d.status = 'queued'
-                   ORDER BY d.id) AS still_queued`,
+            (SELECT json_agg(json_build_array(id::text, job_id) ORDER BY id) FROM ins) AS added,
+            (SELECT json_agg(json_build_array(d.id::text, d.job_id) ORDER BY d.id)
+               FROM deliveries d JOIN page p ON p.id = d.subscriber_id
+              WHERE d.campaign_id = $1 AND d.step_id = $2 AND d.channel = $3 AND d.status = 'queued') AS still_queued`,
     params,
   );
   return {
     scanned: row?.scanned ?? 0,
     lastSubscriberId: row?.last_id ?? null,
-    // bigint[] arrives as text: pg's int8 parser covers scalars only.
-    added: (row?.added ?? []).map(Number),
-    stillQueued: (row?.still_queued ?? []).map(Number),
+    // Ids travel as text in JSON (bigint).
+    added: (row?.added ?? []).map(([id, jobId]) => ({ id: Number(id), jobId })),
+    stillQueued: (row?.still_queued ?? []).map(([id, jobId]) => ({ id: Number(id), jobId })),
   };
 }
 
@@ -88,6 +105,9 @@ export interface InFlight {
   readonly channel: Channel;
   /** When a `retrying` row is due again (a backoff or a provider's "not before"). */
   readonly notBefore?: Date | null;
+  /** The job that carries (or, for a `sending` row, claimed) it; null: its own job. */
+  readonly jobId?: string | null;
+  readonly status?: string;
 }
 
 /** `queued`/`retrying` rows by id, after `afterId`; `touchedBefore` skips rows that are
@@ -99,7 +119,7 @@ export async function inFlightDeliveries(
   touchedBefore?: Date,
 ): Promise<InFlight[]> {
   return sql.query<InFlight>(
-    `SELECT id, channel, next_attempt_at AS "notBefore" FROM deliveries
+    `SELECT id, channel, next_attempt_at AS "notBefore", job_id AS "jobId", status FROM deliveries
       WHERE status IN ('queued', 'retrying') AND id > $1 AND ($3::timestamptz IS NULL OR updated_at < $3)
       ORDER BY id LIMIT $2`,
     [afterId, limit, touchedBefore ?? null],
@@ -109,7 +129,7 @@ export async function inFlightDeliveries(
 /** Rows a sender released because their campaign was paused, now that it runs again. */
 export async function releasedByPause(sql: Sql, limit: number): Promise<InFlight[]> {
   return sql.query<InFlight>(
-    `SELECT d.id, d.channel FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
+    `SELECT d.id, d.channel, d.job_id AS "jobId" FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
       WHERE d.status = 'queued' AND d.error_code = $1 AND c.state = 'running'
       ORDER BY d.id LIMIT $2`,
     [PAUSED_CODE, limit],
@@ -132,7 +152,7 @@ export const PAUSED_CODE = 'campaign-paused';
 /** Rows `sending` since before `before`: a crashed or hung sender's. */
 export async function sendingSince(sql: Sql, before: Date, limit: number): Promise<InFlight[]> {
   return sql.query<InFlight>(
-    `SELECT id, channel FROM deliveries WHERE status = 'sending' AND updated_at < $1 ORDER BY id LIMIT $2`,
+    `SELECT id, channel, job_id AS "jobId" FROM deliveries WHERE status = 'sending' AND updated_at < $1 ORDER BY id LIMIT $2`,
     [before, limit],
   );
 }
@@ -187,4 +207,18 @@ export async function finishExpiredCampaigns(
     [now],
   );
   return { finished: finished.map((r) => r.id), skipped, cancelledSlots };
+}
+
+/** Records that recovery queued these rows under new jobs (rows no longer waiting are left). */
+export async function assignJobs(
+  sql: Sql,
+  rows: readonly { readonly id: number; readonly jobId: string }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await sql.exec(
+    `UPDATE deliveries d SET job_id = v.job_id
+       FROM unnest($1::bigint[], $2::text[]) AS v(id, job_id)
+      WHERE d.id = v.id AND d.status IN ('queued', 'retrying')`,
+    [rows.map((r) => r.id), rows.map((r) => r.jobId)],
+  );
 }

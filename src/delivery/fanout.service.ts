@@ -1,16 +1,21 @@
-// Fan-out (DESIGN.md point 4): a due slot becomes one delivery row and one send job per
-// eligible subscriber. Subscribers are read by keyset on their id, a page at a time; each page
-// inserts its rows with ON CONFLICT DO NOTHING, queues their jobs, then moves the slot's cursor.
+// Fan-out (DESIGN.md point 4): a due slot becomes one delivery row per eligible subscriber, sent
+// in pages: one `sendBatch` job per `batchSize` rows. Subscribers are read by keyset on their
+// id, a page at a time; each page inserts its rows with ON CONFLICT DO NOTHING (each row noting
+// its batch job's id, derived from the slot, the page's starting cursor and the chunk, so a
+// re-run of the page names the same jobs), queues their jobs, then moves the slot's cursor.
 // Each page's jobs are queued while the next page is read (see fanOut), so a crash anywhere
 // repeats at most the last two pages: their rows already exist (no new row, no second message)
 // and the ones still `queued` are queued again under the same job ids.
+import { createHash } from 'node:crypto';
+import type { Channel } from '../planning/types.ts';
+import { BATCH_JOB_PREFIX, sendBatchSize } from '../queue/catalog.ts';
 import type { QueueSet } from '../queue/connection.ts';
 import type { Logger } from '../shared/logger.ts';
 import { isUnreachable } from '../store/connection-error.ts';
 import type { Db } from '../store/pool.ts';
 import { insertFanoutPage } from './delivery.repository.ts';
 import { advanceCursor, claimDueSlots as claimSlots, finishSlot, loadSlot } from './due-slots.repository.ts';
-import { queueSendJobs } from './job-queueing.ts';
+import { type DeliveryPage, isPageJob, queueSendJobs, queueSendPages } from './job-queueing.ts';
 
 export interface FanoutDeps {
   readonly db: Db;
@@ -18,6 +23,8 @@ export interface FanoutDeps {
   readonly logger: Logger;
   /** Subscribers per page (default 1000). */
   readonly pageSize?: number;
+  /** Deliveries per `sendBatch` job on a channel (default: catalog's sendBatchSize of 100/s). */
+  readonly batchSize?: (channel: Channel) => number;
 }
 
 export type FanoutResult =
@@ -88,18 +95,26 @@ async function fanOutPages(deps: FanoutDeps, slotId: number, now: number): Promi
       }
 
       if (cursor === undefined) cursor = slot.cursor;
-      const page = await insertFanoutPage(deps.db, { ...slot, cursor }, pageSize, at);
+      const batch = {
+        jobPrefix: `${BATCH_JOB_PREFIX}${slotId}-${pageKey(cursor)}`,
+        size: (deps.batchSize ?? defaultBatchSize)(slot.channel),
+      };
+      const page = await insertFanoutPage(deps.db, { ...slot, cursor }, pageSize, at, batch);
       await previous;
       if (page.scanned === 0 || page.lastSubscriberId === null) {
         await finishSlot(deps.db, slotId, 'done', at);
         return { status: 'done', queued, pages };
       }
-      const ids = [...new Set([...page.added, ...page.stillQueued])];
       const last = page.lastSubscriberId;
-      previous = queueSendJobs(
-        deps.queues,
-        ids.map((id) => ({ id, channel: slot.channel })),
-      ).then(() => advanceCursor(deps.db, slotId, last, page.added.length, at));
+      const { pages: jobPages, own } = byJob([...page.added, ...page.stillQueued], slot.channel);
+      previous = queueSendPages(deps.queues, jobPages)
+        .then(() =>
+          queueSendJobs(
+            deps.queues,
+            own.map((id) => ({ id, channel: slot.channel })),
+          ),
+        )
+        .then(() => advanceCursor(deps.db, slotId, last, page.added.length, at));
       // Awaited later; until then a failure (PostgreSQL or Redis going away) must not count as
       // an unhandled rejection, which ends the process.
       previous.catch(() => {});
@@ -117,4 +132,35 @@ async function fanOutPages(deps: FanoutDeps, slotId: number, now: number): Promi
     // On an error, let the page in flight finish (or fail) before the job is retried.
     await previous.catch(() => {});
   }
+}
+
+const defaultBatchSize = () => sendBatchSize(100);
+
+/** A short, job-id-safe name for a page's starting keyset position. */
+function pageKey(cursor: string | null): string {
+  return createHash('sha256')
+    .update(cursor ?? '')
+    .digest('base64url')
+    .slice(0, 12);
+}
+
+/** Rows grouped by the job that carries them: pages, and rows that have their own job. */
+function byJob(
+  rows: readonly { id: number; jobId: string | null }[],
+  channel: Channel,
+): { pages: DeliveryPage[]; own: number[] } {
+  const pages = new Map<string, number[]>();
+  const own: number[] = [];
+  for (const row of rows) {
+    if (row.jobId && isPageJob(row.jobId)) pages.set(row.jobId, [...(pages.get(row.jobId) ?? []), row.id]);
+    else own.push(row.id);
+  }
+  return {
+    pages: [...pages].map(([jobId, ids]) => ({
+      key: jobId.slice(BATCH_JOB_PREFIX.length),
+      channel,
+      ids: [...new Set(ids)],
+    })),
+    own: [...new Set(own)],
+  };
 }

@@ -15,47 +15,65 @@ import type { RedisConnection } from '../queue/connection.ts';
 
 // Both scripts share their clock reading and window bookkeeping. KEYS[1]: the schedule's next
 // free instant (ms, Redis clock); KEYS[2]: sorted set of admitted calls (score: Redis ms), kept
-// ARGV[4] ms as an audit of the last seconds. ARGV: max, window ms, unique member, retention
-// ms, interval ms.
+// ARGV[4] ms as an audit of the last seconds. ARGV: max, window ms, member prefix (each admitted
+// call is "<prefix>-<i>"), retention ms, interval ms, count.
 const COMMON = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local max, window, member, keep = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-local function admit()
+local interval, count = tonumber(ARGV[5]), tonumber(ARGV[6])
+-- Admits up to k calls now; returns how many, and the wait (ms) before the window has room again.
+local function admit(k)
   local since = math.floor(now) - window
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', math.floor(now) - keep)
-  if redis.call('ZCOUNT', KEYS[2], '(' .. since, '+inf') < max then
-    redis.call('ZADD', KEYS[2], math.floor(now), member)
+  local n = math.min(k, max - redis.call('ZCOUNT', KEYS[2], '(' .. since, '+inf'))
+  if n > 0 then
+    local args = {}
+    for i = 1, n do
+      args[2 * i - 1] = math.floor(now)
+      args[2 * i] = member .. '-' .. i
+    end
+    redis.call('ZADD', KEYS[2], unpack(args))
     redis.call('PEXPIRE', KEYS[2], keep)
-    return 0
+  else
+    n = 0
   end
+  if n >= k then return n, 0 end
   local oldest = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. since, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
-  return math.max(1, tonumber(oldest[2]) + window - math.floor(now) + 1)
+  return n, math.max(1, tonumber(oldest[2]) + window - math.floor(now) + 1)
 end
 `;
 
-// Reserves the next instant on the schedule; when it is now, admits at once (one round trip
-// for a call that need not wait). Returns "0" when admitted, else the wait in ms, as text.
+// Reserves `count` consecutive instants on the schedule, one every `interval` ms from the next
+// free one, and admits at once those already due (one round trip for a page that need not wait).
+// Returns {offset of the first instant from now, admitted now, wait before retrying} as text.
 const RESERVE = `${COMMON}
-local interval = tonumber(ARGV[5])
 local at = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
-redis.call('SET', KEYS[1], tostring(at + interval), 'PX', math.ceil(at + interval - now) + 60000)
-if at - now < 1 then
-  local wait = admit()
-  if wait == 0 then return '0' end
-  return tostring(-wait)
-end
-return tostring(at - now)
+local last = at + count * interval
+redis.call('SET', KEYS[1], tostring(last), 'PX', math.ceil(last - now) + 60000)
+local due = 0
+if at - now < 1 then due = math.min(count, math.ceil((now + 1 - at) / interval)) end
+local admitted, wait = 0, 0
+if due > 0 then admitted, wait = admit(due) end
+return {tostring(at - now), admitted, tostring(wait)}
 `;
 
-// After the reserved instant: admits, or says how long until the window has room.
+// After reserved instants came: admits up to `count` of them, or says how long until there is room.
 const ADMIT = `${COMMON}
-return admit()
+local admitted, wait = admit(count)
+return {admitted, tostring(wait)}
 `;
 
 export interface RateGate {
   /** Resolves when this call may go out (it is then counted). */
   acquire(): Promise<void>;
+  /**
+   * Reserves `count` calls in one round trip: the i-th permit resolves `true` when call i may go
+   * out (it is then counted), in order, spaced by the schedule. Admission of the calls that come
+   * due together is one more round trip, not one per call. `cancel()` stops handing out permits
+   * (the rest resolve `false`); the instants they had reserved go unused, which only slows.
+   */
+  reserve(count: number): { readonly permits: readonly Promise<boolean>[]; cancel(): void };
 }
 
 export interface RateGateOptions {
@@ -79,28 +97,78 @@ export function createRateGate(
   const span = (options.windowMs ?? 1000) + (options.marginMs ?? 50);
   const interval = span / limit;
   const keys = [`${key}:next`, `${key}:log`] as const;
+  const args = (count: number) => [
+    limit,
+    span,
+    `${process.pid}-${Date.now()}-${++sequence}`,
+    AUDIT_MS,
+    interval,
+    count,
+  ];
+
+  function reserve(count: number) {
+    const waiting = Array.from({ length: count }, () => Promise.withResolvers<boolean>());
+    let granted = 0;
+    let cancelled = false;
+    const grant = (n: number) => {
+      for (let i = 0; i < n; i++) waiting[granted++]?.resolve(true);
+    };
+    const run = async () => {
+      const started = performance.now();
+      const [offsetText, admitted, waitText] = (await evalScript(redis, RESERVE, keys, args(count))) as [
+        string,
+        number,
+        string,
+      ];
+      const offset = Number.parseFloat(offsetText);
+      grant(Number(admitted));
+      let wait = Number.parseFloat(waitText);
+      while (granted < count && !cancelled) {
+        // Local time since the reply stands in for Redis time since the reservation.
+        const elapsed = performance.now() - started;
+        const due = Math.min(count, Math.ceil((elapsed + 1 - offset) / interval));
+        const untilNext = offset + granted * interval - elapsed;
+        if (wait > 0 || due <= granted) {
+          await sleep(Math.max(1, Math.round(Math.max(wait, untilNext))));
+          wait = 0;
+          continue;
+        }
+        const [more, moreWait] = (await evalScript(redis, ADMIT, keys, args(due - granted))) as [
+          number,
+          string,
+        ];
+        grant(Number(more));
+        wait = Number.parseFloat(moreWait);
+      }
+    };
+    run().then(
+      () => {
+        for (const w of waiting.slice(granted)) w.resolve(false);
+      },
+      (error: unknown) => {
+        for (const w of waiting.slice(granted)) w.reject(error);
+      },
+    );
+    return {
+      permits: waiting.map((w) => w.promise),
+      cancel() {
+        cancelled = true;
+      },
+    };
+  }
+
   return {
     async acquire() {
-      const member = `${process.pid}-${Date.now()}-${++sequence}`;
-      const args = [limit, span, member, AUDIT_MS, interval];
-      // > 0: wait for the reserved instant, then be admitted; < 0: reserved now, but the window
-      // is full for that long; 0: admitted.
-      const reply = Number.parseFloat(String(await run(redis, RESERVE, keys, args)));
-      if (reply === 0) return;
-      await sleep(Math.max(1, Math.round(Math.abs(reply))));
-      for (;;) {
-        const more = Number(await run(redis, ADMIT, keys, args));
-        if (more <= 0) return;
-        await sleep(more);
-      }
+      await reserve(1).permits[0];
     },
+    reserve,
   };
 }
 
 const shas = new Map<string, string>();
 
 /** EVALSHA (the script text travels once per Redis), EVAL when Redis does not know it yet. */
-async function run(
+async function evalScript(
   redis: RedisConnection,
   script: string,
   keys: readonly string[],

@@ -1,17 +1,22 @@
 // What the tick repairs (DESIGN.md points 1 and 5). PostgreSQL is the record, Redis only work
 // in flight, so after a crash or a lost Redis the tick compares the two:
 // - a slot left `fanning_out` whose fan-out job is gone gets its job back (it resumes at its cursor);
-// - a delivery left `sending` with no live job, or for longer than the lease, becomes `unknown`:
-//   the provider may have accepted it, so it is NEVER sent again (at most once, SPEC 6);
-// - `queued`/`retrying` deliveries with no job are queued again. After a Redis loss (our marker
-//   key is gone) that is every one of them, at once; otherwise a bounded slice per tick catches
-//   stragglers (a job that ended without its row being updated);
+// - a delivery left `sending` whose claiming job (its `job_id`) is no longer active, or for
+//   longer than the lease, becomes `unknown`: the provider may have accepted it, so it is NEVER
+//   sent again (at most once, SPEC 6);
+// - `queued`/`retrying` deliveries with no job are queued again: `queued` ones in new pages
+//   (`sendBatch` jobs, the rows' `job_id` updated), `retrying` ones on their own job with what
+//   is left of their wait. After a Redis loss (our marker key is gone) that is every one of
+//   them, at once; otherwise a bounded slice per tick catches stragglers (a job that ended
+//   without its row being updated), looking up each distinct job once;
 // - deliveries a sender released because their campaign was paused are queued again once it runs.
-import { jobIdOf, jobs } from '../queue/catalog.ts';
+import type { Channel } from '../planning/types.ts';
+import { sendBatchSize } from '../queue/catalog.ts';
 import type { QueueSet } from '../queue/connection.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Db } from '../store/pool.ts';
 import {
+  assignJobs,
   clearPauseMarks,
   type InFlight,
   inFlightDeliveries,
@@ -20,7 +25,17 @@ import {
   sendingSince,
 } from './delivery.repository.ts';
 import { slotsFanningOut } from './due-slots.repository.ts';
-import { queueFanouts, queueSendJobs, requeueSendJobs } from './job-queueing.ts';
+import {
+  type DeliveryRef,
+  isPageJob,
+  jobIdOfRow,
+  jobStates,
+  pagesOf,
+  queueFanouts,
+  queueSendJobs,
+  queueSendPages,
+  requeueSendJobs,
+} from './job-queueing.ts';
 
 export interface RecoveryOptions {
   /** A `sending` row older than this is `unknown` even if its job still looks active. */
@@ -53,6 +68,8 @@ interface Deps {
   readonly queues: QueueSet;
   readonly logger: Logger;
   readonly recovery?: Partial<RecoveryOptions>;
+  /** Deliveries per `sendBatch` job when queued rows are queued again (default 25). */
+  readonly batchSize?: (channel: Channel) => number;
 }
 
 const LIMIT = 5000;
@@ -85,7 +102,7 @@ export async function recover(
   }
   const released = await releasedByPause(deps.db, LIMIT);
   if (released.length > 0) {
-    requeuedDeliveries += await requeueSendJobs(deps.queues, released);
+    requeuedDeliveries += await queueInPages(deps, released.map(withDelay(now)), now);
     await clearPauseMarks(
       deps.db,
       released.map((d) => d.id),
@@ -103,13 +120,9 @@ async function settleSending(deps: Deps, options: RecoveryOptions, at: Date): Pr
     'no outcome recorded within the lease: the provider may have accepted it, so it is not sent again',
   );
   const recent = await sendingSince(deps.db, new Date(at.getTime() - options.graceMs), LIMIT);
-  const orphaned: number[] = [];
-  for (const d of recent) {
-    const state = await deps.queues
-      .get(jobs.send.queue(d.channel))
-      .getJobState(jobIdOf('send', { deliveryId: d.id }));
-    if (state !== 'active') orphaned.push(d.id);
-  }
+  // The job that claimed each row (a page or its own): one look-up per distinct job.
+  const states = await jobStates(deps.queues, recent);
+  const orphaned = recent.filter((d) => states.get(jobIdOfRow(d)) !== 'active').map((d) => d.id);
   settled.push(
     ...(await markUnknown(
       deps.db,
@@ -130,6 +143,25 @@ const withDelay = (now: number) => (d: InFlight) => ({
   delayMs: d.notBefore ? d.notBefore.getTime() - now : 0,
 });
 
+/**
+ * Rows with no live job, queued again: those with a wait left (a retry's backoff, a deferral)
+ * on their own job, the others in new pages whose ids are written to the rows. New page keys
+ * (`r<now>-<first id>-<count>`) rather than the rows' old ones: an old page may still be held
+ * by part of its rows, or be split across two reads.
+ */
+async function queueInPages(deps: Deps, rows: readonly DeliveryRef[], now: number): Promise<number> {
+  const own = rows.filter((r) => (r.delayMs ?? 0) > 0);
+  const paged = rows.filter((r) => (r.delayMs ?? 0) <= 0);
+  const pages = pagesOf(paged, deps.batchSize ?? (() => sendBatchSize(100)), `r${now}`);
+  await assignJobs(
+    deps.db,
+    pages.flatMap((p) => p.ids.map((id) => ({ id, jobId: `batch-${p.key}` }))),
+  );
+  await queueSendPages(deps.queues, pages);
+  await queueSendJobs(deps.queues, own);
+  return rows.length;
+}
+
 /** After a Redis loss nothing is left to dedupe against: addBulk every row in flight. */
 async function requeueEverything(deps: Deps, now: number): Promise<number> {
   let after = 0;
@@ -137,7 +169,7 @@ async function requeueEverything(deps: Deps, now: number): Promise<number> {
   for (;;) {
     const page = await inFlightDeliveries(deps.db, after, LIMIT);
     if (page.length === 0) return total;
-    await queueSendJobs(deps.queues, page.map(withDelay(now)));
+    await queueInPages(deps, page.map(withDelay(now)), now);
     total += page.length;
     after = page.at(-1)!.id;
   }
@@ -154,7 +186,18 @@ async function sweepStragglers(deps: Deps, options: RecoveryOptions, now: number
     new Date(now - options.orphanAfterMs),
   );
   await redis.set(key, page.length < options.sweepBatch ? '0' : String(page.at(-1)!.id));
-  const added = await requeueSendJobs(deps.queues, page.map(withDelay(now)));
+  // Rows on their own job: replaced if it finished. Rows of a page: queued again in a new page
+  // if their page's job is gone or finished (a page still waiting its turn is left alone).
+  const own = page.filter((d) => !isPageJob(jobIdOfRow(d)));
+  const paged = page.filter((d) => isPageJob(jobIdOfRow(d)));
+  const states = await jobStates(deps.queues, paged);
+  const orphans = paged.filter((d) => {
+    const state = states.get(jobIdOfRow(d));
+    return state !== 'waiting' && state !== 'delayed' && state !== 'active' && state !== 'prioritized';
+  });
+  const added =
+    (await requeueSendJobs(deps.queues, own.map(withDelay(now)))) +
+    (orphans.length > 0 ? await queueInPages(deps, orphans.map(withDelay(now)), now) : 0);
   if (added > 0) deps.logger.warn({ deliveries: added }, 'queued deliveries without a job: queued again');
   return added;
 }

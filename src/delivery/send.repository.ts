@@ -74,17 +74,13 @@ async function hot<R extends QueryResultRow>(
   return sql.query<R>(text, params);
 }
 
-export async function claimDelivery(
-  sql: Sql | Db,
-  deliveryId: number,
-  now: Date,
-): Promise<ClaimedDelivery | undefined> {
-  const [row] = await hot<ClaimRow>(
-    sql,
-    'lastcall-claim-delivery',
-    `WITH claimed AS (
-       UPDATE deliveries SET status = 'sending', attempts = attempts + 1, next_attempt_at = NULL, updated_at = $2
-        WHERE id = $1 AND status IN ('queued', 'retrying')
+/** The job id a delivery's own `send` job has (catalog: jobs.send.jobId); in SQL, for rows. */
+const OWN_JOB_ID = "'delivery-' || id";
+
+const CLAIM = (where: string) => `WITH claimed AS (
+       UPDATE deliveries SET status = 'sending', attempts = attempts + 1, next_attempt_at = NULL,
+                             updated_at = $2, job_id = coalesce($3::text, ${OWN_JOB_ID})
+        WHERE id = ANY($1::bigint[]) AND ${where}
         RETURNING id, campaign_id, step_id, subscriber_id, channel, kind, attempts)
      SELECT d.id, d.campaign_id, d.step_id, d.channel, d.kind, d.attempts,
             c.name AS campaign_name, c.state AS campaign_state, c.deadline, c.source_dir, st.template,
@@ -94,12 +90,48 @@ export async function claimDelivery(
        JOIN campaigns c ON c.id = d.campaign_id
        LEFT JOIN campaign_steps st ON st.campaign_id = d.campaign_id AND st.step_id = d.step_id
        LEFT JOIN subscribers s ON s.id = d.subscriber_id
-       LEFT JOIN subscriber_channels sc ON sc.subscriber_id = d.subscriber_id AND sc.channel = d.channel`,
-    [deliveryId, now],
+       LEFT JOIN subscriber_channels sc ON sc.subscriber_id = d.subscriber_id AND sc.channel = d.channel
+      ORDER BY d.id`;
+
+/** Claims one delivery for its own job (`delivery-<id>`), whatever its retry wait says: the
+ *  job's delay is that wait. */
+export async function claimDelivery(
+  sql: Sql | Db,
+  deliveryId: number,
+  now: Date,
+): Promise<ClaimedDelivery | undefined> {
+  const [row] = await hot<ClaimRow>(
+    sql,
+    'lastcall-claim-delivery',
+    CLAIM("status IN ('queued', 'retrying')"),
+    [[deliveryId], now, null],
   );
-  if (!row) return undefined;
+  return row && claimedFrom(row);
+}
+
+/**
+ * Claims, in one statement, the deliveries of a page that are waiting: `queued`, or `retrying`
+ * whose wait is over (a retry not yet due belongs to its own delayed job). Each claimed row
+ * records `jobId` as its claimer, which recovery checks. Rows already taken are left out.
+ */
+export async function claimDeliveries(
+  sql: Sql | Db,
+  deliveryIds: readonly number[],
+  jobId: string,
+  now: Date,
+): Promise<ClaimedDelivery[]> {
+  const rows = await hot<ClaimRow>(
+    sql,
+    'lastcall-claim-deliveries',
+    CLAIM("(status = 'queued' OR (status = 'retrying' AND coalesce(next_attempt_at, $2) <= $2))"),
+    [deliveryIds, now, jobId],
+  );
+  return rows.map(claimedFrom);
+}
+
+function claimedFrom(row: ClaimRow): ClaimedDelivery {
   return {
-    id: row.id,
+    id: Number(row.id),
     campaignId: row.campaign_id,
     stepId: row.step_id,
     channel: row.channel,
@@ -223,7 +255,7 @@ function statement(r: AttemptRecord): {
     case 'retrying':
       return {
         update: `UPDATE deliveries SET status = 'retrying', error_code = $4, error_detail = ${ERASED_DETAIL}, next_attempt_at = $7,
-                   updated_at = $6 WHERE id = $1 AND status = 'sending'`,
+                   job_id = ${OWN_JOB_ID}, updated_at = $6 WHERE id = $1 AND status = 'sending'`,
         params: [r.nextAttemptAt],
         code: r.code,
         detail: r.detail,
@@ -253,8 +285,8 @@ function statement(r: AttemptRecord): {
       };
     case 'queued':
       return {
-        update: `UPDATE deliveries SET status = 'queued', error_code = $4, error_detail = ${ERASED_DETAIL}, updated_at = $6
-                  WHERE id = $1 AND status = 'sending'`,
+        update: `UPDATE deliveries SET status = 'queued', error_code = $4, error_detail = ${ERASED_DETAIL}, updated_at = $6,
+                   job_id = ${OWN_JOB_ID} WHERE id = $1 AND status = 'sending'`,
         params: [],
         code: r.code,
         detail: r.detail,
@@ -262,17 +294,23 @@ function statement(r: AttemptRecord): {
   }
 }
 
-/** Un-claims a row without an attempt (the campaign is paused: nothing was tried). */
-export async function releaseClaim(
+/** Un-claims rows without an attempt (their campaign is paused, or their batch stopped before
+ *  their turn): nothing was tried, so the attempt the claim counted is given back. */
+export async function releaseClaims(
   sql: Sql | Db,
-  deliveryId: number,
+  deliveryIds: readonly number[],
   code: string,
   now: Date,
+  detail: string | null = null,
 ): Promise<void> {
+  if (deliveryIds.length === 0) return;
   await sql.exec(
     `UPDATE deliveries SET status = 'queued', attempts = greatest(attempts - 1, 0), error_code = $2,
-            error_detail = NULL, updated_at = $3
-      WHERE id = $1 AND status = 'sending'`,
-    [deliveryId, code, now],
+            error_detail = $4, updated_at = $3
+      WHERE id = ANY($1::bigint[]) AND status = 'sending'`,
+    [deliveryIds, code, now, detail],
   );
 }
+
+export const releaseClaim = (sql: Sql | Db, deliveryId: number, code: string, now: Date): Promise<void> =>
+  releaseClaims(sql, [deliveryId], code, now);

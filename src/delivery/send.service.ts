@@ -18,6 +18,7 @@ import { PAUSED_CODE } from './delivery.repository.ts';
 import type { ProviderOutages } from './provider-outage.ts';
 import type { RateGate } from './rate-gate.ts';
 import { type DeliveryRenderer, MissingAddressError, type RenderedDelivery } from './render.ts';
+import { type AttemptBudget, decideOutcome, ineligibility, type SendDecision } from './send.decide.ts';
 import {
   type AttemptRecord,
   attemptOutcome,
@@ -47,37 +48,14 @@ export interface SendDeps {
   readonly outages?: ProviderOutages;
 }
 
-/** Where this attempt stands in the job's retry budget (BullMQ's attemptsMade / attempts). */
-export interface AttemptBudget {
-  readonly attemptsMade: number;
-  readonly maxAttempts: number;
-}
-
-/** What the worker must do with the job. */
-export type SendDecision =
-  | {
-      readonly action: 'complete';
-      readonly status: 'sent' | 'skipped' | 'failed' | 'unknown' | 'already-handled' | 'released';
-    }
-  /** Transient failure: throw so BullMQ retries after `delayMs`. */
-  | { readonly action: 'retry'; readonly delayMs: number; readonly code: string }
-  /** The provider throttles the whole number: stop the queue for `delayMs`, keep the job. */
-  | { readonly action: 'throttle-queue'; readonly delayMs: number; readonly code: string }
-  /** Not now: move the job to delayed for `delayMs` without spending an attempt. */
-  | { readonly action: 'delay'; readonly delayMs: number; readonly code: string }
-  | { readonly action: 'fail'; readonly code: string }
-  /** The account or token is broken: pause the channel, keep the job for later. */
-  | { readonly action: 'channel-down'; readonly code: string; readonly detail: string };
+export type { AttemptBudget, SendDecision } from './send.decide.ts';
 
 /** The delay decision's code while PostgreSQL is unreachable at the claim. */
 export const DATABASE_UNAVAILABLE = 'database-unavailable';
 
 /** How long a send job waits when PostgreSQL did not answer its claim: 2-4 s, spread so that
  *  the jobs of a whole queue do not all come back in the same instant. */
-const databaseWaitMs = () => 2_000 + Math.round(Math.random() * 2_000);
-
-/** Codes meaning "the number as a whole is over its rate": throttle the queue, not one job. */
-const QUEUE_WIDE = new Set(['130429', '4', '80007', 'http-429']);
+export const databaseWaitMs = () => 2_000 + Math.round(Math.random() * 2_000);
 
 export async function sendDelivery(
   deps: SendDeps,
@@ -162,21 +140,7 @@ export async function sendDelivery(
   return decide(deps, d, outcome, record, budget, now);
 }
 
-function ineligibility(d: ClaimedDelivery, now: number): string | undefined {
-  if (d.campaign.state === 'cancelled') return 'campaign-cancelled';
-  if (d.campaign.state === 'finished') return 'deadline-passed';
-  if (d.campaign.state !== 'running') return 'campaign-not-running';
-  if (now >= d.campaign.deadline) return 'deadline-passed';
-  if (!d.subscriber) return 'erased';
-  const state = d.subscriber.channelState;
-  if (state === 'unsubscribed' || state === 'stopped' || state === 'bounced' || state === 'complained')
-    return state;
-  if (state !== 'active') return 'no-consent';
-  if (d.subscriber.done) return 'done';
-  return undefined;
-}
-
-async function callChannel(channels: ChannelSenders, r: RenderedDelivery): Promise<SendOutcome> {
+export async function callChannel(channels: ChannelSenders, r: RenderedDelivery): Promise<SendOutcome> {
   if (r.channel === 'whatsapp') {
     if (!channels.whatsapp)
       return { outcome: 'channel-down', code: 'not-configured', detail: 'WhatsApp is not configured' };
@@ -195,78 +159,22 @@ async function decide(
   budget: AttemptBudget,
   now: number,
 ): Promise<SendDecision> {
-  const log = { deliveryId: d.id, channel: d.channel, attempt: d.attempt };
-  switch (outcome.outcome) {
-    case 'sent':
-      await record({ status: 'sent', providerMessageId: outcome.messageId });
-      deps.outages?.sent(d.channel);
-      return { action: 'complete', status: 'sent' };
-    case 'unavailable': {
-      // Provider outage: nothing was sent and no message would go now. Hold the channel's queue
-      // and spend no attempt (as a queue-wide throttle); the wait grows with this row's tries
-      // (its claims), up to 16 x the backoff base. The deadline still stops it (claim check).
-      deps.outages?.unavailable(d.channel, outcome.code, outcome.detail);
-      const delayMs = deps.backoff(Math.min(d.attempt, 5), outcome.retryAfterMs);
-      await record({
-        status: 'retrying',
-        outcome: 'retry',
-        code: outcome.code,
-        detail: outcome.detail,
-        nextAttemptAt: new Date(now + delayMs),
-      });
-      return { action: 'throttle-queue', delayMs, code: outcome.code };
-    }
-    case 'permanent': {
-      await record({ status: 'failed', code: outcome.code, detail: outcome.detail });
-      // 131026 / 131050: this person cannot or will not receive here; later steps skip the channel.
-      const ended = await endChannelForProviderError(deps.db, d.id, d.channel, outcome, now);
-      deps.logger.warn({ ...log, code: outcome.code, ended }, 'delivery failed permanently');
-      return { action: 'fail', code: outcome.code };
-    }
-    case 'unknown':
-      // The provider may have it (a timeout after the request was sent): never again.
-      await record({ status: 'unknown', code: outcome.code, detail: outcome.detail });
-      deps.logger.warn({ ...log, code: outcome.code }, 'delivery unknown: the provider may have accepted it');
-      return { action: 'complete', status: 'unknown' };
-    case 'channel-down':
-      await record({ status: 'queued', code: outcome.code, detail: outcome.detail, attemptOutcome: 'retry' });
-      return { action: 'channel-down', code: outcome.code, detail: outcome.detail };
-    case 'defer': {
-      if (now + outcome.delayMs >= d.campaign.deadline) {
-        const detail = `${outcome.detail} (asked to wait past the deadline)`;
-        await record({ status: 'failed', code: outcome.code, detail });
-        return { action: 'fail', code: outcome.code };
-      }
-      const nextAttemptAt = new Date(now + outcome.delayMs);
-      await record({
-        status: 'retrying',
-        outcome: 'deferred',
-        code: outcome.code,
-        detail: outcome.detail,
-        nextAttemptAt,
-      });
-      return { action: 'delay', delayMs: outcome.delayMs, code: outcome.code };
-    }
-    case 'retry': {
-      // A throttle of the whole number holds the queue and spends none of this job's attempts.
-      const queueWide = QUEUE_WIDE.has(outcome.code);
-      if (!queueWide && budget.attemptsMade + 1 >= budget.maxAttempts) {
-        const detail = `gave up after ${budget.maxAttempts} attempts: ${outcome.detail}`;
-        await record({ status: 'failed', code: outcome.code, detail });
-        deps.logger.warn({ ...log, code: outcome.code }, 'delivery failed: retries exhausted');
-        return { action: 'fail', code: outcome.code };
-      }
-      const delayMs = queueWide
-        ? (outcome.retryAfterMs ?? deps.backoff(1, undefined))
-        : deps.backoff(budget.attemptsMade + 1, outcome.retryAfterMs);
-      await record({
-        status: 'retrying',
-        outcome: 'retry',
-        code: outcome.code,
-        detail: outcome.detail,
-        nextAttemptAt: new Date(now + delayMs),
-      });
-      return { action: queueWide ? 'throttle-queue' : 'retry', delayMs, code: outcome.code };
-    }
-  }
+  const decided = decideOutcome(d, outcome, budget, now, deps.backoff);
+  await record(decided.record);
+  const log = {
+    deliveryId: d.id,
+    channel: d.channel,
+    attempt: d.attempt,
+    code: 'code' in outcome ? outcome.code : undefined,
+  };
+  if (outcome.outcome === 'sent') deps.outages?.sent(d.channel);
+  if (outcome.outcome === 'unavailable') deps.outages?.unavailable(d.channel, outcome.code, outcome.detail);
+  if (outcome.outcome === 'unknown')
+    deps.logger.warn(log, 'delivery unknown: the provider may have accepted it');
+  if (outcome.outcome === 'permanent') {
+    // 131026 / 131050: this person cannot or will not receive here; later steps skip the channel.
+    const ended = await endChannelForProviderError(deps.db, d.id, d.channel, outcome, now);
+    deps.logger.warn({ ...log, ended }, 'delivery failed permanently');
+  } else if (decided.decision.action === 'fail') deps.logger.warn(log, 'delivery failed');
+  return decided.decision;
 }

@@ -47,6 +47,18 @@ export const EVENT_BACKOFF_STRATEGY = 'event';
 
 const KEEP_FAILED = { age: 7 * 24 * 3600 };
 
+/** Largest page of deliveries one `sendBatch` job carries. */
+export const MAX_SEND_BATCH = 100;
+export const BATCH_JOB_PREFIX = 'batch-';
+
+/** Deliveries per `sendBatch` job for a channel's rate (messages a second): about a quarter of a
+ *  second's worth, 1 to MAX_SEND_BATCH. A batch claims all its rows before the gate lets them
+ *  out one by one, so this bounds how long a claimed row waits (a kill then leaves it
+ *  `unknown`), and a slow channel still spreads its pages over several workers. */
+export function sendBatchSize(ratePerSecond: number): number {
+  return Math.min(MAX_SEND_BATCH, Math.max(1, Math.ceil(ratePerSecond / 4)));
+}
+
 /** The catalog. `queue` is a name, or a function of the payload for jobs routed per channel. */
 export const jobs = {
   tick: {
@@ -73,13 +85,43 @@ export const jobs = {
   send: {
     queue: (channel: Channel) => sendQueueFor(channel),
     name: 'send',
-    payload: z.object({ deliveryId: z.number().int().positive() }).strict(),
+    payload: z
+      .object({
+        deliveryId: z.number().int().positive(),
+        /** Attempts already spent in a batch before this job took the delivery over (a retry
+         *  out of a `sendBatch` job): they count against `options.attempts`. */
+        priorAttempts: z.number().int().nonnegative().optional(),
+      })
+      .strict(),
     jobId: (p: { deliveryId: number }) => `delivery-${p.deliveryId}`,
     retry: { baseMs: 2_000, jitter: 0.5, maxMs: 30 * 60_000 } satisfies RetryPolicy,
     options: {
       attempts: 8,
       backoff: { type: SEND_BACKOFF_STRATEGY },
       // Completed jobs are dropped quickly: PostgreSQL keeps the record.
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: KEEP_FAILED,
+    },
+  },
+  /** A page of deliveries sent together (fan-out queues these): one claim statement, the
+   *  provider calls in parallel under the rate gate, one outcome statement. Same queue as
+   *  `send`, so the channel's pause and throttle hold both. A retry of one of its messages
+   *  becomes that delivery's own `send` job; the batch job itself is retried only when it
+   *  failed before claiming (a retry finds claimed rows `sending` and leaves them alone). */
+  sendBatch: {
+    queue: (channel: Channel) => sendQueueFor(channel),
+    name: 'send-batch',
+    payload: z
+      .object({
+        /** Slot and page it came from (`<slot>-<page>-<chunk>`), or a recovery's own key. */
+        key: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
+        deliveryIds: z.array(z.number().int().positive()).min(1).max(MAX_SEND_BATCH),
+      })
+      .strict(),
+    jobId: (p: { key: string }) => `${BATCH_JOB_PREFIX}${p.key}`,
+    options: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
       removeOnComplete: { age: 3600, count: 10_000 },
       removeOnFail: KEEP_FAILED,
     },
@@ -118,6 +160,7 @@ export type JobPayloadOf<K extends JobKind> = z.infer<(typeof jobs)[K]['payload'
 export type TickPayload = JobPayloadOf<'tick'>;
 export type FanoutPayload = JobPayloadOf<'fanout'>;
 export type SendPayload = JobPayloadOf<'send'>;
+export type SendBatchPayload = JobPayloadOf<'sendBatch'>;
 export type WebhookPayload = JobPayloadOf<'webhook'>;
 export type EventPayload = JobPayloadOf<'event'>;
 

@@ -17,10 +17,11 @@ import { createRateGate } from '../delivery/rate-gate.ts';
 import type { RecoveryOptions } from '../delivery/recovery.ts';
 import { DeliveryRenderer } from '../delivery/render.ts';
 import { sendDelivery } from '../delivery/send.service.ts';
+import { sendBatch } from '../delivery/send-batch.service.ts';
 import { runTick, type TickReport } from '../delivery/tick.service.ts';
 import { pruneEvents } from '../events/outbox-drainer.ts';
 import type { Channel } from '../planning/types.ts';
-import { jobs, QUEUES, SEND_BACKOFF_STRATEGY, sendQueueFor } from '../queue/catalog.ts';
+import { jobs, QUEUES, SEND_BACKOFF_STRATEGY, sendBatchSize, sendQueueFor } from '../queue/catalog.ts';
 import { createWorkerConnection, QueueSet } from '../queue/connection.ts';
 import { closeWorkers } from '../queue/shutdown.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
@@ -42,6 +43,8 @@ export interface WorkerSettings {
   readonly tickEveryMs?: number;
   readonly backoff?: Partial<BackoffOptions>;
   readonly recovery?: Partial<RecoveryOptions>;
+  /** Provider calls in flight per process on each channel (default 50 WhatsApp, 10 email),
+   *  and fan-out jobs at once (4). A send worker runs enough pages at once to reach it. */
   readonly concurrency?: { readonly whatsapp?: number; readonly email?: number; readonly fanout?: number };
   /** BullMQ lock duration (default 30 s): how soon a dead worker's jobs are taken over. */
   readonly lockDurationMs?: number;
@@ -80,7 +83,15 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
   const connection = createWorkerConnection(config);
   const channels = settings.channels ?? createChannelSenders(config, settings.timeouts);
   const backoff: BackoffOptions = { ...jobs.send.retry, ...settings.backoff };
-  const tickDeps = { db, queues, logger, ...(settings.recovery ? { recovery: settings.recovery } : {}) };
+  const rateOf = (channel: Channel) => config.rates[channel];
+  const batchSize = (channel: Channel) => sendBatchSize(rateOf(channel));
+  const tickDeps = {
+    db,
+    queues,
+    logger,
+    batchSize,
+    ...(settings.recovery ? { recovery: settings.recovery } : {}),
+  };
   const base: WorkerOptions = {
     connection,
     prefix: config.queuePrefix,
@@ -109,7 +120,13 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
       QUEUES.fanout,
       fanoutProcessor((slotId) =>
         fanOut(
-          { db, queues, logger, ...(settings.fanoutPageSize ? { pageSize: settings.fanoutPageSize } : {}) },
+          {
+            db,
+            queues,
+            logger,
+            batchSize,
+            ...(settings.fanoutPageSize ? { pageSize: settings.fanoutPageSize } : {}),
+          },
           slotId,
           clock.now(),
         ),
@@ -132,7 +149,6 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
   ]);
   for (const { channel, problem } of problems)
     logger.warn({ channel, problem }, `${channel} check failed at start: sends on it may fail`);
-  const rateOf = (channel: Channel) => config.rates[channel];
   const gates = Object.fromEntries(
     channels.enabled.map((c) => [
       c,
@@ -159,27 +175,39 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
       settings.resumeChannels?.includes(channel) ?? false,
       logger,
     );
+    const channelDown = (code: string, detail: string) =>
+      markChannelDown(
+        queues,
+        channel,
+        {
+          code,
+          detail,
+          at: new Date(clock.now()).toISOString(),
+          credentials: channels.credentials[channel] ?? '',
+        },
+        logger,
+      );
+    const channelDownDelayMs = settings.channelDownDelayMs ?? 60_000;
+    const batchDeps = {
+      ...sendDeps,
+      queues,
+      channelDown,
+      channelDownDelayMs,
+      maxAttempts: jobs.send.options.attempts,
+    };
     const processor = sendProcessor({
       queue,
       send: (deliveryId, budget) => sendDelivery(sendDeps, deliveryId, clock.now(), budget),
-      channelDown: (code, detail) =>
-        markChannelDown(
-          queues,
-          channel,
-          {
-            code,
-            detail,
-            at: new Date(clock.now()).toISOString(),
-            credentials: channels.credentials[channel] ?? '',
-          },
-          logger,
-        ),
-      channelDownDelayMs: settings.channelDownDelayMs ?? 60_000,
+      sendBatch: (jobId, deliveryIds) => sendBatch(batchDeps, jobId, deliveryIds, clock.now()),
+      channelDown,
+      channelDownDelayMs,
     });
+    const inFlight = settings.concurrency?.[channel] ?? (channel === 'whatsapp' ? 50 : 10);
     watch(
       new Worker(sendQueueFor(channel), processor, {
         ...base,
-        concurrency: settings.concurrency?.[channel] ?? (channel === 'whatsapp' ? 50 : 10),
+        // Pages at once: about `inFlight` calls, plus one page being claimed or recorded.
+        concurrency: Math.ceil(inFlight / batchSize(channel)) + 1,
         limiter: { max: Math.max(1, Math.floor(rate)), duration: 1000 },
         settings: {
           // The catalog's `delivery` strategy (jobs.send): the provider's Retry-After rides on the error.
