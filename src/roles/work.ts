@@ -206,8 +206,10 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
     watch(
       new Worker(sendQueueFor(channel), processor, {
         ...base,
-        // Pages at once: about `inFlight` calls, plus one page being claimed or recorded.
-        concurrency: Math.ceil(inFlight / batchSize(channel)) + 1,
+        // Pages at once: about `inFlight` calls (no more than a second of the rate: a claimed
+        // row waits at the gate, and a kill then leaves it `unknown`), plus one page being
+        // claimed or recorded.
+        concurrency: Math.ceil(Math.min(inFlight, rate) / batchSize(channel)) + 1,
         limiter: { max: Math.max(1, Math.floor(rate)), duration: 1000 },
         settings: {
           // The catalog's `delivery` strategy (jobs.send): the provider's Retry-After rides on the error.
