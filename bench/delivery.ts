@@ -2,9 +2,12 @@
 // same amount of queue work, on a database and a Redis prefix of their own (dropped at the end):
 // 1. fan-out: a due slot of N subscribers → delivery rows + send jobs per second, vs a bare
 //    `addBulk` of N jobs with the same ids, payloads and options;
+//    "subscribers made ready to send per second" (rows inserted and their page jobs queued),
+//    whose target is at least 1.0 × the bare addBulk of one job per subscriber;
 // 2. dispatch: WhatsApp messages per second from one worker process to the fake Graph API on
-//    loopback (run in a process of its own), WHATSAPP_RATE out of the way, vs a no-op BullMQ
-//    worker at the same concurrency;
+//    loopback (run in a process of its own), WHATSAPP_RATE out of the way, vs the ceiling of the
+//    machine: plain `fetch` of the same kind of request to the same fake, CONCURRENCY in flight
+//    (target: at least 0.40 of it); and vs a no-op BullMQ worker at the same concurrency;
 // 3. Redis memory: a started campaign of M subscribers before fan-out (slots live in
 //    PostgreSQL) vs M raw delayed jobs, one per subscriber.
 //
@@ -19,9 +22,10 @@ import { parseArgs } from 'node:util';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
+import { loadMessageTemplates, SHIPPED_MESSAGES_DIR } from '../src/campaigns/messages.ts';
 import { type Config, parseConfig } from '../src/config/config.ts';
 import { claimDueSlots, fanOut } from '../src/delivery/fanout.service.ts';
-import { jobFor, QUEUES } from '../src/queue/catalog.ts';
+import { jobFor, QUEUES, sendBatchSize } from '../src/queue/catalog.ts';
 import { QueueSet } from '../src/queue/connection.ts';
 import { startWorkers } from '../src/roles/work.ts';
 import { createLogger } from '../src/shared/logger.ts';
@@ -169,7 +173,8 @@ async function benchFanoutAndDispatch(db: Db, redis: Redis, config: Config): Pro
   const due = now + 11 * MINUTE;
   await claimDueSlots({ db }, due);
   let t = performance.now();
-  const fanned = await fanOut({ db, queues, logger }, slotOf('Europe/Paris'), due);
+  const batchSize = () => sendBatchSize(config.whatsappApi.rate);
+  const fanned = await fanOut({ db, queues, logger, batchSize }, slotOf('Europe/Paris'), due);
   const fanoutMs = performance.now() - t;
   if (fanned.status === 'database-unavailable')
     throw new Error('PostgreSQL became unreachable during the fan-out');
@@ -184,9 +189,9 @@ async function benchFanoutAndDispatch(db: Db, redis: Redis, config: Config): Pro
   }
   const rawAddMs = performance.now() - t;
   results.push([
-    `fan-out, ${FANOUT} subscribers (rows + jobs /s)`,
+    `fan-out, ${FANOUT} subscribers made ready to send (/s)`,
     String(perSecond(FANOUT, fanoutMs)),
-    `${perSecond(FANOUT, rawAddMs)} (addBulk only)`,
+    `${perSecond(FANOUT, rawAddMs)} (addBulk, a job each)`,
     (rawAddMs / fanoutMs).toFixed(2),
   ]);
   await raw.obliterate({ force: true });
@@ -196,7 +201,7 @@ async function benchFanoutAndDispatch(db: Db, redis: Redis, config: Config): Pro
   );
 
   // 2. Dispatch: DISPATCH messages through one worker (this process) to the loopback fake.
-  await fanOut({ db, queues, logger }, slotOf('Europe/Berlin'), due);
+  await fanOut({ db, queues, logger, batchSize }, slotOf('Europe/Berlin'), due);
   await queues.close();
   const workers = await startWorkers(config, { scheduleTick: false, concurrency: { whatsapp: CONCURRENCY } });
   t = performance.now();
@@ -209,7 +214,9 @@ async function benchFanoutAndDispatch(db: Db, redis: Redis, config: Config): Pro
   }
   const dispatchMs = performance.now() - t;
   await workers.close(10_000);
-  log(`dispatch: ${DISPATCH} WhatsApp messages in ${seconds(dispatchMs)} s at concurrency ${CONCURRENCY}`);
+  log(
+    `dispatch: ${DISPATCH} WhatsApp messages in ${seconds(dispatchMs)} s (pages of ${batchSize()}, --concurrency ${CONCURRENCY})`,
+  );
 
   const noop = new Queue('bench-noop', { connection: redis, prefix: PREFIX });
   for (let i = 0; i < DISPATCH; i += 1000) {
@@ -237,11 +244,74 @@ async function benchFanoutAndDispatch(db: Db, redis: Redis, config: Config): Pro
   noopConnection.disconnect();
   await noop.obliterate({ force: true });
   results.push([
-    `dispatch, ${DISPATCH} messages, concurrency ${CONCURRENCY} (msg/s)`,
+    `dispatch, ${DISPATCH} messages vs no-op jobs at concurrency ${CONCURRENCY} (msg/s)`,
     String(perSecond(DISPATCH, dispatchMs)),
     `${perSecond(DISPATCH, noopMs)} (no-op jobs)`,
     (noopMs / dispatchMs).toFixed(2),
   ]);
+
+  const { ms: fetchMs, failed } = await plainFetch(config, DISPATCH, CONCURRENCY);
+  log(
+    `plain fetch: ${DISPATCH} requests in ${seconds(fetchMs)} s, ${CONCURRENCY} in flight (${failed} not 2xx)`,
+  );
+  results.push([
+    `dispatch vs plain fetch, ${CONCURRENCY} in flight (msg/s)`,
+    String(perSecond(DISPATCH, dispatchMs)),
+    `${perSecond(DISPATCH, fetchMs)} (fetch)`,
+    (fetchMs / dispatchMs).toFixed(2),
+  ]);
+}
+
+/**
+ * The machine's ceiling for dispatch: `count` template sends as plain `fetch` POSTs to the same
+ * fake, `inFlight` at a time, with a body like the worker's (the shipped first-notice template,
+ * its parameters filled, a URL-button token and callback data), and nothing else.
+ */
+async function plainFetch(
+  config: Config,
+  count: number,
+  inFlight: number,
+): Promise<{ ms: number; failed: number }> {
+  const wa = (await loadMessageTemplates(SHIPPED_MESSAGES_DIR, 'fr', 'first-notice')).whatsapp!;
+  const url = `${config.whatsappApi.url}/${config.whatsappApi.version}/100000000000001/messages`;
+  const body = (i: number) =>
+    JSON.stringify({
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      to: String(33_700_000_000 + i),
+      type: 'template',
+      template: {
+        name: wa.name,
+        language: { code: wa.language },
+        components: [
+          { type: 'body', parameters: wa.params.map((_, j) => ({ type: 'text', text: `valeur ${j} ${i}` })) },
+          {
+            type: 'button',
+            sub_type: 'url',
+            index: '0',
+            parameters: [{ type: 'text', text: randomBytes(32).toString('base64url') }],
+          },
+        ],
+      },
+      biz_opaque_callback_data: `delivery-${i}`,
+    });
+  let next = 0;
+  let failed = 0;
+  const t = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { authorization: 'Bearer TEST_TOKEN', 'content-type': 'application/json' },
+          body: body(i),
+        });
+        await res.arrayBuffer();
+        if (!res.ok) failed += 1;
+      }
+    }),
+  );
+  return { ms: performance.now() - t, failed };
 }
 
 async function benchMemory(db: Db, redis: Redis, config: Config): Promise<void> {
