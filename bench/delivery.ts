@@ -13,7 +13,6 @@
 //
 //   node bench/delivery.ts [--fanout 100000] [--dispatch 20000] [--memory 1000000] [--delayed 1000000]
 //                          [--concurrency 50] [--skip-memory]
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -31,6 +30,7 @@ import { startWorkers } from '../src/roles/work.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { databaseName, migrate, withDatabase } from '../src/store/migrate.ts';
 import { type Db, openDb } from '../src/store/pool.ts';
+import { deleteKeys, dropDatabase, printTable, startGraphSandbox } from './support.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     redis.disconnect();
     await db.close();
     if (opts.keep) console.log(`kept database ${databaseName(DATABASE_URL)}`);
-    else await dropDatabase();
+    else await dropDatabase(SERVER, DATABASE_URL);
   }
   console.log();
   printTable(['measure', 'Lastcall', 'raw BullMQ', 'ratio'], results);
@@ -400,56 +400,5 @@ async function usedMemory(redis: Redis): Promise<number> {
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const signed = (bytes: number) => `${bytes >= 0 ? '+' : '−'}${mib(Math.abs(bytes))}`;
-
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  for await (const keys of redis.scanStream({ match: pattern, count: 1000 }) as AsyncIterable<string[]>) {
-    if (keys.length > 0) await redis.unlink(...keys);
-  }
-}
-
-async function dropDatabase(): Promise<void> {
-  const admin = openDb({ databaseUrl: SERVER });
-  try {
-    await admin.exec(`DROP DATABASE IF EXISTS "${databaseName(DATABASE_URL)}" WITH (FORCE)`);
-  } finally {
-    await admin.close();
-  }
-}
-
-/** The fake Graph API in a process of its own, so it does not share the worker's event loop. */
-async function startGraphSandbox(): Promise<{ url: string; stop(): void }> {
-  const script = `
-    import { startFakeGraphApi } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'sandbox', 'graph-fake.ts'))};
-    import { loadMessageTemplates, SHIPPED_MESSAGES_DIR } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'campaigns', 'messages.ts'))};
-    const templates = [];
-    for (const name of ['first-notice', 'one-week']) for (const locale of ['fr', 'en']) {
-      const wa = (await loadMessageTemplates(SHIPPED_MESSAGES_DIR, locale, name)).whatsapp;
-      templates.push({ name: wa.name, language: wa.language, category: wa.category, components: [
-        { type: 'BODY', text: wa.body },
-        { type: 'BUTTONS', buttons: [{ type: 'URL', text: wa.button.text, url: wa.button.url.replace('{{publicUrl}}', 'http://localhost:8080') }] },
-      ] });
-    }
-    const fake = await startFakeGraphApi({ templates });
-    // Forget what it receives: a benchmark sends far more than a test.
-    setInterval(() => fake.reset(), 1000).unref();
-    console.log(fake.url);
-  `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
-    child.once('exit', (code) => reject(new Error(`the Graph API sandbox exited (${code})`)));
-  });
-  return { url, stop: () => child.kill() };
-}
-
-function printTable(head: string[], rows: string[][]): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  console.log(line(head));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows) console.log(line(row));
-}
 
 await main();

@@ -1,0 +1,92 @@
+// What the benchmarks share: the loopback fakes in processes of their own (so they do not share
+// an event loop with what is measured), clean-up of a benchmark's database and Redis keys, a
+// process's resident memory, and the printed table.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { databaseName } from '../src/store/migrate.ts';
+import { openDb } from '../src/store/pool.ts';
+
+export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  for await (const keys of redis.scanStream({ match: pattern, count: 1000 }) as AsyncIterable<string[]>) {
+    if (keys.length > 0) await redis.unlink(...keys);
+  }
+}
+
+export async function dropDatabase(server: string, databaseUrl: string): Promise<void> {
+  const admin = openDb({ databaseUrl: server });
+  try {
+    await admin.exec(`DROP DATABASE IF EXISTS "${databaseName(databaseUrl)}" WITH (FORCE)`);
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Runs a module script in a child process and resolves with the first line it prints. */
+async function sandbox(script: string, what: string): Promise<{ line: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    child.stdout?.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`the ${what} exited (${code})`)));
+  });
+  return { line, child };
+}
+
+const src = (...parts: string[]) => JSON.stringify(join(import.meta.dirname, '..', 'src', ...parts));
+
+/** The fake Graph API in a process of its own, so it does not share the worker's event loop. */
+export async function startGraphSandbox(): Promise<{ url: string; pid: number; stop(): void }> {
+  const { line, child } = await sandbox(
+    `
+    import { startFakeGraphApi } from ${src('sandbox', 'graph-fake.ts')};
+    import { loadMessageTemplates, SHIPPED_MESSAGES_DIR } from ${src('campaigns', 'messages.ts')};
+    const templates = [];
+    for (const name of ['first-notice', 'one-week']) for (const locale of ['fr', 'en']) {
+      const wa = (await loadMessageTemplates(SHIPPED_MESSAGES_DIR, locale, name)).whatsapp;
+      templates.push({ name: wa.name, language: wa.language, category: wa.category, components: [
+        { type: 'BODY', text: wa.body },
+        { type: 'BUTTONS', buttons: [{ type: 'URL', text: wa.button.text, url: wa.button.url.replace('{{publicUrl}}', 'http://localhost:8080') }] },
+      ] });
+    }
+    const fake = await startFakeGraphApi({ templates });
+    // Forget what it receives: a benchmark sends far more than a test.
+    setInterval(() => fake.reset(), 1000).unref();
+    console.log(fake.url);
+  `,
+    'Graph API sandbox',
+  );
+  return { url: line, pid: child.pid!, stop: () => child.kill() };
+}
+
+/** An SMTP server that accepts every message and keeps none (a benchmark sends millions). */
+export async function startSmtpSink(): Promise<{ url: string; pid: number; stop(): void }> {
+  const { line, child } = await sandbox(
+    `
+    import { SMTPServer } from 'smtp-server';
+    const server = new SMTPServer({
+      authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false, size: 1 << 20,
+      onData(stream, _session, done) { stream.resume(); stream.on('end', () => done()); },
+    });
+    server.listen(0, '127.0.0.1', () => console.log('smtp://127.0.0.1:' + server.server.address().port));
+  `,
+    'SMTP sink',
+  );
+  return { url: line, pid: child.pid!, stop: () => child.kill() };
+}
+
+/** Resident memory of a process now (VmRSS), in bytes; 0 once it is gone. */
+export async function rssOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+export function printTable(head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of rows) console.log(line(row));
+}
