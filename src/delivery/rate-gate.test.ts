@@ -38,6 +38,34 @@ describe('createRateGate', () => {
     expect(busiest(scores, 50)).toBeLessThanOrEqual(2);
   });
 
+  it('hands out a page of permits in order, holding max per window across gates, and stops on cancel', async () => {
+    const pageKey = `${key}-pages`;
+    const gates = [createRateGate(connect(), pageKey, 10), createRateGate(connect(), pageKey, 10)];
+    const pages = gates.map((gate) => gate.reserve(12));
+    const granted = await Promise.all(pages.flatMap((p) => p.permits));
+    expect(granted.every((g) => g === true)).toBe(true);
+    const flat = (await connections[0]!.call(
+      'ZRANGE',
+      `${pageKey}:log`,
+      '0',
+      '-1',
+      'WITHSCORES',
+    )) as unknown[];
+    const scores = Array.isArray(flat[0])
+      ? (flat as [string, string][]).map(([, score]) => Number(score))
+      : flat.filter((_, i) => i % 2 === 1).map(Number);
+    expect(scores).toHaveLength(24);
+    expect(busiest(scores, 1000)).toBeLessThanOrEqual(10);
+
+    // Cancelled after its first permit: the rest resolve false and are never counted.
+    const page = gates[0]!.reserve(5);
+    await page.permits[0];
+    page.cancel();
+    const rest = await Promise.all(page.permits.slice(1));
+    expect(rest.filter((g) => g === false).length).toBeGreaterThan(0);
+    await connections[0]?.del(`${pageKey}:next`, `${pageKey}:log`);
+  });
+
   it('lets a call through at once when there is room', async () => {
     const gate = createRateGate(connect(), `${key}-fast`, 1000);
     const started = Date.now();
