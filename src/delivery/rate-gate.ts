@@ -114,17 +114,20 @@ export function createRateGate(
       for (let i = 0; i < n; i++) waiting[granted++]?.resolve(true);
     };
     const run = async () => {
-      const started = performance.now();
       const [offsetText, admitted, waitText] = (await evalScript(redis, RESERVE, keys, args(count))) as [
         string,
         number,
         string,
       ];
+      // Time is counted from the reply, not the request: a slow round trip then makes calls
+      // late, never early (early calls from several pages would bunch at the provider).
+      const started = performance.now();
       const offset = Number.parseFloat(offsetText);
       grant(Number(admitted));
       let wait = Number.parseFloat(waitText);
       while (granted < count && !cancelled) {
-        // Local time since the reply stands in for Redis time since the reservation.
+        // Local time since the reply stands in for Redis time since the reservation (a little
+        // more: the reply's way back).
         const elapsed = performance.now() - started;
         const due = Math.min(count, Math.ceil((elapsed + 1 - offset) / interval));
         const untilNext = offset + granted * interval - elapsed;
