@@ -222,13 +222,15 @@ async function main(): Promise<void> {
       sent: number;
       dispatch_s: number;
     }>(
-      `SELECT s.step_id, s.channel, count(DISTINCT s.id)::int AS slots,
-              extract(epoch FROM max(s.updated_at) - min(s.claimed_at))::float AS fan_s,
-              (SELECT count(*)::int FROM deliveries d WHERE d.step_id = s.step_id AND d.channel = s.channel) AS rows,
-              (SELECT count(*)::int FROM deliveries d WHERE d.step_id = s.step_id AND d.channel = s.channel AND d.status = 'sent') AS sent,
-              (SELECT extract(epoch FROM max(d.sent_at) - min(s2.claimed_at))::float FROM deliveries d, slots s2
-                WHERE d.step_id = s.step_id AND d.channel = s.channel AND s2.step_id = s.step_id AND s2.channel = s.channel) AS dispatch_s
-         FROM slots s WHERE s.campaign_id = 'scale' GROUP BY s.step_id, s.channel ORDER BY s.step_id, s.channel`,
+      // One pass over each table (a correlated join of deliveries × slots took minutes at 1M).
+      `WITH s AS (SELECT step_id, channel, count(*)::int AS slots, min(claimed_at) AS claimed, max(updated_at) AS done
+                    FROM slots WHERE campaign_id = 'scale' GROUP BY 1, 2),
+            d AS (SELECT step_id, channel, count(*)::int AS rows, (count(*) FILTER (WHERE status = 'sent'))::int AS sent,
+                         max(sent_at) AS last_sent
+                    FROM deliveries WHERE campaign_id = 'scale' GROUP BY 1, 2)
+       SELECT s.step_id, s.channel, s.slots, extract(epoch FROM s.done - s.claimed)::float AS fan_s, d.rows, d.sent,
+              extract(epoch FROM d.last_sent - s.claimed)::float AS dispatch_s
+         FROM s JOIN d USING (step_id, channel) ORDER BY 1, 2`,
     );
     for (const st of steps) {
       rows.push([
