@@ -173,7 +173,7 @@ async function benchFanoutAndDispatch(db: Db, redis: Redis, config: Config): Pro
   const due = now + 11 * MINUTE;
   await claimDueSlots({ db }, due);
   let t = performance.now();
-  const batchSize = () => sendBatchSize(config.whatsappApi.rate);
+  const batchSize = () => sendBatchSize(config.rates.whatsapp);
   const fanned = await fanOut({ db, queues, logger, batchSize }, slotOf('Europe/Paris'), due);
   const fanoutMs = performance.now() - t;
   if (fanned.status === 'database-unavailable')
@@ -273,7 +273,7 @@ async function plainFetch(
   inFlight: number,
 ): Promise<{ ms: number; failed: number }> {
   const wa = (await loadMessageTemplates(SHIPPED_MESSAGES_DIR, 'fr', 'first-notice')).whatsapp!;
-  const url = `${config.whatsappApi.url}/${config.whatsappApi.version}/100000000000001/messages`;
+  const url = `${config.graphApi.url}/${config.graphApi.version}/100000000000001/messages`;
   const body = (i: number) =>
     JSON.stringify({
       messaging_product: 'whatsapp',
