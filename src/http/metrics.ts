@@ -7,6 +7,7 @@
 import type { JobType } from 'bullmq';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
+import { DELIVERY_STATUSES } from '../campaigns/deliveries.query.ts';
 import { CHANNELS } from '../planning/types.ts';
 import { QUEUES } from '../queue/catalog.ts';
 import type { QueueSet } from '../queue/connection.ts';
@@ -20,17 +21,6 @@ export interface MetricsOptions {
   readonly timeoutMs?: number;
 }
 
-const DELIVERY_STATUSES = [
-  'queued',
-  'sending',
-  'retrying',
-  'sent',
-  'delivered',
-  'read',
-  'failed',
-  'skipped',
-  'unknown',
-];
 const JOB_STATES: JobType[] = [
   'waiting',
   'active',
