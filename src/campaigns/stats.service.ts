@@ -42,6 +42,17 @@ export interface StepChannelStats {
   readonly skippedByReason: Readonly<Record<string, number>>;
 }
 
+/** The funnel a message goes down, as the console's table and `campaign stats` show it. */
+export const FUNNEL_COLUMNS = [
+  'planned',
+  'queued',
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+  'skipped',
+] as const satisfies readonly (keyof StepChannelStats)[];
+
 export interface CampaignStats {
   readonly id: string;
   readonly name: string;

@@ -10,7 +10,7 @@ import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { statsJson } from '../../campaigns/campaign.json.ts';
 import type { CampaignService } from '../../campaigns/campaign.service.ts';
-import type { CampaignStats, FanoutProgress } from '../../campaigns/stats.service.ts';
+import { type CampaignStats, type FanoutProgress, FUNNEL_COLUMNS } from '../../campaigns/stats.service.ts';
 import { progressBar } from '../../ops/progress.ts';
 import { formatUtc } from '../../planning/planner.ts';
 import { InvalidInput } from '../../shared/errors.ts';
@@ -19,18 +19,7 @@ import { printJsonOr } from '../output.ts';
 import { withCampaigns } from './campaign-context.ts';
 import { campaignCommand } from './campaign-group.ts';
 
-const COLUMNS = [
-  'planned',
-  'queued',
-  'sent',
-  'delivered',
-  'read',
-  'failed',
-  'skipped',
-  'unknown',
-  'bounced',
-  'complained',
-] as const;
+const COLUMNS = [...FUNNEL_COLUMNS, 'unknown', 'bounced', 'complained'] as const;
 
 export function register(program: Command): void {
   campaignCommand(program)

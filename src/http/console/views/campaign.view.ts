@@ -5,7 +5,11 @@
 import { mayWrite } from '../../../access/api-keys.ts';
 import type { CampaignRecord } from '../../../campaigns/campaign.repository.ts';
 import type { CampaignAction } from '../../../campaigns/campaign.service.ts';
-import type { CampaignStats, StepChannelStats } from '../../../campaigns/stats.service.ts';
+import {
+  type CampaignStats,
+  FUNNEL_COLUMNS,
+  type StepChannelStats,
+} from '../../../campaigns/stats.service.ts';
 import {
   failureMeaning,
   meaningsFor,
@@ -14,16 +18,6 @@ import {
 import { Html, html } from '../../views/html.ts';
 import { countdown, formatCount, stateBadge } from './campaigns.view.ts';
 import { consolePage, csrfField, instant, scrollTable, type ViewContext } from './layout.ts';
-
-export const FUNNEL_COLUMNS = [
-  'planned',
-  'queued',
-  'sent',
-  'delivered',
-  'read',
-  'failed',
-  'skipped',
-] as const;
 
 /** What each state allows, in the order the buttons show. */
 export function actionsFor(state: string): CampaignAction[] {
