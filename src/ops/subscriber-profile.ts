@@ -5,22 +5,18 @@
 // complaints, SPEC 11) and their personal catch-up slots. A bounce or a complaint that ended a
 // channel also shows as that channel's state and as a consent event with its evidence.
 import type { Sql } from '../store/pool.ts';
+import {
+  SUMMARY_COLUMNS,
+  type SubscriberSummary,
+  type SubscriberSummaryRow,
+  subscriberSummary,
+} from '../subscribers/subscriber-list.ts';
 import { findByKey, type SubscriberKey, subscriberNotFound } from './subscriber-key.ts';
 
 /** Deliveries listed one by one; the counts cover all of them. */
 export const DELIVERIES_LISTED = 50;
 
-export interface SubscriberProfile {
-  readonly id: string;
-  readonly name: string | null;
-  readonly phone: string | null;
-  readonly email: string | null;
-  readonly locale: string;
-  readonly timezone: string;
-  readonly assistant: string;
-  readonly tags: readonly string[];
-  readonly doneAt: string | null;
-  readonly createdAt: string;
+export interface SubscriberProfile extends SubscriberSummary {
   readonly updatedAt: string;
   readonly channels: readonly {
     channel: string;
@@ -75,9 +71,8 @@ export async function subscriberProfile(sql: Sql, key: SubscriberKey): Promise<S
   if (!found) throw subscriberNotFound(key);
   const id = found.id;
   const [s, channels, events, counts, latest, slots] = await Promise.all([
-    sql.one(
-      `SELECT id, name, phone, email, locale, timezone, assistant, tags, done_at, created_at, updated_at
-         FROM subscribers WHERE id = $1`,
+    sql.one<SubscriberSummaryRow & { updated_at: Date }>(
+      `SELECT ${SUMMARY_COLUMNS}, updated_at FROM subscribers WHERE id = $1`,
       [id],
     ),
     sql.query(
@@ -114,16 +109,7 @@ export async function subscriberProfile(sql: Sql, key: SubscriberKey): Promise<S
   const reportsOf = (deliveryId: number) =>
     reports.filter((r) => r.delivery_id === deliveryId).map((r) => `${r.outcome} ${r.code ?? ''}`.trim());
   return {
-    id: s.id,
-    name: s.name,
-    phone: s.phone,
-    email: s.email,
-    locale: s.locale,
-    timezone: s.timezone,
-    assistant: s.assistant,
-    tags: s.tags,
-    doneAt: iso(s.done_at),
-    createdAt: s.created_at.toISOString(),
+    ...subscriberSummary(s),
     updatedAt: s.updated_at.toISOString(),
     channels: channels.map((c) => ({
       channel: c.channel,

@@ -2,7 +2,8 @@
 // seen. Each with its channel states; the profile (consent events, deliveries) is one more call.
 import type { Sql } from '../store/pool.ts';
 
-export interface SubscriberListItem {
+/** A subscriber's own fields as the API and `subscribers show` give them (the profile adds more). */
+export interface SubscriberSummary {
   readonly id: string;
   readonly name: string | null;
   readonly phone: string | null;
@@ -13,33 +14,27 @@ export interface SubscriberListItem {
   readonly tags: readonly string[];
   readonly doneAt: string | null;
   readonly createdAt: string;
-  readonly channels: Readonly<Record<string, string>>;
 }
 
-export async function listSubscribers(
-  sql: Sql,
-  opts: { cursor?: string; limit: number },
-): Promise<{ items: SubscriberListItem[]; nextCursor: string | null }> {
-  const rows = await sql.query<{
-    id: string;
-    name: string | null;
-    phone: string | null;
-    email: string | null;
-    locale: string;
-    timezone: string;
-    assistant: string;
-    tags: string[];
-    done_at: Date | null;
-    created_at: Date;
-    channels: Record<string, string> | null;
-  }>(
-    `SELECT s.id, s.name, s.phone, s.email, s.locale, s.timezone, s.assistant, s.tags, s.done_at, s.created_at,
-            (SELECT jsonb_object_agg(c.channel, c.state) FROM subscriber_channels c WHERE c.subscriber_id = s.id)
-              AS channels
-       FROM subscribers s WHERE s.id > $1 ORDER BY s.id LIMIT $2`,
-    [opts.cursor ?? '', opts.limit + 1],
-  );
-  const items = rows.slice(0, opts.limit).map((r) => ({
+/** What SUMMARY_COLUMNS reads from `subscribers`. */
+export interface SubscriberSummaryRow {
+  id: string;
+  name: string | null;
+  phone: string | null;
+  email: string | null;
+  locale: string;
+  timezone: string;
+  assistant: string;
+  tags: string[];
+  done_at: Date | null;
+  created_at: Date;
+}
+
+export const SUMMARY_COLUMNS =
+  'id, name, phone, email, locale, timezone, assistant, tags, done_at, created_at';
+
+export function subscriberSummary(r: SubscriberSummaryRow): SubscriberSummary {
+  return {
     id: r.id,
     name: r.name,
     phone: r.phone,
@@ -50,6 +45,26 @@ export async function listSubscribers(
     tags: r.tags,
     doneAt: r.done_at?.toISOString() ?? null,
     createdAt: r.created_at.toISOString(),
+  };
+}
+
+export interface SubscriberListItem extends SubscriberSummary {
+  readonly channels: Readonly<Record<string, string>>;
+}
+
+export async function listSubscribers(
+  sql: Sql,
+  opts: { cursor?: string; limit: number },
+): Promise<{ items: SubscriberListItem[]; nextCursor: string | null }> {
+  const rows = await sql.query<SubscriberSummaryRow & { channels: Record<string, string> | null }>(
+    `SELECT ${SUMMARY_COLUMNS},
+            (SELECT jsonb_object_agg(c.channel, c.state) FROM subscriber_channels c WHERE c.subscriber_id = s.id)
+              AS channels
+       FROM subscribers s WHERE s.id > $1 ORDER BY s.id LIMIT $2`,
+    [opts.cursor ?? '', opts.limit + 1],
+  );
+  const items = rows.slice(0, opts.limit).map((r) => ({
+    ...subscriberSummary(r),
     channels: r.channels ?? {},
   }));
   return { items, nextCursor: rows.length > opts.limit ? (items.at(-1)?.id ?? null) : null };
