@@ -3,21 +3,10 @@
 // the subscribers it holds and the line each row starts on, so a test can compare what the
 // reader made of the bytes with what was written.
 import fc from 'fast-check';
+import { OPTIONAL_COLUMNS, REQUIRED_COLUMNS } from './csv.ts';
 import { restoreFormula } from './csv-formulas.ts';
 
-export const COLUMNS = [
-  'id',
-  'name',
-  'phone',
-  'email',
-  'locale',
-  'timezone',
-  'assistant',
-  'channels',
-  'consent_at',
-  'consent_source',
-  'tags',
-] as const;
+export const COLUMNS = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS] as const;
 type Column = (typeof COLUMNS)[number];
 
 /** What a row says, before ids, phones and emails are made unique (materialise). */
