@@ -1,18 +1,18 @@
 // The console in a real browser: headless Chromium (playwright-core) against `buildServer`
 // listening on 127.0.0.1 with an injected clock, signing in as an operator would, and full-page
 // screenshots of each page at 1280 and 390 px under test-artifacts/console/ for a reviewer.
-import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import type { Config } from '../src/config/config.ts';
 import { buildServer } from '../src/http/server.ts';
+import { freePort } from '../src/ops/services/probe.ts';
 import type { Clock } from '../src/shared/clock.ts';
 import type { Db } from '../src/store/pool.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import { waitFor } from './delivery.fixtures.ts';
+import { launchChromium, requireChromium } from './support/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOTS = join(import.meta.dirname, '..', 'test-artifacts', 'console');
 export const ADMIN = 'development-admin-token';
 
@@ -25,17 +25,8 @@ export interface ConsoleBrowser {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
 export async function startConsoleBrowser(config: Config, db: Db, clock: Clock): Promise<ConsoleBrowser> {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium`);
+  requireChromium();
   mkdirSync(SCREENSHOTS, { recursive: true });
   const port = await freePort();
   const subscriptions = createSubscriptionService({
@@ -45,16 +36,7 @@ export async function startConsoleBrowser(config: Config, db: Db, clock: Clock):
   });
   const app = await buildServer({ config, db, clock, services: { subscriptions } });
   await app.listen({ host: '127.0.0.1', port });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   const cspViolations: string[] = [];
   return {
     base: `http://127.0.0.1:${port}`,

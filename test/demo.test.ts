@@ -10,16 +10,16 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/ops/services/probe.ts';
 import type { Conversation, Mailbox } from '../src/sandbox/inbox-store.ts';
 import { type Db, openDb } from '../src/store/pool.ts';
 import { waitFor } from './delivery.fixtures.ts';
+import { launchChromium, requireChromium } from './support/chromium.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
-const CHROMIUM = '/usr/bin/chromium';
 const VISITOR = {
   name: 'Nora Visitor',
   phone: '+33 6 11 22 33 44',
@@ -116,8 +116,7 @@ async function shoot(page: Page, name: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium`);
+  requireChromium();
   mkdirSync(SHOTS, { recursive: true });
   copy = copyTree();
   const [httpPort, sandboxPort, closedPg, closedRedis] = [
@@ -141,16 +140,7 @@ beforeAll(async () => {
   const databaseUrl = /DATABASE_URL=(\S+)/.exec(demo.output)?.[1];
   if (!databaseUrl) throw new Error(`no DATABASE_URL in the banner:\n${demo.output}`);
   db = openDb({ databaseUrl }, { max: 2 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
