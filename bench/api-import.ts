@@ -8,9 +8,9 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { freePort } from '../src/ops/services/probe.ts';
 import { databaseName, migrate, withDatabase } from '../src/store/migrate.ts';
 
 const { values: opts } = parseArgs({ options: { rows: { type: 'string', default: '100000' } } });
@@ -35,14 +35,6 @@ async function* csv(rows: number): AsyncGenerator<string> {
     }
   }
   yield chunk;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Resident and peak resident memory of a process, in MiB (Linux /proc). */

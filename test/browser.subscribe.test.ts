@@ -2,10 +2,10 @@
 // Montreal with a French browser, against the real server listening on 127.0.0.1, a real
 // database and the real SMTP fake. Chromium must be installed: this test fails without it.
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../src/http/server.ts';
+import { freePort } from '../src/ops/services/probe.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import { type FakeSmtp, startFakeSmtp } from './fakes/smtp.ts';
 import { WHATSAPP_ENV } from './http.harness.ts';
@@ -14,14 +14,6 @@ import { createTestDatabase, type TestDatabase } from './support/db.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/lastcall-subscribe.png';
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 let database: TestDatabase;
 let smtp: FakeSmtp;
