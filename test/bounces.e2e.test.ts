@@ -18,13 +18,12 @@ import {
   type DeliveryServices,
   deliveriesOf,
   digits,
-  inFlight,
   MAIL_FROM,
   seedSubscribers,
-  slotsNotDone,
   startCampaign,
   startDeliveryServices,
   subscriber,
+  tickAndWait,
   waitFor,
 } from './delivery.fixtures.ts';
 import { failures, postWebhook, statusesChange, webhookPayload } from './fakes/graph-api.ts';
@@ -77,15 +76,8 @@ afterAll(async () => {
   await services?.close();
 });
 
-async function tickAt(instant: number): Promise<void> {
-  clock.set(instant);
-  expect((await workers.runTick()).ran).toBe(true);
-  await waitFor(
-    'due slots fanned out',
-    async () => (await slotsNotDone(services.database.db, instant)) === 0,
-  );
-  await waitFor('sends settled', async () => (await inFlight(services.database.db, CAMPAIGN)) === 0);
-}
+/** One tick at `instant`, then wait until its slots are fanned out and every send settled. */
+const tickAt = (instant: number) => tickAndWait(clock, workers, services.database.db, instant, CAMPAIGN);
 
 const mailTo = (email: string) => {
   const mails = services.smtp.messages.filter((m) => m.envelope.rcptTo.includes(email));

@@ -19,10 +19,10 @@ import {
   inFlight,
   type SeedSubscriber,
   seedSubscribers,
-  slotsNotDone,
   startCampaign,
   startDeliveryServices,
   subscriber,
+  tickAndWait,
   waitFor,
 } from './delivery.fixtures.ts';
 import { failures } from './fakes/graph-api.ts';
@@ -67,11 +67,7 @@ async function campaignFor(id: string, start: number, subs: SeedSubscriber[]): P
   );
 }
 
-async function tick(instant: number): Promise<void> {
-  clock.set(instant);
-  expect((await workers.runTick()).ran).toBe(true);
-  await waitFor('fan-out', async () => (await slotsNotDone(services.database.db, instant)) === 0);
-}
+const tick = (instant: number) => tickAndWait(clock, workers, services.database.db, instant);
 
 const settled = (campaignId: string) =>
   waitFor(

@@ -6,10 +6,13 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { createCampaignService, type StartResult } from '../src/campaigns/campaign.service.ts';
 import { loadMessageTemplates, SHIPPED_MESSAGES_DIR } from '../src/campaigns/messages.ts';
 import type { Config } from '../src/config/config.ts';
 import type { Channel } from '../src/planning/types.ts';
+import type { RunningWorkers } from '../src/roles/work.ts';
+import type { ManualClock } from '../src/shared/clock.ts';
 import type { Db, Sql } from '../src/store/pool.ts';
 import { type FakeGraphApi, startFakeGraphApi, type TemplateSeed } from './fakes/graph-api.ts';
 import { type FakeSmtp, startFakeSmtp } from './fakes/smtp.ts';
@@ -360,6 +363,24 @@ export async function slotsNotDone(sql: Sql, instant: number): Promise<number> {
     [new Date(instant)],
   );
   return row?.n ?? 0;
+}
+
+/**
+ * One tick of in-process workers at `instant` (it must run), then a wait until the slots due by
+ * then are fanned out and, given `settledCampaign`, until none of its deliveries is in flight.
+ */
+export async function tickAndWait(
+  clock: ManualClock,
+  workers: RunningWorkers,
+  sql: Sql,
+  instant: number,
+  settledCampaign?: string,
+): Promise<void> {
+  clock.set(instant);
+  expect((await workers.runTick()).ran).toBe(true);
+  await waitFor('due slots fanned out', async () => (await slotsNotDone(sql, instant)) === 0);
+  if (settledCampaign !== undefined)
+    await waitFor('sends settled', async () => (await inFlight(sql, settledCampaign)) === 0);
 }
 
 /** Every delivery of a campaign with its subscriber's addresses. */

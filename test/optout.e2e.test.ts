@@ -19,13 +19,12 @@ import {
   type DeliveryServices,
   deliveriesOf,
   digits,
-  inFlight,
   PUBLIC_URL,
   seedSubscribers,
-  slotsNotDone,
   startCampaign,
   startDeliveryServices,
   subscriber,
+  tickAndWait,
   waitFor,
 } from './delivery.fixtures.ts';
 
@@ -82,15 +81,7 @@ afterAll(async () => {
 });
 
 /** One tick at `instant`, then wait until its slots are fanned out and every send settled. */
-async function tickAt(instant: number): Promise<void> {
-  clock.set(instant);
-  expect((await workers.runTick()).ran).toBe(true);
-  await waitFor(
-    'due slots fanned out',
-    async () => (await slotsNotDone(services.database.db, instant)) === 0,
-  );
-  await waitFor('sends settled', async () => (await inFlight(services.database.db, CAMPAIGN)) === 0);
-}
+const tickAt = (instant: number) => tickAndWait(clock, workers, services.database.db, instant, CAMPAIGN);
 
 const emailsTo = (email: string) => services.smtp.messages.filter((m) => m.envelope.rcptTo.includes(email));
 const templatesTo = (phone: string) =>

@@ -18,10 +18,10 @@ import {
   digits,
   inFlight,
   seedSubscribers,
-  slotsNotDone,
   startCampaign,
   startDeliveryServices,
   subscriber,
+  tickAndWait,
   waitFor,
 } from './delivery.fixtures.ts';
 import { failures } from './fakes/graph-api.ts';
@@ -49,11 +49,7 @@ afterAll(async () => {
   await services?.close();
 });
 
-async function tick(instant: number): Promise<void> {
-  clock.set(instant);
-  expect((await workers.runTick()).ran).toBe(true);
-  await waitFor('fan-out', async () => (await slotsNotDone(services.database.db, instant)) === 0);
-}
+const tick = (instant: number) => tickAndWait(clock, workers, services.database.db, instant);
 
 describe('a Graph API answer that comes after the timeout', () => {
   it('leaves the delivery unknown, never re-sent, and says why', async () => {
