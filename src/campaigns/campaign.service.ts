@@ -76,7 +76,8 @@ export function createCampaignService(deps: CampaignServiceDeps) {
   }
 
   /** `action` is the lifecycle verb; `allowed` the states it is allowed from. */
-  function refuse(record: CampaignRecord, action: CampaignAction, allowed: readonly string[]): StateConflict {
+  function refuse(record: CampaignRecord, action: CampaignAction): StateConflict {
+    const allowed = LIFECYCLE[action];
     return new StateConflict(
       { resource: 'campaign', id: record.id, action, state: record.state, allowed },
       `campaign "${record.id}" cannot ${ACTION_WORDS[action]}: it is ${record.state}` +
@@ -154,7 +155,7 @@ export function createCampaignService(deps: CampaignServiceDeps) {
         const record = await locked(sql, id);
         const none = { id, slotsCreated: 0, zones: 0, reach: 0, badZones: [] };
         if (record.state === 'running') return { ...none, started: false };
-        if (record.state !== 'draft') throw refuse(record, 'start', ['draft']);
+        if (record.state !== 'draft') throw refuse(record, 'start');
         if (record.deadline <= now) throw deadlinePassed(record, 'start');
         const audience = { channels: campaignChannels(record.campaign), tags: record.campaign.audience.tags };
         const zoneChannels = await slots.eligibleZoneChannels(sql, audience);
@@ -184,7 +185,7 @@ export function createCampaignService(deps: CampaignServiceDeps) {
           deliveriesSkipped: 0,
         };
         if (record.state === 'paused') return { ...result, changed: false };
-        if (record.state !== 'running') throw refuse(record, 'pause', ['running']);
+        if (record.state !== 'running') throw refuse(record, 'pause');
         await campaigns.setCampaignState(sql, id, { state: 'paused', now });
         return { ...result, changed: true };
       });
@@ -202,7 +203,7 @@ export function createCampaignService(deps: CampaignServiceDeps) {
           deliveriesSkipped: 0,
         };
         if (record.state === 'running') return { ...result, changed: false };
-        if (record.state !== 'paused') throw refuse(record, 'resume', ['paused']);
+        if (record.state !== 'paused') throw refuse(record, 'resume');
         if (record.deadline <= now) throw deadlinePassed(record, 'resume');
         const overdue = await slots.overdueSlots(sql, id, now);
         const plan = planResume(record.campaign, overdue, zonePlanner(record.campaign, now));
@@ -220,7 +221,7 @@ export function createCampaignService(deps: CampaignServiceDeps) {
         const result = { id, state: 'cancelled' as const, slotsMoved: 0 };
         if (record.state === 'cancelled')
           return { ...result, changed: false, slotsCancelled: 0, deliveriesSkipped: 0 };
-        if (record.state === 'finished') throw refuse(record, 'cancel', ['draft', 'running', 'paused']);
+        if (record.state === 'finished') throw refuse(record, 'cancel');
         await campaigns.setCampaignState(sql, id, { state: 'cancelled', now });
         const slotsCancelled = await slots.cancelPendingSlots(sql, id, now);
         const deliveriesSkipped = await slots.skipWaitingDeliveries(sql, id, now);
@@ -284,6 +285,21 @@ export function unknownCampaign(id: string): NotFound {
 }
 
 export type CampaignAction = 'start' | 'pause' | 'resume' | 'cancel';
+
+/** The lifecycle, written once: the states each action is allowed from. (Starting a running,
+ *  pausing a paused, resuming a running or cancelling a cancelled campaign changes nothing and
+ *  is not refused.) */
+const LIFECYCLE: Record<CampaignAction, readonly string[]> = {
+  start: ['draft'],
+  pause: ['running'],
+  resume: ['paused'],
+  cancel: ['draft', 'running', 'paused'],
+};
+
+/** The actions a campaign in `state` offers (what the console shows as buttons). */
+export function actionsAllowed(state: string): CampaignAction[] {
+  return (Object.keys(LIFECYCLE) as CampaignAction[]).filter((action) => LIFECYCLE[action].includes(state));
+}
 
 const ACTION_WORDS: Record<CampaignAction, string> = {
   start: 'start',

@@ -2,11 +2,15 @@
 // itself (one call to the campaign service the CLI calls; the page after it says what happened).
 import type { FastifyPluginAsync } from 'fastify';
 import { createActivityService } from '../../campaigns/activity.service.ts';
-import { type CampaignAction, createCampaignService } from '../../campaigns/campaign.service.ts';
+import {
+  actionsAllowed,
+  type CampaignAction,
+  createCampaignService,
+} from '../../campaigns/campaign.service.ts';
 import { NotFound } from '../../shared/errors.ts';
 import type { ConsoleOptions } from './console.plugin.ts';
 import { sendHtml, viewContext } from './context.ts';
-import { actionNotice, actionsFor, campaignPage, confirmActionPage } from './views/campaign.view.ts';
+import { actionNotice, campaignPage, confirmActionPage } from './views/campaign.view.ts';
 import { campaignsPage } from './views/campaigns.view.ts';
 
 const ACTIONS: readonly CampaignAction[] = ['start', 'pause', 'resume', 'cancel'];
@@ -38,7 +42,8 @@ export const consoleCampaignRoutes: FastifyPluginAsync<ConsoleOptions> = async (
   app.get('/console/campaigns/:id/confirm/:action', async (request, reply) => {
     const { id, action } = request.params as { id: string; action: string };
     const view = await campaigns.show(id);
-    if (!isAction(action) || !actionsFor(view.state).includes(action)) throw new NotFound('action', action);
+    if (!isAction(action) || !actionsAllowed(view.state).includes(action))
+      throw new NotFound('action', action);
     return sendHtml(reply, confirmActionPage(viewContext(request, reply), view, action));
   });
 

@@ -4,7 +4,7 @@
 // confirmation page that says what it will do.
 import { mayWrite } from '../../../access/api-keys.ts';
 import type { CampaignRecord } from '../../../campaigns/campaign.repository.ts';
-import type { CampaignAction } from '../../../campaigns/campaign.service.ts';
+import { actionsAllowed, type CampaignAction } from '../../../campaigns/campaign.service.ts';
 import {
   type CampaignStats,
   FUNNEL_COLUMNS,
@@ -20,13 +20,6 @@ import { countdown, formatCount, stateBadge } from './campaigns.view.ts';
 import { consolePage, csrfField, instant, scrollTable, type ViewContext } from './layout.ts';
 
 /** What each state allows, in the order the buttons show. */
-export function actionsFor(state: string): CampaignAction[] {
-  if (state === 'draft') return ['start', 'cancel'];
-  if (state === 'running') return ['pause', 'cancel'];
-  if (state === 'paused') return ['resume', 'cancel'];
-  return [];
-}
-
 function breakdown(
   ctx: ViewContext,
   rows: readonly StepChannelStats[],
@@ -73,7 +66,7 @@ export function campaignPage(
     '\\u003c',
   );
   const canWrite = ctx.session !== undefined && mayWrite(ctx.session.principal);
-  const actions = actionsFor(record.state).map((action) =>
+  const actions = actionsAllowed(record.state).map((action) =>
     canWrite
       ? html`<a class="button${action === 'cancel' ? ' danger' : ''}" href="/console/campaigns/${record.id}/confirm/${action}">${m.actions[action]}</a>`
       : html`<button type="button" disabled aria-describedby="read-only">${m.actions[action]}</button>`,
