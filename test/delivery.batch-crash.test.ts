@@ -3,18 +3,12 @@
 // whole page is claimed (`sending`) and its outcomes are not written yet. After the kill and a
 // replacement worker: exactly the rows that were `sending` end `unknown` (the provider may have
 // them; they are never sent again), every other row is sent, and nobody receives a message twice.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTick } from '../src/delivery/tick.service.ts';
-import { QueueSet } from '../src/queue/connection.ts';
-import { createLogger } from '../src/shared/logger.ts';
+import { describe, expect, it } from 'vitest';
+import * as h from './crash.harness.ts';
 import {
-  type DeliveryServices,
   deliveriesOf,
   digits,
-  FAST_TAKEOVER_ARGS,
   seedSubscribers,
-  spawnWorker,
-  startDeliveryServices,
   startDueCampaign,
   subscriber,
   type WorkerProcess,
@@ -27,46 +21,21 @@ import { failures } from './fakes/graph-api.ts';
 const RATE = '20';
 const SUBSCRIBERS = 100;
 
-let services: DeliveryServices;
-let queues: QueueSet;
-const running: WorkerProcess[] = [];
+h.useCrashHarness();
 
-beforeAll(async () => {
-  services = await startDeliveryServices({ viaProxy: true });
-  queues = new QueueSet(services.config());
-});
-
-afterAll(async () => {
-  await Promise.all(running.map((w) => w.stop('SIGKILL')));
-  await queues?.close();
-  await services?.close();
-});
-
-const tick = () =>
-  runTick(
-    {
-      db: services.database.db,
-      queues,
-      logger: createLogger({ logLevel: 'silent' }),
-      recovery: { graceMs: 2_000, orphanAfterMs: 5_000 },
-    },
-    Date.now(),
-  );
-
-async function worker(): Promise<WorkerProcess> {
-  const w = await spawnWorker({ ...services.env, WHATSAPP_RATE: RATE }, FAST_TAKEOVER_ARGS);
-  running.push(w);
-  return w;
+function worker(): Promise<WorkerProcess> {
+  return h.spawnCrashWorker({ WHATSAPP_RATE: RATE });
 }
 
 const requestsTo = (phone: string) =>
-  services.graph.requests.filter((r) => (r.body as { to?: string } | undefined)?.to === digits(phone)).length;
+  h.services.graph.requests.filter((r) => (r.body as { to?: string } | undefined)?.to === digits(phone))
+    .length;
 
 describe('a worker killed in the middle of a page', () => {
   it('leaves the page in flight `unknown`, sends the rest, and nothing twice', {
     timeout: 120_000,
   }, async () => {
-    const { database, graph } = services;
+    const { database, graph } = h.services;
     const db = database.db;
     const now = Date.now();
     const subs = Array.from({ length: SUBSCRIBERS }, (_, i) =>
@@ -85,7 +54,7 @@ describe('a worker killed in the middle of a page', () => {
     graph.setFailure(failures.hang(), { to: hung.phone!, times: 1 });
 
     const first = await worker();
-    await tick();
+    await h.tick();
     await waitFor(
       'the hung message and the rest of its page at the provider',
       () => requestsTo(hung.phone!) === 1 && requestsTo(lastOfPage.phone!) === 1,
@@ -103,7 +72,7 @@ describe('a worker killed in the middle of a page', () => {
     await waitFor(
       'every delivery settled',
       async () => {
-        await tick();
+        await h.tick();
         const rows = await deliveriesOf(db, 'page-crash');
         return rows.every((r) => r.status === 'sent' || r.status === 'unknown');
       },

@@ -2,19 +2,13 @@
 // then replaced. Nothing is lost and nothing is sent twice: every delivery ends `sent`, or
 // `unknown` when it was in a sender's hands at the kill, and the providers never receive one
 // (subscriber, step, channel) twice.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTick } from '../src/delivery/tick.service.ts';
-import { QueueSet } from '../src/queue/connection.ts';
-import { createLogger } from '../src/shared/logger.ts';
+import { describe, expect, it } from 'vitest';
+import * as h from './crash.harness.ts';
 import {
-  type DeliveryServices,
   deliveriesOf,
   digits,
-  FAST_TAKEOVER_ARGS,
   makeSubscribers,
   seedSubscribers,
-  spawnWorker,
-  startDeliveryServices,
   startDueCampaign,
   statusCounts,
   type WorkerProcess,
@@ -25,47 +19,17 @@ const MINUTE = 60_000;
 const SUBSCRIBERS = 300;
 const RATE = '50';
 
-let services: DeliveryServices;
-let queues: QueueSet;
-const running: WorkerProcess[] = [];
+h.useCrashHarness();
 
-beforeAll(async () => {
-  services = await startDeliveryServices({ viaProxy: true });
-  queues = new QueueSet(services.config());
-});
-
-afterAll(async () => {
-  await Promise.all(running.map((w) => w.stop('SIGKILL')));
-  await queues?.close();
-  await services?.close();
-});
-
-/** The test's own tick (workers also run theirs): real time, quick recovery of orphans. */
-const tick = () =>
-  runTick(
-    {
-      db: services.database.db,
-      queues,
-      logger: createLogger({ logLevel: 'silent' }),
-      recovery: { graceMs: 2_000, orphanAfterMs: 5_000 },
-    },
-    Date.now(),
-  );
-
-async function worker(extra: readonly string[] = []): Promise<WorkerProcess> {
-  const w = await spawnWorker({ ...services.env, WHATSAPP_RATE: RATE, EMAIL_RATE: RATE }, [
-    ...FAST_TAKEOVER_ARGS,
-    ...extra,
-  ]);
-  running.push(w);
-  return w;
+function worker(extra: readonly string[] = []): Promise<WorkerProcess> {
+  return h.spawnCrashWorker({ WHATSAPP_RATE: RATE, EMAIL_RATE: RATE }, extra);
 }
 
-const count = async (sql: string) => (await services.database.db.one<{ n: number }>(sql))?.n ?? 0;
+const count = async (sql: string) => (await h.services.database.db.one<{ n: number }>(sql))?.n ?? 0;
 
 describe('workers killed with SIGKILL', () => {
   it('lose nothing and send nothing twice', { timeout: 180_000 }, async () => {
-    const { database, graph, smtp } = services;
+    const { database, graph, smtp } = h.services;
     const now = Date.now();
     const subscribers = makeSubscribers(SUBSCRIBERS);
     await seedSubscribers(database.db, subscribers, now - 60 * MINUTE);
@@ -83,7 +47,7 @@ describe('workers killed with SIGKILL', () => {
 
     // 1. Kill during fan-out: tiny pages make it last, and the kill lands between two of them.
     const a = await worker(['--fanout-page-size', '2']);
-    await tick();
+    await h.tick();
     await waitFor(
       'a fan-out half done',
       async () =>
@@ -99,7 +63,7 @@ describe('workers killed with SIGKILL', () => {
 
     // 2. Another worker takes over; kill it too while it sends.
     const b = await worker();
-    await tick();
+    await h.tick();
     await waitFor(
       'sending under way',
       async () => {
@@ -118,7 +82,7 @@ describe('workers killed with SIGKILL', () => {
     await waitFor(
       'every delivery settled',
       async () => {
-        await tick();
+        await h.tick();
         const left = await count(
           `SELECT count(*)::int AS n FROM deliveries WHERE status IN ('queued', 'retrying', 'sending')`,
         );
