@@ -69,16 +69,7 @@ export function decideOutcome(
       // and spend no attempt (as a queue-wide throttle); the wait grows with this row's tries
       // (its claims), up to 16 x the backoff base. The deadline still stops it (claim check).
       const delayMs = backoff(Math.min(d.attempt, 5), outcome.retryAfterMs);
-      return {
-        record: {
-          status: 'retrying',
-          outcome: 'retry',
-          code: outcome.code,
-          detail: outcome.detail,
-          nextAttemptAt: new Date(now + delayMs),
-        },
-        decision: { action: 'throttle-queue', delayMs, code: outcome.code },
-      };
+      return tryAgain(outcome, 'retry', 'throttle-queue', delayMs, now);
     }
     case 'unknown':
       // The provider may have it (a timeout after the request was sent): never again.
@@ -104,16 +95,7 @@ export function decideOutcome(
           decision: { action: 'fail', code: outcome.code },
         };
       }
-      return {
-        record: {
-          status: 'retrying',
-          outcome: 'deferred',
-          code: outcome.code,
-          detail: outcome.detail,
-          nextAttemptAt: new Date(now + outcome.delayMs),
-        },
-        decision: { action: 'delay', delayMs: outcome.delayMs, code: outcome.code },
-      };
+      return tryAgain(outcome, 'deferred', 'delay', outcome.delayMs, now);
     }
     case 'retry': {
       // A throttle of the whole number holds the queue and spends none of this job's attempts.
@@ -128,16 +110,27 @@ export function decideOutcome(
       const delayMs = queueWide
         ? (outcome.retryAfterMs ?? backoff(1, undefined))
         : backoff(budget.attemptsMade + 1, outcome.retryAfterMs);
-      return {
-        record: {
-          status: 'retrying',
-          outcome: 'retry',
-          code: outcome.code,
-          detail: outcome.detail,
-          nextAttemptAt: new Date(now + delayMs),
-        },
-        decision: { action: queueWide ? 'throttle-queue' : 'retry', delayMs, code: outcome.code },
-      };
+      return tryAgain(outcome, 'retry', queueWide ? 'throttle-queue' : 'retry', delayMs, now);
     }
   }
+}
+
+/** The row waits (`retrying`, tried again at now + delayMs) and the job does `action`. */
+function tryAgain(
+  outcome: { readonly code: string; readonly detail: string },
+  recorded: 'retry' | 'deferred',
+  action: 'retry' | 'throttle-queue' | 'delay',
+  delayMs: number,
+  now: number,
+): OutcomeDecision {
+  return {
+    record: {
+      status: 'retrying',
+      outcome: recorded,
+      code: outcome.code,
+      detail: outcome.detail,
+      nextAttemptAt: new Date(now + delayMs),
+    },
+    decision: { action, delayMs, code: outcome.code },
+  };
 }
