@@ -2,10 +2,13 @@
 // as in one, a bad row in one chunk does not touch the others, text that COPY must escape
 // (a backslash, a tab, a line break, a literal \N) arrives intact, a file that breaks mid-way
 // keeps the chunks before the break, and --strict over several chunks still writes nothing.
+// Chunks merge two at a time on two connections: rows of two chunks that lock the same existing
+// subscriber, and chunks planning into the same running campaign, land as one chunk would.
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { createImportService, type ImportService } from '../src/subscribers/import.service.ts';
-import { at } from './campaign.support.ts';
+import { at, campaignFile, slotsOf } from './campaign.support.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 
 const HEADER = 'id,name,phone,email,locale,timezone,assistant,channels,consent_at,consent_source,tags';
@@ -100,5 +103,59 @@ describe('import in chunks', () => {
     });
     expect(summary).toMatchObject({ committed: false, inserted: 3, bad: 1 });
     expect(await count('subscribers', `id IN ('c21', 'c22', 'c23')`)).toBe(0);
+  });
+
+  it("merges chunks side by side: two chunks claiming one existing subscriber's phone and email are both refused", async () => {
+    await importer.importFile({
+      file: csv(
+        'holder,Holder,+33610009001,holder@example.org,fr,Europe/Paris,chatgpt,whatsapp;email,2025-11-02T14:30:00Z,form,',
+      ),
+      now,
+    });
+    const rows = Array.from({ length: 30 }, (_, i) => row(500 + i));
+    // Row 5 (chunk 2) takes the holder's phone, row 14 (chunk 5) its email: both chunks lock the holder.
+    rows[4] = 'p104,Phone Thief,+33610009001,,fr,Europe/Paris,chatgpt,whatsapp,2025-11-02T14:30:00Z,form,';
+    rows[13] =
+      'p113,Email Thief,,holder@example.org,fr,Europe/Paris,chatgpt,email,2025-11-02T14:30:00Z,form,';
+    const summary = await importer.importFile({ file: csv(...rows), now, batchSize: 3 });
+    expect(summary).toMatchObject({
+      rows: 30,
+      inserted: 28,
+      updated: 0,
+      unchanged: 0,
+      bad: 2,
+      consentEvents: 56,
+    });
+    expect(summary.badRows).toEqual([
+      { line: 6, problems: [{ path: 'phone', rule: 'already belongs to another subscriber (id holder)' }] },
+      { line: 15, problems: [{ path: 'email', rule: 'already belongs to another subscriber (id holder)' }] },
+    ]);
+    expect(await count('subscribers', `id BETWEEN 'c500' AND 'c529'`)).toBe(28);
+    expect(await count('subscriber_channels', `subscriber_id = 'holder' AND state = 'active'`)).toBe(2);
+    expect(await count('subscribers', `id IN ('p104', 'p113')`)).toBe(0);
+  });
+
+  it('plans the subscribers of chunks merged side by side into a running campaign, each zone slot once', async () => {
+    const campaigns = createCampaignService({ db: t.db });
+    await campaigns.create(campaignFile('side-by-side'), at('2030-01-01T00:00:00Z'));
+    await campaigns.start('side-by-side', at('2030-01-01T00:00:00Z'));
+    const zones = ['Asia/Tokyo', 'America/Chicago', 'Africa/Lagos'];
+    const rows = Array.from(
+      { length: 12 },
+      (_, i) =>
+        `z${i},Zone ${i},,z${i}@example.org,en,${zones[i % 3]},chatgpt,email,2030-01-10T11:00:00Z,form,`,
+    );
+    const summary = await importer.importFile({
+      file: csv(...rows),
+      now: at('2030-01-10T12:00:00Z'),
+      batchSize: 2,
+    });
+    expect(summary).toMatchObject({ inserted: 12, bad: 0 });
+    expect(summary.planned.subscribers).toBe(12);
+    const slots = (await slotsOf(t.db, 'side-by-side')).filter((s) => zones.includes(s.zone ?? ''));
+    const zoneSlots = slots.filter((s) => s.subscriber === null).map((s) => `${s.step} ${s.zone}`);
+    expect(new Set(zoneSlots).size).toBe(zoneSlots.length);
+    expect(zoneSlots.sort()).toEqual(zones.map((z) => `d1 ${z}`).sort());
+    expect(summary.planned.slots).toBe(slots.length);
   });
 });

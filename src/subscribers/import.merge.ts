@@ -48,13 +48,14 @@ export async function lockBefore(sql: Sql): Promise<number> {
   await sql.exec(`
     DROP TABLE IF EXISTS import_before;
     CREATE TEMP TABLE import_before (id text, phone text, email text, timezone text, tags text[]) ON COMMIT DROP`);
-  // Three index look-ups rather than one OR, which the planner may turn into a full scan.
+  // One pass over subscribers, each row probing three hash tables of the chunk's ids, phones
+  // and emails (hashed sub-plans): about a third of the time of three joins, each its own pass.
   return sql.exec(`
     INSERT INTO import_before
     SELECT id, phone, email, timezone, tags FROM subscribers
-     WHERE id IN (SELECT r.id FROM import_rows r
-                  UNION SELECT s.id FROM subscribers s JOIN import_rows r ON s.phone = r.phone
-                  UNION SELECT s.id FROM subscribers s JOIN import_rows r ON s.email = r.email)
+     WHERE id IN (SELECT id FROM import_rows)
+        OR phone IN (SELECT phone FROM import_rows WHERE phone IS NOT NULL)
+        OR email IN (SELECT email FROM import_rows WHERE email IS NOT NULL)
      ORDER BY id FOR UPDATE OF subscribers`);
 }
 

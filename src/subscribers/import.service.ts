@@ -35,6 +35,9 @@ import { COPY_STAGING, createStaging, stagingLine } from './import.staging.ts';
  *  measured), so fewer, larger chunks scale better; the chunk parsed ahead is held in memory
  *  as COPY text (about 19 MB at this size). */
 export const CHUNK_SIZE = 100_000;
+/** Chunks merged at once, each on its own connection (the pool needs one more, for the
+ *  tombstone check between chunks). */
+export const MERGES_AT_ONCE = 2;
 /** Bad rows are all counted; this many are kept for the report. */
 export const BAD_ROWS_KEPT = 10_000;
 /** Rows written by one import from which the tables' planner statistics are refreshed at the
@@ -106,21 +109,45 @@ export function createImportService(deps: ImportDeps) {
       // Whether to hash addresses is decided per chunk: erasures may happen while a file imports.
       const read = async () =>
         chunks.read(hashKey !== undefined && (await hasTombstones(deps.db)) ? hashKey : undefined);
-      // The next chunk is parsed and validated (Node) while the current one is merged
-      // (PostgreSQL): two chunks of COPY text in memory at most.
+      // The next chunk is parsed and validated (Node) while earlier ones merge (PostgreSQL).
+      // One transaction for the whole file (--strict, --dry-run): chunks merge one after the
+      // other. Otherwise up to MERGES_AT_ONCE chunks merge at once, each in its own
+      // transaction on its own connection (PostgreSQL then uses more than one core): chunks
+      // never share an id, phone or email (csv.ts refuses repeats), so they never write the
+      // same subscriber.
       const run = async (sql?: Sql) => {
-        let next = read();
-        for (;;) {
-          const chunk = await next;
-          const last = chunks.done;
-          if (!last) next = read();
-          // Awaited on the next turn; until then its failure must not count as unhandled.
-          next.catch(() => undefined);
-          if (chunk.staged > 0) {
-            const merge = (tx: Sql) => importChunk(tx, chunk, options.now, tally);
-            await (sql ? merge(sql) : deps.db.tx(merge));
+        const merging = new Set<Promise<void>>();
+        const merge = async (chunk: Chunk) => {
+          tally.add(
+            sql ? await importChunk(sql, chunk, options.now) : await mergeAlone(deps.db, chunk, options.now),
+          );
+        };
+        try {
+          let next = read();
+          for (;;) {
+            const chunk = await next;
+            const last = chunks.done;
+            if (!last) next = read();
+            // Awaited on the next turn; until then its failure must not count as unhandled.
+            next.catch(() => undefined);
+            if (chunk.staged > 0) {
+              if (sql) await merge(chunk);
+              else {
+                const merged = merge(chunk);
+                merging.add(merged);
+                merged.then(
+                  () => merging.delete(merged),
+                  () => undefined,
+                );
+                if (merging.size >= MERGES_AT_ONCE) await Promise.race(merging);
+              }
+            }
+            if (last) break;
           }
-          if (last) return;
+          await Promise.all(merging);
+        } finally {
+          // A failed merge ends the import; the others finish (or fail) before the pool closes.
+          await Promise.allSettled(merging);
         }
       };
       try {
@@ -169,7 +196,11 @@ async function hasTombstones(sql: Sql): Promise<boolean> {
 
 /** One chunk's valid rows as COPY text, and whether their addresses were hashed. */
 interface Chunk {
-  readonly pieces: readonly string[];
+  /** COPY text in pieces of about COPY_PIECE bytes, off the JavaScript heap: a chunk waits
+   *  while others merge, and strings that old would fill the old generation. */
+  readonly pieces: readonly Buffer[];
+  /** The file's name, for the consent evidence. */
+  readonly file: string;
   readonly staged: number;
   readonly hashed: boolean;
 }
@@ -191,7 +222,7 @@ class Chunks {
 
   /** `hashKey` set: each row carries the tombstone hashes of its phone and email. */
   async read(hashKey: string | undefined): Promise<Chunk> {
-    const pieces: string[] = [];
+    const pieces: Buffer[] = [];
     let staged = 0;
     // Lines are joined into flat pieces as they come: a chunk held while the previous one
     // merges is then a few hundred strings, not a rope of 100,000 lines that outlives the young heap.
@@ -216,40 +247,62 @@ class Chunks {
       length += line.length;
       staged++;
       if (length >= COPY_PIECE) {
-        pieces.push(lines.join(''));
+        pieces.push(Buffer.from(lines.join('')));
         lines = [];
         length = 0;
       }
     }
-    if (lines.length > 0) pieces.push(lines.join(''));
+    if (lines.length > 0) pieces.push(Buffer.from(lines.join('')));
     if (this.done) this.#onProgress?.(tally.rows);
-    return { pieces, staged, hashed: hashKey !== undefined };
+    return { pieces, staged, hashed: hashKey !== undefined, file: basename(tally.file) };
   }
 }
 
-async function importChunk(sql: Sql, chunk: Chunk, now: number, tally: Tally): Promise<void> {
+/** What one chunk did, added to the tally once its transaction commits (a chunk retried after
+ *  a deadlock is counted once). */
+interface ChunkResult {
+  readonly bad: readonly merge.BadLine[];
+  readonly counts: merge.ChunkCounts;
+  readonly planned: { readonly subscribers: number; readonly slots: number };
+}
+
+const DEADLOCK = '40P01';
+
+/** A chunk in a transaction of its own; a deadlock with another chunk's transaction (both
+ *  lock existing subscribers that hold one chunk's phone and the other's email) repeats it. */
+async function mergeAlone(db: Db, chunk: Chunk, now: number): Promise<ChunkResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.tx((tx) => importChunk(tx, chunk, now));
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== DEADLOCK || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function importChunk(sql: Sql, chunk: Chunk, now: number): Promise<ChunkResult> {
+  const bad: merge.BadLine[] = [];
   await createStaging(sql);
   await sql.copyIn(COPY_STAGING, Readable.from(chunk.pieces));
-  if (chunk.hashed)
-    for (const bad of await merge.removeErased(sql, ERASED_RULE)) tally.addBad(bad.line, bad.problems);
+  if (chunk.hashed) bad.push(...(await merge.removeErased(sql, ERASED_RULE)));
   const existing = await merge.lockBefore(sql);
-  if (existing > 0) for (const bad of await merge.removeTaken(sql)) tally.addBad(bad.line, bad.problems);
+  if (existing > 0) bad.push(...(await merge.removeTaken(sql)));
   await merge.upsertSubscribers(sql, now);
   await merge.decideChannels(sql, existing);
-  await merge.writeDecisions(sql, now, basename(tally.file));
+  await merge.writeDecisions(sql, now, chunk.file);
   const counts = await merge.chunkCounts(sql);
-  tally.inserted += counts.inserted;
-  tally.updated += counts.updated;
-  tally.unchanged += counts.unchanged;
-  tally.consentEvents += counts.consentEvents;
-  tally.optOutsKept += counts.optOutsKept;
   // The joiners are read only when some campaign could take them (a first import of a big
-  // list usually comes before any campaign starts).
-  if ((await plannableCampaigns(sql, now)).length === 0) return;
+  // list usually comes before any campaign starts). Chunks merging at once plan one after the
+  // other: they would otherwise create the same zone slots in different orders.
+  if ((await plannableCampaigns(sql, now)).length === 0) return { bad, counts, planned: NOTHING_PLANNED };
+  await sql.exec('SELECT pg_advisory_xact_lock($1)', [PLANNING_LOCK]);
   const planned = await planSubscribers(sql, await merge.joiners(sql), now);
-  tally.plannedSubscribers += planned.subscribers;
-  tally.plannedSlots += planned.slotsCreated;
+  return { bad, counts, planned: { subscribers: planned.subscribers, slots: planned.slotsCreated } };
 }
+
+const NOTHING_PLANNED = { subscribers: 0, slots: 0 } as const;
+/** A stable 32-bit key for pg_advisory_xact_lock: "lastcall-import-planning". */
+const PLANNING_LOCK = 0x1a5c_a11e;
 
 class Tally {
   rows = 0;
@@ -270,6 +323,17 @@ class Tally {
     this.file = file;
     this.#dryRun = dryRun;
     this.#strict = strict;
+  }
+
+  add(chunk: ChunkResult): void {
+    for (const bad of chunk.bad) this.addBad(bad.line, bad.problems);
+    this.inserted += chunk.counts.inserted;
+    this.updated += chunk.counts.updated;
+    this.unchanged += chunk.counts.unchanged;
+    this.consentEvents += chunk.counts.consentEvents;
+    this.optOutsKept += chunk.counts.optOutsKept;
+    this.plannedSubscribers += chunk.planned.subscribers;
+    this.plannedSlots += chunk.planned.slots;
   }
 
   addBad(line: number, problems: readonly Problem[]): void {

@@ -9,9 +9,13 @@ import { type Db, openDb } from '../../store/pool.ts';
 
 const UNDEFINED_TABLE = '42P01';
 
-export async function withDb<T>(fn: (db: Db, config: Config) => Promise<T>): Promise<T> {
+export async function withDb<T>(
+  fn: (db: Db, config: Config) => Promise<T>,
+  /** Pool size (default 2; an import merges chunks on several connections). */
+  connections = 2,
+): Promise<T> {
   const config = loadConfig('cli');
-  const db = openDb(config, { max: 2 });
+  const db = openDb(config, { max: connections });
   try {
     return await fn(db, config);
   } catch (error) {

@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import type { Command } from 'commander';
 import { type Progress, progressBar } from '../../ops/progress.ts';
 import { formatProblem } from '../../shared/errors.ts';
-import { createImportService, type ImportSummary } from '../../subscribers/import.service.ts';
+import { createImportService, type ImportSummary, MERGES_AT_ONCE } from '../../subscribers/import.service.ts';
 import { printJsonOr } from '../output.ts';
 import { withDb } from './campaign-context.ts';
 
@@ -33,16 +33,18 @@ export function register(program: Command): void {
     .action(async (flags: ImportFlags) => {
       const now = Date.now();
       const bar = process.stderr.isTTY && flags.json !== true ? await rowsBar(flags.file) : undefined;
-      const summary = await withDb((db, config) =>
-        createImportService({ db, secretKey: config.secretKey }).importFile({
-          file: flags.file,
-          now,
-          dryRun: flags.dryRun === true,
-          strict: flags.strict === true,
-          ...(bar
-            ? { onProgress: (rows: number) => bar.progress.update(Math.min(rows, bar.total), bar.total) }
-            : {}),
-        }),
+      const summary = await withDb(
+        (db, config) =>
+          createImportService({ db, secretKey: config.secretKey }).importFile({
+            file: flags.file,
+            now,
+            dryRun: flags.dryRun === true,
+            strict: flags.strict === true,
+            ...(bar
+              ? { onProgress: (rows: number) => bar.progress.update(Math.min(rows, bar.total), bar.total) }
+              : {}),
+          }),
+        MERGES_AT_ONCE + 1,
       ).finally(() => bar?.progress.stop());
       printJsonOr(flags.json, summary, () => summaryText(summary));
       if (summary.strict && summary.bad > 0) {
