@@ -121,7 +121,12 @@ export async function decideChannels(sql: Sql, existing: number): Promise<void> 
   // evidence of the chunk's existing subscribers are read once.
   await sql.exec(`DROP TABLE IF EXISTS import_decisions;
     CREATE TEMP TABLE import_decisions ON COMMIT DROP AS
-    WITH facts AS (
+    -- The chunk's channels in one pass over subscriber_channels (a hashed sub-plan), rather
+    -- than a join whose plan, on a staging table without statistics, hashes the whole table.
+    WITH channels AS MATERIALIZED (
+      SELECT subscriber_id, channel, state, consent_at FROM subscriber_channels
+       WHERE subscriber_id IN (SELECT id FROM import_before)),
+    facts AS (
       SELECT r.id, r.line, ch.channel, ch.position, r.consent_at, r.consent_source,
              ch.channel = ANY (r.channels) AS listed,
              CASE ch.channel WHEN 'whatsapp' THEN r.phone ELSE r.email END AS address,
@@ -131,7 +136,7 @@ export async function decideChannels(sql: Sql, existing: number): Promise<void> 
         FROM import_rows r
         CROSS JOIN (VALUES ('whatsapp', 0), ('email', 1)) AS ch (channel, position)
         LEFT JOIN import_before b ON b.id = r.id
-        LEFT JOIN subscriber_channels c ON c.subscriber_id = r.id AND c.channel = ch.channel),
+        LEFT JOIN channels c ON c.subscriber_id = r.id AND c.channel = ch.channel),
     -- One pass over the consent events of the chunk's existing subscribers, for both uses.
     events AS MATERIALIZED (
       SELECT e.subscriber_id, e.channel, e.kind, e.source, e.occurred_at, e.evidence->>'address' AS address
