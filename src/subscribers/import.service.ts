@@ -287,9 +287,10 @@ async function importChunk(sql: Sql, chunk: Chunk, now: number): Promise<ChunkRe
   if (chunk.hashed) bad.push(...(await merge.removeErased(sql, ERASED_RULE)));
   const existing = await merge.lockBefore(sql);
   if (existing > 0) bad.push(...(await merge.removeTaken(sql)));
-  await merge.upsertSubscribers(sql, now);
+  const written = await merge.upsertSubscribers(sql, now);
   await merge.decideChannels(sql, existing);
-  await merge.writeDecisions(sql, now, chunk.file);
+  const staged = await sql.one<{ n: number }>('SELECT count(*)::int AS n FROM import_rows');
+  await merge.writeDecisions(sql, now, chunk.file, written.updated === 0 && written.inserted === staged?.n);
   const counts = await merge.chunkCounts(sql);
   // The joiners are read only when some campaign could take them (a first import of a big
   // list usually comes before any campaign starts). Chunks merging at once plan one after the
