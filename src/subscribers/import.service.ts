@@ -118,8 +118,11 @@ export function createImportService(deps: ImportDeps) {
       const run = async (sql?: Sql) => {
         const merging = new Set<Promise<void>>();
         const merge = async (chunk: Chunk) => {
+          const tryUnchanged = tally.unchangedLikely;
           tally.add(
-            sql ? await importChunk(sql, chunk, options.now) : await mergeAlone(deps.db, chunk, options.now),
+            sql
+              ? await importChunk(sql, chunk, options.now, tryUnchanged)
+              : await mergeAlone(deps.db, chunk, options.now, tryUnchanged),
           );
         };
         try {
@@ -270,28 +273,36 @@ const DEADLOCK = '40P01';
 
 /** A chunk in a transaction of its own; a deadlock with another chunk's transaction (both
  *  lock existing subscribers that hold one chunk's phone and the other's email) repeats it. */
-async function mergeAlone(db: Db, chunk: Chunk, now: number): Promise<ChunkResult> {
+async function mergeAlone(db: Db, chunk: Chunk, now: number, tryUnchanged: boolean): Promise<ChunkResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.tx((tx) => importChunk(tx, chunk, now));
+      return await db.tx((tx) => importChunk(tx, chunk, now, tryUnchanged));
     } catch (error) {
       if ((error as { code?: unknown }).code !== DEADLOCK || attempt >= 3) throw error;
     }
   }
 }
 
-async function importChunk(sql: Sql, chunk: Chunk, now: number): Promise<ChunkResult> {
+/** `tryUnchanged`: first remove the rows that would change nothing (worth its index probes when
+ *  the file was imported before; a first import skips it after its first chunk). */
+async function importChunk(sql: Sql, chunk: Chunk, now: number, tryUnchanged: boolean): Promise<ChunkResult> {
   const bad: merge.BadLine[] = [];
   await createStaging(sql);
   await sql.copyIn(COPY_STAGING, Readable.from(chunk.pieces));
   if (chunk.hashed) bad.push(...(await merge.removeErased(sql, ERASED_RULE)));
+  const unchanged = tryUnchanged ? await merge.removeUnchanged(sql) : 0;
+  if (unchanged === chunk.staged - bad.length) {
+    const counts = { inserted: 0, updated: 0, unchanged, consentEvents: 0, optOutsKept: 0 };
+    return { bad, counts, planned: NOTHING_PLANNED };
+  }
   const existing = await merge.lockBefore(sql);
   if (existing > 0) bad.push(...(await merge.removeTaken(sql)));
   const written = await merge.upsertSubscribers(sql, now);
   await merge.decideChannels(sql, existing);
   const staged = await sql.one<{ n: number }>('SELECT count(*)::int AS n FROM import_rows');
   await merge.writeDecisions(sql, now, chunk.file, written.updated === 0 && written.inserted === staged?.n);
-  const counts = await merge.chunkCounts(sql);
+  const merged = await merge.chunkCounts(sql);
+  const counts = { ...merged, unchanged: merged.unchanged + unchanged };
   // The joiners are read only when some campaign could take them (a first import of a big
   // list usually comes before any campaign starts). Chunks merging at once plan one after the
   // other: they would otherwise create the same zone slots in different orders.
@@ -326,7 +337,11 @@ class Tally {
     this.#strict = strict;
   }
 
+  /** Whether the last chunk merged had rows that changed nothing (true until one is merged). */
+  unchangedLikely = true;
+
   add(chunk: ChunkResult): void {
+    this.unchangedLikely = chunk.counts.unchanged > 0;
     for (const bad of chunk.bad) this.addBad(bad.line, bad.problems);
     this.inserted += chunk.counts.inserted;
     this.updated += chunk.counts.updated;
