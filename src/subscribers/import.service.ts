@@ -299,10 +299,12 @@ async function importChunk(sql: Sql, chunk: Chunk, now: number, tryUnchanged: bo
   if (existing > 0) bad.push(...(await merge.removeTaken(sql)));
   const written = await merge.upsertSubscribers(sql, now);
   await merge.decideChannels(sql, existing);
-  const staged = await sql.one<{ n: number }>('SELECT count(*)::int AS n FROM import_rows');
-  await merge.writeDecisions(sql, now, chunk.file, written.updated === 0 && written.inserted === staged?.n);
-  const merged = await merge.chunkCounts(sql);
-  const counts = { ...merged, unchanged: merged.unchanged + unchanged };
+  // Every row left was just inserted: nothing to look up to count the chunk.
+  const fresh = written.updated === 0 && written.inserted === chunk.staged - bad.length - unchanged;
+  const events = await merge.writeDecisions(sql, now, chunk.file, fresh);
+  const counts = fresh
+    ? { inserted: written.inserted, updated: 0, unchanged, consentEvents: events, optOutsKept: 0 }
+    : await merge.chunkCounts(sql).then((c) => ({ ...c, unchanged: c.unchanged + unchanged }));
   // The joiners are read only when some campaign could take them (a first import of a big
   // list usually comes before any campaign starts). Chunks merging at once plan one after the
   // other: they would otherwise create the same zone slots in different orders.
