@@ -12,7 +12,7 @@
 //    PostgreSQL) vs M raw delayed jobs, one per subscriber.
 //
 //   node bench/delivery.ts [--fanout 100000] [--dispatch 20000] [--memory 1000000] [--delayed 1000000]
-//                          [--concurrency 50] [--skip-memory]
+//                          [--concurrency 50] [--skip-memory] [--only fanout|dispatch|memory] [--keep]
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -23,7 +23,7 @@ import { Redis } from 'ioredis';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { loadMessageTemplates, SHIPPED_MESSAGES_DIR } from '../src/campaigns/messages.ts';
 import { type Config, parseConfig } from '../src/config/config.ts';
-import { claimDueSlots, fanOut } from '../src/delivery/fanout.service.ts';
+import { claimDueSlots, type FanoutDeps, fanOut } from '../src/delivery/fanout.service.ts';
 import { jobFor, QUEUES, sendBatchSize } from '../src/queue/catalog.ts';
 import { QueueSet } from '../src/queue/connection.ts';
 import { startWorkers } from '../src/roles/work.ts';
@@ -40,6 +40,8 @@ const { values: opts } = parseArgs({
     delayed: { type: 'string', default: '1000000' },
     concurrency: { type: 'string', default: '50' },
     'skip-memory': { type: 'boolean', default: false },
+    /** Run one part only (e.g. `--only fanout`, about 15 s, to iterate on fan-out). */
+    only: { type: 'string' },
     /** Keep the benchmark database (to look at its plans); its name is printed. */
     keep: { type: 'boolean', default: false },
   },
@@ -49,6 +51,11 @@ const DISPATCH = Number(opts.dispatch);
 const MEMORY = Number(opts.memory);
 const DELAYED = Number(opts.delayed);
 const CONCURRENCY = Number(opts.concurrency);
+const PARTS = ['fanout', 'dispatch', 'memory'] as const;
+if (opts.only !== undefined && !PARTS.includes(opts.only as (typeof PARTS)[number]))
+  throw new Error(`--only takes one of ${PARTS.join(', ')}`);
+const runs = (part: (typeof PARTS)[number]) =>
+  opts.only === undefined ? part !== 'memory' || !opts['skip-memory'] : opts.only === part;
 
 const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -94,7 +101,7 @@ async function main(): Promise<void> {
       'work',
     );
     await benchFanoutAndDispatch(db, redis, config);
-    if (!opts['skip-memory']) await benchMemory(db, redis, config);
+    if (runs('memory')) await benchMemory(db, redis, config);
   } finally {
     graph.stop();
     await deleteKeys(redis, `${PREFIX}:*`);
@@ -149,10 +156,11 @@ async function campaignFile(
 }
 
 async function benchFanoutAndDispatch(db: Db, redis: Redis, config: Config): Promise<void> {
+  if (!runs('fanout') && !runs('dispatch')) return;
   const now = Date.now();
-  log(`seeding ${FANOUT} + ${DISPATCH} subscribers`);
-  await seed(db, 'f', FANOUT, ['Europe/Paris'], 600_000_000);
-  await seed(db, 'd', DISPATCH, ['Europe/Berlin'], 700_000_000);
+  log(`seeding ${runs('fanout') ? FANOUT : 0} + ${runs('dispatch') ? DISPATCH : 0} subscribers`);
+  if (runs('fanout')) await seed(db, 'f', FANOUT, ['Europe/Paris'], 600_000_000);
+  if (runs('dispatch')) await seed(db, 'd', DISPATCH, ['Europe/Berlin'], 700_000_000);
   const campaigns = createCampaignService({ db });
   const deadline = now + 60 * MINUTE;
   await campaigns.create(
@@ -169,44 +177,20 @@ async function benchFanoutAndDispatch(db: Db, redis: Redis, config: Config): Pro
   );
   const slotOf = (zone: string) => slots.find((s) => s.zone === zone)!.id;
 
-  // 1. Fan-out of one slot of FANOUT subscribers, as the fan-out worker runs it.
   const queues = new QueueSet(config);
   const logger = createLogger({ logLevel: 'silent' });
   const due = now + 11 * MINUTE;
   await claimDueSlots({ db }, due);
-  let t = performance.now();
   const batchSize = () => sendBatchSize(config.rates.whatsapp);
-  const fanned = await fanOut({ db, queues, logger, batchSize }, slotOf('Europe/Paris'), due);
-  const fanoutMs = performance.now() - t;
-  if (fanned.status === 'database-unavailable')
-    throw new Error('PostgreSQL became unreachable during the fan-out');
-  log(`fan-out: ${fanned.queued} deliveries + jobs in ${seconds(fanoutMs)} s (${fanned.pages} pages)`);
-
-  const raw = new Queue('bench-raw', { connection: redis, prefix: PREFIX });
-  t = performance.now();
-  for (let i = 0; i < FANOUT; i += 1000) {
-    await raw.addBulk(
-      Array.from({ length: Math.min(1000, FANOUT - i) }, (_, j) => jobFor('send', { deliveryId: i + j + 1 })),
-    );
-  }
-  const rawAddMs = performance.now() - t;
-  results.push([
-    `fan-out, ${FANOUT} subscribers made ready to send (/s)`,
-    String(perSecond(FANOUT, fanoutMs)),
-    `${perSecond(FANOUT, rawAddMs)} (addBulk, a job each)`,
-    (rawAddMs / fanoutMs).toFixed(2),
-  ]);
-  await raw.obliterate({ force: true });
-  await queues.get(QUEUES.whatsapp).obliterate({ force: true });
-  await db.exec(
-    `UPDATE deliveries SET status = 'skipped', skip_reason = 'benchmark' WHERE status = 'queued'`,
-  );
+  if (runs('fanout'))
+    await benchFanout(db, redis, { queues, logger, batchSize }, slotOf('Europe/Paris'), due);
+  if (!runs('dispatch')) return await queues.close();
 
   // 2. Dispatch: DISPATCH messages through one worker (this process) to the loopback fake.
   await fanOut({ db, queues, logger, batchSize }, slotOf('Europe/Berlin'), due);
   await queues.close();
   const workers = await startWorkers(config, { scheduleTick: false, concurrency: { whatsapp: CONCURRENCY } });
-  t = performance.now();
+  let t = performance.now();
   for (;;) {
     const row = await db.one<{ n: number }>(
       `SELECT count(*)::int AS n FROM deliveries WHERE status = 'sent'`,
@@ -262,6 +246,43 @@ async function benchFanoutAndDispatch(db: Db, redis: Redis, config: Config): Pro
     `${perSecond(DISPATCH, fetchMs)} (fetch)`,
     (fetchMs / dispatchMs).toFixed(2),
   ]);
+}
+
+/** 1. Fan-out of one slot of FANOUT subscribers, as the fan-out worker runs it, then the bare
+ *  addBulk of FANOUT jobs beside it. */
+async function benchFanout(
+  db: Db,
+  redis: Redis,
+  deps: Omit<FanoutDeps, 'db'>,
+  slotId: number,
+  due: number,
+): Promise<void> {
+  let t = performance.now();
+  const fanned = await fanOut({ db, ...deps }, slotId, due);
+  const fanoutMs = performance.now() - t;
+  if (fanned.status === 'database-unavailable')
+    throw new Error('PostgreSQL became unreachable during the fan-out');
+  log(`fan-out: ${fanned.queued} deliveries + jobs in ${seconds(fanoutMs)} s (${fanned.pages} pages)`);
+
+  const raw = new Queue('bench-raw', { connection: redis, prefix: PREFIX });
+  t = performance.now();
+  for (let i = 0; i < FANOUT; i += 1000) {
+    await raw.addBulk(
+      Array.from({ length: Math.min(1000, FANOUT - i) }, (_, j) => jobFor('send', { deliveryId: i + j + 1 })),
+    );
+  }
+  const rawAddMs = performance.now() - t;
+  results.push([
+    `fan-out, ${FANOUT} subscribers made ready to send (/s)`,
+    String(perSecond(FANOUT, fanoutMs)),
+    `${perSecond(FANOUT, rawAddMs)} (addBulk, a job each)`,
+    (rawAddMs / fanoutMs).toFixed(2),
+  ]);
+  await raw.obliterate({ force: true });
+  await deps.queues.get(QUEUES.whatsapp).obliterate({ force: true });
+  await db.exec(
+    `UPDATE deliveries SET status = 'skipped', skip_reason = 'benchmark' WHERE status = 'queued'`,
+  );
 }
 
 /**
