@@ -2,33 +2,21 @@
 // one line per refresh) while the fan-out of a due slot runs and its messages are sent: it sees
 // the rows appear and settle, stops by itself when all are settled, then prints the table.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { claimDueSlots, fanOut } from '../src/delivery/fanout.service.ts';
-import { QueueSet } from '../src/queue/connection.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import {
-  type DeliveryServices,
   makeSubscribers,
   seedSubscribers,
   startCampaign,
-  startDeliveryServices,
   startDueCampaign,
+  useDeliveryServices,
   waitFor,
 } from './delivery.fixtures.ts';
 import { LASTCALL_BIN, runCli } from './support/cli.ts';
 
 const MINUTE = 60_000;
-let services: DeliveryServices;
-let queues: QueueSet;
-
-beforeAll(async () => {
-  services = await startDeliveryServices();
-  queues = new QueueSet(services.config());
-});
-afterAll(async () => {
-  await queues?.close();
-  await services?.close();
-});
+const t = useDeliveryServices();
 
 function watch(id: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   let output = '';
@@ -38,7 +26,7 @@ function watch(id: string): { child: ChildProcess; output: () => string; exited:
     {
       env: {
         PATH: process.env.PATH ?? '',
-        ...services.env,
+        ...t.services.env,
         LASTCALL_ENV: 'development',
         LOG_LEVEL: 'silent',
       },
@@ -57,7 +45,7 @@ function watch(id: string): { child: ChildProcess; output: () => string; exited:
 
 describe('lastcall campaign stats --watch', { timeout: 60_000 }, () => {
   it('follows a due fan-out until every row is settled, then prints the table', async () => {
-    const db = services.database.db;
+    const db = t.services.database.db;
     const now = Date.now();
     await seedSubscribers(db, makeSubscribers(30, ['Europe/Paris'], 'w'), now - 60 * MINUTE);
     const m10 = { id: 'm10', before: 'PT10M', channels: ['whatsapp'], template: 'first-notice' } as const;
@@ -76,7 +64,7 @@ describe('lastcall campaign stats --watch', { timeout: 60_000 }, () => {
       expect(slot).toBeDefined();
       // Pages of 8: the watcher sees rows appear a page at a time.
       await fanOut(
-        { db, queues, logger: createLogger({ logLevel: 'silent' }), pageSize: 8 },
+        { db, queues: t.queues, logger: createLogger({ logLevel: 'silent' }), pageSize: 8 },
         slot!,
         Date.now(),
       );
@@ -95,7 +83,7 @@ describe('lastcall campaign stats --watch', { timeout: 60_000 }, () => {
   });
 
   it('says when nothing is due yet, and refuses --json with --watch', async () => {
-    const db = services.database.db;
+    const db = t.services.database.db;
     const now = Date.now();
     const deadline = now + 60 * MINUTE;
     await startCampaign(
@@ -107,7 +95,7 @@ describe('lastcall campaign stats --watch', { timeout: 60_000 }, () => {
       },
       now,
     );
-    const env = { ...services.env, LASTCALL_ENV: 'development', LOG_LEVEL: 'silent' };
+    const env = { ...t.services.env, LASTCALL_ENV: 'development', LOG_LEVEL: 'silent' };
     const later = await runCli(['campaign', 'stats', 'later', '--watch'], env);
     expect(later.code, later.stderr).toBe(0);
     expect(later.stdout).toMatch(/^nothing due yet \(next at \d{4}-\d\d-\d\dT\d\d:\d\d:00Z\)$/m);

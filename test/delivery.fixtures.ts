@@ -6,11 +6,12 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createCampaignService, type StartResult } from '../src/campaigns/campaign.service.ts';
 import { loadMessageTemplates, SHIPPED_MESSAGES_DIR } from '../src/campaigns/messages.ts';
 import type { Config } from '../src/config/config.ts';
 import type { Channel } from '../src/planning/types.ts';
+import { QueueSet } from '../src/queue/connection.ts';
 import type { RunningWorkers } from '../src/roles/work.ts';
 import type { ManualClock } from '../src/shared/clock.ts';
 import type { Db, Sql } from '../src/store/pool.ts';
@@ -300,6 +301,21 @@ export async function startDeliveryServices(
       await database.drop();
     },
   };
+}
+
+/** This file's delivery services and a producer QueueSet, started before its tests and closed
+ *  after them (read `services` and `queues` inside the tests). */
+export function useDeliveryServices(): { readonly services: DeliveryServices; readonly queues: QueueSet } {
+  const held = {} as { services: DeliveryServices; queues: QueueSet };
+  beforeAll(async () => {
+    held.services = await startDeliveryServices();
+    held.queues = new QueueSet(held.services.config());
+  });
+  afterAll(async () => {
+    await held.queues?.close();
+    await held.services?.close();
+  });
+  return held;
 }
 
 interface Relay {
