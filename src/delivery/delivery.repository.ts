@@ -43,7 +43,12 @@ export async function insertFanoutPage(
   },
 ): Promise<FanoutPage> {
   const personal = slot.subscriberId !== null;
-  const who = personal ? 's.id = $9' : `s.timezone = $9 AND ($10::text IS NULL OR s.id > $10)`;
+  // The keyset bound is written on both sides of the join: PostgreSQL carries an equality across
+  // a join (s.id = sc.subscriber_id) but not a range, and without it the merge join reads the
+  // slot's channel rows from the first one on every page (quadratic over the slot).
+  const who = personal
+    ? 's.id = $9'
+    : `s.timezone = $9 AND ($10::text IS NULL OR (s.id > $10 AND sc.subscriber_id > $10))`;
   const params: unknown[] = [
     slot.campaignId,
     slot.stepId,
@@ -63,7 +68,8 @@ export async function insertFanoutPage(
   const row = await sql.one<{
     scanned: number;
     last_id: string | null;
-    added: [string, string][] | null;
+    added_ids: string[] | null;
+    added_jobs: string[] | null;
     still_queued: [string, string | null][] | null;
   }>(
     // Each row's job: chunk k of the page (in subscriber order) is `<jobPrefix>-<k>`.
@@ -84,17 +90,27 @@ export async function insertFanoutPage(
        RETURNING id, job_id)
      SELECT (SELECT count(*) FROM page)::int AS scanned,
             (SELECT id FROM page ORDER BY id DESC LIMIT 1) AS last_id,
-            (SELECT json_agg(json_build_array(id::text, job_id) ORDER BY id) FROM ins) AS added,
-            (SELECT json_agg(json_build_array(d.id::text, d.job_id) ORDER BY d.id)
-               FROM deliveries d JOIN page p ON p.id = d.subscriber_id
-              WHERE d.campaign_id = $1 AND d.step_id = $2 AND d.channel = $3 AND d.status = 'queued') AS still_queued`,
+            (SELECT array_agg(id ORDER BY id) FROM ins) AS added_ids,
+            (SELECT array_agg(job_id ORDER BY id) FROM ins) AS added_jobs,
+            -- Only a page run again (after a crash), or one some of whose subscribers already had
+            -- their row, finds existing rows: a first pass, where every row is new, never runs
+            -- this look-up. When it runs, it probes the page's subscribers one by one (OFFSET 0
+            -- keeps the planner from hashing every queued row of the step, which grow with the slot).
+            CASE WHEN (SELECT count(*) FROM ins) < (SELECT count(*) FROM page) THEN
+              (SELECT json_agg(json_build_array(d.id::text, d.job_id) ORDER BY d.id)
+                 FROM page p CROSS JOIN LATERAL (
+                        SELECT d.id, d.job_id FROM deliveries d
+                         WHERE d.campaign_id = $1 AND d.step_id = $2 AND d.subscriber_id = p.id
+                           AND d.channel = $3 AND d.status = 'queued'
+                        OFFSET 0) d)
+            END AS still_queued`,
     params,
   );
   return {
     scanned: row?.scanned ?? 0,
     lastSubscriberId: row?.last_id ?? null,
-    // Ids travel as text in JSON (bigint).
-    added: (row?.added ?? []).map(([id, jobId]) => ({ id: Number(id), jobId })),
+    // Ids travel as text (bigint[] and JSON).
+    added: (row?.added_ids ?? []).map((id, i) => ({ id: Number(id), jobId: row?.added_jobs?.[i] ?? null })),
     stillQueued: (row?.still_queued ?? []).map(([id, jobId]) => ({ id: Number(id), jobId })),
   };
 }
