@@ -68,8 +68,7 @@ export async function insertFanoutPage(
   const row = await sql.one<{
     scanned: number;
     last_id: string | null;
-    added_ids: string[] | null;
-    added_jobs: string[] | null;
+    added: [string, number[]][] | null;
     still_queued: [string, string | null][] | null;
   }>(
     // Each row's job: chunk k of the page (in subscriber order) is `<jobPrefix>-<k>`.
@@ -90,8 +89,10 @@ export async function insertFanoutPage(
        RETURNING id, job_id)
      SELECT (SELECT count(*) FROM page)::int AS scanned,
             (SELECT id FROM page ORDER BY id DESC LIMIT 1) AS last_id,
-            (SELECT array_agg(id ORDER BY id) FROM ins) AS added_ids,
-            (SELECT array_agg(job_id ORDER BY id) FROM ins) AS added_jobs,
+            -- The new rows by job, in subscriber order: [[job id, [id, …]], …], a few dozen
+            -- entries rather than a (id, job id) pair per row to build and parse.
+            (SELECT json_agg(json_build_array(job_id, ids) ORDER BY ids[1])
+               FROM (SELECT job_id, array_agg(id ORDER BY id) AS ids FROM ins GROUP BY job_id) j) AS added,
             -- Only a page run again (after a crash), or one some of whose subscribers already had
             -- their row, finds existing rows: a first pass, where every row is new, never runs
             -- this look-up. When it runs, it probes the page's subscribers one by one (OFFSET 0
@@ -109,10 +110,15 @@ export async function insertFanoutPage(
   return {
     scanned: row?.scanned ?? 0,
     lastSubscriberId: row?.last_id ?? null,
-    // Ids travel as text (bigint[] and JSON).
-    added: (row?.added_ids ?? []).map((id, i) => ({ id: Number(id), jobId: row?.added_jobs?.[i] ?? null })),
-    stillQueued: (row?.still_queued ?? []).map(([id, jobId]) => ({ id: Number(id), jobId })),
+    added: (row?.added ?? []).flatMap(([jobId, ids]) => ids.map((id) => ({ id: safeId(id), jobId }))),
+    stillQueued: (row?.still_queued ?? []).map(([id, jobId]) => ({ id: safeId(Number(id)), jobId })),
   };
+}
+
+/** A bigint id that came through JSON: refused rather than silently rounded (as store/pool does). */
+function safeId(id: number): number {
+  if (!Number.isSafeInteger(id)) throw new RangeError(`delivery id ${id} does not fit a JavaScript number`);
+  return id;
 }
 
 /** Deliveries in flight, for re-queueing after Redis lost them. */
