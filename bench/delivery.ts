@@ -13,6 +13,7 @@
 //
 //   node bench/delivery.ts [--fanout 100000] [--dispatch 20000] [--memory 1000000] [--delayed 1000000]
 //                          [--concurrency 50] [--skip-memory] [--only fanout|dispatch|memory] [--keep]
+//                          [--fanout-page 5000]
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -42,6 +43,8 @@ const { values: opts } = parseArgs({
     'skip-memory': { type: 'boolean', default: false },
     /** Run one part only (e.g. `--only fanout`, about 15 s, to iterate on fan-out). */
     only: { type: 'string' },
+    /** Subscribers per fan-out page (default: the fan-out's own). */
+    'fanout-page': { type: 'string' },
     /** Keep the benchmark database (to look at its plans); its name is printed. */
     keep: { type: 'boolean', default: false },
   },
