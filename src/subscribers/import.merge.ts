@@ -49,7 +49,11 @@ export async function removeErased(sql: Sql, rule: string): Promise<BadLine[]> {
  * Probes by index, per row: cost follows the chunk, not the tables. Returns how many went.
  */
 export async function removeUnchanged(sql: Sql): Promise<number> {
-  return sql.exec(`
+  // Index probes even when the statistics say the tables are empty (a first import, before its
+  // closing ANALYZE): a sequential scan per row over the rows another chunk is writing, which
+  // it must still visit, ran for minutes.
+  await sql.exec('SET LOCAL enable_seqscan = off');
+  const removed = await sql.exec(`
     DELETE FROM import_rows r
      WHERE EXISTS (
              SELECT 1 FROM subscribers s
@@ -67,6 +71,8 @@ export async function removeUnchanged(sql: Sql): Promise<number> {
                          AND e.channel = listed.channel AND e.kind = 'import' AND e.source = r.consent_source
                          AND e.evidence->>'address' =
                              CASE listed.channel WHEN 'whatsapp' THEN r.phone ELSE r.email END))`);
+  await sql.exec('RESET enable_seqscan');
+  return removed;
 }
 
 /**
