@@ -10,14 +10,18 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
 import { freePort } from '../src/ops/services/probe.ts';
-import { databaseName, migrate, withDatabase } from '../src/store/migrate.ts';
+import { migrate, withDatabase } from '../src/store/migrate.ts';
+import { deleteKeys, dropDatabase } from './support.ts';
 
 const { values: opts } = parseArgs({ options: { rows: { type: 'string', default: '100000' } } });
 const ROWS = Number(opts.rows);
 const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TAG = randomBytes(3).toString('hex');
+// Hash-tagged as the config makes every queue prefix, so that the clean-up's pattern matches.
+const PREFIX = `{lastcall-bench-${TAG}}`;
 const DATABASE_URL = withDatabase(SERVER, `lastcall_bench_${TAG}`);
 const TOKEN = 'bench-admin-token-0123456789';
 const HEADER = 'id,name,phone,email,locale,timezone,assistant,channels,consent_at,consent_source,tags\n';
@@ -52,7 +56,7 @@ async function main(): Promise<void> {
       PATH: process.env.PATH ?? '',
       DATABASE_URL,
       REDIS_URL,
-      QUEUE_PREFIX: `lastcall-bench-${TAG}`,
+      QUEUE_PREFIX: PREFIX,
       HTTP_PORT: String(port),
       LASTCALL_ENV: 'development',
       ADMIN_TOKEN: TOKEN,
@@ -98,11 +102,10 @@ async function main(): Promise<void> {
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
-    const { Client } = await import('pg');
-    const admin = new Client({ connectionString: SERVER });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${databaseName(DATABASE_URL)}" WITH (FORCE)`);
-    await admin.end();
+    await dropDatabase(SERVER, DATABASE_URL);
+    const redis = new Redis(REDIS_URL);
+    await deleteKeys(redis, `${PREFIX}*`);
+    redis.disconnect();
   }
 }
 
