@@ -3,7 +3,7 @@
 // List-Unsubscribe-Post), the caller's stable Message-ID, and optionally the deadline as a
 // calendar event. nodemailer formats every `list` value as a URL, so List-Unsubscribe-Post goes in
 // `headers`; the nested array makes one comma-joined List-Unsubscribe header (not two).
-import nodemailer from 'nodemailer';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { classifySmtpError } from './email-errors.ts';
 import { buildIcs, ICS_METHOD, type IcsEvent } from './ics.ts';
 import type { SendOutcome } from './outcome.ts';
@@ -51,6 +51,29 @@ function safeUrl(smtpUrl: string): string {
   }
 }
 
+/** What nodemailer is given for one reminder (the benchmark's ceiling sends the same). */
+export function mailOptions(msg: EmailSend, now: Date): SendMailOptions {
+  const mailto = msg.unsubscribeMailto.startsWith('mailto:')
+    ? msg.unsubscribeMailto
+    : `mailto:${msg.unsubscribeMailto}`;
+  return {
+    from: msg.from,
+    to: msg.to,
+    subject: msg.subject,
+    text: msg.text,
+    html: msg.html,
+    messageId: msg.messageId,
+    // VERP: bounces and complaints go to the envelope sender, which names this delivery.
+    // The receiving server writes it into Return-Path; the header From stays MAIL_FROM.
+    ...(msg.returnPath ? { envelope: { from: msg.returnPath, to: msg.to } } : {}),
+    list: { unsubscribe: [[msg.unsubscribeUrl, mailto]] },
+    headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+    ...(msg.ics
+      ? { icalEvent: { filename: 'deadline.ics', method: ICS_METHOD, content: buildIcs(msg.ics, now) } }
+      : {}),
+  };
+}
+
 export class EmailChannel {
   readonly #transport;
   readonly #opts: EmailChannelOptions;
@@ -72,32 +95,8 @@ export class EmailChannel {
   }
 
   async sendEmail(msg: EmailSend): Promise<SendOutcome> {
-    const mailto = msg.unsubscribeMailto.startsWith('mailto:')
-      ? msg.unsubscribeMailto
-      : `mailto:${msg.unsubscribeMailto}`;
     try {
-      const info = await this.#transport.sendMail({
-        from: msg.from,
-        to: msg.to,
-        subject: msg.subject,
-        text: msg.text,
-        html: msg.html,
-        messageId: msg.messageId,
-        // VERP: bounces and complaints go to the envelope sender, which names this delivery.
-        // The receiving server writes it into Return-Path; the header From stays MAIL_FROM.
-        ...(msg.returnPath ? { envelope: { from: msg.returnPath, to: msg.to } } : {}),
-        list: { unsubscribe: [[msg.unsubscribeUrl, mailto]] },
-        headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
-        ...(msg.ics
-          ? {
-              icalEvent: {
-                filename: 'deadline.ics',
-                method: ICS_METHOD,
-                content: buildIcs(msg.ics, this.#clock()),
-              },
-            }
-          : {}),
-      });
+      const info = await this.#transport.sendMail(mailOptions(msg, this.#clock()));
       if (info.rejected.length > 0 && info.accepted.length === 0) {
         return { outcome: 'permanent', code: 'rejected', detail: `recipient refused: ${info.response}` };
       }
