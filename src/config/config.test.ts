@@ -66,9 +66,38 @@ describe('parseConfig', () => {
     expect(config.email).toEqual({
       smtpUrl: 'smtp://user:pass@127.0.0.1:1025',
       from: 'Lastcall <no-reply@example.org>',
+      poolSize: 10,
     });
     expect(config.graphApi.url).toBe('http://127.0.0.1:9999');
     expect(config.whatsapp?.phoneNumberId).toBe('123');
+  });
+});
+
+describe('EMAIL_POOL_SIZE', () => {
+  const email = { SMTP_URL: 'smtp://127.0.0.1:1025', MAIL_FROM: 'Lastcall <no-reply@example.org>' };
+
+  it('sets the SMTP connections of each worker process, 10 unless set', () => {
+    expect(parseConfig(email).email?.poolSize).toBe(10);
+    expect(parseConfig({ ...email, EMAIL_POOL_SIZE: '25' }).email?.poolSize).toBe(25);
+    expect(parseConfig({ ...email, EMAIL_POOL_SIZE: '' }).email?.poolSize).toBe(10);
+  });
+
+  it('refuses anything but a whole number from 1 to 100, naming the variable', () => {
+    for (const value of ['0', '-3', '2.5', '101', 'many']) {
+      let error: ConfigError | undefined;
+      try {
+        parseConfig({ ...email, EMAIL_POOL_SIZE: value });
+      } catch (e) {
+        error = e as ConfigError;
+      }
+      expect(error?.problems, value).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^EMAIL_POOL_SIZE=${JSON.stringify(value)}: must be (a number|a whole number from 1 to 100)$`,
+          ),
+        ),
+      ]);
+    }
   });
 });
 

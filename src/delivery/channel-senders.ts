@@ -56,6 +56,7 @@ export function createChannelSenders(config: Config, timeouts: ChannelTimeouts =
   if (config.email) {
     email = new EmailChannel({
       smtpUrl: config.email.smtpUrl,
+      maxConnections: config.email.poolSize,
       ...(timeouts.emailTimeoutMs ? { timeoutMs: timeouts.emailTimeoutMs } : {}),
     });
     enabled.push('email');

@@ -4,7 +4,7 @@
 // WHATSAPP_API_URL names another Graph API than Meta's) and, unless SMTP_URL is set, the mail
 // catcher for email; both land in the sandbox's one inbox page. Then migrate, serve + work, and
 // the demo campaign seeded and started, open for sign-up at /subscribe/demo.
-import type { Config } from '../config/config.ts';
+import { type Config, EMAIL_POOL_SIZE_DEFAULT } from '../config/config.ts';
 import { GRAPH_ORIGIN } from '../delivery/channels/graph-fetch.ts';
 import { type AllInOne, startAllInOne } from '../roles/start.ts';
 import { SANDBOX_DEFAULTS, type Sandbox, startSandbox } from '../sandbox/sandbox.service.ts';
@@ -67,6 +67,7 @@ export function demoConfig(
         : {
             smtpUrl: at.smtpUrl,
             from: `"${senderName}" <reminders@lastcall.localhost>`,
+            poolSize: EMAIL_POOL_SIZE_DEFAULT,
           }),
     whatsapp: {
       token: wa?.token ?? SANDBOX_DEFAULTS.token,

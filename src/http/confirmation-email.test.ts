@@ -43,7 +43,7 @@ describe('confirmation email', () => {
     const mailer = createConfirmationMailer({
       config: {
         publicUrl: 'https://x.example',
-        email: { smtpUrl: 'smtp://h', from: 'Lastcall <n@x.example>' },
+        email: { smtpUrl: 'smtp://h', from: 'Lastcall <n@x.example>', poolSize: 1 },
       },
       secretKey: KEY,
       logger,

@@ -17,6 +17,8 @@ export interface ReceivedMail {
   raw: Buffer;
   /** The authenticated user, if any. */
   user?: string;
+  /** The SMTP session (one TCP connection) it came on. */
+  session: string;
 }
 
 export interface SmtpFailure {
@@ -139,6 +141,7 @@ export async function startFakeSmtp(opts: FakeSmtpOptions = {}): Promise<FakeSmt
           parsed,
           headers: headerRecord(parsed),
           raw,
+          session: session.id,
         };
         if (session.user) mail.user = String(session.user);
         messages.push(mail);

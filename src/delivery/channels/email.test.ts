@@ -2,6 +2,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readIcs, unescapeIcsText } from '../../../test/fakes/ics-reader.ts';
 import { type FakeSmtp, startFakeSmtp } from '../../../test/fakes/smtp.ts';
+import { parseConfig } from '../../config/config.ts';
+import { createChannelSenders } from '../channel-senders.ts';
 import { EmailChannel, type EmailChannelOptions, type EmailSend } from './email.ts';
 
 let smtp: FakeSmtp;
@@ -149,6 +151,37 @@ describe('EmailChannel.sendEmail', () => {
     expect(signed).toEqual(
       expect.arrayContaining(['list-unsubscribe', 'list-unsubscribe-post', 'message-id', 'from']),
     );
+  });
+});
+
+describe('EMAIL_POOL_SIZE', () => {
+  it('is how many SMTP connections a worker sends on at once, and no more', async () => {
+    const config = parseConfig({
+      SMTP_URL: smtp.url,
+      MAIL_FROM: 'Lastcall <rappels@lastcall.example>',
+      EMAIL_POOL_SIZE: '3',
+    });
+    const channels = createChannelSenders(config, { emailTimeoutMs: 2_000 });
+    try {
+      const sent = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          channels.senders.email!.sendEmail(
+            mail({ to: `p${i}@example.org`, messageId: `<d-${i}@lastcall.example>` }),
+          ),
+        ),
+      );
+      expect(sent.map((s) => s.outcome)).toEqual(Array(12).fill('sent'));
+    } finally {
+      await channels.close();
+    }
+    expect(smtp.messages).toHaveLength(12);
+    // All twelve were waiting at once: the pool opened its three connections and shared them.
+    expect(new Set(smtp.messages.map((m) => m.session)).size).toBe(3);
+    // Each arrived whole.
+    for (const m of smtp.messages) {
+      expect(m.parsed.text).toContain('Après le 15 janvier');
+      expect(m.parsed.attachments.some((a) => a.contentType === 'text/calendar')).toBe(true);
+    }
   });
 });
 

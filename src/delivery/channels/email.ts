@@ -21,7 +21,8 @@ export interface EmailChannelOptions {
   dkim?: DkimOptions;
   /** Connection, greeting and socket inactivity timeout. Default 30 s. */
   timeoutMs?: number;
-  /** Pool size (default 5). Throughput limits belong to the queue's limiter, not here. */
+  /** SMTP connections at most (EMAIL_POOL_SIZE for the workers; default 5, nodemailer's): how
+   *  many messages are in the air at once. The rate is the queue's limiter and gate, not this. */
   maxConnections?: number;
   clock?: () => Date;
 }
