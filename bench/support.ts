@@ -61,14 +61,22 @@ export async function startGraphSandbox(): Promise<{ url: string; pid: number; s
   return { url: line, pid: child.pid!, stop: () => child.kill() };
 }
 
-/** An SMTP server that accepts every message and keeps none (a benchmark sends millions). */
-export async function startSmtpSink(): Promise<{ url: string; pid: number; stop(): void }> {
+/** An SMTP server that accepts every message and keeps none (a benchmark sends millions).
+ *  `acceptDelayMs`: it answers each message that long after the data ended, as a remote relay
+ *  that stores it first would (loopback otherwise has no latency at all). */
+export async function startSmtpSink(
+  options: { acceptDelayMs?: number } = {},
+): Promise<{ url: string; pid: number; stop(): void }> {
+  const delay = Number(options.acceptDelayMs ?? 0);
   const { line, child } = await sandbox(
     `
     import { SMTPServer } from 'smtp-server';
     const server = new SMTPServer({
       authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false, size: 1 << 20,
-      onData(stream, _session, done) { stream.resume(); stream.on('end', () => done()); },
+      onData(stream, _session, done) {
+        stream.resume();
+        stream.on('end', () => (${delay} > 0 ? setTimeout(done, ${delay}) : done()));
+      },
     });
     server.listen(0, '127.0.0.1', () => console.log('smtp://127.0.0.1:' + server.server.address().port));
   `,
