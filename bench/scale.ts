@@ -242,8 +242,10 @@ async function main(): Promise<void> {
       ]);
       rows.push([
         `dispatch ${st.step_id}/${st.channel}`,
-        `${st.dispatch_s?.toFixed(1)} s`,
-        `${st.sent} sent, ${Math.round(st.sent / Math.max(st.dispatch_s ?? 0, 0.001))} msg/s (from its fan-out's start)`,
+        st.dispatch_s == null ? 'not started' : `${st.dispatch_s.toFixed(1)} s`,
+        st.dispatch_s == null
+          ? `0 of ${st.rows} sent before the run stopped waiting`
+          : `${st.sent} sent, ${Math.round(st.sent / Math.max(st.dispatch_s, 0.001))} msg/s (from its fan-out's start)`,
       ]);
     }
     const whole = await db.one<{ sent: number; span: number }>(
