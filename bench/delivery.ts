@@ -31,7 +31,7 @@ import { startWorkers } from '../src/roles/work.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { databaseName, migrate, withDatabase } from '../src/store/migrate.ts';
 import { type Db, openDb } from '../src/store/pool.ts';
-import { deleteKeys, dropDatabase, printTable, startGraphSandbox } from './support.ts';
+import { cleanUp, printTable, startGraphSandbox } from './support.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -107,11 +107,14 @@ async function main(): Promise<void> {
     if (runs('memory')) await benchMemory(db, redis, config);
   } finally {
     graph.stop();
-    await deleteKeys(redis, `${PREFIX}:*`);
-    redis.disconnect();
-    await db.close();
-    if (opts.keep) console.log(`kept database ${databaseName(DATABASE_URL)}`);
-    else await dropDatabase(SERVER, DATABASE_URL);
+    await cleanUp({
+      redis,
+      prefix: PREFIX,
+      db,
+      server: SERVER,
+      databaseUrl: DATABASE_URL,
+      keep: opts.keep === true,
+    });
   }
   console.log();
   printTable(['measure', 'Lastcall', 'raw BullMQ', 'ratio'], results);

@@ -36,9 +36,9 @@ import type { ClaimedDelivery } from '../src/delivery/send.repository.ts';
 import { QUEUES, sendBatchSize } from '../src/queue/catalog.ts';
 import { QueueSet } from '../src/queue/connection.ts';
 import { createLogger } from '../src/shared/logger.ts';
-import { databaseName, migrate, withDatabase } from '../src/store/migrate.ts';
+import { migrate, withDatabase } from '../src/store/migrate.ts';
 import { type Db, openDb } from '../src/store/pool.ts';
-import { deleteKeys, dropDatabase, startSmtpSink } from './support.ts';
+import { cleanUp, startSmtpSink } from './support.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -132,11 +132,14 @@ async function main(): Promise<void> {
     row(`raw SMTP client, ${pool} connections, pipelined`, raw, worker);
   } finally {
     sink.stop();
-    await deleteKeys(redis, `${PREFIX}:*`);
-    redis.disconnect();
-    await db.close();
-    if (opts.keep) console.log(`kept database ${databaseName(DATABASE_URL)}`);
-    else await dropDatabase(SERVER, DATABASE_URL);
+    await cleanUp({
+      redis,
+      prefix: PREFIX,
+      db,
+      server: SERVER,
+      databaseUrl: DATABASE_URL,
+      keep: opts.keep === true,
+    });
   }
   const table = new Table({
     head: ['email dispatch to the sink', 'msg/s', 'sender CPU ms/msg', 'sink CPU ms/msg', 'Lastcall ÷ this'],

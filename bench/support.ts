@@ -23,6 +23,23 @@ export async function dropDatabase(server: string, databaseUrl: string): Promise
   }
 }
 
+/** A benchmark's end: its Redis keys deleted, its pool closed, its database dropped (or kept and
+ *  named, with --keep). */
+export async function cleanUp(opts: {
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly db: { close(): Promise<void> };
+  readonly server: string;
+  readonly databaseUrl: string;
+  readonly keep: boolean;
+}): Promise<void> {
+  await deleteKeys(opts.redis, `${opts.prefix}:*`);
+  opts.redis.disconnect();
+  await opts.db.close();
+  if (opts.keep) console.log(`kept database ${databaseName(opts.databaseUrl)}`);
+  else await dropDatabase(opts.server, opts.databaseUrl);
+}
+
 /** Runs a module script in a child process and resolves with the first line it prints. */
 async function sandbox(script: string, what: string): Promise<{ line: string; child: ChildProcess }> {
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
