@@ -35,9 +35,11 @@ import { COPY_STAGING, createStaging, stagingLine } from './import.staging.ts';
  *  measured), so fewer, larger chunks scale better; the chunk parsed ahead is held in memory
  *  as COPY text (about 19 MB at this size). */
 export const CHUNK_SIZE = 100_000;
-/** Chunks merged at once, each on its own connection (the pool needs one more, for the
- *  tombstone check between chunks). */
+/** Chunks merged at once, each on its own connection. */
 export const MERGES_AT_ONCE = 2;
+/** Connections an import uses at most: the merging chunks and the tombstone check between
+ *  chunks (a pool made for an import alone, as the CLI's, needs this many). */
+export const IMPORT_CONNECTIONS = MERGES_AT_ONCE + 1;
 /** Bad rows are all counted; this many are kept for the report. */
 export const BAD_ROWS_KEPT = 10_000;
 /** Rows written by one import from which the tables' planner statistics are refreshed at the
@@ -271,8 +273,9 @@ interface ChunkResult {
 
 const DEADLOCK = '40P01';
 
-/** A chunk in a transaction of its own; a deadlock with another chunk's transaction (both
- *  lock existing subscribers that hold one chunk's phone and the other's email) repeats it. */
+/** A chunk in a transaction of its own. Chunks take their locks in id order and plan one at a
+ *  time, so two of them should not deadlock; should one happen anyway (another writer in
+ *  between), the chunk is repeated rather than ending the import. */
 async function mergeAlone(db: Db, chunk: Chunk, now: number, tryUnchanged: boolean): Promise<ChunkResult> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -291,7 +294,9 @@ async function importChunk(sql: Sql, chunk: Chunk, now: number, tryUnchanged: bo
   await sql.copyIn(COPY_STAGING, Readable.from(chunk.pieces));
   if (chunk.hashed) bad.push(...(await merge.removeErased(sql, ERASED_RULE)));
   const unchanged = tryUnchanged ? await merge.removeUnchanged(sql) : 0;
-  if (unchanged === chunk.staged - bad.length) {
+  /** Rows still in the staging table. */
+  const left = () => chunk.staged - bad.length - unchanged;
+  if (left() === 0) {
     const counts = { inserted: 0, updated: 0, unchanged, consentEvents: 0, optOutsKept: 0 };
     return { bad, counts, planned: NOTHING_PLANNED };
   }
@@ -300,7 +305,7 @@ async function importChunk(sql: Sql, chunk: Chunk, now: number, tryUnchanged: bo
   const written = await merge.upsertSubscribers(sql, now);
   await merge.decideChannels(sql, existing);
   // Every row left was just inserted: nothing to look up to count the chunk.
-  const fresh = written.updated === 0 && written.inserted === chunk.staged - bad.length - unchanged;
+  const fresh = written.updated === 0 && written.inserted === left();
   const events = await merge.writeDecisions(sql, now, chunk.file, fresh);
   const counts = fresh
     ? { inserted: written.inserted, updated: 0, unchanged, consentEvents: events, optOutsKept: 0 }

@@ -6,7 +6,11 @@ import { createReadStream } from 'node:fs';
 import type { Command } from 'commander';
 import { type Progress, progressBar } from '../../ops/progress.ts';
 import { formatProblem } from '../../shared/errors.ts';
-import { createImportService, type ImportSummary, MERGES_AT_ONCE } from '../../subscribers/import.service.ts';
+import {
+  createImportService,
+  IMPORT_CONNECTIONS,
+  type ImportSummary,
+} from '../../subscribers/import.service.ts';
 import { printJsonOr } from '../output.ts';
 import { withDb } from './campaign-context.ts';
 
@@ -44,7 +48,7 @@ export function register(program: Command): void {
               ? { onProgress: (rows: number) => bar.progress.update(Math.min(rows, bar.total), bar.total) }
               : {}),
           }),
-        MERGES_AT_ONCE + 1,
+        IMPORT_CONNECTIONS,
       ).finally(() => bar?.progress.stop());
       printJsonOr(flags.json, summary, () => summaryText(summary));
       if (summary.strict && summary.bad > 0) {
