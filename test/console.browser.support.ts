@@ -79,8 +79,12 @@ export async function screenshots(page: Page, name: string): Promise<void> {
 
 /** Whether the page scrolls sideways as a whole (tables may scroll inside their own region). */
 export function pageOverflows(page: Page): Promise<boolean> {
+  // Measured two rendering frames after the call: the charts follow the page's width through a
+  // ResizeObserver, whose callbacks run at the next frame, so right after a viewport change the
+  // old, wider canvas is still there (the test failed that way on a loaded machine).
   return page.evaluate<boolean>(
-    'document.documentElement.scrollWidth > document.documentElement.clientWidth + 1',
+    `new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() =>
+       resolve(document.documentElement.scrollWidth > document.documentElement.clientWidth + 1))))`,
   );
 }
 
