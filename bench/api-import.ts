@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { freePort } from '../src/ops/services/probe.ts';
+import { freePort } from '../src/ops/local-servers/probe.ts';
 import { migrate, withDatabase } from '../src/store/migrate.ts';
 import { deleteKeys, dropDatabase } from './support.ts';
 

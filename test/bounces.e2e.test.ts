@@ -9,11 +9,11 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import type { Config } from '../src/config/config.ts';
-import { subscriberProfile } from '../src/ops/subscriber-profile.ts';
 import { type HttpService, startHttpService } from '../src/roles/serve.ts';
 import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import { createLogger } from '../src/shared/logger.ts';
+import { subscriberProfile } from '../src/subscribers/subscriber-profile.ts';
 import {
   type DeliveryServices,
   deliveriesOf,

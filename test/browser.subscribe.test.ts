@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../src/http/server.ts';
-import { freePort } from '../src/ops/services/probe.ts';
+import { freePort } from '../src/ops/local-servers/probe.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import { type FakeSmtp, startFakeSmtp } from './fakes/smtp.ts';
 import { WHATSAPP_ENV } from './http.harness.ts';

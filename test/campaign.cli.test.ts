@@ -3,7 +3,7 @@
 // 2 bad input (unknown id, past deadline).
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/ops/services/probe.ts';
+import { freePort } from '../src/ops/local-servers/probe.ts';
 import { campaignFile, seedSubscriber } from './campaign.support.ts';
 import { runCli } from './support/cli.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import type { Config } from '../src/config/config.ts';
 import { buildServer } from '../src/http/server.ts';
-import { freePort } from '../src/ops/services/probe.ts';
+import { freePort } from '../src/ops/local-servers/probe.ts';
 import type { Clock } from '../src/shared/clock.ts';
 import type { Db } from '../src/store/pool.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/ops/services/probe.ts';
+import { freePort } from '../src/ops/local-servers/probe.ts';
 import type { Conversation, Mailbox } from '../src/sandbox/inbox-store.ts';
 import { type Db, openDb } from '../src/store/pool.ts';
 import { waitFor } from './delivery.fixtures.ts';

@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/config.ts';
 import { buildServer } from '../src/http/server.ts';
-import { freePort } from '../src/ops/services/probe.ts';
+import { freePort } from '../src/ops/local-servers/probe.ts';
 import { QUEUES } from '../src/queue/catalog.ts';
 import { QueueSet } from '../src/queue/connection.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/config.ts';
 import { buildServer } from '../src/http/server.ts';
 import { storeEvent } from '../src/inbound/webhook.repository.ts';
-import { freePort } from '../src/ops/services/probe.ts';
+import { freePort } from '../src/ops/local-servers/probe.ts';
 import { QUEUES } from '../src/queue/catalog.ts';
 import { createWorkerConnection, QueueSet } from '../src/queue/connection.ts';
 import { startWebhookWorker } from '../src/roles/work-webhooks.ts';

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { statsText } from '../src/cli/commands/campaign-stats.ts';
 import { profileText } from '../src/cli/commands/subscribers-show.ts';
-import { parseSubscriberKey } from '../src/ops/subscriber-key.ts';
-import { subscriberProfile } from '../src/ops/subscriber-profile.ts';
 import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { ManualClock } from '../src/shared/clock.ts';
+import { parseSubscriberKey } from '../src/subscribers/subscriber-key.ts';
+import { subscriberProfile } from '../src/subscribers/subscriber-profile.ts';
 import {
   attemptsOf,
   type DeliveryServices,

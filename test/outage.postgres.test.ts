@@ -7,8 +7,12 @@
 import { delimiter } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTick } from '../src/delivery/tick.service.ts';
-import { type LocalPostgres, localPostgresBinaries, startLocalPostgres } from '../src/ops/services/local.ts';
-import { freePort } from '../src/ops/services/probe.ts';
+import {
+  type LocalPostgres,
+  localPostgresBinaries,
+  startLocalPostgres,
+} from '../src/ops/local-servers/local.ts';
+import { freePort } from '../src/ops/local-servers/probe.ts';
 import { QueueSet } from '../src/queue/connection.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { createToken } from '../src/subscribers/tokens.ts';

@@ -1,7 +1,7 @@
 // The schema's invariants and `migrate` itself, on a real PostgreSQL.
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/ops/services/probe.ts';
+import { freePort } from '../src/ops/local-servers/probe.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { openDb } from '../src/store/pool.ts';
 import { runCli } from './support/cli.ts';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/config.ts';
 import { DeliveryRenderer } from '../src/delivery/render.ts';
 import type { ClaimedDelivery } from '../src/delivery/send.repository.ts';
-import { MAX_MESSAGE_BYTES } from '../src/http/unsubscribe-smtp.ts';
+import { MAX_MESSAGE_BYTES } from '../src/inbound/unsubscribe-smtp.ts';
 import { type HttpService, startHttpService } from '../src/roles/serve.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { seedSubscriber } from './campaign.support.ts';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.ts';
-import { ensureServices, isLoopback, type Services } from '../ops/services/ensure.ts';
+import { ensureServices, isLoopback, type Services } from '../ops/local-servers/ensure.ts';
 
 export const DEFAULT_DATA_DIR = '.lastcall-demo';
 

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { planSubscriber } from '../campaigns/campaign.service.ts';
 import type { Config } from '../config/config.ts';
 import { buildServer } from '../http/server.ts';
-import { startUnsubscribeSmtp, type UnsubscribeSmtp } from '../http/unsubscribe-smtp.ts';
+import { startUnsubscribeSmtp, type UnsubscribeSmtp } from '../inbound/unsubscribe-smtp.ts';
 import { QUEUES } from '../queue/catalog.ts';
 import { QueueSet } from '../queue/connection.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';

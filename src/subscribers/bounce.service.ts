@@ -22,7 +22,7 @@ import * as reports from './bounce.repository.ts';
 import type { ChannelState, ConsentKind } from './subscriber.repository.ts';
 import * as subscribers from './subscriber.repository.ts';
 
-/** What the SMTP listener read from a DSN or an ARF report (http/mail-reports.ts). */
+/** What the SMTP listener read from a DSN or an ARF report (inbound/mail-reports.ts). */
 export type EmailReport =
   | {
       readonly kind: 'bounce';

@@ -21,10 +21,10 @@
 // side (send.repository.ts, advanceCursor): they write nothing about the person afterwards.
 
 import { redactWebhookPayload } from '../inbound/webhook-payload.ts';
-import { describeKey, findByKey, type SubscriberKey, subscriberNotFound } from '../ops/subscriber-key.ts';
 import { InvalidInput, type NotFound } from '../shared/errors.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import { type TombstoneKind, tombstoneHash } from './subscriber.repository.ts';
+import { describeKey, findByKey, type SubscriberKey, subscriberNotFound } from './subscriber-key.ts';
 
 export interface ErasureDeps {
   readonly db: Db;

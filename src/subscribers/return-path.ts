@@ -2,7 +2,7 @@
 // out with MAIL FROM bounce+<token>@<PUBLIC_URL host> (VERP), where the token is signed and names
 // the delivery (tokens.ts). Receiving servers send delivery status notifications to the envelope
 // sender, and feedback loops send complaints there: `serve`'s SMTP listener receives them
-// (http/unsubscribe-smtp.ts) and knows, from the address alone, which delivery bounced. Both ends
+// (inbound/unsubscribe-smtp.ts) and knows, from the address alone, which delivery bounced. Both ends
 // of the address live here.
 import { createReturnPathToken, verifyReturnPathToken } from './tokens.ts';
 

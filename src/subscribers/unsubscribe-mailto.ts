@@ -3,7 +3,7 @@
 // and subject a mail client uses, and how the subject of what arrives is read back.
 //
 // - With UNSUBSCRIBE_SMTP_PORT set, the mailto is unsubscribe@<PUBLIC_URL host> with the signed
-//   unsubscribe token in its subject; `serve` receives that mail (http/unsubscribe-smtp.ts) and
+//   unsubscribe token in its subject; `serve` receives that mail (inbound/unsubscribe-smtp.ts) and
 //   unsubscribes the person, exactly as the link would.
 // - Without it, the mailto is the sender's own address with the subject "unsubscribe": a person
 //   who uses it reaches the operator's mailbox, and nothing in Lastcall reads it (README).

@@ -1,11 +1,11 @@
-// Vitest global setup: PostgreSQL and Redis for the integration tests (src/ops/services, shared
+// Vitest global setup: PostgreSQL and Redis for the integration tests (src/ops/local-servers, shared
 // with `lastcall demo`), handed to test files with `inject('testDatabaseUrl')` /
 // `inject('testRedisUrl')`. TEST_DATABASE_URL names a server (its database is the maintenance
 // one; each test file creates its own database); TEST_REDIS_URL a Redis (each file uses its own
 // key prefix). When they do not answer, private instances in temp folders stand in for them.
 import { delimiter } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ensureServices } from '../../src/ops/services/ensure.ts';
+import { ensureServices } from '../../src/ops/local-servers/ensure.ts';
 import { dropStaleTestDatabases } from './database-admin.ts';
 
 declare module 'vitest' {

@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { delimiter } from 'node:path';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
-import { dockerAnswers, startDockerRedis } from '../../src/ops/services/docker.ts';
-import { localRedisBinary, type PrivateService, startLocalRedis } from '../../src/ops/services/local.ts';
+import { dockerAnswers, startDockerRedis } from '../../src/ops/local-servers/docker.ts';
+import { localRedisBinary, type PrivateService, startLocalRedis } from '../../src/ops/local-servers/local.ts';
 
 export interface TestRedis {
   readonly url: string;

@@ -2,8 +2,8 @@
 // goes in one transaction; a keyed-hash tombstone of each address blocks a later re-import
 // (src/subscribers/erasure.service.ts). Exit 2 when no subscriber matches the key.
 import type { Command } from 'commander';
-import { parseSubscriberKey } from '../../ops/subscriber-key.ts';
 import { createErasureService, type ErasureResult } from '../../subscribers/erasure.service.ts';
+import { parseSubscriberKey } from '../../subscribers/subscriber-key.ts';
 import { withDb } from './campaign-context.ts';
 import { subscribersCommand } from './subscribers-show.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SubscriberProfile } from '../../ops/subscriber-profile.ts';
+import type { SubscriberProfile } from '../../subscribers/subscriber-profile.ts';
 import { profileText } from './subscribers-show.ts';
 
 const consentText =

@@ -4,12 +4,12 @@
 
 import Table from 'cli-table3';
 import type { Command } from 'commander';
-import { parseSubscriberKey } from '../../ops/subscriber-key.ts';
+import { parseSubscriberKey } from '../../subscribers/subscriber-key.ts';
 import {
   DELIVERIES_LISTED,
   type SubscriberProfile,
   subscriberProfile,
-} from '../../ops/subscriber-profile.ts';
+} from '../../subscribers/subscriber-profile.ts';
 import { printJsonOr } from '../output.ts';
 import { withDb } from './campaign-context.ts';
 

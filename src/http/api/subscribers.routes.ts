@@ -4,12 +4,12 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { parseSubscriberKey } from '../../ops/subscriber-key.ts';
-import { subscriberProfile } from '../../ops/subscriber-profile.ts';
 import { InvalidInput } from '../../shared/errors.ts';
 import { createErasureService } from '../../subscribers/erasure.service.ts';
 import { createImportService } from '../../subscribers/import.service.ts';
+import { parseSubscriberKey } from '../../subscribers/subscriber-key.ts';
 import { listSubscribers } from '../../subscribers/subscriber-list.ts';
+import { subscriberProfile } from '../../subscribers/subscriber-profile.ts';
 import { createUpsertService } from '../../subscribers/upsert.service.ts';
 import { problem, sendProblem } from '../problems.ts';
 import type { ApiOptions } from './api.plugin.ts';

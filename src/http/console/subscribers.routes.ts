@@ -2,11 +2,11 @@
 // subscribers by id; the profile; the erasure confirmation and the erasure (the service
 // `subscribers forget` calls).
 import type { FastifyPluginAsync } from 'fastify';
-import { findByKey, parseSubscriberKey } from '../../ops/subscriber-key.ts';
-import { subscriberProfile } from '../../ops/subscriber-profile.ts';
 import { InvalidInput } from '../../shared/errors.ts';
 import { createErasureService } from '../../subscribers/erasure.service.ts';
+import { findByKey, parseSubscriberKey } from '../../subscribers/subscriber-key.ts';
 import { listSubscribers } from '../../subscribers/subscriber-list.ts';
+import { subscriberProfile } from '../../subscribers/subscriber-profile.ts';
 import type { ConsoleOptions } from './console.plugin.ts';
 import { sendHtml, viewContext } from './context.ts';
 import { messagePage } from './views/sign-in.view.ts';

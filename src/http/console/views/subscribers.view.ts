@@ -4,8 +4,8 @@
 
 import { mayWrite } from '../../../access/api-keys.ts';
 import { failureMeaning, SKIP_REASON_MEANINGS } from '../../../delivery/channels/failure-meanings.ts';
-import type { SubscriberProfile } from '../../../ops/subscriber-profile.ts';
 import type { SubscriberListItem } from '../../../subscribers/subscriber-list.ts';
+import type { SubscriberProfile } from '../../../subscribers/subscriber-profile.ts';
 import { type Html, html } from '../../views/html.ts';
 import { consolePage, csrfField, instant, scrollTable, type ViewContext, writeButton } from './layout.ts';
 

@@ -5,13 +5,13 @@
 // complaints, SPEC 11) and their personal catch-up slots. A bounce or a complaint that ended a
 // channel also shows as that channel's state and as a consent event with its evidence.
 import type { Sql } from '../store/pool.ts';
+import { findByKey, type SubscriberKey, subscriberNotFound } from './subscriber-key.ts';
 import {
   SUMMARY_COLUMNS,
   type SubscriberSummary,
   type SubscriberSummaryRow,
   subscriberSummary,
-} from '../subscribers/subscriber-list.ts';
-import { findByKey, type SubscriberKey, subscriberNotFound } from './subscriber-key.ts';
+} from './subscriber-list.ts';
 
 /** Deliveries listed one by one; the counts cover all of them. */
 export const DELIVERIES_LISTED = 50;
