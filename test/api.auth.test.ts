@@ -4,7 +4,7 @@
 // no key, and the page's script comes from Lastcall itself.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, type Api, startApi } from './api.support.ts';
+import { ADMIN, type Api, startApi } from './support/api.ts';
 import { runCli } from './support/cli.ts';
 
 let api: Api;

@@ -5,14 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { ManualClock } from '../src/shared/clock.ts';
-import { type Api, person, startApi } from './api.support.ts';
+import { type Api, person, startApi } from './support/api.ts';
 import {
   type DeliveryServices,
   digits,
   inFlight,
   startDeliveryServices,
   waitFor,
-} from './delivery.fixtures.ts';
+} from './support/delivery.ts';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2031-03-10T09:58:00Z');

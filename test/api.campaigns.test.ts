@@ -3,7 +3,7 @@
 // the NDJSON plan preview; each kind of bad input answered with a problem, nothing half-written.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { type Api, CAMPAIGN, person, START, startApi } from './api.support.ts';
+import { type Api, CAMPAIGN, person, START, startApi } from './support/api.ts';
 
 let api: Api;
 beforeAll(async () => {

@@ -2,7 +2,7 @@
 // hours, answers the first answer and does nothing again; a key reused for another request is
 // refused; after 24 hours the key is free again. Keys belong to the caller.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, CAMPAIGN, person, startApi } from './api.support.ts';
+import { type Api, CAMPAIGN, person, startApi } from './support/api.ts';
 
 let api: Api;
 beforeAll(async () => {

@@ -2,7 +2,7 @@
 // words, a CSV body streamed into the import (dry run, strict, bad rows by line), keyset pages,
 // a profile by id, phone or email, erasure with its tombstone; nothing half-written on refusal.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, person, startApi } from './api.support.ts';
+import { type Api, person, startApi } from './support/api.ts';
 
 let api: Api;
 beforeAll(async () => {

@@ -14,6 +14,8 @@ import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { subscriberProfile } from '../src/subscribers/subscriber-profile.ts';
+import { failures, postWebhook, statusesChange, webhookPayload } from './fakes/graph-api.ts';
+import { testConfig } from './support/config.ts';
 import {
   type DeliveryServices,
   deliveriesOf,
@@ -25,9 +27,7 @@ import {
   subscriber,
   tickAndWait,
   waitFor,
-} from './delivery.fixtures.ts';
-import { failures, postWebhook, statusesChange, webhookPayload } from './fakes/graph-api.ts';
-import { testConfig } from './support/config.ts';
+} from './support/delivery.ts';
 import { type MailReportFixture, mailReport } from './support/mail-reports.ts';
 
 const MINUTE = 60_000;

@@ -8,9 +8,9 @@ import { buildServer } from '../src/http/server.ts';
 import { freePort } from '../src/ops/local-servers/probe.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import { type FakeSmtp, startFakeSmtp } from './fakes/smtp.ts';
-import { WHATSAPP_ENV } from './http.harness.ts';
 import { testConfig } from './support/config.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { WHATSAPP_ENV } from './support/http.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/lastcall-subscribe.png';

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/ops/local-servers/probe.ts';
-import { campaignFile, seedSubscriber } from './campaign.support.ts';
+import { campaignFile, seedSubscriber } from './support/campaign.ts';
 import { runCli } from './support/cli.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 

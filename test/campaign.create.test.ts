@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CampaignService, createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { InvalidInput, NotFound, StateConflict } from '../src/shared/errors.ts';
-import { at, campaignFile, STEPS, seedSubscriber } from './campaign.support.ts';
+import { at, campaignFile, STEPS, seedSubscriber } from './support/campaign.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 
 let t: TestDatabase;

@@ -6,7 +6,7 @@ import {
   createCampaignService,
   planSubscriber,
 } from '../src/campaigns/campaign.service.ts';
-import { at, campaignFile, type SlotRow, STEPS, seedSubscriber, slotsOf } from './campaign.support.ts';
+import { at, campaignFile, type SlotRow, STEPS, seedSubscriber, slotsOf } from './support/campaign.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 
 let t: TestDatabase;

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CampaignService, createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { StateConflict } from '../src/shared/errors.ts';
-import { at, campaignFile, type SlotRow, seedSubscriber, slotsOf } from './campaign.support.ts';
+import { at, campaignFile, type SlotRow, seedSubscriber, slotsOf } from './support/campaign.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 
 let t: TestDatabase;

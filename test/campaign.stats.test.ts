@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CampaignService, createCampaignService } from '../src/campaigns/campaign.service.ts';
 import type { StepChannelStats } from '../src/campaigns/stats.service.ts';
 import { statsText } from '../src/cli/commands/campaign-stats.ts';
-import { at, campaignFile, seedSubscriber } from './campaign.support.ts';
+import { at, campaignFile, seedSubscriber } from './support/campaign.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 
 let t: TestDatabase;

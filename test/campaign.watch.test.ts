@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { claimDueSlots, fanOut } from '../src/delivery/fanout.service.ts';
 import { createLogger } from '../src/shared/logger.ts';
+import { LASTCALL_BIN, runCli } from './support/cli.ts';
 import {
   makeSubscribers,
   seedSubscribers,
@@ -12,8 +13,7 @@ import {
   startDueCampaign,
   useDeliveryServices,
   waitFor,
-} from './delivery.fixtures.ts';
-import { LASTCALL_BIN, runCli } from './support/cli.ts';
+} from './support/delivery.ts';
 
 const MINUTE = 60_000;
 const t = useDeliveryServices();

@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { type LocalTemplate, readLocalTemplates } from '../src/ops/whatsapp-templates.ts';
-import { campaignFile, STEPS } from './campaign.support.ts';
 import { type FakeGraphApi, failures, startFakeGraphApi, type TemplateSeed } from './fakes/graph-api.ts';
 import { type FakeSmtp, startFakeSmtp } from './fakes/smtp.ts';
+import { campaignFile, STEPS } from './support/campaign.ts';
 import { runCli } from './support/cli.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 

@@ -9,7 +9,7 @@ import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import type { Sql } from '../src/store/pool.ts';
 import { ERASED_RULE } from '../src/subscribers/import.service.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
-import { campaignFile, STEPS } from './campaign.support.ts';
+import { campaignFile, STEPS } from './support/campaign.ts';
 import { runCli } from './support/cli.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 

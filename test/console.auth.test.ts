@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeyService } from '../src/access/api-keys.ts';
 import { SESSION_TTL_MS } from '../src/access/console-session.ts';
-import { makeSubscribers, seedSubscribers, startCampaign } from './delivery.fixtures.ts';
-import { FORM, formBody, type Harness, START, startHarness } from './http.harness.ts';
+import { makeSubscribers, seedSubscribers, startCampaign } from './support/delivery.ts';
+import { FORM, formBody, type Harness, START, startHarness } from './support/http.ts';
 
 const ADMIN = 'development-admin-token';
 let h: Harness;

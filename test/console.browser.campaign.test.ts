@@ -6,6 +6,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { ManualClock } from '../src/shared/clock.ts';
+import { failures } from './fakes/graph-api.ts';
 import {
   ADMIN,
   type ConsoleBrowser,
@@ -14,7 +15,7 @@ import {
   signIn,
   startConsoleBrowser,
   textMatches,
-} from './console.browser.support.ts';
+} from './support/console-browser.ts';
 import {
   type DeliveryServices,
   inFlight,
@@ -25,8 +26,7 @@ import {
   startCampaign,
   startDeliveryServices,
   waitFor,
-} from './delivery.fixtures.ts';
-import { failures } from './fakes/graph-api.ts';
+} from './support/delivery.ts';
 
 const MINUTE = 60_000;
 const T0 = Math.floor(Date.now() / MINUTE) * MINUTE;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/shared/clock.ts';
+import { testConfig } from './support/config.ts';
 import {
   ADMIN,
   type ConsoleBrowser,
@@ -14,10 +15,9 @@ import {
   signIn,
   startConsoleBrowser,
   textMatches,
-} from './console.browser.support.ts';
-import { startCampaign } from './delivery.fixtures.ts';
-import { testConfig } from './support/config.ts';
+} from './support/console-browser.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { startCampaign } from './support/delivery.ts';
 
 const NOW = Date.parse('2031-03-10T09:00:00Z');
 const BAD_CSV = join(import.meta.dirname, 'fixtures', 'import', 'bad.csv');

@@ -4,7 +4,8 @@
 // replacement worker: exactly the rows that were `sending` end `unknown` (the provider may have
 // them; they are never sent again), every other row is sent, and nobody receives a message twice.
 import { describe, expect, it } from 'vitest';
-import * as h from './crash.harness.ts';
+import { failures } from './fakes/graph-api.ts';
+import * as h from './support/crash.ts';
 import {
   deliveriesOf,
   digits,
@@ -13,8 +14,7 @@ import {
   subscriber,
   type WorkerProcess,
   waitFor,
-} from './delivery.fixtures.ts';
-import { failures } from './fakes/graph-api.ts';
+} from './support/delivery.ts';
 
 // 20 a second: pages of 5 (catalog: sendBatchSize), so the 100 messages make 20 pages and a
 // worker holds a few of them at a time.

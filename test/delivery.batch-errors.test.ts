@@ -4,6 +4,7 @@
 // the provider's code and is never retried; every other message of the page is sent once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
+import { failures } from './fakes/graph-api.ts';
 import {
   attemptsOf,
   type DeliveryServices,
@@ -16,8 +17,7 @@ import {
   startDueCampaign,
   subscriber,
   waitFor,
-} from './delivery.fixtures.ts';
-import { failures } from './fakes/graph-api.ts';
+} from './support/delivery.ts';
 
 let services: DeliveryServices;
 let workers: RunningWorkers;

@@ -3,7 +3,7 @@
 // `unknown` when it was in a sender's hands at the kill, and the providers never receive one
 // (subscriber, step, channel) twice.
 import { describe, expect, it } from 'vitest';
-import * as h from './crash.harness.ts';
+import * as h from './support/crash.ts';
 import {
   deliveriesOf,
   digits,
@@ -13,7 +13,7 @@ import {
   statusCounts,
   type WorkerProcess,
   waitFor,
-} from './delivery.fixtures.ts';
+} from './support/delivery.ts';
 
 const MINUTE = 60_000;
 const SUBSCRIBERS = 300;

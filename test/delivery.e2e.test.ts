@@ -22,7 +22,7 @@ import {
   startDeliveryServices,
   statusCounts,
   waitFor,
-} from './delivery.fixtures.ts';
+} from './support/delivery.ts';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2031-03-10T09:58:00Z');

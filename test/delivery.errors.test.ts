@@ -11,6 +11,7 @@ import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { sendsTotal } from '../src/shared/metrics.ts';
+import { failures } from './fakes/graph-api.ts';
 import {
   attemptsOf,
   type DeliveryServices,
@@ -24,8 +25,7 @@ import {
   subscriber,
   tickAndWait,
   waitFor,
-} from './delivery.fixtures.ts';
-import { failures } from './fakes/graph-api.ts';
+} from './support/delivery.ts';
 
 const MINUTE = 60_000;
 const BASE = Date.parse('2031-06-02T07:00:00Z');

@@ -17,7 +17,7 @@ import {
   subscriber,
   type WorkerProcess,
   waitFor,
-} from './delivery.fixtures.ts';
+} from './support/delivery.ts';
 import { busiest } from './support/windows.ts';
 
 const MINUTE = 60_000;

@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/ops/local-servers/probe.ts';
 import type { Conversation, Mailbox } from '../src/sandbox/inbox-store.ts';
 import { type Db, openDb } from '../src/store/pool.ts';
-import { waitFor } from './delivery.fixtures.ts';
 import { launchChromium, requireChromium } from './support/chromium.ts';
+import { waitFor } from './support/delivery.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');

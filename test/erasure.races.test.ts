@@ -13,7 +13,7 @@ import { messagesChange, statusesChange, webhookPayload } from '../src/sandbox/w
 import { createLogger } from '../src/shared/logger.ts';
 import { createErasureService } from '../src/subscribers/erasure.service.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
-import { at, campaignFile, STEPS, seedSubscriber } from './campaign.support.ts';
+import { at, campaignFile, STEPS, seedSubscriber } from './support/campaign.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 
 const SECRET_KEY = 'erasure-races-test-secret-key-0123456789abcdef';

@@ -10,10 +10,10 @@ import { createWorkerConnection, QueueSet } from '../src/queue/connection.ts';
 import { startEventsWorker } from '../src/roles/work-events.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import { createLogger } from '../src/shared/logger.ts';
-import { waitFor } from './delivery.fixtures.ts';
 import { type EventReceiver, startEventReceiver } from './fakes/event-receiver.ts';
 import { testConfig } from './support/config.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { waitFor } from './support/delivery.ts';
 import { createTestRedis, type TestRedis } from './support/redis.ts';
 
 const SECRET = 'events-secret-for-tests';

@@ -9,11 +9,11 @@ import { statusesChange, webhookPayload } from '../src/sandbox/webhook-payloads.
 import { createLogger } from '../src/shared/logger.ts';
 import { createBounceService } from '../src/subscribers/bounce.service.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
-import { seedSubscribers, subscriber } from './delivery.fixtures.ts';
 import { type EventReceiver, startEventReceiver } from './fakes/event-receiver.ts';
 import { runCli } from './support/cli.ts';
 import { testConfig } from './support/config.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { seedSubscribers, subscriber } from './support/delivery.ts';
 
 const NOW = Date.parse('2030-05-04T09:30:00Z');
 let database: TestDatabase;

@@ -12,7 +12,7 @@ import {
   seedSubscribers,
   startDueCampaign,
   useDeliveryServices,
-} from './delivery.fixtures.ts';
+} from './support/delivery.ts';
 
 const MINUTE = 60_000;
 const t = useDeliveryServices();

@@ -14,13 +14,13 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { InvalidInput } from '../src/shared/errors.ts';
-import { type FileShape, fileShapeArb, writeFile } from '../src/subscribers/csv-files.test-support.ts';
 import {
   createImportService,
   type ImportService,
   type ImportSummary,
 } from '../src/subscribers/import.service.ts';
-import { at, campaignFile } from './campaign.support.ts';
+import { at, campaignFile } from './support/campaign.ts';
+import { type FileShape, fileShapeArb, writeFile } from './support/csv-files.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { tableSnapshot } from './support/snapshot.ts';
 

@@ -5,7 +5,7 @@
 // posted text comes back unescaped.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FORM, formBody, GOOD_SIGN_UP, type Harness, startHarness } from './http.harness.ts';
+import { FORM, formBody, GOOD_SIGN_UP, type Harness, startHarness } from './support/http.ts';
 import { tableSnapshot } from './support/snapshot.ts';
 
 const TABLES = ['subscribers', 'subscriber_channels', 'consent_events', 'tombstones'];

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { redactWebhookPayload, webhookFields, webhookItems } from '../src/inbound/webhook-payload.ts';
 import { escapeUnicode } from '../src/inbound/webhook-signature.ts';
 import { encodeWebhook, signWebhook } from './fakes/graph-api.ts';
-import * as h from './webhook.harness.ts';
+import * as h from './support/webhook.ts';
 
 const PHONE = h.PEOPLE.elodie.phone;
 const failures: string[] = [];

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
-import { FORM, formBody, GOOD_SIGN_UP, type Harness, SENDER, START, startHarness } from './http.harness.ts';
+import { FORM, formBody, GOOD_SIGN_UP, type Harness, SENDER, START, startHarness } from './support/http.ts';
 
 let h: Harness;
 let dir: string;

@@ -2,7 +2,7 @@
 // the browser, served as HTML under the strict CSP (no inline script or style). Its facts from
 // a campaign (deadline, reminders, a deadline passed) are in http.campaign-pages.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './http.harness.ts';
+import { type Harness, startHarness } from './support/http.ts';
 
 let h: Harness;
 

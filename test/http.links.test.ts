@@ -1,7 +1,7 @@
 // The links in messages: confirm, unsubscribe (page, button, RFC 8058 one-click) and done, on a
 // real migrated database, with tokens made and verified by the real token module.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { confirmPath, FORM, formBody, GOOD_SIGN_UP, type Harness, startHarness } from './http.harness.ts';
+import { confirmPath, FORM, formBody, GOOD_SIGN_UP, type Harness, startHarness } from './support/http.ts';
 
 let h: Harness;
 let id: string;

@@ -10,7 +10,7 @@ import {
   SENDER,
   START,
   startHarness,
-} from './http.harness.ts';
+} from './support/http.ts';
 
 let h: Harness;
 let ip = 0;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { QUEUES } from '../src/queue/catalog.ts';
 import { encodeWebhook, messagesChange, webhookPayload } from './fakes/graph-api.ts';
-import * as h from './webhook.harness.ts';
+import * as h from './support/webhook.ts';
 
 h.useWebhookHarness();
 const { PEOPLE, SECRET, VERIFY, at, digits, meta } = h;

@@ -7,7 +7,7 @@ import {
   templateStatusChange,
   userPreferencesChange,
 } from './fakes/graph-api.ts';
-import * as h from './webhook.harness.ts';
+import * as h from './support/webhook.ts';
 
 h.useWebhookHarness();
 const { PEOPLE, at, digits, meta, status } = h;

@@ -12,7 +12,7 @@ import { startWebhookWorker } from '../src/roles/work-webhooks.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import { encodeWebhook, templateStatusChange, webhookPayload } from './fakes/graph-api.ts';
-import * as h from './webhook.harness.ts';
+import * as h from './support/webhook.ts';
 
 h.useWebhookHarness();
 const { NOW, SECRET, at } = h;

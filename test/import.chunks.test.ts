@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { createImportService, type ImportService } from '../src/subscribers/import.service.ts';
-import { at, campaignFile, slotsOf } from './campaign.support.ts';
+import { at, campaignFile, slotsOf } from './support/campaign.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 
 const HEADER = 'id,name,phone,email,locale,timezone,assistant,channels,consent_at,consent_source,tags';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { createImportService, ERASED_RULE, type ImportService } from '../src/subscribers/import.service.ts';
 import { tombstoneHash } from '../src/subscribers/subscriber.repository.ts';
-import { at, campaignFile, seedSubscriber, slotsOf } from './campaign.support.ts';
+import { at, campaignFile, seedSubscriber, slotsOf } from './support/campaign.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'import');

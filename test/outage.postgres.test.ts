@@ -30,7 +30,7 @@ import {
   statusCounts,
   type WorkerProcess,
   waitFor,
-} from './delivery.fixtures.ts';
+} from './support/delivery.ts';
 
 const MINUTE = 60_000;
 

@@ -19,7 +19,7 @@ import {
   startDeliveryServices,
   subscriber,
   waitFor,
-} from './delivery.fixtures.ts';
+} from './support/delivery.ts';
 
 const MINUTE = 60_000;
 const BASE = Date.parse('2031-06-02T07:00:00Z');

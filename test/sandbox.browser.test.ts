@@ -13,7 +13,7 @@ import {
   startWebhookReceiver,
   until,
   type WebhookReceiver,
-} from './sandbox.support.ts';
+} from './support/sandbox.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 

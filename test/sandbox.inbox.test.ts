@@ -13,7 +13,7 @@ import {
   startWebhookReceiver,
   until,
   type WebhookReceiver,
-} from './sandbox.support.ts';
+} from './support/sandbox.ts';
 
 const TO = '+33612345678';
 const DIGITS = '33612345678';

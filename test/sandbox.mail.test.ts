@@ -15,7 +15,7 @@ import {
   startWebhookReceiver,
   until,
   type WebhookReceiver,
-} from './sandbox.support.ts';
+} from './support/sandbox.ts';
 
 let receiver: WebhookReceiver;
 let sandbox: Sandbox;

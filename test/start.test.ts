@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { waitFor } from './delivery.fixtures.ts';
 import { LASTCALL_BIN } from './support/cli.ts';
 import { dropDatabase, newDatabaseUrl } from './support/db.ts';
+import { waitFor } from './support/delivery.ts';
 import { createTestRedis, type TestRedis } from './support/redis.ts';
 
 let child: ChildProcess;

@@ -13,7 +13,7 @@ import type { ClaimedDelivery } from '../src/delivery/send.repository.ts';
 import { MAX_MESSAGE_BYTES } from '../src/inbound/unsubscribe-smtp.ts';
 import { type HttpService, startHttpService } from '../src/roles/serve.ts';
 import { createLogger } from '../src/shared/logger.ts';
-import { seedSubscriber } from './campaign.support.ts';
+import { seedSubscriber } from './support/campaign.ts';
 import { testConfig } from './support/config.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { createTestRedis, type TestRedis } from './support/redis.ts';

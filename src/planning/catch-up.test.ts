@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { schedule, time, lines as zoneLines } from './fixtures.test-support.ts';
+import { schedule, time, lines as zoneLines } from '../../test/support/planning-fixtures.ts';
 import { planSubscriber } from './planner.ts';
 import type { PlanStep, Schedule } from './types.ts';
 

@@ -1,4 +1,4 @@
-// Property test: planZone against the brute-force oracle of oracle.test-support.ts, which is
+// Property test: planZone against the brute-force oracle of test/support/planner-oracle.ts, which is
 // written from SPEC 4 alone and shares no code with the planner. Cases are drawn with a seeded
 // generator, weighted towards DST changes, night-time windows and joining exactly at a send
 // time, so a failure always reproduces (its seed and case are in the message).
@@ -15,7 +15,7 @@ import {
   MIN,
   oracle,
   toSchedule,
-} from './oracle.test-support.ts';
+} from '../../test/support/planner-oracle.ts';
 import { planZone } from './planner.ts';
 import type { Channel } from './types.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { both, lines, schedule, time } from './fixtures.test-support.ts';
+import { both, lines, schedule, time } from '../../test/support/planning-fixtures.ts';
 import { createZonePlanner, planSubscriber, planZone } from './planner.ts';
 
 // Every expected instant in this file is a literal worked out by hand (UTC), never a value

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fullDay, lines, only, schedule, time } from './fixtures.test-support.ts';
+import { fullDay, lines, only, schedule, time } from '../../test/support/planning-fixtures.ts';
 
 // When one step is sent (SPEC 4.1.1–4.1.4), in zones with DST changes, unusual offsets, month
 // ends and window edges. Every expected instant is a literal worked out by hand (UTC) from the

@@ -7,8 +7,6 @@ import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidInput } from '../shared/errors.ts';
-import { type CsvRow, readSubscriberCsv } from './csv.ts';
 import {
   chunked,
   chunkSizesArb,
@@ -19,7 +17,9 @@ import {
   nameArb,
   sourceArb,
   writeFile,
-} from './csv-files.test-support.ts';
+} from '../../test/support/csv-files.ts';
+import { InvalidInput } from '../shared/errors.ts';
+import { type CsvRow, readSubscriberCsv } from './csv.ts';
 import { neutraliseFormula, restoreFormula } from './csv-formulas.ts';
 import { csvLine, EXPORT_COLUMNS, toCsv } from './export.service.ts';
 

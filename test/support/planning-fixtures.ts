@@ -2,8 +2,8 @@
 // Schedules are written the way a campaign file reads, and plans come back as one readable line
 // per send ("d1 email 2026-01-14T09:00:00Z scheduled") so that a failing diff says what moved.
 
-import { planZone } from './planner.ts';
-import type { Channel, LocalTime, PlanStep, Schedule } from './types.ts';
+import { planZone } from '../../src/planning/planner.ts';
+import type { Channel, LocalTime, PlanStep, Schedule } from '../../src/planning/types.ts';
 
 export const iso = (instant: number): string => new Date(instant).toISOString().replace('.000Z', 'Z');
 

@@ -7,19 +7,19 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { createCampaignService, type StartResult } from '../src/campaigns/campaign.service.ts';
-import { loadMessageTemplates, SHIPPED_MESSAGES_DIR } from '../src/campaigns/messages.ts';
-import type { Config } from '../src/config/config.ts';
-import type { Channel } from '../src/planning/types.ts';
-import { QueueSet } from '../src/queue/connection.ts';
-import type { RunningWorkers } from '../src/roles/work.ts';
-import type { ManualClock } from '../src/shared/clock.ts';
-import type { Db, Sql } from '../src/store/pool.ts';
-import { type FakeGraphApi, startFakeGraphApi, type TemplateSeed } from './fakes/graph-api.ts';
-import { type FakeSmtp, startFakeSmtp } from './fakes/smtp.ts';
-import { testConfig } from './support/config.ts';
-import { createTestDatabase, type TestDatabase } from './support/db.ts';
-import { createPrivateTestRedis, createTestRedis, type TestRedis } from './support/redis.ts';
+import { createCampaignService, type StartResult } from '../../src/campaigns/campaign.service.ts';
+import { loadMessageTemplates, SHIPPED_MESSAGES_DIR } from '../../src/campaigns/messages.ts';
+import type { Config } from '../../src/config/config.ts';
+import type { Channel } from '../../src/planning/types.ts';
+import { QueueSet } from '../../src/queue/connection.ts';
+import type { RunningWorkers } from '../../src/roles/work.ts';
+import type { ManualClock } from '../../src/shared/clock.ts';
+import type { Db, Sql } from '../../src/store/pool.ts';
+import { type FakeGraphApi, startFakeGraphApi, type TemplateSeed } from '../fakes/graph-api.ts';
+import { type FakeSmtp, startFakeSmtp } from '../fakes/smtp.ts';
+import { testConfig } from './config.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+import { createPrivateTestRedis, createTestRedis, type TestRedis } from './redis.ts';
 
 export interface SeedSubscriber {
   readonly id: string;
@@ -445,7 +445,7 @@ export interface WorkerProcess {
   stop(signal: 'SIGKILL' | 'SIGTERM'): Promise<void>;
 }
 
-const WORKER_BIN = join(import.meta.dirname, '..', 'bin', 'lastcall.js');
+const WORKER_BIN = join(import.meta.dirname, '..', '..', 'bin', 'lastcall.js');
 
 /**
  * Starts a worker process and waits until it says it is working. `args` are extra `work`

@@ -2,14 +2,14 @@
 // subscription service and server, a manual clock, and every log line kept for inspection.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { Config } from '../src/config/config.ts';
-import { buildServer } from '../src/http/server.ts';
-import { ManualClock } from '../src/shared/clock.ts';
-import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
-import { createToken, type TokenClaims } from '../src/subscribers/tokens.ts';
-import { type FakeSmtp, startFakeSmtp } from './fakes/smtp.ts';
-import { testConfig } from './support/config.ts';
-import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import type { Config } from '../../src/config/config.ts';
+import { buildServer } from '../../src/http/server.ts';
+import { ManualClock } from '../../src/shared/clock.ts';
+import { createSubscriptionService } from '../../src/subscribers/subscription.service.ts';
+import { createToken, type TokenClaims } from '../../src/subscribers/tokens.ts';
+import { type FakeSmtp, startFakeSmtp } from '../fakes/smtp.ts';
+import { testConfig } from './config.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
 
 export const START = Date.parse('2026-05-04T09:30:00Z');
 export const SENDER = 'Lastcall Test';

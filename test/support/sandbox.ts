@@ -3,11 +3,11 @@
 // Lastcall's own WhatsApp channel, rendered from a shipped message template.
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sampleMessageVars } from '../src/campaigns/message-vars.ts';
-import { loadMessageTemplates, renderWhatsApp, SHIPPED_MESSAGES_DIR } from '../src/campaigns/messages.ts';
-import { WhatsAppChannel } from '../src/delivery/channels/whatsapp.ts';
-import type { Sandbox } from '../src/sandbox/sandbox.service.ts';
-import type { Assistant } from '../src/subscribers/subscriber.schema.ts';
+import { sampleMessageVars } from '../../src/campaigns/message-vars.ts';
+import { loadMessageTemplates, renderWhatsApp, SHIPPED_MESSAGES_DIR } from '../../src/campaigns/messages.ts';
+import { WhatsAppChannel } from '../../src/delivery/channels/whatsapp.ts';
+import type { Sandbox } from '../../src/sandbox/sandbox.service.ts';
+import type { Assistant } from '../../src/subscribers/subscriber.schema.ts';
 
 export interface ReceivedWebhook {
   readonly headers: IncomingHttpHeaders;

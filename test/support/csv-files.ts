@@ -3,8 +3,8 @@
 // the subscribers it holds and the line each row starts on, so a test can compare what the
 // reader made of the bytes with what was written.
 import fc from 'fast-check';
-import { OPTIONAL_COLUMNS, REQUIRED_COLUMNS } from './csv.ts';
-import { restoreFormula } from './csv-formulas.ts';
+import { OPTIONAL_COLUMNS, REQUIRED_COLUMNS } from '../../src/subscribers/csv.ts';
+import { restoreFormula } from '../../src/subscribers/csv-formulas.ts';
 
 export const COLUMNS = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS] as const;
 type Column = (typeof COLUMNS)[number];

@@ -7,12 +7,12 @@ import { Writable } from 'node:stream';
 import type { Worker } from 'bullmq';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect } from 'vitest';
-import type { Config } from '../src/config/config.ts';
-import { buildServer } from '../src/http/server.ts';
-import { createWorkerConnection, QueueSet } from '../src/queue/connection.ts';
-import { startWebhookWorker } from '../src/roles/work-webhooks.ts';
-import { ManualClock } from '../src/shared/clock.ts';
-import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
+import type { Config } from '../../src/config/config.ts';
+import { buildServer } from '../../src/http/server.ts';
+import { createWorkerConnection, QueueSet } from '../../src/queue/connection.ts';
+import { startWebhookWorker } from '../../src/roles/work-webhooks.ts';
+import { ManualClock } from '../../src/shared/clock.ts';
+import { createSubscriptionService } from '../../src/subscribers/subscription.service.ts';
 import {
   encodeWebhook,
   type FakeGraphApi,
@@ -21,10 +21,10 @@ import {
   type WebhookChange,
   type WebhookEncoding,
   webhookPayload,
-} from './fakes/graph-api.ts';
-import { testConfig } from './support/config.ts';
-import { createTestDatabase, type TestDatabase } from './support/db.ts';
-import { createTestRedis, type TestRedis } from './support/redis.ts';
+} from '../fakes/graph-api.ts';
+import { testConfig } from './config.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+import { createTestRedis, type TestRedis } from './redis.ts';
 
 export const NOW = Date.parse('2026-05-04T09:30:00Z');
 export const SECRET = 'webhook-app-secret-for-tests';

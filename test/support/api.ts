@@ -5,13 +5,13 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
-import type { Config } from '../src/config/config.ts';
-import { buildServer } from '../src/http/server.ts';
-import { ManualClock } from '../src/shared/clock.ts';
-import type { Db } from '../src/store/pool.ts';
-import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
-import { testConfig } from './support/config.ts';
-import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import type { Config } from '../../src/config/config.ts';
+import { buildServer } from '../../src/http/server.ts';
+import { ManualClock } from '../../src/shared/clock.ts';
+import type { Db } from '../../src/store/pool.ts';
+import { createSubscriptionService } from '../../src/subscribers/subscription.service.ts';
+import { testConfig } from './config.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
 
 export const ADMIN = 'development-admin-token';
 

@@ -4,16 +4,16 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import type { Config } from '../src/config/config.ts';
-import { buildServer } from '../src/http/server.ts';
-import { freePort } from '../src/ops/local-servers/probe.ts';
-import type { Clock } from '../src/shared/clock.ts';
-import type { Db } from '../src/store/pool.ts';
-import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
-import { waitFor } from './delivery.fixtures.ts';
-import { launchChromium, requireChromium } from './support/chromium.ts';
+import type { Config } from '../../src/config/config.ts';
+import { buildServer } from '../../src/http/server.ts';
+import { freePort } from '../../src/ops/local-servers/probe.ts';
+import type { Clock } from '../../src/shared/clock.ts';
+import type { Db } from '../../src/store/pool.ts';
+import { createSubscriptionService } from '../../src/subscribers/subscription.service.ts';
+import { launchChromium, requireChromium } from './chromium.ts';
+import { waitFor } from './delivery.ts';
 
-export const SCREENSHOTS = join(import.meta.dirname, '..', 'test-artifacts', 'console');
+export const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'console');
 export const ADMIN = 'development-admin-token';
 
 export interface ConsoleBrowser {

@@ -3,16 +3,16 @@
 // test's own tick with a quick recovery of orphans (the workers run theirs too). Each test file
 // calls `useCrashHarness()` once; Vitest gives each file its own copy of this module.
 import { afterAll, beforeAll } from 'vitest';
-import { runTick } from '../src/delivery/tick.service.ts';
-import { QueueSet } from '../src/queue/connection.ts';
-import { createLogger } from '../src/shared/logger.ts';
+import { runTick } from '../../src/delivery/tick.service.ts';
+import { QueueSet } from '../../src/queue/connection.ts';
+import { createLogger } from '../../src/shared/logger.ts';
 import {
   type DeliveryServices,
   FAST_TAKEOVER_ARGS,
   spawnWorker,
   startDeliveryServices,
   type WorkerProcess,
-} from './delivery.fixtures.ts';
+} from './delivery.ts';
 
 export let services: DeliveryServices;
 export let queues: QueueSet;
