@@ -89,6 +89,31 @@ describe('campaign start', () => {
         'Europe/Paris h6 whatsapp 2030-01-14T17:00:00Z scheduled',
       ].sort(),
     );
+    // Each slot keeps its local wall time and the tz data it was planned with (docs/timezones.md).
+    const kept = await t.db.query<{
+      zone: string;
+      step_id: string;
+      local_time: string;
+      tz_version: string;
+      planned_at: Date;
+    }>(
+      `SELECT DISTINCT zone, step_id, local_time, tz_version, planned_at FROM slots WHERE campaign_id = 'c1' ORDER BY zone, step_id`,
+    );
+    expect(kept.map((r) => `${r.zone} ${r.step_id} ${r.local_time}`)).toEqual([
+      'America/New_York d1 2030-01-13T10:00',
+      'America/New_York d7 2030-01-07T10:00',
+      'America/New_York h6 2030-01-14T12:00',
+      'Asia/Kolkata d1 2030-01-14T10:00',
+      'Asia/Kolkata d7 2030-01-08T10:00',
+      'Asia/Kolkata h6 2030-01-14T20:00',
+      'Europe/Paris d1 2030-01-14T10:00',
+      'Europe/Paris d7 2030-01-08T10:00',
+      'Europe/Paris h6 2030-01-14T18:00',
+    ]);
+    expect(new Set(kept.map((r) => r.tz_version))).toEqual(new Set([process.versions.tz]));
+    expect(new Set(kept.map((r) => r.planned_at.toISOString()))).toEqual(
+      new Set(['2030-01-01T00:00:00.000Z']),
+    );
     const details = await campaigns.show('c1');
     expect(details.state).toBe('running');
     expect(details.startedAt).toBe(at('2030-01-01T00:00:00Z'));

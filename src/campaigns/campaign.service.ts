@@ -16,7 +16,7 @@ import type { CampaignRecord, CampaignState } from './campaign.repository.ts';
 import * as campaigns from './campaign.repository.ts';
 import type { Campaign } from './campaign.schema.ts';
 import { resolveMessagesDir, validateCampaignTemplates } from './messages.ts';
-import { campaignChannels, startSlots, zonePlanner } from './slot.builder.ts';
+import { campaignChannels, plannedWith, startSlots, zonePlanner } from './slot.builder.ts';
 import { type PlanJoinersResult, planSubscribers } from './slot.planning.ts';
 import * as slots from './slot.repository.ts';
 import { planResume } from './slot.resume.ts';
@@ -207,7 +207,8 @@ export function createCampaignService(deps: CampaignServiceDeps) {
         if (record.deadline <= now) throw deadlinePassed(record, 'resume');
         const overdue = await slots.overdueSlots(sql, id, now);
         const plan = planResume(record.campaign, overdue, zonePlanner(record.campaign, now));
-        for (const { id: slotId, sendAt } of plan.move) await slots.moveSlot(sql, slotId, sendAt, now);
+        for (const { id: slotId, zone, sendAt } of plan.move)
+          await slots.moveSlot(sql, slotId, sendAt, now, plannedWith(zone, sendAt));
         const slotsCancelled = await slots.cancelSlots(sql, plan.cancel, now);
         await campaigns.setCampaignState(sql, id, { state: 'running', now });
         return { ...result, changed: true, slotsMoved: plan.move.length, slotsCancelled };

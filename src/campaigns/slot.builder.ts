@@ -8,6 +8,7 @@
 //   one yet) but gets their catch-up alone: a zone-wide catch-up would reach the whole zone.
 import { createZonePlanner } from '../planning/planner.ts';
 import type { Channel, PlannedSend } from '../planning/types.ts';
+import { tzDataVersion, wallTimeText } from '../planning/tz-data.ts';
 import { inAudience } from './audience.ts';
 import { type Campaign, toSchedule } from './campaign.schema.ts';
 import type { NewSlot, ZoneChannel } from './slot.repository.ts';
@@ -79,6 +80,11 @@ export function joinerSlots(campaign: Campaign, planner: ZonePlanner, joiner: Jo
     .map((send) => slotOf(campaign.id, joiner.zone, send, send.kind === 'catch-up' ? joiner.id : null));
 }
 
+/** What a slot planned in `zone` for `sendAt` by this process keeps beside its instant. */
+export function plannedWith(zone: string, sendAt: number): { localTime: string; tzVersion: string } {
+  return { localTime: wallTimeText(sendAt, zone), tzVersion: tzDataVersion() };
+}
+
 function slotOf(campaignId: string, zone: string, send: PlannedSend, subscriberId: string | null): NewSlot {
   return {
     campaignId,
@@ -88,6 +94,7 @@ function slotOf(campaignId: string, zone: string, send: PlannedSend, subscriberI
     sendAt: send.sendAt,
     kind: send.kind,
     subscriberId,
+    ...plannedWith(zone, send.sendAt),
   };
 }
 

@@ -15,6 +15,9 @@ export interface NewSlot {
   readonly kind: SendKind;
   /** Set for a personal catch-up slot; null for a whole zone. */
   readonly subscriberId: string | null;
+  /** Its local wall time in `zone` ("2026-12-10T10:00") and the tzdata release that put it there. */
+  readonly localTime: string;
+  readonly tzVersion: string;
 }
 
 export interface Audience {
@@ -62,10 +65,13 @@ export async function insertSlots(sql: Sql, slots: readonly NewSlot[], now: numb
   for (let i = 0; i < slots.length; i += CHUNK) {
     const chunk = slots.slice(i, i + CHUNK);
     inserted += await sql.exec(
-      `INSERT INTO slots (campaign_id, step_id, zone, channel, send_at, kind, subscriber_id, created_at, updated_at)
-       SELECT s.campaign_id, s.step_id, s.zone, s.channel, s.send_at, s.kind, s.subscriber_id, $8, $8
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[])
-              AS s(campaign_id, step_id, zone, channel, send_at, kind, subscriber_id)
+      `INSERT INTO slots (campaign_id, step_id, zone, channel, send_at, kind, subscriber_id,
+                          local_time, tz_version, planned_at, created_at, updated_at)
+       SELECT s.campaign_id, s.step_id, s.zone, s.channel, s.send_at, s.kind, s.subscriber_id,
+              s.local_time, s.tz_version, $8, $8, $8
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[],
+                     $9::text[], $10::text[])
+              AS s(campaign_id, step_id, zone, channel, send_at, kind, subscriber_id, local_time, tz_version)
        ON CONFLICT (campaign_id, step_id, zone, channel, kind, coalesce(subscriber_id, '')) DO NOTHING`,
       [
         chunk.map((s) => s.campaignId),
@@ -76,6 +82,8 @@ export async function insertSlots(sql: Sql, slots: readonly NewSlot[], now: numb
         chunk.map((s) => s.kind),
         chunk.map((s) => s.subscriberId),
         new Date(now),
+        chunk.map((s) => s.localTime),
+        chunk.map((s) => s.tzVersion),
       ],
     );
   }
@@ -119,12 +127,19 @@ export async function overdueSlots(sql: Sql, campaignId: string, now: number): P
   }));
 }
 
-export async function moveSlot(sql: Sql, slotId: number, sendAt: number, now: number): Promise<void> {
-  await sql.exec(`UPDATE slots SET send_at = $2, updated_at = $3 WHERE id = $1 AND state = 'pending'`, [
-    slotId,
-    new Date(sendAt),
-    new Date(now),
-  ]);
+/** Re-planned at `now` (a resume's catch-up): its new instant, wall time and tz data. */
+export async function moveSlot(
+  sql: Sql,
+  slotId: number,
+  sendAt: number,
+  now: number,
+  planned: { readonly localTime: string; readonly tzVersion: string },
+): Promise<void> {
+  await sql.exec(
+    `UPDATE slots SET send_at = $2, updated_at = $3, planned_at = $3, local_time = $4, tz_version = $5
+      WHERE id = $1 AND state = 'pending'`,
+    [slotId, new Date(sendAt), new Date(now), planned.localTime, planned.tzVersion],
+  );
 }
 
 export function cancelSlots(sql: Sql, slotIds: readonly number[], now: number): Promise<number> {

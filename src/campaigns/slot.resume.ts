@@ -17,7 +17,7 @@ import type { ZonePlanner } from './slot.builder.ts';
 import type { OverdueSlot } from './slot.repository.ts';
 
 export interface ResumePlan {
-  readonly move: readonly { readonly id: number; readonly sendAt: number }[];
+  readonly move: readonly { readonly id: number; readonly zone: string; readonly sendAt: number }[];
   readonly cancel: readonly number[];
 }
 
@@ -32,7 +32,7 @@ export function planResume(
     const key = `${slot.zone}\u0000${slot.channel}\u0000${slot.subscriberId ?? ''}`;
     groups.set(key, [...(groups.get(key) ?? []), slot]);
   }
-  const move: { id: number; sendAt: number }[] = [];
+  const move: { id: number; zone: string; sendAt: number }[] = [];
   const cancel: number[] = [];
   const zoneKeeps = new Set<string>();
 
@@ -60,7 +60,7 @@ export function planResume(
         ? b
         : a,
     );
-    move.push({ id: latest.id, sendAt: catchUpAt });
+    move.push({ id: latest.id, zone, sendAt: catchUpAt });
     cancel.push(...group.filter((s) => s !== latest).map((s) => s.id));
     if (subscriberId === null) zoneKeeps.add(`${zone}\u0000${channel}`);
   }

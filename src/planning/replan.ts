@@ -1,0 +1,67 @@
+// Re-planning sends planned with older time-zone data (docs/timezones.md), pure: the rules of
+// SPEC 4 run again under this process's data, and each pending send learns where they now put
+// it. The service around it (src/campaigns/replan.service.ts) claims the rows and writes back.
+//
+// A pending send was planned for a subscriber "joining" at `plannedAt` (the campaign's start, or
+// a late sign-up). Under the new rules, planning at that same moment gives the send of its step
+// and channel (scheduled or catch-up) a new instant:
+// - still ahead of `now`: the send moves there (earlier or later; often not at all);
+// - already behind `now` (the new rules put it before the upgrade reached it): it is missed, and
+//   missed sends follow SPEC 4.3 from `now`: the catch-up the planner gives at `now`, when it is
+//   for this very step, else nothing (a later step went out, or the next one is within minGap);
+// - no such send any more (two steps now land on one instant, or a catch-up the new rules do not
+//   call for): cancelled.
+// A zone the new data does not know is left as it was.
+
+import { createZonePlanner } from './planner.ts';
+import type { Channel, PlannedSend, Schedule } from './types.ts';
+
+export interface PendingSend {
+  readonly id: number;
+  readonly step: string;
+  readonly channel: Channel;
+  /** When it was planned: the `now` its plan was made with (epoch ms). */
+  readonly plannedAt: number;
+}
+
+export type Replanned =
+  | { readonly id: number; readonly action: 'move'; readonly sendAt: number }
+  | { readonly id: number; readonly action: 'cancel' }
+  | { readonly id: number; readonly action: 'unknown-zone' };
+
+/** The new instant (or cancellation) of each pending send of one zone, under this process's data. */
+export function replanZone(
+  schedule: Schedule,
+  zone: string,
+  sends: readonly PendingSend[],
+  now: number,
+): Replanned[] {
+  const planners = new Map<number, (zone: string) => readonly PlannedSend[]>();
+  const planAt = (at: number): readonly PlannedSend[] => {
+    let planner = planners.get(at);
+    if (planner === undefined) {
+      planner = createZonePlanner(schedule, at);
+      planners.set(at, planner);
+    }
+    return planner(zone);
+  };
+  return sends.map((send): Replanned => {
+    let planned: readonly PlannedSend[];
+    let current: readonly PlannedSend[];
+    try {
+      planned = planAt(send.plannedAt);
+      current = planAt(now);
+    } catch (error) {
+      if (error instanceof RangeError) return { id: send.id, action: 'unknown-zone' };
+      throw error;
+    }
+    const same = (s: PlannedSend) => s.step === send.step && s.channel === send.channel;
+    const target = planned.find(same);
+    if (target === undefined) return { id: send.id, action: 'cancel' };
+    if (target.sendAt > now) return { id: send.id, action: 'move', sendAt: target.sendAt };
+    const catchUp = current.find((s) => s.kind === 'catch-up' && same(s));
+    return catchUp === undefined
+      ? { id: send.id, action: 'cancel' }
+      : { id: send.id, action: 'move', sendAt: catchUp.sendAt };
+  });
+}
