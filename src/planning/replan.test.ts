@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { schedule } from './fixtures.test-support.ts';
+import { schedule } from '../../test/support/planning-fixtures.ts';
 import { type PendingSend, replanZone } from './replan.ts';
 import { compareTzVersions, isTzVersion, wallTimeText } from './tz-data.ts';
 
