@@ -11,7 +11,7 @@
 //   subscribers on that channel, a personal catch-up by one;
 // - per campaign, deliveries created and sent so far, and what pending slots still expect.
 import { bucketRange, bucketStart, HOUR_MS, MINUTE_MS } from '../planning/buckets.ts';
-import { CHANNELS, type Channel } from '../planning/types.ts';
+import { CHANNELS, type Channel } from '../shared/vocabulary.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import { type CampaignRecord, findCampaign, listCampaigns } from './campaign.repository.ts';
 import { unknownCampaign } from './campaign.service.ts';

@@ -3,7 +3,8 @@
 // in campaign.loader.ts so that they are reported even when some other field is wrong.
 import { z } from 'zod';
 import { parseIsoDuration, parseIsoInstant, parseLocalTime } from '../planning/planner.ts';
-import { CHANNELS, type Channel, type LocalTime, type Schedule } from '../planning/types.ts';
+import type { LocalTime, Schedule } from '../planning/types.ts';
+import { CHANNELS, type Channel } from '../shared/vocabulary.ts';
 
 export const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const SLUG_RULE =

@@ -3,7 +3,8 @@
 // a WhatsApp template is fixed text approved by Meta, so anything that varies per subscriber
 // must travel as a one-line parameter (no newlines, Meta refuses them).
 import { daysLeft as calendarDaysLeft, formatDeadline } from '../planning/planner.ts';
-import type { Assistant, Locale } from '../subscribers/subscriber.schema.ts';
+import type { Locale } from '../shared/vocabulary.ts';
+import type { Assistant } from '../subscribers/subscriber.schema.ts';
 
 export const MESSAGE_LOCALES = ['fr', 'en'] as const satisfies readonly Locale[];
 

@@ -5,7 +5,7 @@
 // made: a million subscribers never sit in memory. The planner is per zone, memoised.
 import { type FormattedSend, planNdjsonTail } from '../planning/ndjson.ts';
 import { createZonePlanner, formatLocal, formatUtc } from '../planning/planner.ts';
-import type { Channel } from '../planning/types.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
 import { findCampaign } from './campaign.repository.ts';
 import { toSchedule } from './campaign.schema.ts';

@@ -4,10 +4,9 @@
 // page takes its facts from here too. Read-only: the sign-up itself is the subscription service.
 
 import { describeBefore } from '../planning/planner.ts';
-import type { Channel } from '../planning/types.ts';
 import { NotFound, StateConflict } from '../shared/errors.ts';
+import type { Channel, Locale } from '../shared/vocabulary.ts';
 import type { Db } from '../store/pool.ts';
-import type { Locale } from '../subscribers/subscriber.schema.ts';
 import { signUpTag } from './audience.ts';
 import { type CampaignRecord, findCampaign, listCampaigns } from './campaign.repository.ts';
 import { buildMessageVars } from './message-vars.ts';

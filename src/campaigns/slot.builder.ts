@@ -7,8 +7,9 @@
 // - A subscriber who joins later shares the zone's scheduled sends (created if the zone had no
 //   one yet) but gets their catch-up alone: a zone-wide catch-up would reach the whole zone.
 import { createZonePlanner } from '../planning/planner.ts';
-import type { Channel, PlannedSend } from '../planning/types.ts';
+import type { PlannedSend } from '../planning/types.ts';
 import { tzDataVersion, wallTimeText } from '../planning/tz-data.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 import { inAudience } from './audience.ts';
 import { type Campaign, toSchedule } from './campaign.schema.ts';
 import type { NewSlot, ZoneChannel } from './slot.repository.ts';

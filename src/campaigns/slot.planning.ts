@@ -6,7 +6,7 @@
 // Personal catch-up slots cost one row (and, when due, one tiny fan-out) per subscriber and
 // channel that missed a step. That is the price of joining late; a large list is best imported
 // before `campaign start`, which plans everyone in zone slots.
-import type { Channel } from '../planning/types.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
 import { plannableCampaigns } from './campaign.repository.ts';
 import { type Joiner, joinerSlots, zonePlanner } from './slot.builder.ts';

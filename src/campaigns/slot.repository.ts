@@ -2,7 +2,8 @@
 // planned slots idempotently, and the changes pause/resume/cancel make. The delivery side
 // (src/delivery/due-slots.repository.ts) claims and fans them out; the two meet only in the
 // `slots` and `deliveries` tables.
-import type { Channel, SendKind } from '../planning/types.ts';
+import type { SendKind } from '../planning/types.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
 
 export interface NewSlot {

@@ -12,7 +12,7 @@
 //   (SPEC 11, delivery_reports): a permanent DSN (or WhatsApp 131026), a transient DSN, a spam
 //   complaint. They overlap the funnel: a bounced email was `sent` as far as the SMTP server said.
 // Test sends (`send-test`) are not part of a campaign's figures.
-import type { Channel } from '../planning/types.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
 import type { CampaignRecord } from './campaign.repository.ts';
 import { eligibleWhere } from './slot.repository.ts';

@@ -5,10 +5,10 @@
 // Workers resume the queue at start when the credentials changed since the note (the
 // operator rotated the token and restarted), or when told to (`lastcall work --resume-channel`).
 import { createHash } from 'node:crypto';
-import type { Channel } from '../planning/types.ts';
 import { sendQueueFor } from '../queue/catalog.ts';
 import type { QueueSet } from '../queue/connection.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 
 export interface ChannelDownNote {
   readonly code: string;

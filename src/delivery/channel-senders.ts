@@ -1,7 +1,7 @@
 // The channel adapters a worker process sends with, built from the config: a channel without
 // configuration (no WHATSAPP_TOKEN, no SMTP_URL) is off, and its queue gets no worker.
 import type { Config } from '../config/config.ts';
-import type { Channel } from '../planning/types.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 import { credentialsFingerprint } from './channel-guard.ts';
 import { EmailChannel } from './channels/email.ts';
 import { WhatsAppChannel } from './channels/whatsapp.ts';

@@ -2,8 +2,8 @@
 // recovery queries of the tick. The unique key (campaign, step, subscriber, channel) is the
 // durable dedupe; every status change is conditional, so a repeated job or a second worker
 // touches nothing.
-import type { Channel } from '../planning/types.ts';
 import { BATCH_JOB_PREFIX, MAX_SEND_BATCH } from '../queue/catalog.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
 import type { FanoutSlot } from './due-slots.repository.ts';
 

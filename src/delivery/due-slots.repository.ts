@@ -1,6 +1,6 @@
 // SQL for slots on the delivery side: the tick claims due slots, fan-out walks them. Every
 // state change is a conditional update, so two ticks or two fan-outs of one slot are harmless.
-import type { Channel } from '../planning/types.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
 
 export interface FanoutSlot {

@@ -7,10 +7,10 @@
 // repeats at most the last two pages: their rows already exist (no new row, no second message)
 // and the ones still `queued` are queued again under the same job ids.
 import { createHash } from 'node:crypto';
-import type { Channel } from '../planning/types.ts';
 import { BATCH_JOB_PREFIX, sendBatchSize } from '../queue/catalog.ts';
 import type { QueueSet } from '../queue/connection.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 import { isUnreachable } from '../store/connection-error.ts';
 import type { Db } from '../store/pool.ts';
 import { insertFanoutPage } from './delivery.repository.ts';

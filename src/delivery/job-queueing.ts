@@ -5,9 +5,9 @@
 // Deliveries travel in pages (`sendBatch` jobs) from fan-out and recovery, and on their own
 // (`send` jobs, `delivery-<id>`) for a retry or a hand-back; each row's `job_id` names its job.
 import type { Queue } from 'bullmq';
-import type { Channel } from '../planning/types.ts';
 import { BATCH_JOB_PREFIX, jobFor, jobIdOf, jobs } from '../queue/catalog.ts';
 import type { QueueSet } from '../queue/connection.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 
 const BULK = 1000;
 

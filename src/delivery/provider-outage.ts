@@ -2,8 +2,8 @@
 // per channel and process: every send job probes the provider while it is down, and a line per
 // probe would bury the one that matters. The send service reports each `unavailable` answer and
 // each message sent; this logs the first of the first kind and the first sent message after it.
-import type { Channel } from '../planning/types.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 
 export interface ProviderOutages {
   unavailable(channel: Channel, code: string, detail: string): void;

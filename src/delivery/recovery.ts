@@ -10,10 +10,10 @@
 //   them, at once; otherwise a bounded slice per tick catches stragglers (a job that ended
 //   without its row being updated), looking up each distinct job once;
 // - deliveries a sender released because their campaign was paused are queued again once it runs.
-import type { Channel } from '../planning/types.ts';
 import { sendBatchSize } from '../queue/catalog.ts';
 import type { QueueSet } from '../queue/connection.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 import type { Db } from '../store/pool.ts';
 import {
   assignJobs,

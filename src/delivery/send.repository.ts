@@ -3,7 +3,7 @@
 // `queued` or `retrying` becomes `sending`, so a duplicate or stalled job finds nothing to do.
 import type { QueryResultRow } from 'pg';
 import { deliveryEventsFrom } from '../events/outbox.ts';
-import type { Channel } from '../planning/types.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 import type { Db, Sql } from '../store/pool.ts';
 
 export interface ClaimedDelivery {

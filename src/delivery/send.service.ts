@@ -3,10 +3,10 @@
 // The service decides; the worker only turns the decision into BullMQ's vocabulary.
 // A crash after the provider accepted and before the outcome is written leaves `sending`, which
 // recovery turns into `unknown` and never sends again.
-import type { Channel } from '../planning/types.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { sendDurationSeconds, sendsTotal } from '../shared/metrics.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 import { isUnreachable } from '../store/connection-error.ts';
 import { untilDatabaseAnswers } from '../store/outage.ts';
 import type { Db } from '../store/pool.ts';

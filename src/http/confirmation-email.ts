@@ -5,9 +5,10 @@
 import type { Config } from '../config/config.ts';
 import { EmailChannel } from '../delivery/channels/email.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { Locale } from '../shared/vocabulary.ts';
 import { createToken } from '../subscribers/tokens.ts';
 import { unsubscribeMailto } from '../subscribers/unsubscribe-mailto.ts';
-import { type Locale, MESSAGES } from './i18n.ts';
+import { MESSAGES } from './i18n.ts';
 import { html } from './views/html.ts';
 
 export interface Confirmation {

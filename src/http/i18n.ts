@@ -4,11 +4,10 @@
 
 import type { CountryCode } from 'libphonenumber-js/max';
 import { isSupportedCountry } from 'libphonenumber-js/max';
-import type { Locale } from '../subscribers/subscriber.schema.ts';
+import type { Locale } from '../shared/vocabulary.ts';
 import { en } from './i18n.en.ts';
 import { fr } from './i18n.fr.ts';
 
-export type { Locale };
 export type Messages = typeof fr;
 export const MESSAGES: Readonly<Record<Locale, Messages>> = { fr, en };
 

@@ -8,10 +8,10 @@ import type { JobType } from 'bullmq';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
 import { DELIVERY_STATUSES } from '../campaigns/deliveries.query.ts';
-import { CHANNELS } from '../planning/types.ts';
 import { QUEUES } from '../queue/catalog.ts';
 import type { QueueSet } from '../queue/connection.ts';
 import { enableDefaultMetrics, httpRequestDurationSeconds, metricsRegistry } from '../shared/metrics.ts';
+import { CHANNELS } from '../shared/vocabulary.ts';
 import type { Db } from '../store/pool.ts';
 import { bounded } from './routes/health.ts';
 

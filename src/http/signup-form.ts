@@ -3,11 +3,11 @@
 // message per field, in the page's language.
 import type { CountryCode } from 'libphonenumber-js/max';
 import type { Config } from '../config/config.ts';
-import type { Channel } from '../planning/types.ts';
 import type { Problem } from '../shared/errors.ts';
+import type { Channel, Locale } from '../shared/vocabulary.ts';
 import { type SubscriberInput, validateSubscriber } from '../subscribers/subscriber.schema.ts';
 import { newSubscriberId } from '../subscribers/subscription.service.ts';
-import type { Locale, Messages } from './i18n.ts';
+import type { Messages } from './i18n.ts';
 import { EMPTY_FORM, type FieldErrors, type FieldName, type FormValues } from './views/subscribe.view.ts';
 
 export const WEB_SOURCE = 'web-form';

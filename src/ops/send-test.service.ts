@@ -17,10 +17,10 @@ import type { SendOutcome } from '../delivery/channels/outcome.ts';
 import { DeliveryRenderer } from '../delivery/render.ts';
 import { recordAttempt } from '../delivery/send.repository.ts';
 import type { ChannelSenders } from '../delivery/send.service.ts';
-import type { Channel } from '../planning/types.ts';
 import { InvalidInput } from '../shared/errors.ts';
+import type { Channel, Locale } from '../shared/vocabulary.ts';
 import type { Db } from '../store/pool.ts';
-import type { Assistant, Locale } from '../subscribers/subscriber.schema.ts';
+import type { Assistant } from '../subscribers/subscriber.schema.ts';
 
 export const TEST_SUBSCRIBER_ID = 'send-test';
 

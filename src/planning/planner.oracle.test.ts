@@ -16,8 +16,8 @@ import {
   oracle,
   toSchedule,
 } from '../../test/support/planner-oracle.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 import { planZone } from './planner.ts';
-import type { Channel } from './types.ts';
 
 // ---------------------------------------------------------------------------- the cases
 

@@ -2,11 +2,12 @@
 // This module and its siblings are the only place in Lastcall that does date arithmetic; the
 // helpers other modules need are re-exported here.
 
+import type { Channel } from '../shared/vocabulary.ts';
 import { stepCandidate } from './calendar.ts';
 import { type ChannelSend, channelSends, type StepTiming } from './catch-up.ts';
 import { type IsoDuration, parseDuration } from './duration.ts';
 import { MINUTE, minuteOfDay, zoneNamed } from './local-time.ts';
-import type { Channel, PlannedSend, PlanStep, Schedule } from './types.ts';
+import type { PlannedSend, PlanStep, Schedule } from './types.ts';
 import { latestInWindow, type WindowMinutes } from './window.ts';
 
 export { parseIsoDuration } from './duration.ts';

@@ -13,8 +13,9 @@
 //   call for): cancelled.
 // A zone the new data does not know is left as it was.
 
+import type { Channel } from '../shared/vocabulary.ts';
 import { createZonePlanner } from './planner.ts';
-import type { Channel, PlannedSend, Schedule } from './types.ts';
+import type { PlannedSend, Schedule } from './types.ts';
 
 export interface PendingSend {
   readonly id: number;

@@ -1,8 +1,7 @@
 // The planner's vocabulary (SPEC 4). Inputs are plain data so the campaign loader, the offline
 // `plan` command, the slot builder and the catch-up logic all feed it the same way.
 
-export const CHANNELS = ['whatsapp', 'email'] as const;
-export type Channel = (typeof CHANNELS)[number];
+import type { Channel } from '../shared/vocabulary.ts';
 
 /** A subscriber-local wall-clock time, e.g. "10:00" → { hour: 10, minute: 0 }. */
 export interface LocalTime {

@@ -5,7 +5,7 @@
 // (`jobFor`) and again when processed (`parsePayload`).
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
-import type { Channel } from '../planning/types.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 
 export const QUEUES = {
   /** Once a minute: claim due slots, re-queue orphaned deliveries. Own queue: a rate-limited

@@ -1,6 +1,6 @@
 // SQL for bounces and complaints: the delivery a report names, and the report itself
 // (delivery_reports: one row per delivery and outcome, so a repeated report counts once).
-import type { Channel } from '../planning/types.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
 
 export interface ReportedDelivery {

@@ -14,9 +14,9 @@
 // after the subscriber's row lock, in the same order as every opt-out (subscription.service.ts).
 // Fan-out and the sender only message `active` channels, so the next step skips this one.
 import { type EventType, recordEvent } from '../events/outbox.ts';
-import type { Channel } from '../planning/types.ts';
 import type { Logger } from '../shared/logger.ts';
 import { mailReportsTotal } from '../shared/metrics.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import * as reports from './bounce.repository.ts';
 import type { ChannelState, ConsentKind } from './subscriber.repository.ts';

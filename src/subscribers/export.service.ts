@@ -18,7 +18,7 @@
 import type { Writable } from 'node:stream';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CHANNELS, type Channel } from '../planning/types.ts';
+import { CHANNELS, type Channel } from '../shared/vocabulary.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import { OPTIONAL_COLUMNS, REQUIRED_COLUMNS } from './csv.ts';
 import { neutraliseFormula } from './csv-formulas.ts';

@@ -2,9 +2,9 @@
 // `Sql`, so the subscription service runs them inside one transaction; the `lock` variants take
 // row locks (FOR UPDATE) so that two sign-ups or opt-outs for one person serialise.
 import { createHmac } from 'node:crypto';
-import type { Channel } from '../planning/types.ts';
+import type { Channel, Locale } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
-import type { Assistant, Locale } from './subscriber.schema.ts';
+import type { Assistant } from './subscriber.schema.ts';
 
 export type ChannelState = 'pending' | 'active' | 'unsubscribed' | 'stopped' | 'bounced' | 'complained';
 export type ConsentKind =

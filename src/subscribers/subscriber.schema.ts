@@ -4,11 +4,9 @@
 import { type CountryCode, parsePhoneNumberWithError } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { canonicalZone } from '../planning/planner.ts';
-import { CHANNELS, type Channel } from '../planning/types.ts';
 import type { Problem } from '../shared/errors.ts';
+import { CHANNELS, type Channel, type Locale } from '../shared/vocabulary.ts';
 
-export const LOCALES = ['fr', 'en'] as const;
-export type Locale = (typeof LOCALES)[number];
 export const ASSISTANTS = ['chatgpt', 'copilot', 'both'] as const;
 export type Assistant = (typeof ASSISTANTS)[number];
 

@@ -4,12 +4,12 @@
 // is in subscription.sign-up.ts.
 
 import { recordEvent } from '../events/outbox.ts';
-import type { Channel } from '../planning/types.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { Channel, Locale } from '../shared/vocabulary.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import type { ChannelState, SubscriberRow } from './subscriber.repository.ts';
 import * as repo from './subscriber.repository.ts';
-import type { Locale, SubscriberInput } from './subscriber.schema.ts';
+import type { SubscriberInput } from './subscriber.schema.ts';
 import { type SignUpEvidence, type SignUpResult, signUpInTransaction } from './subscription.sign-up.ts';
 import type { UnsubscribeScope } from './tokens.ts';
 

@@ -4,12 +4,12 @@
 // for its double opt-in unless this very address is already confirmed. Consent belongs to an
 // address: an address that changes without its channel being ticked again loses that consent.
 import { randomUUID } from 'node:crypto';
-import type { Channel } from '../planning/types.ts';
 import { InvalidInput } from '../shared/errors.ts';
+import type { Channel, Locale } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
 import type { ChannelState } from './subscriber.repository.ts';
 import * as repo from './subscriber.repository.ts';
-import type { Locale, SubscriberInput } from './subscriber.schema.ts';
+import type { SubscriberInput } from './subscriber.schema.ts';
 
 export interface SignUpEvidence {
   readonly source: string;

@@ -5,7 +5,7 @@
 // breaks the signature, so a token cannot be moved to another subscriber, action or channel.
 // The signature is checked (in constant time) before the payload is parsed.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Channel } from '../planning/types.ts';
+import type { Channel } from '../shared/vocabulary.ts';
 
 export const TOKEN_ACTIONS = ['confirm', 'unsubscribe', 'done'] as const;
 export type TokenAction = (typeof TOKEN_ACTIONS)[number];

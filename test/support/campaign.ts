@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Channel } from '../../src/planning/types.ts';
+import type { Channel } from '../../src/shared/vocabulary.ts';
 import type { Sql } from '../../src/store/pool.ts';
 
 export const DEADLINE = '2030-01-15T00:00:00+01:00';

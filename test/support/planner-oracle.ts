@@ -4,7 +4,8 @@
 // does calendar arithmetic by hand on Date.UTC, resolves a wall time by trying every offset the
 // zone uses nearby, and finds window minutes by stepping one minute at a time.
 
-import type { Channel, PlanStep, Schedule } from '../../src/planning/types.ts';
+import type { PlanStep, Schedule } from '../../src/planning/types.ts';
+import type { Channel } from '../../src/shared/vocabulary.ts';
 
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;

@@ -3,7 +3,8 @@
 // per send ("d1 email 2026-01-14T09:00:00Z scheduled") so that a failing diff says what moved.
 
 import { planZone } from '../../src/planning/planner.ts';
-import type { Channel, LocalTime, PlanStep, Schedule } from '../../src/planning/types.ts';
+import type { LocalTime, PlanStep, Schedule } from '../../src/planning/types.ts';
+import type { Channel } from '../../src/shared/vocabulary.ts';
 
 export const iso = (instant: number): string => new Date(instant).toISOString().replace('.000Z', 'Z');
 

@@ -7,7 +7,8 @@ import { createChannelSenders } from '../../delivery/channel-senders.ts';
 import { type SendTestResult, sendTest } from '../../ops/send-test.service.ts';
 import { canonicalZone } from '../../planning/planner.ts';
 import { InvalidInput } from '../../shared/errors.ts';
-import { ASSISTANTS, type Assistant, LOCALES, type Locale } from '../../subscribers/subscriber.schema.ts';
+import { LOCALES, type Locale } from '../../shared/vocabulary.ts';
+import { ASSISTANTS, type Assistant } from '../../subscribers/subscriber.schema.ts';
 import { withDb } from './campaign-context.ts';
 
 interface Flags {

@@ -7,10 +7,10 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../config/config.ts';
 import { startMetricsServer } from '../../http/metrics-server.ts';
-import { CHANNELS, type Channel } from '../../planning/types.ts';
 import { onShutdownSignal } from '../../queue/shutdown.ts';
 import { startWorkers, type WorkerSettings } from '../../roles/work.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
+import { CHANNELS, type Channel } from '../../shared/vocabulary.ts';
 import { redactUrl } from '../../store/connection-error.ts';
 import { port, positiveInt } from '../option-parsers.ts';
 

@@ -1,7 +1,7 @@
 // What a failure code or a skip reason means, in the operator's words (fr, en), for the console's
 // funnel. WhatsApp codes are Meta's (Cloud API error codes, the same ones whatsapp-errors.ts
 // classifies); SMTP codes are read by their class; skip reasons are the send service's.
-import type { Locale } from '../../subscribers/subscriber.schema.ts';
+import type { Locale } from '../../shared/vocabulary.ts';
 
 type Words = Readonly<Record<Locale, string>>;
 

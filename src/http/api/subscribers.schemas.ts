@@ -1,8 +1,8 @@
 // The schemas of /api/v1/subscribers: the upsert body (types only: the import's row validator
 // gives the rules) and the answers, shaped as the CLI's --json output.
 import { z } from 'zod';
-import { CHANNELS } from '../../planning/types.ts';
-import { ASSISTANTS, LOCALES } from '../../subscribers/subscriber.schema.ts';
+import { CHANNELS, LOCALES } from '../../shared/vocabulary.ts';
+import { ASSISTANTS } from '../../subscribers/subscriber.schema.ts';
 
 /** Types only: the import's row validator gives the rules, in the CLI's words. */
 export const subscriberBody = z

@@ -1,7 +1,8 @@
 // The console's language: `?lang=` (the switch; remembered in a cookie), else the cookie, else the
 // browser's Accept-Language, else French, as the public pages choose (../i18n.ts).
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { chosenLocale, type Locale, negotiateLocale } from '../i18n.ts';
+import type { Locale } from '../../shared/vocabulary.ts';
+import { chosenLocale, negotiateLocale } from '../i18n.ts';
 import { en } from './i18n.en.ts';
 import { type ConsoleMessages, fr } from './i18n.fr.ts';
 

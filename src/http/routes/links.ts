@@ -10,9 +10,10 @@
 // token and acts on nothing (Fastify would otherwise run the GET handler for it).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../shared/clock.ts';
+import type { Locale } from '../../shared/vocabulary.ts';
 import type { SubscriptionService } from '../../subscribers/subscription.service.ts';
 import { type TokenAction, type VerifiedToken, verifyToken } from '../../subscribers/tokens.ts';
-import { chosenLocale, type Locale, MESSAGES, type Messages, negotiateLocale } from '../i18n.ts';
+import { chosenLocale, MESSAGES, type Messages, negotiateLocale } from '../i18n.ts';
 import { html } from '../views/html.ts';
 import { messagePage } from '../views/layout.ts';
 

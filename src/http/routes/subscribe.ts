@@ -7,20 +7,13 @@
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { CampaignPage, SignUpPages, SignUpTarget } from '../../campaigns/signup-pages.service.ts';
-import type { Channel } from '../../planning/types.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { StateConflict } from '../../shared/errors.ts';
+import type { Channel, Locale } from '../../shared/vocabulary.ts';
 import { SignUpConflictError, type SubscriptionService } from '../../subscribers/subscription.service.ts';
 import type { ConfirmationMailer, MailOutcome } from '../confirmation-email.ts';
 import { localeOfRequest, sendErrorPage } from '../error-pages.ts';
-import {
-  CONSENT_VERSION,
-  type Locale,
-  MESSAGES,
-  type Messages,
-  negotiateLocale,
-  phoneCountry,
-} from '../i18n.ts';
+import { CONSENT_VERSION, MESSAGES, type Messages, negotiateLocale, phoneCountry } from '../i18n.ts';
 import { checkForm, isBot, readForm, WEB_SOURCE } from '../signup-form.ts';
 import { html } from '../views/html.ts';
 import { messagePage, page } from '../views/layout.ts';

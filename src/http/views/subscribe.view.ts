@@ -4,7 +4,7 @@
 // leaves validation to the server, so every error reads the same, in the page's language.
 import type { CampaignPage } from '../../campaigns/signup-pages.service.ts';
 import { formatDeadline } from '../../planning/planner.ts';
-import type { Channel } from '../../planning/types.ts';
+import type { Channel } from '../../shared/vocabulary.ts';
 import type { Messages } from '../i18n.ts';
 import { attrs, type Html, html } from './html.ts';
 import { page } from './layout.ts';
