@@ -75,14 +75,21 @@ export function createCampaignService(deps: CampaignServiceDeps) {
     return record;
   }
 
-  /** `action` is the lifecycle verb; `allowed` the states it is allowed from. */
-  function refuse(record: CampaignRecord, action: CampaignAction): StateConflict {
-    const allowed = LIFECYCLE[action];
-    return new StateConflict(
-      { resource: 'campaign', id: record.id, action, state: record.state, allowed },
-      `campaign "${record.id}" cannot ${ACTION_WORDS[action]}: it is ${record.state}` +
-        (allowed.length > 0 ? ` (only a ${allowed.join(' or ')} campaign can)` : ''),
-    );
+  /**
+   * Locks the campaign and checks `action` against LIFECYCLE: `changed` is false when the
+   * campaign is already in the state the action leads to (nothing to do); a state the action is
+   * not allowed from is refused (StateConflict).
+   */
+  async function transition(
+    sql: Sql,
+    id: string,
+    action: CampaignAction,
+  ): Promise<{ record: CampaignRecord; changed: boolean }> {
+    const record = await locked(sql, id);
+    const { from, to } = LIFECYCLE[action];
+    if (record.state === to) return { record, changed: false };
+    if (!from.includes(record.state)) throw refuse(record, action);
+    return { record, changed: true };
   }
 
   async function save(campaign: Campaign, now: number): Promise<SaveResult> {
@@ -152,10 +159,9 @@ export function createCampaignService(deps: CampaignServiceDeps) {
      */
     async start(id: string, now: number): Promise<StartResult> {
       return db.tx(async (sql) => {
-        const record = await locked(sql, id);
+        const { record, changed } = await transition(sql, id, 'start');
         const none = { id, slotsCreated: 0, zones: 0, reach: 0, badZones: [] };
-        if (record.state === 'running') return { ...none, started: false };
-        if (record.state !== 'draft') throw refuse(record, 'start');
+        if (!changed) return { ...none, started: false };
         if (record.deadline <= now) throw deadlinePassed(record, 'start');
         const audience = { channels: campaignChannels(record.campaign), tags: record.campaign.audience.tags };
         const zoneChannels = await slots.eligibleZoneChannels(sql, audience);
@@ -176,7 +182,7 @@ export function createCampaignService(deps: CampaignServiceDeps) {
     /** Holds every slot that comes due; fan-outs under way hand their slot back (delivery side). */
     async pause(id: string, now: number): Promise<ChangeResult> {
       return db.tx(async (sql) => {
-        const record = await locked(sql, id);
+        const { changed } = await transition(sql, id, 'pause');
         const result = {
           id,
           state: 'paused' as const,
@@ -184,8 +190,7 @@ export function createCampaignService(deps: CampaignServiceDeps) {
           slotsCancelled: 0,
           deliveriesSkipped: 0,
         };
-        if (record.state === 'paused') return { ...result, changed: false };
-        if (record.state !== 'running') throw refuse(record, 'pause');
+        if (!changed) return { ...result, changed };
         await campaigns.setCampaignState(sql, id, { state: 'paused', now });
         return { ...result, changed: true };
       });
@@ -194,7 +199,7 @@ export function createCampaignService(deps: CampaignServiceDeps) {
     /** Runs again; what came due meanwhile becomes at most one catch-up per zone (slot.resume.ts). */
     async resume(id: string, now: number): Promise<ChangeResult> {
       return db.tx(async (sql) => {
-        const record = await locked(sql, id);
+        const { record, changed } = await transition(sql, id, 'resume');
         const result = {
           id,
           state: 'running' as const,
@@ -202,8 +207,7 @@ export function createCampaignService(deps: CampaignServiceDeps) {
           slotsCancelled: 0,
           deliveriesSkipped: 0,
         };
-        if (record.state === 'running') return { ...result, changed: false };
-        if (record.state !== 'paused') throw refuse(record, 'resume');
+        if (!changed) return { ...result, changed };
         if (record.deadline <= now) throw deadlinePassed(record, 'resume');
         const overdue = await slots.overdueSlots(sql, id, now);
         const plan = planResume(record.campaign, overdue, zonePlanner(record.campaign, now));
@@ -218,11 +222,9 @@ export function createCampaignService(deps: CampaignServiceDeps) {
     /** Final: pending slots are cancelled and deliveries not yet handed to a sender are skipped. */
     async cancel(id: string, now: number): Promise<ChangeResult> {
       return db.tx(async (sql) => {
-        const record = await locked(sql, id);
+        const { changed } = await transition(sql, id, 'cancel');
         const result = { id, state: 'cancelled' as const, slotsMoved: 0 };
-        if (record.state === 'cancelled')
-          return { ...result, changed: false, slotsCancelled: 0, deliveriesSkipped: 0 };
-        if (record.state === 'finished') throw refuse(record, 'cancel');
+        if (!changed) return { ...result, changed, slotsCancelled: 0, deliveriesSkipped: 0 };
         await campaigns.setCampaignState(sql, id, { state: 'cancelled', now });
         const slotsCancelled = await slots.cancelPendingSlots(sql, id, now);
         const deliveriesSkipped = await slots.skipWaitingDeliveries(sql, id, now);
@@ -287,19 +289,35 @@ export function unknownCampaign(id: string): NotFound {
 
 export type CampaignAction = 'start' | 'pause' | 'resume' | 'cancel';
 
-/** The lifecycle, written once: the states each action is allowed from. (Starting a running,
- *  pausing a paused, resuming a running or cancelling a cancelled campaign changes nothing and
- *  is not refused.) */
-const LIFECYCLE: Record<CampaignAction, readonly string[]> = {
-  start: ['draft'],
-  pause: ['running'],
-  resume: ['paused'],
-  cancel: ['draft', 'running', 'paused'],
+/** The lifecycle, written once and checked by every action (`transition`): the states each
+ *  action is allowed from and the state it leads to. An action on a campaign already in its
+ *  `to` state (starting a running one, pausing a paused one...) changes nothing and is not
+ *  refused. `finished` is set by the delivery side, never by an action. */
+const LIFECYCLE: Record<
+  CampaignAction,
+  { readonly from: readonly CampaignState[]; readonly to: CampaignState }
+> = {
+  start: { from: ['draft'], to: 'running' },
+  pause: { from: ['running'], to: 'paused' },
+  resume: { from: ['paused'], to: 'running' },
+  cancel: { from: ['draft', 'running', 'paused'], to: 'cancelled' },
 };
 
 /** The actions a campaign in `state` offers (what the console shows as buttons). */
 export function actionsAllowed(state: string): CampaignAction[] {
-  return (Object.keys(LIFECYCLE) as CampaignAction[]).filter((action) => LIFECYCLE[action].includes(state));
+  return (Object.keys(LIFECYCLE) as CampaignAction[]).filter((action) =>
+    (LIFECYCLE[action].from as readonly string[]).includes(state),
+  );
+}
+
+/** `action` is the lifecycle verb; `allowed` the states it is allowed from. */
+function refuse(record: CampaignRecord, action: CampaignAction): StateConflict {
+  const allowed = LIFECYCLE[action].from;
+  return new StateConflict(
+    { resource: 'campaign', id: record.id, action, state: record.state, allowed },
+    `campaign "${record.id}" cannot ${ACTION_WORDS[action]}: it is ${record.state}` +
+      (allowed.length > 0 ? ` (only a ${allowed.join(' or ')} campaign can)` : ''),
+  );
 }
 
 const ACTION_WORDS: Record<CampaignAction, string> = {
