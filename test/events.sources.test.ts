@@ -2,7 +2,7 @@
 // change writes its event in the same transaction (a rolled-back change leaves no event), ids
 // only; `lastcall events replay` owes events again; `lastcall doctor` pings EVENTS_URL, signed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordAttempt } from '../src/delivery/send.repository.ts';
+import { recordPage } from '../src/delivery/send.repository.ts';
 import { recordEvent } from '../src/events/outbox.ts';
 import { processWebhookPayload } from '../src/inbound/webhook.service.ts';
 import { statusesChange, webhookPayload } from '../src/sandbox/webhook-payloads.ts';
@@ -104,25 +104,18 @@ describe('event sources', () => {
         "SELECT id FROM deliveries WHERE campaign_id = 'ev' ORDER BY id",
       )
     ).map((r) => r.id);
-    await recordAttempt(
+    // One page of the send path's record statement: a sent, a failed and a test send.
+    await recordPage(
       database.db,
-      ids[0]!,
-      1,
-      { status: 'sent', providerMessageId: 'wamid.EV1' },
-      new Date(NOW),
-    );
-    await recordAttempt(
-      database.db,
-      ids[1]!,
-      1,
-      { status: 'failed', code: '550', detail: 'no such user' },
-      new Date(NOW),
-    );
-    await recordAttempt(
-      database.db,
-      ids[2]!,
-      1,
-      { status: 'sent', providerMessageId: '<m@x>' },
+      [
+        { deliveryId: ids[0]!, attempt: 1, record: { status: 'sent', providerMessageId: 'wamid.EV1' } },
+        {
+          deliveryId: ids[1]!,
+          attempt: 1,
+          record: { status: 'failed', code: '550', detail: 'no such user' },
+        },
+        { deliveryId: ids[2]!, attempt: 1, record: { status: 'sent', providerMessageId: '<m@x>' } },
+      ],
       new Date(NOW),
     );
     const meta = { phoneNumberId: '1', displayPhoneNumber: '1' };

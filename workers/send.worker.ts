@@ -1,10 +1,11 @@
-// Send worker wiring. A `send-batch` job (a page of deliveries): parse, hand the page to the
-// batch send service, which settles every message itself. A `send` job (one delivery, a retry
-// or a re-queue): parse, ask the send service, turn its decision into BullMQ's vocabulary
-// (retry with our backoff, queue-wide rate limit, delay, unrecoverable, pause).
-import { DelayedError, type Job, type Queue, RateLimitError, UnrecoverableError } from 'bullmq';
-import type { AttemptBudget, SendDecision } from '../src/delivery/send.service.ts';
-import type { BatchReport } from '../src/delivery/send-batch.service.ts';
+// Send worker wiring. Both jobs go through the one send path (src/delivery/send.service.ts). A
+// `send-batch` job (a page of deliveries): parse, hand the page over; the service settles every
+// message itself. A `send` job (one delivery, a retry or a hand-back: a page of one): parse,
+// hand it over, turn the decision it gives back into BullMQ's vocabulary (retry with our
+// backoff, queue-wide rate limit, delay, unrecoverable). The service has already held the queue
+// for a throttle and paused the channel for a channel down.
+import { DelayedError, type Job, RateLimitError, UnrecoverableError } from 'bullmq';
+import type { AttemptBudget, PageReport, SendDecision } from '../src/delivery/send.service.ts';
 import { jobs, parsePayload, type SendBatchPayload, type SendPayload } from '../src/queue/catalog.ts';
 
 /** Thrown for a transient failure; the worker's backoff strategy waits `delayMs`. */
@@ -18,20 +19,18 @@ export class RetryLaterError extends Error {
 }
 
 export interface SendWorkerDeps {
-  readonly queue: Queue;
   send(deliveryId: number, budget: AttemptBudget): Promise<SendDecision>;
-  sendBatch(jobId: string, deliveryIds: readonly number[]): Promise<BatchReport>;
-  channelDown(code: string, detail: string): Promise<void>;
+  sendPage(jobId: string, deliveryIds: readonly number[]): Promise<PageReport>;
   /** How long a job waits in delayed while its channel is down (real milliseconds). */
   readonly channelDownDelayMs: number;
 }
 
 export function sendProcessor(deps: SendWorkerDeps) {
-  return async (job: Job<SendPayload | SendBatchPayload>, token?: string): Promise<string | BatchReport> => {
+  return async (job: Job<SendPayload | SendBatchPayload>, token?: string): Promise<string | PageReport> => {
     if (job.name === jobs.sendBatch.name) {
       const page = parsePayload('sendBatch', job.data);
       if (!page.ok) throw new UnrecoverableError(`bad send-batch payload: ${page.reason}`);
-      const report = await deps.sendBatch(job.id ?? '', page.value.deliveryIds);
+      const report = await deps.sendPage(job.id ?? '', page.value.deliveryIds);
       if (report.databaseWaitMs !== undefined) {
         // PostgreSQL did not answer the claim: wait without spending one of the page's attempts.
         await job.moveToDelayed(Date.now() + report.databaseWaitMs, token);
@@ -52,7 +51,6 @@ export function sendProcessor(deps: SendWorkerDeps) {
       case 'retry':
         throw new RetryLaterError(decision.code, decision.delayMs);
       case 'throttle-queue':
-        await deps.queue.rateLimit(decision.delayMs);
         throw new RateLimitError();
       case 'delay':
         await job.moveToDelayed(Date.now() + decision.delayMs, token);
@@ -60,7 +58,6 @@ export function sendProcessor(deps: SendWorkerDeps) {
       case 'fail':
         throw new UnrecoverableError(`delivery failed: ${decision.code}`);
       case 'channel-down':
-        await deps.channelDown(decision.code, decision.detail);
         await job.moveToDelayed(Date.now() + deps.channelDownDelayMs, token);
         throw new DelayedError();
     }

@@ -1,7 +1,6 @@
-// The send decision table, shared by the single-delivery path (send.service.ts) and the batched
-// one (send-batch.service.ts): who may still receive a claimed delivery, and what a provider's
-// answer means for the row (the attempt to record) and for the work (the SendDecision).
-// Pure: the callers write the records and act on the decisions.
+// The send decision table of the send path (send.service.ts): who may still receive a claimed
+// delivery, and what a provider's answer means for the row (the attempt to record) and for the
+// work (the SendDecision). Pure: the send path writes the records and acts on the decisions.
 import type { SendOutcome } from './channels/outcome.ts';
 import type { AttemptRecord, ClaimedDelivery } from './send.repository.ts';
 

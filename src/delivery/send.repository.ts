@@ -1,6 +1,7 @@
-// SQL for the sender: claim a delivery and read what it needs in one round trip, then record
-// the outcome and its attempt in another. The claim is the at-most-once gate: only a row in
-// `queued` or `retrying` becomes `sending`, so a duplicate or stalled job finds nothing to do.
+// SQL for the send path (send.service.ts): claim a page of deliveries and read what sending them
+// needs in one round trip, then record the outcomes, their attempts and their outbound events in
+// another. The claim is the at-most-once gate: only a row in `queued` or `retrying` becomes
+// `sending`, so a duplicate or stalled job finds nothing to do.
 import type { QueryResultRow } from 'pg';
 import { deliveryEventsFrom } from '../events/outbox.ts';
 import type { Channel } from '../shared/vocabulary.ts';
@@ -77,10 +78,12 @@ async function hot<R extends QueryResultRow>(
 /** The job id a delivery's own `send` job has (catalog: jobs.send.jobId); in SQL, for rows. */
 const OWN_JOB_ID = "'delivery-' || id";
 
-const CLAIM = (where: string) => `WITH claimed AS (
+const CLAIM = `WITH claimed AS (
        UPDATE deliveries SET status = 'sending', attempts = attempts + 1, next_attempt_at = NULL,
                              updated_at = $2, job_id = coalesce($3::text, ${OWN_JOB_ID})
-        WHERE id = ANY($1::bigint[]) AND ${where}
+        WHERE id = ANY($1::bigint[])
+          AND (status = 'queued'
+               OR (status = 'retrying' AND ($3::text IS NULL OR coalesce(next_attempt_at, $2) <= $2)))
         RETURNING id, campaign_id, step_id, subscriber_id, channel, kind, attempts)
      SELECT d.id, d.campaign_id, d.step_id, d.channel, d.kind, d.attempts,
             c.name AS campaign_name, c.state AS campaign_state, c.deadline, c.source_dir, st.template,
@@ -93,40 +96,31 @@ const CLAIM = (where: string) => `WITH claimed AS (
        LEFT JOIN subscriber_channels sc ON sc.subscriber_id = d.subscriber_id AND sc.channel = d.channel
       ORDER BY d.id`;
 
-/** Claims one delivery for its own job (`delivery-<id>`), whatever its retry wait says: the
- *  job's delay is that wait. */
+/**
+ * Claims, in one statement, the deliveries of a page that are waiting, and reads what sending
+ * them needs. For a `sendBatch` job (`jobId`): `queued`, or `retrying` whose wait is over (a
+ * retry not yet due belongs to its own delayed job); each claimed row records `jobId` as its
+ * claimer, which recovery checks. For a delivery's own job (`jobId` null, `delivery-<id>`):
+ * `queued` or `retrying` whatever its wait says, the job's delay being that wait. Rows already
+ * taken are left out.
+ */
+export async function claimDeliveries(
+  sql: Sql | Db,
+  deliveryIds: readonly number[],
+  jobId: string | null,
+  now: Date,
+): Promise<ClaimedDelivery[]> {
+  const rows = await hot<ClaimRow>(sql, 'lastcall-claim-deliveries', CLAIM, [deliveryIds, now, jobId]);
+  return rows.map(claimedFrom);
+}
+
+/** Claims one delivery for its own job (a page of one). */
 export async function claimDelivery(
   sql: Sql | Db,
   deliveryId: number,
   now: Date,
 ): Promise<ClaimedDelivery | undefined> {
-  const [row] = await hot<ClaimRow>(
-    sql,
-    'lastcall-claim-delivery',
-    CLAIM("status IN ('queued', 'retrying')"),
-    [[deliveryId], now, null],
-  );
-  return row && claimedFrom(row);
-}
-
-/**
- * Claims, in one statement, the deliveries of a page that are waiting: `queued`, or `retrying`
- * whose wait is over (a retry not yet due belongs to its own delayed job). Each claimed row
- * records `jobId` as its claimer, which recovery checks. Rows already taken are left out.
- */
-export async function claimDeliveries(
-  sql: Sql | Db,
-  deliveryIds: readonly number[],
-  jobId: string,
-  now: Date,
-): Promise<ClaimedDelivery[]> {
-  const rows = await hot<ClaimRow>(
-    sql,
-    'lastcall-claim-deliveries',
-    CLAIM("(status = 'queued' OR (status = 'retrying' AND coalesce(next_attempt_at, $2) <= $2))"),
-    [deliveryIds, now, jobId],
-  );
-  return rows.map(claimedFrom);
+  return (await claimDeliveries(sql, [deliveryId], null, now))[0];
 }
 
 function claimedFrom(row: ClaimRow): ClaimedDelivery {
@@ -199,100 +193,91 @@ export function attemptOutcome(record: AttemptRecord): string {
   }
 }
 
-/**
- * Writes the outcome of attempt `attempt` and its delivery_attempts row. Only a `sending` row
- * moves, except that `sent` also lands on a row recovery already called `unknown` (the
- * provider's answer came after all), and never pulls back a status a webhook moved forward.
- */
-export async function recordAttempt(
+export interface PageRecord {
+  readonly deliveryId: number;
+  readonly attempt: number;
+  readonly record: AttemptRecord;
+}
+
+// Erased: a row whose subscriber was erased while it was `sending` (subscriber_id now null) gets
+// no WhatsApp message id (a wamid encodes the number) and no error text (an SMTP refusal quotes
+// the address), as erasure.service.ts leaves the rows it anonymises. The SET and RETURNING see
+// the row after an erasure's commit (READ COMMITTED re-reads a row updated concurrently), where
+// a subquery would see the snapshot. A `send-test` row has no subscriber either: not erased.
+const ERASED = "d.subscriber_id IS NULL AND d.kind <> 'test'";
+
+// One statement for a page: the rows (UPDATE … FROM unnest), their attempts (one INSERT) and
+// their outbound events (`delivery.sent`, `delivery.failed`: one INSERT into event_outbox), so
+// an event exists exactly when its change committed. Only a `sending` row moves, except that
+// `sent` also lands on a row recovery already called `unknown` (the provider's answer came after
+// all) and never pulls back a status a webhook moved forward. A retry or a hand-back makes the
+// row its own job's (`delivery-<id>`). The attempt is written even when the row did not move.
+const RECORD_PAGE = `
+WITH o AS (
+  SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                       $8::text[], $9::timestamptz[])
+         AS o(id, attempt, status, outcome, code, detail, message_id, skip_reason, next_at)),
+u AS (
+  UPDATE deliveries d SET
+         status = CASE WHEN o.status <> 'sent' THEN o.status
+                       WHEN d.status IN ('sending', 'unknown') THEN 'sent' ELSE d.status END,
+         sent_at = CASE WHEN o.status = 'sent' THEN coalesce(d.sent_at, $10) ELSE d.sent_at END,
+         provider_message_id = CASE WHEN o.status <> 'sent' THEN d.provider_message_id
+                                    WHEN ${ERASED} AND d.channel = 'whatsapp' THEN NULL ELSE o.message_id END,
+         error_code = CASE o.status WHEN 'sent' THEN NULL WHEN 'skipped' THEN d.error_code ELSE o.code END,
+         error_detail = CASE o.status WHEN 'sent' THEN NULL WHEN 'skipped' THEN d.error_detail
+                             ELSE CASE WHEN ${ERASED} THEN NULL ELSE o.detail END END,
+         skip_reason = CASE WHEN o.status = 'skipped' THEN o.skip_reason ELSE d.skip_reason END,
+         failed_at = CASE WHEN o.status = 'failed' THEN $10 ELSE d.failed_at END,
+         next_attempt_at = CASE WHEN o.status = 'retrying' THEN o.next_at ELSE d.next_attempt_at END,
+         job_id = CASE WHEN o.status IN ('retrying', 'queued') THEN 'delivery-' || d.id ELSE d.job_id END,
+         updated_at = $10
+    FROM o
+   WHERE d.id = o.id
+     AND (d.status = 'sending' OR (o.status = 'sent' AND d.status IN ('unknown', 'delivered', 'read', 'failed')))
+  RETURNING d.id, d.campaign_id, d.step_id, d.channel, d.subscriber_id, d.kind, d.error_code,
+            o.status AS recorded, (${ERASED}) AS erased),
+e AS (${deliveryEventsFrom('u', "'delivery.' || r.recorded", '$10')} AND r.recorded IN ('sent', 'failed'))
+INSERT INTO delivery_attempts (delivery_id, attempt, outcome, error_code, detail, at)
+SELECT o.id, o.attempt, o.outcome, o.code, CASE WHEN u.erased THEN NULL ELSE o.detail END, $10
+  FROM o LEFT JOIN u ON u.id = o.id`;
+
+/** Writes every record of a page, its attempts and its outbound events, in one statement. */
+export async function recordPage(sql: Sql | Db, records: readonly PageRecord[], now: Date): Promise<void> {
+  if (records.length === 0) return;
+  const columns = records.map(({ deliveryId, attempt, record: r }) => ({
+    deliveryId,
+    attempt,
+    status: r.status,
+    outcome: attemptOutcome(r),
+    code: 'code' in r ? (r.code ?? null) : null,
+    detail: r.status === 'skipped' ? r.reason : 'detail' in r ? (r.detail ?? null) : null,
+    messageId: r.status === 'sent' ? r.providerMessageId : null,
+    skipReason: r.status === 'skipped' ? r.reason : null,
+    nextAt: r.status === 'retrying' ? r.nextAttemptAt : null,
+  }));
+  await hot(sql, 'lastcall-record-page', RECORD_PAGE, [
+    columns.map((c) => c.deliveryId),
+    columns.map((c) => c.attempt),
+    columns.map((c) => c.status),
+    columns.map((c) => c.outcome),
+    columns.map((c) => c.code),
+    columns.map((c) => c.detail),
+    columns.map((c) => c.messageId),
+    columns.map((c) => c.skipReason),
+    columns.map((c) => c.nextAt),
+    now,
+  ]);
+}
+
+/** Writes the outcome of one delivery's attempt `attempt`: a page of one. */
+export const recordAttempt = (
   sql: Sql | Db,
   deliveryId: number,
   attempt: number,
   record: AttemptRecord,
   now: Date,
-): Promise<void> {
-  const { update, params, code, detail } = statement(record);
-  const outcome = attemptOutcome(record);
-  // The detail of an attempt on a row erased meanwhile (`subscribers forget` committed while the
-  // provider answered) is not kept: an SMTP refusal quotes the address. The update's RETURNING
-  // sees the row as it is after the erasure's commit, where a subquery would see the snapshot.
-  await hot(
-    sql,
-    `lastcall-record-${record.status}`,
-    `WITH u AS (${update} RETURNING id, campaign_id, step_id, channel, subscriber_id, kind, error_code),
-          e AS (${deliveryEventsFrom('u', `'delivery.${record.status}'`, '$6::timestamptz')}
-                AND ${record.status === 'sent' || record.status === 'failed'})
-     INSERT INTO delivery_attempts (delivery_id, attempt, outcome, error_code, detail, at)
-     SELECT $1::bigint, $2::int, $3::text, $4::text,
-            CASE WHEN EXISTS (SELECT 1 FROM u WHERE ${ERASED}) THEN NULL ELSE $5::text END, $6::timestamptz`,
-    [deliveryId, attempt, outcome, code ?? null, detail ?? null, now, ...params],
-  );
-}
-
-// $1 id, $2 attempt, $3 outcome, $4 code, $5 detail, $6 now; extra parameters from $7.
-// A row whose subscriber was erased while it was `sending` (subscriber_id now null) gets no
-// WhatsApp message id (a wamid encodes the number) and no error text, as erasure.service.ts
-// leaves the rows it anonymises. The SET sees the row after the erasure's commit.
-// (A `send-test` delivery has no subscriber either: it is not an erased one.)
-const ERASED = "subscriber_id IS NULL AND kind <> 'test'";
-const ERASED_DETAIL = `CASE WHEN ${ERASED} THEN NULL ELSE $5::text END`;
-function statement(r: AttemptRecord): {
-  update: string;
-  params: unknown[];
-  code?: string | undefined;
-  detail?: string | undefined;
-} {
-  switch (r.status) {
-    case 'sent':
-      return {
-        update: `UPDATE deliveries SET sent_at = coalesce(sent_at, $6), updated_at = $6,
-                   status = CASE WHEN status IN ('sending', 'unknown') THEN 'sent' ELSE status END,
-                   provider_message_id = CASE WHEN ${ERASED} AND channel = 'whatsapp' THEN NULL ELSE $7 END,
-                   error_code = NULL, error_detail = NULL
-                  WHERE id = $1 AND status IN ('sending', 'unknown', 'delivered', 'read', 'failed')`,
-        params: [r.providerMessageId],
-      };
-    case 'retrying':
-      return {
-        update: `UPDATE deliveries SET status = 'retrying', error_code = $4, error_detail = ${ERASED_DETAIL}, next_attempt_at = $7,
-                   job_id = ${OWN_JOB_ID}, updated_at = $6 WHERE id = $1 AND status = 'sending'`,
-        params: [r.nextAttemptAt],
-        code: r.code,
-        detail: r.detail,
-      };
-    case 'failed':
-      return {
-        update: `UPDATE deliveries SET status = 'failed', error_code = $4, error_detail = ${ERASED_DETAIL}, failed_at = $6,
-                   updated_at = $6 WHERE id = $1 AND status = 'sending'`,
-        params: [],
-        code: r.code,
-        detail: r.detail,
-      };
-    case 'unknown':
-      return {
-        update: `UPDATE deliveries SET status = 'unknown', error_code = $4, error_detail = ${ERASED_DETAIL},
-                   updated_at = $6 WHERE id = $1 AND status = 'sending'`,
-        params: [],
-        code: r.code,
-        detail: r.detail,
-      };
-    case 'skipped':
-      return {
-        update: `UPDATE deliveries SET status = 'skipped', skip_reason = $7, updated_at = $6
-                  WHERE id = $1 AND status = 'sending'`,
-        params: [r.reason],
-        detail: r.reason,
-      };
-    case 'queued':
-      return {
-        update: `UPDATE deliveries SET status = 'queued', error_code = $4, error_detail = ${ERASED_DETAIL}, updated_at = $6,
-                   job_id = ${OWN_JOB_ID} WHERE id = $1 AND status = 'sending'`,
-        params: [],
-        code: r.code,
-        detail: r.detail,
-      };
-  }
-}
+): Promise<void> => recordPage(sql, [{ deliveryId, attempt, record }], now);
 
 /** Un-claims rows without an attempt (their campaign is paused, or their batch stopped before
  *  their turn): nothing was tried, so the attempt the claim counted is given back. */
@@ -311,6 +296,3 @@ export async function releaseClaims(
     [deliveryIds, code, now, detail],
   );
 }
-
-export const releaseClaim = (sql: Sql | Db, deliveryId: number, code: string, now: Date): Promise<void> =>
-  releaseClaims(sql, [deliveryId], code, now);

@@ -1,8 +1,16 @@
-// Send (DESIGN.md point 5): claim the delivery (`queued|retrying → sending`, the at-most-once
-// gate), check eligibility again, render, call the channel, record the outcome and the attempt.
-// The service decides; the worker only turns the decision into BullMQ's vocabulary.
-// A crash after the provider accepted and before the outcome is written leaves `sending`, which
-// recovery turns into `unknown` and never sends again.
+// The one send path (docs/delivery.md): claim → decide → render → gate → call → record, for a
+// page of deliveries of one channel. A fan-out or recovery page is a `sendBatch` job; a retry or
+// a hand-back is a delivery's own `send` job, which is a page of one. The fixed costs are paid
+// once per page: one claim statement (the at-most-once gate, `queued|retrying → sending`, with
+// what eligibility needs joined in), one reservation at the rate gate, one statement for the
+// outcomes, their attempts and their outbound events. The provider calls go out in parallel as
+// the gate admits them. The decisions are send.decide.ts's; this module carries them out.
+// After the record: a message that must be tried again gets its own `send` job (`delivery-<id>`)
+// with its wait, unless it is already on it (a page of one hands its decision back to its job).
+// Crash rules: a row is `sending` only between its claim and its record, and recovery makes a
+// `sending` row whose job is not active `unknown`, never sent again.
+import { sendQueueFor } from '../queue/catalog.ts';
+import type { QueueSet } from '../queue/connection.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { sendDurationSeconds, sendsTotal } from '../shared/metrics.ts';
@@ -15,6 +23,7 @@ import type { EmailSend } from './channels/email.ts';
 import type { SendOutcome } from './channels/outcome.ts';
 import type { TemplateSend } from './channels/whatsapp.ts';
 import { PAUSED_CODE } from './delivery.repository.ts';
+import { type DeliveryRef, requeueSendJobs } from './job-queueing.ts';
 import type { ProviderOutages } from './provider-outage.ts';
 import type { RateGate } from './rate-gate.ts';
 import { type DeliveryRenderer, MissingAddressError, type RenderedDelivery } from './render.ts';
@@ -23,9 +32,10 @@ import {
   type AttemptRecord,
   attemptOutcome,
   type ClaimedDelivery,
-  claimDelivery,
-  recordAttempt,
-  releaseClaim,
+  claimDeliveries,
+  type PageRecord,
+  recordPage,
+  releaseClaims,
 } from './send.repository.ts';
 
 export interface ChannelSenders {
@@ -46,9 +56,30 @@ export interface SendDeps {
   readonly backoff: (attemptsMade: number, retryAfterMs: number | undefined) => number;
   /** Told of each `unavailable` answer and each sent message: logs a provider outage once. */
   readonly outages?: ProviderOutages;
+  /** Where a message that must wait gets its own `send` job, and a throttle holds the queue. */
+  readonly queues: QueueSet;
+  /** Pauses the channel's queue for every worker and alerts (channel-guard.ts). */
+  channelDown(code: string, detail: string): Promise<void>;
+  /** How long a message of a channel that went down waits before it is looked at again. */
+  readonly channelDownDelayMs: number;
+  /** A delivery's attempt budget (jobs.send.options.attempts). */
+  readonly maxAttempts: number;
 }
 
 export type { AttemptBudget, SendDecision } from './send.decide.ts';
+
+export interface PageReport {
+  readonly claimed: number;
+  readonly sent: number;
+  /** Handed to their own `send` job: a retry, a deferral, a throttle or a channel down. */
+  readonly requeued: number;
+  /** Their campaign is paused: back to `queued`, re-queued by the tick after resume. */
+  readonly released: number;
+  /** Provider call ended without an answer we can read: left `sending` for recovery. */
+  readonly unknown: number;
+  /** PostgreSQL did not answer the claim: nothing was claimed; wait this long (no attempt spent). */
+  readonly databaseWaitMs?: number;
+}
 
 /** The delay decision's code while PostgreSQL is unreachable at the claim. */
 export const DATABASE_UNAVAILABLE = 'database-unavailable';
@@ -57,87 +88,30 @@ export const DATABASE_UNAVAILABLE = 'database-unavailable';
  *  the jobs of a whole queue do not all come back in the same instant. */
 export const databaseWaitMs = () => 2_000 + Math.round(Math.random() * 2_000);
 
+/** A `sendBatch` job: the deliveries of `deliveryIds` still waiting, claimed for `jobId`. */
+export async function sendPage(
+  deps: SendDeps,
+  jobId: string,
+  deliveryIds: readonly number[],
+  now: number,
+): Promise<PageReport> {
+  return (await settle(deps, deliveryIds, { jobId }, now)).report;
+}
+
+/**
+ * A delivery's own `send` job: a page of one, claimed whatever its retry wait says (the job's
+ * delay is that wait), its attempts counted by the job (`budget`). Returns what the job must do.
+ */
 export async function sendDelivery(
   deps: SendDeps,
   deliveryId: number,
   now: number,
   budget: AttemptBudget,
 ): Promise<SendDecision> {
-  const at = new Date(now);
-  let d: ClaimedDelivery | undefined;
-  try {
-    d = await claimDelivery(deps.db, deliveryId, at);
-  } catch (error) {
-    // PostgreSQL outage: nothing was claimed, so nothing is at stake. Wait without spending an
-    // attempt (an outage is not this message's failure); the claim keeps it at most once.
-    if (isUnreachable(error))
-      return { action: 'delay', delayMs: databaseWaitMs(), code: DATABASE_UNAVAILABLE };
-    throw error;
-  }
-  if (!d) return { action: 'complete', status: 'already-handled' };
-  const claimed = d;
-  // Every recorded attempt is counted (lastcall_sends_total{channel,outcome}) once written.
-  // Once claimed, the row is `sending` until this write lands: it waits out a PostgreSQL outage
-  // (untilDatabaseAnswers) rather than leave the row for recovery to call `unknown`.
-  const record = async (r: AttemptRecord) => {
-    await untilDatabaseAnswers(() => recordAttempt(deps.db, claimed.id, claimed.attempt, r, at));
-    sendsTotal.inc({ channel: claimed.channel, outcome: attemptOutcome(r) });
-  };
-
-  let rendered: RenderedDelivery;
-  try {
-    if (d.campaign.state === 'paused') {
-      // Nothing tried: the row waits, marked, and the tick queues it again after resume.
-      await untilDatabaseAnswers(() => releaseClaim(deps.db, claimed.id, PAUSED_CODE, at));
-      return { action: 'complete', status: 'released' };
-    }
-    const reason = ineligibility(d, now);
-    if (reason !== undefined) {
-      await record({ status: 'skipped', reason });
-      deps.logger.info({ deliveryId: d.id, reason }, 'delivery skipped');
-      return { action: 'complete', status: 'skipped' };
-    }
-    if (d.campaign.template === null) {
-      await record({ status: 'failed', code: 'no-template', detail: `step ${d.stepId} no longer exists` });
-      return { action: 'fail', code: 'no-template' };
-    }
-    try {
-      rendered = await deps.renderer.render(
-        d as Parameters<DeliveryRenderer['render']>[0],
-        d.campaign.template,
-        now,
-      );
-    } catch (error) {
-      const missing = error instanceof MissingAddressError;
-      const code = missing ? 'no-address' : 'render-error';
-      await record({ status: 'failed', code, detail: (error as Error).message });
-      deps.logger.error({ deliveryId: d.id, code, err: error }, 'delivery cannot be rendered');
-      return { action: 'fail', code };
-    }
-    await deps.gates?.[rendered.channel]?.acquire();
-    // The gate may have made it wait: nothing goes out at or after the deadline (SPEC 4.2).
-    if (deps.clock.now() >= d.campaign.deadline) {
-      await record({ status: 'skipped', reason: 'deadline-passed' });
-      return { action: 'complete', status: 'skipped' };
-    }
-  } catch (error) {
-    // Nothing reached the provider: hand the row back so the job's retry can claim it.
-    await record({
-      status: 'retrying',
-      outcome: 'retry',
-      code: 'internal',
-      detail: String(error),
-      nextAttemptAt: at,
-    }).catch((recordError: unknown) =>
-      // The row stays `sending`; recovery turns it into `unknown` (never sent twice).
-      deps.logger.error({ deliveryId: d.id, err: recordError }, 'cannot hand the delivery back for a retry'),
-    );
-    throw error;
-  }
-
-  const endTimer = sendDurationSeconds.startTimer({ channel: rendered.channel });
-  const outcome = await callChannel(deps.channels, rendered).finally(() => endTimer());
-  return decide(deps, d, outcome, record, budget, now);
+  const { report, decision } = await settle(deps, [deliveryId], { budget }, now);
+  if (report.databaseWaitMs !== undefined)
+    return { action: 'delay', delayMs: report.databaseWaitMs, code: DATABASE_UNAVAILABLE };
+  return decision ?? { action: 'complete', status: 'already-handled' };
 }
 
 export async function callChannel(channels: ChannelSenders, r: RenderedDelivery): Promise<SendOutcome> {
@@ -151,30 +125,306 @@ export async function callChannel(channels: ChannelSenders, r: RenderedDelivery)
   return channels.email.sendEmail(r.message);
 }
 
-async function decide(
+/** Whose page it is: a `sendBatch` job's, or one delivery's own job with its budget. */
+type Owner = { readonly jobId: string } | { readonly budget: AttemptBudget };
+
+/** A message that stopped before its call: the page was halted (throttle, channel down). */
+interface Halt {
+  readonly code: string;
+  readonly detail: string;
+  readonly delayMs: number;
+  readonly decision: Extract<SendDecision, { action: 'throttle-queue' | 'channel-down' }>;
+}
+
+/** What became of one claimed message. */
+type Settled =
+  | {
+      readonly kind: 'record';
+      readonly d: ClaimedDelivery;
+      readonly record: AttemptRecord;
+      readonly decision: SendDecision;
+      readonly outcome?: SendOutcome;
+    }
+  /** Not called: the page halted before its turn. Handed back untried. */
+  | { readonly kind: 'held'; readonly d: ClaimedDelivery }
+  /** Called, no answer we can read: the provider may have it. Left `sending` for recovery. */
+  | { readonly kind: 'unknown'; readonly d: ClaimedDelivery };
+
+const NONE: PageReport = { claimed: 0, sent: 0, requeued: 0, released: 0, unknown: 0 };
+
+async function settle(
+  deps: SendDeps,
+  deliveryIds: readonly number[],
+  owner: Owner,
+  now: number,
+): Promise<{ report: PageReport; decision?: SendDecision }> {
+  const at = new Date(now);
+  const own = 'budget' in owner ? owner.budget : undefined;
+  let claimed: ClaimedDelivery[];
+  try {
+    claimed = await claimDeliveries(
+      deps.db,
+      deliveryIds,
+      own ? null : (owner as { jobId: string }).jobId,
+      at,
+    );
+  } catch (error) {
+    // PostgreSQL outage: nothing was claimed, so nothing is at stake. Wait without spending an
+    // attempt (an outage is not its messages' failure); the claim keeps it at most once.
+    if (isUnreachable(error)) return { report: { ...NONE, databaseWaitMs: databaseWaitMs() } };
+    throw error;
+  }
+  if (claimed.length === 0) return { report: NONE };
+  // Once claimed, rows are `sending` until these writes land: they wait out a PostgreSQL outage
+  // rather than leave the rows for recovery to call `unknown`.
+  const release = (ids: readonly number[], code: string, detail: string | null = null) =>
+    untilDatabaseAnswers(() => releaseClaims(deps.db, ids, code, at, detail));
+  const paused = claimed.filter((d) => d.campaign.state === 'paused');
+  const budgetOf = (d: ClaimedDelivery): AttemptBudget =>
+    own ?? { attemptsMade: d.attempt - 1, maxAttempts: deps.maxAttempts };
+
+  // Before any call: nothing reached the provider, so a failure hands every row back (`queued`,
+  // attempt not counted) for the job's own retry to claim again.
+  const settled: Settled[] = [];
+  let ready: { d: ClaimedDelivery; rendered: RenderedDelivery }[];
+  try {
+    // Nothing tried: the rows wait, marked, and the tick queues them again after resume.
+    await release(
+      paused.map((d) => d.id),
+      PAUSED_CODE,
+    );
+    const early: Settled[] = [];
+    ready = [];
+    for (const d of claimed) {
+      if (d.campaign.state === 'paused') continue;
+      const checked = await beforeCall(deps, d, now);
+      if ('rendered' in checked) ready.push({ d, rendered: checked.rendered });
+      else early.push(checked);
+    }
+    await write(deps, early);
+    settled.push(...early);
+  } catch (error) {
+    await release(
+      claimed.filter((d) => d.campaign.state !== 'paused').map((d) => d.id),
+      'internal',
+      String(error),
+    ).catch((releaseError: unknown) =>
+      // The rows stay `sending`; recovery turns them into `unknown` (never sent twice).
+      deps.logger.error({ err: releaseError }, 'cannot hand a page back for a retry'),
+    );
+    throw error;
+  }
+
+  const calls = await callAll(deps, ready, budgetOf);
+  await write(deps, calls.settled);
+  settled.push(...calls.settled);
+  const handed = await after(deps, settled, calls.halt, own !== undefined);
+  const report: PageReport = {
+    claimed: claimed.length,
+    sent: settled.filter((s) => s.kind === 'record' && s.record.status === 'sent').length,
+    requeued: handed,
+    released: paused.length,
+    unknown: settled.filter((s) => s.kind === 'unknown').length,
+  };
+  if (!own) return { report };
+  // A page of one: its own job carries its decision out (retry, delay, throttle, fail).
+  const only = settled[0];
+  const decision: SendDecision =
+    only === undefined
+      ? { action: 'complete', status: 'released' }
+      : only.kind === 'record'
+        ? only.decision
+        : only.kind === 'unknown'
+          ? { action: 'complete', status: 'unknown' }
+          : { action: 'delay', delayMs: calls.halt?.delayMs ?? 0, code: calls.halt?.code ?? 'halted' };
+  return { report, decision };
+}
+
+/** Eligibility, template and rendering of one claimed message: its early record, or its message. */
+async function beforeCall(
   deps: SendDeps,
   d: ClaimedDelivery,
-  outcome: SendOutcome,
-  record: (r: AttemptRecord) => Promise<void>,
-  budget: AttemptBudget,
   now: number,
-): Promise<SendDecision> {
-  const decided = decideOutcome(d, outcome, budget, now, deps.backoff);
-  await record(decided.record);
-  const log = {
-    deliveryId: d.id,
-    channel: d.channel,
-    attempt: d.attempt,
-    code: 'code' in outcome ? outcome.code : undefined,
-  };
-  if (outcome.outcome === 'sent') deps.outages?.sent(d.channel);
-  if (outcome.outcome === 'unavailable') deps.outages?.unavailable(d.channel, outcome.code, outcome.detail);
-  if (outcome.outcome === 'unknown')
-    deps.logger.warn(log, 'delivery unknown: the provider may have accepted it');
-  if (outcome.outcome === 'permanent') {
-    // 131026 / 131050: this person cannot or will not receive here; later steps skip the channel.
-    const ended = await endChannelForProviderError(deps.db, d.id, d.channel, outcome, now);
-    deps.logger.warn({ ...log, ended }, 'delivery failed permanently');
-  } else if (decided.decision.action === 'fail') deps.logger.warn(log, 'delivery failed');
-  return decided.decision;
+): Promise<Settled | { rendered: RenderedDelivery }> {
+  const reason = ineligibility(d, now);
+  if (reason !== undefined) {
+    deps.logger.info({ deliveryId: d.id, reason }, 'delivery skipped');
+    return skipped(d, reason);
+  }
+  if (d.campaign.template === null) return failed(d, 'no-template', `step ${d.stepId} no longer exists`);
+  try {
+    return { rendered: await deps.renderer.render(d as never, d.campaign.template, now) };
+  } catch (error) {
+    const code = error instanceof MissingAddressError ? 'no-address' : 'render-error';
+    deps.logger.error({ deliveryId: d.id, code, err: error }, 'delivery cannot be rendered');
+    return failed(d, code, (error as Error).message);
+  }
+}
+
+const skipped = (d: ClaimedDelivery, reason: string): Settled => ({
+  kind: 'record',
+  d,
+  record: { status: 'skipped', reason },
+  decision: { action: 'complete', status: 'skipped' },
+});
+
+const failed = (d: ClaimedDelivery, code: string, detail: string): Settled => ({
+  kind: 'record',
+  d,
+  record: { status: 'failed', code, detail },
+  decision: { action: 'fail', code },
+});
+
+/** The records of a page, its attempts and its outbound events, in one statement. */
+async function write(deps: SendDeps, settled: readonly Settled[]): Promise<void> {
+  const records: PageRecord[] = [];
+  for (const s of settled)
+    if (s.kind === 'record') records.push({ deliveryId: s.d.id, attempt: s.d.attempt, record: s.record });
+  if (records.length === 0) return;
+  await untilDatabaseAnswers(() => recordPage(deps.db, records, new Date(deps.clock.now())));
+  // Every recorded attempt is counted (lastcall_sends_total{channel,outcome}) once written.
+  for (const s of settled)
+    if (s.kind === 'record') sendsTotal.inc({ channel: s.d.channel, outcome: attemptOutcome(s.record) });
+}
+
+/**
+ * After the record: the outage log, the bounce rules (a provider error that ends the channel),
+ * the held messages handed back, the queue-wide throttle or channel-down, and each message that
+ * must wait on its own `send` job. A page of one is already its own job: its decision goes back
+ * to that job instead. Returns how many messages got a job of their own.
+ */
+async function after(
+  deps: SendDeps,
+  settled: readonly Settled[],
+  halt: Halt | undefined,
+  ownJob: boolean,
+): Promise<number> {
+  const requeue: DeliveryRef[] = [];
+  const held: number[] = [];
+  for (const s of settled) {
+    if (s.kind === 'unknown') continue;
+    if (s.kind === 'held') {
+      held.push(s.d.id);
+      requeue.push({
+        id: s.d.id,
+        channel: s.d.channel,
+        delayMs: halt?.delayMs ?? 0,
+        priorAttempts: s.d.attempt - 1,
+      });
+      continue;
+    }
+    const { d, outcome, decision } = s;
+    const log = {
+      deliveryId: d.id,
+      channel: d.channel,
+      attempt: d.attempt,
+      code: 'code' in decision ? decision.code : undefined,
+    };
+    if (outcome?.outcome === 'sent') deps.outages?.sent(d.channel);
+    if (outcome?.outcome === 'unavailable')
+      deps.outages?.unavailable(d.channel, outcome.code, outcome.detail);
+    if (outcome?.outcome === 'unknown')
+      deps.logger.warn(log, 'delivery unknown: the provider may have accepted it');
+    if (outcome?.outcome === 'permanent') {
+      // 131026 / 131050: this person cannot or will not receive here; later steps skip the channel.
+      const ended = await endChannelForProviderError(deps.db, d.id, d.channel, outcome, deps.clock.now());
+      deps.logger.warn({ ...log, ended }, 'delivery failed permanently');
+    } else if (outcome && decision.action === 'fail') deps.logger.warn(log, 'delivery failed');
+    const follow = followUp(deps, d, decision);
+    if (follow) requeue.push(follow);
+  }
+  if (held.length > 0)
+    await untilDatabaseAnswers(() =>
+      releaseClaims(deps.db, held, halt?.code ?? 'halted', new Date(deps.clock.now()), halt?.detail ?? null),
+    );
+  const first = settled[0];
+  if (halt?.decision.action === 'throttle-queue' && first)
+    await deps.queues.get(sendQueueFor(first.d.channel)).rateLimit(halt.delayMs);
+  if (halt?.decision.action === 'channel-down') await deps.channelDown(halt.code, halt.detail);
+  if (ownJob) return 0;
+  await requeueSendJobs(deps.queues, requeue);
+  return requeue.length;
+}
+
+/** The own job a message's decision calls for (its wait, and the attempts it has spent). */
+function followUp(deps: SendDeps, d: ClaimedDelivery, decision: SendDecision): DeliveryRef | undefined {
+  const ref = { id: d.id, channel: d.channel };
+  switch (decision.action) {
+    case 'retry':
+      return { ...ref, delayMs: decision.delayMs, priorAttempts: d.attempt };
+    case 'delay':
+    case 'throttle-queue':
+      // Neither spends an attempt of the budget (as a job's own BullMQ delay does not).
+      return { ...ref, delayMs: decision.delayMs, priorAttempts: d.attempt - 1 };
+    case 'channel-down':
+      return { ...ref, delayMs: deps.channelDownDelayMs, priorAttempts: d.attempt - 1 };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Every ready message through the gate and to its provider, in parallel. The first throttle of
+ * the whole number or channel-down answer halts the page: the calls not yet made are held
+ * (handed back untried) rather than sent into a wall.
+ */
+async function callAll(
+  deps: SendDeps,
+  ready: readonly { d: ClaimedDelivery; rendered: RenderedDelivery }[],
+  budgetOf: (d: ClaimedDelivery) => AttemptBudget,
+): Promise<{ settled: Settled[]; halt: Halt | undefined }> {
+  if (ready.length === 0) return { settled: [], halt: undefined };
+  const gate = deps.gates?.[ready[0]!.rendered.channel];
+  const reservation = gate?.reserve(ready.length);
+  let halt: Halt | undefined;
+  const settled = await Promise.all(
+    ready.map(async ({ d, rendered }, i): Promise<Settled> => {
+      let granted = true;
+      try {
+        if (reservation) granted = await reservation.permits[i]!;
+      } catch (error) {
+        // The gate failed (Redis): nothing reached the provider; this one is tried again later.
+        const delayMs = deps.backoff(d.attempt, undefined);
+        return {
+          kind: 'record',
+          d,
+          record: {
+            status: 'retrying',
+            outcome: 'retry',
+            code: 'internal',
+            detail: String(error),
+            nextAttemptAt: new Date(deps.clock.now() + delayMs),
+          },
+          decision: { action: 'retry', delayMs, code: 'internal' },
+        };
+      }
+      if (!granted || halt) return { kind: 'held', d };
+      // The gate may have made it wait: nothing goes out at or after the deadline (SPEC 4.2).
+      if (deps.clock.now() >= d.campaign.deadline) return skipped(d, 'deadline-passed');
+      const endTimer = sendDurationSeconds.startTimer({ channel: rendered.channel });
+      let outcome: SendOutcome;
+      try {
+        outcome = await callChannel(deps.channels, rendered);
+      } catch (error) {
+        // No answer we can read: the provider may have accepted it. Leave it `sending`.
+        deps.logger.error({ deliveryId: d.id, err: error }, 'provider call failed without an answer');
+        return { kind: 'unknown', d };
+      } finally {
+        endTimer();
+      }
+      const { record, decision } = decideOutcome(d, outcome, budgetOf(d), deps.clock.now(), deps.backoff);
+      if ((decision.action === 'throttle-queue' || decision.action === 'channel-down') && !halt) {
+        const detail = decision.action === 'channel-down' ? decision.detail : `throttled: ${decision.code}`;
+        halt = {
+          code: decision.code,
+          detail,
+          delayMs: decision.action === 'channel-down' ? deps.channelDownDelayMs : decision.delayMs,
+          decision,
+        };
+        reservation?.cancel();
+      }
+      return { kind: 'record', d, record, decision, outcome };
+    }),
+  );
+  return { settled, halt };
 }

@@ -16,8 +16,7 @@ import { providerOutageLog } from '../delivery/provider-outage.ts';
 import { createRateGate } from '../delivery/rate-gate.ts';
 import type { RecoveryOptions } from '../delivery/recovery.ts';
 import { DeliveryRenderer } from '../delivery/render.ts';
-import { sendDelivery } from '../delivery/send.service.ts';
-import { sendBatch } from '../delivery/send-batch.service.ts';
+import { type SendDeps, sendDelivery, sendPage } from '../delivery/send.service.ts';
 import { runTick, type TickReport } from '../delivery/tick.service.ts';
 import { pruneEvents } from '../events/outbox-drainer.ts';
 import { jobs, QUEUES, SEND_BACKOFF_STRATEGY, sendBatchSize, sendQueueFor } from '../queue/catalog.ts';
@@ -149,25 +148,16 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
   ]);
   for (const { channel, problem } of problems)
     logger.warn({ channel, problem }, `${channel} check failed at start: sends on it may fail`);
+  const outages = providerOutageLog(logger);
   const gates = Object.fromEntries(
     channels.enabled.map((c) => [
       c,
       createRateGate(queues.connection, `${config.queuePrefix}:lastcall:rate:${c}`, rateOf(c)),
     ]),
   );
-  const sendDeps = {
-    db,
-    logger,
-    renderer,
-    gates,
-    clock,
-    channels: channels.senders,
-    backoff: (retry: number, retryAfterMs: number | undefined) => backoffDelay(backoff, retry, retryAfterMs),
-    outages: providerOutageLog(logger),
-  };
+  const channelDownDelayMs = settings.channelDownDelayMs ?? 60_000;
   for (const channel of channels.enabled) {
     const rate = rateOf(channel);
-    const queue = queues.get(sendQueueFor(channel));
     await reviewChannel(
       queues,
       channel,
@@ -175,31 +165,35 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
       settings.resumeChannels?.includes(channel) ?? false,
       logger,
     );
-    const channelDown = (code: string, detail: string) =>
-      markChannelDown(
-        queues,
-        channel,
-        {
-          code,
-          detail,
-          at: new Date(clock.now()).toISOString(),
-          credentials: channels.credentials[channel] ?? '',
-        },
-        logger,
-      );
-    const channelDownDelayMs = settings.channelDownDelayMs ?? 60_000;
-    const batchDeps = {
-      ...sendDeps,
+    const sendDeps: SendDeps = {
+      db,
+      logger,
+      renderer,
+      gates,
+      clock,
+      channels: channels.senders,
+      backoff: (retry: number, retryAfterMs: number | undefined) =>
+        backoffDelay(backoff, retry, retryAfterMs),
+      outages,
       queues,
-      channelDown,
+      channelDown: (code: string, detail: string) =>
+        markChannelDown(
+          queues,
+          channel,
+          {
+            code,
+            detail,
+            at: new Date(clock.now()).toISOString(),
+            credentials: channels.credentials[channel] ?? '',
+          },
+          logger,
+        ),
       channelDownDelayMs,
       maxAttempts: jobs.send.options.attempts,
     };
     const processor = sendProcessor({
-      queue,
       send: (deliveryId, budget) => sendDelivery(sendDeps, deliveryId, clock.now(), budget),
-      sendBatch: (jobId, deliveryIds) => sendBatch(batchDeps, jobId, deliveryIds, clock.now()),
-      channelDown,
+      sendPage: (jobId, deliveryIds) => sendPage(sendDeps, jobId, deliveryIds, clock.now()),
       channelDownDelayMs,
     });
     const inFlight = settings.concurrency?.[channel] ?? (channel === 'whatsapp' ? 50 : 10);
