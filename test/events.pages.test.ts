@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUES } from '../src/queue/catalog.ts';
 import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { ManualClock } from '../src/shared/clock.ts';
+import { type EventReceiver, startEventReceiver } from './fakes/event-receiver.ts';
+import { failures } from './fakes/graph-api.ts';
 import {
   attemptsOf,
   type DeliveryServices,
@@ -22,9 +24,7 @@ import {
   subscriber,
   tickAndWait,
   waitFor,
-} from './delivery.fixtures.ts';
-import { type EventReceiver, startEventReceiver } from './fakes/event-receiver.ts';
-import { failures } from './fakes/graph-api.ts';
+} from './support/delivery.ts';
 
 const MINUTE = 60_000;
 const BASE = Date.parse('2031-09-01T07:00:00Z');
