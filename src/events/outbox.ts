@@ -18,6 +18,8 @@ export const EVENT_TYPES = [
   'subscriber.bounced',
   /** Beyond SPEC 9's list: a spam complaint (ARF) ended the email channel. */
   'subscriber.complained',
+  /** Beyond SPEC 9's list (SPEC 13): pending sends re-planned under newer tz data. */
+  'campaign.replanned',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -51,6 +53,25 @@ export async function recordEvent(sql: Sql, event: NewEvent, now: number): Promi
     `INSERT INTO event_outbox (id, type, subscriber_id, data, created_at)
      VALUES (gen_random_uuid(), $1, $2, $3, $4)`,
     [event.type, event.subscriberId, JSON.stringify(data), new Date(now)],
+  );
+}
+
+/**
+ * Records an event about a campaign as a whole, in the caller's transaction. It belongs to no
+ * subscriber, so it waits for no subscriber's earlier events. `data` carries `campaignId`.
+ */
+export async function recordCampaignEvent(
+  sql: Sql,
+  type: EventType,
+  campaignId: string,
+  data: EventData,
+  now: number,
+): Promise<void> {
+  checkData(data);
+  await sql.exec(
+    `INSERT INTO event_outbox (id, type, subscriber_id, data, created_at)
+     VALUES (gen_random_uuid(), $1, NULL, $2, $3)`,
+    [type, JSON.stringify({ campaignId, ...data }), new Date(now)],
   );
 }
 

@@ -7,6 +7,7 @@ import { type Job, Worker, type WorkerOptions } from 'bullmq';
 import { fanoutProcessor } from '../../workers/fanout.worker.ts';
 import { RetryLaterError, sendProcessor } from '../../workers/send.worker.ts';
 import { tickProcessor } from '../../workers/tick.worker.ts';
+import type { CampaignReplan } from '../campaigns/replan.service.ts';
 import type { Config } from '../config/config.ts';
 import { type BackoffOptions, backoffDelay } from '../delivery/backoff.ts';
 import { markChannelDown, reviewChannel } from '../delivery/channel-guard.ts';
@@ -28,6 +29,7 @@ import type { Channel } from '../shared/vocabulary.ts';
 import { watchDatabase } from '../store/outage.ts';
 import { type Db, openDb } from '../store/pool.ts';
 import { type EventsWorkerSettings, startEventsWorker } from './work-events.ts';
+import { startTzWatch } from './work-tz.ts';
 import { startWebhookWorker } from './work-webhooks.ts';
 
 export interface WorkerSettings {
@@ -56,6 +58,9 @@ export interface WorkerSettings {
   readonly poolSize?: number;
   /** Run the webhooks queue's worker too (default true). */
   readonly webhooks?: boolean;
+  /** How often to re-plan slots planned with older tz data (default: the tick's period, or never
+   *  after the start when `scheduleTick` is false; tests call `replan`). */
+  readonly replanEveryMs?: number;
   /** Settings of the events worker (on when EVENTS_URL is set). */
   readonly events?: Partial<Omit<EventsWorkerSettings, 'db' | 'queues' | 'connection' | 'logger' | 'clock'>>;
 }
@@ -67,6 +72,8 @@ export interface RunningWorkers {
   readonly channels: readonly Channel[];
   /** One tick now (or at `now`): what the scheduler does every minute. */
   runTick(now?: number): Promise<TickReport>;
+  /** One tz-data re-plan pass now (or at `now`): what the process does at start and every minute. */
+  replan(now?: number): Promise<CampaignReplan[]>;
   /** Stops taking work, waits up to `timeoutMs` for jobs in flight, closes everything. */
   close(timeoutMs?: number): Promise<'graceful' | 'forced'>;
 }
@@ -78,6 +85,15 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
   const logger = settings.logger ?? createLogger(config, { role: 'work' });
   // A PostgreSQL outage is logged once (outage.ts); jobs wait it out (send.service, BullMQ retries).
   const db = openDb(config, { max: settings.poolSize ?? 20, watch: watchDatabase(logger) });
+  // Before any job is taken: slots planned with older tz data get their new instants first.
+  const tzWatch = await startTzWatch({
+    db,
+    logger,
+    clock,
+    everyMs:
+      settings.replanEveryMs ??
+      ((settings.scheduleTick ?? true) ? (settings.tickEveryMs ?? jobs.tick.scheduler.everyMs) : 0),
+  });
   const queues = new QueueSet(config);
   const connection = createWorkerConnection(config);
   const channels = settings.channels ?? createChannelSenders(config, settings.timeouts);
@@ -255,8 +271,10 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
     workers,
     channels: channels.enabled,
     runTick: tick,
+    replan: tzWatch.replan,
     async close(timeoutMs = 25_000) {
       clearInterval(watchdog);
+      await tzWatch.close();
       clearInterval(eventsPrune);
       const result = await closeWorkers(workers, timeoutMs);
       await channels.close();

@@ -7,6 +7,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../config/config.ts';
 import { startMetricsServer } from '../../http/metrics-server.ts';
+import { tzDataVersion } from '../../planning/tz-data.ts';
 import { onShutdownSignal } from '../../queue/shutdown.ts';
 import { startWorkers, type WorkerSettings } from '../../roles/work.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
@@ -20,6 +21,7 @@ interface WorkOptions {
   stalledMs?: number;
   backoffMs?: number;
   fanoutPageSize?: number;
+  replanMs?: number;
   shutdownMs: number;
   metricsPort?: number;
   metricsHost: string;
@@ -67,6 +69,7 @@ Examples:
     .addOption(new Option('--stalled-ms <ms>').argParser(positiveInt).hideHelp())
     .addOption(new Option('--backoff-ms <ms>').argParser(positiveInt).hideHelp())
     .addOption(new Option('--fanout-page-size <n>').argParser(positiveInt).hideHelp())
+    .addOption(new Option('--replan-ms <ms>').argParser(positiveInt).hideHelp())
     .action(async (options: WorkOptions) => {
       const config = loadConfig('work');
       const logger = createLogger(config, { role: 'work', pid: process.pid });
@@ -78,6 +81,7 @@ Examples:
         ...(options.stalledMs ? { stalledIntervalMs: options.stalledMs } : {}),
         ...(options.backoffMs ? { backoff: { baseMs: options.backoffMs } } : {}),
         ...(options.fanoutPageSize ? { fanoutPageSize: options.fanoutPageSize } : {}),
+        ...(options.replanMs ? { replanEveryMs: options.replanMs } : {}),
       };
       const running = await startWorkers(config, settings);
       const metrics =
@@ -97,6 +101,7 @@ Examples:
           channels: running.channels,
           whatsappRate: config.rates.whatsapp,
           emailRate: config.rates.email,
+          tzVersion: tzDataVersion(),
         },
         running.channels.length === 0
           ? 'working (no channel configured: set WHATSAPP_TOKEN… or SMTP_URL to send; slots are still fanned out)'
