@@ -121,6 +121,27 @@ describe('a running campaign in the console', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  it('notes a re-plan under newer time-zone data on the campaign page', async () => {
+    // The m2 slots as if planned with tzdata 2022f: this process's newer data re-plans them.
+    const stale = await services.database.db.exec(
+      `UPDATE slots SET tz_version = '2022f' WHERE campaign_id = 'launch' AND state = 'pending'`,
+    );
+    expect(stale).toBeGreaterThan(0);
+    const [replan] = await workers.replan(T0 + MINUTE);
+    expect(replan).toMatchObject({ campaignId: 'launch', fromVersion: '2022f', slots: stale, moved: 0 });
+    await page.reload();
+    await textMatches(
+      page.locator('.tz-replan'),
+      new RegExp(
+        `Time-zone rules updated \\(tz data 2022f → ${process.versions.tz}\\): ${stale} pending sends re-planned, 0 moved \\(0 earlier, 0 later\\), 0 cancelled\\. Last:`,
+      ),
+    );
+    await screenshots(page, 'campaign-tz-replan');
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await pageOverflows(page)).toBe(false);
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
   it('pauses behind a confirmation, and the workers stop sending', async () => {
     await page.getByRole('link', { name: 'Pause' }).click();
     await textMatches(page.locator('.what'), /No new send starts/);

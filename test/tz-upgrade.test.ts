@@ -263,6 +263,22 @@ describe('a campaign planned under tzdata 2022f, sent by a worker on 2025a', () 
         cancelled: 0,
       },
     ]);
+    // campaign stats: a line in the text, the counts in the JSON (the API's stats are the same JSON).
+    expect(await lastcall(NEW, 'campaign', 'stats', 'upgrade')).toContain(
+      `time-zone data ${OLD} → ${NEW}: 9 pending sends re-planned, 6 moved (2 earlier, 4 later), 0 cancelled; last at `,
+    );
+    const stats = JSON.parse(await lastcall(NEW, 'campaign', 'stats', 'upgrade', '--json'));
+    expect(stats.tzReplans).toEqual([
+      {
+        fromVersion: OLD,
+        toVersion: NEW,
+        slots: 9,
+        moved: 6,
+        earlier: 2,
+        cancelled: 0,
+        at: expect.stringMatching(/Z$/),
+      },
+    ]);
   });
 
   it('sends each reminder once, at the instant the new rules give, never at the old one', async () => {

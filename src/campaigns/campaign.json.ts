@@ -36,5 +36,9 @@ export function detailsJson(d: CampaignDetails) {
 }
 
 export function statsJson(stats: CampaignStats) {
-  return { ...stats, deadline: formatUtc(stats.deadline) };
+  return {
+    ...stats,
+    deadline: formatUtc(stats.deadline),
+    tzReplans: stats.tzReplans.map((r) => ({ ...r, at: formatUtc(r.at) })),
+  };
 }

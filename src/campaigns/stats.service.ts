@@ -15,6 +15,7 @@
 import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
 import type { CampaignRecord } from './campaign.repository.ts';
+import { type ReplanSummary, replansOf } from './replan.repository.ts';
 import { eligibleWhere } from './slot.repository.ts';
 
 export interface StepChannelStats {
@@ -59,6 +60,8 @@ export interface CampaignStats {
   readonly state: string;
   readonly deadline: number;
   readonly steps: readonly StepChannelStats[];
+  /** Pending sends re-planned under newer tz data, per (from, to) release (docs/timezones.md). */
+  readonly tzReplans: readonly ReplanSummary[];
 }
 
 type Mutable<T> = {
@@ -145,6 +148,7 @@ export async function campaignStats(
     state: record.state,
     deadline: record.deadline,
     steps: [...rows.values()],
+    tzReplans: await replansOf(sql, record.id),
   };
 }
 

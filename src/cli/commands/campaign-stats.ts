@@ -94,6 +94,15 @@ async function watchFanout(campaigns: CampaignService, id: string, everyMs: numb
   }
 }
 
+/** One line per tz data upgrade that re-planned pending sends (docs/timezones.md). */
+export function replanLines(stats: CampaignStats): string[] {
+  return stats.tzReplans.map(
+    (r) =>
+      `time-zone data ${r.fromVersion ?? '(unrecorded)'} → ${r.toVersion}: ${r.slots} pending sends re-planned, ` +
+      `${r.moved} moved (${r.earlier} earlier, ${r.moved - r.earlier} later), ${r.cancelled} cancelled; last at ${formatUtc(r.at)}`,
+  );
+}
+
 export function statsText(stats: CampaignStats): string {
   const table = new Table({
     head: ['step', 'channel', ...COLUMNS],
@@ -113,6 +122,7 @@ export function statsText(stats: CampaignStats): string {
     if (unknown.length > 0)
       lines.push(`  ${row.step} ${row.channel} unknown (maybe sent, never re-sent): ${unknown.join(', ')}`);
   }
+  for (const line of replanLines(stats)) lines.push(line);
   lines.push(
     'sent includes delivered and read; delivered includes read; bounced and complained were reported after sending.',
   );

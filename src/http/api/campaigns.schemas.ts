@@ -101,6 +101,23 @@ export const stats = z
         }),
       )
       .readonly(),
+    tzReplans: z
+      .array(
+        z.object({
+          fromVersion: z
+            .string()
+            .nullable()
+            .meta({ description: 'null: planned before releases were recorded' }),
+          toVersion: z.string(),
+          slots: count.meta({ description: 'pending sends looked at' }),
+          moved: count,
+          earlier: count.meta({ description: 'of the moved ones, how many now go earlier' }),
+          cancelled: count,
+          at: z.string().meta({ description: 'the last re-plan of this pair, UTC' }),
+        }),
+      )
+      .readonly()
+      .meta({ description: 'pending sends re-planned under newer time-zone data (docs/timezones.md)' }),
   })
   .meta({ id: 'CampaignStats' });
 

@@ -1,5 +1,5 @@
 // The console's words in English (the shape is French's: i18n.fr.ts).
-import type { ConsoleMessages } from './i18n.fr.ts';
+import type { ConsoleMessages, TzReplanText } from './i18n.fr.ts';
 
 export const en: ConsoleMessages = {
   lang: 'en',
@@ -66,6 +66,8 @@ export const en: ConsoleMessages = {
     planChartHelp: 'Stacked by the subscribers’ time zones; the red line is the deadline.',
     planEmpty: 'Nothing more is planned.',
     planTotal: (n: string) => `${n} sends ahead`,
+    tzReplanned: (r: TzReplanText) =>
+      `Time-zone rules updated (tz data ${r.from} → ${r.to}): ${r.slots} pending sends re-planned, ${r.moved} moved (${r.earlier} earlier, ${r.later} later), ${r.cancelled} cancelled. Last:`,
     actions: 'Actions',
     back: 'All campaigns',
   },

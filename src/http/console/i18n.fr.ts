@@ -1,5 +1,16 @@
 // Les mots de la console, en français (la langue par défaut). English: i18n.en.ts.
 
+/** A re-plan under newer time-zone data, as the campaign page words it (docs/timezones.md). */
+export interface TzReplanText {
+  readonly from: string;
+  readonly to: string;
+  readonly slots: number;
+  readonly moved: number;
+  readonly earlier: number;
+  readonly later: number;
+  readonly cancelled: number;
+}
+
 export const fr = {
   lang: 'fr' as 'fr' | 'en',
   switchTo: { lang: 'en', label: 'English' } as { lang: 'fr' | 'en'; label: string },
@@ -64,6 +75,8 @@ export const fr = {
     planChart: 'Plan : envois par heure à venir, par fuseau horaire',
     planChartHelp: 'Empilés par fuseau horaire des abonnés ; la ligne rouge est l’échéance.',
     planEmpty: 'Plus rien n’est prévu.',
+    tzReplanned: (r: TzReplanText) =>
+      `Règles de fuseaux horaires mises à jour (données ${r.from} → ${r.to}) : ${r.slots} envois prévus recalculés, ${r.moved} déplacés (${r.earlier} plus tôt, ${r.later} plus tard), ${r.cancelled} annulés. Dernière fois :`,
     planTotal: (n: string) => `${n} envois à venir`,
     actions: 'Actions',
     back: 'Toutes les campagnes',

@@ -77,6 +77,10 @@ export function campaignPage(
 <dt>${m.campaigns.deadline}</dt><dd>${instant(record.deadline)}<span class="muted written">${record.campaign.deadlineText} (${c.asWritten})</span></dd>
 <dt>${m.campaigns.countdown}</dt><dd>${countdown(ctx, record.deadline)}</dd>
 </dl>
+${stats.tzReplans.map(
+  (r) =>
+    html`<p class="notice status tz-replan">${c.tzReplanned({ from: r.fromVersion ?? '?', to: r.toVersion, slots: r.slots, moved: r.moved, earlier: r.earlier, later: r.moved - r.earlier, cancelled: r.cancelled })} ${instant(r.at)}</p>`,
+)}
 ${actions.length > 0 && html`<section aria-labelledby="actions-title"><h2 id="actions-title">${c.actions}</h2><div class="actions">${actions}${!canWrite && html`<span class="hint">${m.readOnlyButton}</span>`}</div></section>`}
 <section aria-labelledby="funnel-title" class="funnel">
 <h2 id="funnel-title">${c.funnel}</h2>
