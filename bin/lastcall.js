@@ -1,6 +1,16 @@
 #!/usr/bin/env node
-// Lastcall runs its TypeScript sources directly with Node's type stripping (Node >= 22.13
-// with --experimental-strip-types on by default from 23.6; Node 24 LTS targeted): no build step.
-import { main } from '../src/cli/main.ts';
+// Lastcall runs its TypeScript sources directly with Node's type stripping, on by default from
+// Node 22.18 and 23.6 (Node 24 LTS targeted): no build step. This file is plain JavaScript that
+// any Node parses, so that an older Node gets a sentence and the way out rather than
+// ERR_UNKNOWN_FILE_EXTENSION: the version is checked before the first `.ts` import.
+// The rule and the wording live in node-version.js (tested on its own; docs/getting-started.md).
+import { nodeVersionProblem } from './node-version.js';
 
-process.exitCode = await main(process.argv);
+const problem = nodeVersionProblem(process);
+if (problem !== undefined) {
+  console.error(problem);
+  process.exitCode = 1;
+} else {
+  const { main } = await import('../src/cli/main.ts');
+  process.exitCode = await main(process.argv);
+}

@@ -11,7 +11,13 @@ import { SANDBOX_DEFAULTS, type Sandbox, startSandbox } from '../sandbox/sandbox
 import type { Logger } from '../shared/logger.ts';
 import { type MigrateResult, migrate } from '../store/migrate.ts';
 import { openDb } from '../store/pool.ts';
-import { type DemoServices, demoDatabaseUrl, demoSecrets, demoServices } from './demo-services.ts';
+import {
+  type DemoServices,
+  demoDatabaseUrl,
+  demoDataDir,
+  demoSecrets,
+  demoServices,
+} from './demo-services.ts';
 import { type SeedResult, seedDemo } from './seed.service.ts';
 
 export interface NativeDemoOptions {
@@ -20,6 +26,8 @@ export interface NativeDemoOptions {
   readonly tickEveryMs: number;
   /** The demo's data folder: private servers' files and the demo's secrets. */
   readonly dataDir: string;
+  /** Was dataDir chosen (--data-dir), or is it the default (which may move: demoDataDir)? */
+  readonly dataDirChosen: boolean;
   readonly logger: Logger;
   readonly now: () => number;
 }
@@ -91,7 +99,7 @@ function portInUse(error: unknown, port: number): never {
 }
 
 export async function startNativeDemo(base: Config, options: NativeDemoOptions): Promise<NativeDemo> {
-  const services = await demoServices(base, options.dataDir);
+  const services = await demoServices(base, demoDataDir(options.dataDir, options.dataDirChosen));
   let sandbox: Sandbox | undefined;
   let running: AllInOne | undefined;
   try {

@@ -55,7 +55,10 @@ export function demoLines(demo: NativeDemo): string[] {
     `  PostgreSQL      ${pg ?? redactUrl(config.databaseUrl)}`,
     `  Redis           ${redis ?? redactUrl(config.redisUrl)}`,
     ...(pg || redis
-      ? [`  data folder     ${services.dataDir} (re-used by the next run; delete it to start afresh)`]
+      ? [
+          `  data folder     ${services.dataDir} (re-used by the next run; delete it to start afresh)`,
+          ...(services.moved ? [`                  (${services.moved})`] : []),
+        ]
       : []),
     ...seedLines(seed, Date.now()),
     `  stats           ${statsEnv}npx lastcall campaign stats ${seed.campaignId}`,

@@ -55,7 +55,7 @@ export function register(program: Command): void {
       DEFAULT_DATA_DIR,
     )
     .option('--verbose', 'log at LOG_LEVEL (by default only warnings, so that the summary stays readable)')
-    .action(async (flags: DemoFlags) => {
+    .action(async (flags: DemoFlags, command: Command) => {
       const base = loadConfig('cli');
       const quiet = ['silent', 'fatal', 'error'].includes(base.logLevel);
       const logLevel = flags.verbose || quiet ? base.logLevel : 'warn';
@@ -65,6 +65,7 @@ export function register(program: Command): void {
         sandboxPort: flags.sandboxPort,
         tickEveryMs: Math.round(flags.tickEvery * 1000),
         dataDir: flags.dataDir,
+        dataDirChosen: command.getOptionValueSource('dataDir') !== 'default',
         logger,
         now: () => Date.now(),
       });

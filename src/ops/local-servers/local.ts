@@ -67,7 +67,7 @@ export function localRedisBinary(searchPath: readonly string[]): string | undefi
 }
 
 /** initdb refuses to run as root: as root, run PostgreSQL as `postgres` (or `nobody`). */
-function unprivilegedIds(): { uid: number; gid: number } | undefined {
+export function unprivilegedIds(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const users = new Map(
     readFileSync('/etc/passwd', 'utf8')
@@ -166,7 +166,9 @@ export async function startLocalPostgres(
   } catch (error) {
     await pgCtl(['-m', 'immediate', '-w', 'stop']).catch(() => {});
     remove();
-    const hint = keep ? ` (log: ${join(dir, 'postgres.log')})` : '';
+    // initdb fails before the server writes a log: point at one only when there is one.
+    const log = join(dir, 'postgres.log');
+    const hint = keep && existsSync(log) ? ` (log: ${log})` : '';
     throw new Error(`could not start a private PostgreSQL with ${bin.pgCtl}: ${outputOf(error)}${hint}`);
   }
 }
