@@ -42,3 +42,23 @@ export async function campaignsDemoWouldJoin(sql: Sql, now: number): Promise<str
     .filter((c) => inAudience(c.campaign, [DEMO_TAG]))
     .map((c) => c.id);
 }
+
+export interface DemoEnd {
+  readonly finishedAt: Date;
+  /** Deliveries of the campaign by status (sent, delivered, read, skipped, failed…). */
+  readonly byStatus: Readonly<Record<string, number>>;
+}
+
+/** The demo campaign's end, once the deadline has finished it; undefined while it runs. */
+export async function demoEnd(sql: Sql): Promise<DemoEnd | undefined> {
+  const campaign = await sql.one<{ finished_at: Date }>(
+    "SELECT finished_at FROM campaigns WHERE id = $1 AND state = 'finished'",
+    [DEMO_CAMPAIGN_ID],
+  );
+  if (!campaign) return undefined;
+  const rows = await sql.query<{ status: string; n: number }>(
+    'SELECT status, count(*)::int AS n FROM deliveries WHERE campaign_id = $1 GROUP BY status ORDER BY status',
+    [DEMO_CAMPAIGN_ID],
+  );
+  return { finishedAt: campaign.finished_at, byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])) };
+}

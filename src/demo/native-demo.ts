@@ -4,13 +4,16 @@
 // WHATSAPP_API_URL names another Graph API than Meta's) and, unless SMTP_URL is set, the mail
 // catcher for email; both land in the sandbox's one inbox page. Then migrate, serve + work, and
 // the demo campaign seeded and started, open for sign-up at /subscribe/demo.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Config, EMAIL_POOL_SIZE_DEFAULT } from '../config/config.ts';
 import { GRAPH_ORIGIN } from '../delivery/channels/graph-fetch.ts';
 import { type AllInOne, startAllInOne } from '../roles/start.ts';
 import { SANDBOX_DEFAULTS, type Sandbox, startSandbox } from '../sandbox/sandbox.service.ts';
 import type { Logger } from '../shared/logger.ts';
 import { type MigrateResult, migrate } from '../store/migrate.ts';
-import { openDb } from '../store/pool.ts';
+import { type Db, openDb } from '../store/pool.ts';
+import { type DemoEnd, demoEnd } from './demo.repository.ts';
 import {
   type DemoServices,
   demoDatabaseUrl,
@@ -30,6 +33,8 @@ export interface NativeDemoOptions {
   readonly dataDirChosen: boolean;
   readonly logger: Logger;
   readonly now: () => number;
+  /** Called once, when the deadline has finished the demo campaign. */
+  readonly onEnd?: (end: DemoEnd) => void;
 }
 
 export interface NativeDemo {
@@ -41,6 +46,8 @@ export interface NativeDemo {
   readonly sandbox: Sandbox | undefined;
   readonly running: AllInOne;
   readonly seed: SeedResult;
+  /** The `.env.demo` file in the data folder: the demo's variables, for the CLI beside it. */
+  readonly envFile: string;
   close(timeoutMs?: number): Promise<void>;
 }
 
@@ -86,6 +93,64 @@ export function demoConfig(
     },
     graphApi: { ...config.graphApi, url: at.graphUrl },
   };
+}
+
+/** A value the shell and dotenv both read back as written (single quotes). */
+const quoted = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
+
+/**
+ * The variables that make every CLI command (doctor, forget, send-test, campaign stats…) talk
+ * to the running demo: its servers, its secrets, the sandbox's Graph API and mail catcher.
+ */
+export function demoEnvLines(config: Config): string[] {
+  const vars: Record<string, string | undefined> = {
+    LASTCALL_ENV: config.env,
+    DATABASE_URL: config.databaseUrl,
+    REDIS_URL: config.redisUrl,
+    QUEUE_PREFIX: config.queuePrefix,
+    PUBLIC_URL: config.publicUrl,
+    HTTP_PORT: String(config.httpPort),
+    SECRET_KEY: config.secretKey,
+    ADMIN_TOKEN: config.adminToken,
+    SENDER_NAME: config.senderName,
+    SMTP_URL: config.email?.smtpUrl,
+    MAIL_FROM: config.email?.from,
+    WHATSAPP_TOKEN: config.whatsapp?.token,
+    WHATSAPP_PHONE_NUMBER_ID: config.whatsapp?.phoneNumberId,
+    WHATSAPP_APP_SECRET: config.whatsapp?.appSecret,
+    WHATSAPP_VERIFY_TOKEN: config.whatsapp?.verifyToken,
+    WHATSAPP_BUSINESS_ACCOUNT_ID: config.whatsapp?.businessAccountId,
+    WHATSAPP_API_URL: config.graphApi.url,
+    WHATSAPP_API_VERSION: config.graphApi.version,
+  };
+  return Object.entries(vars).flatMap(([name, value]) =>
+    value === undefined ? [] : [`${name}=${quoted(value)}`],
+  );
+}
+
+function writeEnvFile(dataDir: string, config: Config): string {
+  const file = join(dataDir, '.env.demo');
+  const header = [
+    "# Written by `lastcall demo` at each start: the running demo's variables, for the CLI beside it.",
+    `# In a shell: set -a; . ${quoted(file)}; set +a   then any lastcall command.`,
+  ];
+  writeFileSync(file, `${[...header, ...demoEnvLines(config)].join('\n')}\n`, { mode: 0o600 });
+  return file;
+}
+
+/** Looks every few seconds whether the deadline has finished the demo campaign; says so once. */
+function watchEnd(db: Db, everyMs: number, onEnd: (end: DemoEnd) => void, logger: Logger): () => void {
+  const timer = setInterval(() => {
+    demoEnd(db).then(
+      (end) => {
+        if (!end) return;
+        clearInterval(timer);
+        onEnd(end);
+      },
+      (error: unknown) => logger.warn({ err: error }, 'demo: could not read the campaign state'),
+    );
+  }, everyMs);
+  return () => clearInterval(timer);
 }
 
 function portInUse(error: unknown, port: number): never {
@@ -139,6 +204,13 @@ export async function startNativeDemo(base: Config, options: NativeDemoOptions):
     const seed = await seedDemo({ db, config }, { now: options.now(), minutes: options.minutes }).finally(
       () => db.close(),
     );
+    const envFile = writeEnvFile(services.dataDir, config);
+    const onEnd = options.onEnd;
+    const watchDb = onEnd ? openDb(config, { max: 1 }) : undefined;
+    const stopWatching =
+      watchDb && onEnd
+        ? watchEnd(watchDb, Math.max(options.tickEveryMs, 1_000), onEnd, options.logger)
+        : () => {};
     const started = running;
     const box = sandbox;
     return {
@@ -148,7 +220,10 @@ export async function startNativeDemo(base: Config, options: NativeDemoOptions):
       sandbox: box,
       running: started,
       seed,
+      envFile,
       async close(timeoutMs = 10_000) {
+        stopWatching();
+        await watchDb?.close();
         await started.close(timeoutMs);
         await box?.close();
         await services.stop();

@@ -3,6 +3,7 @@
 // development admin token the operator needs for the board (in its sign-in link).
 import type { Config } from '../config/config.ts';
 import { redactUrl } from '../store/connection-error.ts';
+import type { DemoEnd } from './demo.repository.ts';
 import type { NativeDemo } from './native-demo.ts';
 import type { SeedResult } from './seed.service.ts';
 
@@ -40,7 +41,6 @@ export function demoLines(demo: NativeDemo): string[] {
   const redis = started('Redis');
   const emailTo = sandbox?.smtpUrl && config.email?.smtpUrl === sandbox.smtpUrl;
   const waToSandbox = sandbox && config.whatsapp !== undefined && config.graphApi.url === sandbox.url;
-  const statsEnv = pg ? `DATABASE_URL=${redactUrl(config.databaseUrl)} ` : '';
   return [
     'Lastcall demo is running (Ctrl+C to stop). Open in a browser:',
     `  1. sign up      ${base}/subscribe/${seed.campaignId}   (the demo campaign's own page)`,
@@ -61,7 +61,19 @@ export function demoLines(demo: NativeDemo): string[] {
         ]
       : []),
     ...seedLines(seed, Date.now()),
-    `  stats           ${statsEnv}npx lastcall campaign stats ${seed.campaignId}`,
+    `  CLI beside it   set -a; . '${demo.envFile}'; set +a   (the demo's variables; then any command, e.g.:)`,
+    `  stats           npx lastcall campaign stats ${seed.campaignId}`,
+  ];
+}
+
+/** What `lastcall demo` prints when the deadline has finished its campaign. */
+export function demoEndLines(end: DemoEnd, campaignId: string): string[] {
+  const counts = Object.entries(end.byStatus).map(([status, n]) => `${n} ${status}`);
+  return [
+    `The demo campaign "${campaignId}" ended at ${hhmm(end.finishedAt.getTime())}: its deadline passed, no more reminders.`,
+    `  deliveries      ${counts.length > 0 ? counts.join(', ') : 'none'}   (npx lastcall campaign stats ${campaignId})`,
+    '  next            the demo keeps running for the console, the inbox and the CLI; Ctrl+C to stop,',
+    '                  then npm run demo again for a new campaign minutes away (--minutes N).',
   ];
 }
 

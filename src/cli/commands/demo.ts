@@ -3,10 +3,11 @@
 // the seeding, for a stack already running (the compose `demo` profile runs it).
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
+import { DEMO_CAMPAIGN_ID } from '../../demo/demo-campaign.ts';
 import { DEFAULT_DATA_DIR } from '../../demo/demo-services.ts';
 import { startNativeDemo } from '../../demo/native-demo.ts';
 import { seedDemo } from '../../demo/seed.service.ts';
-import { demoLines, seedLines } from '../../demo/where-to-look.ts';
+import { demoEndLines, demoLines, seedLines } from '../../demo/where-to-look.ts';
 import { onShutdownSignal } from '../../queue/shutdown.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { numberBetween, port } from '../option-parsers.ts';
@@ -68,6 +69,7 @@ export function register(program: Command): void {
         dataDirChosen: command.getOptionValueSource('dataDir') !== 'default',
         logger,
         now: () => Date.now(),
+        onEnd: (end) => console.log(demoEndLines(end, DEMO_CAMPAIGN_ID).join('\n')),
       });
       // One write, so a reader of the pipe never sees half of it.
       console.log(demoLines(demoRun).join('\n'));
