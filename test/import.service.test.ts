@@ -328,6 +328,30 @@ describe('planning into running campaigns', () => {
     const again = await importer.importFile({ file: GOOD, now: importAt });
     expect(again.planned).toEqual({ subscribers: 0, slots: 0 });
   });
+
+  it('counts only the subscribers a campaign planned: rows outside every audience are not', async () => {
+    const campaigns = createCampaignService({ db: t.db });
+    const now = at('2030-01-10T12:00:00Z');
+    await campaigns.cancel('running', now);
+    await campaigns.create(campaignFile('tagged', { tags: ['vip'] }), now);
+    await campaigns.start('tagged', now);
+    const summary = await importer.importFile({
+      file: csv(
+        'plain1,Plain One,,plain1@example.org,en,Europe/Paris,chatgpt,email,2030-01-10T11:00:00Z,form,',
+        'plain2,Plain Two,,plain2@example.org,en,Europe/Paris,chatgpt,email,2030-01-10T11:00:00Z,form,',
+        'vip1,Vip One,,vip1@example.org,en,Europe/Paris,chatgpt,email,2030-01-10T11:00:00Z,form,vip',
+      ),
+      now,
+    });
+    expect(summary).toMatchObject({ inserted: 3, planned: { subscribers: 1 } });
+    const untagged = await importer.importFile({
+      file: csv(
+        'plain3,Plain Three,,plain3@example.org,en,Europe/Paris,chatgpt,email,2030-01-10T11:00:00Z,form,',
+      ),
+      now,
+    });
+    expect(untagged).toMatchObject({ inserted: 1, planned: { subscribers: 0, slots: 0 } });
+  });
 });
 
 describe('planner statistics after a big import', () => {

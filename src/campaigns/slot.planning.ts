@@ -13,7 +13,7 @@ import { type Joiner, joinerSlots, zonePlanner } from './slot.builder.ts';
 import { insertSlots, type NewSlot } from './slot.repository.ts';
 
 export interface PlanJoinersResult {
-  /** Subscribers looked at (eligible: not done, at least one active channel). */
+  /** Subscribers some campaign planned: in its audience, with a step ahead on one of their channels. */
   readonly subscribers: number;
   /** Slots created (zone slots that were missing, personal catch-ups). */
   readonly slotsCreated: number;
@@ -35,12 +35,13 @@ export async function planSubscribers(
   if (campaigns.length === 0) return empty;
   const planners = campaigns.map((c) => ({ campaign: c.campaign, planner: zonePlanner(c.campaign, now) }));
 
-  let subscribers = 0;
+  // Counted: joiners some campaign planned (in its audience, with a step still ahead on one of
+  // their channels), not every joiner looked at.
+  const planned = new Set<string>();
   let slotsCreated = 0;
   let unplannable = 0;
   for (let i = 0; i < subscriberIds.length; i += CHUNK) {
     const joiners = await loadJoiners(sql, subscriberIds.slice(i, i + CHUNK));
-    subscribers += joiners.length;
     const slots: NewSlot[] = [];
     const zoneSlotKeys = new Set<string>();
     const bad = new Set<string>();
@@ -51,6 +52,7 @@ export async function planSubscribers(
           bad.add(joiner.id);
           continue;
         }
+        if (built.length > 0) planned.add(joiner.id);
         for (const slot of built) {
           // Zone slots are shared: keep one per identity, however many joiners need it.
           if (slot.subscriberId === null) {
@@ -65,7 +67,7 @@ export async function planSubscribers(
     unplannable += bad.size;
     slotsCreated += await insertSlots(sql, slots, now);
   }
-  return { subscribers, slotsCreated, unplannable };
+  return { subscribers: planned.size, slotsCreated, unplannable };
 }
 
 async function loadJoiners(sql: Sql, ids: readonly string[]): Promise<Joiner[]> {
