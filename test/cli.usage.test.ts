@@ -1,5 +1,7 @@
 // Bad usage exits 2 (a sample of commands, through the real executable), and every command of
 // the operator CLI added here shows examples in its --help (checked in process: no spawn each).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/cli/main.ts';
@@ -79,5 +81,30 @@ describe('lastcall usage', { timeout: 120_000 }, () => {
     expect(argument).toContain("missing required argument 'key'");
     expect(choice).toContain("argument 'de' is invalid");
     expect(only).toContain('--only: must list checks separated by commas');
+  });
+
+  it('prints its version with --version', async () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8'));
+    const [long, short] = await Promise.all([runCli(['--version'], env), runCli(['-V'], env)]);
+    expect(long).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    expect(short.stdout).toBe(`${version}\n`);
+  });
+
+  it('answers --help without loading any command, with the same lines as the commands themselves', async () => {
+    const helpOfProgram = (program: Command) => {
+      let text = '';
+      program.configureOutput({ writeOut: (s) => (text += s), writeErr: (s) => (text += s) });
+      program.outputHelp();
+      return text;
+    };
+    const light = await buildProgram(['node', 'lastcall', '--help']);
+    // Only the help lines: no command has its subcommands or options.
+    expect(light.commands.find((c) => c.name() === 'campaign')?.commands).toEqual([]);
+    expect(light.commands.find((c) => c.name() === 'doctor')?.options).toEqual([]);
+    expect(helpOfProgram(light)).toBe(helpOfProgram(await buildProgram()));
+    const { code, stdout } = await runCli(['--help'], env);
+    expect(code).toBe(0);
+    expect(stdout).toContain('  send-test [options]  send one step');
+    expect(stdout).toContain('  -V, --version        print the version of Lastcall');
   });
 });

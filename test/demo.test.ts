@@ -7,15 +7,27 @@
 // second start re-uses the data folder. Screenshots of each page, at 1280 and 390 px wide, go to
 // test-artifacts/screenshots/ (git-ignored).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/ops/local-servers/probe.ts';
 import type { Conversation, Mailbox } from '../src/sandbox/inbox-store.ts';
 import { type Db, openDb } from '../src/store/pool.ts';
 import { launchChromium, requireChromium } from './support/chromium.ts';
+import { runCli } from './support/cli.ts';
 import { waitFor } from './support/delivery.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -88,6 +100,13 @@ async function startDemo(): Promise<Demo> {
   return run;
 }
 
+/** The running demo's variables, as `.env.demo` in its data folder has them (dotenv reads it). */
+function demoEnv(): Record<string, string> {
+  const file = join(copy, '.lastcall-demo', '.env.demo');
+  expect(demo.output).toContain(`CLI beside it   set -a; . '${file}'; set +a`);
+  return parseDotenv(readFileSync(file));
+}
+
 async function stopDemo(run: Demo): Promise<number | null> {
   if (run.child.exitCode !== null) return run.child.exitCode;
   const exited = new Promise<number | null>((resolve) => run.child.once('exit', (code) => resolve(code)));
@@ -137,9 +156,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   };
   demo = await startDemo();
-  const databaseUrl = /DATABASE_URL=(\S+)/.exec(demo.output)?.[1];
-  if (!databaseUrl) throw new Error(`no DATABASE_URL in the banner:\n${demo.output}`);
-  db = openDb({ databaseUrl }, { max: 2 });
+  db = openDb({ databaseUrl: demoEnv().DATABASE_URL! }, { max: 2 });
   browser = await launchChromium();
 }, 120_000);
 
@@ -293,6 +310,36 @@ describe('npm run demo without Docker, PostgreSQL or Redis running', () => {
     await context.close();
   }, 420_000);
 
+  it('runs the CLI beside it with the variables of .env.demo: doctor, stats, send-test', async () => {
+    const file = join(copy, '.lastcall-demo', '.env.demo');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const vars = demoEnv();
+    const [doctor, stats] = await Promise.all([
+      runCli(['doctor'], vars),
+      runCli(['campaign', 'stats', 'demo'], vars),
+    ]);
+    expect(doctor.stdout).toContain('all required checks passed');
+    expect(doctor.code).toBe(0);
+    expect(stats.code).toBe(0);
+    expect(stats.stdout).toContain('demo (');
+    const sent = await runCli(
+      ['send-test', '--campaign', 'demo', '--step', 'm2', '--to', '+33 6 99 88 77 66'],
+      vars,
+    );
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+    const state = await waitFor(
+      'the test message in the sandbox inbox',
+      async () => {
+        const s = await inbox();
+        return s.conversations.find((c) => c.digits === '33699887766');
+      },
+      30_000,
+      250,
+    );
+    expect(state.messages.at(-1)).toMatchObject({ direction: 'out' });
+  }, 120_000);
+
   it('stops cleanly, and a second start re-uses the data folder', async () => {
     expect(await stopDemo(demo)).toBe(0);
     await db?.close();
@@ -300,8 +347,7 @@ describe('npm run demo without Docker, PostgreSQL or Redis running', () => {
     demo = await startDemo();
     expect(demo.output).toContain(`re-using ${join(copy, '.lastcall-demo', 'postgres')}`);
     expect(demo.output).toMatch(/replaced and started campaign "demo"/);
-    const databaseUrl = /DATABASE_URL=(\S+)/.exec(demo.output)![1]!;
-    db = openDb({ databaseUrl }, { max: 2 });
+    db = openDb({ databaseUrl: demoEnv().DATABASE_URL! }, { max: 2 });
     // The visitor's sign-up survived the restart.
     expect(await db.one('SELECT tags FROM subscribers WHERE email = $1', [VISITOR.email])).toEqual({
       tags: ['demo'],

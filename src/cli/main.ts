@@ -2,6 +2,7 @@
 // (0 success, 1 failure at run time, 2 bad usage or invalid input). Each command lives in
 // src/cli/commands/<name>.ts, parses its options and calls one service.
 import { Command, CommanderError } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
 import { ConfigError } from '../config/config.ts';
 import { AppError } from '../shared/errors.ts';
 import { registerCommands } from './commands/index.ts';
@@ -14,6 +15,7 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('lastcall')
     .description('Lastcall: deadline reminders over WhatsApp and email, in each subscriber’s own time zone.')
+    .version(packageJson.version, '-V, --version', 'print the version of Lastcall')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   await registerCommands(program, argv);

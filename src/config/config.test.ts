@@ -32,10 +32,37 @@ describe('parseConfig', () => {
     const text = error!.problems.join('\n');
     expect(text).toMatch(/HTTP_PORT="eighty": must be a number/);
     expect(text).toMatch(/EMAIL_RATE="-1": must be greater than 0/);
-    expect(text).toMatch(/SECRET_KEY="short": must be at least 32 bytes/);
+    expect(text).toMatch(/SECRET_KEY \(value hidden, 5 characters\): must be at least 32 bytes/);
     // A rule between variables is listed beside the variables' own rules, not hidden by them.
     expect(text).toMatch(/MAIL_FROM: required when SMTP_URL is set/);
     expect(error!.problems.length).toBe(4);
+  });
+
+  it('never prints a secret, nor the password of a URL, in a problem', () => {
+    let error: ConfigError | undefined;
+    try {
+      parseConfig({
+        ADMIN_TOKEN: 'hunter2-secret',
+        EVENTS_SECRET: 'tiny-secret',
+        DATABASE_URL: 'mysql://lastcall:pa55word@db/lastcall',
+      });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error?.message).toContain(
+      'ADMIN_TOKEN (value hidden, 14 characters): must be at least 16 characters long',
+    );
+    expect(error?.message).toContain('EVENTS_SECRET (value hidden, 11 characters): must be at least 16');
+    expect(error?.message).toContain('DATABASE_URL="mysql://lastcall:***@db/lastcall": must be a URL');
+    expect(error?.message).not.toMatch(/hunter2|tiny-secret|pa55word/);
+  });
+
+  it('defaults PUBLIC_URL to the HTTP_PORT it listens on', () => {
+    expect(parseConfig({ HTTP_PORT: '8081' }).publicUrl).toBe('http://localhost:8081');
+    expect(parseConfig({ HTTP_PORT: '0' }).publicUrl).toBe('http://localhost:8080');
+    expect(parseConfig({ HTTP_PORT: '8081', PUBLIC_URL: 'https://r.example.org/' }).publicUrl).toBe(
+      'https://r.example.org',
+    );
   });
 
   it('requires MAIL_FROM with SMTP_URL and the webhook secrets with WhatsApp', () => {

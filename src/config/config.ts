@@ -35,9 +35,10 @@ const optionalString = z
 const schema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/lastcall'),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  /** Unset: http://localhost:<HTTP_PORT> (8080 when HTTP_PORT is 0, a port chosen at start). */
   PUBLIC_URL: url(['http:', 'https:'])
-    .default('http://localhost:8080')
-    .transform((v) => v.replace(/\/+$/, '')),
+    .optional()
+    .transform((v) => v?.replace(/\/+$/, '')),
   HTTP_PORT: z.coerce.number({ message: 'must be a number' }).int().min(0).max(65535).default(8080),
   SECRET_KEY: optionalString.refine((v) => v === undefined || Buffer.byteLength(v) >= 32, {
     message: 'must be at least 32 bytes long',
@@ -243,13 +244,30 @@ function crossFieldProblems(env: Record<string, string | undefined>, role: Role)
   return problems;
 }
 
+/** Variables whose value is a secret: a problem with one never prints it. */
+const SECRETS = new Set([
+  'SECRET_KEY',
+  'ADMIN_TOKEN',
+  'WHATSAPP_TOKEN',
+  'WHATSAPP_APP_SECRET',
+  'WHATSAPP_VERIFY_TOKEN',
+  'EVENTS_SECRET',
+]);
+
+/** How a problem shows the value: secrets by their length only, URLs without their password. */
+function shown(name: string, value: string): string {
+  if (SECRETS.has(name)) return ` (value hidden, ${value.length} characters)`;
+  if (name.endsWith('_URL') && URL.canParse(value)) return `=${JSON.stringify(redactUrl(value))}`;
+  return `=${JSON.stringify(value)}`;
+}
+
 export function parseConfig(env: Record<string, string | undefined>, role: Role = 'cli'): Config {
   const parsed = schema.safeParse(env);
   const problems: string[] = [];
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = issue.path.join('.');
-      problems.push(`${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`);
+      problems.push(`${name}${shown(name, env[name] ?? '')}: ${issue.message}`);
     }
   }
   // The rules between variables read the raw text, so that they are listed even when a variable
@@ -258,20 +276,21 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const r = parsed.data;
   const dev = r.LASTCALL_ENV === 'development';
+  const publicUrl = r.PUBLIC_URL ?? `http://localhost:${r.HTTP_PORT || 8080}`;
 
   const config: Config = {
     env: r.LASTCALL_ENV,
     databaseUrl: r.DATABASE_URL,
     redisUrl: r.REDIS_URL,
     redisCluster: r.REDIS_CLUSTER,
-    publicUrl: r.PUBLIC_URL,
+    publicUrl,
     httpPort: r.HTTP_PORT,
     secretKey: r.SECRET_KEY ?? (dev ? DEV_SECRET : undefined),
     adminToken: r.ADMIN_TOKEN ?? (dev ? 'development-admin-token' : undefined),
     logLevel: r.LOG_LEVEL,
     queuePrefix: hashTagged(r.QUEUE_PREFIX),
     consentRecordIp: r.CONSENT_RECORD_IP,
-    senderName: r.SENDER_NAME ?? new URL(r.PUBLIC_URL).host,
+    senderName: r.SENDER_NAME ?? new URL(publicUrl).host,
     named: { databaseUrl: isSet(env.DATABASE_URL), redisUrl: isSet(env.REDIS_URL) },
     binPath: r.PATH.split(delimiter).filter(Boolean),
     unsubscribeSmtp:
@@ -279,8 +298,8 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
         ? undefined
         : {
             port: r.UNSUBSCRIBE_SMTP_PORT,
-            mailbox: `unsubscribe@${new URL(r.PUBLIC_URL).hostname}`,
-            returnPathDomain: new URL(r.PUBLIC_URL).hostname,
+            mailbox: `unsubscribe@${new URL(publicUrl).hostname}`,
+            returnPathDomain: new URL(publicUrl).hostname,
             tls:
               r.UNSUBSCRIBE_SMTP_TLS_CERT && r.UNSUBSCRIBE_SMTP_TLS_KEY
                 ? { certFile: r.UNSUBSCRIBE_SMTP_TLS_CERT, keyFile: r.UNSUBSCRIBE_SMTP_TLS_KEY }

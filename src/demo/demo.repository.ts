@@ -57,7 +57,7 @@ export async function demoEnd(sql: Sql): Promise<DemoEnd | undefined> {
   );
   if (!campaign) return undefined;
   const rows = await sql.query<{ status: string; n: number }>(
-    'SELECT status, count(*)::int AS n FROM deliveries WHERE campaign_id = $1 GROUP BY status ORDER BY status',
+    "SELECT status, count(*)::int AS n FROM deliveries WHERE campaign_id = $1 AND kind <> 'test' GROUP BY status ORDER BY status",
     [DEMO_CAMPAIGN_ID],
   );
   return { finishedAt: campaign.finished_at, byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])) };
