@@ -282,7 +282,7 @@ async function renderAll(config: Config): Promise<EmailSend[]> {
         email: `bench${i}@example.test`,
         locale: i % 2 === 0 ? 'fr' : 'en',
         timezone: 'Europe/Paris',
-        assistant: 'both',
+        attributes: { assistant: 'both' },
         done: false,
         channelState: 'active',
       },

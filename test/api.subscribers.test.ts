@@ -40,6 +40,38 @@ describe('PUT /api/v1/subscribers/{id}', () => {
     expect(same.json.outcome).toBe('unchanged');
   });
 
+  it('sets attributes as a JSON object: assistant is one of them, null removes one, others are kept', async () => {
+    const body = person(9, { attributes: { plan: 'pro', city: 'Lyon' } });
+    expect((await api.call('PUT', '/api/v1/subscribers/a9', { body })).status).toBe(201);
+    const stored = async () =>
+      (await api.db.one<{ attributes: unknown }>('SELECT attributes FROM subscribers WHERE id = $1', ['a9']))!
+        .attributes;
+    expect(await stored()).toEqual({ assistant: 'chatgpt', plan: 'pro', city: 'Lyon' });
+    const { assistant: _, ...withoutAssistant } = person(9);
+    const changed = await api.call('PUT', '/api/v1/subscribers/a9', {
+      body: { ...withoutAssistant, attributes: { city: null, plan: 'team' } },
+    });
+    expect(changed.json.outcome).toBe('updated');
+    expect(await stored()).toEqual({ assistant: 'chatgpt', plan: 'team' });
+    const profile = await api.call('GET', '/api/v1/subscribers/a9');
+    expect(profile.json.attributes).toEqual({ assistant: 'chatgpt', plan: 'team' });
+    const bad = await api.call('PUT', '/api/v1/subscribers/a9', {
+      body: { ...withoutAssistant, attributes: { Plan: 'x', note: 'y'.repeat(501) } },
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.json.errors.map((e: { path: string }) => e.path).sort()).toEqual(['attributes.note']);
+    const badName = await api.call('PUT', '/api/v1/subscribers/a9', {
+      body: { ...withoutAssistant, attributes: { Plan: 'x' } },
+    });
+    expect(badName.json.errors).toEqual([
+      {
+        path: 'attributes.Plan',
+        message: 'an attribute name is a lower-case letter, then up to 39 lower-case letters, digits or _',
+      },
+    ]);
+    await api.call('DELETE', '/api/v1/subscribers/a9');
+  });
+
   it("422 in the import's words, each field named; nothing written", async () => {
     const before = await count('subscribers');
     const answer = await api.call('PUT', '/api/v1/subscribers/s2', {

@@ -70,7 +70,18 @@ describe('lastcall send-test', { timeout: 120_000 }, () => {
   it('sends a step by WhatsApp to a phone and by email to an address, recorded as test deliveries', async () => {
     const [wa, mail] = await Promise.all([
       sendTest('--step', 'd7', '--to', PHONE, '--locale', 'fr', '--assistant', 'copilot', '--json'),
-      sendTest('--step', 'd7', '--to', 'Me@Example.org', '--locale', 'en', '--name', 'Sam'),
+      sendTest(
+        '--step',
+        'd7',
+        '--to',
+        'Me@Example.org',
+        '--locale',
+        'en',
+        '--name',
+        'Sam',
+        '--attr',
+        'assistant=both',
+      ),
     ]);
     expect(wa.code, wa.stderr).toBe(0);
     const result = JSON.parse(wa.stdout);
@@ -80,7 +91,7 @@ describe('lastcall send-test', { timeout: 120_000 }, () => {
       template: 'one-week',
       channel: 'whatsapp',
       locale: 'fr',
-      assistant: 'copilot',
+      attributes: { assistant: 'copilot' },
       status: 'sent',
     });
     const [message] = graph.sent();
@@ -91,7 +102,7 @@ describe('lastcall send-test', { timeout: 120_000 }, () => {
 
     expect(mail.code, mail.stderr).toBe(0);
     expect(mail.stdout).toMatch(
-      /^sent test trial step d7 \(one-week, en, both\) by email: provider id <delivery-\d+\.trial@lastcall\.example\.org>/,
+      /^sent test trial step d7 \(one-week, en, assistant=both\) by email: provider id <delivery-\d+\.trial@lastcall\.example\.org>/,
     );
     const received = await smtp.waitFor((m) => m.envelope.rcptTo.includes('me@example.org'));
     expect(received.parsed.subject).toBeTruthy();

@@ -131,7 +131,7 @@ describe('lastcall subscribers show, export and forget', { timeout: 120_000 }, (
       email: PERSON.email,
       locale: 'fr',
       timezone: 'Europe/Paris',
-      assistant: 'chatgpt',
+      attributes: { assistant: 'chatgpt' },
       tags: ['beta'],
       doneAt: null,
       deliveries: { total: 3, byStatus: { failed: 1, queued: 1, sent: 1 } },
@@ -160,10 +160,11 @@ describe('lastcall subscribers show, export and forget', { timeout: 120_000 }, (
     expect(JSON.parse(exported.stdout)).toEqual({ file: out1, exported: 3, leftOut: 0, done: 0 });
     expect(readFileSync(out1, 'utf8')).toBe(
       [
-        'id,name,phone,email,locale,timezone,assistant,channels,consent_at,consent_source,tags',
-        'forget-me-7,Zéphyrine Quaglia,+33698765432,zephyrine.quaglia@example.net,fr,Europe/Paris,chatgpt,whatsapp;email,2025-11-02T14:30:00.000Z,newsletter form,beta',
-        'keep-1,"Doe, ""JJ""",+14155550123,,en,America/Los_Angeles,copilot,whatsapp,2025-11-03T17:00:00.250Z,"shop counter, Paris",',
-        `keep-2,Ōno Akira,,akira@example.jp,en,Asia/Tokyo,both,email,2025-11-04T01:00:00.000Z,"'=HYPERLINK(""http://x.example"")",beta;vip`,
+        // The imported file's bare assistant column comes back as the attribute it is.
+        'id,name,phone,email,locale,timezone,channels,consent_at,consent_source,tags,attr.assistant',
+        'forget-me-7,Zéphyrine Quaglia,+33698765432,zephyrine.quaglia@example.net,fr,Europe/Paris,whatsapp;email,2025-11-02T14:30:00.000Z,newsletter form,beta,chatgpt',
+        'keep-1,"Doe, ""JJ""",+14155550123,,en,America/Los_Angeles,whatsapp,2025-11-03T17:00:00.250Z,"shop counter, Paris",,copilot',
+        `keep-2,Ōno Akira,,akira@example.jp,en,Asia/Tokyo,email,2025-11-04T01:00:00.000Z,"'=HYPERLINK(""http://x.example"")",beta;vip,both`,
         '',
       ].join('\r\n'),
     );
@@ -259,7 +260,7 @@ describe('lastcall subscribers show, export and forget', { timeout: 120_000 }, (
         email: PERSON.email,
         locale: 'fr',
         timezone: 'Europe/Paris',
-        assistant: 'chatgpt',
+        attributes: { assistant: 'chatgpt' },
         channels: ['whatsapp'],
         consentAt: Date.now(),
         consentSource: 'web',

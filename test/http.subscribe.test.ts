@@ -137,7 +137,7 @@ describe('POST /subscribe', () => {
       email: 'elodie.martin@example.org',
       locale: 'fr',
       timezone: 'Europe/Paris',
-      assistant: 'copilot',
+      attributes: { assistant: 'copilot' },
       done_at: null,
     });
     const id = subscriber!.id as string;
@@ -269,7 +269,7 @@ describe('POST /subscribe', () => {
       id: first!.id,
       name: 'Élodie M.',
       email: 'elodie.martin@example.org', // not given: kept
-      assistant: 'both',
+      attributes: { assistant: 'both' },
       timezone: 'America/Toronto',
     });
   });

@@ -52,7 +52,7 @@ describe('import a good file', () => {
     });
     expect(
       await t.db.one(
-        'SELECT name, phone, email, locale, timezone, assistant, tags FROM subscribers WHERE id = $1',
+        'SELECT name, phone, email, locale, timezone, attributes, tags FROM subscribers WHERE id = $1',
         ['s3'],
       ),
     ).toEqual({
@@ -61,7 +61,7 @@ describe('import a good file', () => {
       email: null,
       locale: 'en',
       timezone: 'Asia/Kolkata',
-      assistant: 'both',
+      attributes: { assistant: 'both' },
       tags: ['beta', 'vip'],
     });
     expect(await channelsOf('s1')).toEqual([

@@ -1,11 +1,19 @@
 // The schema's invariants and `migrate` itself, on a real PostgreSQL.
 import { readdirSync } from 'node:fs';
+import { runner } from 'node-pg-migrate';
+import { Client, escapeIdentifier } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/ops/local-servers/probe.ts';
-import { migrate } from '../src/store/migrate.ts';
+import { databaseName, MIGRATIONS_DIR, MIGRATIONS_TABLE, migrate } from '../src/store/migrate.ts';
 import { openDb } from '../src/store/pool.ts';
 import { runCli } from './support/cli.ts';
-import { createTestDatabase, dropDatabase, newDatabaseUrl, type TestDatabase } from './support/db.ts';
+import {
+  createTestDatabase,
+  dropDatabase,
+  newDatabaseUrl,
+  type TestDatabase,
+  testServerUrl,
+} from './support/db.ts';
 
 const INITIAL = '1795564800000_initial-schema';
 // Every migration shipped, in order: a fresh database gets all of them exactly once.
@@ -65,6 +73,43 @@ describe('migrate', () => {
   });
 });
 
+describe('the attributes migration', () => {
+  it("moves each subscriber's assistant into its attributes, and drops the column", async () => {
+    const url = fresh();
+    const admin = new Client({ connectionString: testServerUrl() });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${escapeIdentifier(databaseName(url))}`).finally(() => admin.end());
+    const mine = ALL.indexOf('1796542128786_subscriber-attributes');
+    await runner({
+      databaseUrl: url,
+      dir: MIGRATIONS_DIR,
+      ignorePattern: '(?!.*\\.sql$).*',
+      migrationsTable: MIGRATIONS_TABLE,
+      direction: 'up',
+      count: mine,
+      logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    });
+    const db = openDb({ databaseUrl: url });
+    try {
+      await db.exec(
+        `INSERT INTO subscribers (id, email, timezone, assistant)
+         VALUES ('a', 'a@example.org', 'UTC', 'copilot'), ('b', 'b@example.org', 'UTC', 'both')`,
+      );
+      expect((await migrate({ databaseUrl: url })).applied).toContain('1796542128786_subscriber-attributes');
+      expect(await db.query('SELECT id, attributes FROM subscribers ORDER BY id')).toEqual([
+        { id: 'a', attributes: { assistant: 'copilot' } },
+        { id: 'b', attributes: { assistant: 'both' } },
+      ]);
+      const columns = await db.query<{ column_name: string }>(
+        `SELECT column_name FROM information_schema.columns WHERE table_name = 'subscribers'`,
+      );
+      expect(columns.map((c) => c.column_name)).not.toContain('assistant');
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 describe('schema invariants', () => {
   let t: TestDatabase;
   beforeAll(async () => {
@@ -77,8 +122,8 @@ describe('schema invariants', () => {
        VALUES ('c1', 'd7', 0, 'P7D', '{whatsapp,email}', 'one-week')`,
     );
     await t.db.query(
-      `INSERT INTO subscribers (id, phone, email, timezone, assistant)
-       VALUES ('s1', '+33612345678', 'ana@example.org', 'Europe/Paris', 'chatgpt')`,
+      `INSERT INTO subscribers (id, phone, email, timezone, attributes)
+       VALUES ('s1', '+33612345678', 'ana@example.org', 'Europe/Paris', '{"assistant":"chatgpt"}')`,
     );
   });
   afterAll(() => t?.drop());
@@ -104,9 +149,7 @@ describe('schema invariants', () => {
     await expect(
       t.db.exec(`UPDATE consent_events SET source = 'forged' WHERE id = $1`, [event?.id]),
     ).rejects.toThrow(/append-only/);
-    await t.db.exec(
-      `INSERT INTO subscribers (id, email, timezone, assistant) VALUES ('s2', 'bo@example.org', 'UTC', 'both')`,
-    );
+    await t.db.exec(`INSERT INTO subscribers (id, email, timezone) VALUES ('s2', 'bo@example.org', 'UTC')`);
     await t.db.exec(
       `INSERT INTO consent_events (subscriber_id, kind, source, occurred_at) VALUES ('s2', 'opt_in', 'web', now())`,
     );

@@ -78,7 +78,7 @@ async function reminderMailto(subscriberId: string): Promise<URL> {
       email: `${subscriberId}@example.org`,
       locale: 'en',
       timezone: 'Europe/Paris',
-      assistant: 'chatgpt',
+      attributes: { assistant: 'chatgpt' },
       done: false,
       channelState: 'active',
     },

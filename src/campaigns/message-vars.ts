@@ -4,7 +4,9 @@
 // must travel as a one-line parameter (no newlines, Meta refuses them).
 import { daysLeft as calendarDaysLeft, formatDeadline } from '../planning/planner.ts';
 import type { Locale } from '../shared/vocabulary.ts';
-import type { Assistant } from '../subscribers/subscriber.schema.ts';
+import { ASSISTANTS, type Attributes } from '../subscribers/subscriber.schema.ts';
+
+type Assistant = (typeof ASSISTANTS)[number];
 
 export const MESSAGE_LOCALES = ['fr', 'en'] as const satisfies readonly Locale[];
 
@@ -37,7 +39,7 @@ export interface MessageVarsInput {
   /** BCP 47 tag as stored; anything but French reads English. */
   readonly locale: string;
   readonly timezone: string;
-  readonly assistant: Assistant;
+  readonly attributes: Attributes;
   readonly deadline: number;
   /** When the message is rendered (send time), epoch ms. */
   readonly now: number;
@@ -89,21 +91,23 @@ export function buildMessageVars(input: MessageVarsInput): MessageVars {
   const words = WORDING[locale];
   const name = input.name.replace(/\s+/g, ' ').trim();
   const days = Math.max(0, calendarDaysLeft(input.now, input.deadline, input.timezone));
+  const text = input.attributes.assistant;
+  const assistant: Assistant = ASSISTANTS.find((a) => a === text) ?? 'both';
   return {
     name: name === '' ? words.nameless : name,
     deadline: formatDeadline(input.deadline, input.timezone, locale),
     daysLeft: days,
     timeLeft: RELATIVE[locale].format(days, 'day'),
-    assistant: words.assistant[input.assistant],
+    assistant: words.assistant[assistant],
     exportSteps: words.exportSteps,
-    historyAdvice: words.historyAdvice[input.assistant],
+    historyAdvice: words.historyAdvice[assistant],
     unsubscribeUrl: input.links.unsubscribeUrl,
     doneUrl: input.links.doneUrl,
     helpUrl: input.links.helpUrl,
     publicUrl: input.publicUrl.replace(/\/+$/, ''),
-    chatgpt: input.assistant !== 'copilot',
-    copilot: input.assistant !== 'chatgpt',
-    both: input.assistant === 'both',
+    chatgpt: assistant !== 'copilot',
+    copilot: assistant !== 'chatgpt',
+    both: assistant === 'both',
   };
 }
 
@@ -118,7 +122,7 @@ export function sampleMessageVars(
     name,
     locale,
     timezone: 'Europe/Paris',
-    assistant,
+    attributes: { assistant },
     deadline: Date.parse('2026-01-15T00:00:00+01:00'),
     now: Date.parse('2026-01-08T10:00:00+01:00'),
     links: {

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidInput } from '../shared/errors.ts';
-import type { Assistant } from '../subscribers/subscriber.schema.ts';
 import { loadCampaignFile, parseCampaign } from './campaign.loader.ts';
 import { buildMessageVars, MESSAGE_LOCALES, resolveLocale, sampleMessageVars } from './message-vars.ts';
 import {
@@ -17,7 +16,7 @@ import {
 const campaignFile = (name: string) => fileURLToPath(new URL(`../../${name}`, import.meta.url));
 const SHIPPED = campaignFile('config/campaigns/ai-assistants-leave-whatsapp.yaml');
 const TEMPLATES = ['first-notice', 'one-week', 'last-day', 'last-hours'];
-const ASSISTANTS: Assistant[] = ['chatgpt', 'copilot', 'both'];
+const ASSISTANTS = ['chatgpt', 'copilot', 'both'] as const;
 const HOSTILE_NAME = '<script>alert("x")</script> & Co';
 
 describe('the shipped templates', () => {
@@ -144,7 +143,7 @@ describe('buildMessageVars', () => {
     const now = Date.parse('2026-01-13T10:00:00-05:00');
     const base = {
       name: '  Amélie \n Tremblay ',
-      assistant: 'both' as const,
+      attributes: { assistant: 'both' },
       deadline,
       now,
       links,
@@ -159,7 +158,12 @@ describe('buildMessageVars', () => {
       assistant: 'ChatGPT et Copilot',
     });
     expect(fr).toMatchObject({ chatgpt: true, copilot: true, both: true, publicUrl: 'https://x.example' });
-    const en = buildMessageVars({ ...base, locale: 'en', timezone: 'Asia/Kathmandu', assistant: 'copilot' });
+    const en = buildMessageVars({
+      ...base,
+      locale: 'en',
+      timezone: 'Asia/Kathmandu',
+      attributes: { assistant: 'copilot' },
+    });
     expect(en.deadline).toBe('Thursday, 15 January 2026 at 04:45 (Kathmandu time)');
     expect(en).toMatchObject({
       daysLeft: 2,
@@ -173,7 +177,7 @@ describe('buildMessageVars', () => {
 
   it('greets a subscriber without a name and never counts below zero days', () => {
     const late = {
-      assistant: 'chatgpt' as const,
+      attributes: { assistant: 'chatgpt' },
       deadline,
       now: deadline + 86_400_000,
       links,

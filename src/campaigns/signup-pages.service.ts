@@ -71,7 +71,7 @@ export function createSignUpPages(deps: { readonly db: Db }) {
       name: '',
       locale,
       timezone: 'UTC',
-      assistant: 'both',
+      attributes: {},
       deadline: r.deadline,
       now: Math.min(now, r.deadline),
       links: { unsubscribeUrl: '…', doneUrl: '…', helpUrl: '…' },

@@ -36,7 +36,7 @@ function delivery(
       email: 'anais@example.org',
       locale: 'fr',
       timezone: 'Europe/Paris',
-      assistant: 'copilot' as const,
+      attributes: { assistant: 'copilot' },
       done: false,
       channelState: 'active',
       ...subscriber,

@@ -55,7 +55,7 @@ export class DeliveryRenderer {
       name: s.name,
       locale: s.locale,
       timezone: s.timezone,
-      assistant: s.assistant,
+      attributes: s.attributes,
       deadline: d.campaign.deadline,
       now,
       links: {

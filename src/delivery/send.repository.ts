@@ -30,7 +30,7 @@ export interface ClaimedDelivery {
     readonly email: string | null;
     readonly locale: string;
     readonly timezone: string;
-    readonly assistant: 'chatgpt' | 'copilot' | 'both';
+    readonly attributes: Readonly<Record<string, string>>;
     readonly done: boolean;
     /** Consent state on this delivery's channel; null when there is no row for it. */
     readonly channelState: string | null;
@@ -55,7 +55,7 @@ interface ClaimRow {
   email: string | null;
   locale: string | null;
   timezone: string | null;
-  assistant: 'chatgpt' | 'copilot' | 'both' | null;
+  attributes: Record<string, string> | null;
   done_at: Date | null;
   channel_state: string | null;
 }
@@ -87,7 +87,7 @@ const CLAIM = `WITH claimed AS (
         RETURNING id, campaign_id, step_id, subscriber_id, channel, kind, attempts)
      SELECT d.id, d.campaign_id, d.step_id, d.channel, d.kind, d.attempts,
             c.name AS campaign_name, c.state AS campaign_state, c.deadline, c.source_dir, st.template,
-            s.id AS subscriber_id, s.name, s.phone, s.email, s.locale, s.timezone, s.assistant, s.done_at,
+            s.id AS subscriber_id, s.name, s.phone, s.email, s.locale, s.timezone, s.attributes, s.done_at,
             sc.state AS channel_state
        FROM claimed d
        JOIN campaigns c ON c.id = d.campaign_id
@@ -148,7 +148,7 @@ function claimedFrom(row: ClaimRow): ClaimedDelivery {
             email: row.email,
             locale: row.locale ?? 'en',
             timezone: row.timezone ?? 'UTC',
-            assistant: row.assistant ?? 'both',
+            attributes: row.attributes ?? {},
             done: row.done_at !== null,
             channelState: row.channel_state,
           },

@@ -121,6 +121,9 @@ export function checkForm(
   if (values.channels.some((c) => !(offered as readonly string[]).includes(c)))
     errors.channels = m.errors.channels;
   if (!values.consent) errors.consent = m.errors.consent;
+  // The form asks which assistant (the attribute the shipped campaign's texts choose by); an
+  // import may leave it out, the form may not.
+  if (values.assistant.trim() === '') errors.assistant ??= m.errors.assistant;
   if (!result.ok || Object.keys(errors).length > 0) return { ok: false, errors };
   return { ok: true, input: result.value };
 }

@@ -20,7 +20,7 @@ import type { ChannelSenders } from '../delivery/send.service.ts';
 import { InvalidInput } from '../shared/errors.ts';
 import type { Channel, Locale } from '../shared/vocabulary.ts';
 import type { Db } from '../store/pool.ts';
-import type { Assistant } from '../subscribers/subscriber.schema.ts';
+import type { Attributes } from '../subscribers/subscriber.schema.ts';
 
 export const TEST_SUBSCRIBER_ID = 'send-test';
 
@@ -29,7 +29,8 @@ export interface SendTestInput {
   readonly stepId: string;
   readonly to: string;
   readonly locale: Locale;
-  readonly assistant: Assistant;
+  /** The test subscriber's attributes, as templates read them (`attr.<name>`). */
+  readonly attributes: Attributes;
   readonly timezone: string;
   readonly name: string;
 }
@@ -41,7 +42,7 @@ export interface SendTestResult {
   readonly template: string;
   readonly channel: Channel;
   readonly locale: Locale;
-  readonly assistant: Assistant;
+  readonly attributes: Attributes;
   readonly status: 'sent' | 'failed';
   readonly providerMessageId?: string;
   readonly error?: { readonly code: string; readonly detail: string };
@@ -149,7 +150,7 @@ export async function sendTest(
           email: channel === 'email' ? address : null,
           locale: input.locale,
           timezone: input.timezone,
-          assistant: input.assistant,
+          attributes: input.attributes,
           done: false,
           channelState: 'active',
         },
@@ -171,7 +172,7 @@ export async function sendTest(
     template: step.template,
     channel,
     locale: input.locale,
-    assistant: input.assistant,
+    attributes: input.attributes,
   };
   if (outcome.outcome === 'sent') {
     await recordAttempt(deps.db, deliveryId, 1, { status: 'sent', providerMessageId: outcome.messageId }, at);

@@ -3,14 +3,15 @@
 // program, `=HYPERLINK(...)` leaks data. The export writes such a cell with a leading
 // apostrophe, which spreadsheets read as "this is text" and do not display.
 //
-// Which columns: only the free-text ones, `name` and `consent_source`, can hold a formula. The
+// Which columns: only the free-text ones, `name`, `consent_source` and the `attr.<name>`
+// attribute columns, can hold a formula. The
 // others are validated to shapes that cannot call anything: E.164 phones are "+" and digits
 // (neutralising them would turn every phone into "'+33…" and break the re-import), email
 // addresses, ids ([A-Za-z0-9._:-]), tags, zones and ISO instants have no parentheses, pipes,
 // quotes or "=" to build a call with.
 //
 // The import undoes exactly that: one leading apostrophe before one of those characters is
-// dropped from those two columns, so export → import gives back the same text.
+// dropped from those columns, so export → import gives back the same text.
 
 /** The columns the export neutralises and the import restores. */
 export const FREE_TEXT_COLUMNS: readonly string[] = ['name', 'consent_source'];
@@ -33,9 +34,9 @@ export function restoreFormula(value: string): string {
 /** A record's fields with the free-text columns restored (the others untouched). */
 export function restoreFreeText(fields: Readonly<Record<string, string>>): Record<string, string> {
   const out = { ...fields };
-  for (const column of FREE_TEXT_COLUMNS) {
-    const value = out[column];
-    if (value !== undefined) out[column] = restoreFormula(value);
+  for (const column in out) {
+    if (FREE_TEXT_COLUMNS.includes(column) || column.startsWith('attr.'))
+      out[column] = restoreFormula(out[column]!);
   }
   return out;
 }

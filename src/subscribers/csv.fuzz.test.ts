@@ -245,18 +245,21 @@ describe('formula cells', { timeout: 120_000 }, () => {
     });
     await fc.assert(
       fc.asyncProperty(page, async ({ name, source, phone }) => {
-        const line = toCsv({
-          id: 's1',
-          name,
-          phone,
-          email: null,
-          locale: 'fr',
-          timezone: 'Europe/Paris',
-          assistant: 'both',
-          tags: [],
-          done: false,
-          consent: [{ channel: 'whatsapp', consentAt: '2025-11-02T14:30:00Z', source }],
-        })!;
+        const line = toCsv(
+          {
+            id: 's1',
+            name,
+            phone,
+            email: null,
+            locale: 'fr',
+            timezone: 'Europe/Paris',
+            attributes: { assistant: 'both' },
+            tags: [],
+            done: false,
+            consent: [{ channel: 'whatsapp', consentAt: '2025-11-02T14:30:00Z', source }],
+          },
+          [],
+        )!;
         const text = csvLine(EXPORT_COLUMNS) + line;
         const [cells] = parse(line, { columns: [...EXPORT_COLUMNS] }) as Record<string, string>[];
         expect(cells!.name).not.toMatch(FORMULA_START);

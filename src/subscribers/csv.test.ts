@@ -184,10 +184,34 @@ describe('readSubscriberCsv', () => {
       {
         path: 'header',
         value: '"time_zone"',
-        rule: 'unknown column (expected: id, name, phone, email, locale, timezone, assistant, channels, consent_at, consent_source and optionally tags)',
+        rule: 'unknown column (expected: id, name, phone, email, locale, timezone, channels, consent_at, consent_source and optionally assistant, tags and attr.<name> columns)',
       },
       { path: 'header', value: '"channels"', rule: 'column named twice' },
       { path: 'header', rule: 'missing columns timezone, consent_source' },
+    ]);
+  });
+
+  it('reads attr.<name> columns, and refuses a bad name or assistant twice', async () => {
+    const header =
+      'id,name,phone,email,locale,timezone,channels,consent_at,consent_source,Attr.Plan,attr.city';
+    const line = 'a1,Ana,,a@example.org,fr,Europe/Paris,email,2025-11-02T14:30:00Z,fair,pro,';
+    expect(await readAll(source(`${header}\n${line}\n`))).toMatchObject([
+      { line: 2, ok: true, value: { id: 'a1', attributes: { plan: 'pro', city: null } } },
+    ]);
+    const bad = await inputError(
+      source(`${header.replace('attr.city', 'attr.2nd,assistant,attr.assistant')}\n`),
+    );
+    expect(bad.problems).toEqual([
+      {
+        path: 'header',
+        value: '"attr.2nd"',
+        rule: 'an attribute name is a lower-case letter, then up to 39 lower-case letters, digits or _',
+      },
+      {
+        path: 'header',
+        value: '"assistant"',
+        rule: 'names the attribute attr.assistant, which has its own column too: keep one of them',
+      },
     ]);
   });
 

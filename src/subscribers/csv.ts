@@ -14,7 +14,13 @@ import { type CsvError, type InfoRecord, parse } from 'csv-parse';
 import { InvalidInput, type Problem } from '../shared/errors.ts';
 import { restoreFreeText } from './csv-formulas.ts';
 import { SeenKeys } from './seen-keys.ts';
-import { type SubscriberInput, validateSubscriber } from './subscriber.schema.ts';
+import {
+  ATTRIBUTE_NAME,
+  ATTRIBUTE_NAME_RULE,
+  ATTRIBUTE_PREFIX,
+  type SubscriberInput,
+  validateSubscriber,
+} from './subscriber.schema.ts';
 import { checkUtf8File, Utf8Lines } from './utf8-lines.ts';
 
 export const REQUIRED_COLUMNS = [
@@ -24,12 +30,13 @@ export const REQUIRED_COLUMNS = [
   'email',
   'locale',
   'timezone',
-  'assistant',
   'channels',
   'consent_at',
   'consent_source',
 ] as const;
-export const OPTIONAL_COLUMNS = ['tags'] as const;
+/** Besides these, any number of `attr.<name>` columns. `assistant` is the attribute of the
+ *  shipped campaign under its old column name (it is `attr.assistant`). */
+export const OPTIONAL_COLUMNS = ['assistant', 'tags'] as const;
 const KNOWN_COLUMNS: readonly string[] = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS];
 
 export type CsvRow =
@@ -63,15 +70,25 @@ export function detectDelimiter(head: string): ',' | ';' {
  */
 export function headerProblems(names: readonly string[]): Problem[] {
   const problems: Problem[] = [];
-  const expected = `expected: ${REQUIRED_COLUMNS.join(', ')} and optionally ${OPTIONAL_COLUMNS.join(', ')}`;
+  const expected = `expected: ${REQUIRED_COLUMNS.join(', ')} and optionally ${OPTIONAL_COLUMNS.join(', ')} and attr.<name> columns`;
   const seen = new Set<string>();
   for (const name of names) {
     if (seen.has(name))
       problems.push({ path: 'header', value: JSON.stringify(name), rule: 'column named twice' });
-    else if (!KNOWN_COLUMNS.includes(name)) {
+    else if (name.startsWith(ATTRIBUTE_PREFIX)) {
+      if (!ATTRIBUTE_NAME.test(name.slice(ATTRIBUTE_PREFIX.length)))
+        problems.push({ path: 'header', value: JSON.stringify(name), rule: ATTRIBUTE_NAME_RULE });
+    } else if (!KNOWN_COLUMNS.includes(name)) {
       problems.push({ path: 'header', value: JSON.stringify(name), rule: `unknown column (${expected})` });
     }
     seen.add(name);
+  }
+  if (seen.has('assistant') && seen.has(`${ATTRIBUTE_PREFIX}assistant`)) {
+    problems.push({
+      path: 'header',
+      value: '"assistant"',
+      rule: 'names the attribute attr.assistant, which has its own column too: keep one of them',
+    });
   }
   const missing = REQUIRED_COLUMNS.filter((c) => !seen.has(c));
   if (missing.length > 0) {

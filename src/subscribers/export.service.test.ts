@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { readSubscriberCsv } from './csv.ts';
-import { csvLine, EXPORT_COLUMNS, toCsv } from './export.service.ts';
+import { csvLine, exportHeader, toCsv } from './export.service.ts';
 
+const NAMES = ['assistant', 'plan'];
 const row = {
   id: 's1',
   name: 'Doe, "JJ"',
@@ -10,7 +11,7 @@ const row = {
   email: 'jj@example.org',
   locale: 'fr',
   timezone: 'Europe/Paris',
-  assistant: 'both',
+  attributes: { assistant: 'both' },
   tags: ['beta', 'vip'],
   done: false,
   consent: [
@@ -26,14 +27,17 @@ describe('export CSV lines', () => {
   });
 
   it('lists channels in force in channel order, with the later consent and both sources', () => {
-    expect(toCsv(row)).toBe(
-      's1,"Doe, ""JJ""",+33612345678,jj@example.org,fr,Europe/Paris,both,whatsapp;email,2025-11-03T10:00:00.000Z,web + confirm-link,beta;vip\r\n',
+    expect(exportHeader(NAMES).join(',')).toBe(
+      'id,name,phone,email,locale,timezone,channels,consent_at,consent_source,tags,attr.assistant,attr.plan',
     );
-    expect(toCsv({ ...row, consent: [] })).toBeUndefined();
+    expect(toCsv(row, NAMES)).toBe(
+      's1,"Doe, ""JJ""",+33612345678,jj@example.org,fr,Europe/Paris,whatsapp;email,2025-11-03T10:00:00.000Z,web + confirm-link,beta;vip,both,\r\n',
+    );
+    expect(toCsv({ ...row, consent: [] }, NAMES)).toBeUndefined();
   });
 
   it('is read back by the importer as the same subscriber', async () => {
-    const text = csvLine(EXPORT_COLUMNS) + toCsv(row)!;
+    const text = csvLine(exportHeader(NAMES)) + toCsv(row, NAMES)!;
     const rows = [];
     for await (const r of readSubscriberCsv(Readable.from([text]))) rows.push(r);
     expect(rows).toEqual([
@@ -47,7 +51,8 @@ describe('export CSV lines', () => {
           email: 'jj@example.org',
           locale: 'fr',
           timezone: 'Europe/Paris',
-          assistant: 'both',
+          // No plan: its empty cell reads as "no such attribute".
+          attributes: { assistant: 'both', plan: null },
           channels: ['whatsapp', 'email'],
           consentAt: Date.parse('2025-11-03T10:00:00Z'),
           consentSource: 'web + confirm-link',
@@ -57,24 +62,31 @@ describe('export CSV lines', () => {
     ]);
   });
 
-  it('neutralises formula cells in name and consent_source, keeps phones, and reads them back unchanged', async () => {
+  it('neutralises formula cells in name, consent_source and attributes, keeps phones, and reads them back unchanged', async () => {
     const formulas = {
       ...row,
+      attributes: { plan: '@SUM(A1)' },
       name: "=cmd|' /C calc'!A0",
       consent: [{ channel: 'whatsapp' as const, consentAt: '2025-11-02T14:30:00Z', source: '+form' }],
     };
-    const line = toCsv(formulas)!;
+    const line = toCsv(formulas, NAMES)!;
     expect(line).toBe(
-      "s1,'=cmd|' /C calc'!A0,+33612345678,jj@example.org,fr,Europe/Paris,both,whatsapp,2025-11-02T14:30:00.000Z,'+form,beta;vip\r\n",
+      "s1,'=cmd|' /C calc'!A0,+33612345678,jj@example.org,fr,Europe/Paris,whatsapp,2025-11-02T14:30:00.000Z,'+form,beta;vip,,'@SUM(A1)\r\n",
     );
-    expect(toCsv({ ...formulas, name: "'-already quoted" })).toMatch(/^s1,''-already quoted,/);
+    expect(toCsv({ ...formulas, name: "'-already quoted" }, NAMES)).toMatch(/^s1,''-already quoted,/);
     const rows = [];
-    for await (const r of readSubscriberCsv(Readable.from([csvLine(EXPORT_COLUMNS) + line]))) rows.push(r);
+    for await (const r of readSubscriberCsv(Readable.from([csvLine(exportHeader(NAMES)) + line])))
+      rows.push(r);
     expect(rows).toMatchObject([
       {
         line: 2,
         ok: true,
-        value: { name: "=cmd|' /C calc'!A0", phone: '+33612345678', consentSource: '+form' },
+        value: {
+          name: "=cmd|' /C calc'!A0",
+          phone: '+33612345678',
+          consentSource: '+form',
+          attributes: { assistant: null, plan: '@SUM(A1)' },
+        },
       },
     ]);
   });

@@ -13,6 +13,10 @@
 //   email confirmation), the later instant is written, when both were in force, and the
 //   distinct sources are joined with " + ".
 // - done_at has no column in the format: it is counted, so the operator knows.
+// - attributes: one `attr.<name>` column per attribute name any exported subscriber has (in
+//   name order, after the SPEC columns); a subscriber without it has an empty cell, which the
+//   import reads as "no such attribute". The shipped campaign's `assistant` goes out as
+//   `attr.assistant`, which the import reads exactly as the old bare column.
 // - name and consent_source starting like a formula (= + - @) get a leading apostrophe, which
 //   the import drops again (csv-formulas.ts); phones keep their "+".
 import type { Writable } from 'node:stream';
@@ -20,10 +24,12 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CHANNELS, type Channel } from '../shared/vocabulary.ts';
 import type { Db, Sql } from '../store/pool.ts';
-import { OPTIONAL_COLUMNS, REQUIRED_COLUMNS } from './csv.ts';
+import { REQUIRED_COLUMNS } from './csv.ts';
 import { neutraliseFormula } from './csv-formulas.ts';
+import { ATTRIBUTE_PREFIX, type Attributes } from './subscriber.schema.ts';
 
-export const EXPORT_COLUMNS = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS] as const;
+/** The columns every exported file has; `attr.<name>` columns follow. */
+export const EXPORT_COLUMNS = [...REQUIRED_COLUMNS, 'tags'] as const;
 export const PAGE_SIZE = 1000;
 
 export interface ExportOptions {
@@ -48,7 +54,7 @@ interface PageRow {
   email: string | null;
   locale: string;
   timezone: string;
-  assistant: string;
+  attributes: Attributes;
   tags: string[];
   done: boolean;
   consent: { channel: Channel; consentAt: string; source: string | null }[];
@@ -64,7 +70,11 @@ export async function exportSubscribers(
   await db.tx(async (sql) => {
     await sql.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     const total = (await sql.one<{ n: number }>('SELECT count(*)::int AS n FROM subscribers'))?.n ?? 0;
-    await pipeline(Readable.from(lines(sql, total, summary, options)), out);
+    const names = await sql.query<{ name: string }>(
+      'SELECT DISTINCT jsonb_object_keys(attributes) AS name FROM subscribers ORDER BY 1',
+    );
+    const attributes = names.map((n) => n.name);
+    await pipeline(Readable.from(lines(sql, total, attributes, summary, options)), out);
   });
   return summary;
 }
@@ -72,10 +82,11 @@ export async function exportSubscribers(
 async function* lines(
   sql: Sql,
   total: number,
+  attributes: readonly string[],
   summary: { exported: number; leftOut: number; done: number },
   options: ExportOptions,
 ): AsyncGenerator<string> {
-  yield csvLine(EXPORT_COLUMNS);
+  yield csvLine(exportHeader(attributes));
   let read = 0;
   let after: string | null = null;
   for (;;) {
@@ -83,7 +94,7 @@ async function* lines(
     if (page.length === 0) break;
     let chunk = '';
     for (const row of page) {
-      const line = toCsv(row);
+      const line = toCsv(row, attributes);
       if (line === undefined) summary.leftOut++;
       else {
         summary.exported++;
@@ -100,7 +111,7 @@ async function* lines(
 
 function readPage(sql: Sql, after: string | null, limit: number): Promise<PageRow[]> {
   return sql.query<PageRow>(
-    `SELECT s.id, s.name, s.phone, s.email, s.locale, s.timezone, s.assistant, s.tags,
+    `SELECT s.id, s.name, s.phone, s.email, s.locale, s.timezone, s.attributes, s.tags,
             s.done_at IS NOT NULL AS done,
             coalesce((
               SELECT json_agg(json_build_object(
@@ -128,8 +139,13 @@ export function csvLine(values: readonly string[]): string {
   return `${values.map((v) => (NEEDS_QUOTES.test(v) ? `"${v.replaceAll('"', '""')}"` : v)).join(',')}\r\n`;
 }
 
+/** The header of an export whose subscribers have these attribute names. */
+export function exportHeader(attributes: readonly string[]): string[] {
+  return [...EXPORT_COLUMNS, ...attributes.map((name) => `${ATTRIBUTE_PREFIX}${name}`)];
+}
+
 /** One CSV line, or undefined when the subscriber has no consent in force. */
-export function toCsv(row: PageRow): string | undefined {
+export function toCsv(row: PageRow, attributes: readonly string[]): string | undefined {
   const consent = [...row.consent].sort((a, b) => CHANNELS.indexOf(a.channel) - CHANNELS.indexOf(b.channel));
   if (consent.length === 0) return undefined;
   const latest = Math.max(...consent.map((c) => Date.parse(c.consentAt)));
@@ -142,11 +158,14 @@ export function toCsv(row: PageRow): string | undefined {
     email: row.email ?? '',
     locale: row.locale,
     timezone: row.timezone,
-    assistant: row.assistant,
     channels: consent.map((c) => c.channel).join(';'),
     consent_at: new Date(latest).toISOString(),
     consent_source: neutraliseFormula(sources.join(' + ')),
     tags: row.tags.join(';'),
   };
-  return csvLine(EXPORT_COLUMNS.map((column) => values[column]));
+  return csvLine([
+    ...EXPORT_COLUMNS.map((column) => values[column]),
+    // Attribute values are free text as well.
+    ...attributes.map((name) => neutraliseFormula(row.attributes[name] ?? '')),
+  ]);
 }

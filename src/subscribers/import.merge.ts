@@ -41,6 +41,13 @@ export async function removeErased(sql: Sql, rule: string): Promise<BadLine[]> {
 }
 
 /**
+ * The attributes a row leaves a subscriber with: the stored ones (of `stored`, a subscribers-like
+ * row, possibly missing), then the row's, whose nulls (empty cells) remove.
+ */
+const MERGED_ATTRIBUTES = (stored: string) =>
+  `jsonb_strip_nulls(coalesce(${stored}.attributes, '{}'::jsonb) || r.attributes)`;
+
+/**
  * Rows that would change nothing, removed from the chunk before anything is locked (the usual
  * re-import): the subscriber exists with exactly this profile, and every listed channel is
  * active with this very evidence already recorded (same source, instant and address). The
@@ -58,8 +65,9 @@ export async function removeUnchanged(sql: Sql): Promise<number> {
      WHERE EXISTS (
              SELECT 1 FROM subscribers s
               WHERE s.id = r.id
-                AND (s.name, s.phone, s.email, s.locale, s.timezone, s.assistant, s.tags)
-                    IS NOT DISTINCT FROM (r.name, r.phone, r.email, r.locale, r.timezone, r.assistant, r.tags))
+                AND (s.name, s.phone, s.email, s.locale, s.timezone, s.tags, s.attributes)
+                    IS NOT DISTINCT FROM
+                    (r.name, r.phone, r.email, r.locale, r.timezone, r.tags, ${MERGED_ATTRIBUTES('s')}))
        AND NOT EXISTS (
              SELECT 1 FROM unnest(r.channels) AS listed (channel)
               WHERE NOT EXISTS (
@@ -82,12 +90,13 @@ export async function removeUnchanged(sql: Sql): Promise<number> {
 export async function lockBefore(sql: Sql): Promise<number> {
   await sql.exec(`
     DROP TABLE IF EXISTS import_before;
-    CREATE TEMP TABLE import_before (id text, phone text, email text, timezone text, tags text[]) ON COMMIT DROP`);
+    CREATE TEMP TABLE import_before (id text, phone text, email text, timezone text, tags text[], attributes jsonb)
+      ON COMMIT DROP`);
   // One pass over subscribers, each row probing three hash tables of the chunk's ids, phones
   // and emails (hashed sub-plans): about a third of the time of three joins, each its own pass.
   return sql.exec(`
     INSERT INTO import_before
-    SELECT id, phone, email, timezone, tags FROM subscribers
+    SELECT id, phone, email, timezone, tags, attributes FROM subscribers
      WHERE id IN (SELECT id FROM import_rows)
         OR phone IN (SELECT phone FROM import_rows WHERE phone IS NOT NULL)
         OR email IN (SELECT email FROM import_rows WHERE email IS NOT NULL)
@@ -131,17 +140,19 @@ export async function upsertSubscribers(
     CREATE TEMP TABLE import_written (id text, inserted boolean) ON COMMIT DROP`);
   await sql.exec(
     `WITH written AS (
-       INSERT INTO subscribers (id, name, phone, email, locale, timezone, assistant, tags, created_at, updated_at)
-       SELECT id, name, phone, email, locale, timezone, assistant, tags, $1, $1 FROM import_rows ORDER BY line
+       INSERT INTO subscribers (id, name, phone, email, locale, timezone, attributes, tags, created_at, updated_at)
+       SELECT r.id, r.name, r.phone, r.email, r.locale, r.timezone, ${MERGED_ATTRIBUTES('b')}, r.tags, $1, $1
+         FROM import_rows r LEFT JOIN import_before b ON b.id = r.id
+        ORDER BY r.line
        ON CONFLICT (id) DO UPDATE
           SET name = EXCLUDED.name, phone = EXCLUDED.phone, email = EXCLUDED.email, locale = EXCLUDED.locale,
-              timezone = EXCLUDED.timezone, assistant = EXCLUDED.assistant, tags = EXCLUDED.tags,
+              timezone = EXCLUDED.timezone, attributes = EXCLUDED.attributes, tags = EXCLUDED.tags,
               updated_at = EXCLUDED.updated_at
         WHERE (subscribers.name, subscribers.phone, subscribers.email, subscribers.locale, subscribers.timezone,
-               subscribers.assistant, subscribers.tags)
+               subscribers.attributes, subscribers.tags)
               IS DISTINCT FROM
               (EXCLUDED.name, EXCLUDED.phone, EXCLUDED.email, EXCLUDED.locale, EXCLUDED.timezone,
-               EXCLUDED.assistant, EXCLUDED.tags)
+               EXCLUDED.attributes, EXCLUDED.tags)
        RETURNING id, (xmax = 0) AS inserted)
      INSERT INTO import_written SELECT id, inserted FROM written`,
     [new Date(now)],
@@ -296,11 +307,13 @@ export async function chunkCounts(sql: Sql): Promise<ChunkCounts> {
   return row!;
 }
 
-/** Subscribers to plan into running campaigns: new, moved zone, changed tags or gained a channel. */
+/** Subscribers to plan into running campaigns: new, moved zone, changed tags or attributes (an
+ *  audience may now include them), or gained a channel. */
 export async function joiners(sql: Sql): Promise<string[]> {
   const rows = await sql.query<{ id: string }>(
     `SELECT r.id FROM import_rows r LEFT JOIN import_before b ON b.id = r.id
       WHERE b.id IS NULL OR b.timezone <> r.timezone OR b.tags IS DISTINCT FROM r.tags
+         OR b.attributes IS DISTINCT FROM ${MERGED_ATTRIBUTES('b')}
          OR EXISTS (SELECT 1 FROM import_decisions d
                      WHERE d.id = r.id AND d.action = 'activate' AND d.state IS DISTINCT FROM 'active')
       ORDER BY r.line`,

@@ -23,7 +23,8 @@ CREATE TEMP TABLE import_rows (
   email          text,
   locale         text NOT NULL,
   timezone       text NOT NULL,
-  assistant      text NOT NULL,
+  attributes     jsonb NOT NULL,      -- the row's attributes: a value sets, null removes (an empty
+                                      -- cell); merged with the stored ones once those are locked
   channels       text[] NOT NULL,
   consent_at     timestamptz NOT NULL,
   consent_source text NOT NULL,
@@ -57,5 +58,5 @@ export function stagingLine(line: number, v: SubscriberInput, hashKey: string | 
     hashKey !== undefined && v.phone !== undefined ? tombstoneHash(hashKey, 'phone', v.phone) : undefined;
   const emailHash =
     hashKey !== undefined && v.email !== undefined ? tombstoneHash(hashKey, 'email', v.email) : undefined;
-  return `${line}\t${field(v.id)}\t${field(v.name)}\t${field(v.phone)}\t${field(v.email)}\t${v.locale}\t${field(v.timezone)}\t${v.assistant}\t${arrayLiteral(v.channels)}\t${new Date(v.consentAt).toISOString()}\t${field(v.consentSource)}\t${arrayLiteral([...v.tags].sort())}\t${field(phoneHash)}\t${field(emailHash)}\n`;
+  return `${line}\t${field(v.id)}\t${field(v.name)}\t${field(v.phone)}\t${field(v.email)}\t${v.locale}\t${field(v.timezone)}\t${field(JSON.stringify(v.attributes))}\t${arrayLiteral(v.channels)}\t${new Date(v.consentAt).toISOString()}\t${field(v.consentSource)}\t${arrayLiteral([...v.tags].sort())}\t${field(phoneHash)}\t${field(emailHash)}\n`;
 }

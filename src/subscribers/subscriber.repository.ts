@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import type { Channel, Locale } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
-import type { Assistant } from './subscriber.schema.ts';
+import type { Attributes } from './subscriber.schema.ts';
 
 export type ChannelState = 'pending' | 'active' | 'unsubscribed' | 'stopped' | 'bounced' | 'complained';
 export type ConsentKind =
@@ -25,7 +25,7 @@ export interface SubscriberRow {
   readonly email: string | null;
   readonly locale: string;
   readonly timezone: string;
-  readonly assistant: Assistant;
+  readonly attributes: Attributes;
   readonly done_at: Date | null;
 }
 
@@ -52,10 +52,11 @@ export interface SubscriberFields {
   readonly email: string | null;
   readonly locale: Locale;
   readonly timezone: string;
-  readonly assistant: Assistant;
+  /** Set on top of the stored attributes (a value) or removed from them (null). */
+  readonly attributes: Readonly<Record<string, string | null>>;
 }
 
-const COLUMNS = 'id, name, phone, email, locale, timezone, assistant, done_at';
+const COLUMNS = 'id, name, phone, email, locale, timezone, attributes, done_at';
 
 /** Every subscriber holding this phone or this email (0, 1 or 2 rows), locked. */
 export function lockByPhoneOrEmail(
@@ -84,7 +85,7 @@ export function lockByPhone(sql: Sql, phone: string): Promise<SubscriberRow | un
 
 /** $1 id, $2…$7 the profile, $8 now. */
 function profileParams(id: string, f: SubscriberFields, now: number): unknown[] {
-  return [id, f.name, f.phone, f.email, f.locale, f.timezone, f.assistant, new Date(now)];
+  return [id, f.name, f.phone, f.email, f.locale, f.timezone, JSON.stringify(f.attributes), new Date(now)];
 }
 
 export async function insertSubscriber(
@@ -94,8 +95,8 @@ export async function insertSubscriber(
   now: number,
 ): Promise<void> {
   await sql.exec(
-    `INSERT INTO subscribers (id, name, phone, email, locale, timezone, assistant, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+    `INSERT INTO subscribers (id, name, phone, email, locale, timezone, attributes, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, jsonb_strip_nulls($7::jsonb), $8, $8)`,
     profileParams(id, fields, now),
   );
 }
@@ -108,8 +109,8 @@ export async function updateSubscriber(
   now: number,
 ): Promise<void> {
   await sql.exec(
-    `UPDATE subscribers SET name = $2, phone = $3, email = $4, locale = $5, timezone = $6, assistant = $7,
-            done_at = NULL, updated_at = $8
+    `UPDATE subscribers SET name = $2, phone = $3, email = $4, locale = $5, timezone = $6,
+            attributes = jsonb_strip_nulls(attributes || $7::jsonb), done_at = NULL, updated_at = $8
       WHERE id = $1`,
     profileParams(id, fields, now),
   );

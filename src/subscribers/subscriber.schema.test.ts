@@ -32,7 +32,7 @@ describe('validateSubscriber', () => {
         email: 'camille.martin@example.org',
         locale: 'fr',
         timezone: 'Europe/Paris',
-        assistant: 'chatgpt',
+        attributes: { assistant: 'chatgpt' },
         channels: ['whatsapp', 'email'],
         consentAt: Date.UTC(2025, 10, 2, 14, 30),
         consentSource: 'web form, 2025 campaign page',
@@ -43,7 +43,11 @@ describe('validateSubscriber', () => {
 
   it('trims fields and accepts a missing tags field', () => {
     const result = validateSubscriber({ ...VALID, id: '  sub-1 ', assistant: ' Copilot ', tags: undefined });
-    expect(result.ok && result.value).toMatchObject({ id: 'sub-1', assistant: 'copilot', tags: [] });
+    expect(result.ok && result.value).toMatchObject({
+      id: 'sub-1',
+      attributes: { assistant: 'copilot' },
+      tags: [],
+    });
   });
 
   it('requires an id of at most 64 characters from a safe set', () => {
@@ -116,12 +120,36 @@ describe('validateSubscriber', () => {
     expect(problemsOf({ timezone: 'Mars/Olympus' })[0]?.path).toBe('timezone');
   });
 
-  it('knows the three assistants', () => {
+  it('reads the bare assistant column as the attribute assistant, with its three values', () => {
     expect(problemsOf({ assistant: 'gemini' })).toEqual([
-      { path: 'assistant', value: '"gemini"', rule: 'must be one of: chatgpt, copilot, both' },
+      { path: 'assistant', value: '"gemini"', rule: 'must be one of: chatgpt, copilot, both (or empty)' },
     ]);
-    const both = validateSubscriber({ ...VALID, assistant: 'both' });
-    expect(both.ok && both.value.assistant).toBe('both');
+    const both = validateSubscriber({ ...VALID, assistant: ' Both ' });
+    expect(both.ok && both.value.attributes).toEqual({ assistant: 'both' });
+    const removed = validateSubscriber({ ...VALID, assistant: '' });
+    expect(removed.ok && removed.value.attributes).toEqual({ assistant: null });
+    const { assistant: _, ...without } = VALID;
+    const none = validateSubscriber(without);
+    expect(none.ok && none.value.attributes).toEqual({});
+  });
+
+  it('reads attr.<name> fields: a value sets, an empty cell removes, 500 characters at most', () => {
+    const read = validateSubscriber({
+      ...VALID,
+      'attr.plan': ' pro ',
+      'attr.city': '',
+      'attr.note': 'é'.repeat(500),
+    });
+    expect(read.ok && read.value.attributes).toEqual({
+      assistant: 'chatgpt',
+      plan: 'pro',
+      city: null,
+      note: 'é'.repeat(500),
+    });
+    expect(problemsOf({ 'attr.note': 'x'.repeat(501) })).toEqual([
+      { path: 'attr.note', rule: 'must be at most 500 characters' },
+    ]);
+    expect(problemsOf({ 'attr.Plan': 'pro' })[0]?.path).toBe('attr.Plan');
   });
 
   it('reads channels as a non-empty subset, each with its address', () => {
@@ -180,7 +208,7 @@ describe('validateSubscriber', () => {
       id: '',
       locale: 'x_y',
       timezone: 'Nowhere',
-      assistant: '',
+      assistant: 'gpt',
       consent_source: '',
     });
     expect(problems.map((p) => p.path)).toEqual(['id', 'locale', 'timezone', 'assistant', 'consent_source']);

@@ -7,8 +7,18 @@ import { canonicalZone } from '../planning/planner.ts';
 import type { Problem } from '../shared/errors.ts';
 import { CHANNELS, type Channel, type Locale } from '../shared/vocabulary.ts';
 
+/** The values the bare `assistant` column accepts (SPEC §5: the shipped campaign's attribute,
+ *  kept as a column of its own for compatibility; it is stored as the attribute `assistant`). */
 export const ASSISTANTS = ['chatgpt', 'copilot', 'both'] as const;
-export type Assistant = (typeof ASSISTANTS)[number];
+/** An attribute's name: `attr.<name>` in the CSV, a key of `attributes` in the API. */
+export const ATTRIBUTE_NAME = /^[a-z][a-z0-9_]{0,39}$/;
+export const ATTRIBUTE_NAME_RULE =
+  'an attribute name is a lower-case letter, then up to 39 lower-case letters, digits or _';
+export const ATTRIBUTE_VALUE_MAX = 500;
+export const ATTRIBUTE_PREFIX = 'attr.';
+
+/** Stored attributes: name → text value. */
+export type Attributes = Readonly<Record<string, string>>;
 
 export interface SubscriberInput {
   readonly id: string;
@@ -20,7 +30,11 @@ export interface SubscriberInput {
   readonly locale: Locale;
   /** IANA zone name, canonical spelling. */
   readonly timezone: string;
-  readonly assistant: Assistant;
+  /**
+   * The attributes the record names: a value sets one, null removes it (an empty cell); a name
+   * absent here is left as stored.
+   */
+  readonly attributes: Readonly<Record<string, string | null>>;
   /** Non-empty, each once, in CHANNELS order; each has its address. */
   readonly channels: readonly Channel[];
   /** Epoch milliseconds. */
@@ -193,15 +207,7 @@ export function validateSubscriber(
     });
   }
 
-  const assistantText = field('assistant').toLowerCase();
-  const assistant = ASSISTANTS.find((a) => a === assistantText);
-  if (assistant === undefined) {
-    problems.push({
-      path: 'assistant',
-      ...(assistantText === '' ? {} : { value: show(field('assistant')) }),
-      rule: `must be one of: ${ASSISTANTS.join(', ')}`,
-    });
-  }
+  const attributes = attributesOf(raw, problems);
 
   const channels = channelsOf(field('channels').toLowerCase(), phoneText !== '', emailText !== '', problems);
 
@@ -249,13 +255,49 @@ export function validateSubscriber(
     ...(email === undefined ? {} : { email }),
     locale: locale!,
     timezone: timezone!,
-    assistant: assistant!,
+    attributes,
     channels,
     consentAt,
     consentSource,
     tags,
   };
   return { ok: true, value };
+}
+
+/**
+ * The `attr.<name>` fields of a record, and the bare `assistant` (the attribute `assistant`, whose
+ * values the column's contract fixes). A field absent from the record leaves the attribute alone;
+ * an empty one removes it.
+ */
+function attributesOf(
+  raw: Readonly<Record<string, string | undefined>>,
+  problems: Problem[],
+): Record<string, string | null> {
+  const attributes: Record<string, string | null> = {};
+  for (const key in raw) {
+    if (!key.startsWith(ATTRIBUTE_PREFIX)) continue;
+    const name = key.slice(ATTRIBUTE_PREFIX.length);
+    const value = (raw[key] ?? '').trim();
+    if (!ATTRIBUTE_NAME.test(name)) {
+      problems.push({ path: key, rule: `must be attr.<name>: ${ATTRIBUTE_NAME_RULE}` });
+    } else if (value.length > ATTRIBUTE_VALUE_MAX) {
+      problems.push({ path: key, rule: `must be at most ${ATTRIBUTE_VALUE_MAX} characters` });
+    } else if (value.includes('\u0000')) {
+      problems.push({ path: key, rule: 'must be text, without NUL characters' });
+    } else attributes[name] = value === '' ? null : value;
+  }
+  const assistant = raw.assistant;
+  if (assistant !== undefined) {
+    const text = assistant.trim().toLowerCase();
+    if (text !== '' && !(ASSISTANTS as readonly string[]).includes(text)) {
+      problems.push({
+        path: 'assistant',
+        value: show(assistant.trim()),
+        rule: `must be one of: ${ASSISTANTS.join(', ')} (or empty)`,
+      });
+    } else attributes.assistant = text === '' ? null : text;
+  }
+  return attributes;
 }
 
 function channelsOf(text: string, hasPhone: boolean, hasEmail: boolean, problems: Problem[]): Channel[] {

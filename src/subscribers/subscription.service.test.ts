@@ -27,7 +27,7 @@ const input = (over: Partial<SubscriberInput> = {}): SubscriberInput => ({
   email: 'sam@example.org',
   locale: 'en',
   timezone: 'Europe/Paris',
-  assistant: 'chatgpt',
+  attributes: { assistant: 'chatgpt' },
   channels: ['whatsapp', 'email'],
   consentAt: T0,
   consentSource: 'web-form',

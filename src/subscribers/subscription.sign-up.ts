@@ -83,7 +83,7 @@ export async function signUpInTransaction(
     email: email ?? existing?.email ?? null,
     locale: input.locale,
     timezone: input.timezone,
-    assistant: input.assistant,
+    attributes: input.attributes,
   };
   if (existing) await repo.updateSubscriber(sql, id, fields, now);
   else await repo.insertSubscriber(sql, id, fields, now);
@@ -95,7 +95,7 @@ export async function signUpInTransaction(
     consentVersion: evidence.consentVersion,
     consentText: evidence.consentText,
     pageLocale: evidence.pageLocale,
-    assistant: input.assistant,
+    ...(input.attributes.assistant ? { assistant: input.attributes.assistant } : {}),
     timezone: input.timezone,
     // Which page: a campaign's own (/subscribe/<id>), or the general form.
     page: evidence.campaign ? `/subscribe/${evidence.campaign.id}` : '/subscribe',

@@ -59,8 +59,8 @@ let phoneCounter = 600000000;
 export async function seedSubscriber(sql: Sql, s: SeedSubscriber): Promise<void> {
   phoneCounter++;
   await sql.exec(
-    `INSERT INTO subscribers (id, name, phone, email, locale, timezone, assistant, tags, done_at)
-     VALUES ($1, 'Test', $2, $3, 'en', $4, 'chatgpt', $5, $6)`,
+    `INSERT INTO subscribers (id, name, phone, email, locale, timezone, attributes, tags, done_at)
+     VALUES ($1, 'Test', $2, $3, 'en', $4, '{"assistant":"chatgpt"}', $5, $6)`,
     [
       s.id,
       `+33${phoneCounter}`,

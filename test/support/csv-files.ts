@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { OPTIONAL_COLUMNS, REQUIRED_COLUMNS } from '../../src/subscribers/csv.ts';
 import { restoreFormula } from '../../src/subscribers/csv-formulas.ts';
 
-export const COLUMNS = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS] as const;
+/** Every column, with one attribute column of free text (`attr.note`). */
+export const COLUMNS = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS, 'attr.note'] as const;
 type Column = (typeof COLUMNS)[number];
 
 /** What a row says, before ids, phones and emails are made unique (materialise). */
@@ -21,6 +22,7 @@ export interface RowShape {
   readonly channels: readonly ('whatsapp' | 'email')[];
   readonly consentAt: number;
   readonly source: string;
+  readonly note: string;
   readonly tags: readonly string[];
 }
 
@@ -112,6 +114,7 @@ export const rowShapeArb: fc.Arbitrary<RowShape> = fc
       max: Date.parse('2025-12-31T00:00:00Z'),
     }),
     source: sourceArb,
+    note: fc.oneof(fc.constant(''), sourceArb),
     tags: fc.uniqueArray(tagArb, { maxLength: 3 }),
   })
   .map((r) => {
@@ -137,6 +140,7 @@ export const rowShapeArb: fc.Arbitrary<RowShape> = fc
       // Whole seconds: the model compares epoch milliseconds with what the reader parses.
       consentAt: Math.floor(r.consentAt / 1000) * 1000,
       source: r.source,
+      note: r.note,
       tags: r.tags,
     };
   });
@@ -175,6 +179,7 @@ function cells(shape: RowShape, run: string, index: number): Record<Column, stri
     consent_at: new Date(shape.consentAt).toISOString(),
     consent_source: shape.source,
     tags: shape.tags.join(';'),
+    'attr.note': shape.note,
   };
 }
 
@@ -188,7 +193,10 @@ export function expectedValue(shape: RowShape, run: string, index: number, withT
     ...(c.email === '' ? {} : { email: c.email.toLowerCase() }),
     locale: shape.locale[1],
     timezone: shape.timezone[1],
-    assistant: shape.assistant.toLowerCase(),
+    attributes: {
+      note: restoreFormula(shape.note.trim()).trim() || null,
+      assistant: shape.assistant.toLowerCase(),
+    },
     channels: shape.channels,
     consentAt: shape.consentAt,
     consentSource: restoreFormula(shape.source).trim(),

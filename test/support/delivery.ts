@@ -96,8 +96,9 @@ export async function seedSubscribers(
   for (let i = 0; i < subscribers.length; i += 1000) {
     const chunk = subscribers.slice(i, i + 1000);
     await sql.exec(
-      `INSERT INTO subscribers (id, name, phone, email, locale, timezone, assistant, tags)
-       SELECT id, name, phone, email, locale, timezone, assistant, string_to_array(tags, ',')
+      `INSERT INTO subscribers (id, name, phone, email, locale, timezone, attributes, tags)
+       SELECT id, name, phone, email, locale, timezone, jsonb_build_object('assistant', assistant),
+              string_to_array(tags, ',')
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
               AS t(id, name, phone, email, locale, timezone, assistant, tags)`,
       [

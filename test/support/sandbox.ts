@@ -7,7 +7,6 @@ import { sampleMessageVars } from '../../src/campaigns/message-vars.ts';
 import { loadMessageTemplates, renderWhatsApp, SHIPPED_MESSAGES_DIR } from '../../src/campaigns/messages.ts';
 import { WhatsAppChannel } from '../../src/delivery/channels/whatsapp.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.service.ts';
-import type { Assistant } from '../../src/subscribers/subscriber.schema.ts';
 
 export interface ReceivedWebhook {
   readonly headers: IncomingHttpHeaders;
@@ -50,7 +49,13 @@ export const PUBLIC_URL = 'https://lastcall.example.org';
 /** Sends one shipped template through Lastcall's WhatsApp channel, as the send worker does. */
 export async function sendShippedTemplate(
   sandbox: Sandbox,
-  opts: { to: string; locale: 'fr' | 'en'; template: string; name: string; assistant: Assistant },
+  opts: {
+    to: string;
+    locale: 'fr' | 'en';
+    template: string;
+    name: string;
+    assistant: 'chatgpt' | 'copilot' | 'both';
+  },
 ) {
   const template = await loadMessageTemplates(SHIPPED_MESSAGES_DIR, opts.locale, opts.template);
   const rendered = renderWhatsApp(template, sampleMessageVars(opts.locale, opts.assistant, opts.name));

@@ -120,7 +120,7 @@ export async function seed(): Promise<void> {
   );
   for (const p of Object.values(PEOPLE)) {
     await db.exec(
-      `INSERT INTO subscribers (id, name, phone, locale, timezone, assistant) VALUES ($1, 'X', $2, $3, 'Europe/Paris', 'both')`,
+      `INSERT INTO subscribers (id, name, phone, locale, timezone) VALUES ($1, 'X', $2, $3, 'Europe/Paris')`,
       [p.id, p.phone, p.locale],
     );
     await db.exec(

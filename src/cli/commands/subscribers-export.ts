@@ -25,8 +25,8 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       `
-Columns (the import's): id, name, phone, email, locale, timezone, assistant, channels,
-consent_at, consent_source, tags. Only channels whose consent is in force are listed, with the
+Columns (the import's): id, name, phone, email, locale, timezone, channels, consent_at,
+consent_source, tags, then one attr.<name> column per attribute (attr.assistant included). Only channels whose consent is in force are listed, with the
 evidence of that consent; subscribers with none are left out (and counted). The file can be
 imported again as it is: "lastcall subscribers import --file OUT.csv".
 

@@ -12,7 +12,7 @@ const profile: SubscriberProfile = {
   email: null,
   locale: 'en',
   timezone: 'Europe/Paris',
-  assistant: 'both',
+  attributes: { assistant: 'both', plan: 'pro' },
   tags: ['demo'],
   doneAt: null,
   createdAt: '2026-12-05T01:00:00Z',

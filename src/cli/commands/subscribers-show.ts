@@ -64,13 +64,21 @@ function evidenceLines(key: string, value: string): string[] {
   return out.map((text, i) => (i === 0 ? `    ${key.padEnd(16)}  ${text}` : `${INDENT}${text}`));
 }
 
+/** One line per attribute, `name  value`, in name order; a dash when there is none. */
+function attributeLines(attributes: Readonly<Record<string, string>>): string[] {
+  const names = Object.keys(attributes).sort();
+  if (names.length === 0) return ['  attributes -'];
+  return ['  attributes', ...names.map((name) => `    ${name.padEnd(16)}  ${attributes[name]}`)];
+}
+
 export function profileText(p: SubscriberProfile): string {
   const lines = [
     `subscriber ${p.id}`,
     `  name       ${p.name ?? '-'}`,
     `  phone      ${p.phone ?? '-'}`,
     `  email      ${p.email ?? '-'}`,
-    `  locale     ${p.locale}    timezone ${p.timezone}    assistant ${p.assistant}`,
+    `  locale     ${p.locale}    timezone ${p.timezone}`,
+    ...attributeLines(p.attributes),
     `  tags       ${p.tags.length > 0 ? p.tags.join(', ') : '-'}`,
     `  done       ${p.doneAt ?? 'no'}`,
     `  created    ${p.createdAt}    updated ${p.updatedAt}`,

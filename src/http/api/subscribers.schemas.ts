@@ -13,7 +13,16 @@ export const subscriberBody = z
     email: z.string().optional(),
     locale: z.enum(LOCALES).or(z.string()).describe('fr or en (BCP 47; unknown falls back to en)'),
     timezone: z.string().describe('IANA zone, e.g. Europe/Paris'),
-    assistant: z.enum(ASSISTANTS),
+    assistant: z
+      .enum(ASSISTANTS)
+      .optional()
+      .describe('the attribute `assistant` under its old column name (same as attributes.assistant)'),
+    attributes: z
+      .record(z.string(), z.string().max(500).nullable())
+      .optional()
+      .describe(
+        'attributes to set, by name ([a-z][a-z0-9_]{0,39}); a null or empty value removes one, names left out are kept',
+      ),
     channels: z.array(z.enum(CHANNELS)).min(1),
     consent_at: z.string().describe('ISO 8601 instant: when the person opted in'),
     consent_source: z.string().describe('where the opt-in was given (the evidence)'),
@@ -58,7 +67,7 @@ export const listItem = z
     email: z.string().nullable(),
     locale: z.string(),
     timezone: z.string(),
-    assistant: z.string(),
+    attributes: z.record(z.string(), z.string()),
     tags: z.array(z.string()).readonly(),
     doneAt: z.string().nullable(),
     createdAt: z.string(),

@@ -100,7 +100,8 @@ export const en: ConsoleMessages = {
   subscribers: {
     title: 'Subscribers',
     search: 'Find a subscriber',
-    searchHelp: 'An id, a phone number in international form (+33612345678) or an email address.',
+    searchHelp:
+      'An id, a phone number in international form (+33612345678) or an email address; or name=value to list the subscribers with that attribute (plan=pro).',
     searchButton: 'Search',
     notFound: 'No subscriber with this id, phone or email.',
     list: 'Subscribers by id',
@@ -109,7 +110,10 @@ export const en: ConsoleMessages = {
     name: 'Name',
     zone: 'Time zone',
     channels: 'Channels',
+    attributes: 'Attributes',
     none: 'No subscriber yet.',
+    withAttribute: (name: string, value: string) => `Subscribers whose ${name} is “${value}”`,
+    noneWithAttribute: 'No subscriber has this attribute value.',
   },
   profile: {
     title: (id: string) => `Subscriber ${id}`,
@@ -118,7 +122,7 @@ export const en: ConsoleMessages = {
     email: 'Email',
     locale: 'Language',
     zone: 'Time zone',
-    assistant: 'Assistant',
+    attributes: 'Attributes',
     tags: 'Tags',
     done: 'Said done',
     created: 'Created',
@@ -149,7 +153,7 @@ export const en: ConsoleMessages = {
   importPage: {
     title: 'Import subscribers',
     intro:
-      'A CSV with the columns id, name, phone, email, locale, timezone, assistant, channels, consent_at, consent_source (and optionally tags).',
+      'A CSV with the columns id, name, phone, email, locale, timezone, channels, consent_at, consent_source (and optionally tags, assistant and attr.<name> attribute columns).',
     file: 'CSV file',
     dryRun: 'Dry run: check the file, write nothing',
     strict: 'Strict: import nothing if any row is bad',

@@ -110,7 +110,8 @@ export const fr = {
   subscribers: {
     title: 'Abonnés',
     search: 'Trouver un abonné',
-    searchHelp: 'Un identifiant, un numéro au format international (+33612345678) ou une adresse e-mail.',
+    searchHelp:
+      'Un identifiant, un numéro au format international (+33612345678) ou une adresse e-mail ; ou nom=valeur pour lister les abonnés qui ont cet attribut (plan=pro).',
     searchButton: 'Chercher',
     notFound: 'Aucun abonné avec cet identifiant, ce numéro ou cette adresse.',
     list: 'Abonnés par identifiant',
@@ -119,6 +120,9 @@ export const fr = {
     name: 'Nom',
     zone: 'Fuseau',
     channels: 'Canaux',
+    attributes: 'Attributs',
+    withAttribute: (name: string, value: string) => `Abonnés dont ${name} vaut « ${value} »`,
+    noneWithAttribute: 'Aucun abonné n’a cette valeur d’attribut.',
     none: 'Aucun abonné pour l’instant.',
   },
   profile: {
@@ -128,7 +132,7 @@ export const fr = {
     email: 'E-mail',
     locale: 'Langue',
     zone: 'Fuseau',
-    assistant: 'Assistant',
+    attributes: 'Attributs',
     tags: 'Étiquettes',
     done: 'A indiqué avoir terminé',
     created: 'Créé',
@@ -159,7 +163,7 @@ export const fr = {
   importPage: {
     title: 'Importer des abonnés',
     intro:
-      'Un CSV avec les colonnes id, name, phone, email, locale, timezone, assistant, channels, consent_at, consent_source (et tags, facultative).',
+      'Un CSV avec les colonnes id, name, phone, email, locale, timezone, channels, consent_at, consent_source (et, facultatives, tags, assistant et des colonnes d’attributs attr.<nom>).',
     file: 'Fichier CSV',
     dryRun: 'Essai : vérifier le fichier sans rien écrire',
     strict: 'Strict : ne rien importer si une ligne est mauvaise',

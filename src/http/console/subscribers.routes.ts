@@ -1,11 +1,11 @@
-// Subscriber pages: search by id, phone or email (a hit opens the profile) over a keyset page of
-// subscribers by id; the profile; the erasure confirmation and the erasure (the service
+// Subscriber pages: search by id, phone or email (a hit opens the profile), or by an attribute's
+// value (name=value: the page lists those subscribers), over a keyset page of subscribers by id; the profile; the erasure confirmation and the erasure (the service
 // `subscribers forget` calls).
 import type { FastifyPluginAsync } from 'fastify';
 import { InvalidInput } from '../../shared/errors.ts';
 import { createErasureService } from '../../subscribers/erasure.service.ts';
 import { findByKey, parseSubscriberKey } from '../../subscribers/subscriber-key.ts';
-import { listSubscribers } from '../../subscribers/subscriber-list.ts';
+import { attributeQuery, listSubscribers } from '../../subscribers/subscriber-list.ts';
 import { subscriberProfile } from '../../subscribers/subscriber-profile.ts';
 import type { ConsoleOptions } from './console.plugin.ts';
 import { sendHtml, viewContext } from './context.ts';
@@ -23,7 +23,8 @@ export const consoleSubscriberRoutes: FastifyPluginAsync<ConsoleOptions> = async
     const ctx = viewContext(request, reply);
     const q = (query.q ?? '').trim().slice(0, 320);
     let problem: string | undefined;
-    if (q !== '') {
+    const attribute = attributeQuery(q);
+    if (q !== '' && attribute === undefined) {
       try {
         const found = await findByKey(opts.db, parseSubscriberKey(q));
         if (found) return reply.redirect(`/console/subscribers/${encodeURIComponent(found.id)}`, 303);
@@ -36,10 +37,11 @@ export const consoleSubscriberRoutes: FastifyPluginAsync<ConsoleOptions> = async
     const page = await listSubscribers(opts.db, {
       limit: PAGE,
       ...(query.after ? { cursor: query.after } : {}),
+      ...(attribute ? { attribute } : {}),
     });
     return sendHtml(
       reply,
-      subscribersPage(ctx, { q, page, ...(problem ? { problem } : {}) }),
+      subscribersPage(ctx, { q, page, ...(attribute ? { attribute } : {}), ...(problem ? { problem } : {}) }),
       problem ? 404 : 200,
     );
   });

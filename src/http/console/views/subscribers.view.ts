@@ -12,6 +12,8 @@ import { consolePage, csrfField, instant, scrollTable, type ViewContext, writeBu
 export interface SearchState {
   readonly q: string;
   readonly problem?: string;
+  /** The page lists the subscribers with this attribute value (a name=value search). */
+  readonly attribute?: { readonly name: string; readonly value: string };
   readonly page: { readonly items: readonly SubscriberListItem[]; readonly nextCursor: string | null };
 }
 
@@ -19,7 +21,7 @@ export function subscribersPage(ctx: ViewContext, state: SearchState): string {
   const s = ctx.m.subscribers;
   const rows = state.page.items.map(
     (i) =>
-      html`<tr><th scope="row"><a href="/console/subscribers/${encodeURIComponent(i.id)}">${i.id}</a></th><td data-label="${s.name}">${i.name ?? ''}</td><td data-label="${s.zone}">${i.timezone}</td><td data-label="${s.channels}">${Object.entries(i.channels).map(([ch, st]) => html`<span class="chip">${ctx.m.channelNames[ch] ?? ch}: ${st}</span> `)}</td></tr>`,
+      html`<tr><th scope="row"><a href="/console/subscribers/${encodeURIComponent(i.id)}">${i.id}</a></th><td data-label="${s.name}">${i.name ?? ''}</td><td data-label="${s.zone}">${i.timezone}</td><td data-label="${s.attributes}">${attributeChips(i.attributes)}</td><td data-label="${s.channels}">${Object.entries(i.channels).map(([ch, st]) => html`<span class="chip">${ctx.m.channelNames[ch] ?? ch}: ${st}</span> `)}</td></tr>`,
   );
   const body = html`<h1>${s.title}</h1>
 <form method="get" action="/console/subscribers" class="search" role="search">
@@ -29,17 +31,24 @@ export function subscribersPage(ctx: ViewContext, state: SearchState): string {
 <button type="submit">${s.searchButton}</button></div>
 ${state.problem && html`<p class="error" id="q-error" role="alert">${state.problem}</p>`}
 </form>
-<h2>${s.list}</h2>
+<h2>${state.attribute ? s.withAttribute(state.attribute.name, state.attribute.value) : s.list}</h2>
 ${
   state.page.items.length === 0
-    ? html`<p>${s.none}</p>`
+    ? html`<p>${state.attribute ? s.noneWithAttribute : s.none}</p>`
     : scrollTable(
         s.list,
-        html`<table class="cards"><thead><tr><th scope="col">${s.id}</th><th scope="col">${s.name}</th><th scope="col">${s.zone}</th><th scope="col">${s.channels}</th></tr></thead><tbody>${rows}</tbody></table>`,
+        html`<table class="cards"><thead><tr><th scope="col">${s.id}</th><th scope="col">${s.name}</th><th scope="col">${s.zone}</th><th scope="col">${s.attributes}</th><th scope="col">${s.channels}</th></tr></thead><tbody>${rows}</tbody></table>`,
       )
 }
-${state.page.nextCursor && html`<p><a href="/console/subscribers?after=${encodeURIComponent(state.page.nextCursor)}">${s.next} →</a></p>`}`;
+${state.page.nextCursor && html`<p><a href="/console/subscribers?${state.attribute ? `q=${encodeURIComponent(state.q)}&` : ''}after=${encodeURIComponent(state.page.nextCursor)}">${s.next} →</a></p>`}`;
   return consolePage(ctx, { title: s.title, body, section: 'subscribers' });
+}
+
+/** A subscriber's attributes as `name: value` chips, in name order. */
+function attributeChips(attributes: Readonly<Record<string, string>>): Html[] {
+  return Object.keys(attributes)
+    .sort()
+    .map((name) => html`<span class="chip">${name}: ${attributes[name]}</span> `);
 }
 
 function evidenceText(evidence: Record<string, unknown>): string {
@@ -100,7 +109,7 @@ export function profilePage(ctx: ViewContext, p: SubscriberProfile, notice?: str
 <h1>${title}</h1>
 <section aria-labelledby="details-title"><h2 id="details-title">${t.details}</h2>
 <dl class="facts">
-${fact(m.subscribers.name, p.name)}${fact(t.phone, p.phone)}${fact(t.email, p.email)}${fact(t.locale, p.locale)}${fact(t.zone, p.timezone)}${fact(t.assistant, p.assistant)}${fact(t.tags, p.tags.join(', ') || null)}${fact(t.done, p.doneAt ? instant(p.doneAt) : m.no)}${fact(t.created, instant(p.createdAt))}
+${fact(m.subscribers.name, p.name)}${fact(t.phone, p.phone)}${fact(t.email, p.email)}${fact(t.locale, p.locale)}${fact(t.zone, p.timezone)}${fact(t.attributes, Object.keys(p.attributes).length > 0 ? html`${attributeChips(p.attributes)}` : null)}${fact(t.tags, p.tags.join(', ') || null)}${fact(t.done, p.doneAt ? instant(p.doneAt) : m.no)}${fact(t.created, instant(p.createdAt))}
 </dl></section>
 <section aria-labelledby="channels-title"><h2 id="channels-title">${t.channels}</h2><ul>${channels}</ul></section>
 <section aria-labelledby="consent-title"><h2 id="consent-title">${t.consent}</h2><ol class="timeline">${events}</ol></section>
