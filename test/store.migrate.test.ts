@@ -79,7 +79,7 @@ describe('the attributes migration', () => {
     const admin = new Client({ connectionString: testServerUrl() });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${escapeIdentifier(databaseName(url))}`).finally(() => admin.end());
-    const mine = ALL.indexOf('1796542128786_subscriber-attributes');
+    const mine = ALL.indexOf('1796542617556_subscriber-attributes');
     await runner({
       databaseUrl: url,
       dir: MIGRATIONS_DIR,
@@ -95,7 +95,7 @@ describe('the attributes migration', () => {
         `INSERT INTO subscribers (id, email, timezone, assistant)
          VALUES ('a', 'a@example.org', 'UTC', 'copilot'), ('b', 'b@example.org', 'UTC', 'both')`,
       );
-      expect((await migrate({ databaseUrl: url })).applied).toContain('1796542128786_subscriber-attributes');
+      expect((await migrate({ databaseUrl: url })).applied).toContain('1796542617556_subscriber-attributes');
       expect(await db.query('SELECT id, attributes FROM subscribers ORDER BY id')).toEqual([
         { id: 'a', attributes: { assistant: 'copilot' } },
         { id: 'b', attributes: { assistant: 'both' } },
