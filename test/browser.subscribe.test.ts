@@ -4,10 +4,12 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { buildServer } from '../src/http/server.ts';
 import { freePort } from '../src/ops/local-servers/probe.ts';
 import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import { type FakeSmtp, startFakeSmtp } from './fakes/smtp.ts';
+import { campaignFile } from './support/campaign.ts';
 import { testConfig } from './support/config.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { WHATSAPP_ENV } from './support/http.ts';
@@ -27,6 +29,8 @@ beforeAll(async () => {
       `Chromium is not installed at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium"`,
     );
   database = await createTestDatabase();
+  // A campaign for everyone, not yet started: something the general form signs up to.
+  await createCampaignService({ db: database.db }).create(campaignFile('everyone'), Date.now());
   smtp = await startFakeSmtp();
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
@@ -143,6 +147,25 @@ describe('sign-up in a real browser', () => {
     );
     expect(row).toEqual({ timezone: browserZone, phone: '+15143981234', locale: 'fr', state: 'active' });
     expect(cspViolations).toEqual([]);
+    await context.close();
+  }, 60_000);
+
+  it('says no sign-up is open, with no form, once the only campaign is cancelled (1280 and 390 px)', async () => {
+    await createCampaignService({ db: database.db }).cancel('everyone', Date.now());
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    for (const [width, height] of [
+      [1280, 900],
+      [390, 844],
+    ] as const) {
+      await page.setViewportSize({ width, height });
+      await page.goto(`${base}/subscribe`);
+      expect(await page.locator('h1').textContent()).toBe('No sign-up is open');
+      expect(await page.locator('form').count()).toBe(0);
+      // Nothing wider than the window.
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(width);
+      await page.screenshot({ path: `/tmp/lastcall-subscribe-none-${width}.png`, fullPage: true });
+    }
     await context.close();
   }, 60_000);
 });

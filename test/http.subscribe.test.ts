@@ -1,6 +1,8 @@
 // GET/POST /subscribe through fastify.inject, on a real migrated database and the real SMTP fake.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { tombstoneHash } from '../src/subscribers/subscriber.repository.ts';
+import { campaignFile } from './support/campaign.ts';
 import {
   confirmPath,
   FORM,
@@ -363,5 +365,49 @@ describe('POST /subscribe', () => {
     const res = await h.app.inject({ url: '/nope', headers: { 'accept-language': 'en' } });
     expect(res.statusCode).toBe(404);
     expect(res.body).toContain('Page not found');
+  });
+});
+
+describe('/subscribe with nothing open', () => {
+  let closed: Harness;
+  beforeAll(async () => {
+    closed = await startHarness({ campaignForEveryone: false });
+  });
+  afterAll(async () => {
+    await closed?.close();
+  });
+
+  it('says no sign-up is open and offers no form; a sign-up posted anyway writes nothing and mails nothing', async () => {
+    const page = await closed.app.inject({ url: '/subscribe', headers: { 'accept-language': 'en' } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<h1>No sign-up is open</h1>');
+    expect(page.body).toContain('There is no deadline to sign up for at the moment.');
+    expect(page.body).not.toContain('<form');
+    const fr = await closed.app.inject({ url: '/subscribe?lang=fr' });
+    expect(fr.body).toContain('<h1>Aucune inscription ouverte</h1>');
+
+    const res = await closed.app.inject({
+      method: 'POST',
+      url: '/subscribe',
+      remoteAddress: nextIp(),
+      headers: { 'content-type': FORM, 'accept-language': 'en' },
+      payload: formBody({ ...GOOD_SIGN_UP, lang: 'en' }),
+    });
+    expect(res.statusCode).toBe(410);
+    expect(res.body).toContain('<h1>No sign-up is open</h1>');
+    expect(res.body).not.toContain('signed up');
+    expect(await closed.database.db.query('SELECT id FROM subscribers')).toEqual([]);
+    expect(closed.smtp.messages).toEqual([]);
+  });
+
+  it('offers the general form again once a campaign for everyone is created, and not after it ends', async () => {
+    const campaigns = createCampaignService({ db: closed.database.db });
+    await campaigns.create(campaignFile('later'), START);
+    const open = await closed.app.inject({ url: '/subscribe', headers: { 'accept-language': 'en' } });
+    expect(open.body).toContain('<form');
+    await campaigns.cancel('later', START);
+    const after = await closed.app.inject({ url: '/subscribe', headers: { 'accept-language': 'en' } });
+    expect(after.body).toContain('<h1>No sign-up is open</h1>');
+    expect(after.body).not.toContain('<form');
   });
 });

@@ -7,7 +7,7 @@ import { describeBefore } from '../planning/planner.ts';
 import { NotFound, StateConflict } from '../shared/errors.ts';
 import type { Channel, Locale } from '../shared/vocabulary.ts';
 import type { Db } from '../store/pool.ts';
-import { signUpTag } from './audience.ts';
+import { inAudience, signUpTag } from './audience.ts';
 import { type CampaignRecord, findCampaign, listCampaigns } from './campaign.repository.ts';
 import { buildMessageVars } from './message-vars.ts';
 import { loadMessageTemplates, renderEmail, renderWhatsApp, SHIPPED_MESSAGES_DIR } from './messages.ts';
@@ -102,6 +102,16 @@ export function createSignUpPages(deps: { readonly db: Db }) {
     async openCampaigns(now: number): Promise<CampaignSummary[]> {
       const all = await listCampaigns(db);
       return all.filter((r) => r.campaign.signup === true && isOpen(r, now)).map((r) => summary(r, now));
+    },
+
+    /**
+     * Whether the general form (/subscribe, no campaign) has anything to sign up to: a campaign
+     * not yet closed whose audience is everyone, which a sign-up without a tag joins. Without one
+     * the page says nothing is open, and a sign-up is refused (no subscriber, no mail).
+     */
+    async generalOpen(now: number): Promise<boolean> {
+      const all = await listCampaigns(db);
+      return all.some((r) => isOpen(r, now) && inAudience(r.campaign, []));
     },
 
     /** One campaign's page; NotFound unless it exists and is (or was) open for sign-up. */

@@ -2,12 +2,14 @@
 // subscription service and server, a manual clock, and every log line kept for inspection.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { createCampaignService } from '../../src/campaigns/campaign.service.ts';
 import type { Config } from '../../src/config/config.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
 import { createSubscriptionService } from '../../src/subscribers/subscription.service.ts';
 import { createToken, type TokenClaims } from '../../src/subscribers/tokens.ts';
 import { type FakeSmtp, startFakeSmtp } from '../fakes/smtp.ts';
+import { campaignFile } from './campaign.ts';
 import { testConfig } from './config.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 
@@ -36,8 +38,20 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { env?: Record<string, string>; rateLimitMax?: number } = {}) {
+/** The draft campaign for everyone the harness creates, so that /subscribe has something to join. */
+export const EVERYONE_CAMPAIGN = 'everyone';
+
+export async function startHarness(
+  options: {
+    env?: Record<string, string>;
+    rateLimitMax?: number;
+    /** false: no campaign at all, so the general form has nothing to sign up to. */
+    campaignForEveryone?: boolean;
+  } = {},
+) {
   const database = await createTestDatabase();
+  if (options.campaignForEveryone !== false)
+    await createCampaignService({ db: database.db }).create(campaignFile(EVERYONE_CAMPAIGN), START);
   const smtp = await startFakeSmtp();
   const config = testConfig(
     {

@@ -1,5 +1,6 @@
 // The sign-up pages (SPEC 7): GET /subscribe lists the campaigns open for sign-up (the general
-// form when none is); GET /subscribe/:campaignId is one campaign's page (name, deadline, what
+// form when none is but a campaign for everyone is under way; a page saying nothing is open when
+// not even that: docs/getting-started.md); GET /subscribe/:campaignId is one campaign's page (name, deadline, what
 // its reminders say) with the form; POST to either validates, signs up (a campaign page's
 // sign-up joins its audience), and sends the confirmation email. "/" leads to /subscribe.
 // Only application/x-www-form-urlencoded is parsed here (anything else is a 415 page); the
@@ -95,6 +96,20 @@ export const subscribeRoutes: FastifyPluginAsync<SubscribeRoutesOptions> = async
         }),
       );
 
+  // Nothing a sign-up could join: said so, and nothing offered (no form, no mail).
+  const nothingOpen = (reply: FastifyReply, m: Messages, status: number) =>
+    reply
+      .code(status)
+      .type(HTML)
+      .send(
+        page(m, {
+          title: m.campaign.noneTitle,
+          body: html`<h1>${m.campaign.noneTitle}</h1>
+<p>${m.campaign.noneBody}</p>`,
+          switchHref: `/subscribe?lang=${m.switchTo.lang}`,
+        }),
+      );
+
   const success = (
     reply: FastifyReply,
     locale: Locale,
@@ -135,6 +150,7 @@ export const subscribeRoutes: FastifyPluginAsync<SubscribeRoutesOptions> = async
         return closed(reply, m, p.name, p.deadline);
       }
     }
+    if (campaignId === undefined && !(await opts.pages.generalOpen(now))) return nothingOpen(reply, m, 410);
     if (isBot(body)) {
       request.log.info('honeypot filled: sign-up ignored');
       return success(reply, locale, values.channels, values.channels.includes('email') ? 'sent' : 'none');
@@ -193,7 +209,10 @@ export const subscribeRoutes: FastifyPluginAsync<SubscribeRoutesOptions> = async
   app.get('/subscribe', async (request, reply) => {
     const locale = localeOfRequest(request);
     const open = await opts.pages.openCampaigns(opts.clock.now());
-    if (open.length === 0) return form(reply, locale, EMPTY_FORM, {}, 200);
+    if (open.length === 0) {
+      if (await opts.pages.generalOpen(opts.clock.now())) return form(reply, locale, EMPTY_FORM, {}, 200);
+      return nothingOpen(reply, MESSAGES[locale], 200);
+    }
     const m = MESSAGES[locale];
     const body = html`<h1>${m.campaign.listTitle}</h1>
 <p class="intro">${m.campaign.listIntro}</p>
