@@ -11,6 +11,9 @@ import { encodeWebhook, signWebhook } from './fakes/graph-api.ts';
 import * as h from './support/webhook.ts';
 
 const PHONE = h.PEOPLE.elodie.phone;
+/** A business-scoped user id (2026): the fields that carry one get it, or odd values. */
+const BSUID = 'FR.1349120865530274191';
+const bsuid = () => fc.oneof(leaf, fc.constantFrom(BSUID, 'US.ENT.11815799212886844830', 'fr.1', 'FR.'));
 const failures: string[] = [];
 
 h.useWebhookHarness();
@@ -41,6 +44,7 @@ const leaf = fc.oneof(
     'DONE',
     PHONE.slice(1),
     'wamid.E1',
+    BSUID,
     'sent',
     'read',
     'failed',
@@ -67,6 +71,8 @@ const status = fc.record(
     status: fc.oneof(leaf, fc.constantFrom('sent', 'delivered', 'read', 'failed', 'played')),
     timestamp: leaf,
     recipient_id: leaf,
+    recipient_user_id: bsuid(),
+    recipient_parent_user_id: bsuid(),
     biz_opaque_callback_data: leaf,
     errors: some(fc.record({ code: leaf, title: leaf }, { requiredKeys: [] })),
   },
@@ -75,9 +81,23 @@ const status = fc.record(
 const message = fc.record(
   {
     from: fc.oneof(leaf, fc.constant(PHONE.slice(1))),
+    from_user_id: bsuid(),
+    from_parent_user_id: bsuid(),
     id: leaf,
     timestamp: leaf,
-    type: fc.oneof(leaf, fc.constantFrom('text', 'button', 'interactive', 'image')),
+    type: fc.oneof(leaf, fc.constantFrom('text', 'button', 'interactive', 'image', 'system')),
+    system: fc.oneof(
+      leaf,
+      fc.record(
+        {
+          type: fc.oneof(leaf, fc.constantFrom('user_changed_user_id', 'user_changed_number')),
+          user_id: bsuid(),
+          previous_user_id: bsuid(),
+          body: leaf,
+        },
+        { requiredKeys: [] },
+      ),
+    ),
     text: fc.oneof(leaf, fc.record({ body: leaf }, { requiredKeys: [] })),
     button: fc.oneof(leaf, fc.record({ text: leaf, payload: leaf }, { requiredKeys: [] })),
     interactive: leaf,
@@ -90,11 +110,21 @@ const value = fc.record(
     metadata: fc.oneof(leaf, fc.record({ phone_number_id: leaf, display_phone_number: leaf })),
     statuses: some(status),
     messages: some(message),
-    contacts: some(fc.record({ wa_id: leaf, profile: leaf }, { requiredKeys: [] })),
+    contacts: some(
+      fc.record(
+        {
+          wa_id: leaf,
+          user_id: bsuid(),
+          profile: fc.oneof(leaf, fc.record({ name: leaf, username: leaf }, { requiredKeys: [] })),
+        },
+        { requiredKeys: [] },
+      ),
+    ),
     user_preferences: some(
       fc.record(
         {
           wa_id: leaf,
+          user_id: bsuid(),
           value: fc.oneof(leaf, fc.constantFrom('stop', 'resume')),
           category: leaf,
           timestamp: leaf,
@@ -131,14 +161,23 @@ const envelope = fc.record(
 
 describe('webhook payload walking under fuzz', { timeout: 120_000 }, () => {
   it('flattens, names and redacts any odd envelope without throwing', () => {
-    const kinds = new Set(['status', 'inbound', 'preference', 'template', 'error', 'ignored']);
+    const kinds = new Set(['status', 'inbound', 'preference', 'identity', 'template', 'error', 'ignored']);
     fc.assert(
       fc.property(fc.oneof(envelope, fc.jsonValue({ maxDepth: 3 })), (payload) => {
         // As the worker gets it: through JSON, as stored.
         const asStored: unknown = JSON.parse(JSON.stringify(payload));
-        for (const item of webhookItems(asStored)) expect(kinds).toContain(item.kind);
+        for (const item of webhookItems(asStored)) {
+          expect(kinds).toContain(item.kind);
+          // Only a well-formed BSUID is ever taken as one.
+          const ids = [
+            'userId' in item ? item.userId : undefined,
+            'previousUserId' in item ? item.previousUserId : undefined,
+          ];
+          for (const id of ids) if (id !== undefined) expect(id).toMatch(/^[A-Z]{2}\.[A-Za-z0-9.]+$/);
+        }
         for (const field of webhookFields(asStored)) expect(typeof field).toBe('string');
-        redactWebhookPayload(asStored, [PHONE.slice(1), 'wamid.E1']);
+        const redacted = redactWebhookPayload(asStored, [PHONE.slice(1), BSUID]);
+        if (redacted !== undefined) expect(JSON.stringify(redacted)).not.toContain(BSUID);
       }),
       { numRuns: 3000 },
     );

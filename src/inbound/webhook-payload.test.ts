@@ -3,6 +3,7 @@ import {
   messagesChange,
   statusesChange,
   templateStatusChange,
+  userIdChange,
   userPreferencesChange,
   webhookPayload,
 } from '../sandbox/webhook-payloads.ts';
@@ -117,6 +118,108 @@ describe('webhookItems', () => {
     expect(webhookItems(payload)).toEqual([
       { kind: 'preference', waId: '33600000009', value: 'stop', category: 'marketing_messages', at: 1000 },
     ]);
+  });
+});
+
+describe('business-scoped user ids and usernames', () => {
+  const bsuid = 'FR.1349120865530274191';
+
+  it('reads the BSUID and username of a sender with a phone, and of one without', () => {
+    const payload = webhookPayload([
+      {
+        id: 'waba',
+        changes: [
+          messagesChange(meta, [
+            {
+              kind: 'text',
+              from: '33600000001',
+              userId: bsuid,
+              name: 'Élodie',
+              id: 'in1',
+              at,
+              text: 'Bonjour',
+            },
+            {
+              kind: 'text',
+              userId: 'US.13491208655302741918',
+              username: 'sam.w',
+              id: 'in2',
+              at,
+              text: 'STOP',
+            },
+          ]),
+          statusesChange(meta, [{ id: 'w1', status: 'read', recipientUserId: bsuid, at }]),
+        ],
+      },
+    ]);
+    expect(webhookItems(payload)).toEqual([
+      expect.objectContaining({ kind: 'inbound', from: '33600000001', userId: bsuid, username: undefined }),
+      expect.objectContaining({
+        kind: 'inbound',
+        from: undefined,
+        userId: 'US.13491208655302741918',
+        username: 'sam.w',
+        texts: ['STOP'],
+      }),
+      expect.objectContaining({ kind: 'status', wamid: 'w1', userId: bsuid }),
+    ]);
+  });
+
+  it('takes only a well-formed BSUID, and the contact of the same wa_id', () => {
+    const payload = webhookPayload([
+      {
+        id: 'waba',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              contacts: [
+                { wa_id: '33600000002', user_id: 'FR.2', profile: { username: 'other' } },
+                { wa_id: '33600000001', user_id: 'not a bsuid', profile: { username: 'x'.repeat(65) } },
+              ],
+              messages: [{ from: '33600000001', id: 'in1', type: 'text', text: { body: 'hi' } }],
+            },
+          },
+        ],
+      },
+    ]);
+    expect(webhookItems(payload)).toEqual([
+      expect.objectContaining({ kind: 'inbound', userId: undefined, username: undefined }),
+    ]);
+  });
+
+  it('reads user_changed_user_id and a preference that names only the BSUID', () => {
+    const payload = webhookPayload([
+      {
+        id: 'waba',
+        changes: [
+          userIdChange(meta, { id: 'sys1', previousUserId: bsuid, userId: 'FR.9', at }),
+          userPreferencesChange(meta, [{ userId: bsuid, value: 'stop', at }]),
+          userPreferencesChange(meta, [{ value: 'stop', at }]),
+        ],
+      },
+    ]);
+    expect(webhookItems(payload)).toEqual([
+      { kind: 'identity', messageId: 'sys1', previousUserId: bsuid, userId: 'FR.9', at: at.getTime() },
+      expect.objectContaining({ kind: 'preference', waId: undefined, userId: bsuid, value: 'stop' }),
+      expect.objectContaining({ kind: 'ignored', field: 'user_preferences' }),
+    ]);
+  });
+
+  it('redacts a username user by BSUID', () => {
+    const payload = webhookPayload([
+      {
+        id: 'waba',
+        changes: [
+          messagesChange(meta, [
+            { kind: 'text', userId: bsuid, username: 'elodie.m', id: 'in1', at, text: 'STOP' },
+          ]),
+        ],
+      },
+    ]);
+    const redacted = redactWebhookPayload(payload, [bsuid, 'elodie.m']);
+    expect(JSON.stringify(redacted)).not.toMatch(/FR\.1349|elodie\.m/);
+    expect(webhookItems(redacted)).toEqual([]);
   });
 });
 

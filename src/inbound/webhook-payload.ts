@@ -15,6 +15,8 @@ export interface StatusItem {
   /** Our delivery id, echoed back from the send's biz_opaque_callback_data. */
   readonly callbackData: string | undefined;
   readonly error: { readonly code: string; readonly title: string | undefined } | undefined;
+  /** The recipient's business-scoped user id (`recipient_user_id`), when Meta gives it. */
+  readonly userId: string | undefined;
 }
 
 export interface InboundItem {
@@ -22,6 +24,10 @@ export interface InboundItem {
   readonly messageId: string;
   /** wa_id (digits); undefined for a username-only sender known by a BSUID. */
   readonly from: string | undefined;
+  /** The sender's business-scoped user id (`from_user_id`, or their contact's `user_id`). */
+  readonly userId: string | undefined;
+  /** The sender's WhatsApp username (their contact's `profile.username`), for display only. */
+  readonly username: string | undefined;
   readonly type: string;
   /** What the person wrote or tapped: text body, button text or payload, list/button title. */
   readonly texts: readonly string[];
@@ -30,7 +36,9 @@ export interface InboundItem {
 
 export interface PreferenceItem {
   readonly kind: 'preference';
-  readonly waId: string;
+  /** At least one of waId (digits) and userId (BSUID) is set. */
+  readonly waId: string | undefined;
+  readonly userId: string | undefined;
   readonly value: 'stop' | 'resume';
   readonly category: string | undefined;
   readonly at: number | undefined;
@@ -42,6 +50,16 @@ export interface TemplateItem {
   readonly language: string;
   readonly event: string;
   readonly reason: string | undefined;
+}
+
+/** A user's BSUID changed (system message `user_changed_user_id`, or the BSUID part of
+ *  `user_changed_number`): the stored one is replaced. */
+export interface IdentityItem {
+  readonly kind: 'identity';
+  readonly messageId: string;
+  readonly previousUserId: string;
+  readonly userId: string;
+  readonly at: number | undefined;
 }
 
 export interface ErrorItem {
@@ -57,7 +75,14 @@ export interface IgnoredItem {
   readonly reason: string;
 }
 
-export type WebhookItem = StatusItem | InboundItem | PreferenceItem | TemplateItem | ErrorItem | IgnoredItem;
+export type WebhookItem =
+  | StatusItem
+  | InboundItem
+  | PreferenceItem
+  | IdentityItem
+  | TemplateItem
+  | ErrorItem
+  | IgnoredItem;
 
 type Obj = Record<string, unknown>;
 const obj = (x: unknown): Obj | undefined =>
@@ -65,6 +90,43 @@ const obj = (x: unknown): Obj | undefined =>
 const list = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
 const str = (x: unknown): string | undefined =>
   typeof x === 'string' && x !== '' ? x : typeof x === 'number' ? String(x) : undefined;
+
+/** A business-scoped user id as Meta writes it: an ISO country code, a dot, then the id
+ *  (`US.13491208655302741918`; a parent BSUID is `US.ENT.…`). Anything else is not one. */
+export const BSUID = /^[A-Z]{2}\.[A-Za-z0-9.]{1,128}$/;
+const bsuid = (x: unknown): string | undefined => {
+  const s = str(x);
+  return s !== undefined && BSUID.test(s) ? s : undefined;
+};
+/** A username as shown to the person (display only): printable, at most 64 characters. */
+const username = (x: unknown): string | undefined => {
+  const s = str(x)?.trim();
+  return s !== undefined && s !== '' && s.length <= 64 && !/\p{Cc}/u.test(s) ? s : undefined;
+};
+
+interface Contact {
+  readonly waId: string | undefined;
+  readonly userId: string | undefined;
+  readonly username: string | undefined;
+}
+
+/** `contacts[]` of a change: who wrote, with their BSUID and username when Meta gives them. */
+function contactsOf(value: Obj): Contact[] {
+  return list(value.contacts).map((c) => ({
+    waId: str(obj(c)?.wa_id),
+    userId: bsuid(obj(c)?.user_id),
+    username: username(obj(obj(c)?.profile)?.username),
+  }));
+}
+
+/** The contact a message or preference is about: same wa_id, else same BSUID, else the only one. */
+function contactFor(contacts: readonly Contact[], waId: string | undefined, userId: string | undefined) {
+  return (
+    contacts.find((c) => waId !== undefined && c.waId === waId) ??
+    contacts.find((c) => userId !== undefined && c.userId === userId) ??
+    (contacts.length === 1 && waId === undefined && userId === undefined ? contacts[0] : undefined)
+  );
+}
 
 /** Meta's timestamps are epoch seconds, as a string or a number. */
 export function epochMs(x: unknown): number | undefined {
@@ -126,8 +188,10 @@ function messagesItems(value: Obj): WebhookItem[] {
       at: epochMs(s.timestamp),
       callbackData: str(s.biz_opaque_callback_data),
       error: code ? { code, title: errorTitle(first) } : undefined,
+      userId: bsuid(s.recipient_user_id),
     });
   }
+  const contacts = contactsOf(value);
   for (const m of list(value.messages).map(obj)) {
     const messageId = str(m?.id);
     const type = str(m?.type) ?? 'unknown';
@@ -137,12 +201,27 @@ function messagesItems(value: Obj): WebhookItem[] {
     }
     const system = obj(m.system);
     const from = str(m.from);
+    const fromUserId = bsuid(m.from_user_id);
+    const contact = contactFor(contacts, from, fromUserId);
+    const previousUserId = bsuid(system?.previous_user_id);
+    const newUserId = bsuid(system?.user_id) ?? fromUserId;
+    if (type === 'system' && previousUserId && newUserId && previousUserId !== newUserId) {
+      items.push({
+        kind: 'identity',
+        messageId,
+        previousUserId,
+        userId: newUserId,
+        at: epochMs(m.timestamp),
+      });
+      continue;
+    }
     const change = str(system?.marketing) ?? str(system?.value);
     if (type === 'system' && from && (change === 'stop' || change === 'resume')) {
       // The older form of Meta's marketing stop/resume ("user_preference_changed").
       items.push({
         kind: 'preference',
         waId: from,
+        userId: fromUserId ?? contact?.userId,
         value: change,
         category: 'marketing_messages',
         at: epochMs(m.timestamp),
@@ -157,7 +236,16 @@ function messagesItems(value: Obj): WebhookItem[] {
       str(obj(interactive?.button_reply)?.title),
       str(obj(interactive?.list_reply)?.title),
     ].filter((t): t is string => t !== undefined);
-    items.push({ kind: 'inbound', messageId, from, type, texts, at: epochMs(m.timestamp) });
+    items.push({
+      kind: 'inbound',
+      messageId,
+      from,
+      userId: fromUserId ?? contact?.userId,
+      username: contact?.username,
+      type,
+      texts,
+      at: epochMs(m.timestamp),
+    });
   }
   return items;
 }
@@ -170,17 +258,27 @@ function errorTitle(e: Obj | undefined): string | undefined {
 }
 
 function preferenceItems(value: Obj): WebhookItem[] {
+  const contacts = contactsOf(value);
   return list(value.user_preferences).map((p): WebhookItem => {
     const pref = obj(p);
     const waId = str(pref?.wa_id);
+    const ownUserId = bsuid(pref?.user_id);
+    const userId = ownUserId ?? contactFor(contacts, waId, undefined)?.userId;
     const v = str(pref?.value);
-    if (!pref || !waId || (v !== 'stop' && v !== 'resume'))
+    if (!pref || (!waId && !ownUserId) || (v !== 'stop' && v !== 'resume'))
       return {
         kind: 'ignored',
         field: 'user_preferences',
-        reason: 'preference without wa_id or stop/resume',
+        reason: 'preference without wa_id or user_id, or stop/resume',
       };
-    return { kind: 'preference', waId, value: v, category: str(pref.category), at: epochMs(pref.timestamp) };
+    return {
+      kind: 'preference',
+      waId,
+      userId,
+      value: v,
+      category: str(pref.category),
+      at: epochMs(pref.timestamp),
+    };
   });
 }
 
@@ -200,9 +298,10 @@ function templateItem(value: Obj): WebhookItem {
 
 /**
  * A stored payload with every trace of some people removed (`subscribers forget` while their
- * webhook waits to be processed). An array element naming one of the `needles` (wa_id digits)
- * in one of its own fields goes: a status (`recipient_id`), a message (`from`), a contact with
- * its profile name (`wa_id`), a preference. Any other string holding one becomes `[erased]`.
+ * webhook waits to be processed). An array element naming one of the `needles` (wa_id digits,
+ * BSUIDs, usernames) in one of its own fields goes: a status (`recipient_id`,
+ * `recipient_user_id`), a message (`from`, `from_user_id`), a contact with its profile name and
+ * username (`wa_id`, `user_id`), a preference. Any other string holding one becomes `[erased]`.
  * What is left about other people is unchanged, so the event is still processed for them.
  * Returns undefined when nothing matched.
  */

@@ -2,16 +2,28 @@
 // written to us (the 24-hour customer-service window is open). Sent with whatsapp-api-js through
 // the graph-fetch wrapper (WHATSAPP_API_URL, timeout). A failed reply is reported, never thrown:
 // the opt-out it confirms is already recorded, and retrying the whole webhook would not help.
+// A person Meta names only by their business-scoped user id (a username user) is answered with
+// `recipient: <BSUID>`: Meta answers a BSUID put in `to` with 200 and drops the message.
 import { WhatsAppAPI } from 'whatsapp-api-js';
 import { Text } from 'whatsapp-api-js/messages';
+import type { ClientRecipientIdentifier } from 'whatsapp-api-js/types';
 import type { Config } from '../config/config.ts';
 import { captureResponse, createGraphFetch } from '../delivery/channels/graph-fetch.ts';
 
 export type ReplyResult = { ok: true; messageId: string } | { ok: false; code: string };
 
+/** The sender as Meta named them: their WhatsApp id (the digits of their number), or only
+ *  their business-scoped user id. */
+export type ReplyRecipient = { readonly waId: string } | { readonly userId: string };
+
 export interface WhatsAppReplier {
-  /** `waId`: the sender's WhatsApp id (the digits of their number). */
-  sendText(waId: string, body: string): Promise<ReplyResult>;
+  sendText(to: ReplyRecipient, body: string): Promise<ReplyResult>;
+}
+
+/** The library's recipient: the string form is its phone form (6.3's object form demands a
+ *  bsuid), the object form with only `bsuid` puts it in `recipient` and leaves `to` out. */
+export function libraryRecipient(to: ReplyRecipient): string | ClientRecipientIdentifier {
+  return 'waId' in to ? to.waId.replace(/^\+/, '') : { bsuid: to.userId };
 }
 
 export function createWhatsAppReplier(
@@ -26,10 +38,12 @@ export function createWhatsAppReplier(
     ponyfill: { fetch: createGraphFetch(graphApi.url, timeoutMs) },
   });
   return {
-    async sendText(waId, body) {
-      // The string recipient is the library's phone form (6.3's object form demands a bsuid).
+    async sendText(to, body) {
+      const recipient = libraryRecipient(to);
       const result = await captureResponse(() =>
-        api.sendMessage(whatsapp.phoneNumberId, waId.replace(/^\+/, ''), new Text(body)),
+        typeof recipient === 'string'
+          ? api.sendMessage(whatsapp.phoneNumberId, recipient, new Text(body))
+          : api.sendMessage(whatsapp.phoneNumberId, recipient, new Text(body)),
       );
       if (!result.ok) return { ok: false, code: (result.error as Error)?.name ?? 'network' };
       const res = (result.value ?? {}) as { error?: { code?: unknown }; messages?: { id?: unknown }[] };

@@ -1,6 +1,7 @@
 // SQL for WhatsApp webhooks: the stored events (payload kept until processed), the deliveries
 // their statuses move, template review statuses, and the inbound messages already acted on.
 import type { Sql } from '../store/pool.ts';
+import type { WhatsAppAddress } from '../subscribers/subscriber.repository.ts';
 import type { DeliveryState } from './webhook-status.ts';
 
 export interface StoredEvent {
@@ -174,7 +175,15 @@ export interface WhatsAppSender {
   readonly lastChoiceAt: Date | null;
 }
 
-export async function findSubscriberByPhone(sql: Sql, phone: string): Promise<WhatsAppSender | undefined> {
+/** The subscriber a WhatsApp user is: by phone, or by the BSUID stored with their channel. */
+export async function findWhatsAppSender(
+  sql: Sql,
+  who: WhatsAppAddress,
+): Promise<WhatsAppSender | undefined> {
+  const where =
+    'phone' in who
+      ? 's.phone = $1'
+      : `s.id = (SELECT subscriber_id FROM subscriber_channels WHERE whatsapp_user_id = $1)`;
   const row = await sql.one<{
     id: string;
     locale: string;
@@ -187,12 +196,69 @@ export async function findSubscriberByPhone(sql: Sql, phone: string): Promise<Wh
                 AND ce.kind IN ('opt_in', 'opt_out', 'resume')) AS last_choice_at
        FROM subscribers s
        LEFT JOIN subscriber_channels sc ON sc.subscriber_id = s.id AND sc.channel = 'whatsapp'
-      WHERE s.phone = $1`,
-    [phone],
+      WHERE ${where}`,
+    ['phone' in who ? who.phone : who.userId],
   );
   return row
     ? { id: row.id, locale: row.locale, whatsappState: row.whatsapp_state, lastChoiceAt: row.last_choice_at }
     : undefined;
+}
+
+/**
+ * Keeps the BSUID and username Meta reported with the subscriber's WhatsApp channel (a subscriber
+ * without one learns nothing). A BSUID names one person: another row holding it (a number that
+ * changed hands) lets it go. An undefined username leaves the stored one; a username is only
+ * shown, never used to match. Returns true when something changed.
+ */
+export async function learnWhatsAppIdentity(
+  sql: Sql,
+  subscriberId: string,
+  identity: { readonly userId: string | undefined; readonly username?: string | undefined },
+  now: Date,
+): Promise<boolean> {
+  if (identity.userId === undefined && identity.username === undefined) return false;
+  if (identity.userId !== undefined)
+    await sql.exec(
+      `UPDATE subscriber_channels SET whatsapp_user_id = NULL, updated_at = $3
+        WHERE whatsapp_user_id = $1 AND subscriber_id <> $2`,
+      [identity.userId, subscriberId, now],
+    );
+  const changed = await sql.exec(
+    `UPDATE subscriber_channels
+        SET whatsapp_user_id = coalesce($2, whatsapp_user_id),
+            whatsapp_username = coalesce($3, whatsapp_username),
+            whatsapp_identity_at = $4
+      WHERE subscriber_id = $1 AND channel = 'whatsapp'
+        AND (whatsapp_user_id IS DISTINCT FROM coalesce($2, whatsapp_user_id)
+             OR whatsapp_username IS DISTINCT FROM coalesce($3, whatsapp_username))`,
+    [subscriberId, identity.userId ?? null, identity.username ?? null, now],
+  );
+  return changed > 0;
+}
+
+/** The subscriber whose WhatsApp delivery this is (a status names a message we sent). */
+export async function subscriberOfDelivery(sql: Sql, deliveryId: number): Promise<string | undefined> {
+  const row = await sql.one<{ subscriber_id: string | null }>(
+    'SELECT subscriber_id FROM deliveries WHERE id = $1',
+    [deliveryId],
+  );
+  return row?.subscriber_id ?? undefined;
+}
+
+/** `user_changed_user_id`: the stored BSUID becomes the new one. Returns the subscriber, if known. */
+export async function replaceWhatsAppUserId(
+  sql: Sql,
+  previousUserId: string,
+  userId: string,
+  now: Date,
+): Promise<string | undefined> {
+  const row = await sql.one<{ subscriber_id: string }>(
+    `SELECT subscriber_id FROM subscriber_channels WHERE whatsapp_user_id = $1 FOR UPDATE`,
+    [previousUserId],
+  );
+  if (!row) return undefined;
+  await learnWhatsAppIdentity(sql, row.subscriber_id, { userId }, now);
+  return row.subscriber_id;
 }
 
 export async function inboundHandled(sql: Sql, messageId: string): Promise<boolean> {

@@ -8,7 +8,12 @@ import { webhookItemsTotal } from '../shared/metrics.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import { endChannelForProviderError } from '../subscribers/bounce.service.ts';
 import * as repo from './webhook.repository.ts';
-import { handleInbound, handlePreference, type InboundDeps } from './webhook-inbound.ts';
+import {
+  handleIdentityChange,
+  handleInbound,
+  handlePreference,
+  type InboundDeps,
+} from './webhook-inbound.ts';
 import { type StatusItem, type WebhookItem, webhookItems } from './webhook-payload.ts';
 import { applyStatus, isReportedStatus } from './webhook-status.ts';
 
@@ -58,6 +63,8 @@ async function processItem(deps: WebhookDeps, item: WebhookItem, now: number): P
       return handleInbound(deps, item, now);
     case 'preference':
       return handlePreference(deps, item, now);
+    case 'identity':
+      return handleIdentityChange(deps, item, now);
     case 'template':
       await repo.upsertTemplateStatus(
         deps.db,
@@ -105,6 +112,10 @@ async function applyStatusItem(db: Db, item: StatusItem, now: number): Promise<s
 async function moveDelivery(sql: Sql, item: StatusItem, now: number): Promise<string> {
   const found = await repo.lockDeliveryForStatus(sql, item.wamid, deliveryIdFromCallback(item.callbackData));
   if (!found) return 'unmatched';
+  // A status names a message we sent: its BSUID is the recipient's.
+  const subscriberId = item.userId ? await repo.subscriberOfDelivery(sql, found.id) : undefined;
+  if (subscriberId)
+    await repo.learnWhatsAppIdentity(sql, subscriberId, { userId: item.userId }, new Date(now));
   const next = applyStatus(found.state, {
     status: item.status,
     wamid: item.wamid,

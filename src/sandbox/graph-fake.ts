@@ -9,6 +9,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { type GraphErrorReply, graphError, unknownObject } from './graph-errors.ts';
 import { FailureBook, type FailureScope, type GraphFailure } from './graph-failures.ts';
+import { IdentityBook } from './graph-identities.ts';
 import { acceptMessage, recipientDigits, type SentMessage } from './graph-messages.ts';
 import { StatusEmitter, type StatusWebhookOptions, type WebhookDelivery } from './graph-status-emitter.ts';
 import { createTemplate } from './graph-template-create.ts';
@@ -58,7 +59,12 @@ export interface FakeGraphApi {
   phoneNumberId: string;
   wabaId: string;
   requests: RecordedRequest[];
+  /** Messages accepted and delivered (not those Meta would drop: see `dropped`). */
   sent(): SentMessage[];
+  /** Messages answered 200 and dropped, as Meta does with a BSUID in `to`. */
+  dropped(): SentMessage[];
+  /** Phone numbers, their BSUIDs and usernames. */
+  identities: IdentityBook;
   templates(): TemplateDef[];
   webhookDeliveries(): WebhookDelivery[];
   setFailure(failure: GraphFailure, scope?: FailureScope): void;
@@ -95,14 +101,20 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
   }));
   const requests: RecordedRequest[] = [];
   let sent: SentMessage[] = [];
+  let dropped: SentMessage[] = [];
+  const identities = new IdentityBook();
   const failures = new FailureBook();
   const hanging = new Set<ServerResponse>();
   const emitter = opts.webhook
-    ? new StatusEmitter(opts.webhook, { wabaId, phoneNumberId, displayPhoneNumber, clock })
+    ? new StatusEmitter(opts.webhook, { wabaId, phoneNumberId, displayPhoneNumber, clock, identities })
     : undefined;
 
   function messages(res: ServerResponse, body: unknown): number | undefined {
-    const failure = failures.take(recipientDigits((body as { to?: unknown } | null)?.to));
+    const named = body as { to?: unknown; recipient?: unknown } | null;
+    const failure = failures.take(
+      recipientDigits(named?.to) ??
+        (typeof named?.recipient === 'string' ? identities.byUserId(named.recipient)?.digits : undefined),
+    );
     if (failure?.type === 'hang') {
       hanging.add(res);
       return undefined;
@@ -120,8 +132,12 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
       res.end(JSON.stringify(reply.body));
       return reply.status;
     }
-    const result = acceptMessage(registry, phoneNumberId, body);
+    const result = acceptMessage(registry, phoneNumberId, body, identities);
     if ('status' in result) return send(res, result);
+    if (result.message.dropped) {
+      dropped.push(result.message);
+      return send(res, { status: 200, body: result.reply });
+    }
     sent.push(result.message);
     opts.onSent?.(result.message);
     emitter?.report(result.message, failure?.type === 'async-failed' ? failure.code : undefined);
@@ -216,6 +232,8 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
     wabaId,
     requests,
     sent: () => [...sent],
+    dropped: () => [...dropped],
+    identities,
     templates: () => [...registry],
     webhookDeliveries: () => [...(emitter?.deliveries ?? [])],
     setFailure: (failure, scope) => failures.add(failure, scope),
@@ -223,6 +241,7 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
     reset: () => {
       requests.length = 0;
       sent = [];
+      dropped = [];
       failures.clear();
     },
     close: async () => {

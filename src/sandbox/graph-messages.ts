@@ -1,6 +1,10 @@
 // `POST /<v>/<PHONE_NUMBER_ID>/messages`: Meta's request checks and success reply, without I/O.
+// A recipient is named by phone in `to`, or by business-scoped user id (BSUID) in `recipient`.
+// A BSUID put in `to` is what Meta answers with 200 and a message id, then silently drops: the
+// fake does the same (the message is `dropped`, never shown in the inbox).
 import { randomBytes } from 'node:crypto';
 import { type GraphErrorReply, graphError } from './graph-errors.ts';
+import type { IdentityBook } from './graph-identities.ts';
 import {
   checkTemplateSend,
   isGraphErrorReply,
@@ -13,8 +17,12 @@ export interface SentMessage {
   /** The wamid returned to the caller. */
   id: string;
   phoneNumberId: string;
-  /** Recipient digits, without "+". */
+  /** Recipient digits, without "+" (resolved from the BSUID when sent to `recipient`). */
   to: string;
+  /** The BSUID the request named in `recipient`, when it was sent that way. */
+  userId?: string;
+  /** True when Meta would drop it: a BSUID in `to` (answered 200, never delivered). */
+  dropped?: boolean;
   type: 'template' | 'text';
   template?: { name: string; language: string; components: unknown[] };
   text?: string;
@@ -26,9 +34,11 @@ export interface SentMessage {
 
 export interface SendSuccess {
   messaging_product: 'whatsapp';
-  contacts: { input: string; wa_id: string }[];
+  contacts: { input: string; wa_id?: string; user_id?: string }[];
   messages: { id: string }[];
 }
+
+const BSUID = /^[A-Z]{2}\.[A-Za-z0-9.]{1,128}$/;
 
 let counter = 0;
 
@@ -54,6 +64,7 @@ export function acceptMessage(
   registry: readonly TemplateDef[],
   phoneNumberId: string,
   body: unknown,
+  identities?: IdentityBook,
 ): GraphErrorReply | { message: SentMessage; reply: SendSuccess } {
   const b = obj(body);
   if (b?.messaging_product !== 'whatsapp') {
@@ -62,14 +73,17 @@ export function acceptMessage(
   if (b.recipient_type !== undefined && b.recipient_type !== 'individual') {
     return graphError(100, `recipient_type ${JSON.stringify(b.recipient_type)} is not supported`);
   }
-  const to = recipientDigits(b.to);
-  if (!to) return graphError(100, 'The parameter to must be a phone number in international format');
+  const addressed = addressee(b, identities);
+  if ('status' in addressed) return addressed;
+  const { to, userId, dropped } = addressed;
   const callbackData = b.biz_opaque_callback_data;
   if (callbackData !== undefined && (typeof callbackData !== 'string' || callbackData.length > 512)) {
     return graphError(131009, 'biz_opaque_callback_data must be a string of at most 512 characters');
   }
   const message: SentMessage = { id: newWamid(), phoneNumberId, to, type: 'text', payload: b };
   if (callbackData !== undefined) message.callbackData = callbackData;
+  if (userId !== undefined) message.userId = userId;
+  if (dropped) message.dropped = true;
 
   if (b.type === 'template') {
     const t = obj(b.template);
@@ -95,8 +109,39 @@ export function acceptMessage(
   }
   const reply: SendSuccess = {
     messaging_product: 'whatsapp',
-    contacts: [{ input: String(b.to), wa_id: to }],
+    contacts: [
+      userId !== undefined
+        ? { input: userId, user_id: userId }
+        : dropped
+          ? { input: String(b.to) }
+          : { input: String(b.to), wa_id: to },
+    ],
     messages: [{ id: message.id }],
   };
   return { message, reply };
+}
+
+/** Who a request is for: a phone in `to`, a BSUID in `recipient`, or a BSUID wrongly in `to`. */
+function addressee(
+  b: Record<string, unknown>,
+  identities: IdentityBook | undefined,
+): GraphErrorReply | { to: string; userId?: string; dropped?: boolean } {
+  const recipient = b.recipient;
+  if (recipient !== undefined) {
+    if (typeof recipient !== 'string' || !BSUID.test(recipient))
+      return graphError(100, 'The parameter recipient must be a business-scoped user id (CC.xxxx)');
+    if (b.to !== undefined)
+      return graphError(100, 'Give either to (a phone number) or recipient (a business-scoped user id)');
+    const known = identities?.byUserId(recipient);
+    if (!known) return graphError(131026, `No WhatsApp user has the business-scoped user id ${recipient}`);
+    return { to: known.digits, userId: recipient };
+  }
+  if (typeof b.to === 'string' && BSUID.test(b.to)) {
+    // Meta's documented pitfall: accepted, never delivered.
+    const known = identities?.byUserId(b.to);
+    return { to: known?.digits ?? '', dropped: true };
+  }
+  const to = recipientDigits(b.to);
+  if (!to) return graphError(100, 'The parameter to must be a phone number in international format');
+  return { to };
 }

@@ -1,6 +1,7 @@
 // The sandbox's imitation of Meta's delivery reports: after an accepted send, post signed status
 // webhooks (sent → delivered → read, or failed) to the configured URL, one POST per status as
 // Meta usually does. Delivery results are kept for inspection; failures never throw.
+import type { IdentityBook } from './graph-identities.ts';
 import type { SentMessage } from './graph-messages.ts';
 import { type StatusInput, statusesChange, webhookPayload } from './webhook-payloads.ts';
 import { postWebhook, type WebhookEncoding } from './webhook-signing.ts';
@@ -28,6 +29,7 @@ export interface EmitterContext {
   phoneNumberId: string;
   displayPhoneNumber: string;
   clock: () => Date;
+  identities?: IdentityBook;
 }
 
 export class StatusEmitter {
@@ -61,7 +63,12 @@ export class StatusEmitter {
   }
 
   async #post(message: SentMessage, status: StatusInput['status'], failedCode?: number): Promise<void> {
-    const input: StatusInput = { id: message.id, status, recipientId: message.to, at: this.#ctx.clock() };
+    // BSUIDs ride on every status; the phone stays unless the message went to a BSUID of
+    // someone who adopted a username (a send by phone keeps the phone in its statuses).
+    const identity = this.#ctx.identities?.of(message.to);
+    const input: StatusInput = { id: message.id, status, at: this.#ctx.clock() };
+    if (message.userId === undefined || identity?.username === undefined) input.recipientId = message.to;
+    if (identity) input.recipientUserId = identity.userId;
     if (message.callbackData !== undefined) input.callbackData = message.callbackData;
     if (failedCode !== undefined) input.errors = [{ code: failedCode }];
     const meta = { phoneNumberId: this.#ctx.phoneNumberId, displayPhoneNumber: this.#ctx.displayPhoneNumber };

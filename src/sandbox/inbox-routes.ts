@@ -4,6 +4,8 @@
 //   GET  /inbox/api/state     JSON: version, conversations, and the two regions' HTML
 //   POST /inbox/reply         the page's form (STOP / FAIT / START / free text) → 303 back
 //   POST /inbox/api/replies   the same as JSON {to, text} → the reply with Lastcall's answer
+//   POST /inbox/username      the form "adopt a username" ({to, username}) → 303 back: from then
+//                             on that person's webhooks carry only their BSUID
 //   POST /inbox/mail/unsubscribe  a mail's one-click unsubscribe (RFC 8058), posted by the
 //                             sandbox as a mail provider would → 303 back to the mailbox
 //   GET  /healthz             liveness for compose
@@ -11,9 +13,10 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import type { IdentityBook } from './graph-identities.ts';
 import type { WebhookDelivery } from './graph-status-emitter.ts';
 import type { TemplateDef } from './graph-templates.ts';
-import { ReplyError, type ReplyTarget, sendReply } from './inbox-replies.ts';
+import { adoptUsername, ReplyError, type ReplyTarget, sendReply } from './inbox-replies.ts';
 import type { InboxStore } from './inbox-store.ts';
 import {
   hasComposer,
@@ -33,6 +36,8 @@ export interface InboxDeps {
   /** Where replies go; undefined when the sandbox runs without --webhook-url. */
   readonly target: ReplyTarget | undefined;
   readonly phoneNumberId: string;
+  /** Phone numbers, BSUIDs and usernames (the fake Graph API's), once it runs. */
+  readonly identities: () => IdentityBook | undefined;
   /** The mail catcher's smtp:// URL, once it runs. */
   readonly smtpUrl: () => string | undefined;
   readonly clock: () => Date;
@@ -92,11 +97,14 @@ export function inboxHandler(deps: InboxDeps): Handler {
     };
     const selected = asked ?? mostRecentKey(base);
     if (asked !== undefined) deps.store.markSeen(asked);
-    const s: InboxSnapshot = {
-      conversations: deps.store.conversations(templates, deliveries),
-      mailboxes: deps.store.mailboxes(),
-      selected,
-    };
+    const conversations = deps.store.conversations(templates, deliveries);
+    const identities = deps.identities();
+    const usernames: Record<string, string> = {};
+    for (const c of conversations) {
+      const name = identities?.of(c.digits).username;
+      if (name !== undefined) usernames[c.digits] = name;
+    }
+    const s: InboxSnapshot = { conversations, mailboxes: deps.store.mailboxes(), selected, usernames };
     return { s, version: deps.store.version(deliveries) };
   };
   const info = (notice?: InboxPageInfo['notice']): InboxPageInfo => ({
@@ -128,7 +136,7 @@ export function inboxHandler(deps: InboxDeps): Handler {
         : json(res, 409, { error: { message } });
     }
     try {
-      const sent = await sendReply(deps.target, deps.store, input, deps.clock());
+      const sent = await sendReply(deps.target, deps.store, input, deps.clock(), deps.identities());
       if (form) return reply(res, 303, 'text/plain; charset=utf-8', '', { location: `/?to=${sent.from}` });
       return json(res, 200, { reply: sent });
     } catch (error) {
@@ -172,6 +180,24 @@ export function inboxHandler(deps: InboxDeps): Handler {
         const form = new URLSearchParams(rawBody);
         const text = form.get('quick') ?? form.get('text');
         return await post(req, res, { to: form.get('to'), text }, true);
+      }
+      if (method === 'POST' && url.pathname === '/inbox/username') {
+        if (crossOrigin(req))
+          return json(res, 403, { error: { message: 'cross-origin requests are refused' } });
+        const form = new URLSearchParams(rawBody);
+        const identities = deps.identities();
+        if (!identities) return page(res, 503, form.get('to'), { kind: 'error', text: 'not started yet' });
+        try {
+          const { digits } = adoptUsername(identities, {
+            to: form.get('to'),
+            username: form.get('username'),
+          });
+          deps.store.touch();
+          return reply(res, 303, 'text/plain; charset=utf-8', '', { location: `/?to=${digits}` });
+        } catch (error) {
+          if (!(error instanceof ReplyError)) throw error;
+          return page(res, 400, form.get('to'), { kind: 'error', text: error.message });
+        }
       }
       if (method === 'POST' && url.pathname === '/inbox/api/replies') {
         let body: { to?: unknown; text?: unknown } | undefined;

@@ -25,6 +25,8 @@ export interface InboxSnapshot {
   readonly mailboxes: readonly Mailbox[];
   /** The key asked for (digits or address), or the most recent one when none was asked. */
   readonly selected: string | undefined;
+  /** Usernames adopted, by phone digits: those people's webhooks carry only their BSUID. */
+  readonly usernames?: Readonly<Record<string, string>>;
 }
 
 const TICKS: Record<Ticks, { mark: string; label: string }> = {
@@ -144,7 +146,8 @@ export function listRegion(s: InboxSnapshot): Html {
 export function threadRegion(s: InboxSnapshot): Html {
   const chat = s.conversations.find((c) => c.digits === s.selected);
   if (chat) {
-    return html`<h2>WhatsApp · ${phoneOf(chat.digits)}</h2>
+    const username = s.usernames?.[chat.digits];
+    return html`<h2>WhatsApp · ${phoneOf(chat.digits)}${username !== undefined && html` <span class="username">@${username}</span>`}</h2>
 <ol class="thread">${chat.messages.map((m) => (m.direction === 'out' ? outgoing(m) : incoming(m)))}</ol>`;
   }
   const box = s.mailboxes.find((b) => b.address === s.selected);
@@ -165,7 +168,11 @@ function languageOf(chat: Conversation): string | undefined {
   return last?.direction === 'out' ? last.template?.language : undefined;
 }
 
-function composer(chat: Conversation | undefined, webhookUrl: string | undefined): Html {
+function composer(
+  chat: Conversation | undefined,
+  webhookUrl: string | undefined,
+  username: string | undefined,
+): Html {
   if (chat === undefined) return html``;
   if (webhookUrl === undefined) {
     return html`<p class="notice error">Replies are off: start the sandbox with --webhook-url (Lastcall's /webhooks/whatsapp).</p>`;
@@ -176,7 +183,16 @@ function composer(chat: Conversation | undefined, webhookUrl: string | undefined
 <label for="reply-text">Reply as ${phoneOf(selected)}</label>
 <div class="free"><input id="reply-text" name="text" maxlength="4096" autocomplete="off" placeholder="Type a message"><button type="submit">Send</button></div>
 <div class="quick">${quickReplies(languageOf(chat)).map((q) => html`<button type="submit" name="quick" value="${q}">${q}</button>`)}</div>
-</form>`;
+</form>
+${
+  username === undefined
+    ? html`<form class="username-form" method="post" action="/inbox/username">
+<input type="hidden" name="to" value="${selected}">
+<label for="username">Adopt a WhatsApp username (this person's webhooks then carry only their business-scoped user id)</label>
+<div class="free"><input id="username" name="username" maxlength="35" pattern="[A-Za-z0-9._]{3,35}" autocomplete="off" placeholder="e.g. amelie.b"><button type="submit">Adopt</button></div>
+</form>`
+    : html`<p class="notice">Uses the username @${username}: replies carry no phone number, only the business-scoped user id.</p>`
+}`;
 }
 
 /** Whether the page has a reply box: a WhatsApp conversation is open (the script reloads the
@@ -203,7 +219,7 @@ ${info.notice && html`<p class="notice ${info.notice.kind}" role="status">${info
 <div class="layout">
 <nav id="list" aria-label="Conversations and mailboxes">${listRegion(s)}</nav>
 <main><section id="thread" aria-live="polite">${threadRegion(s)}</section>
-${composer(chat, info.webhookUrl)}</main>
+${composer(chat, info.webhookUrl, chat && s.usernames?.[chat.digits])}</main>
 </div>
 <footer class="details"><details><summary>Sandbox details</summary>
 <p>Fake Graph API: phone number id ${info.phoneNumberId}, ${String(info.templates)} approved templates; status webhooks to ${info.webhookUrl ?? 'nowhere (no --webhook-url)'}.</p>

@@ -75,6 +75,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     deliveries: () => graph?.webhookDeliveries() ?? [],
     target,
     phoneNumberId: options.phoneNumberId,
+    identities: () => graph?.identities,
     smtpUrl: () => mail?.url,
     clock,
   });

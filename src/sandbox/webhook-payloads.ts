@@ -24,26 +24,36 @@ export interface StatusInput {
   /** The wamid returned by the send. */
   id: string;
   status: 'sent' | 'delivered' | 'read' | 'failed';
-  recipientId: string;
+  /** The recipient's phone digits; left out for a username user reached by BSUID. */
+  recipientId?: string;
+  /** The recipient's business-scoped user id (`recipient_user_id`). */
+  recipientUserId?: string;
   at: Date;
   callbackData?: string;
   category?: 'utility' | 'marketing' | 'authentication';
   errors?: { code: number; title?: string; details?: string }[];
 }
 
+/** Who wrote. `from` (phone digits) is left out for a user who adopted a username: Meta then
+ *  names them only by their business-scoped user id (`userId`). */
+interface Sender {
+  from?: string;
+  userId?: string;
+  username?: string;
+  name?: string;
+}
+
 export type InboundInput =
-  | { kind: 'text'; from: string; name?: string; id: string; at: Date; text: string }
-  | {
+  | (Sender & { kind: 'text'; id: string; at: Date; text: string })
+  | (Sender & {
       kind: 'button';
-      from: string;
-      name?: string;
       id: string;
       at: Date;
       text: string;
       payload: string;
       /** The wamid of the template message whose quick-reply button was tapped. */
       contextId: string;
-    };
+    });
 
 const epoch = (d: Date) => String(Math.floor(d.getTime() / 1000));
 const ERROR_CODES_URL = 'https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/';
@@ -57,12 +67,9 @@ function base(meta: WebhookMetadata): Record<string, unknown> {
 
 export function statusesChange(meta: WebhookMetadata, statuses: StatusInput[]): WebhookChange {
   const list = statuses.map((s) => {
-    const out: Record<string, unknown> = {
-      id: s.id,
-      status: s.status,
-      timestamp: epoch(s.at),
-      recipient_id: s.recipientId,
-    };
+    const out: Record<string, unknown> = { id: s.id, status: s.status, timestamp: epoch(s.at) };
+    if (s.recipientId !== undefined) out.recipient_id = s.recipientId;
+    if (s.recipientUserId !== undefined) out.recipient_user_id = s.recipientUserId;
     if (s.callbackData !== undefined) out.biz_opaque_callback_data = s.callbackData;
     if (s.status === 'failed') {
       out.errors = (s.errors ?? [{ code: 131026 }]).map((e) => {
@@ -90,9 +97,18 @@ export function statusesChange(meta: WebhookMetadata, statuses: StatusInput[]): 
 
 export function messagesChange(meta: WebhookMetadata, messages: InboundInput[]): WebhookChange {
   const contacts = new Map<string, Record<string, unknown>>();
-  for (const m of messages) contacts.set(m.from, { profile: { name: m.name ?? '' }, wa_id: m.from });
+  for (const m of messages) {
+    const profile: Record<string, unknown> = { name: m.name ?? '' };
+    if (m.username !== undefined) profile.username = m.username;
+    const contact: Record<string, unknown> = { profile };
+    if (m.from !== undefined) contact.wa_id = m.from;
+    if (m.userId !== undefined) contact.user_id = m.userId;
+    contacts.set(m.from ?? m.userId ?? '', contact);
+  }
   const list = messages.map((m) => {
-    const common = { from: m.from, id: m.id, timestamp: epoch(m.at) };
+    const common: Record<string, unknown> = { id: m.id, timestamp: epoch(m.at) };
+    if (m.from !== undefined) common.from = m.from;
+    if (m.userId !== undefined) common.from_user_id = m.userId;
     return m.kind === 'text'
       ? { ...common, type: 'text', text: { body: m.text } }
       : {
@@ -108,10 +124,11 @@ export function messagesChange(meta: WebhookMetadata, messages: InboundInput[]):
 /** Meta's own marketing stop/resume ("Stop promotions"), field `user_preferences`. */
 export function userPreferencesChange(
   meta: WebhookMetadata,
-  prefs: { waId: string; value: 'stop' | 'resume'; at: Date }[],
+  prefs: { waId?: string; userId?: string; value: 'stop' | 'resume'; at: Date }[],
 ): WebhookChange {
   const list = prefs.map((p) => ({
-    wa_id: p.waId,
+    ...(p.waId !== undefined ? { wa_id: p.waId } : {}),
+    ...(p.userId !== undefined ? { user_id: p.userId } : {}),
     detail:
       p.value === 'stop'
         ? 'User requested to stop marketing messages'
@@ -121,6 +138,34 @@ export function userPreferencesChange(
     timestamp: Number(epoch(p.at)),
   }));
   return { field: 'user_preferences', value: { ...base(meta), user_preferences: list } };
+}
+
+/** A user's BSUID changed and no phone can be shared: a `messages` system message of type
+ *  `user_changed_user_id`, without a `contacts` array (as Meta sends system messages). */
+export function userIdChange(
+  meta: WebhookMetadata,
+  change: { id: string; previousUserId: string; userId: string; at: Date },
+): WebhookChange {
+  return {
+    field: 'messages',
+    value: {
+      ...base(meta),
+      messages: [
+        {
+          from_user_id: change.userId,
+          id: change.id,
+          timestamp: epoch(change.at),
+          type: 'system',
+          system: {
+            body: 'User changed their business-scoped user id',
+            type: 'user_changed_user_id',
+            user_id: change.userId,
+            previous_user_id: change.previousUserId,
+          },
+        },
+      ],
+    },
+  };
 }
 
 /** Template review result, field `message_template_status_update` (no `metadata`, unlike the others). */

@@ -7,15 +7,17 @@
 //   every address the person ever gave: the current phone and email and the addresses recorded
 //   in their consent evidence (an address they changed away from would otherwise come back in
 //   an old CSV).
-// - Deleting the subscriber cascades to channels, consent events and personal catch-up slots;
+// - Deleting the subscriber cascades to channels (with the WhatsApp BSUID and username stored
+//   there), consent events and personal catch-up slots;
 //   deliveries keep an anonymous row (subscriber_id null) for the campaign's figures.
 // - What a delivery row may still hold about the person is scrubbed: the WhatsApp message id
 //   (a wamid encodes the recipient's number) and provider error texts (an SMTP refusal quotes
 //   the address). Deliveries not yet sent are skipped with reason `erased`.
 // - A fan-out's keyset cursor may be the erased id: it moves to the previous remaining id, which
 //   selects exactly the same remaining subscribers.
-// - A WhatsApp webhook stored but not yet processed (normally seconds) may mention the person:
-//   their statuses, messages, contact and preferences are cut out of its payload; the rest of
+// - A WhatsApp webhook stored but not yet processed (normally seconds) may mention the person
+//   (by phone, BSUID or username): their statuses, messages, contact and preferences are cut out
+//   of its payload; the rest of
 //   the batch is still processed for everyone else.
 // A send in flight while this commits, and a fan-out page already read, are guarded on their
 // side (send.repository.ts, advanceCursor): they write nothing about the person afterwards.
@@ -92,6 +94,13 @@ async function erase(sql: Sql, secretKey: string, id: string, now: number): Prom
             (SELECT count(*) FROM slots WHERE subscriber_id = $1)::int AS slots`,
     [id],
   );
+  // Meta's other names for the person: the BSUID and the username (the channel row goes with
+  // the subscriber; a webhook still waiting may hold them).
+  const whatsappNames = await sql.query<{ name: string }>(
+    `SELECT whatsapp_user_id AS name FROM subscriber_channels WHERE subscriber_id = $1 AND whatsapp_user_id IS NOT NULL
+     UNION SELECT whatsapp_username FROM subscriber_channels WHERE subscriber_id = $1 AND whatsapp_username IS NOT NULL`,
+    [id],
+  );
   const deliveries = await sql.query<{ id: number }>(
     'SELECT id FROM deliveries WHERE subscriber_id = $1 ORDER BY id FOR UPDATE',
     [id],
@@ -120,10 +129,10 @@ async function erase(sql: Sql, secretKey: string, id: string, now: number): Prom
     [id, at],
   );
 
-  const webhookPayloadsRedacted = await redactPendingWebhooks(
-    sql,
-    addresses.filter((a) => a.kind === 'phone').map((a) => a.address.replace(/^\+/, '')),
-  );
+  const webhookPayloadsRedacted = await redactPendingWebhooks(sql, [
+    ...addresses.filter((a) => a.kind === 'phone').map((a) => a.address.replace(/^\+/, '')),
+    ...whatsappNames.map((n) => n.name),
+  ]);
 
   const tombstones = { phone: 0, email: 0 };
   const hashes = new Map<string, TombstoneKind>();
@@ -147,14 +156,16 @@ async function erase(sql: Sql, secretKey: string, id: string, now: number): Prom
   };
 }
 
-/** Cuts the wa_ids (E.164 digits) out of unprocessed webhook payloads. A processor holding one
- *  of them locked is waited for; it then drops the payload itself (finishEvent). */
+/** Cuts the wa_ids (E.164 digits), BSUIDs and usernames out of unprocessed webhook payloads. A
+ *  processor holding one of them locked is waited for; it then drops the payload itself
+ *  (finishEvent). */
 async function redactPendingWebhooks(sql: Sql, waIds: readonly string[]): Promise<number> {
   if (waIds.length === 0) return 0;
+  const like = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const rows = await sql.query<{ id: number; payload: unknown }>(
     `SELECT id, payload FROM webhook_events
       WHERE processed_at IS NULL AND payload::text LIKE ANY ($1::text[]) ORDER BY id FOR UPDATE`,
-    [waIds.map((d) => `%${d}%`)],
+    [waIds.map(like)],
   );
   let redacted = 0;
   for (const row of rows) {

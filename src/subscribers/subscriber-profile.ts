@@ -23,6 +23,10 @@ export interface SubscriberProfile extends SubscriberSummary {
     state: string;
     consentAt: string | null;
     updatedAt: string;
+    /** WhatsApp only: the business-scoped user id Meta reported for the person, if any. */
+    whatsappUserId: string | null;
+    /** WhatsApp only: the username the person adopted (shown, never used to match). */
+    username: string | null;
   }[];
   readonly consentEvents: readonly {
     occurredAt: string;
@@ -76,7 +80,8 @@ export async function subscriberProfile(sql: Sql, key: SubscriberKey): Promise<S
       [id],
     ),
     sql.query(
-      'SELECT channel, state, consent_at, updated_at FROM subscriber_channels WHERE subscriber_id = $1 ORDER BY channel',
+      `SELECT channel, state, consent_at, updated_at, whatsapp_user_id, whatsapp_username
+         FROM subscriber_channels WHERE subscriber_id = $1 ORDER BY channel`,
       [id],
     ),
     sql.query(
@@ -116,6 +121,8 @@ export async function subscriberProfile(sql: Sql, key: SubscriberKey): Promise<S
       state: c.state,
       consentAt: iso(c.consent_at),
       updatedAt: c.updated_at.toISOString(),
+      whatsappUserId: c.whatsapp_user_id,
+      username: c.whatsapp_username,
     })),
     consentEvents: events.map((e) => ({
       occurredAt: e.occurred_at.toISOString(),

@@ -83,6 +83,20 @@ export function lockByPhone(sql: Sql, phone: string): Promise<SubscriberRow | un
   return sql.one<SubscriberRow>(`SELECT ${COLUMNS} FROM subscribers WHERE phone = $1 FOR UPDATE`, [phone]);
 }
 
+/** How Meta names a WhatsApp user: by phone (E.164) when it gives one, else by the
+ *  business-scoped user id (BSUID) stored with their WhatsApp channel. */
+export type WhatsAppAddress = { readonly phone: string } | { readonly userId: string };
+
+export function lockByWhatsApp(sql: Sql, who: WhatsAppAddress): Promise<SubscriberRow | undefined> {
+  if ('phone' in who) return lockByPhone(sql, who.phone);
+  return sql.one<SubscriberRow>(
+    `SELECT ${COLUMNS} FROM subscribers
+      WHERE id = (SELECT subscriber_id FROM subscriber_channels WHERE whatsapp_user_id = $1)
+        FOR UPDATE`,
+    [who.userId],
+  );
+}
+
 /** $1 id, $2…$7 the profile, $8 now. */
 function profileParams(id: string, f: SubscriberFields, now: number): unknown[] {
   return [id, f.name, f.phone, f.email, f.locale, f.timezone, JSON.stringify(f.attributes), new Date(now)];

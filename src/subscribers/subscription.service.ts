@@ -169,14 +169,25 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
       });
     },
 
-    /** A STOP reply (or Meta's marketing opt-out). `phone` is E.164, or a WhatsApp id (digits). */
-    async stopWhatsApp(phone: string, source: string, now: number, evidence: Record<string, unknown> = {}) {
-      return db.tx((sql) => switchWhatsApp(sql, e164(phone), 'stop', source, now, evidence));
+    /** A STOP reply (or Meta's marketing opt-out). `who`: a phone (E.164, or a WhatsApp id in
+     *  digits), or the BSUID of a user Meta names without a phone. */
+    async stopWhatsApp(
+      who: string | repo.WhatsAppAddress,
+      source: string,
+      now: number,
+      evidence: Record<string, unknown> = {},
+    ) {
+      return db.tx((sql) => switchWhatsApp(sql, address(who), 'stop', source, now, evidence));
     },
 
     /** A START reply: only a subscriber who once consented to WhatsApp is switched back on. */
-    async resumeWhatsApp(phone: string, source: string, now: number, evidence: Record<string, unknown> = {}) {
-      const result = await db.tx((sql) => switchWhatsApp(sql, e164(phone), 'resume', source, now, evidence));
+    async resumeWhatsApp(
+      who: string | repo.WhatsAppAddress,
+      source: string,
+      now: number,
+      evidence: Record<string, unknown> = {},
+    ) {
+      const result = await db.tx((sql) => switchWhatsApp(sql, address(who), 'resume', source, now, evidence));
       if (result.changed && result.subscriberId) await activated(result.subscriberId);
       return result;
     },
@@ -190,15 +201,20 @@ function e164(phone: string): string {
   return trimmed.startsWith('+') ? trimmed : `+${trimmed}`;
 }
 
+function address(who: string | repo.WhatsAppAddress): repo.WhatsAppAddress {
+  if (typeof who === 'string') return { phone: e164(who) };
+  return 'phone' in who ? { phone: e164(who.phone) } : who;
+}
+
 async function switchWhatsApp(
   sql: Sql,
-  phone: string,
+  who: repo.WhatsAppAddress,
   action: 'stop' | 'resume',
   source: string,
   now: number,
   evidence: Record<string, unknown>,
 ): Promise<LinkResult & { subscriberId?: string }> {
-  const subscriber = await repo.lockByPhone(sql, phone);
+  const subscriber = await repo.lockByWhatsApp(sql, who);
   if (!subscriber) return { found: false, changed: false };
   const id = subscriber.id;
   const row = (await repo.lockChannels(sql, id)).get('whatsapp');

@@ -50,6 +50,45 @@ const url = (text: string, index = 1) => ({
 const messagesPath = () => `/v24.0/${fake.phoneNumberId}/messages`;
 
 describe('POST /:version/:phoneNumberId/messages', () => {
+  it('sends to a business-scoped user id in `recipient`, and drops one put in `to` as Meta does', async () => {
+    const bsuid = fake.identities.of('33612345678').userId;
+    expect(bsuid).toMatch(/^FR\.\d{19}$/);
+    const { to: _to, ...noTo } = template([body('A', '7', 'demain'), url('x')]);
+    const r = await call(messagesPath(), { ...noTo, recipient: bsuid });
+    expect(r.status).toBe(200);
+    expect(r.json.contacts).toEqual([{ input: bsuid, user_id: bsuid }]);
+    expect(fake.sent()).toEqual([expect.objectContaining({ to: '33612345678', userId: bsuid })]);
+
+    const dropped = await call(messagesPath(), { ...noTo, to: bsuid });
+    expect(dropped.status).toBe(200);
+    expect(dropped.json.messages[0].id).toMatch(/^wamid\./);
+    expect(fake.sent()).toHaveLength(1);
+    expect(fake.dropped()).toEqual([expect.objectContaining({ dropped: true, to: '33612345678' })]);
+
+    const unknown = await call(messagesPath(), { ...noTo, recipient: 'FR.1000000000000000000' });
+    expect([unknown.status, unknown.json.error.code]).toEqual([400, 131026]);
+    const both = await call(messagesPath(), { ...noTo, to: '33612345678', recipient: bsuid });
+    expect([both.status, both.json.error.code]).toEqual([400, 100]);
+  });
+
+  it('the library puts a BSUID in `recipient`, never in `to`', async () => {
+    const bsuid = fake.identities.of('447700900123').userId;
+    const api = new WhatsAppAPI({
+      token: fake.token,
+      appSecret: 'x',
+      v: 'v24.0',
+      ponyfill: {
+        fetch: (input, init) => fetch(String(input).replace('https://graph.facebook.com', fake.url), init),
+      },
+    });
+    const { Text } = await import('whatsapp-api-js/messages');
+    await api.sendMessage(fake.phoneNumberId, { bsuid }, new Text('hi'));
+    const request = fake.requests.at(-1)?.body as Record<string, unknown>;
+    expect(request.recipient).toBe(bsuid);
+    expect(request).not.toHaveProperty('to');
+    expect(fake.sent()).toEqual([expect.objectContaining({ to: '447700900123', text: 'hi' })]);
+  });
+
   it('accepts a valid template and answers like Meta', async () => {
     const r = await call(messagesPath(), template([body('A', '7', 'demain'), url('x')]));
     expect(r.status).toBe(200);

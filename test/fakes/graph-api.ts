@@ -9,6 +9,7 @@ export {
   startFakeGraphApi,
   type TemplateSeed,
 } from '../../src/sandbox/graph-fake.ts';
+export { IdentityBook, sandboxUserId } from '../../src/sandbox/graph-identities.ts';
 export type { SentMessage } from '../../src/sandbox/graph-messages.ts';
 export type { TemplateDef } from '../../src/sandbox/graph-templates.ts';
 export {
@@ -17,6 +18,7 @@ export {
   type StatusInput,
   statusesChange,
   templateStatusChange,
+  userIdChange,
   userPreferencesChange,
   type WebhookChange,
   type WebhookMetadata,

@@ -90,6 +90,12 @@ export function profileText(p: SubscriberProfile): string {
     const t = table(['channel', 'state', 'consent at', 'updated']);
     for (const c of p.channels) t.push([c.channel, c.state, c.consentAt ?? '-', c.updatedAt]);
     lines.push(t.toString());
+    for (const c of p.channels) {
+      if (c.username !== null)
+        lines.push(`  ${c.channel}: uses the username ${c.username} (Meta may write without the phone)`);
+      if (c.whatsappUserId !== null)
+        lines.push(`  ${c.channel}: business-scoped user id ${c.whatsappUserId}`);
+    }
   }
   lines.push('', `consent events (${p.consentEvents.length})`);
   // One block per event: the evidence (a consent text, a user agent) is far too wide for a table.

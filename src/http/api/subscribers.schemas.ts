@@ -86,6 +86,13 @@ export const profile = listItem
           state: z.string(),
           consentAt: z.string().nullable(),
           updatedAt: z.string(),
+          whatsappUserId: z
+            .string()
+            .nullable()
+            .meta({ description: 'WhatsApp: the business-scoped user id (BSUID) Meta reported' }),
+          username: z.string().nullable().meta({
+            description: 'WhatsApp: the username the person uses (display only); Meta may then send no phone',
+          }),
         }),
       )
       .readonly(),

@@ -127,6 +127,8 @@ export const en: ConsoleMessages = {
     done: 'Said done',
     created: 'Created',
     channels: 'Channels and consent',
+    username: (name: string) => `Uses the WhatsApp username ${name}`,
+    whatsappUserId: 'Business-scoped user id',
     consent: 'Consent timeline',
     consentWhen: 'When',
     consentWhat: 'What',

@@ -137,6 +137,8 @@ export const fr = {
     done: 'A indiqué avoir terminé',
     created: 'Créé',
     channels: 'Canaux et consentement',
+    username: (name: string) => `Utilise le nom d’utilisateur WhatsApp ${name}`,
+    whatsappUserId: 'Identifiant propre à l’entreprise (BSUID)',
     consent: 'Historique du consentement',
     consentWhen: 'Quand',
     consentWhat: 'Quoi',

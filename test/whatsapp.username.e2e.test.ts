@@ -1,0 +1,189 @@
+// A WhatsApp user who adopts a username, end to end: real `lastcall serve` and `lastcall work`
+// processes, the WhatsApp sandbox (fake Graph API, status webhooks, inbox), real PostgreSQL and
+// Redis. Step 1 goes out by phone; the sandbox's status webhooks carry each recipient's
+// business-scoped user id (BSUID), which Lastcall keeps. One person then adopts a username in the
+// sandbox: their STOP arrives with no phone at all, only the BSUID. Lastcall matches it, stops
+// their WhatsApp channel, confirms it with `recipient: <BSUID>`, and step 2 reaches only the other.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { profileText } from '../src/cli/commands/subscribers-show.ts';
+import { runTick } from '../src/delivery/tick.service.ts';
+import { freePort } from '../src/ops/services/probe.ts';
+import { subscriberProfile } from '../src/ops/subscriber-profile.ts';
+import { QueueSet } from '../src/queue/connection.ts';
+import { type Sandbox, startSandbox } from '../src/sandbox/sandbox.service.ts';
+import { createLogger } from '../src/shared/logger.ts';
+import {
+  digits,
+  PUBLIC_URL,
+  seedSubscribers,
+  spawnLastcall,
+  spawnWorker,
+  startDueCampaign,
+  statusCounts,
+  subscriber,
+  type WorkerProcess,
+  waitFor,
+} from './delivery.fixtures.ts';
+import { testConfig } from './support/config.ts';
+import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { createTestRedis, type TestRedis } from './support/redis.ts';
+
+const MINUTE = 60_000;
+const CAMPAIGN = 'username-stop';
+const AMELIE = subscriber('u-amelie', 1, ['whatsapp']);
+const BOB = subscriber('u-bob', 2, ['whatsapp'], { locale: 'en' });
+const APP_SECRET = 'username-e2e-app-secret';
+
+let database: TestDatabase;
+let redis: TestRedis;
+let sandbox: Sandbox;
+let queues: QueueSet;
+let env: Record<string, string>;
+let now: number;
+const processes: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  redis = createTestRedis();
+  const httpPort = await freePort();
+  sandbox = await startSandbox({
+    token: 'username-e2e-token',
+    appSecret: APP_SECRET,
+    phoneNumberId: '100000000000042',
+    wabaId: '200000000000042',
+    webhookUrl: `http://127.0.0.1:${httpPort}/webhooks/whatsapp`,
+    publicUrl: PUBLIC_URL,
+    statusDelayMs: 5,
+  });
+  env = {
+    DATABASE_URL: database.url,
+    ...redis.env,
+    PUBLIC_URL,
+    HTTP_PORT: String(httpPort),
+    WHATSAPP_TOKEN: sandbox.graph.token,
+    WHATSAPP_PHONE_NUMBER_ID: sandbox.graph.phoneNumberId,
+    WHATSAPP_APP_SECRET: APP_SECRET,
+    WHATSAPP_VERIFY_TOKEN: 'verify-token',
+    WHATSAPP_API_URL: sandbox.url,
+    WHATSAPP_RATE: '100',
+  };
+  queues = new QueueSet(testConfig(env, 'work'));
+  now = Date.now();
+  await seedSubscribers(database.db, [AMELIE, BOB], now - 60 * MINUTE);
+  // m10 is due now; m3 comes due two minutes later, still before the deadline.
+  await startDueCampaign(
+    database.db,
+    CAMPAIGN,
+    [
+      { id: 'm10', before: 'PT10M', channels: ['whatsapp'], template: 'first-notice' },
+      { id: 'm3', before: 'PT3M', channels: ['whatsapp'], template: 'one-week' },
+    ],
+    now,
+  );
+  // serve first: the worker ticks as it starts, and the sandbox reports statuses at once.
+  processes.push(await spawnLastcall(['serve'], env, '"msg":"listening'));
+  processes.push(await spawnWorker(env));
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(processes.map((p) => p.stop('SIGTERM')));
+  await queues?.close();
+  await sandbox?.close();
+  await redis?.cleanup();
+  await database?.drop();
+});
+
+const tick = (at: number) =>
+  runTick({ db: database.db, queues, logger: createLogger({ logLevel: 'silent' }) }, at);
+const templatesTo = (phone: string) =>
+  sandbox.graph.sent().filter((m) => m.to === digits(phone) && m.type === 'template');
+const channel = (id: string) =>
+  database.db.one<{ state: string; whatsapp_user_id: string | null; whatsapp_username: string | null }>(
+    `SELECT state, whatsapp_user_id, whatsapp_username FROM subscriber_channels WHERE subscriber_id = $1`,
+    [id],
+  );
+
+async function sandboxForm(path: string, form: Record<string, string>): Promise<Response> {
+  return fetch(`${sandbox.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
+    redirect: 'manual',
+  });
+}
+
+describe('a username-only STOP', { timeout: 60_000 }, () => {
+  it('step 1 goes out by phone, and the status webhooks teach Lastcall each BSUID', async () => {
+    await tick(now);
+    await waitFor(
+      'step 1 read',
+      async () => {
+        const counts = await statusCounts(database.db, CAMPAIGN);
+        if (counts.read === 2) return true;
+        throw new Error(
+          `deliveries ${JSON.stringify(counts)}; ${processes.map((p) => p.output().slice(-1500)).join('\n')}`,
+        );
+      },
+      30_000,
+    );
+    expect(templatesTo(AMELIE.phone!)).toHaveLength(1);
+    expect(templatesTo(BOB.phone!)).toHaveLength(1);
+    const bsuid = sandbox.graph.identities.of(digits(AMELIE.phone!)).userId;
+    expect(await channel(AMELIE.id)).toEqual({
+      state: 'active',
+      whatsapp_user_id: bsuid,
+      whatsapp_username: null,
+    });
+  });
+
+  it('the person adopts a username; their STOP carries only the BSUID and is confirmed', async () => {
+    const adopt = await sandboxForm('/inbox/username', { to: digits(AMELIE.phone!), username: 'amelie.b' });
+    expect(adopt.status).toBe(303);
+    const inbox = await (await fetch(`${sandbox.url}/?to=${digits(AMELIE.phone!)}`)).text();
+    expect(inbox).toContain('@amelie.b');
+
+    const res = await fetch(`${sandbox.url}/inbox/api/replies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ to: digits(AMELIE.phone!), text: 'STOP' }),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { reply: { httpStatus: number } }).reply.httpStatus).toBe(200);
+
+    const bsuid = sandbox.graph.identities.of(digits(AMELIE.phone!)).userId;
+    await waitFor('the STOP applied', async () => (await channel(AMELIE.id))?.state === 'stopped', 20_000);
+    const confirmation = await waitFor('the confirmation', () =>
+      sandbox.graph.sent().find((m) => m.type === 'text' && m.userId === bsuid),
+    );
+    expect(confirmation.text).toMatch(/ne recevrez plus nos rappels sur WhatsApp/);
+    expect(confirmation.payload).toMatchObject({ recipient: bsuid });
+    expect(confirmation.payload).not.toHaveProperty('to');
+    expect(sandbox.graph.dropped()).toEqual([]);
+    expect(await channel(AMELIE.id)).toEqual({
+      state: 'stopped',
+      whatsapp_user_id: bsuid,
+      whatsapp_username: 'amelie.b',
+    });
+    // `subscribers show` (and the API profile) say a username is in use.
+    const profile = await subscriberProfile(database.db, { kind: 'id', value: AMELIE.id });
+    expect(profileText(profile)).toContain('uses the username amelie.b');
+  });
+
+  it('step 2 reaches only the other subscriber', async () => {
+    await tick(now + 2 * MINUTE);
+    await waitFor('step 2 settled', async () => {
+      const rows = await database.db.query<{ status: string }>(
+        `SELECT status FROM deliveries WHERE campaign_id = $1 AND step_id = 'm3'`,
+        [CAMPAIGN],
+      );
+      return rows.length === 1 && rows[0]!.status !== 'queued' && rows[0]!.status !== 'sending';
+    });
+    await waitFor('step 2 read', () => templatesTo(BOB.phone!).length === 2);
+    expect(templatesTo(AMELIE.phone!)).toHaveLength(1);
+    const step2 = await database.db.query<{ subscriber_id: string }>(
+      `SELECT subscriber_id FROM deliveries WHERE campaign_id = $1 AND step_id = 'm3'`,
+      [CAMPAIGN],
+    );
+    expect(step2).toEqual([{ subscriber_id: BOB.id }]);
+  });
+});
