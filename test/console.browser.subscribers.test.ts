@@ -78,6 +78,11 @@ describe('subscribers and import in the console', () => {
        VALUES ('spring', 'd1', 'b1', 'whatsapp', 'scheduled', 'read', $1, $1, $2, $3)`,
       [new Date(NOW), new Date(NOW + 2_000), new Date(NOW + 60_000)],
     );
+    // Meta reported her business-scoped user id and the username she adopted (docs/whatsapp.md).
+    await database.db.exec(
+      `UPDATE subscriber_channels SET whatsapp_user_id = 'FR.1349120865530274191', whatsapp_username = 'alice.m'
+        WHERE subscriber_id = 'b1' AND channel = 'whatsapp'`,
+    );
     await page.getByRole('link', { name: 'Abonnés' }).click();
     await screenshots(page, 'subscribers');
     await page.getByLabel('Trouver un abonné').fill('+33 6 11 11 11 11');
@@ -87,6 +92,8 @@ describe('subscribers and import in the console', () => {
     ]);
     await textMatches(page.locator('h1'), 'Abonné b1');
     await textMatches(page.locator('.timeline'), /newsletter form/);
+    await textMatches(page.locator('#channels-title + ul'), /Utilise le nom d’utilisateur WhatsApp alice\.m/);
+    await textMatches(page.locator('#channels-title + ul'), /FR\.1349120865530274191/);
     const history = await page.locator('.history li .status').allTextContents();
     expect(history).toEqual(['En file', 'Envoyés', 'Remis', 'Lus']);
     await screenshots(page, 'profile');

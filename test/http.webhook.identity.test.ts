@@ -4,9 +4,9 @@
 // preference), answered with `recipient: <BSUID>`, followed when Meta changes the BSUID, and
 // shown in the subscriber's profile. The fake Graph API hands out the BSUIDs as Meta would.
 import { describe, expect, it } from 'vitest';
-import { subscriberProfile } from '../src/ops/subscriber-profile.ts';
+import { subscriberProfile } from '../src/subscribers/subscriber-profile.ts';
 import { messagesChange, statusesChange, userIdChange, userPreferencesChange } from './fakes/graph-api.ts';
-import * as h from './webhook.harness.ts';
+import * as h from './support/webhook.ts';
 
 h.useWebhookHarness();
 const { PEOPLE, at, digits, meta, status } = h;

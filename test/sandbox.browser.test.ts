@@ -105,3 +105,31 @@ it('shows new messages as they arrive and sends STOP when the button is pressed'
   await page.screenshot({ path: '/tmp/lastcall-sandbox-inbox.png' });
   await page.close();
 });
+
+it('lets the person adopt a username: their replies then carry only their business-scoped user id', async () => {
+  const bsuid = sandbox.graph.identities.of('33698765432').userId;
+  for (const width of [1280, 390]) {
+    const page = await browser.newPage({ viewport: { width, height: 800 } });
+    await page.goto(`${sandbox.url}/?to=33698765432`);
+    if (width === 1280) {
+      await page.getByLabel(/Adopt a WhatsApp username/).fill('jl.d');
+      await Promise.all([
+        page.waitForURL(/\?to=33698765432$/),
+        page.getByRole('button', { name: 'Adopt' }).click(),
+      ]);
+      const before = receiver.received.length;
+      await page.getByRole('button', { name: 'FAIT' }).click();
+      await until('the username-only webhook', () => receiver.received.length > before);
+      const value = receiver.received.at(-1)!.json.entry[0]!.changes[0]!.value as {
+        contacts: Record<string, unknown>[];
+        messages: Record<string, unknown>[];
+      };
+      expect(value.messages[0]).toMatchObject({ from_user_id: bsuid, text: { body: 'FAIT' } });
+      expect(value.messages[0]).not.toHaveProperty('from');
+      expect(value.contacts).toEqual([{ user_id: bsuid, profile: { name: '', username: 'jl.d' } }]);
+    }
+    expect(await page.locator('#thread h2').textContent()).toContain('@jl.d');
+    await page.screenshot({ path: `/tmp/lastcall-sandbox-username-${width}.png`, fullPage: true });
+    await page.close();
+  }
+});

@@ -7,11 +7,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { profileText } from '../src/cli/commands/subscribers-show.ts';
 import { runTick } from '../src/delivery/tick.service.ts';
-import { freePort } from '../src/ops/services/probe.ts';
-import { subscriberProfile } from '../src/ops/subscriber-profile.ts';
+import { freePort } from '../src/ops/local-servers/probe.ts';
 import { QueueSet } from '../src/queue/connection.ts';
 import { type Sandbox, startSandbox } from '../src/sandbox/sandbox.service.ts';
 import { createLogger } from '../src/shared/logger.ts';
+import { subscriberProfile } from '../src/subscribers/subscriber-profile.ts';
+import { testConfig } from './support/config.ts';
+import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import {
   digits,
   PUBLIC_URL,
@@ -23,9 +25,7 @@ import {
   subscriber,
   type WorkerProcess,
   waitFor,
-} from './delivery.fixtures.ts';
-import { testConfig } from './support/config.ts';
-import { createTestDatabase, type TestDatabase } from './support/db.ts';
+} from './support/delivery.ts';
 import { createTestRedis, type TestRedis } from './support/redis.ts';
 
 const MINUTE = 60_000;

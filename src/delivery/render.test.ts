@@ -83,6 +83,17 @@ describe('DeliveryRenderer', () => {
     expect(r.message.html).not.toContain('<b>Bob</b>');
   });
 
+  it('addresses a subscriber with no phone by the BSUID Meta gave, never putting it in `to`', async () => {
+    const r = await renderer.render(
+      delivery('whatsapp', { phone: null, whatsappUserId: 'FR.1349120865530274191' }),
+      'one-week',
+      NOW,
+    );
+    if (r.channel !== 'whatsapp') throw new Error('expected WhatsApp');
+    expect(r.message.userId).toBe('FR.1349120865530274191');
+    expect(r.message).not.toHaveProperty('to');
+  });
+
   it('refuses a channel the subscriber has no address for', async () => {
     await expect(
       renderer.render(delivery('whatsapp', { phone: null }), 'one-week', NOW),

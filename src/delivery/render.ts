@@ -68,12 +68,14 @@ export class DeliveryRenderer {
     });
     const loaded = await this.#template(d.campaign.messagesDir ?? SHIPPED_MESSAGES_DIR, s.locale, template);
     if (d.channel === 'whatsapp') {
-      if (!s.phone) throw new MissingAddressError('phone');
+      // A phone when Lastcall has one; else the BSUID Meta gave (sent as `recipient`, never `to`).
+      const address = s.phone ? { to: s.phone } : s.whatsappUserId ? { userId: s.whatsappUserId } : undefined;
+      if (!address) throw new MissingAddressError('phone');
       const wa = renderWhatsApp(loaded, vars);
       return {
         channel: 'whatsapp',
         message: {
-          to: s.phone,
+          ...address,
           templateName: wa.name,
           language: wa.language,
           bodyParams: [...wa.bodyParams],

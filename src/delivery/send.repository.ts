@@ -34,6 +34,8 @@ export interface ClaimedDelivery {
     readonly done: boolean;
     /** Consent state on this delivery's channel; null when there is no row for it. */
     readonly channelState: string | null;
+    /** WhatsApp: the business-scoped user id Meta reported, the address when the phone is unknown. */
+    readonly whatsappUserId?: string | null;
   };
 }
 
@@ -58,6 +60,7 @@ interface ClaimRow {
   attributes: Record<string, string> | null;
   done_at: Date | null;
   channel_state: string | null;
+  whatsapp_user_id: string | null;
 }
 
 /**
@@ -88,7 +91,7 @@ const CLAIM = `WITH claimed AS (
      SELECT d.id, d.campaign_id, d.step_id, d.channel, d.kind, d.attempts,
             c.name AS campaign_name, c.state AS campaign_state, c.deadline, c.source_dir, st.template,
             s.id AS subscriber_id, s.name, s.phone, s.email, s.locale, s.timezone, s.attributes, s.done_at,
-            sc.state AS channel_state
+            sc.state AS channel_state, sc.whatsapp_user_id
        FROM claimed d
        JOIN campaigns c ON c.id = d.campaign_id
        LEFT JOIN campaign_steps st ON st.campaign_id = d.campaign_id AND st.step_id = d.step_id
@@ -151,6 +154,7 @@ function claimedFrom(row: ClaimRow): ClaimedDelivery {
             attributes: row.attributes ?? {},
             done: row.done_at !== null,
             channelState: row.channel_state,
+            whatsappUserId: row.whatsapp_user_id,
           },
         }),
   };

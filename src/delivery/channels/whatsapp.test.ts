@@ -43,6 +43,19 @@ afterEach(() => fake.reset());
 afterAll(() => fake.close());
 
 describe('WhatsAppChannel.sendTemplate', () => {
+  it('sends to a business-scoped user id in `recipient` when there is no phone', async () => {
+    const userId = fake.identities.of('33612345678').userId;
+    const out = await channel().sendTemplate(send({ to: undefined, userId }));
+    expect(out.outcome).toBe('sent');
+    expect(fake.requests[0]?.body).toMatchObject({ recipient: userId, type: 'template' });
+    expect(fake.requests[0]?.body).not.toHaveProperty('to');
+    expect(fake.sent()).toEqual([expect.objectContaining({ to: '33612345678', userId })]);
+    expect(await channel().sendTemplate(send({ to: undefined }))).toMatchObject({
+      outcome: 'permanent',
+      code: 'no-recipient',
+    });
+  });
+
   it('sends the template Meta expects and returns the wamid', async () => {
     const out = await channel().sendTemplate(send());
     expect(out.outcome).toBe('sent');

@@ -39,7 +39,9 @@ export interface WhatsAppChannelOptions {
 
 export interface TemplateSend {
   /** E.164 phone number ("+33612345678"). */
-  to: string;
+  to?: string;
+  /** Without `to`: the person's business-scoped user id, sent in `recipient` (docs/whatsapp.md). */
+  userId?: string;
   templateName: string;
   /** Template language code as registered at Meta ("fr", "en_US"). */
   language: string;
@@ -78,10 +80,21 @@ export class WhatsAppChannel {
       return { outcome: 'permanent', code: 'invalid-template-params', detail: (err as Error).message };
     }
     // The string recipient is the library's "phone" form (6.3 typings demand a bsuid in the
-    // object form); digits never look like a BSUID ("CC.xxx").
-    const to = msg.to.replace(/^\+/, '');
+    // object form); digits never look like a BSUID ("CC.xxx"). A BSUID goes in the object form,
+    // which puts it in `recipient`: Meta drops a message with a BSUID in `to`.
+    const to = msg.to?.replace(/^\+/, '');
+    const userId = msg.userId;
+    if (!to && !userId)
+      return {
+        outcome: 'permanent',
+        code: 'no-recipient',
+        detail: 'neither a phone nor a business-scoped user id',
+      };
+    const phoneId = this.#opts.phoneNumberId;
     const result = await captureResponse(() =>
-      this.api.sendMessage(this.#opts.phoneNumberId, to, template, undefined, msg.callbackData),
+      to
+        ? this.api.sendMessage(phoneId, to, template, undefined, msg.callbackData)
+        : this.api.sendMessage(phoneId, { bsuid: userId as string }, template, undefined, msg.callbackData),
     );
     const now = this.#clock();
     if (!result.ok) return classifyThrown(result.error, result.meta, now, result.requestSent);

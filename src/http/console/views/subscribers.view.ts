@@ -89,7 +89,7 @@ export function profilePage(ctx: ViewContext, p: SubscriberProfile, notice?: str
     html`<dt>${label}</dt><dd>${value ?? '–'}</dd>`;
   const channels = p.channels.map(
     (ch) =>
-      html`<li>${m.channelNames[ch.channel] ?? ch.channel}: <strong>${ch.state}</strong>${ch.consentAt && html` · ${instant(ch.consentAt)}`}${ch.username !== null && html`<br><span class="chip">${t.username(ch.username)}</span>`}${ch.whatsappUserId !== null && html`<br><span class="muted">${t.whatsappUserId}: <code>${ch.whatsappUserId}</code></span>`}</li>`,
+      html`<li>${m.channelNames[ch.channel] ?? ch.channel}: <strong>${ch.state}</strong>${ch.consentAt && html` · ${instant(ch.consentAt)}`}${ch.username !== null && html`<span class="chip">${t.username(ch.username)}</span>`}${ch.whatsappUserId !== null && html`<br><span class="muted">${t.whatsappUserId}: <code>${ch.whatsappUserId}</code></span>`}</li>`,
   );
   const events = p.consentEvents.map(
     (
