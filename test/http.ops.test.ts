@@ -62,7 +62,7 @@ describe('GET /healthz', () => {
   it('is ok when PostgreSQL and Redis answer, with the security headers', async () => {
     const res = await app.inject({ url: '/healthz' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'ok', postgres: 'ok', redis: 'ok' });
+    expect(res.json()).toEqual({ status: 'ok', postgres: 'ok', redis: 'ok', tzVersion: process.versions.tz });
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['content-security-policy']).toContain("default-src 'self'");
   });

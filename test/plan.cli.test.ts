@@ -133,6 +133,8 @@ describe('lastcall plan', () => {
     const result = await ndjson(SHIPPED, SAMPLE_CSV, '2025-12-01T00:00:00Z');
     expect(result.code).toBe(0);
     expect(result.stderr.split('\n')).toEqual([
+      // The tz data the sends are planned with (docs/timezones.md): this process's own.
+      `Time-zone data: ${process.versions.tz}.`,
       'line 4: phone, email: at least one is required (both are empty); channels: whatsapp needs a phone number',
       'line 7: phone: already used on line 2: each phone once per file',
       'line 8: row: has 2 fields, the header has 11 (a missing or extra delimiter, or an unquoted field containing one?)',

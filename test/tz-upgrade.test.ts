@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTick } from '../src/delivery/tick.service.ts';
+import { freePort } from '../src/ops/local-servers/probe.ts';
 import { QueueSet } from '../src/queue/connection.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { runCli } from './support/cli.ts';
@@ -24,6 +25,7 @@ import {
   inFlight,
   receivedPerDelivery,
   slotsNotDone,
+  spawnLastcall,
   spawnWorker,
   startDeliveryServices,
   type WorkerProcess,
@@ -191,7 +193,8 @@ afterAll(async () => {
   await services?.close();
 });
 
-describe('a campaign planned under tzdata 2022f, sent by a worker on 2025a', () => {
+// Each test spawns several `lastcall` processes (a second or more each on a busy machine).
+describe('a campaign planned under tzdata 2022f, sent by a worker on 2025a', { timeout: 120_000 }, () => {
   const people: Person[] = [
     { id: 'almaty', zone: 'Asia/Almaty', channels: ['whatsapp', 'email'], n: 1 },
     { id: 'nuuk', zone: 'America/Nuuk', channels: ['whatsapp', 'email'], n: 2 },
@@ -215,6 +218,10 @@ describe('a campaign planned under tzdata 2022f, sent by a worker on 2025a', () 
     // Nuuk PT1H: 11:00Z was 08:00 local, before the window → the eve's 16:30 = 19:30Z; now 09:00.
     expect(both('nuuk h1 whatsapp')).toEqual([day(19, '19:30'), day(20, '11:00')]);
     expect(both('paris d2 email')).toEqual([day(18, '09:00'), day(18, '09:00')]);
+    const table = await lastcall(OLD, 'plan', '--campaign', file, '--subscribers', csv, '--format', 'table');
+    expect(table.split('\n')[0]).toMatch(
+      new RegExp(`each subscriber joining then, with time-zone data ${OLD}\\.$`),
+    );
 
     await lastcall(OLD, 'subscribers', 'import', '--file', csv);
     await lastcall(OLD, 'campaign', 'create', '--file', file);
@@ -291,7 +298,22 @@ describe('a campaign planned under tzdata 2022f, sent by a worker on 2025a', () 
   });
 });
 
-describe('a rolling upgrade: one worker on 2022f and one on 2025a at once', () => {
+it('GET /healthz names the tz data `serve` runs on', { timeout: 60_000 }, async () => {
+  const port = await freePort();
+  const serve = await spawnLastcall(
+    ['serve'],
+    { ...env(OLD), HTTP_PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` },
+    '"msg":"listening',
+  );
+  try {
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(await health.json()).toEqual({ status: 'ok', postgres: 'ok', redis: 'ok', tzVersion: OLD });
+  } finally {
+    await serve.stop('SIGTERM');
+  }
+});
+
+describe('a rolling upgrade: one worker on 2022f and one on 2025a at once', { timeout: 120_000 }, () => {
   const people: Person[] = [
     { id: 'r-almaty', zone: 'Asia/Almaty', channels: ['whatsapp'], n: 11 },
     { id: 'r-nuuk', zone: 'America/Nuuk', channels: ['whatsapp', 'email'], n: 12 },
@@ -315,6 +337,15 @@ describe('a rolling upgrade: one worker on 2022f and one on 2025a at once', () =
     workers.push(oldWorker, newWorker);
     expect(oldWorker.output()).toContain(`"tzVersion":"${OLD}"`);
     expect(newWorker.output()).toContain(`"tzVersion":"${NEW}"`);
+    // doctor names its own data and warns that the workers disagree (a warning: exit 0).
+    const doctor = await lastcall(NEW, 'doctor', '--only', 'timezones');
+    expect(doctor).toMatch(new RegExp(`^✓ time-zone data\\s+tzdata ${NEW} in this process`, 'm'));
+    expect(doctor).toMatch(
+      new RegExp(
+        `^! workers’ time-zone data\\s+workers run different tzdata releases: ${OLD} \\(.+:${oldWorker.pid}\\); ${NEW} \\(.+:${newWorker.pid}\\)`,
+        'm',
+      ),
+    );
     await waitFor('the roll campaign re-planned', async () =>
       (await slotRows('roll')).every((s) => s.tz_version === NEW),
     );

@@ -1,7 +1,7 @@
 // `lastcall doctor`: is this installation able to run? One line per finding, each with what to
 // do when it is not fine. Checks (selectable with --only): config, postgres, redis, smtp,
-// whatsapp, templates, events. `fail` means Lastcall cannot work as configured (exit 1); `warn` that
-// it works but something deserves attention; `skip` that the part is not in use.
+// whatsapp, templates, events, timezones. `fail` means Lastcall cannot work as configured (exit
+// 1); `warn` that it works but something deserves attention; `skip` that the part is not in use.
 import { type Config, ConfigError, type Role } from '../config/config.ts';
 import { InvalidInput } from '../shared/errors.ts';
 import { configCheck } from './checks/config.check.ts';
@@ -10,6 +10,7 @@ import { CHECK_IDS, type CheckId, type Finding } from './checks/finding.ts';
 import { postgresCheck } from './checks/postgres.check.ts';
 import { redisCheck } from './checks/redis.check.ts';
 import { smtpCheck } from './checks/smtp.check.ts';
+import { timezonesCheck } from './checks/timezones.check.ts';
 import { templatesCheck, whatsappCheck } from './checks/whatsapp.check.ts';
 
 export { CHECK_IDS, type CheckId, type CheckStatus, type Finding } from './checks/finding.ts';
@@ -83,6 +84,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
         return templatesCheck(config, options.now);
       case 'events':
         return eventsCheck(config, options.now);
+      case 'timezones':
+        return timezonesCheck(config, options.now);
     }
   };
   const findings = (await Promise.all(selected.map(run))).flat();

@@ -78,7 +78,9 @@ describe('runPlan', () => {
     expect(JSON.parse(lines.at(-1)!)).toMatchObject({ subscriber: 's2999', step: 'h6', channel: 'whatsapp' });
     // One 64 KiB batch (plus the line that crossed the limit) at most is ever waiting.
     expect(stdout.maxBuffered).toBeLessThan(70 * 1024);
-    expect(stderr.text).toBe('Planned 21,000 sends (0 catch-up) for 3,000 subscribers.\n');
+    expect(stderr.text).toBe(
+      `Time-zone data: ${process.versions.tz}.\nPlanned 21,000 sends (0 catch-up) for 3,000 subscribers.\n`,
+    );
   });
 
   it('stops quietly when the reader goes away (EPIPE)', async () => {

@@ -1,5 +1,14 @@
 // What one doctor check reports: one finding per thing looked at.
-export const CHECK_IDS = ['config', 'postgres', 'redis', 'smtp', 'whatsapp', 'templates', 'events'] as const;
+export const CHECK_IDS = [
+  'config',
+  'postgres',
+  'redis',
+  'smtp',
+  'whatsapp',
+  'templates',
+  'events',
+  'timezones',
+] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
