@@ -15,9 +15,7 @@
 //                          [--concurrency 50] [--skip-memory] [--only fanout|dispatch|memory] [--keep]
 //                          [--fanout-page 5000]
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -31,7 +29,7 @@ import { startWorkers } from '../src/roles/work.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { databaseName, migrate, withDatabase } from '../src/store/migrate.ts';
 import { type Db, openDb } from '../src/store/pool.ts';
-import { cleanUp, printTable, startGraphSandbox } from './support.ts';
+import { campaignFile, cleanUp, printTable, seed, startGraphSandbox } from './support.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -118,47 +116,6 @@ async function main(): Promise<void> {
   }
   console.log();
   printTable(['measure', 'Lastcall', 'raw BullMQ', 'ratio'], results);
-}
-
-/** Subscribers with active WhatsApp consent, written by PostgreSQL itself. */
-async function seed(
-  db: Db,
-  prefix: string,
-  count: number,
-  zones: readonly string[],
-  firstPhone: number,
-  tags: readonly string[] = [],
-): Promise<void> {
-  await db.exec(
-    `INSERT INTO subscribers (id, name, phone, locale, timezone, assistant, tags)
-     SELECT $1 || lpad(i::text, 8, '0'), 'Bench ' || i, '+33' || ($2::bigint + i)::text,
-            CASE WHEN i % 2 = 0 THEN 'fr' ELSE 'en' END, ($3::text[])[1 + i % cardinality($3::text[])], 'both', $5
-       FROM generate_series(1, $4::int) AS i`,
-    [prefix, firstPhone, zones, count, tags],
-  );
-  await db.exec(
-    `INSERT INTO subscriber_channels (subscriber_id, channel, state, consent_at)
-     SELECT id, 'whatsapp', 'active', now() - interval '1 day' FROM subscribers WHERE id LIKE $1 || '%'`,
-    [prefix],
-  );
-  await db.exec('ANALYZE subscribers; ANALYZE subscriber_channels');
-}
-
-async function campaignFile(
-  id: string,
-  deadline: number,
-  steps: string,
-  window = '{ start: "00:00", end: "23:59" }',
-  tags: readonly string[] = [],
-) {
-  const dir = await mkdtemp(join(tmpdir(), 'lastcall-bench-'));
-  const file = join(dir, `${id}.yaml`);
-  await writeFile(
-    file,
-    `id: ${id}\nname: "Benchmark ${id}"\ndeadline: "${new Date(deadline).toISOString()}"\nwindow: ${window}\n` +
-      `audience: { tags: [${tags.join(', ')}] }\nsteps:\n${steps}\n`,
-  );
-  return file;
 }
 
 async function benchFanoutAndDispatch(db: Db, redis: Redis, config: Config): Promise<void> {

@@ -1,12 +1,13 @@
 // What the benchmarks share: the loopback fakes in processes of their own (so they do not share
-// an event loop with what is measured), clean-up of a benchmark's database and Redis keys, a
-// process's resident memory, and the printed table.
+// an event loop with what is measured), seeded subscribers and campaign files, clean-up of a
+// benchmark's database and Redis keys, a process's resident memory, and the printed table.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { databaseName } from '../src/store/migrate.ts';
-import { openDb } from '../src/store/pool.ts';
+import { type Db, openDb } from '../src/store/pool.ts';
 
 export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
   for await (const keys of redis.scanStream({ match: pattern, count: 1000 }) as AsyncIterable<string[]>) {
@@ -114,4 +115,80 @@ export function printTable(head: string[], rows: string[][]): void {
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of rows) console.log(line(row));
+}
+
+/** Subscribers with active WhatsApp consent, written by PostgreSQL itself. */
+export async function seed(
+  db: Db,
+  prefix: string,
+  count: number,
+  zones: readonly string[],
+  firstPhone: number,
+  tags: readonly string[] = [],
+): Promise<void> {
+  await db.exec(
+    `INSERT INTO subscribers (id, name, phone, locale, timezone, assistant, tags)
+     SELECT $1 || lpad(i::text, 8, '0'), 'Bench ' || i, '+33' || ($2::bigint + i)::text,
+            CASE WHEN i % 2 = 0 THEN 'fr' ELSE 'en' END, ($3::text[])[1 + i % cardinality($3::text[])], 'both', $5
+       FROM generate_series(1, $4::int) AS i`,
+    [prefix, firstPhone, zones, count, tags],
+  );
+  await db.exec(
+    `INSERT INTO subscriber_channels (subscriber_id, channel, state, consent_at)
+     SELECT id, 'whatsapp', 'active', now() - interval '1 day' FROM subscribers WHERE id LIKE $1 || '%'`,
+    [prefix],
+  );
+  await db.exec('ANALYZE subscribers; ANALYZE subscriber_channels');
+}
+
+export async function campaignFile(
+  id: string,
+  deadline: number,
+  steps: string,
+  window = '{ start: "00:00", end: "23:59" }',
+  tags: readonly string[] = [],
+) {
+  const dir = await mkdtemp(join(tmpdir(), 'lastcall-bench-'));
+  const file = join(dir, `${id}.yaml`);
+  await writeFile(
+    file,
+    `id: ${id}\nname: "Benchmark ${id}"\ndeadline: "${new Date(deadline).toISOString()}"\nwindow: ${window}\n` +
+      `audience: { tags: [${tags.join(', ')}] }\nsteps:\n${steps}\n`,
+  );
+  return file;
+}
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'lastcall.js');
+
+/** A `lastcall` command as a child process (its output kept), once it has printed `readyText`
+ *  (at once without one). */
+export async function spawnLastcall(
+  args: readonly string[],
+  env: Record<string, string>,
+  readyText = '',
+): Promise<{ readonly pid: number; output(): string; stop(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> }> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', LASTCALL_ENV: 'development', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    if (readyText === '') resolve();
+    const take = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(readyText)) resolve();
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    void exited.then(() => reject(new Error(`lastcall ${args.join(' ')} exited at start:\n${output}`)));
+  });
+  return {
+    pid: child.pid!,
+    output: () => output,
+    async stop(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
 }

@@ -91,16 +91,3 @@ export function deliveryEventsFrom(rows: string, type: string, at: string): stri
      SELECT ${DELIVERY_EVENT_SELECT}, ${type}, ${at}
        FROM ${rows} r WHERE r.kind <> 'test' AND r.subscriber_id IS NOT NULL`;
 }
-
-/** Records `delivery.<status>` for one delivery, in the caller's transaction (webhook statuses). */
-export async function recordDeliveryEvent(
-  sql: Sql,
-  deliveryId: number,
-  status: 'sent' | 'delivered' | 'read' | 'failed',
-  now: number,
-): Promise<void> {
-  await sql.exec(
-    `WITH r AS (SELECT * FROM deliveries WHERE id = $1) ${deliveryEventsFrom('r', `'delivery.' || $2::text`, '$3')}`,
-    [deliveryId, status, new Date(now)],
-  );
-}

@@ -1,5 +1,6 @@
 // SQL for WhatsApp webhooks: the stored events (payload kept until processed), the deliveries
 // their statuses move, template review statuses, and the inbound messages already acted on.
+import { deliveryEventsFrom } from '../events/outbox.ts';
 import type { Sql } from '../store/pool.ts';
 import type { WhatsAppAddress } from '../subscribers/subscriber.repository.ts';
 import type { DeliveryState } from './webhook-status.ts';
@@ -53,20 +54,28 @@ export async function storeEvent(
   return { id: existing.id, isNew: false, processed: existing.processed };
 }
 
-/** The payload of an event still to process, locked against a concurrent processor. */
-export async function lockUnprocessedEvent(sql: Sql, id: number): Promise<unknown | undefined> {
-  const row = await sql.one<{ payload: unknown }>(
-    `SELECT payload FROM webhook_events WHERE id = $1 AND processed_at IS NULL FOR UPDATE SKIP LOCKED`,
-    [id],
+/**
+ * A page of events still to process, locked against a concurrent processor: `eventId` first
+ * when it is still waiting, then the oldest others. A job whose event another page took finds
+ * the ones after it instead, so a backlog is worked off a page at a time whichever job runs.
+ */
+export async function lockEventPage(
+  sql: Sql,
+  eventId: number,
+  limit: number,
+): Promise<{ id: number; payload: unknown }[]> {
+  return sql.query<{ id: number; payload: unknown }>(
+    `SELECT id, payload FROM webhook_events WHERE processed_at IS NULL
+      ORDER BY id = $1 DESC, received_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [eventId, limit],
   );
-  return row?.payload ?? undefined;
 }
 
-/** Done: the payload (phone numbers, texts) is dropped, the digest stays for dedupe. */
-export async function finishEvent(sql: Sql, id: number, now: Date): Promise<void> {
+/** Done: the payloads (phone numbers, texts) are dropped, the digests stay for dedupe. */
+export async function finishEvents(sql: Sql, ids: readonly number[], now: Date): Promise<void> {
   await sql.exec(
-    `UPDATE webhook_events SET payload = NULL, processed_at = $2 WHERE id = $1 AND processed_at IS NULL`,
-    [id, now],
+    `UPDATE webhook_events SET payload = NULL, processed_at = $2 WHERE id = ANY($1::bigint[]) AND processed_at IS NULL`,
+    [ids, now],
   );
 }
 
@@ -90,6 +99,8 @@ export async function pruneWebhookRecords(sql: Sql, before: Date): Promise<numbe
 
 interface DeliveryRow {
   id: number;
+  subscriber_id: string | null;
+  whatsapp_user_id: string | null;
   status: string;
   provider_message_id: string | null;
   sent_at: Date | null;
@@ -100,27 +111,39 @@ interface DeliveryRow {
   error_detail: string | null;
 }
 
-/** The WhatsApp delivery a status is about, locked: by wamid, else by our delivery id echoed
- *  in biz_opaque_callback_data (when the row has no wamid yet, or the same one). */
-export async function lockDeliveryForStatus(
+/**
+ * The WhatsApp deliveries a page of statuses may be about, locked in id order (so two pages
+ * never wait on each other crosswise): those holding one of `wamids`, and those whose id one of
+ * the statuses echoed in biz_opaque_callback_data (which one a status moves: statusTarget).
+ * With each, its recipient and the BSUID stored with their WhatsApp channel.
+ */
+export async function lockDeliveriesForStatuses(
   sql: Sql,
-  wamid: string,
-  deliveryId: number | undefined,
-): Promise<{ id: number; state: DeliveryState } | undefined> {
-  const row = await sql.one<DeliveryRow>(
-    `SELECT id, status, provider_message_id, sent_at, delivered_at, read_at, failed_at, error_code, error_detail
-       FROM deliveries
-      WHERE channel = 'whatsapp'
-        AND (provider_message_id = $1
-             OR (id = $2::bigint AND (provider_message_id IS NULL OR provider_message_id = $1)))
-      ORDER BY (provider_message_id IS NOT DISTINCT FROM $1) DESC
-      LIMIT 1
-      FOR UPDATE`,
-    [wamid, deliveryId ?? null],
+  wamids: readonly string[],
+  deliveryIds: readonly number[],
+): Promise<
+  {
+    id: number;
+    state: DeliveryState;
+    recipient: { subscriberId: string; whatsappUserId: string | null } | undefined;
+  }[]
+> {
+  const rows = await sql.query<DeliveryRow>(
+    `SELECT d.id, d.subscriber_id, sc.whatsapp_user_id, d.status, d.provider_message_id, d.sent_at,
+            d.delivered_at, d.read_at, d.failed_at, d.error_code, d.error_detail
+       FROM deliveries d
+       LEFT JOIN subscriber_channels sc ON sc.subscriber_id = d.subscriber_id AND sc.channel = 'whatsapp'
+      WHERE d.channel = 'whatsapp' AND (d.provider_message_id = ANY($1::text[]) OR d.id = ANY($2::bigint[]))
+      ORDER BY d.id
+      FOR UPDATE OF d`,
+    [wamids, deliveryIds],
   );
-  if (!row) return undefined;
-  return {
-    id: row.id,
+  return rows.map((row) => ({
+    id: Number(row.id),
+    recipient:
+      row.subscriber_id === null
+        ? undefined
+        : { subscriberId: row.subscriber_id, whatsappUserId: row.whatsapp_user_id },
     state: {
       status: row.status,
       providerMessageId: row.provider_message_id,
@@ -131,27 +154,66 @@ export async function lockDeliveryForStatus(
       errorCode: row.error_code,
       errorDetail: row.error_detail,
     },
-  };
+  }));
 }
 
-export async function writeDeliveryState(sql: Sql, id: number, s: DeliveryState, now: Date): Promise<void> {
-  await sql.exec(
-    `UPDATE deliveries SET status = $2, provider_message_id = $3, sent_at = $4, delivered_at = $5, read_at = $6,
-            failed_at = $7, error_code = $8, error_detail = $9, updated_at = $10
-      WHERE id = $1`,
-    [
-      id,
-      s.status,
-      s.providerMessageId,
-      s.sentAt,
-      s.deliveredAt,
-      s.readAt,
-      s.failedAt,
-      s.errorCode,
-      s.errorDetail,
-      now,
-    ],
-  );
+/** A delivery's new state. */
+export interface StateChange {
+  readonly id: number;
+  readonly state: DeliveryState;
+}
+
+/**
+ * The columns a status writes, each with its SQL type and where its value comes from. A new
+ * column a status carries (Meta's `pricing`, say) is one more entry here, a field of
+ * DeliveryState and its rule in webhook-status.ts.
+ */
+const STATE_COLUMNS: readonly (readonly [
+  column: string,
+  type: string,
+  value: (s: DeliveryState) => unknown,
+])[] = [
+  ['status', 'text', (s) => s.status],
+  ['provider_message_id', 'text', (s) => s.providerMessageId],
+  ['sent_at', 'timestamptz', (s) => s.sentAt],
+  ['delivered_at', 'timestamptz', (s) => s.deliveredAt],
+  ['read_at', 'timestamptz', (s) => s.readAt],
+  ['failed_at', 'timestamptz', (s) => s.failedAt],
+  ['error_code', 'text', (s) => s.errorCode],
+  ['error_detail', 'text', (s) => s.errorDetail],
+];
+
+/**
+ * Writes a page of delivery states and their outbound events in one statement: the rows from
+ * unnest(...), then `delivery.<status>` for each event (delivery id, status) in the order given,
+ * from the rows as written (so a failure's event carries its error code).
+ */
+export async function writeDeliveryStates(
+  sql: Sql,
+  changes: readonly StateChange[],
+  events: readonly { readonly id: number; readonly status: string }[],
+  now: Date,
+): Promise<void> {
+  if (changes.length === 0) return;
+  const n = STATE_COLUMNS.length;
+  const columns = STATE_COLUMNS.map(([column]) => column);
+  const text = `
+    WITH o AS (
+      SELECT * FROM unnest($1::bigint[], ${STATE_COLUMNS.map(([, type], i) => `$${i + 2}::${type}[]`).join(', ')})
+             AS o(id, ${columns.join(', ')})),
+    u AS (
+      UPDATE deliveries d SET ${columns.map((c) => `${c} = o.${c}`).join(', ')}, updated_at = $${n + 2}
+        FROM o WHERE d.id = o.id
+      RETURNING d.id, d.campaign_id, d.step_id, d.channel, d.subscriber_id, d.kind, d.error_code),
+    ev AS (SELECT * FROM unnest($${n + 3}::bigint[], $${n + 4}::text[]) WITH ORDINALITY AS ev(id, status, n))
+    ${deliveryEventsFrom('(SELECT u.*, ev.status AS event, ev.n FROM ev JOIN u ON u.id = ev.id ORDER BY ev.n)', "'delivery.' || r.event", `$${n + 2}`)}`;
+  await sql.exec(text, [
+    changes.map((c) => c.id),
+    ...STATE_COLUMNS.map(([, , value]) => changes.map((c) => value(c.state))),
+    now,
+    events.map((e) => e.id),
+    events.map((e) => e.status),
+  ]);
 }
 
 export async function upsertTemplateStatus(
@@ -234,15 +296,6 @@ export async function learnWhatsAppIdentity(
     [subscriberId, identity.userId ?? null, identity.username ?? null, now],
   );
   return changed > 0;
-}
-
-/** The subscriber whose WhatsApp delivery this is (a status names a message we sent). */
-export async function subscriberOfDelivery(sql: Sql, deliveryId: number): Promise<string | undefined> {
-  const row = await sql.one<{ subscriber_id: string | null }>(
-    'SELECT subscriber_id FROM deliveries WHERE id = $1',
-    [deliveryId],
-  );
-  return row?.subscriber_id ?? undefined;
 }
 
 /** `user_changed_user_id`: the stored BSUID becomes the new one. Returns the subscriber, if known. */

@@ -1,9 +1,10 @@
-// Processing of a stored WhatsApp webhook (the `webhooks` queue's job, `{eventId}`): walk every
-// entry, change, status and message (webhook-payload.ts), apply each, then drop the payload.
-// Every step is idempotent (statuses are monotonic, inbound messages are keyed by their id,
-// consent switches and "done" only change what is not already so), so a retried job that had
-// got half-way does no harm. The event row stays locked while it is processed.
-import { recordDeliveryEvent } from '../events/outbox.ts';
+// Processing of stored WhatsApp webhooks (the `webhooks` queue's job, `{eventId}`), a page of
+// events at a time: walk every entry, change, status and message (webhook-payload.ts), apply
+// each in the order received, then drop the payloads. Statuses are settled together (a run of
+// them in one transaction of two statements, docs/delivery.md), the rest one by one. Every step
+// is idempotent (statuses are monotonic, inbound messages are keyed by their id, consent
+// switches and "done" only change what is not already so), so a retried job that had got
+// half-way does no harm. The event rows stay locked while they are processed.
 import { webhookItemsTotal } from '../shared/metrics.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import { endChannelForProviderError } from '../subscribers/bounce.service.ts';
@@ -15,7 +16,7 @@ import {
   type InboundDeps,
 } from './webhook-inbound.ts';
 import { type StatusItem, type WebhookItem, webhookItems } from './webhook-payload.ts';
-import { applyStatus, isReportedStatus } from './webhook-status.ts';
+import { applyStatus, type DeliveryState, isReportedStatus, type ReportedStatus } from './webhook-status.ts';
 
 export type WebhookDeps = InboundDeps;
 
@@ -26,16 +27,32 @@ export interface WebhookReport {
   readonly outcomes: Readonly<Record<string, number>>;
 }
 
+/** Stored events taken at once by one job (about 10 statuses each as Meta batches them). */
+const PAGE_EVENTS = 50;
+
+/**
+ * Processes a page of stored events: `eventId` (when no other page has it) and the oldest others
+ * waiting, in the order they were received, in one transaction that keeps them locked and
+ * marks them processed. Statuses are settled a page at a time (settleStatuses).
+ */
 export async function processWebhookEvent(
   deps: WebhookDeps,
   eventId: number,
   now: number,
 ): Promise<WebhookReport> {
   return deps.db.tx(async (sql) => {
-    const payload = await repo.lockUnprocessedEvent(sql, eventId);
-    if (payload === undefined) return { processed: false, outcomes: {} };
-    const outcomes = await processWebhookPayload(deps, payload, now);
-    await repo.finishEvent(sql, eventId, new Date(now));
+    const page = (await repo.lockEventPage(sql, eventId, PAGE_EVENTS)).sort((a, b) => a.id - b.id);
+    if (page.length === 0) return { processed: false, outcomes: {} };
+    const outcomes = await processItems(
+      deps,
+      page.flatMap((event) => webhookItems(event.payload)),
+      now,
+    );
+    await repo.finishEvents(
+      sql,
+      page.map((event) => event.id),
+      new Date(now),
+    );
     return { processed: true, outcomes };
   });
 }
@@ -46,19 +63,44 @@ export async function processWebhookPayload(
   payload: unknown,
   now: number,
 ): Promise<Record<string, number>> {
+  return processItems(deps, webhookItems(payload), now);
+}
+
+/** Applies items in order: each run of consecutive statuses settled together, in one go. */
+async function processItems(
+  deps: WebhookDeps,
+  items: readonly WebhookItem[],
+  now: number,
+): Promise<Record<string, number>> {
   const outcomes: Record<string, number> = {};
-  for (const item of webhookItems(payload)) {
-    const outcome = await processItem(deps, item, now);
-    const key = `${item.kind}:${outcome}`;
+  const count = (kind: string, outcome: string) => {
+    const key = `${kind}:${outcome}`;
     outcomes[key] = (outcomes[key] ?? 0) + 1;
+  };
+  let statuses: StatusItem[] = [];
+  const flush = async () => {
+    if (statuses.length === 0) return;
+    for (const outcome of await settleStatuses(deps.db, statuses, now)) count('status', outcome);
+    statuses = [];
+  };
+  for (const item of items) {
+    if (item.kind === 'status') {
+      statuses.push(item);
+      continue;
+    }
+    await flush();
+    count(item.kind, await processItem(deps, item, now));
   }
+  await flush();
   return outcomes;
 }
 
-async function processItem(deps: WebhookDeps, item: WebhookItem, now: number): Promise<string> {
+async function processItem(
+  deps: WebhookDeps,
+  item: Exclude<WebhookItem, StatusItem>,
+  now: number,
+): Promise<string> {
   switch (item.kind) {
-    case 'status':
-      return applyStatusItem(deps.db, item, now);
     case 'inbound':
       return handleInbound(deps, item, now);
     case 'preference':
@@ -98,42 +140,105 @@ export function deliveryIdFromCallback(data: string | undefined): number | undef
   return Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }
 
-async function applyStatusItem(db: Db, item: StatusItem, now: number): Promise<string> {
-  const outcome = isReportedStatus(item.status)
-    ? await db.tx((sql) => moveDelivery(sql, item, now))
-    : `not-recorded-${item.status}`;
-  webhookItemsTotal.inc({
-    kind: 'status',
-    outcome: outcome.startsWith('not-recorded') ? 'ignored' : outcome,
-  });
-  return outcome;
+/** PostgreSQL's answer when two transactions waited on each other: run the loser again. */
+const DEADLOCK = '40P01';
+
+/**
+ * Settles statuses together, in one transaction: the deliveries they name are locked (one
+ * statement), each status is applied in order to its row as the rule says (webhook-status.ts:
+ * never backwards, failed is final, earliest timestamps), and the rows that changed are written
+ * with their outbound events (one statement). A status that fails a delivery with a code that
+ * ends the channel (131026, 131050) ends it in the same transaction. Returns each status's
+ * outcome, in order.
+ */
+export async function settleStatuses(db: Db, items: readonly StatusItem[], now: number): Promise<string[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.tx((sql) => settleIn(sql, items, now));
+    } catch (error) {
+      // A send recording its page (send.repository.ts) can take the same rows in another order.
+      if ((error as { code?: string }).code !== DEADLOCK || attempt >= 5) throw error;
+    }
+  }
 }
 
-async function moveDelivery(sql: Sql, item: StatusItem, now: number): Promise<string> {
-  const found = await repo.lockDeliveryForStatus(sql, item.wamid, deliveryIdFromCallback(item.callbackData));
-  if (!found) return 'unmatched';
-  // A status names a message we sent: its BSUID is the recipient's.
-  const subscriberId = item.userId ? await repo.subscriberOfDelivery(sql, found.id) : undefined;
-  if (subscriberId)
-    await repo.learnWhatsAppIdentity(sql, subscriberId, { userId: item.userId }, new Date(now));
-  const next = applyStatus(found.state, {
-    status: item.status,
-    wamid: item.wamid,
-    at: new Date(item.at ?? now),
-    error: item.error,
+async function settleIn(sql: Sql, items: readonly StatusItem[], now: number): Promise<string[]> {
+  const reported = items.filter((item) => isReportedStatus(item.status));
+  const rows = await repo.lockDeliveriesForStatuses(
+    sql,
+    [...new Set(reported.map((item) => item.wamid))],
+    [...new Set(reported.flatMap((item) => deliveryIdFromCallback(item.callbackData) ?? []))],
+  );
+  const before = new Map(rows.map((row) => [row.id, row.state]));
+  const recipients = new Map(
+    rows.flatMap((row) => (row.recipient ? [[row.id, row.recipient] as const] : [])),
+  );
+  const state = new Map(before);
+  const byWamid = new Map<string, number>();
+  for (const row of rows)
+    if (row.state.providerMessageId !== null) byWamid.set(row.state.providerMessageId, row.id);
+  const events: { id: number; status: ReportedStatus }[] = [];
+  const ended: { id: number; code: string; detail: string | null }[] = [];
+  // A status names a message we sent: its BSUID is the recipient's (the last one given wins).
+  const identities = new Map<string, string>();
+  const outcomes = items.map((item) => {
+    if (!isReportedStatus(item.status)) return `not-recorded-${item.status}`;
+    const id = statusTarget(state, byWamid, item);
+    if (id === undefined) return 'unmatched';
+    const recipient = recipients.get(id);
+    if (item.userId && recipient) identities.set(recipient.subscriberId, item.userId);
+    const current = state.get(id)!;
+    const next = applyStatus(current, {
+      status: item.status,
+      wamid: item.wamid,
+      at: new Date(item.at ?? now),
+      error: item.error,
+    });
+    if (!next) return 'unchanged';
+    state.set(id, next);
+    if (next.providerMessageId !== null) byWamid.set(next.providerMessageId, id);
+    if (next.status !== current.status && isReportedStatus(next.status))
+      events.push({ id, status: next.status });
+    // Meta reports most 131026 / 131050 failures here rather than in the send's answer.
+    if (next.status === 'failed' && current.status !== 'failed' && next.errorCode !== null)
+      ended.push({ id, code: next.errorCode, detail: next.errorDetail });
+    return 'applied';
   });
-  if (!next) return 'unchanged';
-  await repo.writeDeliveryState(sql, found.id, next, new Date(now));
-  if (next.status !== found.state.status && isReportedStatus(next.status))
-    await recordDeliveryEvent(sql, found.id, next.status, now);
-  // Meta reports most 131026 / 131050 failures here rather than in the send's answer.
-  if (next.status === 'failed' && found.state.status !== 'failed' && next.errorCode !== null)
+  const changes = [...state].filter(([id, s]) => s !== before.get(id)).map(([id, s]) => ({ id, state: s }));
+  await repo.writeDeliveryStates(sql, changes, events, new Date(now));
+  const known = new Map([...recipients.values()].map((r) => [r.subscriberId, r.whatsappUserId]));
+  for (const [subscriberId, userId] of identities)
+    if (known.get(subscriberId) !== userId)
+      await repo.learnWhatsAppIdentity(sql, subscriberId, { userId }, new Date(now));
+  for (const e of ended)
     await endChannelForProviderError(
       sql,
-      found.id,
+      e.id,
       'whatsapp',
-      { code: next.errorCode, detail: next.errorDetail ?? undefined },
+      { code: e.code, detail: e.detail ?? undefined },
       now,
     );
-  return 'applied';
+  for (const outcome of outcomes)
+    webhookItemsTotal.inc({
+      kind: 'status',
+      outcome: outcome.startsWith('not-recorded') ? 'ignored' : outcome,
+    });
+  return outcomes;
+}
+
+/**
+ * The delivery a status moves: the one holding its wamid, else the one whose id it echoes in
+ * biz_opaque_callback_data when that row has no wamid yet or the same one (as it stands after
+ * the statuses before it).
+ */
+function statusTarget(
+  rows: ReadonlyMap<number, DeliveryState>,
+  byWamid: ReadonlyMap<string, number>,
+  item: StatusItem,
+): number | undefined {
+  const held = byWamid.get(item.wamid);
+  if (held !== undefined) return held;
+  const id = deliveryIdFromCallback(item.callbackData);
+  const s = id === undefined ? undefined : rows.get(id);
+  return s && (s.providerMessageId === null || s.providerMessageId === item.wamid) ? id : undefined;
 }

@@ -158,7 +158,7 @@ async function erase(sql: Sql, secretKey: string, id: string, now: number): Prom
 
 /** Cuts the wa_ids (E.164 digits), BSUIDs and usernames out of unprocessed webhook payloads. A
  *  processor holding one of them locked is waited for; it then drops the payload itself
- *  (finishEvent). */
+ *  (finishEvents). */
 async function redactPendingWebhooks(sql: Sql, waIds: readonly string[]): Promise<number> {
   if (waIds.length === 0) return 0;
   const like = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
