@@ -1,7 +1,8 @@
 // The tz-data side of `lastcall work` (docs/timezones.md): when the process starts, and every
 // minute after, it says which tz data it runs on (worker_heartbeats, for `doctor`) and re-plans
 // the pending slots planned with older data (replan.service.ts). The first pass runs before any
-// worker takes a job, so a slot the new rules move earlier is in place before the first tick.
+// worker takes a job, so a slot the new rules move earlier is in place before the first tick;
+// each scheduled tick this process runs makes a pass first too.
 import { type CampaignReplan, replanStaleSlots } from '../campaigns/replan.service.ts';
 import { beat, retire, thisWorker } from '../ops/worker-heartbeats.ts';
 import { tzDataVersion } from '../planning/tz-data.ts';
@@ -12,6 +13,9 @@ import type { Db } from '../store/pool.ts';
 export interface TzWatch {
   /** One re-plan pass now (or at `now`): what the timer does every minute. */
   replan(now?: number): Promise<CampaignReplan[]>;
+  /** A re-plan pass that logs its failure instead of throwing: before each scheduled tick, so a
+   *  worker never claims a slot that its own data would have moved. */
+  beforeTick(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,6 +44,11 @@ export async function startTzWatch(deps: {
   timer?.unref();
   return {
     replan,
+    async beforeTick() {
+      await replan().catch((err: Error) =>
+        logger.warn({ err: err.message }, 'tz data re-plan before the tick failed'),
+      );
+    },
     async close() {
       clearInterval(timer);
       await retire(db, me).catch(() => {});

@@ -126,7 +126,10 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
   watch(
     new Worker(
       QUEUES.tick,
-      tickProcessor(() => tick()),
+      tickProcessor(async () => {
+        await tzWatch.beforeTick();
+        return tick();
+      }),
       { ...base, concurrency: 1 },
     ),
   );
