@@ -92,7 +92,7 @@ export async function planByHour(
   if (record.deadline <= now || record.state === 'cancelled' || record.state === 'finished') return empty;
   const zoneChannels = await zoneCounts(
     sql,
-    { channels: campaignChannels(campaign), tags: campaign.audience.tags },
+    { channels: campaignChannels(campaign), ...campaign.audience },
     now,
   );
   const weight = weights(zoneChannels);
@@ -181,17 +181,17 @@ export async function campaignProgress(
        FROM slots WHERE campaign_id = ANY($1::text[]) AND state = 'pending' GROUP BY 1, 2, 3`,
     [ids],
   );
-  const weightsByTags = new Map<string, (zone: string, channel: Channel) => number>();
+  const weightsByAudience = new Map<string, (zone: string, channel: Channel) => number>();
   for (const c of started) {
-    const key = JSON.stringify(c.campaign.audience.tags);
-    if (!weightsByTags.has(key) && pending.some((p) => p.campaign_id === c.id && p.zoned > 0)) {
-      const zc = await zoneCounts(sql, { channels: [...CHANNELS], tags: c.campaign.audience.tags }, now);
-      weightsByTags.set(key, weights(zc));
+    const key = JSON.stringify(c.campaign.audience);
+    if (!weightsByAudience.has(key) && pending.some((p) => p.campaign_id === c.id && p.zoned > 0)) {
+      const zc = await zoneCounts(sql, { channels: [...CHANNELS], ...c.campaign.audience }, now);
+      weightsByAudience.set(key, weights(zc));
     }
   }
   for (const c of started) {
     const row = counts.find((r) => r.campaign_id === c.id);
-    const weight = weightsByTags.get(JSON.stringify(c.campaign.audience.tags));
+    const weight = weightsByAudience.get(JSON.stringify(c.campaign.audience));
     const expected = pending
       .filter((p) => p.campaign_id === c.id)
       .reduce((sum, p) => sum + p.personal + (weight ? p.zoned * weight(p.zone, p.channel) : 0), 0);
@@ -251,7 +251,7 @@ async function estimatedExpected(
     [record.id],
   );
   if (open.length === 0) return [];
-  const audience = { channels: campaignChannels(record.campaign), tags: record.campaign.audience.tags };
+  const audience = { channels: campaignChannels(record.campaign), ...record.campaign.audience };
   const weight = weights(await zoneCounts(sql, audience, now));
   const sums = new Map<string, { step_id: string; channel: Channel; count: number }>();
   for (const slot of open) {

@@ -220,6 +220,26 @@ messages: ../messages
     ]);
   });
 
+  it('reads audience.where as text values by attribute name, and refuses what no attribute could match', () => {
+    const where = parseCampaign(
+      variant('audience', 'audience: { tags: [beta], where: { plan: [pro, team], year: [2026, true] } }'),
+      't',
+    );
+    expect(where.audience).toEqual({
+      tags: ['beta'],
+      where: { plan: ['pro', 'team'], year: ['2026', 'true'] },
+    });
+    expect(refusal(variant('audience', 'audience: { where: { Plan: [pro] } }'))[0]).toMatch(
+      /^audience\.where\.Plan: .*attribute name is a lower-case letter/,
+    );
+    expect(refusal(variant('audience', 'audience: { where: { plan: [] } }'))[0]).toMatch(
+      /^audience\.where\.plan: must list at least one value/,
+    );
+    expect(refusal(variant('audience', 'audience: { where: { plan: pro } }'))[0]).toMatch(
+      /^audience\.where\.plan: must be a list of values/,
+    );
+  });
+
   it('refuses tags the subscribers file could never carry', () => {
     expect(refusal(variant('audience', 'audience: { tags: [Beta] }'))[0]).toMatch(
       /^audience\.tags\[0\]: must be a tag/,

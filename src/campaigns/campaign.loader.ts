@@ -71,7 +71,12 @@ function toCampaign(file: CampaignFile, source: string): Campaign {
     sendAt: file.sendAt ?? DEFAULTS.sendAt,
     window: file.window ?? DEFAULTS.window,
     catchUp: file.catchUp ?? DEFAULTS.catchUp,
-    audience: { tags: file.audience?.tags ?? [] },
+    audience: {
+      tags: file.audience?.tags ?? [],
+      ...(file.audience?.where && Object.keys(file.audience.where).length > 0
+        ? { where: file.audience.where }
+        : {}),
+    },
     signup: file.signup ?? false,
     steps: file.steps,
     ...(file.messages === undefined ? {} : { messages: file.messages }),

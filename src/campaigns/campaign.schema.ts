@@ -5,6 +5,11 @@ import { z } from 'zod';
 import { parseIsoDuration, parseIsoInstant, parseLocalTime } from '../planning/planner.ts';
 import type { LocalTime, Schedule } from '../planning/types.ts';
 import { CHANNELS, type Channel } from '../shared/vocabulary.ts';
+import {
+  ATTRIBUTE_NAME,
+  ATTRIBUTE_NAME_RULE,
+  ATTRIBUTE_VALUE_MAX,
+} from '../subscribers/subscriber.schema.ts';
 
 export const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const SLUG_RULE =
@@ -102,8 +107,38 @@ export const campaignFileSchema = z.strictObject(
               { error: 'must be a list of tags, like [beta, press]' },
             )
             .optional(),
+          where: z
+            .record(
+              text('an attribute name').regex(ATTRIBUTE_NAME, { error: `must be ${ATTRIBUTE_NAME_RULE}` }),
+              z
+                .array(
+                  // YAML reads `[2026]` or `[yes]` as a number or a boolean: attributes are text.
+                  z
+                    .union([z.string(), z.number(), z.boolean()], {
+                      error: 'must be a list of values, like [pro, team]',
+                    })
+                    .transform(String)
+                    .pipe(
+                      z.string().max(ATTRIBUTE_VALUE_MAX, {
+                        error: `each value must be at most ${ATTRIBUTE_VALUE_MAX} characters`,
+                      }),
+                    ),
+                  { error: 'must be a list of values, like [pro, team]' },
+                )
+                .min(1, { error: 'must list at least one value' }),
+              {
+                // Only for a `where` that is not a mapping: a bad name or value keeps its own words.
+                error: (issue) =>
+                  issue.code === 'invalid_type'
+                    ? 'must be a mapping of attribute names to lists of values, like { plan: [pro, team] }'
+                    : issue.code === 'invalid_key'
+                      ? `is not an attribute name: ${ATTRIBUTE_NAME_RULE}`
+                      : undefined,
+              },
+            )
+            .optional(),
         },
-        { error: 'must be a mapping { tags: [...] }' },
+        { error: 'must be a mapping { tags: [...], where: { name: [values] } }' },
       )
       .optional(),
     signup: z.boolean({ error: 'must be true or false' }).optional(),
@@ -128,6 +163,14 @@ export interface CampaignStep {
   readonly template: string;
 }
 
+/** Who a campaign reaches (docs/audiences.md; the rule is in audience.ts). */
+export interface CampaignAudience {
+  /** Any of these tags; empty: every subscriber. */
+  readonly tags: readonly string[];
+  /** For each attribute name, the values it may have. Absent in definitions stored before it. */
+  readonly where?: Readonly<Record<string, readonly string[]>>;
+}
+
 /** A validated campaign file, defaults filled in. */
 export interface Campaign {
   readonly id: string;
@@ -140,7 +183,7 @@ export interface Campaign {
   readonly sendAt: string;
   readonly window: { readonly start: string; readonly end: string };
   readonly catchUp: { readonly minGap: string };
-  readonly audience: { readonly tags: readonly string[] };
+  readonly audience: CampaignAudience;
   /** Open for sign-up at /subscribe/<id> (SPEC 7). Absent in definitions stored before the key. */
   readonly signup?: boolean;
   readonly steps: readonly CampaignStep[];

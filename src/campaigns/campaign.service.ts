@@ -163,7 +163,7 @@ export function createCampaignService(deps: CampaignServiceDeps) {
         const none = { id, slotsCreated: 0, zones: 0, reach: 0, badZones: [] };
         if (!changed) return { ...none, started: false };
         if (record.deadline <= now) throw deadlinePassed(record, 'start');
-        const audience = { channels: campaignChannels(record.campaign), tags: record.campaign.audience.tags };
+        const audience = { channels: campaignChannels(record.campaign), ...record.campaign.audience };
         const zoneChannels = await slots.eligibleZoneChannels(sql, audience);
         const built = startSlots(record.campaign, zoneChannels, now);
         const slotsCreated = await slots.insertSlots(sql, built.slots, now);

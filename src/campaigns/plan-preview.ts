@@ -7,6 +7,7 @@ import { type FormattedSend, planNdjsonTail } from '../planning/ndjson.ts';
 import { createZonePlanner, formatLocal, formatUtc } from '../planning/planner.ts';
 import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
+import { audienceParams } from './audience.ts';
 import { findCampaign } from './campaign.repository.ts';
 import { toSchedule } from './campaign.schema.ts';
 import { unknownCampaign } from './campaign.service.ts';
@@ -52,9 +53,9 @@ async function* lines(
     const rows = await sql.query<{ id: string; timezone: string; channels: Channel[] }>(
       `SELECT s.id, s.timezone, array_agg(c.channel ORDER BY c.channel) AS channels
          FROM subscribers s JOIN subscriber_channels c ON c.subscriber_id = s.id
-        WHERE s.id > $1 AND c.channel = ANY($2::text[]) AND ${eligibleWhere('$3')}
+        WHERE s.id > $1 AND c.channel = ANY($2::text[]) AND ${eligibleWhere('$3', '$5')}
         GROUP BY s.id ORDER BY s.id LIMIT $4`,
-      [cursor, channels, campaign.audience.tags, PAGE],
+      [cursor, channels, audienceParams(campaign.audience)[0], PAGE, audienceParams(campaign.audience)[1]],
     );
     for (const row of rows) {
       const id = JSON.stringify(row.id);

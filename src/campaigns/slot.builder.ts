@@ -65,6 +65,7 @@ export interface Joiner {
   /** Channels with active consent. */
   readonly channels: readonly Channel[];
   readonly tags: readonly string[];
+  readonly attributes: Readonly<Record<string, string>>;
 }
 
 /**
@@ -73,7 +74,7 @@ export interface Joiner {
  * catch-up when SPEC 4.3 calls for one. Undefined when the zone is unknown to the planner.
  */
 export function joinerSlots(campaign: Campaign, planner: ZonePlanner, joiner: Joiner): NewSlot[] | undefined {
-  if (!inAudience(campaign, joiner.tags)) return [];
+  if (!inAudience(campaign, joiner)) return [];
   const sends = planSafely(planner, joiner.zone);
   if (sends === undefined) return undefined;
   return sends

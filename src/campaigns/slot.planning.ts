@@ -71,8 +71,14 @@ export async function planSubscribers(
 }
 
 async function loadJoiners(sql: Sql, ids: readonly string[]): Promise<Joiner[]> {
-  const rows = await sql.query<{ id: string; zone: string; tags: string[]; channels: Channel[] }>(
-    `SELECT s.id, s.timezone AS zone, s.tags, array_agg(c.channel ORDER BY c.channel) AS channels
+  const rows = await sql.query<{
+    id: string;
+    zone: string;
+    tags: string[];
+    attributes: Record<string, string>;
+    channels: Channel[];
+  }>(
+    `SELECT s.id, s.timezone AS zone, s.tags, s.attributes, array_agg(c.channel ORDER BY c.channel) AS channels
        FROM subscribers s JOIN subscriber_channels c ON c.subscriber_id = s.id
       WHERE s.id = ANY($1::text[]) AND c.state = 'active' AND s.done_at IS NULL
       GROUP BY s.id`,

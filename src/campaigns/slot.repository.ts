@@ -5,6 +5,8 @@
 import type { SendKind } from '../planning/types.ts';
 import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
+import { audienceParams, audienceSql } from './audience.ts';
+import type { CampaignAudience } from './campaign.schema.ts';
 
 export interface NewSlot {
   readonly campaignId: string;
@@ -21,20 +23,19 @@ export interface NewSlot {
   readonly tzVersion: string;
 }
 
-export interface Audience {
+/** A campaign's audience (tags, where) and the channels of its steps. */
+export interface Audience extends CampaignAudience {
   /** Channels of the campaign's steps. */
   readonly channels: readonly Channel[];
-  /** audience.tags; empty: everyone. */
-  readonly tags: readonly string[];
 }
 
 /**
  * Who a campaign reaches (SPEC 3, 4.2), over `subscribers s JOIN subscriber_channels c`:
- * active consent on the channel, not done, and one of the audience tags when there are any.
- * `$tags` is the parameter number of the tags array. Fan-out and send re-check at their time.
+ * active consent on the channel, not done, and in the audience (audience.ts). `tags` and `path`
+ * are the parameter references holding `audienceParams`. Fan-out and send re-check at their time.
  */
-export function eligibleWhere(tags: string): string {
-  return `c.state = 'active' AND s.done_at IS NULL AND (cardinality(${tags}::text[]) = 0 OR s.tags && ${tags}::text[])`;
+export function eligibleWhere(tags: string, path: string): string {
+  return `c.state = 'active' AND s.done_at IS NULL AND ${audienceSql(tags, path)}`;
 }
 
 export interface ZoneChannel {
@@ -48,10 +49,10 @@ export function eligibleZoneChannels(sql: Sql, audience: Audience): Promise<Zone
   return sql.query<ZoneChannel>(
     `SELECT s.timezone AS zone, c.channel, count(*) AS subscribers
        FROM subscribers s JOIN subscriber_channels c ON c.subscriber_id = s.id
-      WHERE c.channel = ANY($1::text[]) AND ${eligibleWhere('$2')}
+      WHERE c.channel = ANY($1::text[]) AND ${eligibleWhere('$2', '$3')}
       GROUP BY s.timezone, c.channel
       ORDER BY s.timezone, c.channel`,
-    [audience.channels, audience.tags],
+    [audience.channels, ...audienceParams(audience)],
   );
 }
 

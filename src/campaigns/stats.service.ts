@@ -14,7 +14,9 @@
 // Test sends (`send-test`) are not part of a campaign's figures.
 import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
+import { audienceParams } from './audience.ts';
 import type { CampaignRecord } from './campaign.repository.ts';
+import type { CampaignAudience } from './campaign.schema.ts';
 import { type ReplanSummary, replansOf } from './replan.repository.ts';
 import { eligibleWhere } from './slot.repository.ts';
 
@@ -218,7 +220,7 @@ export async function fanoutProgress(sql: Sql, record: CampaignRecord, now: numb
   );
   const remaining =
     record.deadline > now
-      ? (await expectedFromSlots(sql, record.id, record.campaign.audience.tags, at)).reduce(
+      ? (await expectedFromSlots(sql, record.id, record.campaign.audience, at)).reduce(
           (sum, e) => sum + Number(e.count),
           0,
         )
@@ -262,13 +264,13 @@ function reportCounts(
 // whose send time has come by then.
 /** The default count of what open slots expect: the query below, now. */
 export function expectedOf(sql: Sql, record: CampaignRecord): Promise<ExpectedCounts> {
-  return expectedFromSlots(sql, record.id, record.campaign.audience.tags);
+  return expectedFromSlots(sql, record.id, record.campaign.audience);
 }
 
 function expectedFromSlots(
   sql: Sql,
   campaignId: string,
-  tags: readonly string[],
+  audience: CampaignAudience,
   dueBy?: Date,
 ): Promise<{ step_id: string; channel: Channel; count: number }[]> {
   return sql.query(
@@ -279,7 +281,7 @@ function expectedFromSlots(
      ), eligible AS MATERIALIZED (
        SELECT s.id, s.timezone AS zone, c.channel
          FROM subscribers s JOIN subscriber_channels c ON c.subscriber_id = s.id
-        WHERE ${eligibleWhere('$2')}
+        WHERE ${eligibleWhere('$2', '$4')}
      ), zone_counts AS (
        SELECT zone, channel, count(*) AS n FROM eligible GROUP BY 1, 2
      ), parts AS (
@@ -310,6 +312,6 @@ function expectedFromSlots(
         GROUP BY 1, 2
      )
      SELECT step_id, channel, sum(n)::bigint AS count FROM parts GROUP BY 1, 2`,
-    [campaignId, tags, dueBy ?? null],
+    [campaignId, audienceParams(audience)[0], dueBy ?? null, audienceParams(audience)[1]],
   );
 }

@@ -1,6 +1,6 @@
 // What CLI commands print, in one place: JSON for --json, instants, and the lines that describe
 // a campaign's timing (shared by `campaign validate` and `campaign show`).
-import type { Campaign } from '../campaigns/campaign.schema.ts';
+import type { Campaign, CampaignAudience } from '../campaigns/campaign.schema.ts';
 import { formatUtc } from '../planning/planner.ts';
 
 /** --json output: one pretty-printed document on stdout. */
@@ -25,8 +25,17 @@ export function campaignTimingLines(campaign: Campaign, now?: number): string[] 
   return [
     `  deadline   ${shown}${passed}`,
     `  timing     sendAt ${campaign.sendAt}, window ${window.start}–${window.end}, catch-up gap ${campaign.catchUp.minGap}`,
-    `  audience   ${audience.tags.length === 0 ? 'every subscriber' : `tags ${audience.tags.join(', ')}`}`,
+    `  audience   ${audienceText(audience)}`,
   ];
+}
+
+/** "every subscriber", "tags beta, press", "tags beta; plan pro or team; assistant copilot". */
+export function audienceText(audience: CampaignAudience): string {
+  const parts = [
+    ...(audience.tags.length > 0 ? [`tags ${audience.tags.join(', ')}`] : []),
+    ...Object.entries(audience.where ?? {}).map(([name, values]) => `${name} ${values.join(' or ')}`),
+  ];
+  return parts.length === 0 ? 'every subscriber' : parts.join('; ');
 }
 
 /** --json prints `value`; otherwise the text made by `text` (only then computed). */

@@ -2,6 +2,8 @@
 // recovery queries of the tick. The unique key (campaign, step, subscriber, channel) is the
 // durable dedupe; every status change is conditional, so a repeated job or a second worker
 // touches nothing.
+
+import { audienceParams, audienceSql } from '../campaigns/audience.ts';
 import { BATCH_JOB_PREFIX, MAX_SEND_BATCH } from '../queue/catalog.ts';
 import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
@@ -47,8 +49,8 @@ export async function insertFanoutPage(
   // a join (s.id = sc.subscriber_id) but not a range, and without it the merge join reads the
   // slot's channel rows from the first one on every page (quadratic over the slot).
   const who = personal
-    ? 's.id = $9'
-    : `s.timezone = $9 AND ($10::text IS NULL OR (s.id > $10 AND sc.subscriber_id > $10))`;
+    ? 's.id = $10'
+    : `s.timezone = $10 AND ($11::text IS NULL OR (s.id > $11 AND sc.subscriber_id > $11))`;
   const params: unknown[] = [
     slot.campaignId,
     slot.stepId,
@@ -57,7 +59,7 @@ export async function insertFanoutPage(
     slot.kind,
     now,
     slot.sendAt,
-    [...slot.audienceTags],
+    ...audienceParams(slot.audience),
     personal ? slot.subscriberId : slot.zone,
   ];
   if (!personal) params.push(slot.cursor);
@@ -79,7 +81,7 @@ export async function insertFanoutPage(
         WHERE ${who}
           AND s.done_at IS NULL
           AND sc.consent_at <= $7
-          AND (cardinality($8::text[]) = 0 OR s.tags && $8::text[])
+          AND ${audienceSql('$8', '$9')}
         ORDER BY s.id
         LIMIT ${limit}) p),
      ins AS (

@@ -1,5 +1,7 @@
 // SQL for slots on the delivery side: the tick claims due slots, fan-out walks them. Every
 // state change is a conditional update, so two ticks or two fan-outs of one slot are harmless.
+
+import type { CampaignAudience } from '../campaigns/campaign.schema.ts';
 import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
 
@@ -18,8 +20,8 @@ export interface FanoutSlot {
   readonly cursor: string | null;
   readonly campaignState: string;
   readonly deadline: Date;
-  /** audience.tags of the campaign; empty: everyone. */
-  readonly audienceTags: readonly string[];
+  /** The campaign's audience (tags, where), as stored with its definition. */
+  readonly audience: CampaignAudience;
 }
 
 /**
@@ -57,12 +59,15 @@ export async function loadSlot(sql: Sql, slotId: number): Promise<FanoutSlot | u
     campaign_state: string;
     deadline: Date;
     tags: string[] | null;
+    audience_where: Record<string, string[]> | null;
   }>(
     `SELECT s.id, s.campaign_id, s.step_id, s.zone, s.channel, s.send_at, s.kind, s.subscriber_id,
             s.state, s.cursor, c.state AS campaign_state, c.deadline,
             ARRAY(SELECT jsonb_array_elements_text(
                     CASE WHEN jsonb_typeof(c.definition #> '{audience,tags}') = 'array'
-                         THEN c.definition #> '{audience,tags}' ELSE '[]'::jsonb END)) AS tags
+                         THEN c.definition #> '{audience,tags}' ELSE '[]'::jsonb END)) AS tags,
+            CASE WHEN jsonb_typeof(c.definition #> '{audience,where}') = 'object'
+                 THEN c.definition #> '{audience,where}' END AS audience_where
        FROM slots s JOIN campaigns c ON c.id = s.campaign_id
       WHERE s.id = $1`,
     [slotId],
@@ -81,7 +86,7 @@ export async function loadSlot(sql: Sql, slotId: number): Promise<FanoutSlot | u
     cursor: row.cursor,
     campaignState: row.campaign_state,
     deadline: row.deadline,
-    audienceTags: row.tags ?? [],
+    audience: { tags: row.tags ?? [], ...(row.audience_where ? { where: row.audience_where } : {}) },
   };
 }
 

@@ -39,7 +39,11 @@ export async function campaignsDemoWouldJoin(sql: Sql, now: number): Promise<str
   const open = await plannableCampaigns(sql, now);
   return open
     .filter((c) => c.id !== DEMO_CAMPAIGN_ID)
-    .filter((c) => inAudience(c.campaign, [DEMO_TAG]))
+    .filter((c) =>
+      DEMO_SUBSCRIBERS.some((s) =>
+        inAudience(c.campaign, { tags: [DEMO_TAG], attributes: { assistant: s.assistant } }),
+      ),
+    )
     .map((c) => c.id);
 }
 

@@ -20,6 +20,13 @@ export const ATTRIBUTE_PREFIX = 'attr.';
 /** Stored attributes: name → text value. */
 export type Attributes = Readonly<Record<string, string>>;
 
+/** The attributes a record gives a subscriber who has none yet: its values, not its removals. */
+export function storedAttributes(record: Readonly<Record<string, string | null>>): Attributes {
+  const stored: Record<string, string> = {};
+  for (const [name, value] of Object.entries(record)) if (value !== null) stored[name] = value;
+  return stored;
+}
+
 export interface SubscriberInput {
   readonly id: string;
   readonly name: string;

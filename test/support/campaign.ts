@@ -19,6 +19,11 @@ export interface CampaignFileOptions {
   readonly deadline?: string;
   readonly steps?: readonly string[];
   readonly tags?: readonly string[];
+  /** audience.where: attribute name → values. */
+  readonly where?: Readonly<Record<string, readonly string[]>>;
+  /** window.days and window.except, as written in the file. */
+  readonly days?: readonly string[];
+  readonly except?: readonly string[];
   readonly sendAt?: string;
 }
 
@@ -32,9 +37,9 @@ export function campaignFile(id: string, options: CampaignFileOptions = {}): str
     `name: "${options.name ?? `Campaign ${id}`}"`,
     `deadline: ${options.deadline ?? DEADLINE}`,
     `sendAt: "${options.sendAt ?? '10:00'}"`,
-    'window: { start: "09:00", end: "20:00" }',
+    `window: { start: "09:00", end: "20:00"${options.days ? `, days: [${options.days.join(', ')}]` : ''}${options.except ? `, except: [${options.except.map((d) => `"${d}"`).join(', ')}]` : ''} }`,
     'catchUp: { minGap: PT24H }',
-    `audience: { tags: [${(options.tags ?? []).join(', ')}] }`,
+    `audience: { tags: [${(options.tags ?? []).join(', ')}]${options.where ? `, where: ${JSON.stringify(options.where)}` : ''} }`,
     'steps:',
     ...steps.map((s) => `  - ${s}`),
     '',

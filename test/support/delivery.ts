@@ -126,6 +126,8 @@ export interface CampaignFileOptions {
   readonly deadline: number;
   readonly steps: readonly { id: string; before: string; channels: readonly Channel[]; template: string }[];
   readonly tags?: readonly string[];
+  /** audience.where: attribute name → values. */
+  readonly where?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Writes a campaign file (window all day, so minute-scale steps are not moved) and returns its path. */
@@ -147,7 +149,7 @@ export async function writeCampaignFile(options: CampaignFileOptions): Promise<s
       'sendAt: "10:00"',
       'window: { start: "00:00", end: "23:59" }',
       'catchUp: { minGap: PT1M }',
-      `audience: { tags: [${(options.tags ?? []).join(', ')}] }`,
+      `audience: { tags: [${(options.tags ?? []).join(', ')}]${options.where ? `, where: ${JSON.stringify(options.where)}` : ''} }`,
       'steps:',
       steps,
       '',
@@ -367,9 +369,10 @@ export async function startDueCampaign(
   id: string,
   steps: CampaignFileOptions['steps'],
   now: number,
+  audience: Pick<CampaignFileOptions, 'tags' | 'where'> = {},
 ): Promise<number> {
   const deadline = now + 5 * 60_000;
-  await startCampaign(db, { id, deadline, steps }, deadline - 11 * 60_000);
+  await startCampaign(db, { id, deadline, steps, ...audience }, deadline - 11 * 60_000);
   return deadline;
 }
 

@@ -13,7 +13,8 @@ import { createZonePlanner, formatLocal, formatUtc } from '../../planning/planne
 import { tzDataVersion } from '../../planning/tz-data.ts';
 import { formatProblem, InvalidInput } from '../../shared/errors.ts';
 import { readSubscriberCsv } from '../../subscribers/csv.ts';
-import { instantOf } from '../../subscribers/subscriber.schema.ts';
+import { instantOf, storedAttributes } from '../../subscribers/subscriber.schema.ts';
+import { audienceText } from '../output.ts';
 import {
   BufferedOutput,
   type FormattedSend,
@@ -146,7 +147,9 @@ async function planAll(
       continue;
     }
     const subscriber = row.value;
-    if (!inAudience(campaign, subscriber.tags)) {
+    if (
+      !inAudience(campaign, { tags: subscriber.tags, attributes: storedAttributes(subscriber.attributes) })
+    ) {
       outside++;
       continue;
     }
@@ -166,7 +169,7 @@ async function planAll(
     `Planned ${count(totals.sends, 'send')} (${totals.catchUps.toLocaleString('en-US')} catch-up) for ${count(totals.subscribers, 'subscriber')}.`,
     ...(outside > 0
       ? [
-          `${count(outside, 'subscriber')} outside the campaign audience (tags ${campaign.audience.tags.join(', ')}).`,
+          `${count(outside, 'subscriber')} outside the campaign audience (${audienceText(campaign.audience)}).`,
         ]
       : []),
     ...(badRows > 0
