@@ -7,6 +7,7 @@ import { describeBefore } from '../planning/planner.ts';
 import { NotFound, StateConflict } from '../shared/errors.ts';
 import type { Channel, Locale } from '../shared/vocabulary.ts';
 import type { Db } from '../store/pool.ts';
+import { ASSISTANTS } from '../subscribers/subscriber.schema.ts';
 import { inAudience, signUpTag } from './audience.ts';
 import { type CampaignRecord, findCampaign, listCampaigns } from './campaign.repository.ts';
 import { buildMessageVars } from './message-vars.ts';
@@ -106,12 +107,17 @@ export function createSignUpPages(deps: { readonly db: Db }) {
 
     /**
      * Whether the general form (/subscribe, no campaign) has anything to sign up to: a campaign
-     * not yet closed whose audience is everyone, which a sign-up without a tag joins. Without one
-     * the page says nothing is open, and a sign-up is refused (no subscriber, no mail).
+     * not yet closed whose audience a sign-up without a tag joins (with the only attribute the
+     * form asks for, the assistant, whichever is chosen). Without one the page says nothing is
+     * open, and a sign-up is refused (no subscriber, no mail).
      */
     async generalOpen(now: number): Promise<boolean> {
       const all = await listCampaigns(db);
-      return all.some((r) => isOpen(r, now) && inAudience(r.campaign, []));
+      return all.some(
+        (r) =>
+          isOpen(r, now) &&
+          ASSISTANTS.some((assistant) => inAudience(r.campaign, { tags: [], attributes: { assistant } })),
+      );
     },
 
     /** One campaign's page; NotFound unless it exists and is (or was) open for sign-up. */
