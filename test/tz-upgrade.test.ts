@@ -239,6 +239,12 @@ describe('a campaign planned under tzdata 2022f, sent by a worker on 2025a', { t
     const worker = await spawnWorker(env(NEW), FAST_TAKEOVER_ARGS);
     workers.push(worker);
     expect(worker.output()).toContain(`"tzVersion":"${NEW}"`);
+    expect(await lastcall(OLD, 'doctor', '--only', 'timezones')).toMatch(
+      new RegExp(
+        `^✓ workers’ time-zone data\\s+1 worker\\(s\\), all on tzdata ${NEW} \\(.+:${worker.pid}\\)`,
+        'm',
+      ),
+    );
     const slots = await slotRows('upgrade');
     expect(new Set(slots.map((s) => s.tz_version))).toEqual(new Set([NEW]));
     expect(new Set(slots.map((s) => s.state))).toEqual(new Set(['pending']));

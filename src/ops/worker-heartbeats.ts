@@ -26,7 +26,9 @@ export function thisWorker(tzVersion: string, startedAt: number): WorkerIdentity
   };
 }
 
+/** Records that `worker` is alive at `now`, and forgets workers silent for a day (killed ones). */
 export async function beat(sql: Sql, worker: WorkerIdentity, now: number): Promise<void> {
+  await sql.exec('DELETE FROM worker_heartbeats WHERE seen_at < $1', [new Date(now - 24 * 3600_000)]);
   await sql.exec(
     `INSERT INTO worker_heartbeats (worker_id, host, pid, tz_version, node, started_at, seen_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -58,9 +60,8 @@ export interface LiveWorker {
   readonly seenAt: number;
 }
 
-/** Workers heard from within HEARTBEAT_STALE_MS of `now`; rows older than a day are deleted. */
+/** Workers heard from within HEARTBEAT_STALE_MS of `now`. */
 export async function liveWorkers(sql: Sql, now: number): Promise<LiveWorker[]> {
-  await sql.exec(`DELETE FROM worker_heartbeats WHERE seen_at < $1`, [new Date(now - 24 * 3600_000)]);
   const rows = await sql.query<{
     host: string;
     pid: number;
