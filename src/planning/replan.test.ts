@@ -27,6 +27,18 @@ describe('replanZone', () => {
     ).toEqual(['1 2026-01-08T09:00:00Z', '2 2026-01-14T17:00:00Z']);
   });
 
+  it('a send the new rules put less than a tick behind now keeps its instant: the next tick sends it', () => {
+    // d1 is 09:00Z; re-planned at 09:00:40, before the 09:01 tick.
+    expect(
+      replanZone(
+        shipped,
+        'Europe/Paris',
+        [pending(1, 'd1', '2025-12-01T00:00:00Z')],
+        at('2026-01-14T09:00:40Z'),
+      ),
+    ).toEqual([{ id: 1, action: 'move', sendAt: at('2026-01-14T09:00:00Z') }]);
+  });
+
   it('a send the new rules put behind now is missed: a catch-up at now when SPEC 4.3 calls for one', () => {
     // d1's time (09:00Z) passed at 09:30Z; h6 at 17:00Z is 7.5 h away.
     const now = at('2026-01-14T09:30:00Z');

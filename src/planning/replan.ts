@@ -5,8 +5,10 @@
 // A pending send was planned for a subscriber "joining" at `plannedAt` (the campaign's start, or
 // a late sign-up). Under the new rules, planning at that same moment gives the send of its step
 // and channel (scheduled or catch-up) a new instant:
-// - still ahead of `now`: the send moves there (earlier or later; often not at all);
-// - already behind `now` (the new rules put it before the upgrade reached it): it is missed, and
+// - still ahead of `now`, or passed less than a tick ago (the minute tick that would have taken it
+//   under the new rules has not come yet): the send moves there, earlier or later (often not at
+//   all), and the next tick sends it;
+// - further behind `now` (the new rules put it before the upgrade reached it): it is missed, and
 //   missed sends follow SPEC 4.3 from `now`: the catch-up the planner gives at `now`, when it is
 //   for this very step, else nothing (a later step went out, or the next one is within minGap);
 // - no such send any more (two steps now land on one instant, or a catch-up the new rules do not
@@ -14,8 +16,12 @@
 // A zone the new data does not know is left as it was.
 
 import type { Channel } from '../shared/vocabulary.ts';
+import { MINUTE } from './local-time.ts';
 import { createZonePlanner } from './planner.ts';
 import type { PlannedSend, Schedule } from './types.ts';
+
+/** The tick's period: a send due less than this long ago is still taken by the next tick. */
+const TICK = MINUTE;
 
 export interface PendingSend {
   readonly id: number;
@@ -59,7 +65,7 @@ export function replanZone(
     const same = (s: PlannedSend) => s.step === send.step && s.channel === send.channel;
     const target = planned.find(same);
     if (target === undefined) return { id: send.id, action: 'cancel' };
-    if (target.sendAt > now) return { id: send.id, action: 'move', sendAt: target.sendAt };
+    if (target.sendAt > now - TICK) return { id: send.id, action: 'move', sendAt: target.sendAt };
     const catchUp = current.find((s) => s.kind === 'catch-up' && same(s));
     return catchUp === undefined
       ? { id: send.id, action: 'cancel' }
