@@ -13,10 +13,11 @@ import { parseArgs } from 'node:util';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { parseConfig } from '../src/config/config.ts';
 import { buildServer } from '../src/http/server.ts';
+import { createServices } from '../src/roles/services.ts';
 import { ManualClock } from '../src/shared/clock.ts';
+import { createLogger } from '../src/shared/logger.ts';
 import { databaseName, migrate, withDatabase } from '../src/store/migrate.ts';
 import { openDb } from '../src/store/pool.ts';
-import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -152,12 +153,9 @@ async function main(): Promise<void> {
     await timed('ANALYZE', () => db.exec('ANALYZE'));
 
     const config = parseConfig({ DATABASE_URL, LASTCALL_ENV: 'development', LOG_LEVEL: 'silent' }, 'serve');
-    const subscriptions = createSubscriptionService({
-      db,
-      secretKey: config.secretKey!,
-      consentRecordIp: false,
-    });
-    const app = await buildServer({ config, db, clock: new ManualClock(NOW), services: { subscriptions } });
+    const clock = new ManualClock(NOW);
+    const services = createServices({ config, db, clock, logger: createLogger(config) });
+    const app = await buildServer({ config, db, clock, services });
     await app.ready();
     const signIn = await app.inject({
       method: 'POST',

@@ -21,7 +21,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { loadMessageTemplates, SHIPPED_MESSAGES_DIR } from '../src/campaigns/messages.ts';
-import { type Config, parseConfig } from '../src/config/config.ts';
+import { parseConfig, type WorkConfig } from '../src/config/config.ts';
 import { claimDueSlots, type FanoutDeps, fanOut } from '../src/delivery/fanout.service.ts';
 import { jobFor, QUEUES, sendBatchSize } from '../src/queue/catalog.ts';
 import { QueueSet } from '../src/queue/connection.ts';
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
   printTable(['measure', 'Lastcall', 'raw BullMQ', 'ratio'], results);
 }
 
-async function benchFanoutAndDispatch(db: Db, redis: Redis, config: Config): Promise<void> {
+async function benchFanoutAndDispatch(db: Db, redis: Redis, config: WorkConfig): Promise<void> {
   if (!runs('fanout') && !runs('dispatch')) return;
   const now = Date.now();
   log(`seeding ${runs('fanout') ? FANOUT : 0} + ${runs('dispatch') ? DISPATCH : 0} subscribers`);
@@ -254,7 +254,7 @@ async function benchFanout(
  * its parameters filled, a URL-button token and callback data), and nothing else.
  */
 async function plainFetch(
-  config: Config,
+  config: WorkConfig,
   count: number,
   inFlight: number,
 ): Promise<{ ms: number; failed: number }> {
@@ -300,7 +300,7 @@ async function plainFetch(
   return { ms: performance.now() - t, failed };
 }
 
-async function benchMemory(db: Db, redis: Redis, config: Config): Promise<void> {
+async function benchMemory(db: Db, redis: Redis, config: WorkConfig): Promise<void> {
   const zones = Intl.supportedValuesOf('timeZone')
     .filter((z) => z.includes('/'))
     .slice(0, 40);

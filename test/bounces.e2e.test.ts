@@ -8,7 +8,7 @@
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
-import type { Config } from '../src/config/config.ts';
+import type { ServeConfig } from '../src/config/config.ts';
 import { type HttpService, startHttpService } from '../src/roles/serve.ts';
 import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { ManualClock } from '../src/shared/clock.ts';
@@ -51,8 +51,8 @@ const STOPPED = subscriber('b-131050', 10, ['whatsapp']);
 const EVERYONE = [GMAIL, OUTLOOK, POSTFIX, DELAYED, TIMEOUT, ABUSE, YAHOO, FINE, NO_WHATSAPP, STOPPED];
 
 let services: DeliveryServices;
-let workersConfig: Config;
-let serveConfig: Config;
+let workersConfig: ServeConfig;
+let serveConfig: ServeConfig;
 let workers: RunningWorkers;
 let http: HttpService;
 const clock = new ManualClock(T0);

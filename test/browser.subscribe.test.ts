@@ -7,12 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { buildServer } from '../src/http/server.ts';
 import { freePort } from '../src/ops/local-servers/probe.ts';
-import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
+import type { Services } from '../src/roles/services.ts';
 import { type FakeSmtp, startFakeSmtp } from './fakes/smtp.ts';
 import { campaignFile } from './support/campaign.ts';
 import { testConfig } from './support/config.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { WHATSAPP_ENV } from './support/http.ts';
+import { testServices } from './support/services.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/lastcall-subscribe.png';
@@ -20,6 +21,7 @@ const SCREENSHOT = '/tmp/lastcall-subscribe.png';
 let database: TestDatabase;
 let smtp: FakeSmtp;
 let app: Awaited<ReturnType<typeof buildServer>>;
+let services: Services;
 let browser: Browser;
 let base: string;
 
@@ -44,17 +46,8 @@ beforeAll(async () => {
     },
     'serve',
   );
-  const subscriptions = createSubscriptionService({
-    db: database.db,
-    secretKey: config.secretKey!,
-    consentRecordIp: false,
-  });
-  app = await buildServer({
-    config,
-    db: database.db,
-    services: { subscriptions },
-    senderName: 'Lastcall Test',
-  });
+  services = testServices({ ...config, senderName: 'Lastcall Test' }, database.db);
+  app = await buildServer({ config, db: database.db, services });
   await app.listen({ host: '127.0.0.1', port });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -73,6 +66,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await app?.close();
+  await services?.close();
   await smtp?.close();
   await database?.drop();
 });

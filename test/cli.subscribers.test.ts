@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import type { Sql } from '../src/store/pool.ts';
 import { ERASED_RULE } from '../src/subscribers/import.service.ts';
-import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import { campaignFile, STEPS } from './support/campaign.ts';
 import { runCli } from './support/cli.ts';
+import { testConfig } from './support/config.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { testServices } from './support/services.ts';
 
 const SECRET_KEY = 'cli-subscribers-test-secret-key-0123456789abcdef';
 const dir = mkdtempSync(join(tmpdir(), 'lastcall-cli-subscribers-'));
@@ -247,11 +248,7 @@ describe('lastcall subscribers show, export and forget', { timeout: 120_000 }, (
   });
 
   it('lets the person sign up again by themselves on the web form', async () => {
-    const subscriptions = createSubscriptionService({
-      db: t.db,
-      secretKey: SECRET_KEY,
-      consentRecordIp: false,
-    });
+    const { subscriptions } = testServices(testConfig({ SECRET_KEY }), t.db);
     const result = await subscriptions.signUp(
       {
         id: 'web-zephyrine',

@@ -3,7 +3,7 @@
 // injected clock and explicit ticks, delivers every planned message exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
-import type { Config } from '../src/config/config.ts';
+import type { ServeConfig } from '../src/config/config.ts';
 import { claimDueSlots } from '../src/delivery/fanout.service.ts';
 import { queueFanouts } from '../src/delivery/job-queueing.ts';
 import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
@@ -30,7 +30,7 @@ const DEADLINE = T0 + 5 * MINUTE;
 const TEMPLATES = { m4: 'first-notice', m2: 'one-week' } as const;
 
 let services: DeliveryServices;
-let config: Config;
+let config: ServeConfig;
 let workers: RunningWorkers;
 const clock = new ManualClock(T0);
 

@@ -7,6 +7,7 @@ import { demoEnd } from '../src/demo/demo.repository.ts';
 import { seedDemo } from '../src/demo/seed.service.ts';
 import { demoEndLines } from '../src/demo/where-to-look.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { testServices } from './support/services.ts';
 
 let t: TestDatabase;
 
@@ -20,7 +21,10 @@ afterAll(async () => {
 describe('the demo campaign end', () => {
   it('is found once the deadline has finished the campaign, with its deliveries', async () => {
     const now = Date.now();
-    const seeded = await seedDemo({ db: t.db, config: t.config }, { now: now - 10 * 60_000, minutes: 3 });
+    const seeded = await seedDemo(
+      { db: t.db, config: t.config, services: testServices(t.config, t.db) },
+      { now: now - 10 * 60_000, minutes: 3 },
+    );
     expect(await demoEnd(t.db)).toBeUndefined();
     const delivery = (kind: string, status: string, subscriber: string) =>
       t.db.exec(

@@ -12,9 +12,10 @@ import { processWebhookEvent } from '../src/inbound/webhook.service.ts';
 import { messagesChange, statusesChange, webhookPayload } from '../src/sandbox/webhook-payloads.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { createErasureService } from '../src/subscribers/erasure.service.ts';
-import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import { at, campaignFile, STEPS, seedSubscriber } from './support/campaign.ts';
+import { testConfig } from './support/config.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import { testServices } from './support/services.ts';
 
 const SECRET_KEY = 'erasure-races-test-secret-key-0123456789abcdef';
 const start = at('2030-01-01T00:00:00Z');
@@ -204,11 +205,7 @@ describe('erasure while the pipeline works on the same person', () => {
     expect(pending?.payload).not.toContain('Zéphyrine');
     expect(pending?.payload).toContain(other.phone.slice(1));
 
-    const subscriptions = createSubscriptionService({
-      db: t.db,
-      secretKey: SECRET_KEY,
-      consentRecordIp: false,
-    });
+    const { subscriptions } = testServices(testConfig({ SECRET_KEY }), t.db);
     const logger = createLogger({ logLevel: 'silent' });
     const report = await processWebhookEvent(
       { db: t.db, subscriptions, replier: undefined, logger },

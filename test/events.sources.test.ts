@@ -8,12 +8,12 @@ import { processWebhookPayload } from '../src/inbound/webhook.service.ts';
 import { statusesChange, webhookPayload } from '../src/sandbox/webhook-payloads.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { createBounceService } from '../src/subscribers/bounce.service.ts';
-import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import { type EventReceiver, startEventReceiver } from './fakes/event-receiver.ts';
 import { runCli } from './support/cli.ts';
 import { testConfig } from './support/config.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { seedSubscribers, subscriber } from './support/delivery.ts';
+import { testServices } from './support/services.ts';
 
 const NOW = Date.parse('2030-05-04T09:30:00Z');
 let database: TestDatabase;
@@ -40,12 +40,7 @@ const events = (subscriberId: string) =>
   );
 
 describe('event sources', () => {
-  const subscriptions = () =>
-    createSubscriptionService({
-      db: database.db,
-      secretKey: database.config.secretKey!,
-      consentRecordIp: false,
-    });
+  const subscriptions = () => testServices(database.config, database.db).subscriptions;
 
   it('unsubscribe, STOP and done write their events with the change; ids and words only', async () => {
     await subscriptions().unsubscribe('e1', 'email', 'unsubscribe-link', NOW);
@@ -135,11 +130,7 @@ describe('event sources', () => {
     await processWebhookPayload(
       {
         db: database.db,
-        subscriptions: createSubscriptionService({
-          db: database.db,
-          secretKey: 'x'.repeat(32),
-          consentRecordIp: false,
-        }),
+        subscriptions: testServices(testConfig({ SECRET_KEY: 'x'.repeat(32) }), database.db).subscriptions,
         replier: undefined,
         logger: createLogger(testConfig()),
       },

@@ -7,37 +7,32 @@ import { tmpdir } from 'node:os';
 import { pino } from 'pino';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../src/config/config.ts';
+import type { ServeConfig } from '../src/config/config.ts';
 import { buildServer } from '../src/http/server.ts';
 import { freePort } from '../src/ops/local-servers/probe.ts';
 import { QUEUES } from '../src/queue/catalog.ts';
 import { QueueSet } from '../src/queue/connection.ts';
-import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import { LASTCALL_BIN } from './support/cli.ts';
 import { testConfig } from './support/config.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { createTestRedis, type TestRedis } from './support/redis.ts';
+import { testServices } from './support/services.ts';
 
 const ADMIN = 'ops-admin-token-for-tests';
 const CHROMIUM = '/usr/bin/chromium';
 
 let database: TestDatabase;
 let redis: TestRedis;
-let config: Config;
+let config: ServeConfig;
 let queues: QueueSet;
 let app: Awaited<ReturnType<typeof buildServer>>;
 
-function serverFor(cfg: Config, q: QueueSet) {
-  const subscriptions = createSubscriptionService({
-    db: database.db,
-    secretKey: cfg.secretKey!,
-    consentRecordIp: false,
-  });
+function serverFor(cfg: ServeConfig, q: QueueSet) {
   return buildServer({
     config: cfg,
     db: database.db,
     queues: q,
-    services: { subscriptions },
+    services: testServices(cfg, database.db),
     logger: pino({ level: 'silent' }),
   });
 }
@@ -68,7 +63,7 @@ describe('GET /healthz', () => {
   });
 
   it('answers 503 naming Redis when REDIS_URL points at a closed port', async () => {
-    const down: Config = { ...config, redisUrl: `redis://127.0.0.1:${await freePort()}` };
+    const down: ServeConfig = { ...config, redisUrl: `redis://127.0.0.1:${await freePort()}` };
     const downQueues = new QueueSet(down);
     downQueues.connection.on('error', () => {});
     const downApp = await serverFor(down, downQueues);

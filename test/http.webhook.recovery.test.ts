@@ -2,7 +2,7 @@
 // redelivers it; a body stored but never queued is found by the worker's sweep.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { Config } from '../src/config/config.ts';
+import type { ServeConfig } from '../src/config/config.ts';
 import { buildServer } from '../src/http/server.ts';
 import { storeEvent } from '../src/inbound/webhook.repository.ts';
 import { freePort } from '../src/ops/local-servers/probe.ts';
@@ -10,7 +10,6 @@ import { QUEUES } from '../src/queue/catalog.ts';
 import { createWorkerConnection, QueueSet } from '../src/queue/connection.ts';
 import { startWebhookWorker } from '../src/roles/work-webhooks.ts';
 import { ManualClock } from '../src/shared/clock.ts';
-import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import { encodeWebhook, templateStatusChange, webhookPayload } from './fakes/graph-api.ts';
 import * as h from './support/webhook.ts';
 
@@ -20,7 +19,7 @@ const { NOW, SECRET, at } = h;
 describe('POST /webhooks/whatsapp', () => {
   it('answers 503 when the body cannot be queued, and processes it when Meta redelivers', async () => {
     // Redis at a port where nothing listens: the body is stored, but not queued.
-    const broken: Config = { ...h.config, redisUrl: `redis://127.0.0.1:${await freePort()}` };
+    const broken: ServeConfig = { ...h.config, redisUrl: `redis://127.0.0.1:${await freePort()}` };
     const downQueues = new QueueSet(broken);
     downQueues.connection.on('error', () => {});
     for (const name of Object.values(QUEUES)) downQueues.get(name).on('error', () => {});
@@ -28,13 +27,7 @@ describe('POST /webhooks/whatsapp', () => {
       config: h.config,
       db: h.database.db,
       queues: downQueues,
-      services: {
-        subscriptions: createSubscriptionService({
-          db: h.database.db,
-          secretKey: h.config.secretKey!,
-          consentRecordIp: false,
-        }),
-      },
+      services: h.services,
       logger: pino({ level: 'silent' }),
     });
     const payload = webhookPayload([
@@ -80,6 +73,7 @@ describe('POST /webhooks/whatsapp', () => {
       now: at(5),
     });
     const sweeper = startWebhookWorker(h.config, {
+      subscriptions: h.services.subscriptions,
       db: h.database.db,
       queues: h.queues,
       connection: createWorkerConnection(h.config),

@@ -6,15 +6,14 @@
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planSubscriber } from '../src/campaigns/campaign.service.ts';
-import type { Config } from '../src/config/config.ts';
+import type { ServeConfig } from '../src/config/config.ts';
 import { buildServer } from '../src/http/server.ts';
 import { QueueSet } from '../src/queue/connection.ts';
+import type { Services } from '../src/roles/services.ts';
 import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { messagesChange, webhookPayload } from '../src/sandbox/webhook-payloads.ts';
 import { encodeWebhook } from '../src/sandbox/webhook-signing.ts';
 import { ManualClock } from '../src/shared/clock.ts';
-import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import {
   type DeliveryServices,
   deliveriesOf,
@@ -27,6 +26,7 @@ import {
   tickAndWait,
   waitFor,
 } from './support/delivery.ts';
+import { testServices } from './support/services.ts';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2031-03-10T09:58:00Z');
@@ -41,10 +41,11 @@ const C = subscriber('opt-c', 3, ['whatsapp']);
 const D = subscriber('opt-d', 4, ['whatsapp'], { locale: 'en' });
 
 let services: DeliveryServices;
-let config: Config;
+let config: ServeConfig;
 let workers: RunningWorkers;
 let queues: QueueSet;
 let app: FastifyInstance;
+let httpServices: Services;
 const clock = new ManualClock(T0);
 
 beforeAll(async () => {
@@ -54,19 +55,13 @@ beforeAll(async () => {
   // The HTTP side as `serve` wires it: its own producer connection, same database and prefix.
   const { db } = services.database;
   queues = new QueueSet(config);
-  const subscriptions = createSubscriptionService({
-    db,
-    secretKey: config.secretKey!,
-    consentRecordIp: false,
-    onSubscriberActivated: async (id) => {
-      await planSubscriber(db, id, clock.now());
-    },
-  });
+  // The services as `serve` builds them: a sign-up plans the person into running campaigns.
+  httpServices = testServices(config, db, { clock, queues });
   app = await buildServer({
     config,
     db,
     queues,
-    services: { subscriptions },
+    services: httpServices,
     clock,
     logger: pino({ level: 'silent' }),
   });
@@ -75,6 +70,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
+  await httpServices?.close();
   await queues?.close();
   await workers?.close(5_000);
   await services?.close();

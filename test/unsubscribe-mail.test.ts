@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../src/config/config.ts';
+import type { ServeConfig } from '../src/config/config.ts';
 import { DeliveryRenderer } from '../src/delivery/render.ts';
 import type { ClaimedDelivery } from '../src/delivery/send.repository.ts';
 import { MAX_MESSAGE_BYTES } from '../src/inbound/unsubscribe-smtp.ts';
@@ -21,7 +21,7 @@ import { createTestRedis, type TestRedis } from './support/redis.ts';
 const MAIL_FROM = 'Lastcall <rappels@lastcall.example.org>';
 let t: TestDatabase;
 let redis: TestRedis;
-let config: Config;
+let config: ServeConfig;
 let http: HttpService;
 
 beforeAll(async () => {

@@ -7,9 +7,9 @@ import { storeEvent } from '../src/inbound/webhook.repository.ts';
 import { processWebhookEvent } from '../src/inbound/webhook.service.ts';
 import { statusesChange, webhookPayload } from '../src/sandbox/webhook-payloads.ts';
 import { createLogger } from '../src/shared/logger.ts';
-import { createSubscriptionService } from '../src/subscribers/subscription.service.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { seedSubscribers, subscriber } from './support/delivery.ts';
+import { testServices } from './support/services.ts';
 
 const NOW = Date.parse('2030-03-02T10:00:00Z');
 const meta = { phoneNumberId: '100', displayPhoneNumber: '15550001111' };
@@ -95,11 +95,7 @@ describe('a page of stored webhooks', () => {
 
     const deps = {
       db: t.db,
-      subscriptions: createSubscriptionService({
-        db: t.db,
-        secretKey: 'k'.repeat(40),
-        consentRecordIp: false,
-      }),
+      subscriptions: testServices(t.config, t.db).subscriptions,
       replier: undefined,
       logger: createLogger({ logLevel: 'silent' }),
     };

@@ -3,7 +3,7 @@
 // compared in constant time (sameSecret), so a wrong key and a wrong secret take the same path.
 // ADMIN_TOKEN is a key with every right; its name is "admin".
 import { createHash, randomBytes } from 'node:crypto';
-import type { Config } from '../config/config.ts';
+import type { ServeConfig } from '../config/config.ts';
 import { InvalidInput, NotFound } from '../shared/errors.ts';
 import { sameSecret } from '../shared/secrets.ts';
 import type { Sql } from '../store/pool.ts';
@@ -97,10 +97,10 @@ export function createApiKeyService(sql: Sql) {
     /** The principal a bearer token stands for, or undefined for no such (live) key. */
     async resolve(
       token: string,
-      config: Pick<Config, 'adminToken'>,
+      config: Pick<ServeConfig, 'adminToken'>,
       now: number,
     ): Promise<Principal | undefined> {
-      if (config.adminToken !== undefined && sameSecret(token, config.adminToken)) return ADMIN_PRINCIPAL;
+      if (sameSecret(token, config.adminToken)) return ADMIN_PRINCIPAL;
       const shape = KEY_SHAPE.exec(token);
       if (!shape) return undefined;
       const row = await sql.one<{ name: string; scope: Scope; key_hash: string }>(

@@ -12,7 +12,7 @@
 // The CSRF token of a session is an HMAC of the cookie under another label: a form posted from
 // elsewhere cannot know it (SameSite=Strict already keeps the cookie off cross-site requests).
 import { createHash, createHmac } from 'node:crypto';
-import type { Config } from '../config/config.ts';
+import type { ServeConfig } from '../config/config.ts';
 import { sameSecret } from '../shared/secrets.ts';
 import type { Sql } from '../store/pool.ts';
 import { ADMIN_PRINCIPAL, type ApiKeyService, type Principal, type Scope } from './api-keys.ts';
@@ -30,7 +30,7 @@ export interface ConsoleSession {
 export interface SessionDeps {
   readonly sql: Sql;
   readonly keys: ApiKeyService;
-  readonly config: Pick<Config, 'adminToken' | 'secretKey'>;
+  readonly config: Pick<ServeConfig, 'adminToken' | 'secretKey'>;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -39,15 +39,13 @@ const KEY_ID = /^lck_([A-Za-z0-9]{12})_/;
 
 export function createSessionService(deps: SessionDeps) {
   const secret = deps.config.secretKey;
-  if (!secret) throw new Error('SECRET_KEY: required to sign console sessions');
   const mac = (label: string, text: string) =>
     createHmac('sha256', secret).update(`${label}|${text}`).digest('base64url');
 
   /** The stored hash and principal a reference stands for now, or undefined. */
   async function keyOf(ref: string): Promise<{ hash: string; principal: Principal } | undefined> {
     if (ref === 'admin') {
-      const token = deps.config.adminToken;
-      return token === undefined ? undefined : { hash: sha256(token), principal: ADMIN_PRINCIPAL };
+      return { hash: sha256(deps.config.adminToken), principal: ADMIN_PRINCIPAL };
     }
     const row = await deps.sql.one<{ name: string; scope: Scope; key_hash: string }>(
       'SELECT name, scope, key_hash FROM api_keys WHERE key_id = $1 AND revoked_at IS NULL',

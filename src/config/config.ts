@@ -175,6 +175,52 @@ export interface Config {
   readonly events: { readonly url: string; readonly secret: string } | undefined;
 }
 
+/**
+ * The configuration of `lastcall serve` (and `start`, which runs both roles): the link and
+ * session key and the admin token are always there (parseConfig refuses a production serve
+ * without them; development fills them in), so nothing downstream checks them again.
+ */
+export interface ServeConfig extends Config {
+  readonly secretKey: string;
+  readonly adminToken: string;
+}
+
+/** The configuration of `lastcall work`: the key that signs the links in every reminder. */
+export interface WorkConfig extends Config {
+  readonly secretKey: string;
+}
+
+/** The CLI's configuration: SECRET_KEY and ADMIN_TOKEN may be unset; the commands that need the
+ *  key ask for it with `requireSecretKey`. */
+export type CliConfig = Config;
+
+/** The configuration each role gets from parseConfig and loadConfig. */
+export type ConfigFor<R extends Role> = R extends 'serve'
+  ? ServeConfig
+  : R extends 'work'
+    ? WorkConfig
+    : CliConfig;
+
+/** A CLI command that signs or hashes with SECRET_KEY: the config with the key, or a ConfigError
+ *  naming it and why it is needed. */
+export function requireSecretKey<C extends Config>(
+  config: C,
+  why: string,
+): C & { readonly secretKey: string } {
+  if (config.secretKey === undefined)
+    throw new ConfigError([
+      `SECRET_KEY: required here (${why}); set the same SECRET_KEY as serve and work (at least 32 bytes)`,
+    ]);
+  return config as C & { readonly secretKey: string };
+}
+
+/** Where the admin token is needed (console sign-in) by a config that is not serve's. */
+export function requireAdminToken<C extends Config>(config: C): C & { readonly adminToken: string } {
+  if (config.adminToken === undefined)
+    throw new ConfigError(['ADMIN_TOKEN: required here (the console and the admin API sign in with it)']);
+  return config as C & { readonly adminToken: string };
+}
+
 export class ConfigError extends Error {
   readonly problems: string[];
   constructor(problems: string[]) {
@@ -261,6 +307,8 @@ function shown(name: string, value: string): string {
   return `=${JSON.stringify(value)}`;
 }
 
+export function parseConfig(env: Record<string, string | undefined>): CliConfig;
+export function parseConfig<R extends Role>(env: Record<string, string | undefined>, role: R): ConfigFor<R>;
 export function parseConfig(env: Record<string, string | undefined>, role: Role = 'cli'): Config {
   const parsed = schema.safeParse(env);
   const problems: string[] = [];
@@ -341,6 +389,8 @@ export function hashTagged(prefix: string): string {
 }
 
 /** Reads process.env, with `.env` from the working directory filling in what is unset. */
+export function loadConfig(): CliConfig;
+export function loadConfig<R extends Role>(role: R, cwd?: string): ConfigFor<R>;
 export function loadConfig(role: Role = 'cli', cwd = process.cwd()): Config {
   const file = `${cwd}/.env`;
   const fromFile = existsSync(file) ? parseDotenv(readFileSync(file)) : {};

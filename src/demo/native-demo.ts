@@ -6,10 +6,12 @@
 // the demo campaign seeded and started, open for sign-up at /subscribe/demo.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Config, EMAIL_POOL_SIZE_DEFAULT } from '../config/config.ts';
+import { type Config, EMAIL_POOL_SIZE_DEFAULT, type ServeConfig } from '../config/config.ts';
 import { GRAPH_ORIGIN } from '../delivery/channels/graph-fetch.ts';
+import { createServices } from '../roles/services.ts';
 import { type AllInOne, startAllInOne } from '../roles/start.ts';
 import { SANDBOX_DEFAULTS, type Sandbox, startSandbox } from '../sandbox/sandbox.service.ts';
+import { systemClock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { type MigrateResult, migrate } from '../store/migrate.ts';
 import { type Db, openDb } from '../store/pool.ts';
@@ -39,7 +41,7 @@ export interface NativeDemoOptions {
 
 export interface NativeDemo {
   /** The configuration serve and work run with (WhatsApp and email pointed at the sandbox). */
-  readonly config: Config;
+  readonly config: ServeConfig;
   readonly services: DemoServices;
   readonly migrated: MigrateResult;
   /** Undefined when WHATSAPP_API_URL named another Graph API and SMTP_URL is set. */
@@ -63,7 +65,7 @@ export function demoConfig(
   config: Config,
   at: { graphUrl: string; smtpUrl: string | undefined; databaseUrl: string; redisUrl: string },
   secrets: { secretKey: string; adminToken: string },
-): Config {
+): ServeConfig {
   const wa = config.whatsapp;
   const senderDefaulted = config.senderName === new URL(config.publicUrl).host;
   const senderName = senderDefaulted ? DEMO_SENDER : config.senderName;
@@ -201,9 +203,11 @@ export async function startNativeDemo(base: Config, options: NativeDemoOptions):
       workers: { tickEveryMs: options.tickEveryMs },
     });
     const db = openDb(config, { max: 2 });
-    const seed = await seedDemo({ db, config }, { now: options.now(), minutes: options.minutes }).finally(
-      () => db.close(),
-    );
+    const seeding = createServices({ config, db, clock: systemClock, logger: options.logger });
+    const seed = await seedDemo(
+      { db, config, services: seeding },
+      { now: options.now(), minutes: options.minutes },
+    ).finally(() => Promise.allSettled([seeding.close(), db.close()]));
     const envFile = writeEnvFile(services.dataDir, config);
     const onEnd = options.onEnd;
     const watchDb = onEnd ? openDb(config, { max: 1 }) : undefined;

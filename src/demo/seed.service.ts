@@ -6,18 +6,19 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createCampaignService, type StartResult } from '../campaigns/campaign.service.ts';
+import type { StartResult } from '../campaigns/campaign.service.ts';
 import type { Config } from '../config/config.ts';
+import type { Services } from '../roles/services.ts';
 import { InvalidInput } from '../shared/errors.ts';
 import type { Db } from '../store/pool.ts';
-import { createImportService } from '../subscribers/import.service.ts';
 import { campaignsDemoWouldJoin, clearDemo } from './demo.repository.ts';
 import { DEMO_CAMPAIGN_ID, type DemoStep, demoCampaignYaml, demoTiming } from './demo-campaign.ts';
 import { demoSubscribersCsv } from './demo-subscribers.ts';
 
 export interface SeedDeps {
   readonly db: Db;
-  readonly config: Pick<Config, 'secretKey' | 'whatsapp' | 'graphApi'>;
+  readonly config: Pick<Config, 'whatsapp' | 'graphApi'>;
+  readonly services: Pick<Services, 'imports' | 'campaigns'>;
 }
 
 export interface SeedOptions {
@@ -63,12 +64,12 @@ export async function seedDemo(deps: SeedDeps, options: SeedOptions): Promise<Se
     return clearDemo(sql);
   });
 
-  const summary = await createImportService({ db: deps.db, secretKey: deps.config.secretKey }).importFile({
+  const summary = await deps.services.imports.importFile({
     file: Readable.from([demoSubscribersCsv(timing.startAt)]),
     now: options.now,
   });
 
-  const campaigns = createCampaignService({ db: deps.db });
+  const { campaigns } = deps.services;
   const dir = await mkdtemp(join(tmpdir(), 'lastcall-demo-'));
   try {
     const file = join(dir, `${DEMO_CAMPAIGN_ID}.yaml`);

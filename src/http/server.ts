@@ -1,20 +1,19 @@
 // The HTTP server of `lastcall serve`, built from injected dependencies and returned unstarted
-// (the caller listens, tests `inject`). Public pages (sign-up, links, their assets) live in one
+// (the caller listens, tests `inject`). The services come from the composition root
+// (roles/services.ts): the routes only parse, call them and answer. Public pages (sign-up, links, their assets) live in one
 // encapsulated context with HTML error pages; more route groups (webhooks, health, metrics,
 // admin) are added with `routes` or `app.register` before `ready()` and keep their own errors.
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
-import { createSignUpPages } from '../campaigns/signup-pages.service.ts';
-import type { Config } from '../config/config.ts';
+import type { ServeConfig } from '../config/config.ts';
 import type { QueueSet } from '../queue/connection.ts';
+import type { Services } from '../roles/services.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import type { Db } from '../store/pool.ts';
-import type { SubscriptionService } from '../subscribers/subscription.service.ts';
 import { apiPlugin } from './api/api.plugin.ts';
-import { type ConfirmationMailer, createConfirmationMailer } from './confirmation-email.ts';
 import { consolePlugin } from './console/console.plugin.ts';
 import { notFoundPage, pageErrorHandler } from './error-pages.ts';
 import { httpTimingPlugin, metricsRoutes } from './metrics.ts';
@@ -27,23 +26,18 @@ import { helpRoutes } from './routes/help.ts';
 import { linkRoutes } from './routes/links.ts';
 import { subscribeRoutes } from './routes/subscribe.ts';
 import { whatsappWebhookRoutes } from './routes/whatsapp-webhook.ts';
-import { configuredChannels } from './signup-form.ts';
 
 /** Largest form or unsubscribe body accepted: a sign-up is well under 2 KB. */
 export const PAGE_BODY_LIMIT = 16 * 1024;
 
 export interface ServerDeps {
-  readonly config: Config;
+  readonly config: ServeConfig;
+  /** For the read-only queries behind some pages, health and metrics. */
   readonly db: Db;
-  readonly services: {
-    readonly subscriptions: SubscriptionService;
-    /** Defaults to the email channel on SMTP_URL (nothing sent when email is off). */
-    readonly confirmationMailer?: ConfirmationMailer;
-  };
+  /** Built once for the process (createServices); closed by their owner, not by the server. */
+  readonly services: Services;
   readonly logger?: Logger;
   readonly clock?: Clock;
-  /** Named in the consent text; defaults to config.senderName (SENDER_NAME, else PUBLIC_URL's host). */
-  readonly senderName?: string;
   /** POST /subscribe per client IP; default 10 a minute. */
   readonly subscribeRateLimit?: { readonly max: number; readonly timeWindowMs: number };
   /** Admin API requests per key; default 600 a minute. */
@@ -58,10 +52,7 @@ export interface ServerDeps {
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
-  const { config } = deps;
-  const secretKey = config.secretKey;
-  if (!secretKey)
-    throw new Error('SECRET_KEY: required to serve the sign-up and link pages (at least 32 bytes)');
+  const { config, services } = deps;
   const logger = (deps.logger ?? createLogger(config)).child(
     { component: 'http' },
     { serializers: { req: requestSerializer } },
@@ -103,12 +94,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Every JSON route answers RFC 9457 problems; the public pages below set their own HTML handler.
   app.setErrorHandler(problemErrorHandler);
 
-  const injected = deps.services.confirmationMailer;
-  const senderName = deps.senderName ?? config.senderName;
-  const mailer =
-    injected ?? createConfirmationMailer({ config: { ...config, senderName }, secretKey, logger });
-  if (!injected) app.addHook('onClose', async () => mailer.close?.());
-  const signUpPages = createSignUpPages({ db: deps.db });
   await app.register(async (pages) => {
     pages.setErrorHandler(pageErrorHandler);
     pages.addHook('onRoute', (route) => {
@@ -116,28 +101,28 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     });
     await pages.register(assetRoutes);
     await pages.register(subscribeRoutes, {
-      subscriptions: deps.services.subscriptions,
-      pages: signUpPages,
-      channels: configuredChannels(config),
-      mailer,
+      subscriptions: services.subscriptions,
+      pages: services.signUpPages,
       clock,
-      senderName,
-      consentRecordIp: config.consentRecordIp,
       rateLimit: deps.subscribeRateLimit ?? { max: 10, timeWindowMs: 60_000 },
     });
-    await pages.register(linkRoutes, { subscriptions: deps.services.subscriptions, secretKey, clock });
-    await pages.register(helpRoutes, { pages: signUpPages, clock });
+    await pages.register(linkRoutes, {
+      subscriptions: services.subscriptions,
+      secretKey: config.secretKey,
+      clock,
+    });
+    await pages.register(helpRoutes, { pages: services.signUpPages, clock });
   });
 
   await app.register(apiPlugin, {
     config,
     db: deps.db,
+    services,
     clock,
-    subscriptions: deps.services.subscriptions,
     ...(deps.apiRateLimit ? { rateLimit: deps.apiRateLimit } : {}),
   });
 
-  await app.register(consolePlugin, { config, db: deps.db, clock });
+  await app.register(consolePlugin, { config, db: deps.db, services, clock });
 
   if (deps.queues) {
     const ops = { config, db: deps.db, queues: deps.queues, clock };

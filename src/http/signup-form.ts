@@ -6,11 +6,9 @@ import type { Config } from '../config/config.ts';
 import type { Problem } from '../shared/errors.ts';
 import type { Channel, Locale } from '../shared/vocabulary.ts';
 import { type SubscriberInput, validateSubscriber } from '../subscribers/subscriber.schema.ts';
-import { newSubscriberId } from '../subscribers/subscription.service.ts';
+import { newSubscriberId, WEB_SOURCE } from '../subscribers/subscription.service.ts';
 import type { Messages } from './i18n.ts';
 import { EMPTY_FORM, type FieldErrors, type FieldName, type FormValues } from './views/subscribe.view.ts';
-
-export const WEB_SOURCE = 'web-form';
 
 type Body = Readonly<Record<string, unknown>>;
 

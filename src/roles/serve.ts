@@ -1,9 +1,9 @@
 // The HTTP role, wired once for `lastcall serve`, `lastcall start` and `lastcall demo`: the
-// database, the queues (webhook intake, health, metrics and the board), the subscription
-// service that plans joiners into running campaigns, and the Fastify server listening.
+// database, the queues (webhook intake, health, metrics and the board), the services
+// (createServices: the subscription service plans joiners into running campaigns), the Fastify
+// server listening and, when configured, the unsubscribe SMTP listener.
 import type { FastifyInstance } from 'fastify';
-import { planSubscriber } from '../campaigns/campaign.service.ts';
-import type { Config } from '../config/config.ts';
+import type { ServeConfig } from '../config/config.ts';
 import { buildServer } from '../http/server.ts';
 import { startUnsubscribeSmtp, type UnsubscribeSmtp } from '../inbound/unsubscribe-smtp.ts';
 import { QUEUES } from '../queue/catalog.ts';
@@ -12,8 +12,7 @@ import { type Clock, systemClock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { watchDatabase } from '../store/outage.ts';
 import { openDb } from '../store/pool.ts';
-import { createBounceService } from '../subscribers/bounce.service.ts';
-import { createSubscriptionService } from '../subscribers/subscription.service.ts';
+import { createServices } from './services.ts';
 
 export interface HttpServiceOptions {
   readonly logger: Logger;
@@ -32,7 +31,7 @@ export interface HttpService {
   close(timeoutMs: number): Promise<'graceful' | 'forced'>;
 }
 
-export async function startHttpService(config: Config, opts: HttpServiceOptions): Promise<HttpService> {
+export async function startHttpService(config: ServeConfig, opts: HttpServiceOptions): Promise<HttpService> {
   const clock = opts.clock ?? systemClock;
   const { logger } = opts;
   // A PostgreSQL outage is logged once (outage.ts); /healthz says 503 naming it meanwhile.
@@ -42,20 +41,12 @@ export async function startHttpService(config: Config, opts: HttpServiceOptions)
   const redisDown = (err: Error) => logger.warn({ err: err.message }, 'Redis');
   queues.connection.on('error', redisDown);
   for (const name of Object.values(QUEUES)) queues.get(name).on('error', redisDown);
-  const subscriptions = createSubscriptionService({
-    db,
-    secretKey: config.secretKey ?? '',
-    consentRecordIp: config.consentRecordIp,
-    logger,
-    onSubscriberActivated: async (id) => {
-      await planSubscriber(db, id, clock.now());
-    },
-  });
-  const release = () => Promise.allSettled([queues.close(), db.close()]);
+  const services = createServices({ config, db, queues, clock, logger });
+  const release = () => Promise.allSettled([services.close(), queues.close(), db.close()]);
   const host = opts.host ?? '0.0.0.0';
   let app: FastifyInstance;
   try {
-    app = await buildServer({ config, db, queues, services: { subscriptions }, logger, clock });
+    app = await buildServer({ config, db, queues, services, logger, clock });
     await app.listen({ host, port: config.httpPort });
   } catch (error) {
     await release();
@@ -74,10 +65,10 @@ export async function startHttpService(config: Config, opts: HttpServiceOptions)
         {
           mailbox: config.unsubscribeSmtp.mailbox,
           tls: config.unsubscribeSmtp.tls,
-          secretKey: config.secretKey ?? '',
-          subscriptions,
+          secretKey: config.secretKey,
+          subscriptions: services.subscriptions,
           returnPathDomain: config.unsubscribeSmtp.returnPathDomain,
-          reports: createBounceService({ db, logger }),
+          reports: services.bounces,
           logger,
           clock,
         },

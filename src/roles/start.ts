@@ -3,7 +3,7 @@
 // the webhook, health, metrics and board routes) and the workers from `startWorkers`. They take
 // a Config rather than reading the environment, so the demo can point WhatsApp at its sandbox.
 // If one role fails to start, the other is stopped before the error is thrown.
-import type { Config } from '../config/config.ts';
+import type { ServeConfig } from '../config/config.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { type HttpService, startHttpService } from './serve.ts';
@@ -25,7 +25,7 @@ export interface AllInOne {
   close(timeoutMs?: number): Promise<void>;
 }
 
-export async function startAllInOne(config: Config, opts: AllInOneOptions): Promise<AllInOne> {
+export async function startAllInOne(config: ServeConfig, opts: AllInOneOptions): Promise<AllInOne> {
   const workers = await startWorkers(config, {
     logger: opts.logger.child({ role: 'work' }),
     ...(opts.clock ? { clock: opts.clock } : {}),

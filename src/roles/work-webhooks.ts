@@ -4,7 +4,6 @@
 // Meta's 7-day redelivery window. The sweep stops when the worker closes.
 import { Worker } from 'bullmq';
 import { webhookProcessor } from '../../workers/webhook.worker.ts';
-import { planSubscriber } from '../campaigns/campaign.service.ts';
 import type { Config } from '../config/config.ts';
 import * as repo from '../inbound/webhook.repository.ts';
 import { processWebhookEvent } from '../inbound/webhook.service.ts';
@@ -17,7 +16,6 @@ import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import { isUnreachable } from '../store/connection-error.ts';
 import type { Db } from '../store/pool.ts';
-import { createSubscriptionService } from '../subscribers/subscription.service.ts';
 
 export interface WebhookWorkerDeps {
   readonly db: Db;
@@ -26,8 +24,9 @@ export interface WebhookWorkerDeps {
   readonly connection: RedisConnection;
   readonly logger: Logger;
   readonly clock: Clock;
-  /** Default: the subscription service on `db`, planning a resumed subscriber's reminders. */
-  readonly subscriptions?: InboundDeps['subscriptions'];
+  /** The process's subscription service (createServices): it plans a resumed subscriber's
+   *  reminders. */
+  readonly subscriptions: InboundDeps['subscriptions'];
   /** Default: Graph API text replies when WhatsApp is configured, else none. */
   readonly replier?: WhatsAppReplier | null;
   readonly concurrency?: number;
@@ -42,7 +41,7 @@ const KEEP_DEDUPE_MS = 8 * 24 * 3600_000;
 export function startWebhookWorker(config: Config, deps: WebhookWorkerDeps): Worker {
   const { db, logger, clock } = deps;
   const log = logger.child({ component: 'webhooks' });
-  const subscriptions = deps.subscriptions ?? defaultSubscriptions(config, db, log, clock);
+  const { subscriptions } = deps;
   const replier = deps.replier === null ? undefined : (deps.replier ?? defaultReplier(config));
   const serviceDeps = { db, subscriptions, replier, logger: log };
 
@@ -71,26 +70,6 @@ export function startWebhookWorker(config: Config, deps: WebhookWorkerDeps): Wor
   timer.unref();
   worker.on('closing', () => clearInterval(timer));
   return worker;
-}
-
-function defaultSubscriptions(
-  config: Config,
-  db: Db,
-  logger: Logger,
-  clock: Clock,
-): InboundDeps['subscriptions'] {
-  if (!config.secretKey)
-    throw new Error('SECRET_KEY is not set: the webhook worker needs it to record opt-outs');
-  return createSubscriptionService({
-    db,
-    secretKey: config.secretKey,
-    consentRecordIp: config.consentRecordIp,
-    logger,
-    // A START that resumes WhatsApp plans the reminders still ahead.
-    onSubscriberActivated: async (id) => {
-      await planSubscriber(db, id, clock.now());
-    },
-  });
 }
 
 function defaultReplier(config: Config): WhatsAppReplier | undefined {

@@ -8,7 +8,7 @@ import { fanoutProcessor } from '../../workers/fanout.worker.ts';
 import { RetryLaterError, sendProcessor } from '../../workers/send.worker.ts';
 import { tickProcessor } from '../../workers/tick.worker.ts';
 import type { CampaignReplan } from '../campaigns/replan.service.ts';
-import type { Config } from '../config/config.ts';
+import type { WorkConfig } from '../config/config.ts';
 import { type BackoffOptions, backoffDelay } from '../delivery/backoff.ts';
 import { markChannelDown, reviewChannel } from '../delivery/channel-guard.ts';
 import { type ChannelSet, type ChannelTimeouts, createChannelSenders } from '../delivery/channel-senders.ts';
@@ -28,6 +28,7 @@ import { createLogger, type Logger } from '../shared/logger.ts';
 import type { Channel } from '../shared/vocabulary.ts';
 import { watchDatabase } from '../store/outage.ts';
 import { type Db, openDb } from '../store/pool.ts';
+import { createServices } from './services.ts';
 import { type EventsWorkerSettings, startEventsWorker } from './work-events.ts';
 import { startTzWatch } from './work-tz.ts';
 import { startWebhookWorker } from './work-webhooks.ts';
@@ -78,9 +79,10 @@ export interface RunningWorkers {
   close(timeoutMs?: number): Promise<'graceful' | 'forced'>;
 }
 
-export async function startWorkers(config: Config, settings: WorkerSettings = {}): Promise<RunningWorkers> {
-  if (!config.secretKey)
-    throw new Error('SECRET_KEY is not set: workers sign the unsubscribe and done links with it');
+export async function startWorkers(
+  config: WorkConfig,
+  settings: WorkerSettings = {},
+): Promise<RunningWorkers> {
   const clock = settings.clock ?? systemClock;
   const logger = settings.logger ?? createLogger(config, { role: 'work' });
   // A PostgreSQL outage is logged once (outage.ts); jobs wait it out (send.service, BullMQ retries).
@@ -96,6 +98,7 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
   });
   const queues = new QueueSet(config);
   const connection = createWorkerConnection(config);
+  const services = createServices({ config, db, queues, clock, logger });
   const channels = settings.channels ?? createChannelSenders(config, settings.timeouts);
   const backoff: BackoffOptions = { ...jobs.send.retry, ...settings.backoff };
   const rateOf = (channel: Channel) => config.rates[channel];
@@ -238,7 +241,17 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
   }
 
   // Verified WhatsApp webhook batches, stored by `serve`, processed here (work-webhooks.ts).
-  if (settings.webhooks ?? true) watch(startWebhookWorker(config, { db, queues, connection, logger, clock }));
+  if (settings.webhooks ?? true)
+    watch(
+      startWebhookWorker(config, {
+        db,
+        queues,
+        connection,
+        logger,
+        clock,
+        subscriptions: services.subscriptions,
+      }),
+    );
   // Outbound events, when EVENTS_URL is set (work-events.ts); else old unsent ones are pruned.
   let eventsPrune: NodeJS.Timeout | undefined;
   if (config.events)
@@ -281,6 +294,7 @@ export async function startWorkers(config: Config, settings: WorkerSettings = {}
       clearInterval(eventsPrune);
       const result = await closeWorkers(workers, timeoutMs);
       await channels.close();
+      await services.close();
       await queues.close();
       await connection.quit().catch(() => connection.disconnect());
       await db.close();

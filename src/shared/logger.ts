@@ -22,6 +22,11 @@ const REDACT = [
 export function createLogger(
   config: Pick<Config, 'logLevel'>,
   bindings: Record<string, unknown> = {},
+  /** Default stdout; the CLI logs to stderr (its stdout is the command's output). */
+  destination?: pino.DestinationStream,
 ): Logger {
-  return pino({ level: config.logLevel, base: bindings, redact: { paths: REDACT, censor: '[redacted]' } });
+  return pino(
+    { level: config.logLevel, base: bindings, redact: { paths: REDACT, censor: '[redacted]' } },
+    destination,
+  );
 }

@@ -23,7 +23,7 @@
 // side (send.repository.ts, advanceCursor): they write nothing about the person afterwards.
 
 import { redactWebhookPayload } from '../inbound/webhook-payload.ts';
-import { InvalidInput, type NotFound } from '../shared/errors.ts';
+import type { NotFound } from '../shared/errors.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import { type TombstoneKind, tombstoneHash } from './subscriber.repository.ts';
 import { describeKey, findByKey, type SubscriberKey, subscriberNotFound } from './subscriber-key.ts';
@@ -31,7 +31,7 @@ import { describeKey, findByKey, type SubscriberKey, subscriberNotFound } from '
 export interface ErasureDeps {
   readonly db: Db;
   /** config.secretKey: keys the tombstones (the same key as serve, work and import). */
-  readonly secretKey: string | undefined;
+  readonly secretKey: string;
 }
 
 export interface ErasureResult {
@@ -52,12 +52,7 @@ export interface ErasureResult {
 export function createErasureService(deps: ErasureDeps) {
   return {
     async forget(key: SubscriberKey, now: number): Promise<ErasureResult> {
-      const secretKey = deps.secretKey;
-      if (secretKey === undefined) {
-        throw new InvalidInput(
-          'subscribers forget needs SECRET_KEY: the tombstone that blocks a re-import is keyed with it (set the same SECRET_KEY as serve and work)',
-        );
-      }
+      const { secretKey } = deps;
       return deps.db.tx(async (sql) => {
         const found = await findByKey(sql, key, true);
         if (!found) throw await notFound(sql, secretKey, key);

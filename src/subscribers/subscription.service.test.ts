@@ -46,6 +46,9 @@ beforeAll(async () => {
     db: database.db,
     secretKey: KEY,
     consentRecordIp: false,
+    channels: ['whatsapp', 'email'],
+    senderName: 'Lastcall Test',
+    mailer: { send: async () => 'skipped' },
     onSubscriberActivated: async (id) => {
       // Called after the commit: another connection already sees the active channel.
       const row = await database.pool.query(

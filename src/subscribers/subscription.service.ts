@@ -1,9 +1,13 @@
 // Opt-in and opt-out (SPEC 7): the one place that changes a subscriber's consent. The HTTP pages,
 // the WhatsApp webhook and the CLI call these methods; each runs in one transaction and appends a
 // consent event for every change (consent_events is append-only). The sign-up transaction itself
-// is in subscription.sign-up.ts.
+// is in subscription.sign-up.ts. A sign-up from a web page (signUpFromPage) is decided here too:
+// which channels the page offers, the consent text recorded as evidence, and the double opt-in
+// email sent after the commit; the HTTP route only reads the form and renders the answer.
 
 import { recordEvent } from '../events/outbox.ts';
+import type { ConfirmationMailer, MailOutcome } from '../http/confirmation-email.ts';
+import { CONSENT_VERSION, MESSAGES } from '../http/i18n.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Channel, Locale } from '../shared/vocabulary.ts';
 import type { Db, Sql } from '../store/pool.ts';
@@ -40,6 +44,38 @@ export interface SubscriptionDeps {
    * confirmation or a WhatsApp resume: the delivery pipeline plans their reminders. Errors are
    * logged, never thrown back at the person signing up. */
   readonly onSubscriberActivated?: (subscriberId: string) => Promise<void> | void;
+  /** The channels this server sends on (the configured ones): a sign-up page offers no other. */
+  readonly channels: readonly Channel[];
+  /** Who sends the reminders (config.senderName), named in the consent text. */
+  readonly senderName: string;
+  /** Sends the double opt-in email of a web sign-up. */
+  readonly mailer: ConfirmationMailer;
+}
+
+/** The `source` of a consent given on the web sign-up form. */
+export const WEB_SOURCE = 'web-form';
+
+/** Where and how a web sign-up was made. */
+export interface SignUpPage {
+  /** The page's language: the consent text's and the confirmation email's. */
+  readonly locale: Locale;
+  /** The campaign whose own page it was, if any (its audience tag is added; its channels bound
+   *  the ones offered; its name is in the confirmation email). */
+  readonly campaign?: {
+    readonly id: string;
+    readonly tag: string | undefined;
+    readonly name: string;
+    readonly channels: readonly Channel[];
+  };
+  /** Kept in the evidence only when config.consentRecordIp is true. */
+  readonly ip?: string;
+  readonly userAgent?: string;
+}
+
+export interface PageSignUpResult extends SignUpResult {
+  /** The confirmation email: sent, skipped (email off) or failed; `active` when the address was
+   *  already confirmed, `none` when the email channel was not asked for. */
+  readonly mail: MailOutcome | 'active' | 'none';
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -63,20 +99,77 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
   const signUpOnce = (input: SubscriberInput, evidence: SignUpEvidence, now: number) =>
     db.tx((sql) => signUpInTransaction(sql, deps, input, evidence, now));
 
+  /** Creates or updates the subscriber found by phone or email (never a duplicate). */
+  async function signUp(
+    input: SubscriberInput,
+    evidence: SignUpEvidence,
+    now: number,
+  ): Promise<SignUpResult> {
+    let result: SignUpResult;
+    try {
+      result = await signUpOnce(input, evidence, now);
+    } catch (error) {
+      // Two first sign-ups with one address raced past the lookup: the second now finds the first.
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      result = await signUpOnce(input, evidence, now);
+    }
+    // Also for a subscriber already active: their zone or channels may have changed.
+    if (result.activeChannels.length > 0) await activated(result.subscriberId);
+    return result;
+  }
+
+  /** The channels a sign-up page offers: the server's, narrowed to the campaign's on its page. */
+  function channelsOffered(campaign?: { readonly channels: readonly Channel[] }): Channel[] {
+    return deps.channels.filter((c) => campaign === undefined || campaign.channels.includes(c));
+  }
+
+  /** The consent text next to the page's box, recorded word for word with the consent. */
+  function consentText(locale: Locale, channels: readonly Channel[]): string {
+    const m = MESSAGES[locale];
+    const only = channels.length === 1 ? channels[0] : undefined;
+    return only
+      ? m.form.consent.textOne(
+          deps.senderName,
+          only === 'whatsapp' ? 'WhatsApp' : m.campaign.channelNames.email,
+        )
+      : m.form.consent.text(deps.senderName);
+  }
+
   return {
-    /** Creates or updates the subscriber found by phone or email (never a duplicate). */
-    async signUp(input: SubscriberInput, evidence: SignUpEvidence, now: number): Promise<SignUpResult> {
-      let result: SignUpResult;
-      try {
-        result = await signUpOnce(input, evidence, now);
-      } catch (error) {
-        // Two first sign-ups with one address raced past the lookup: the second now finds the first.
-        if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
-        result = await signUpOnce(input, evidence, now);
-      }
-      // Also for a subscriber already active: their zone or channels may have changed.
-      if (result.activeChannels.length > 0) await activated(result.subscriberId);
-      return result;
+    signUp,
+    channelsOffered,
+    consentText,
+
+    /**
+     * A sign-up from the web form (`input` already checked against the channels the page
+     * offered): the consent is recorded with the text the page showed, then the double opt-in
+     * email goes out when the email channel waits for it. A failed email is told, and the
+     * sign-up stays (signing up again sends a new link).
+     */
+    async signUpFromPage(input: SubscriberInput, page: SignUpPage, now: number): Promise<PageSignUpResult> {
+      const { campaign } = page;
+      const result = await signUp(
+        input,
+        {
+          source: WEB_SOURCE,
+          consentVersion: CONSENT_VERSION,
+          consentText: consentText(page.locale, channelsOffered(campaign)),
+          pageLocale: page.locale,
+          ...(campaign ? { campaign: { id: campaign.id, tag: campaign.tag } } : {}),
+          ...(page.ip !== undefined ? { ip: page.ip } : {}),
+          ...(page.userAgent !== undefined ? { userAgent: page.userAgent } : {}),
+        },
+        now,
+      );
+      const mail = result.confirmation
+        ? await deps.mailer.send(
+            { ...result.confirmation, ...(campaign ? { campaignName: campaign.name } : {}) },
+            now,
+          )
+        : result.channels.email === 'active' || result.activeChannels.includes('email')
+          ? 'active'
+          : 'none';
+      return { ...result, mail };
     },
 
     /** The double opt-in link. Idempotent; an unsubscribed channel is not revived by an old link. */

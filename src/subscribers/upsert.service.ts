@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { InvalidInput, type Problem } from '../shared/errors.ts';
 import { csvLine, EXPORT_COLUMNS } from './export.service.ts';
-import { createImportService, type ImportDeps } from './import.service.ts';
+import type { ImportService } from './import.service.ts';
 import { ATTRIBUTE_NAME, ATTRIBUTE_NAME_RULE, ATTRIBUTE_PREFIX } from './subscriber.schema.ts';
 
 /**
@@ -34,8 +34,8 @@ export interface UpsertResult {
   readonly planned: { readonly subscribers: number; readonly slots: number };
 }
 
-export function createUpsertService(deps: ImportDeps) {
-  const imports = createImportService(deps);
+export function createUpsertService(deps: { readonly imports: ImportService }) {
+  const { imports } = deps;
   return {
     async upsert(id: string, fields: SubscriberFields, now: number): Promise<UpsertResult> {
       const attributes = Object.entries(fields.attributes ?? {});

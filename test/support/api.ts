@@ -5,13 +5,13 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
-import type { Config } from '../../src/config/config.ts';
+import type { ServeConfig } from '../../src/config/config.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
 import type { Db } from '../../src/store/pool.ts';
-import { createSubscriptionService } from '../../src/subscribers/subscription.service.ts';
 import { testConfig } from './config.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
+import { testServices } from './services.ts';
 
 export const ADMIN = 'development-admin-token';
 
@@ -46,7 +46,7 @@ export interface Api {
   readonly app: FastifyInstance;
   readonly database: TestDatabase;
   readonly db: Db;
-  readonly config: Config;
+  readonly config: ServeConfig;
   readonly clock: ManualClock;
   readonly document: OpenApiDocument;
   /** A request, its answer checked against the OpenAPI document. */
@@ -69,15 +69,11 @@ export async function startApi(
     'serve',
   );
   const clock = options.clock ?? new ManualClock(START);
-  const subscriptions = createSubscriptionService({
-    db: database.db,
-    secretKey: config.secretKey!,
-    consentRecordIp: false,
-  });
+  const services = testServices(config, database.db, { clock });
   const app = await buildServer({
     config,
     db: database.db,
-    services: { subscriptions },
+    services,
     clock,
     ...(options.rateLimit ? { apiRateLimit: options.rateLimit } : {}),
   });
@@ -118,6 +114,7 @@ export async function startApi(
     },
     async close() {
       await app.close();
+      await services.close();
       if (!options.database) await database.drop();
     },
   };

@@ -3,10 +3,18 @@
 // Pass the DATABASE_URL of your own test database (or use `createTestDatabase().config`) and
 // the QUEUE_PREFIX of your own test Redis prefix: the defaults are the shared servers.
 import { inject } from 'vitest';
-import { type Config, parseConfig, type Role } from '../../src/config/config.ts';
+import {
+  parseConfig,
+  type Role,
+  requireAdminToken,
+  requireSecretKey,
+  type ServeConfig,
+} from '../../src/config/config.ts';
 
-export function testConfig(env: Record<string, string | undefined> = {}, role: Role = 'cli'): Config {
-  return parseConfig(
+/** Every role's config at once (development mode fills SECRET_KEY and ADMIN_TOKEN in), so one
+ *  config serves the HTTP side and the workers of a test; `role` picks the rules it is checked by. */
+export function testConfig(env: Record<string, string | undefined> = {}, role: Role = 'cli'): ServeConfig {
+  const config = parseConfig(
     {
       DATABASE_URL: inject('testDatabaseUrl'),
       REDIS_URL: inject('testRedisUrl'),
@@ -16,4 +24,5 @@ export function testConfig(env: Record<string, string | undefined> = {}, role: R
     },
     role,
   );
+  return requireAdminToken(requireSecretKey(config, 'tests sign links'));
 }

@@ -4,14 +4,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import type { Config } from '../../src/config/config.ts';
+import type { ServeConfig } from '../../src/config/config.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { freePort } from '../../src/ops/local-servers/probe.ts';
 import type { Clock } from '../../src/shared/clock.ts';
 import type { Db } from '../../src/store/pool.ts';
-import { createSubscriptionService } from '../../src/subscribers/subscription.service.ts';
 import { launchChromium, requireChromium } from './chromium.ts';
 import { waitFor } from './delivery.ts';
+import { testServices } from './services.ts';
 
 export const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'console');
 export const ADMIN = 'development-admin-token';
@@ -25,16 +25,16 @@ export interface ConsoleBrowser {
   close(): Promise<void>;
 }
 
-export async function startConsoleBrowser(config: Config, db: Db, clock: Clock): Promise<ConsoleBrowser> {
+export async function startConsoleBrowser(
+  config: ServeConfig,
+  db: Db,
+  clock: Clock,
+): Promise<ConsoleBrowser> {
   requireChromium();
   mkdirSync(SCREENSHOTS, { recursive: true });
   const port = await freePort();
-  const subscriptions = createSubscriptionService({
-    db,
-    secretKey: config.secretKey!,
-    consentRecordIp: false,
-  });
-  const app = await buildServer({ config, db, clock, services: { subscriptions } });
+  const services = testServices(config, db, { clock });
+  const app = await buildServer({ config, db, clock, services });
   await app.listen({ host: '127.0.0.1', port });
   const browser = await launchChromium();
   const cspViolations: string[] = [];
@@ -58,6 +58,7 @@ export async function startConsoleBrowser(config: Config, db: Db, clock: Clock):
     async close() {
       await browser.close();
       await app.close();
+      await services.close();
     },
   };
 }

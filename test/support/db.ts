@@ -2,7 +2,7 @@
 // afterAll. It is created and migrated by the same `migrate` that production runs.
 import type { Pool } from 'pg';
 import { inject } from 'vitest';
-import type { Config } from '../../src/config/config.ts';
+import type { ServeConfig } from '../../src/config/config.ts';
 import { databaseName, migrate } from '../../src/store/migrate.ts';
 import { type Db, openDb } from '../../src/store/pool.ts';
 import { testConfig } from './config.ts';
@@ -14,7 +14,7 @@ export interface TestDatabase {
   readonly name: string;
   readonly url: string;
   /** A development Config whose DATABASE_URL is this database. */
-  readonly config: Config;
+  readonly config: ServeConfig;
   readonly db: Db;
   /** The same pool as `db.pool`. */
   readonly pool: Pool;

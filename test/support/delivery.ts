@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { createCampaignService, type StartResult } from '../../src/campaigns/campaign.service.ts';
 import { loadMessageTemplates, SHIPPED_MESSAGES_DIR } from '../../src/campaigns/messages.ts';
-import type { Config } from '../../src/config/config.ts';
+import type { ServeConfig } from '../../src/config/config.ts';
 import { QueueSet } from '../../src/queue/connection.ts';
 import type { RunningWorkers } from '../../src/roles/work.ts';
 import type { ManualClock } from '../../src/shared/clock.ts';
@@ -249,7 +249,7 @@ export interface DeliveryServices {
   readonly graph: FakeGraphApi;
   readonly smtp: FakeSmtp;
   readonly env: Record<string, string>;
-  config(extra?: Record<string, string>): Config;
+  config(extra?: Record<string, string>): ServeConfig;
   close(): Promise<void>;
 }
 

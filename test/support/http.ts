@@ -3,15 +3,15 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { createCampaignService } from '../../src/campaigns/campaign.service.ts';
-import type { Config } from '../../src/config/config.ts';
+import type { ServeConfig } from '../../src/config/config.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
-import { createSubscriptionService } from '../../src/subscribers/subscription.service.ts';
 import { createToken, type TokenClaims } from '../../src/subscribers/tokens.ts';
 import { type FakeSmtp, startFakeSmtp } from '../fakes/smtp.ts';
 import { campaignFile } from './campaign.ts';
 import { testConfig } from './config.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
+import { testServices } from './services.ts';
 
 export const START = Date.parse('2026-05-04T09:30:00Z');
 export const SENDER = 'Lastcall Test';
@@ -28,7 +28,7 @@ export interface Harness {
   readonly app: Awaited<ReturnType<typeof buildServer>>;
   readonly database: TestDatabase;
   readonly smtp: FakeSmtp;
-  readonly config: Config;
+  readonly config: ServeConfig;
   readonly clock: ManualClock;
   /** Subscriber ids passed to onSubscriberActivated, in order. */
   readonly activated: string[];
@@ -60,6 +60,7 @@ export async function startHarness(
       MAIL_FROM: 'Lastcall <no-reply@lastcall.example>',
       PUBLIC_URL: 'https://lastcall.example',
       CONSENT_RECORD_IP: 'true',
+      SENDER_NAME: SENDER,
       // Both channels configured: the pages offer only the configured ones.
       ...WHATSAPP_ENV,
       ...options.env,
@@ -76,10 +77,8 @@ export async function startHarness(
     },
   });
   const logger = pino({ level: 'info' }, stream);
-  const subscriptions = createSubscriptionService({
-    db: database.db,
-    secretKey: config.secretKey!,
-    consentRecordIp: config.consentRecordIp,
+  const services = testServices(config, database.db, {
+    clock,
     logger,
     onSubscriberActivated: (id) => {
       activated.push(id);
@@ -88,10 +87,9 @@ export async function startHarness(
   const app = await buildServer({
     config,
     db: database.db,
-    services: { subscriptions },
+    services,
     clock,
     logger,
-    senderName: SENDER,
     subscribeRateLimit: { max: options.rateLimitMax ?? 10, timeWindowMs: 60_000 },
   });
   await app.ready();
@@ -106,6 +104,7 @@ export async function startHarness(
     token: (claims, at = clock.now()) => createToken(config.secretKey!, claims, at),
     async close() {
       await app.close();
+      await services.close();
       await smtp.close();
       await database.drop();
     },

@@ -7,12 +7,12 @@ import { Writable } from 'node:stream';
 import type { Worker } from 'bullmq';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect } from 'vitest';
-import type { Config } from '../../src/config/config.ts';
+import type { ServeConfig } from '../../src/config/config.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { createWorkerConnection, QueueSet } from '../../src/queue/connection.ts';
+import type { Services } from '../../src/roles/services.ts';
 import { startWebhookWorker } from '../../src/roles/work-webhooks.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
-import { createSubscriptionService } from '../../src/subscribers/subscription.service.ts';
 import {
   encodeWebhook,
   type FakeGraphApi,
@@ -25,6 +25,7 @@ import {
 import { testConfig } from './config.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { createTestRedis, type TestRedis } from './redis.ts';
+import { testServices } from './services.ts';
 
 export const NOW = Date.parse('2026-05-04T09:30:00Z');
 export const SECRET = 'webhook-app-secret-for-tests';
@@ -44,10 +45,11 @@ export const digits = (phone: string) => phone.slice(1);
 export let database: TestDatabase;
 export let redis: TestRedis;
 export let graph: FakeGraphApi;
-export let config: Config;
+export let config: ServeConfig;
 export let queues: QueueSet;
 export let app: Awaited<ReturnType<typeof buildServer>>;
 export let worker: Worker;
+export let services: Services;
 export const logs: string[] = [];
 export const deliveries: Record<string, number> = {};
 
@@ -81,14 +83,11 @@ export function useWebhookHarness(): void {
     const clock = new ManualClock(NOW);
     await seed();
     queues = new QueueSet(config);
-    const subscriptions = createSubscriptionService({
-      db: database.db,
-      secretKey: config.secretKey!,
-      consentRecordIp: false,
-    });
-    app = await buildServer({ config, db: database.db, queues, services: { subscriptions }, clock, logger });
+    services = testServices(config, database.db, { clock, logger });
+    app = await buildServer({ config, db: database.db, queues, services, clock, logger });
     await app.ready();
     worker = startWebhookWorker(config, {
+      subscriptions: services.subscriptions,
       db: database.db,
       queues,
       connection: createWorkerConnection(config),
@@ -102,6 +101,7 @@ export function useWebhookHarness(): void {
   afterAll(async () => {
     await worker?.close();
     await app?.close();
+    await services?.close();
     await queues?.close();
     await graph?.close();
     await redis?.cleanup();

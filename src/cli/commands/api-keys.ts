@@ -2,9 +2,8 @@
 // the admin API. A new key is printed once (stdout, nothing else on that line, so a script can
 // capture it); only its hash is stored. ADMIN_TOKEN needs no key: it has every right.
 import type { Command } from 'commander';
-import { createApiKeyService } from '../../access/api-keys.ts';
 import { printJson } from '../output.ts';
-import { withDb } from './campaign-context.ts';
+import { withServices } from './campaign-context.ts';
 
 export function register(program: Command): void {
   const group = program
@@ -25,7 +24,7 @@ Examples:
   $ lastcall api-keys create --name dashboard --scope read --json`,
     )
     .action(async (flags: { name: string; scope: string; json?: boolean }) => {
-      const made = await withDb((db) => createApiKeyService(db).create(flags.name, flags.scope, Date.now()));
+      const made = await withServices((s) => s.apiKeys.create(flags.name, flags.scope, Date.now()));
       if (flags.json) return printJson(made);
       console.error(`API key "${made.name}" (${made.scope}); it is shown only now, store it safely:`);
       console.log(made.key);
@@ -37,7 +36,7 @@ Examples:
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  $ lastcall api-keys list\n  $ lastcall api-keys list --json')
     .action(async (flags: { json?: boolean }) => {
-      const keys = await withDb((db) => createApiKeyService(db).list());
+      const keys = await withServices((s) => s.apiKeys.list());
       if (flags.json) return printJson(keys);
       if (keys.length === 0) return console.log('no API keys (ADMIN_TOKEN has every right)');
       for (const k of keys)
@@ -53,7 +52,7 @@ Examples:
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  $ lastcall api-keys revoke shop-backend')
     .action(async (name: string, flags: { json?: boolean }) => {
-      const revoked = await withDb((db) => createApiKeyService(db).revoke(name, Date.now()));
+      const revoked = await withServices((s) => s.apiKeys.revoke(name, Date.now()));
       if (flags.json) return printJson(revoked);
       console.log(`revoked API key "${revoked.name}"`);
     });

@@ -11,7 +11,7 @@ import { demoEndLines, demoLines, seedLines } from '../../demo/where-to-look.ts'
 import { onShutdownSignal } from '../../queue/shutdown.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { numberBetween, port } from '../option-parsers.ts';
-import { withDb } from './campaign-context.ts';
+import { withServices } from './campaign-context.ts';
 
 const minutes = numberBetween(2, 1440, 'minutes', true);
 const seconds = numberBetween(1, 60, 'seconds');
@@ -91,8 +91,8 @@ export function register(program: Command): void {
     .option('--mailpit-url <url>', 'where Mailpit is, to print', 'http://localhost:8025')
     .action(async (flags: SeedFlags) => {
       const now = Date.now();
-      const { result, email } = await withDb(async (db, config) => ({
-        result: await seedDemo({ db, config }, { now, minutes: flags.minutes }),
+      const { result, email } = await withServices(async (services, config, db) => ({
+        result: await seedDemo({ db, config, services }, { now, minutes: flags.minutes }),
         email: config.email !== undefined,
       }));
       for (const line of seedLines(result, now)) console.log(line);

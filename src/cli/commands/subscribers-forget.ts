@@ -2,9 +2,9 @@
 // goes in one transaction; a keyed-hash tombstone of each address blocks a later re-import
 // (src/subscribers/erasure.service.ts). Exit 2 when no subscriber matches the key.
 import type { Command } from 'commander';
-import { createErasureService, type ErasureResult } from '../../subscribers/erasure.service.ts';
+import type { ErasureResult } from '../../subscribers/erasure.service.ts';
 import { parseSubscriberKey } from '../../subscribers/subscriber-key.ts';
-import { withDb } from './campaign-context.ts';
+import { withServices } from './campaign-context.ts';
 import { subscribersCommand } from './subscribers-show.ts';
 
 export function register(program: Command): void {
@@ -28,9 +28,7 @@ Examples:
     )
     .action(async (text: string, flags: { json?: boolean }) => {
       const key = parseSubscriberKey(text);
-      const result = await withDb((db, config) =>
-        createErasureService({ db, secretKey: config.secretKey }).forget(key, Date.now()),
-      );
+      const result = await withServices((services) => services.erasures.forget(key, Date.now()));
       console.log(flags.json ? JSON.stringify(result, null, 2) : erasureText(result));
     });
 }

@@ -6,13 +6,9 @@ import { createReadStream } from 'node:fs';
 import type { Command } from 'commander';
 import { type Progress, progressBar } from '../../ops/progress.ts';
 import { formatProblem } from '../../shared/errors.ts';
-import {
-  createImportService,
-  IMPORT_CONNECTIONS,
-  type ImportSummary,
-} from '../../subscribers/import.service.ts';
+import { IMPORT_CONNECTIONS, type ImportSummary } from '../../subscribers/import.service.ts';
 import { printJsonOr } from '../output.ts';
-import { withDb } from './campaign-context.ts';
+import { withServices } from './campaign-context.ts';
 
 const BAD_ROWS_SHOWN = 50;
 
@@ -37,9 +33,9 @@ export function register(program: Command): void {
     .action(async (flags: ImportFlags) => {
       const now = Date.now();
       const bar = process.stderr.isTTY && flags.json !== true ? await rowsBar(flags.file) : undefined;
-      const summary = await withDb(
-        (db, config) =>
-          createImportService({ db, secretKey: config.secretKey }).importFile({
+      const summary = await withServices(
+        (services) =>
+          services.imports.importFile({
             file: flags.file,
             now,
             dryRun: flags.dryRun === true,

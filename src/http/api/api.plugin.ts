@@ -10,12 +10,11 @@ import {
   jsonSchemaTransformObject,
   serializerCompiler,
 } from 'fastify-type-provider-zod';
-import { createApiKeyService } from '../../access/api-keys.ts';
-import { createSessionService, SESSION_COOKIE } from '../../access/console-session.ts';
-import type { Config } from '../../config/config.ts';
+import { SESSION_COOKIE } from '../../access/console-session.ts';
+import type { ServeConfig } from '../../config/config.ts';
+import type { Services } from '../../roles/services.ts';
 import type { Clock } from '../../shared/clock.ts';
 import type { Db } from '../../store/pool.ts';
-import type { SubscriptionService } from '../../subscribers/subscription.service.ts';
 import { apiAuth } from './auth.ts';
 import { campaignActivityRoutes } from './campaign-activity.routes.ts';
 import { campaignRoutes } from './campaigns.routes.ts';
@@ -24,10 +23,11 @@ import { subscriberRoutes } from './subscribers.routes.ts';
 import { apiValidatorCompiler } from './zod-validation.ts';
 
 export interface ApiOptions {
-  readonly config: Config;
+  readonly config: ServeConfig;
+  /** For the read-only queries (lists, profiles, the plan preview) and idempotency records. */
   readonly db: Db;
+  readonly services: Services;
   readonly clock: Clock;
-  readonly subscriptions: SubscriptionService;
   /** Requests per key and window; default 600 a minute. */
   readonly rateLimit?: { readonly max: number; readonly timeWindowMs: number };
 }
@@ -79,7 +79,7 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
     },
   });
 
-  const keys = createApiKeyService(opts.db);
+  const { apiKeys: keys, sessions } = opts.services;
   const limit = opts.rateLimit ?? { max: 600, timeWindowMs: 60_000 };
   await app.register(
     async (v1) => {
@@ -89,7 +89,6 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
         route.schema = { ...route.schema, security: [{ apiKey: [] }] };
       });
       // The console's pages read the API with their session cookie (GET only, auth.ts).
-      const sessions = createSessionService({ sql: opts.db, keys, config: opts.config });
       const session = async (request: FastifyRequest) =>
         (await sessions.check(request.cookies?.[SESSION_COOKIE], opts.clock.now()))?.principal;
       v1.addHook('onRequest', apiAuth({ config: opts.config, keys, clock: opts.clock, session }));
@@ -103,10 +102,9 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
         }),
       );
       installIdempotency(v1, { db: opts.db, clock: opts.clock });
-      const deps = { ...opts, keys };
-      await v1.register(campaignRoutes, deps);
-      await v1.register(campaignActivityRoutes, deps);
-      await v1.register(subscriberRoutes, deps);
+      await v1.register(campaignRoutes, opts);
+      await v1.register(campaignActivityRoutes, opts);
+      await v1.register(subscriberRoutes, opts);
     },
     { prefix: API_PREFIX },
   );

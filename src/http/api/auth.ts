@@ -6,7 +6,7 @@
 // through `resolvePrincipal`.
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { type ApiKeyService, mayWrite, type Principal } from '../../access/api-keys.ts';
-import type { Config } from '../../config/config.ts';
+import type { ServeConfig } from '../../config/config.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { problem, sendProblem } from '../problems.ts';
 
@@ -18,7 +18,7 @@ declare module 'fastify' {
 }
 
 export interface AuthOptions {
-  readonly config: Pick<Config, 'adminToken'>;
+  readonly config: Pick<ServeConfig, 'adminToken'>;
   readonly keys: ApiKeyService;
   readonly clock: Clock;
   /** The console's session cookie, accepted on GET and HEAD only (the console's live parts read

@@ -3,7 +3,6 @@
 // deadline). Read-only and cheap enough to poll: aggregates from indexes (activity.service.ts).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createActivityService } from '../../campaigns/activity.service.ts';
 import { statsJson } from '../../campaigns/campaign.json.ts';
 import { SLUG } from '../../campaigns/campaign.schema.ts';
 import type { ApiOptions } from './api.plugin.ts';
@@ -31,7 +30,7 @@ const planHours = z
   .meta({ id: 'CampaignPlanHours' });
 
 export const campaignActivityRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
-  const activityService = createActivityService({ db: opts.db });
+  const activityService = opts.services.activity;
   const now = () => opts.clock.now();
 
   app.get(

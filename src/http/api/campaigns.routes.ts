@@ -5,10 +5,8 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { createActivityService } from '../../campaigns/activity.service.ts';
 import { detailsJson, statsJson, summaryJson } from '../../campaigns/campaign.json.ts';
 import { campaignFileSchema, SLUG } from '../../campaigns/campaign.schema.ts';
-import { type CampaignService, createCampaignService } from '../../campaigns/campaign.service.ts';
 import { campaignDeliveries, DELIVERY_STATUSES } from '../../campaigns/deliveries.query.ts';
 import { yamlProblems } from '../../campaigns/input-problems.ts';
 import { planPreview } from '../../campaigns/plan-preview.ts';
@@ -28,8 +26,7 @@ function yamlBody(text: string): unknown {
 }
 
 export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
-  const campaigns: CampaignService = createCampaignService({ db: opts.db });
-  const activity = createActivityService({ db: opts.db });
+  const { campaigns, activity } = opts.services;
   const now = () => opts.clock.now();
   app.addContentTypeParser(
     ['application/yaml', 'application/x-yaml', 'text/yaml'],

@@ -5,12 +5,9 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { InvalidInput } from '../../shared/errors.ts';
-import { createErasureService } from '../../subscribers/erasure.service.ts';
-import { createImportService } from '../../subscribers/import.service.ts';
 import { parseSubscriberKey } from '../../subscribers/subscriber-key.ts';
 import { listSubscribers } from '../../subscribers/subscriber-list.ts';
 import { subscriberProfile } from '../../subscribers/subscriber-profile.ts';
-import { createUpsertService } from '../../subscribers/upsert.service.ts';
 import { problem, sendProblem } from '../problems.ts';
 import type { ApiOptions } from './api.plugin.ts';
 import { idempotencyHeaders, page, pageQuery, problems } from './schemas.ts';
@@ -35,10 +32,7 @@ const flag = z
   .transform((v) => v === 'true' || v === '1');
 
 export const subscriberRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
-  const deps = { db: opts.db, secretKey: opts.config.secretKey };
-  const upserts = createUpsertService(deps);
-  const imports = createImportService(deps);
-  const erasures = createErasureService(deps);
+  const { upserts, imports, erasures } = opts.services;
   const now = () => opts.clock.now();
   // The CSV body is handed on as a stream: the import reads it row by row as it arrives. Through
   // a PassThrough, because the import stops reading at a bad header by destroying its input, and

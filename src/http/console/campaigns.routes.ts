@@ -1,12 +1,7 @@
 // Campaign pages: the list, one campaign, the confirmation of a lifecycle action and the action
 // itself (one call to the campaign service the CLI calls; the page after it says what happened).
 import type { FastifyPluginAsync } from 'fastify';
-import { createActivityService } from '../../campaigns/activity.service.ts';
-import {
-  actionsAllowed,
-  type CampaignAction,
-  createCampaignService,
-} from '../../campaigns/campaign.service.ts';
+import { actionsAllowed, type CampaignAction } from '../../campaigns/campaign.service.ts';
 import { NotFound } from '../../shared/errors.ts';
 import type { ConsoleOptions } from './console.plugin.ts';
 import { sendHtml, viewContext } from './context.ts';
@@ -17,8 +12,7 @@ const ACTIONS: readonly CampaignAction[] = ['start', 'pause', 'resume', 'cancel'
 const isAction = (value: string): value is CampaignAction => (ACTIONS as readonly string[]).includes(value);
 
 export const consoleCampaignRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opts) => {
-  const campaigns = createCampaignService({ db: opts.db });
-  const activity = createActivityService({ db: opts.db });
+  const { campaigns, activity } = opts.services;
   const now = () => opts.clock.now();
 
   app.get('/console/campaigns', async (request, reply) =>

@@ -8,9 +8,10 @@
 // - errors are pages in the reader's language (errors.ts), never a stack trace.
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync } from 'fastify';
-import { createApiKeyService, mayWrite } from '../../access/api-keys.ts';
-import { type ConsoleSession, createSessionService, SESSION_COOKIE } from '../../access/console-session.ts';
-import type { Config } from '../../config/config.ts';
+import { mayWrite } from '../../access/api-keys.ts';
+import { type ConsoleSession, SESSION_COOKIE } from '../../access/console-session.ts';
+import type { ServeConfig } from '../../config/config.ts';
+import type { Services } from '../../roles/services.ts';
 import type { Clock } from '../../shared/clock.ts';
 import type { Db } from '../../store/pool.ts';
 import { PAGE_BODY_LIMIT } from '../server.ts';
@@ -23,8 +24,10 @@ import { consoleSignInRoutes } from './sign-in.routes.ts';
 import { consoleSubscriberRoutes } from './subscribers.routes.ts';
 
 export interface ConsoleOptions {
-  readonly config: Config;
+  readonly config: ServeConfig;
+  /** For the read-only queries (subscriber lists and profiles). */
   readonly db: Db;
+  readonly services: Services;
   readonly clock: Clock;
 }
 
@@ -42,11 +45,7 @@ declare module 'fastify' {
 }
 
 export const consolePlugin: FastifyPluginAsync<ConsoleOptions> = async (app, opts) => {
-  const sessions = createSessionService({
-    sql: opts.db,
-    keys: createApiKeyService(opts.db),
-    config: opts.config,
-  });
+  const { sessions } = opts.services;
   await app.register(formbody);
   app.setErrorHandler(consoleErrorHandler);
   app.addHook('onRoute', (route) => {

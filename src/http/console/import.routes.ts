@@ -4,7 +4,6 @@
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import { InvalidInput } from '../../shared/errors.ts';
-import { createImportService } from '../../subscribers/import.service.ts';
 import type { ConsoleOptions } from './console.plugin.ts';
 import { sendHtml, viewContext } from './context.ts';
 import { importFailedFragment, importPage, importSummaryFragment } from './views/import.view.ts';
@@ -12,7 +11,7 @@ import { importFailedFragment, importPage, importSummaryFragment } from './views
 const CSV_TYPES = ['text/csv', 'application/csv'];
 
 export const consoleImportRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opts) => {
-  const imports = createImportService({ db: opts.db, secretKey: opts.config.secretKey });
+  const { imports } = opts.services;
   app.addContentTypeParser(CSV_TYPES, (_request, payload, done) => done(null, payload));
 
   app.get('/console/import', async (request, reply) =>

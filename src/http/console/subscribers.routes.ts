@@ -3,7 +3,6 @@
 // `subscribers forget` calls).
 import type { FastifyPluginAsync } from 'fastify';
 import { InvalidInput } from '../../shared/errors.ts';
-import { createErasureService } from '../../subscribers/erasure.service.ts';
 import { findByKey, parseSubscriberKey } from '../../subscribers/subscriber-key.ts';
 import { attributeQuery, listSubscribers } from '../../subscribers/subscriber-list.ts';
 import { subscriberProfile } from '../../subscribers/subscriber-profile.ts';
@@ -16,7 +15,7 @@ const PAGE = 50;
 const byId = (id: string) => ({ kind: 'id' as const, value: id });
 
 export const consoleSubscriberRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opts) => {
-  const erasures = createErasureService({ db: opts.db, secretKey: opts.config.secretKey });
+  const { erasures } = opts.services;
 
   app.get('/console/subscribers', async (request, reply) => {
     const query = request.query as { q?: string; after?: string };

@@ -2,7 +2,8 @@
 // form when none is but a campaign for everyone is under way; a page saying nothing is open when
 // not even that: docs/getting-started.md); GET /subscribe/:campaignId is one campaign's page (name, deadline, what
 // its reminders say) with the form; POST to either validates, signs up (a campaign page's
-// sign-up joins its audience), and sends the confirmation email. "/" leads to /subscribe.
+// sign-up joins its audience) through the subscription service, which also decides the channels
+// offered, the consent text and the confirmation email. "/" leads to /subscribe.
 // Only application/x-www-form-urlencoded is parsed here (anything else is a 415 page); the
 // body limit and the per-IP rate limit are set where the plugin is registered.
 import formbody from '@fastify/formbody';
@@ -10,12 +11,15 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { CampaignPage, SignUpPages, SignUpTarget } from '../../campaigns/signup-pages.service.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { StateConflict } from '../../shared/errors.ts';
-import type { Channel, Locale } from '../../shared/vocabulary.ts';
-import { SignUpConflictError, type SubscriptionService } from '../../subscribers/subscription.service.ts';
-import type { ConfirmationMailer, MailOutcome } from '../confirmation-email.ts';
+import type { Locale } from '../../shared/vocabulary.ts';
+import {
+  type PageSignUpResult,
+  SignUpConflictError,
+  type SubscriptionService,
+} from '../../subscribers/subscription.service.ts';
 import { localeOfRequest, sendErrorPage } from '../error-pages.ts';
-import { CONSENT_VERSION, MESSAGES, type Messages, negotiateLocale, phoneCountry } from '../i18n.ts';
-import { checkForm, isBot, readForm, WEB_SOURCE } from '../signup-form.ts';
+import { MESSAGES, type Messages, negotiateLocale, phoneCountry } from '../i18n.ts';
+import { checkForm, isBot, readForm } from '../signup-form.ts';
 import { html } from '../views/html.ts';
 import { messagePage, page } from '../views/layout.ts';
 import {
@@ -27,15 +31,9 @@ import {
 } from '../views/subscribe.view.ts';
 
 export interface SubscribeRoutesOptions {
-  readonly subscriptions: Pick<SubscriptionService, 'signUp'>;
+  readonly subscriptions: Pick<SubscriptionService, 'signUpFromPage' | 'channelsOffered' | 'consentText'>;
   readonly pages: SignUpPages;
-  readonly mailer: ConfirmationMailer;
   readonly clock: Clock;
-  /** Who sends the reminders, named in the consent text. */
-  readonly senderName: string;
-  /** The channels configured on this server: the only ones a page offers. */
-  readonly channels: readonly Channel[];
-  readonly consentRecordIp: boolean;
   readonly rateLimit: { readonly max: number; readonly timeWindowMs: number };
 }
 
@@ -49,15 +47,7 @@ export const subscribeRoutes: FastifyPluginAsync<SubscribeRoutesOptions> = async
   app.removeAllContentTypeParsers();
   await app.register(formbody);
 
-  const offered = (campaign?: { channels: readonly Channel[] }) =>
-    opts.channels.filter((c) => campaign === undefined || campaign.channels.includes(c));
-  const consentText = (m: Messages, channels: readonly Channel[]) =>
-    channels.length === 1 && channels[0]
-      ? m.form.consent.textOne(
-          opts.senderName,
-          channels[0] === 'whatsapp' ? 'WhatsApp' : m.campaign.channelNames.email,
-        )
-      : m.form.consent.text(opts.senderName);
+  const { subscriptions } = opts;
 
   const form = (
     reply: FastifyReply,
@@ -68,14 +58,14 @@ export const subscribeRoutes: FastifyPluginAsync<SubscribeRoutesOptions> = async
     campaign?: CampaignPage,
   ) => {
     const m = MESSAGES[locale];
-    const channels = offered(campaign);
+    const channels = subscriptions.channelsOffered(campaign);
     // Nothing to sign up for: a page that says so (the service itself is up: /healthz).
     if (channels.length === 0)
       return reply
         .code(200)
         .type(HTML)
         .send(messagePage(m, m.campaign.noneTitle, [m.campaign.noChannels]));
-    const view = { m, values, errors, consentText: consentText(m, channels), channels };
+    const view = { m, values, errors, consentText: subscriptions.consentText(locale, channels), channels };
     return reply
       .code(status)
       .type(HTML)
@@ -114,7 +104,7 @@ export const subscribeRoutes: FastifyPluginAsync<SubscribeRoutesOptions> = async
     reply: FastifyReply,
     locale: Locale,
     channels: readonly string[],
-    mail: MailOutcome | 'active' | 'none',
+    mail: PageSignUpResult['mail'],
   ) => {
     const m = MESSAGES[locale];
     const lines = [
@@ -155,7 +145,7 @@ export const subscribeRoutes: FastifyPluginAsync<SubscribeRoutesOptions> = async
       request.log.info('honeypot filled: sign-up ignored');
       return success(reply, locale, values.channels, values.channels.includes('email') ? 'sent' : 'none');
     }
-    const channels = offered(target);
+    const channels = subscriptions.channelsOffered(target);
     const checked = checkForm(values, m, locale, phoneCountry(accept), now, channels);
     if (!checked.ok) {
       const campaign = campaignId === undefined ? undefined : await opts.pages.page(campaignId, locale, now);
@@ -163,17 +153,15 @@ export const subscribeRoutes: FastifyPluginAsync<SubscribeRoutesOptions> = async
     }
 
     const userAgent = request.headers['user-agent'];
-    let result: Awaited<ReturnType<SubscribeRoutesOptions['subscriptions']['signUp']>>;
+    let result: PageSignUpResult;
     try {
-      result = await opts.subscriptions.signUp(
+      result = await subscriptions.signUpFromPage(
         checked.input,
         {
-          source: WEB_SOURCE,
-          consentVersion: CONSENT_VERSION,
-          consentText: consentText(m, channels),
-          pageLocale: locale,
-          ...(target ? { campaign: { id: target.id, tag: target.tag } } : {}),
-          ...(opts.consentRecordIp ? { ip: request.ip, ...(userAgent ? { userAgent } : {}) } : {}),
+          locale,
+          ...(target ? { campaign: target } : {}),
+          ip: request.ip,
+          ...(userAgent ? { userAgent } : {}),
         },
         now,
       );
@@ -189,15 +177,7 @@ export const subscribeRoutes: FastifyPluginAsync<SubscribeRoutesOptions> = async
       { subscriberId: result.subscriberId, created: result.created, campaignId: target?.id },
       'signed up',
     );
-    const mail = result.confirmation
-      ? await opts.mailer.send(
-          { ...result.confirmation, ...(target ? { campaignName: target.name } : {}) },
-          now,
-        )
-      : result.channels.email === 'active' || result.activeChannels.includes('email')
-        ? 'active'
-        : 'none';
-    return success(reply, locale, checked.input.channels, mail);
+    return success(reply, locale, checked.input.channels, result.mail);
   };
 
   const rateLimit = {
