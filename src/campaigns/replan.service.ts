@@ -48,6 +48,19 @@ export interface CampaignReplan extends ReplanCounts {
 
 const BATCH = 500;
 
+export interface ReplanService {
+  /** The tzdata release this service plans with. */
+  readonly tzVersion: string;
+  /** One pass: every stale pending slot of every running campaign (see replanStaleSlots). */
+  replanStale(now: number): Promise<CampaignReplan[]>;
+}
+
+/** The re-plan as a service of the process (src/roles/services.ts builds it once). */
+export function createReplanService(deps: ReplanDeps): ReplanService {
+  const tzVersion = deps.tzVersion ?? tzDataVersion();
+  return { tzVersion, replanStale: (now) => replanStaleSlots({ ...deps, tzVersion }, now) };
+}
+
 /** Re-plans every stale pending slot of every running campaign; one entry per campaign and
  *  release it came from. Empty when nothing was stale (the usual case: one cheap query). */
 export async function replanStaleSlots(deps: ReplanDeps, now: number): Promise<CampaignReplan[]> {

@@ -12,6 +12,7 @@ import { createApiKeyService } from '../access/api-keys.ts';
 import { createSessionService } from '../access/console-session.ts';
 import { createActivityService } from '../campaigns/activity.service.ts';
 import { createCampaignService, planSubscriber } from '../campaigns/campaign.service.ts';
+import { createReplanService } from '../campaigns/replan.service.ts';
 import { createSignUpPages } from '../campaigns/signup-pages.service.ts';
 import { type Config, requireAdminToken, requireSecretKey } from '../config/config.ts';
 import { createConfirmationMailer, type EmailSender } from '../http/confirmation-email.ts';
@@ -99,6 +100,8 @@ export function createServices(deps: ServiceDeps) {
           .secretKey,
       }),
     bounces: () => createBounceService({ db, logger }),
+    /** Re-plans pending sends planned with older tz data (docs/timezones.md): workers. */
+    replans: () => createReplanService({ db, logger }),
   });
 
   return Object.assign(services, {

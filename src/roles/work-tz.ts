@@ -3,9 +3,8 @@
 // the pending slots planned with older data (replan.service.ts). The first pass runs before any
 // worker takes a job, so a slot the new rules move earlier is in place before the first tick;
 // each scheduled tick this process runs makes a pass first too.
-import { type CampaignReplan, replanStaleSlots } from '../campaigns/replan.service.ts';
+import type { CampaignReplan, ReplanService } from '../campaigns/replan.service.ts';
 import { beat, retire, thisWorker } from '../ops/worker-heartbeats.ts';
-import { tzDataVersion } from '../planning/tz-data.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Db } from '../store/pool.ts';
@@ -23,13 +22,14 @@ export async function startTzWatch(deps: {
   readonly db: Db;
   readonly logger: Logger;
   readonly clock: Clock;
+  readonly replans: ReplanService;
   /** How often to beat and re-plan; 0: only at start (tests call `replan`). */
   readonly everyMs: number;
 }): Promise<TzWatch> {
   const { db, logger, clock } = deps;
-  const tzVersion = tzDataVersion();
+  const { tzVersion } = deps.replans;
   const me = thisWorker(tzVersion, clock.now());
-  const replan = (now = clock.now()) => replanStaleSlots({ db, logger, tzVersion }, now);
+  const replan = (now = clock.now()) => deps.replans.replanStale(now);
   const pass = async () => {
     try {
       await beat(db, me, clock.now());

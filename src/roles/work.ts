@@ -87,18 +87,19 @@ export async function startWorkers(
   const logger = settings.logger ?? createLogger(config, { role: 'work' });
   // A PostgreSQL outage is logged once (outage.ts); jobs wait it out (send.service, BullMQ retries).
   const db = openDb(config, { max: settings.poolSize ?? 20, watch: watchDatabase(logger) });
+  const queues = new QueueSet(config);
+  const connection = createWorkerConnection(config);
+  const services = createServices({ config, db, queues, clock, logger });
   // Before any job is taken: slots planned with older tz data get their new instants first.
   const tzWatch = await startTzWatch({
     db,
     logger,
     clock,
+    replans: services.replans,
     everyMs:
       settings.replanEveryMs ??
       ((settings.scheduleTick ?? true) ? (settings.tickEveryMs ?? jobs.tick.scheduler.everyMs) : 0),
   });
-  const queues = new QueueSet(config);
-  const connection = createWorkerConnection(config);
-  const services = createServices({ config, db, queues, clock, logger });
   const channels = settings.channels ?? createChannelSenders(config, settings.timeouts);
   const backoff: BackoffOptions = { ...jobs.send.retry, ...settings.backoff };
   const rateOf = (channel: Channel) => config.rates[channel];
