@@ -18,6 +18,7 @@ import { runTick } from '../src/delivery/tick.service.ts';
 import { freePort } from '../src/ops/local-servers/probe.ts';
 import { QueueSet } from '../src/queue/connection.ts';
 import { createLogger } from '../src/shared/logger.ts';
+import { type EventReceiver, startEventReceiver } from './fakes/event-receiver.ts';
 import { runCli } from './support/cli.ts';
 import {
   type DeliveryServices,
@@ -49,6 +50,8 @@ const DEADLINE = day(20, '12:00');
 let services: DeliveryServices;
 let queues: QueueSet;
 let scratch: string;
+let receiver: EventReceiver;
+const EVENTS_SECRET = 'e'.repeat(32);
 const workers: WorkerProcess[] = [];
 
 const env = (release: string) => ({ ...services.env, ...icu(release), LASTCALL_ENV: 'development' });
@@ -184,6 +187,7 @@ beforeAll(async () => {
       );
   scratch = mkdtempSync(join(tmpdir(), 'lastcall-tz-'));
   services = await startDeliveryServices();
+  receiver = await startEventReceiver(EVENTS_SECRET);
   queues = new QueueSet(services.config());
 }, 60_000);
 
@@ -191,6 +195,7 @@ afterAll(async () => {
   await Promise.all(workers.map((w) => w.stop('SIGKILL')));
   await queues?.close();
   await services?.close();
+  await receiver?.close();
 });
 
 // Each test spawns several `lastcall` processes (a second or more each on a busy machine).
@@ -236,7 +241,10 @@ describe('a campaign planned under tzdata 2022f, sent by a worker on 2025a', { t
   });
 
   it('the 2025a worker re-plans every pending send before it falls due, and says so', async () => {
-    const worker = await spawnWorker(env(NEW), FAST_TAKEOVER_ARGS);
+    const worker = await spawnWorker(
+      { ...env(NEW), EVENTS_URL: receiver.url, EVENTS_SECRET: EVENTS_SECRET },
+      FAST_TAKEOVER_ARGS,
+    );
     workers.push(worker);
     expect(worker.output()).toContain(`"tzVersion":"${NEW}"`);
     expect(await lastcall(OLD, 'doctor', '--only', 'timezones')).toMatch(
@@ -276,6 +284,12 @@ describe('a campaign planned under tzdata 2022f, sent by a worker on 2025a', { t
         cancelled: 0,
       },
     ]);
+    // The outbound event reaches the operator's endpoint, signed.
+    const delivered = await waitFor('the campaign.replanned event', () =>
+      receiver.requests.find((r) => r.event.type === 'campaign.replanned'),
+    );
+    expect(delivered.signed).toBe(true);
+    expect(delivered.event.data).toEqual(events[0]!.data);
     // campaign stats: a line in the text, the counts in the JSON (the API's stats are the same JSON).
     expect(await lastcall(NEW, 'campaign', 'stats', 'upgrade')).toContain(
       `time-zone data ${OLD} → ${NEW}: 9 pending sends re-planned, 6 moved (2 earlier, 4 later), 0 cancelled; last at `,
