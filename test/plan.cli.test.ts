@@ -8,6 +8,7 @@ const ROOT = join(import.meta.dirname, '..');
 const SHIPPED = join(ROOT, 'config', 'campaigns', 'ai-assistants-leave-whatsapp.yaml');
 const SHIPPED_CSV = join(ROOT, 'config', 'campaigns', 'ai-assistants-leave-whatsapp.subscribers.csv');
 const AUDIENCE = join(ROOT, 'test', 'fixtures', 'campaigns', 'plan-audience.yaml');
+const CALENDAR = join(ROOT, 'test', 'fixtures', 'campaigns', 'plan-calendar.yaml');
 const SAMPLE_CSV = join(ROOT, 'test', 'fixtures', 'subscribers', 'plan-sample.csv');
 
 function plan(...args: string[]) {
@@ -135,6 +136,8 @@ describe('lastcall plan', () => {
     expect(result.stderr.split('\n')).toEqual([
       // The tz data the sends are planned with (docs/timezones.md): this process's own.
       `Time-zone data: ${process.versions.tz}.`,
+      // The calendar the sends keep to (docs/audiences.md).
+      "Sends every day 9:00–20:00 your time (each subscriber's own zone).",
       'line 4: phone, email: at least one is required (both are empty); channels: whatsapp needs a phone number',
       'line 7: phone: already used on line 2: each phone once per file',
       'line 8: row: has 2 fields, the header has 11 (a missing or extra delimiter, or an unquoted field containing one?)',
@@ -174,6 +177,42 @@ describe('lastcall plan', () => {
       ),
     ]);
     expect(result.stderr).toContain('2 subscribers outside the campaign audience (tags press).');
+  });
+
+  it('plans weekdays only, skipping an excluded date, for the audience of an attribute', async () => {
+    const result = await ndjson(CALENDAR, SAMPLE_CSV, '2099-02-01T00:00:00Z');
+    expect(result.code).toBe(0);
+    // Deadline Monday 2 March 12:00Z. w1 (P7D): Monday 23 February at 10:00, an excluded date:
+    // back to Friday 20 at 18:00. d1 (P1D): Sunday 1 March: back to Friday 27 at 18:00. h3
+    // (PT3H) in New York: Monday 07:00, before the window: back to Friday 27 at 18:00, where it
+    // replaces d1 (closer to the deadline). Kolkata has WhatsApp only: w1 and d1.
+    expect(result.stdout.trim().split('\n')).toEqual([
+      line('ny-1', 'w1', 'email', '2099-02-20T23:00:00Z', '2099-02-20T18:00:00-05:00', 'America/New_York'),
+      line('ny-1', 'h3', 'email', '2099-02-27T23:00:00Z', '2099-02-27T18:00:00-05:00', 'America/New_York'),
+      line(
+        'kolkata-1',
+        'w1',
+        'whatsapp',
+        '2099-02-20T12:30:00Z',
+        '2099-02-20T18:00:00+05:30',
+        'Asia/Kolkata',
+      ),
+      line(
+        'kolkata-1',
+        'd1',
+        'whatsapp',
+        '2099-02-27T12:30:00Z',
+        '2099-02-27T18:00:00+05:30',
+        'Asia/Kolkata',
+      ),
+    ]);
+    expect(result.stderr).toContain(
+      "Sends weekdays 9:00–18:00 your time, except 23 February 2099 (each subscriber's own zone).",
+    );
+    // paris-1 and lord-howe-1 use ChatGPT; paris-2 repeats a phone (a bad row).
+    expect(result.stderr).toContain(
+      '2 subscribers outside the campaign audience (assistant copilot or both).',
+    );
   });
 
   it('plans from the current time when --now is not given', async () => {

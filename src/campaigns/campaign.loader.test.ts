@@ -240,6 +240,29 @@ messages: ../messages
     );
   });
 
+  it('reads window.days and window.except, and refuses unknown days and dates that do not exist', () => {
+    const campaign = parseCampaign(
+      variant('window', 'window: { start: "09:00", end: "18:00", days: [mon, fri], except: ["2026-12-25"] }'),
+      't',
+    );
+    expect(campaign.window).toEqual({
+      start: '09:00',
+      end: '18:00',
+      days: ['mon', 'fri'],
+      except: ['2026-12-25'],
+    });
+    expect(toSchedule(campaign).window).toMatchObject({ days: ['mon', 'fri'], except: ['2026-12-25'] });
+    expect(refusal(variant('window', 'window: { start: "09:00", end: "18:00", days: [monday] }'))[0]).toMatch(
+      /^window\.days\[0\]: must be a weekday: mon, tue, wed, thu, fri, sat, sun/,
+    );
+    expect(refusal(variant('window', 'window: { start: "09:00", end: "18:00", days: [] }'))[0]).toMatch(
+      /^window\.days: must name at least one day/,
+    );
+    expect(
+      refusal(variant('window', 'window: { start: "09:00", end: "18:00", except: ["2026-02-30"] }'))[0],
+    ).toMatch(/^window\.except\[0\]: must be a real date written YYYY-MM-DD/);
+  });
+
   it('refuses tags the subscribers file could never carry', () => {
     expect(refusal(variant('audience', 'audience: { tags: [Beta] }'))[0]).toMatch(
       /^audience\.tags\[0\]: must be a tag/,

@@ -2,7 +2,14 @@
 // rules that tie fields together (window order, sendAt inside the window, unique step ids) live
 // in campaign.loader.ts so that they are reported even when some other field is wrong.
 import { z } from 'zod';
-import { parseIsoDuration, parseIsoInstant, parseLocalTime } from '../planning/planner.ts';
+import {
+  parseIsoDuration,
+  parseIsoInstant,
+  parseLocalDate,
+  parseLocalTime,
+  WEEKDAYS,
+  type Weekday,
+} from '../planning/planner.ts';
 import type { LocalTime, Schedule } from '../planning/types.ts';
 import { CHANNELS, type Channel } from '../shared/vocabulary.ts';
 import {
@@ -90,7 +97,29 @@ export const campaignFileSchema = z.strictObject(
     ),
     sendAt: localTime().optional(),
     window: z
-      .strictObject({ start: localTime(), end: localTime() }, { error: 'must be a mapping { start, end }' })
+      .strictObject(
+        {
+          start: localTime(),
+          end: localTime(),
+          days: z
+            .array(z.enum(WEEKDAYS, { error: `must be a weekday: ${WEEKDAYS.join(', ')}` }), {
+              error: 'must be a list of weekdays, like [mon, tue, wed, thu, fri]',
+            })
+            .min(1, { error: 'must name at least one day' })
+            .refine((list) => new Set(list).size === list.length, { error: 'must not name a day twice' })
+            .optional(),
+          except: z
+            .array(
+              text('a date in quotes, like "2026-12-25"').refine((t) => parseLocalDate(t) !== undefined, {
+                error: 'must be a real date written YYYY-MM-DD, like "2026-12-25"',
+              }),
+              { error: 'must be a list of dates, like ["2026-12-25", "2027-01-01"]' },
+            )
+            .max(1000, { error: 'must list at most 1,000 dates' })
+            .optional(),
+        },
+        { error: 'must be a mapping { start, end } (days and except optional)' },
+      )
       .optional(),
     catchUp: z
       .strictObject({ minGap: duration('PT24H') }, { error: 'must be a mapping { minGap }' })
@@ -163,6 +192,17 @@ export interface CampaignStep {
   readonly template: string;
 }
 
+/** When sends may go out, in the subscriber's zone (docs/audiences.md, calendars). */
+export interface CampaignWindow {
+  /** "HH:MM", both ends allowed. */
+  readonly start: string;
+  readonly end: string;
+  /** Weekdays with sends; absent: every day. */
+  readonly days?: readonly Weekday[];
+  /** Local dates without sends, "YYYY-MM-DD". */
+  readonly except?: readonly string[];
+}
+
 /** Who a campaign reaches (docs/audiences.md; the rule is in audience.ts). */
 export interface CampaignAudience {
   /** Any of these tags; empty: every subscriber. */
@@ -181,7 +221,7 @@ export interface Campaign {
   readonly deadlineText: string;
   /** "HH:MM", subscriber-local. */
   readonly sendAt: string;
-  readonly window: { readonly start: string; readonly end: string };
+  readonly window: CampaignWindow;
   readonly catchUp: { readonly minGap: string };
   readonly audience: CampaignAudience;
   /** Open for sign-up at /subscribe/<id> (SPEC 7). Absent in definitions stored before the key. */
@@ -208,6 +248,8 @@ export function toSchedule(campaign: Campaign): Schedule {
     window: {
       start: localTimeOf(campaign.window.start, 'window.start'),
       end: localTimeOf(campaign.window.end, 'window.end'),
+      ...(campaign.window.days ? { days: campaign.window.days } : {}),
+      ...(campaign.window.except ? { except: campaign.window.except } : {}),
     },
     catchUpMinGap: campaign.catchUp.minGap,
     steps: campaign.steps.map((step) => ({ id: step.id, before: step.before, channels: step.channels })),

@@ -10,6 +10,7 @@ import type { Db } from '../store/pool.ts';
 import { ASSISTANTS } from '../subscribers/subscriber.schema.ts';
 import { inAudience, signUpTag } from './audience.ts';
 import { type CampaignRecord, findCampaign, listCampaigns } from './campaign.repository.ts';
+import type { CampaignWindow } from './campaign.schema.ts';
 import { buildMessageVars } from './message-vars.ts';
 import { loadMessageTemplates, renderEmail, renderWhatsApp, SHIPPED_MESSAGES_DIR } from './messages.ts';
 import { campaignChannels } from './slot.builder.ts';
@@ -33,8 +34,8 @@ export interface StepPreview {
 
 export interface CampaignPage extends CampaignSummary {
   readonly signup: boolean;
-  /** Subscriber-local hours the reminders are sent in. */
-  readonly window: { readonly start: string; readonly end: string };
+  /** Subscriber-local hours and days the reminders are sent in. */
+  readonly window: CampaignWindow;
   readonly channels: readonly Channel[];
   readonly steps: readonly StepPreview[];
   /** The first reminder's WhatsApp text as a subscriber reads it, when the campaign uses WhatsApp. */

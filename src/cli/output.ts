@@ -1,7 +1,7 @@
 // What CLI commands print, in one place: JSON for --json, instants, and the lines that describe
 // a campaign's timing (shared by `campaign validate` and `campaign show`).
 import type { Campaign, CampaignAudience } from '../campaigns/campaign.schema.ts';
-import { formatUtc } from '../planning/planner.ts';
+import { describeCalendar, formatUtc } from '../planning/planner.ts';
 
 /** --json output: one pretty-printed document on stdout. */
 export function printJson(value: unknown): void {
@@ -25,6 +25,7 @@ export function campaignTimingLines(campaign: Campaign, now?: number): string[] 
   return [
     `  deadline   ${shown}${passed}`,
     `  timing     sendAt ${campaign.sendAt}, window ${window.start}–${window.end}, catch-up gap ${campaign.catchUp.minGap}`,
+    `  calendar   ${describeCalendar(window, 'en')}`,
     `  audience   ${audienceText(audience)}`,
   ];
 }

@@ -117,10 +117,8 @@ export const en: Messages = {
     deadline: 'Deadline:',
     before: (when: string) => `${when} before`,
     remindersTitle: 'The reminders',
-    remindersIntro: (start: string, end: string) =>
-      start === '00:00' && end >= '23:59'
-        ? 'At your local time:'
-        : `At your local time, between ${start} and ${end}, never at night:`,
+    /** `calendar`: "weekdays 9:00–18:00 your time" (describeCalendar). */
+    remindersIntro: (calendar: string) => `Sent ${calendar}:`,
     sampleSummary: 'What the first WhatsApp message says',
     closedTitle: 'Sign-ups are closed',
     closedBody: 'The deadline of this campaign has passed: no more reminders will be sent.',

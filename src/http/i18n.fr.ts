@@ -126,10 +126,8 @@ export const fr = {
     deadline: 'Échéance :',
     before: (when: string) => `${when} avant`,
     remindersTitle: 'Les rappels',
-    remindersIntro: (start: string, end: string) =>
-      start === '00:00' && end >= '23:59'
-        ? 'À votre heure locale :'
-        : `À votre heure locale, entre ${start} et ${end}, jamais la nuit :`,
+    /** `calendar` : « en semaine, 9:00–18:00 à votre heure » (describeCalendar). */
+    remindersIntro: (calendar: string) => `Envoyés ${calendar} :`,
     sampleSummary: 'Ce que dit le premier message WhatsApp',
     closedTitle: 'Les inscriptions sont closes',
     closedBody: 'L’échéance de cette campagne est passée : plus aucun rappel ne sera envoyé.',

@@ -5,11 +5,14 @@
 import type { Channel } from '../shared/vocabulary.ts';
 import { stepCandidate } from './calendar.ts';
 import { type ChannelSend, channelSends, type StepTiming } from './catch-up.ts';
+import { allowedDays } from './days.ts';
 import { type IsoDuration, parseDuration } from './duration.ts';
 import { MINUTE, minuteOfDay, zoneNamed } from './local-time.ts';
 import type { PlannedSend, PlanStep, Schedule } from './types.ts';
 import { latestInWindow, type WindowMinutes } from './window.ts';
 
+export { type CalendarWindow, describeCalendar } from './calendar-text.ts';
+export { parseLocalDate, WEEKDAYS, type Weekday } from './days.ts';
 export { parseIsoDuration } from './duration.ts';
 export {
   daysLeft,
@@ -43,7 +46,12 @@ function durationOf(text: string, field: string): IsoDuration {
 
 /** Parses the schedule's durations once. Throws a RangeError naming the field on bad input. */
 function compile(schedule: Schedule): CompiledSchedule {
-  const window = { start: minuteOfDay(schedule.window.start), end: minuteOfDay(schedule.window.end) };
+  const allowedDay = allowedDays(schedule.window.days, schedule.window.except);
+  const window: WindowMinutes = {
+    start: minuteOfDay(schedule.window.start),
+    end: minuteOfDay(schedule.window.end),
+    ...(allowedDay ? { allowedDay } : {}),
+  };
   if (window.start > window.end) {
     throw new RangeError('window: start must not be after end (a window cannot span midnight)');
   }

@@ -21,7 +21,14 @@ export interface Schedule {
   /** The deadline instant, in epoch milliseconds. */
   readonly deadline: number;
   readonly sendAt: LocalTime;
-  readonly window: { readonly start: LocalTime; readonly end: LocalTime };
+  readonly window: {
+    readonly start: LocalTime;
+    readonly end: LocalTime;
+    /** Local weekdays with sends ("mon" … "sun"); absent: every day. */
+    readonly days?: readonly string[];
+    /** Local dates without sends ("2026-12-25"). */
+    readonly except?: readonly string[];
+  };
   /** ISO 8601 duration (catchUp.minGap), e.g. "PT24H". */
   readonly catchUpMinGap: string;
   readonly steps: readonly PlanStep[];

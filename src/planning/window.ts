@@ -4,13 +4,53 @@
 // in the next one. The results equal a minute-by-minute scan (see planner.oracle.test.ts),
 // including windows whose edges fall inside a DST gap or overlap.
 
+//
+// A calendar (window.days, window.except) narrows the window to allowed local days: a search
+// that lands on a day without sends carries on from the edge of that day (the minute before it
+// starts, going back; its next day's first minute, going forward) until it lands on an allowed
+// day. "Local day" is the date of the wall time, so a day is judged the same way whatever the
+// zone's DST does inside it.
+
 import type { IANAZone } from 'luxon';
-import { DAY, MINUTE, offsetAt, wallMidnight, wallMinuteOfDay } from './local-time.ts';
+import { DAY, MINUTE, offsetAt, resolveWall, wallMidnight, wallMinuteOfDay } from './local-time.ts';
 
 /** Window bounds in minutes since local midnight, start <= end. */
 export interface WindowMinutes {
   readonly start: number;
   readonly end: number;
+  /** Whether a local date (its midnight, as a wall value) has sends; absent: every day. */
+  readonly allowedDay?: (wallMidnight: number) => boolean;
+}
+
+/** Enough days for any calendar the schema accepts: at most 1,000 excluded dates. */
+const MAX_DAYS_SKIPPED = 1100;
+
+/** The latest whole minute `<= limit` inside the window on an allowed local day. */
+export function latestInWindow(zone: IANAZone, limit: number, window: WindowMinutes): number {
+  let t = latestInHours(zone, limit, window);
+  const allowed = window.allowedDay;
+  if (allowed === undefined) return t;
+  for (let i = 0; i < MAX_DAYS_SKIPPED; i++) {
+    const day = wallMidnight(t + offsetAt(zone, t));
+    if (allowed(day)) return t;
+    // The minute before that local day's first instant: the end of the previous day.
+    t = latestInHours(zone, resolveWall(zone, day) - MINUTE, window);
+  }
+  throw new Error(`no allowed day found before ${new Date(limit).toISOString()}`);
+}
+
+/** The earliest whole minute `>= from` inside the window on an allowed local day. */
+export function earliestInWindow(zone: IANAZone, from: number, window: WindowMinutes): number {
+  let t = earliestInHours(zone, from, window);
+  const allowed = window.allowedDay;
+  if (allowed === undefined) return t;
+  for (let i = 0; i < MAX_DAYS_SKIPPED; i++) {
+    const day = wallMidnight(t + offsetAt(zone, t));
+    if (allowed(day)) return t;
+    // The first instant of the next local day (a midnight in a DST gap resolves forward).
+    t = earliestInHours(zone, resolveWall(zone, day + DAY), window);
+  }
+  throw new Error(`no allowed day found after ${new Date(from).toISOString()}`);
 }
 
 /** Enough stretches for any real zone: a DST change at most once in two days. */
@@ -24,8 +64,8 @@ export function ceilMinute(instant: number): number {
   return Math.ceil(instant / MINUTE) * MINUTE;
 }
 
-/** The latest whole minute `<= limit` whose local time is inside the window. */
-export function latestInWindow(zone: IANAZone, limit: number, window: WindowMinutes): number {
+/** The latest whole minute `<= limit` whose local time is inside the window, any day. */
+function latestInHours(zone: IANAZone, limit: number, window: WindowMinutes): number {
   let t = floorMinute(limit);
   for (let i = 0; i < MAX_STRETCHES; i++) {
     const offset = offsetAt(zone, t);
@@ -42,8 +82,8 @@ export function latestInWindow(zone: IANAZone, limit: number, window: WindowMinu
   throw new Error(`no minute inside the window found before ${new Date(limit).toISOString()}`);
 }
 
-/** The earliest whole minute `>= from` whose local time is inside the window. */
-export function earliestInWindow(zone: IANAZone, from: number, window: WindowMinutes): number {
+/** The earliest whole minute `>= from` whose local time is inside the window, any day. */
+function earliestInHours(zone: IANAZone, from: number, window: WindowMinutes): number {
   let t = ceilMinute(from);
   for (let i = 0; i < MAX_STRETCHES; i++) {
     const offset = offsetAt(zone, t);

@@ -52,9 +52,16 @@ function localMinute(t: number, zone: string): number {
   return Number(text.slice(0, 2)) * 60 + Number(text.slice(3, 5));
 }
 
+const WEEKDAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
 function inWindow(t: number, c: Case): boolean {
   const minute = localMinute(t, c.zone);
-  return minute >= c.window[0] && minute <= c.window[1];
+  if (minute < c.window[0] || minute > c.window[1]) return false;
+  if (c.days === undefined && c.except === undefined) return true;
+  // The local date, read through Intl: its weekday and its "YYYY-MM-DD".
+  const date = new Date(localWall(t, c.zone));
+  if (c.days !== undefined && !c.days.includes(WEEKDAY_NAMES[date.getUTCDay()]!)) return false;
+  return !(c.except ?? []).includes(date.toISOString().slice(0, 10));
 }
 
 // ------------------------------------------------------------------- durations, by hand
@@ -115,6 +122,10 @@ export interface Case {
   readonly now: number;
   readonly sendAt: number;
   readonly window: readonly [number, number];
+  /** window.days: local weekdays with sends ("mon"…); absent: every day. */
+  readonly days?: readonly string[];
+  /** window.except: local dates without sends ("2026-12-25"). */
+  readonly except?: readonly string[];
   readonly minGap: Dur;
   readonly steps: readonly {
     readonly id: string;
@@ -137,7 +148,7 @@ export function oracle(c: Case): string[] {
     }
     let sendAt = Math.floor(Math.min(candidate, c.deadline - MIN) / MIN) * MIN;
     for (let guard = 0; !inWindow(sendAt, c); guard++) {
-      if (guard > 4 * 1440) throw new Error('oracle: no window minute');
+      if (guard > 60 * 1440) throw new Error('oracle: no window minute');
       sendAt -= MIN;
     }
     return { index, candidate, sendAt };
@@ -179,7 +190,12 @@ export function toSchedule(c: Case): Schedule {
   return {
     deadline: c.deadline,
     sendAt: time(c.sendAt),
-    window: { start: time(c.window[0]), end: time(c.window[1]) },
+    window: {
+      start: time(c.window[0]),
+      end: time(c.window[1]),
+      ...(c.days ? { days: c.days } : {}),
+      ...(c.except ? { except: c.except } : {}),
+    },
     catchUpMinGap: c.minGap.text,
     steps,
   };
@@ -189,5 +205,6 @@ export function describeCase(c: Case): string {
   const hm = (m: number) =>
     `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
   const steps = c.steps.map((s) => `${s.id}=${s.before.text}[${s.channels.join(',')}]`).join(' ');
-  return `${c.zone} deadline=${iso(c.deadline)} now=${iso(c.now)} sendAt=${hm(c.sendAt)} window=${hm(c.window[0])}-${hm(c.window[1])} minGap=${c.minGap.text} ${steps}`;
+  const calendar = `${c.days ? ` days=${c.days.join(',')}` : ''}${c.except ? ` except=${c.except.join(',')}` : ''}`;
+  return `${c.zone} deadline=${iso(c.deadline)} now=${iso(c.now)} sendAt=${hm(c.sendAt)} window=${hm(c.window[0])}-${hm(c.window[1])}${calendar} minGap=${c.minGap.text} ${steps}`;
 }

@@ -9,7 +9,7 @@ import { type Command, Option } from 'commander';
 import { inAudience } from '../../campaigns/audience.ts';
 import { loadCampaignFile } from '../../campaigns/campaign.loader.ts';
 import { type Campaign, toSchedule } from '../../campaigns/campaign.schema.ts';
-import { createZonePlanner, formatLocal, formatUtc } from '../../planning/planner.ts';
+import { createZonePlanner, describeCalendar, formatLocal, formatUtc } from '../../planning/planner.ts';
 import { tzDataVersion } from '../../planning/tz-data.ts';
 import { formatProblem, InvalidInput } from '../../shared/errors.ts';
 import { readSubscriberCsv } from '../../subscribers/csv.ts';
@@ -131,9 +131,11 @@ async function planAll(
   const table = request.format === 'table' ? new TableWriter(out, io.colour) : undefined;
   // The NDJSON lines are a contract: the tz data they are planned with goes to stderr, first.
   if (!table) say(`Time-zone data: ${tzDataVersion()}.`);
+  const calendar = `Sends ${describeCalendar(campaign.window, 'en')} (each subscriber's own zone).`;
+  if (!table) say(calendar);
   if (table) {
     await out.write(
-      `Campaign ${campaign.id}: deadline ${campaign.deadlineText}; planned as of ${formatUtc(now)}, each subscriber joining then, with time-zone data ${tzDataVersion()}.\n`,
+      `Campaign ${campaign.id}: deadline ${campaign.deadlineText}; planned as of ${formatUtc(now)}, each subscriber joining then, with time-zone data ${tzDataVersion()}.\n${calendar}\n`,
     );
   }
 

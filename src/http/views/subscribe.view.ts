@@ -3,7 +3,7 @@
 // aria-invalid and its message; an error summary at the top links to each field. `novalidate`
 // leaves validation to the server, so every error reads the same, in the page's language.
 import type { CampaignPage } from '../../campaigns/signup-pages.service.ts';
-import { formatDeadline } from '../../planning/planner.ts';
+import { describeCalendar, formatDeadline } from '../../planning/planner.ts';
 import type { Channel } from '../../shared/vocabulary.ts';
 import type { Messages } from '../i18n.ts';
 import { attrs, type Html, html } from './html.ts';
@@ -71,7 +71,7 @@ function campaignHeader(c: CampaignPage, m: Messages): Html {
 <p class="deadline"><strong>${m.campaign.deadline}</strong> ${deadlineTime(c.deadline, m)}</p>
 <section class="reminders" aria-labelledby="reminders-title">
 <h2 id="reminders-title">${m.campaign.remindersTitle}</h2>
-<p>${m.campaign.remindersIntro(c.window.start, c.window.end)}</p>
+<p>${m.campaign.remindersIntro(describeCalendar(c.window, m.lang === 'fr' ? 'fr' : 'en'))}</p>
 <ul>${c.steps.map((s) => html`<li><strong>${m.campaign.before(s.before)}</strong> · ${s.channels.map((ch) => names[ch]).join(', ')}${s.says && html`: « ${s.says} »`}</li>`)}</ul>
 ${c.sample && html`<details><summary>${m.campaign.sampleSummary}</summary><p class="sample">${c.sample}</p></details>`}
 </section>`;

@@ -4,6 +4,7 @@
 // confirmation page that says what it will do.
 import { mayWrite } from '../../../access/api-keys.ts';
 import type { CampaignRecord } from '../../../campaigns/campaign.repository.ts';
+import type { CampaignAudience } from '../../../campaigns/campaign.schema.ts';
 import { actionsAllowed, type CampaignAction } from '../../../campaigns/campaign.service.ts';
 import {
   type CampaignStats,
@@ -15,6 +16,7 @@ import {
   meaningsFor,
   SKIP_REASON_MEANINGS,
 } from '../../../delivery/channels/failure-meanings.ts';
+import { describeCalendar } from '../../../planning/planner.ts';
 import { Html, html } from '../../views/html.ts';
 import { countdown, formatCount, stateBadge } from './campaigns.view.ts';
 import { consolePage, csrfField, instant, scrollTable, type ViewContext } from './layout.ts';
@@ -76,6 +78,8 @@ export function campaignPage(
 <dl class="facts">
 <dt>${m.campaigns.deadline}</dt><dd>${instant(record.deadline)}<span class="muted written">${record.campaign.deadlineText} (${c.asWritten})</span></dd>
 <dt>${m.campaigns.countdown}</dt><dd>${countdown(ctx, record.deadline)}</dd>
+<dt>${m.campaigns.calendar}</dt><dd class="calendar">${describeCalendar(record.campaign.window, locale)}</dd>
+<dt>${m.campaigns.audience}</dt><dd class="audience">${audienceWords(ctx, record.campaign.audience)}</dd>
 </dl>
 ${stats.tzReplans.map(
   (r) =>
@@ -148,4 +152,14 @@ export function actionNotice(
   if (action === 'start') return done.start(formatCount(ctx, reach ?? 0));
   if (action === 'pause' || action === 'resume' || action === 'cancel') return done[action];
   return undefined;
+}
+
+/** "every subscriber", or "tags beta, press · plan: pro or team" in the reader's language. */
+function audienceWords(ctx: ViewContext, audience: CampaignAudience): string {
+  const w = ctx.m.campaigns;
+  const parts = [
+    ...(audience.tags.length > 0 ? [`${w.tags} ${audience.tags.join(', ')}`] : []),
+    ...Object.entries(audience.where ?? {}).map(([name, values]) => `${name}: ${values.join(` ${w.or} `)}`),
+  ];
+  return parts.length === 0 ? w.everyone : parts.join(' · ');
 }
