@@ -1,13 +1,14 @@
 // /api/v1/subscribers (SPEC 9): as thin as the `subscribers` commands, over the same services:
 // upsert one (the import's rules, upsert.service.ts), import a CSV body streamed into the import
 // service (never read whole), keyset pages, one profile by id, phone or email, erasure.
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { InvalidInput } from '../../shared/errors.ts';
 import { parseSubscriberKey } from '../../subscribers/subscriber-key.ts';
 import { listSubscribers } from '../../subscribers/subscriber-list.ts';
 import { subscriberProfile } from '../../subscribers/subscriber-profile.ts';
+import { acceptCsvBodies, isCsv } from '../csv-body.ts';
 import { problem, sendProblem } from '../problems.ts';
 import type { ApiOptions } from './api.plugin.ts';
 import { idempotencyHeaders, page, pageQuery, problems } from './schemas.ts';
@@ -19,8 +20,6 @@ import {
   subscriberBody,
   upsertResult,
 } from './subscribers.schemas.ts';
-
-const CSV_TYPES = ['text/csv', 'application/csv'];
 
 const idParams = z.object({
   id: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1–64 letters, digits, . _ : -'),
@@ -34,14 +33,8 @@ const flag = z
 export const subscriberRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
   const { upserts, imports, erasures } = opts.services;
   const now = () => opts.clock.now();
-  // The CSV body is handed on as a stream: the import reads it row by row as it arrives. Through
-  // a PassThrough, because the import stops reading at a bad header by destroying its input, and
-  // destroying the request itself would cut the connection before the 422 is sent.
-  app.addContentTypeParser(CSV_TYPES, (_request, payload, done) => {
-    const body = new PassThrough();
-    payload.on('error', (error) => body.destroy(error));
-    done(null, payload.pipe(body));
-  });
+  // The CSV body is a stream the import reads as it arrives (csv-body.ts, shared with the console).
+  acceptCsvBodies(app);
 
   app.put(
     '/subscribers/:id',
@@ -73,8 +66,7 @@ export const subscriberRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, o
     {
       // Only CSV: a JSON body here is the wrong media type, not an invalid CSV.
       onRequest: async (request, reply) => {
-        const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-        if (!CSV_TYPES.includes(type))
+        if (!isCsv(request.headers['content-type']))
           return sendProblem(reply, problem(415, 'the body must be CSV: Content-Type: text/csv'));
       },
       schema: {

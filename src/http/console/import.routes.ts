@@ -4,15 +4,14 @@
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import { InvalidInput } from '../../shared/errors.ts';
+import { acceptCsvBodies, isCsv } from '../csv-body.ts';
 import type { ConsoleOptions } from './console.plugin.ts';
 import { sendHtml, viewContext } from './context.ts';
 import { importFailedFragment, importPage, importSummaryFragment } from './views/import.view.ts';
 
-const CSV_TYPES = ['text/csv', 'application/csv'];
-
 export const consoleImportRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opts) => {
   const { imports } = opts.services;
-  app.addContentTypeParser(CSV_TYPES, (_request, payload, done) => done(null, payload));
+  acceptCsvBodies(app);
 
   app.get('/console/import', async (request, reply) =>
     sendHtml(reply, importPage(viewContext(request, reply))),
@@ -21,7 +20,7 @@ export const consoleImportRoutes: FastifyPluginAsync<ConsoleOptions> = async (ap
   app.post('/console/import', { bodyLimit: 1024 * 1024 * 1024 }, async (request, reply) => {
     const query = request.query as { dryRun?: string; strict?: string };
     const ctx = viewContext(request, reply);
-    if (!CSV_TYPES.some((t) => request.headers['content-type']?.startsWith(t)))
+    if (!isCsv(request.headers['content-type']))
       return sendHtml(reply, importFailedFragment(ctx, 'Content-Type must be text/csv', []), 415);
     try {
       const summary = await imports.importFile({
