@@ -3,7 +3,7 @@
 // the NDJSON plan preview; each kind of bad input answered with a problem, nothing half-written.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { type Api, CAMPAIGN, person, START, startApi } from './support/api.ts';
+import { ADMIN, type Api, CAMPAIGN, person, START, startApi } from './support/api.ts';
 
 let api: Api;
 beforeAll(async () => {
@@ -225,5 +225,33 @@ describe('reading and lifecycle', () => {
       changed: true,
     });
     expect((await api.call('POST', '/api/v1/campaigns/api-test/cancel')).json.changed).toBe(false);
+  });
+});
+
+describe('bodiless actions', () => {
+  it('take an empty body whatever its Content-Type, as Python urllib and JSON clients send it', async () => {
+    await api.call('PUT', '/api/v1/campaigns/bodiless', { body: { ...CAMPAIGN, id: 'bodiless' } });
+    const empty = (action: string, type: string) =>
+      api.call('POST', `/api/v1/campaigns/bodiless/${action}`, { body: '', type });
+    const form = await empty('start', 'application/x-www-form-urlencoded');
+    expect(form.status).toBe(200);
+    expect(form.json).toMatchObject({ id: 'bodiless', started: true });
+    const json = await empty('pause', 'application/json');
+    expect(json.status).toBe(200);
+    expect(json.json).toMatchObject({ state: 'paused', changed: true });
+    const text = await empty('resume', 'text/plain');
+    expect(text.status).toBe(200);
+    expect(text.json).toMatchObject({ state: 'running', changed: true });
+  });
+
+  it('still refuse a body that is not empty and not JSON (415), changing nothing', async () => {
+    const answer = await fetch(`${api.url}/api/v1/campaigns/bodiless/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'really=yes',
+    });
+    expect(answer.status).toBe(415);
+    const state = await api.db.one<{ state: string }>("SELECT state FROM campaigns WHERE id = 'bodiless'");
+    expect(state?.state).toBe('running');
   });
 });

@@ -48,6 +48,16 @@ const DOCS_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** An empty body is no body: its Content-Type is dropped before Fastify picks a parser, so it
+ *  is neither refused (415) nor parsed as JSON (400). A body that is not empty still is. */
+async function ignoreEmptyBody(request: FastifyRequest): Promise<void> {
+  const { headers } = request;
+  const empty =
+    headers['transfer-encoding'] === undefined &&
+    (headers['content-length'] === undefined || headers['content-length'] === '0');
+  if (empty) delete headers['content-type'];
+}
+
 export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
   app.setValidatorCompiler(apiValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -87,6 +97,10 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
       v1.removeContentTypeParser('text/plain');
       v1.addHook('onRoute', (route) => {
         route.schema = { ...route.schema, security: [{ apiKey: [] }] };
+        // A route without a body (start, pause, resume, cancel...) takes an empty one whatever its
+        // Content-Type: clients send a default one (Python's urllib a form type, others JSON).
+        if (route.schema.body === undefined)
+          route.onRequest = [ignoreEmptyBody, ...[route.onRequest ?? []].flat()];
       });
       // The console's pages read the API with their session cookie (GET only, auth.ts).
       const session = async (request: FastifyRequest) =>
