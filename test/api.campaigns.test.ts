@@ -199,6 +199,7 @@ describe('reading and lifecycle', () => {
     );
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toContain('application/x-ndjson');
+    expect(answer.headers.get('lastcall-tz-data')).toBe(process.versions.tz);
     const lines = answer.text
       .trim()
       .split('\n')

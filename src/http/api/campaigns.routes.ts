@@ -10,6 +10,7 @@ import { campaignFileSchema, SLUG } from '../../campaigns/campaign.schema.ts';
 import { campaignDeliveries, DELIVERY_STATUSES } from '../../campaigns/deliveries.query.ts';
 import { yamlProblems } from '../../campaigns/input-problems.ts';
 import { planPreview } from '../../campaigns/plan-preview.ts';
+import { tzDataVersion } from '../../planning/tz-data.ts';
 import { InvalidInput } from '../../shared/errors.ts';
 import { instantOf } from '../../subscribers/subscriber.schema.ts';
 import type { ApiOptions } from './api.plugin.ts';
@@ -174,7 +175,8 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
         }),
         response: {
           200: {
-            description: 'one JSON object a line: subscriber, step, channel, sendAt, local, zone, kind',
+            description:
+              'one JSON object a line: subscriber, step, channel, sendAt, local, zone, kind; the Lastcall-Tz-Data header names the tzdata release it is planned with',
             content: { 'application/x-ndjson': { schema: z.string() } },
           },
           ...problems(404, 422),
@@ -184,7 +186,11 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
     async (request, reply) => {
       const at = request.query.now === undefined ? now() : instantOf(request.query.now);
       const lines = await planPreview(opts.db, request.params.id, at);
-      return reply.type('application/x-ndjson').send(Readable.from(lines) as never);
+      // The lines are a contract: the tz data they are planned with goes in a header (docs/timezones.md).
+      return reply
+        .type('application/x-ndjson')
+        .header('lastcall-tz-data', tzDataVersion())
+        .send(Readable.from(lines) as never);
     },
   );
 };
