@@ -59,7 +59,11 @@ describe('PUT /api/v1/subscribers/{id}', () => {
       body: { ...withoutAssistant, attributes: { Plan: 'x', note: 'y'.repeat(501) } },
     });
     expect(bad.status).toBe(422);
-    expect(bad.json.errors.map((e: { path: string }) => e.path).sort()).toEqual(['attributes.note']);
+    // One answer: the name (the service's rule) and the length (the body's type), not two rounds.
+    expect(bad.json.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      'attributes.Plan',
+      'attributes.note',
+    ]);
     const badName = await api.call('PUT', '/api/v1/subscribers/a9', {
       body: { ...withoutAssistant, attributes: { Plan: 'x' } },
     });
@@ -70,6 +74,26 @@ describe('PUT /api/v1/subscribers/{id}', () => {
       },
     ]);
     await api.call('DELETE', '/api/v1/subscribers/a9');
+  });
+
+  it("422 in one round: the body's types and the import's rules together, a missing field named with its rule", async () => {
+    const { locale: _, ...withoutLocale } = person(5, {
+      phone: '0612',
+      timezone: 'Mars/Olympus',
+      channels: 'email',
+    });
+    const answer = await api.call('PUT', '/api/v1/subscribers/s5', { body: withoutLocale });
+    expect(answer.status).toBe(422);
+    const byPath = Object.fromEntries(
+      answer.json.errors.map((e: { path: string; message: string }) => [e.path, e.message]),
+    );
+    expect(byPath).toMatchObject({
+      locale: 'is required: fr or en',
+      phone: 'must be an E.164 phone number like +33612345678, with its country code',
+      channels: 'must be an array, not a string',
+      timezone: 'must be an IANA time zone name like Europe/Paris',
+    });
+    expect(await count("subscribers WHERE id = 's5'")).toBe(0);
   });
 
   it("422 in the import's words, each field named; nothing written", async () => {
@@ -103,6 +127,40 @@ describe('PUT /api/v1/subscribers/{id}', () => {
   });
 });
 
+describe('a locale neither fr nor en', () => {
+  it('is stored as en, and the answer says so (PUT and CSV import)', async () => {
+    const put = await api.call('PUT', '/api/v1/subscribers/l1', { body: person(21, { locale: 'xx' }) });
+    expect(put.status).toBe(201);
+    expect(put.json.notes).toEqual([
+      { path: 'locale', value: '"xx"', rule: 'is neither fr nor en: stored as en' },
+    ]);
+    const english = await api.call('PUT', '/api/v1/subscribers/l2', {
+      body: person(22, { locale: 'en-GB' }),
+    });
+    expect(english.json.notes).toEqual([]);
+    expect(
+      await api.db.query("SELECT id, locale FROM subscribers WHERE id IN ('l1', 'l2') ORDER BY id"),
+    ).toEqual([
+      { id: 'l1', locale: 'en' },
+      { id: 'l2', locale: 'en' },
+    ]);
+    const csv = [
+      HEADER,
+      'l3,Client,+33620000023,l3@example.org,de-DE,Europe/Berlin,copilot,whatsapp;email,2030-05-01T08:00:00Z,file,',
+      'l4,Client,+33620000024,l4@example.org,fr-CA,America/Montreal,copilot,whatsapp;email,2030-05-01T08:00:00Z,file,',
+    ].join('\n');
+    const imported = await api.call('POST', '/api/v1/subscribers/import', { body: csv, type: 'text/csv' });
+    expect(imported.json).toMatchObject({ inserted: 2, bad: 0 });
+    expect(imported.json.notes).toEqual([
+      {
+        line: 2,
+        problems: [{ path: 'locale', value: '"de-DE"', rule: 'is neither fr nor en: stored as en' }],
+      },
+    ]);
+    for (const id of ['l1', 'l2', 'l3', 'l4']) await api.call('DELETE', `/api/v1/subscribers/${id}`);
+  });
+});
+
 describe('POST /api/v1/subscribers/import', () => {
   it('imports a CSV body and answers the summary of subscribers import --json', async () => {
     const csv = [
@@ -130,7 +188,12 @@ describe('POST /api/v1/subscribers/import', () => {
       body: [HEADER, row(12), 'c13,x,,,fr,Europe/Paris,copilot,email,2030-05-01T08:00:00Z,file,'].join('\n'),
       type: 'text/csv',
     });
-    expect(strict.json).toMatchObject({ strict: true, committed: false, bad: 1 });
+    expect(strict.status).toBe(422);
+    expect(strict.json.detail).toBe('the import was refused: 1 bad row and strict=true, nothing was written');
+    expect(strict.json.errors).toEqual([
+      { path: 'line 3: phone, email', message: 'at least one is required (both are empty)' },
+      { path: 'line 3: channels', message: 'email needs an email address' },
+    ]);
     expect(await count("subscribers WHERE id IN ('c10', 'c11', 'c12')")).toBe(0);
   });
 

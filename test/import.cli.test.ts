@@ -48,6 +48,7 @@ describe('lastcall subscribers import (CLI)', { timeout: 120_000 }, () => {
         'dryRun',
         'file',
         'inserted',
+        'notes',
         'optOutsKept',
         'planned',
         'rows',

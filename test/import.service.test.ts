@@ -49,6 +49,7 @@ describe('import a good file', () => {
       optOutsKept: 0,
       planned: { subscribers: 0, slots: 0 },
       badRows: [],
+      notes: [],
     });
     expect(
       await t.db.one(

@@ -76,13 +76,33 @@ export function zodProblems(schema: z.ZodType, error: z.ZodError, input: unknown
       continue;
     }
     const value = valueAt(input, issue.path);
-    if (value === undefined && issue.code === 'invalid_type') {
+    // A missing value is "required", whatever the rule it would have had to meet (a type, one
+    // of several shapes): zod's own words for it ("Invalid input") name neither.
+    if (value === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_union')) {
       problems.push({ path: formatPath(issue.path), rule: 'is required' });
       continue;
     }
-    problems.push({ path: formatPath(issue.path), value: showValue(value), rule: issue.message });
+    // zod's default words for a wrong type ("Invalid input: expected array, received string")
+    // become the rule in ours; a schema's own message is kept.
+    const rule =
+      issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')
+        ? `must be ${kind(issue.expected)}, not ${kind(kindOf(value))}`
+        : issue.message;
+    problems.push({ path: formatPath(issue.path), value: showValue(value), rule });
   }
   return problems;
+}
+
+/** zod's type names as words: "an array", "a string", "null". */
+function kind(type: string): string {
+  if (type === 'null' || type === 'undefined') return type;
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
 }
 
 /** The position of a problem's path in the document, key by key; missing keys sort last. */
@@ -125,4 +145,13 @@ export function yamlProblems(doc: Document): Problem[] {
     path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(YAML)',
     rule: (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''),
   }));
+}
+
+/**
+ * One list from several checks of the same input (a schema's types, the rules of the service it
+ * goes to): every path once, the first list that names it wins.
+ */
+export function mergeProblems(...lists: readonly (readonly Problem[])[]): Problem[] {
+  const seen = new Set<string>();
+  return lists.flat().filter((p) => !seen.has(p.path) && seen.add(p.path) !== undefined);
 }

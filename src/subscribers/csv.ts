@@ -40,7 +40,13 @@ export const OPTIONAL_COLUMNS = ['assistant', 'tags'] as const;
 const KNOWN_COLUMNS: readonly string[] = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS];
 
 export type CsvRow =
-  | { readonly line: number; readonly ok: true; readonly value: SubscriberInput }
+  | {
+      readonly line: number;
+      readonly ok: true;
+      readonly value: SubscriberInput;
+      /** Accepted with a change worth saying (validateSubscriber's notes). */
+      readonly notes?: readonly Problem[];
+    }
   | { readonly line: number; readonly ok: false; readonly problems: readonly Problem[] };
 
 export interface CsvReadOptions {
@@ -308,5 +314,5 @@ function checkRow(record: ParsedRecord, seen: SeenKeys, now: number | undefined)
       problems.push({ path: field, rule: `already used on line ${first}: each ${field} once per file` });
   });
   if (problems.length > 0) return { line, ok: false, problems };
-  return { line, ok: true, value };
+  return result.notes ? { line, ok: true, value, notes: result.notes } : { line, ok: true, value };
 }

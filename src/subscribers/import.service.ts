@@ -94,6 +94,8 @@ export interface ImportSummary {
   readonly optOutsKept: number;
   readonly planned: { readonly subscribers: number; readonly slots: number };
   readonly badRows: readonly BadRow[];
+  /** Rows imported with a change worth saying, by line (a locale neither fr nor en stored as en). */
+  readonly notes: readonly BadRow[];
 }
 
 class Rollback extends Error {}
@@ -247,6 +249,7 @@ class Chunks {
         tally.addBad(row.line, row.problems);
         continue;
       }
+      if (row.notes) tally.addNotes(row.line, row.notes);
       const line = stagingLine(row.line, row.value, hashKey);
       lines.push(line);
       length += line.length;
@@ -334,6 +337,7 @@ class Tally {
   plannedSubscribers = 0;
   plannedSlots = 0;
   readonly badRows: BadRow[] = [];
+  readonly notes: BadRow[] = [];
   readonly file: string;
   readonly #dryRun: boolean;
   readonly #strict: boolean;
@@ -364,6 +368,10 @@ class Tally {
     if (this.badRows.length < BAD_ROWS_KEPT) this.badRows.push({ line, problems });
   }
 
+  addNotes(line: number, notes: readonly Problem[]): void {
+    if (this.notes.length < BAD_ROWS_KEPT) this.notes.push({ line, problems: notes });
+  }
+
   summary(committed: boolean): ImportSummary {
     return {
       file: this.file,
@@ -379,6 +387,7 @@ class Tally {
       optOutsKept: this.optOutsKept,
       planned: { subscribers: this.plannedSubscribers, slots: this.plannedSlots },
       badRows: [...this.badRows].sort((a, b) => a.line - b.line),
+      notes: [...this.notes].sort((a, b) => a.line - b.line),
     };
   }
 }

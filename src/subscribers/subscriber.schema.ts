@@ -58,7 +58,12 @@ export interface ValidateOptions {
 }
 
 export type SubscriberResult =
-  | { readonly ok: true; readonly value: SubscriberInput }
+  | {
+      readonly ok: true;
+      readonly value: SubscriberInput;
+      /** What was accepted with a change worth saying (a locale neither fr nor en stored as en). */
+      readonly notes?: readonly Problem[];
+    }
   | { readonly ok: false; readonly problems: Problem[] };
 
 const ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -255,6 +260,12 @@ export function validateSubscriber(
   }
 
   if (problems.length > 0) return { ok: false, problems };
+  // docs/getting-started.md: a language other than French or English falls back to English,
+  // and says so rather than silently.
+  const fellBack = locale === 'en' && !/^en(-|$)/i.test(localeText);
+  const notes: Problem[] = fellBack
+    ? [{ path: 'locale', value: show(localeText), rule: 'is neither fr nor en: stored as en' }]
+    : [];
   const value: SubscriberInput = {
     id,
     name,
@@ -268,7 +279,7 @@ export function validateSubscriber(
     consentSource,
     tags,
   };
-  return { ok: true, value };
+  return notes.length > 0 ? { ok: true, value, notes } : { ok: true, value };
 }
 
 /**

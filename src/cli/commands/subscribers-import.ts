@@ -73,6 +73,13 @@ export function summaryText(s: ImportSummary): string {
       `  planned    ${s.planned.subscribers} subscribers into running campaigns, ${s.planned.slots} new slots`,
     );
   }
+  if (s.notes.length > 0) {
+    lines.push('imported with a note:');
+    for (const row of s.notes.slice(0, BAD_ROWS_SHOWN)) {
+      for (const p of row.problems) lines.push(`  line ${row.line}: ${formatProblem(p)}`);
+    }
+    if (s.notes.length > BAD_ROWS_SHOWN) lines.push('  … and more (--json lists them)');
+  }
   if (s.bad > 0) {
     lines.push('bad rows:');
     for (const row of s.badRows.slice(0, BAD_ROWS_SHOWN)) {

@@ -2,12 +2,15 @@
 // upsert one (the import's rules, upsert.service.ts), import a CSV body streamed into the import
 // service (never read whole), keyset pages, one profile by id, phone or email, erasure.
 import type { Readable } from 'node:stream';
+import type { FastifySchemaCompiler } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { mergeProblems, valueAt, zodProblems } from '../../campaigns/input-problems.ts';
 import { InvalidInput } from '../../shared/errors.ts';
 import { parseSubscriberKey } from '../../subscribers/subscriber-key.ts';
 import { listSubscribers } from '../../subscribers/subscriber-list.ts';
 import { subscriberProfile } from '../../subscribers/subscriber-profile.ts';
+import type { SubscriberFields } from '../../subscribers/upsert.service.ts';
 import { acceptCsvBodies, isCsv } from '../csv-body.ts';
 import { problem, sendProblem } from '../problems.ts';
 import type { ApiOptions } from './api.plugin.ts';
@@ -20,6 +23,35 @@ import {
   subscriberBody,
   upsertResult,
 } from './subscribers.schemas.ts';
+import { apiValidatorCompiler } from './zod-validation.ts';
+
+/** The body is left to the handler (its types and rules in one answer); the rest as usual. */
+const bodyChecks: FastifySchemaCompiler<z.ZodType> = (route) =>
+  route.httpPart === 'body' ? (data) => ({ value: data }) : apiValidatorCompiler(route);
+
+/** Whatever of a body that failed its types can still be read as the import's text fields. */
+function looseFields(raw: unknown): SubscriberFields {
+  const body = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  const text = (key: string) => (typeof body[key] === 'string' ? (body[key] as string) : undefined);
+  const list = (key: string) =>
+    Array.isArray(body[key]) ? (body[key] as unknown[]).filter((v) => typeof v === 'string') : [];
+  const attributes = body.attributes !== null && typeof body.attributes === 'object' ? body.attributes : {};
+  return {
+    ...(text('name') === undefined ? {} : { name: text('name') }),
+    ...(text('phone') === undefined ? {} : { phone: text('phone') }),
+    ...(text('email') === undefined ? {} : { email: text('email') }),
+    ...(text('assistant') === undefined ? {} : { assistant: text('assistant') }),
+    locale: text('locale') ?? '',
+    timezone: text('timezone') ?? '',
+    channels: list('channels'),
+    consent_at: text('consent_at') ?? '',
+    consent_source: text('consent_source') ?? '',
+    tags: list('tags'),
+    attributes: Object.fromEntries(
+      Object.entries(attributes as Record<string, unknown>).filter(([, v]) => typeof v === 'string'),
+    ) as Record<string, string>,
+  };
+}
 
 const idParams = z.object({
   id: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1–64 letters, digits, . _ : -'),
@@ -49,14 +81,31 @@ export const subscriberRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, o
         body: subscriberBody,
         response: { 200: upsertResult, 201: upsertResult, ...problems(400, 403, 413, 415, 422) },
       },
+      // Fastify types a route's compiler by its whole schema; this one reads only its parts.
+      validatorCompiler: bodyChecks as never,
     },
     async (request, reply) => {
-      const { id: bodyId, ...fields } = request.body;
-      if (bodyId !== undefined && bodyId !== request.params.id)
+      const id = request.params.id;
+      // The body passed unchecked (bodyChecks): its types and the import's rules answer together.
+      const raw: unknown = request.body;
+      const checked = subscriberBody.safeParse(raw);
+      if (!checked.success) {
+        const loose = looseFields(raw);
+        const typeProblems = zodProblems(subscriberBody, checked.error, raw);
+        const rowProblems = await upserts.problems(id, loose, now());
+        // A value sent with the wrong type is named by its type; a missing one in the import's words.
+        const sentWrong = typeProblems.filter((p) => valueAt(raw, p.path.split('.')) !== undefined);
+        throw new InvalidInput(
+          `subscriber ${id} is invalid`,
+          mergeProblems(sentWrong, rowProblems, typeProblems),
+        );
+      }
+      const { id: bodyId, ...fields } = checked.data;
+      if (bodyId !== undefined && bodyId !== id)
         throw new InvalidInput('the subscriber does not match the path', [
-          { path: 'id', rule: `must be the id in the path ("${request.params.id}") or left out` },
+          { path: 'id', rule: `must be the id in the path ("${id}") or left out` },
         ]);
-      const result = await upserts.upsert(request.params.id, fields, now());
+      const result = await upserts.upsert(id, fields, now());
       return reply.code(result.outcome === 'created' ? 201 : 200).send(result);
     },
   );
@@ -73,20 +122,30 @@ export const subscriberRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, o
         tags: ['subscribers'],
         summary: 'Import a CSV of subscribers (streamed)',
         description:
-          'A CSV body (SPEC 5, Content-Type: text/csv), read as it arrives. Answers the summary of `lastcall subscribers import --json`.',
+          'A CSV body (SPEC 5, Content-Type: text/csv), read as it arrives. Answers the summary of `lastcall subscribers import --json`; with strict=true, a bad row makes it 422, each bad row named by its line, nothing written.',
         querystring: z.object({ dryRun: flag, strict: flag }),
         headers: idempotencyHeaders,
         body: z.string().describe('CSV text').meta({ contentType: 'text/csv' }),
         response: { 200: importSummary, ...problems(403, 415, 422) },
       },
     },
-    async (request) =>
-      imports.importFile({
+    async (request) => {
+      const summary = await imports.importFile({
         file: request.body as unknown as Readable,
         now: now(),
         dryRun: request.query.dryRun,
         strict: request.query.strict,
-      }),
+      });
+      // Strict and refused: an error, as the CLI's exit code says, each bad row by its line.
+      if (summary.strict && summary.bad > 0)
+        throw new InvalidInput(
+          `the import was refused: ${summary.bad} bad row${summary.bad === 1 ? '' : 's'} and strict=true, nothing was written`,
+          summary.badRows.flatMap((row) =>
+            row.problems.map((p) => ({ ...p, path: `line ${row.line}: ${p.path}` })),
+          ),
+        );
+      return summary;
+    },
   );
 
   app.get(

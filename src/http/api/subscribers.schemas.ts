@@ -11,7 +11,10 @@ export const subscriberBody = z
     name: z.string().optional(),
     phone: z.string().optional().describe('E.164, e.g. +33612345678; phone or email required'),
     email: z.string().optional(),
-    locale: z.enum(LOCALES).or(z.string()).describe('fr or en (BCP 47; unknown falls back to en)'),
+    locale: z
+      .enum(LOCALES)
+      .or(z.string())
+      .describe('fr or en (BCP 47); another language is stored as en, and the answer notes it'),
     timezone: z.string().describe('IANA zone, e.g. Europe/Paris'),
     assistant: z
       .enum(ASSISTANTS)
@@ -36,6 +39,10 @@ export const upsertResult = z.object({
   outcome: z.enum(['created', 'updated', 'unchanged']),
   consentEvents: z.number().int(),
   planned: z.object({ subscribers: z.number().int(), slots: z.number().int() }),
+  notes: z
+    .array(z.object({ path: z.string(), value: z.string().optional(), rule: z.string() }))
+    .readonly()
+    .describe('accepted with a change worth saying: a locale neither fr nor en is stored as en'),
 });
 
 export const problemList = z
@@ -56,6 +63,10 @@ export const importSummary = z
     optOutsKept: z.number().int(),
     planned: z.object({ subscribers: z.number().int(), slots: z.number().int() }),
     badRows: z.array(z.object({ line: z.number().int(), problems: problemList })).readonly(),
+    notes: z
+      .array(z.object({ line: z.number().int(), problems: problemList }))
+      .readonly()
+      .describe('rows imported with a change worth saying: a locale neither fr nor en stored as en'),
   })
   .meta({ id: 'ImportSummary' });
 

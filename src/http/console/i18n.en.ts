@@ -178,6 +178,7 @@ export const en: ConsoleMessages = {
     committed: 'Written to the database',
     notCommitted: 'Nothing was written (dry run, or strict with bad rows).',
     badRows: 'Bad rows by line number',
+    notedRows: 'Rows imported with a note, by line number',
     line: 'Line',
     problem: 'Problem',
     failed: 'The import failed:',

@@ -188,6 +188,7 @@ export const fr = {
     committed: 'Écrit dans la base',
     notCommitted: 'Rien n’a été écrit (essai, ou mode strict avec des lignes refusées).',
     badRows: 'Lignes refusées, par numéro de ligne',
+    notedRows: 'Lignes importées avec une remarque, par numéro de ligne',
     line: 'Ligne',
     problem: 'Problème',
     failed: 'L’import a échoué :',

@@ -25,10 +25,11 @@ export function importSummaryFragment(ctx: ViewContext, s: ImportSummary): strin
   const t = ctx.m.importPage;
   const n = (v: number) => formatCount(ctx, v);
   const fact = (label: string, value: string) => html`<dt>${label}</dt><dd>${value}</dd>`;
-  const bad = s.badRows.map(
-    (row) =>
-      html`<tr><th scope="row" class="num">${row.line}</th><td>${row.problems.map((p) => html`<span class="problem"><code>${p.path}</code> ${p.rule}</span> `)}</td></tr>`,
-  );
+  const byLine = (rows: ImportSummary['badRows']) =>
+    rows.map(
+      (row) =>
+        html`<tr><th scope="row" class="num">${row.line}</th><td>${row.problems.map((p) => html`<span class="problem"><code>${p.path}</code> ${p.rule}${p.value === undefined ? '' : ` (${p.value})`}</span> `)}</td></tr>`,
+    );
   return html`<section aria-labelledby="summary-title" id="import-summary">
 <h2 id="summary-title">${t.summary}</h2>
 <p class="${s.committed ? 'ok' : 'error'}">${s.committed ? t.committed : t.notCommitted}</p>
@@ -39,7 +40,14 @@ ${
   s.badRows.length > 0 &&
   html`<h3>${t.badRows}</h3>${scrollTable(
     t.badRows,
-    html`<table id="bad-rows"><thead><tr><th scope="col" class="num">${t.line}</th><th scope="col">${t.problem}</th></tr></thead><tbody>${bad}</tbody></table>`,
+    html`<table id="bad-rows"><thead><tr><th scope="col" class="num">${t.line}</th><th scope="col">${t.problem}</th></tr></thead><tbody>${byLine(s.badRows)}</tbody></table>`,
+  )}`
+}
+${
+  s.notes.length > 0 &&
+  html`<h3>${t.notedRows}</h3>${scrollTable(
+    t.notedRows,
+    html`<table id="noted-rows"><thead><tr><th scope="col" class="num">${t.line}</th><th scope="col">${t.problem}</th></tr></thead><tbody>${byLine(s.notes)}</tbody></table>`,
   )}`
 }
 </section>`.text;
