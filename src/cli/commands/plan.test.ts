@@ -79,7 +79,7 @@ describe('runPlan', () => {
     // One 64 KiB batch (plus the line that crossed the limit) at most is ever waiting.
     expect(stdout.maxBuffered).toBeLessThan(70 * 1024);
     expect(stderr.text).toBe(
-      `Time-zone data: ${process.versions.tz}.\nPlanned 21,000 sends (0 catch-up) for 3,000 subscribers.\n`,
+      `Time-zone data: ${process.versions.tz}.\nSends every day 9:00–20:00 your time (each subscriber's own zone).\nPlanned 21,000 sends (0 catch-up) for 3,000 subscribers.\n`,
     );
   });
 
