@@ -1,6 +1,6 @@
 // campaign stats from seeded slots and deliveries: per step × channel, planned (deliveries plus
-// subscribers still expected from open slots), queued, the sent ⊇ delivered ⊇ read funnel, and
-// failures and skips broken down.
+// what open slots still expect: the audience each was planned for, less what its fan-out made),
+// queued, the sent ⊇ delivered ⊇ read funnel, and failures and skips broken down.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CampaignService, createCampaignService } from '../src/campaigns/campaign.service.ts';
 import type { StepChannelStats } from '../src/campaigns/stats.service.ts';
@@ -46,10 +46,11 @@ beforeAll(async () => {
   await seedSubscriber(t.db, { id: 'n2', zone: 'America/New_York', channels: ['whatsapp'] });
   await campaigns.create(campaignFile('c1'), start);
   await campaigns.start('c1', start);
-  // Paris d7 fanned out on both channels; New York d7 half-way (cursor after n1).
+  // Paris d7 fanned out on both channels; New York d7 half-way (cursor after n1, one row made).
   await t.db.exec(`UPDATE slots SET state = 'done' WHERE zone = 'Europe/Paris' AND step_id = 'd7'`);
   await t.db.exec(
-    `UPDATE slots SET state = 'fanning_out', cursor = 'n1' WHERE zone = 'America/New_York' AND step_id = 'd7'`,
+    `UPDATE slots SET state = 'fanning_out', cursor = 'n1', fanned_out_count = 1
+      WHERE zone = 'America/New_York' AND step_id = 'd7'`,
   );
   await t.db.exec(
     `INSERT INTO deliveries (campaign_id, step_id, subscriber_id, channel, kind, status, error_code, skip_reason) VALUES
@@ -92,33 +93,36 @@ describe('campaign stats', () => {
     ]);
   });
 
-  it('counts each expected subscriber once across zone slots, personal catch-ups and deliveries', async () => {
+  it('adds what personal catch-ups expect: one each', async () => {
     await seedSubscriber(t.db, { id: 'j1', zone: 'Asia/Tokyo', channels: ['email'] });
     await t.db.exec(
-      `INSERT INTO slots (campaign_id, step_id, zone, channel, send_at, kind, subscriber_id) VALUES
-         ('c1', 'd7', 'Asia/Tokyo', 'email', '2030-01-09T00:00:00Z', 'catch-up', 'j1'),
-         ('c1', 'd7', 'America/New_York', 'whatsapp', '2030-01-09T00:00:00Z', 'catch-up', 'n2')`,
-    );
-    // p1 already had d1 on WhatsApp (say, an earlier catch-up): it is not expected again.
-    await t.db.exec(
-      `INSERT INTO deliveries (campaign_id, step_id, subscriber_id, channel, kind, status) VALUES ('c1', 'd1', 'p1', 'whatsapp', 'catch-up', 'sent')`,
+      `INSERT INTO slots (campaign_id, step_id, zone, channel, send_at, kind, subscriber_id, audience) VALUES
+         ('c1', 'd7', 'Asia/Tokyo', 'email', '2030-01-09T00:00:00Z', 'catch-up', 'j1', 1)`,
     );
     const stats = await campaigns.stats('c1', now);
-    const find = (step: string, channel: string) =>
-      stats.steps.find((s) => s.step === step && s.channel === channel);
-    expect(find('d7', 'email')?.planned).toBe(3); // + j1's personal catch-up
-    expect(find('d7', 'whatsapp')?.planned).toBe(4); // n2's catch-up: already expected from the New York slot
-    expect(find('d1', 'whatsapp')).toMatchObject({ planned: 4, sent: 1 });
-    await t.db.exec(`DELETE FROM deliveries WHERE step_id = 'd1' AND kind = 'catch-up'`);
+    expect(stats.steps.find((s) => s.step === 'd7' && s.channel === 'email')?.planned).toBe(3);
     await t.db.exec(`DELETE FROM slots WHERE subscriber_id IS NOT NULL`);
   });
 
-  it('expects nothing from subscribers who are done or opted out', async () => {
+  it('expects what slots were planned for until their fan-out, which makes rows only for those still eligible', async () => {
     await t.db.exec(`UPDATE subscribers SET done_at = $1 WHERE id = 'p3'`, [new Date(now)]);
     await t.db.exec(`UPDATE subscriber_channels SET state = 'unsubscribed' WHERE subscriber_id = 'p2'`);
-    const stats = await campaigns.stats('c1', now);
-    expect(stats.steps.find((s) => s.step === 'd1' && s.channel === 'whatsapp')?.planned).toBe(3);
-    expect(stats.steps.find((s) => s.step === 'd1' && s.channel === 'email')?.planned).toBe(1);
+    const planned = async (step: string, channel: string) =>
+      (await campaigns.stats('c1', now)).steps.find((s) => s.step === step && s.channel === channel)?.planned;
+    // Paris d1 was planned for p1 and p3 on WhatsApp, p1 and p2 by email: still expected.
+    expect(await planned('d1', 'whatsapp')).toBe(4);
+    expect(await planned('d1', 'email')).toBe(2);
+    // Its fan-out then makes p1's rows only (p3 is done, p2 unsubscribed): the figure is the rows.
+    await t.db.exec(
+      `INSERT INTO deliveries (campaign_id, step_id, subscriber_id, channel, kind, status) VALUES
+         ('c1', 'd1', 'p1', 'whatsapp', 'scheduled', 'queued'), ('c1', 'd1', 'p1', 'email', 'scheduled', 'queued')`,
+    );
+    await t.db.exec(
+      `UPDATE slots SET state = 'done', fanned_out_count = 1 WHERE zone = 'Europe/Paris' AND step_id = 'd1'`,
+    );
+    expect(await planned('d1', 'whatsapp')).toBe(3); // p1's row, and New York's n1 and n2 ahead
+    expect(await planned('d1', 'email')).toBe(1);
+    await t.db.exec(`DELETE FROM deliveries WHERE step_id = 'd1' AND kind = 'scheduled'`);
   });
 
   it('expects nothing more once the deadline has passed, and keeps the deliveries', async () => {

@@ -1,9 +1,9 @@
 // What the console's charts, funnel and campaign list show about campaigns in motion, as
-// aggregates the database answers from indexes (deliveries_campaign_sent,
-// deliveries_campaign_status, slots_identity); the one count that reads every eligible
-// subscriber (the zones' sizes) is memoised for 30 s, so a page polling every few seconds never
-// walks the subscribers on each refresh:
-// - the funnel: `campaign stats`, with what open slots expect estimated from the zones' sizes;
+// aggregates the database answers from counters and indexes (delivery_counts,
+// deliveries_campaign_sent, slots_identity); the one count that reads every eligible subscriber
+// (the zones' sizes, for the plan chart) is memoised for 30 s, so a page polling every few
+// seconds never walks the subscribers on each refresh:
+// - the funnel: `campaign stats`, exactly, from the counters and the slots' audiences;
 // - sends per minute by channel over the last hour (the sends chart, refreshed while it runs);
 // - the plan: sends per hour ahead, by zone, with the deadline (the plan chart). A draft is
 //   planned as if it started now (startSlots: the planner through the slot code); a running or
@@ -17,7 +17,7 @@ import { type CampaignRecord, findCampaign, listCampaigns } from './campaign.rep
 import { unknownCampaign } from './campaign.service.ts';
 import { campaignChannels, startSlots } from './slot.builder.ts';
 import { type Audience, eligibleZoneChannels, type ZoneChannel } from './slot.repository.ts';
-import { type CampaignStats, campaignStats, type ExpectedCounts } from './stats.service.ts';
+import { type CampaignStats, campaignStats, expectedFromSlots } from './stats.service.ts';
 
 export interface SendsPerMinute {
   /** Bucket starts, epoch ms, one a minute, oldest first. */
@@ -37,7 +37,8 @@ export interface PlanByHour {
 export interface CampaignProgress {
   readonly created: number;
   readonly sent: number;
-  /** Deliveries still expected from pending slots (zone slots weighted by eligible subscribers). */
+  /** Deliveries still expected from slots not yet fanned out (their audience less what their
+   *  fan-out made), until the deadline. */
   readonly expected: number;
 }
 
@@ -156,46 +157,26 @@ export async function campaignProgress(
   sql: Sql,
   campaigns: readonly CampaignRecord[],
   now: number,
-  zoneCounts: ZoneCounts = freshZoneCounts,
 ): Promise<Map<string, CampaignProgress>> {
   const started = campaigns.filter((c) => c.state !== 'draft');
   const out = new Map<string, CampaignProgress>();
   if (started.length === 0) return out;
   const ids = started.map((c) => c.id);
   const counts = await sql.query<{ campaign_id: string; created: number; sent: number }>(
-    `SELECT campaign_id, count(*)::int AS created,
-            count(*) FILTER (WHERE status IN ('sent', 'delivered', 'read'))::int AS sent
-       FROM deliveries WHERE campaign_id = ANY($1::text[]) AND kind <> 'test' GROUP BY 1`,
+    `SELECT campaign_id, sum(n)::int AS created,
+            coalesce(sum(n) FILTER (WHERE status IN ('sent', 'delivered', 'read')), 0)::int AS sent
+       FROM delivery_counts WHERE campaign_id = ANY($1::text[]) GROUP BY 1`,
     [ids],
   );
-  const pending = await sql.query<{
-    campaign_id: string;
-    zone: string;
-    channel: Channel;
-    personal: number;
-    zoned: number;
-  }>(
-    `SELECT campaign_id, zone, channel,
-            count(*) FILTER (WHERE subscriber_id IS NOT NULL)::int AS personal,
-            count(*) FILTER (WHERE subscriber_id IS NULL)::int AS zoned
-       FROM slots WHERE campaign_id = ANY($1::text[]) AND state = 'pending' GROUP BY 1, 2, 3`,
-    [ids],
-  );
-  const weightsByAudience = new Map<string, (zone: string, channel: Channel) => number>();
-  for (const c of started) {
-    const key = JSON.stringify(c.campaign.audience);
-    if (!weightsByAudience.has(key) && pending.some((p) => p.campaign_id === c.id && p.zoned > 0)) {
-      const zc = await zoneCounts(sql, { channels: [...CHANNELS], ...c.campaign.audience }, now);
-      weightsByAudience.set(key, weights(zc));
-    }
-  }
+  const expected = await expectedFromSlots(sql, ids);
   for (const c of started) {
     const row = counts.find((r) => r.campaign_id === c.id);
-    const weight = weightsByAudience.get(JSON.stringify(c.campaign.audience));
-    const expected = pending
-      .filter((p) => p.campaign_id === c.id)
-      .reduce((sum, p) => sum + p.personal + (weight ? p.zoned * weight(p.zone, p.channel) : 0), 0);
-    out.set(c.id, { created: row?.created ?? 0, sent: row?.sent ?? 0, expected });
+    const ahead = c.deadline > now ? expected.filter((e) => e.campaign_id === c.id) : [];
+    out.set(c.id, {
+      created: row?.created ?? 0,
+      sent: row?.sent ?? 0,
+      expected: ahead.reduce((sum, e) => sum + e.count, 0),
+    });
   }
   return out;
 }
@@ -227,43 +208,6 @@ function memoisedZoneCounts(db: Db): ZoneCounts {
   };
 }
 
-/**
- * What open slots still expect, estimated from the zones' sizes: a zone slot expects its zone's
- * eligible subscribers on its channel less those its fan-out already reached; a personal
- * catch-up, one. `campaign stats` counts it exactly, at the price of reading every eligible
- * subscriber and their deliveries (30 s at a million): too slow for a page that polls.
- */
-async function estimatedExpected(
-  sql: Sql,
-  record: CampaignRecord,
-  now: number,
-  zoneCounts: ZoneCounts,
-): Promise<ExpectedCounts> {
-  const open = await sql.query<{
-    step_id: string;
-    channel: Channel;
-    zone: string;
-    personal: boolean;
-    done: number;
-  }>(
-    `SELECT step_id, channel, zone, subscriber_id IS NOT NULL AS personal, fanned_out_count AS done
-       FROM slots WHERE campaign_id = $1 AND state IN ('pending', 'fanning_out')`,
-    [record.id],
-  );
-  if (open.length === 0) return [];
-  const audience = { channels: campaignChannels(record.campaign), ...record.campaign.audience };
-  const weight = weights(await zoneCounts(sql, audience, now));
-  const sums = new Map<string, { step_id: string; channel: Channel; count: number }>();
-  for (const slot of open) {
-    const n = slot.personal ? 1 : Math.max(0, weight(slot.zone, slot.channel) - slot.done);
-    const key = `${slot.step_id}\u0000${slot.channel}`;
-    const sum = sums.get(key) ?? { step_id: slot.step_id, channel: slot.channel, count: 0 };
-    sum.count += n;
-    sums.set(key, sum);
-  }
-  return [...sums.values()];
-}
-
 export interface CampaignOverview {
   readonly record: CampaignRecord;
   /** Undefined for a draft: nothing is planned until it starts. */
@@ -280,7 +224,7 @@ export function createActivityService(deps: { readonly db: Db }) {
     return found;
   }
   async function liveStats(r: CampaignRecord, now: number): Promise<CampaignStats> {
-    return campaignStats(db, r, now, (sql, rec) => estimatedExpected(sql, rec, now, zoneCounts));
+    return campaignStats(db, r, now);
   }
   return {
     async sendsPerMinute(id: string, now: number): Promise<SendsPerMinute> {
@@ -294,14 +238,14 @@ export function createActivityService(deps: { readonly db: Db }) {
       const found = await record(id);
       return { record: found, stats: await liveStats(found, now) };
     },
-    /** `campaign stats`, with what open slots expect estimated from the zones' sizes. */
+    /** `campaign stats` (read from counters: cheap enough for a page that polls). */
     async liveStats(id: string, now: number): Promise<CampaignStats> {
       return liveStats(await record(id), now);
     },
     /** Every campaign, soonest deadline first, with its progress. */
     async overview(now: number): Promise<CampaignOverview[]> {
       const records = await listCampaigns(db);
-      const progress = await campaignProgress(db, records, now, zoneCounts);
+      const progress = await campaignProgress(db, records, now);
       return records.map((r) => ({ record: r, progress: progress.get(r.id) }));
     },
   };

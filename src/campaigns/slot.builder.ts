@@ -38,11 +38,11 @@ export function startSlots(
   now: number,
 ): BuiltSlots {
   const planner = zonePlanner(campaign, now);
-  const channelsByZone = new Map<string, Set<Channel>>();
-  for (const { zone, channel } of zoneChannels) {
-    const set = channelsByZone.get(zone) ?? new Set<Channel>();
-    set.add(channel);
-    channelsByZone.set(zone, set);
+  const channelsByZone = new Map<string, Map<Channel, number>>();
+  for (const { zone, channel, subscribers } of zoneChannels) {
+    const counts = channelsByZone.get(zone) ?? new Map<Channel, number>();
+    counts.set(channel, Number(subscribers));
+    channelsByZone.set(zone, counts);
   }
   const slots: NewSlot[] = [];
   const badZones: string[] = [];
@@ -53,7 +53,8 @@ export function startSlots(
       continue;
     }
     for (const send of sends) {
-      if (channels.has(send.channel)) slots.push(slotOf(campaign.id, zone, send, null));
+      const audience = channels.get(send.channel);
+      if (audience !== undefined) slots.push({ ...slotOf(campaign.id, zone, send, null), audience });
     }
   }
   return { slots, badZones };

@@ -23,6 +23,10 @@ export interface PlanJoinersResult {
 
 const CHUNK = 5_000;
 
+/** A zone slot's identity (subscriber aside: a zone slot has none). */
+const keyOf = (s: NewSlot) =>
+  `${s.campaignId}\u0000${s.stepId}\u0000${s.zone}\u0000${s.channel}\u0000${s.kind}`;
+
 /** Plans the given subscribers, as joining at `now`, into every running or paused campaign. */
 export async function planSubscribers(
   sql: Sql,
@@ -43,7 +47,9 @@ export async function planSubscribers(
   for (let i = 0; i < subscriberIds.length; i += CHUNK) {
     const joiners = await loadJoiners(sql, subscriberIds.slice(i, i + CHUNK));
     const slots: NewSlot[] = [];
-    const zoneSlotKeys = new Set<string>();
+    // A zone slot a joiner needs, with how many of this batch's joiners it is planned for (its
+    // audience when it is new; an existing slot keeps its own).
+    const zoneSlotKeys = new Map<string, number>();
     const bad = new Set<string>();
     for (const { campaign, planner } of planners) {
       for (const joiner of joiners) {
@@ -56,16 +62,21 @@ export async function planSubscribers(
         for (const slot of built) {
           // Zone slots are shared: keep one per identity, however many joiners need it.
           if (slot.subscriberId === null) {
-            const key = `${slot.campaignId}\u0000${slot.stepId}\u0000${slot.zone}\u0000${slot.channel}\u0000${slot.kind}`;
-            if (zoneSlotKeys.has(key)) continue;
-            zoneSlotKeys.add(key);
+            const key = keyOf(slot);
+            const seen = zoneSlotKeys.get(key);
+            zoneSlotKeys.set(key, (seen ?? 0) + 1);
+            if (seen !== undefined) continue;
           }
           slots.push(slot);
         }
       }
     }
     unplannable += bad.size;
-    slotsCreated += await insertSlots(sql, slots, now);
+    slotsCreated += await insertSlots(
+      sql,
+      slots.map((s) => (s.subscriberId === null ? { ...s, audience: zoneSlotKeys.get(keyOf(s)) ?? 0 } : s)),
+      now,
+    );
   }
   return { subscribers: planned.size, slotsCreated, unplannable };
 }

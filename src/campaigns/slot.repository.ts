@@ -21,6 +21,9 @@ export interface NewSlot {
   /** Its local wall time in `zone` ("2026-12-10T10:00") and the tzdata release that put it there. */
   readonly localTime: string;
   readonly tzVersion: string;
+  /** Deliveries it is planned to make (the "planned" figure until its fan-out makes them):
+   *  a zone slot's eligible subscribers on its channel; a personal catch-up's one by default. */
+  readonly audience?: number;
 }
 
 /** A campaign's audience (tags, where) and the channels of its steps. */
@@ -68,12 +71,13 @@ export async function insertSlots(sql: Sql, slots: readonly NewSlot[], now: numb
     const chunk = slots.slice(i, i + CHUNK);
     inserted += await sql.exec(
       `INSERT INTO slots (campaign_id, step_id, zone, channel, send_at, kind, subscriber_id,
-                          local_time, tz_version, planned_at, created_at, updated_at)
+                          local_time, tz_version, planned_at, created_at, updated_at, audience)
        SELECT s.campaign_id, s.step_id, s.zone, s.channel, s.send_at, s.kind, s.subscriber_id,
-              s.local_time, s.tz_version, $8, $8, $8
+              s.local_time, s.tz_version, $8, $8, $8,
+              coalesce(s.audience, CASE WHEN s.subscriber_id IS NULL THEN 0 ELSE 1 END)
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[],
-                     $9::text[], $10::text[])
-              AS s(campaign_id, step_id, zone, channel, send_at, kind, subscriber_id, local_time, tz_version)
+                     $9::text[], $10::text[], $11::int[])
+              AS s(campaign_id, step_id, zone, channel, send_at, kind, subscriber_id, local_time, tz_version, audience)
        ON CONFLICT (campaign_id, step_id, zone, channel, kind, coalesce(subscriber_id, '')) DO NOTHING`,
       [
         chunk.map((s) => s.campaignId),
@@ -86,6 +90,7 @@ export async function insertSlots(sql: Sql, slots: readonly NewSlot[], now: numb
         new Date(now),
         chunk.map((s) => s.localTime),
         chunk.map((s) => s.tzVersion),
+        chunk.map((s) => s.audience ?? null),
       ],
     );
   }

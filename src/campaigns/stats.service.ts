@@ -1,8 +1,9 @@
-// `campaign stats` (SPEC 8): per step × channel, what is planned and what became of it.
+// `campaign stats` (SPEC 8): per step × channel, what is planned and what became of it, read
+// from counters, never by counting deliveries (docs/delivery.md, "Counters"): the same figures
+// at ten deliveries and at ten million, in a few milliseconds.
 //
-// - planned: every delivery row, plus the subscribers still expected from slots not yet fanned
-//   out (eligible now, in the slot's zone or the slot's one subscriber, past a half-done
-//   fan-out's cursor, without a delivery for that step and channel). Nothing is expected once
+// - planned: every delivery row, plus what slots not yet fanned out still expect: the audience
+//   each was planned for less the rows its fan-out has made so far. Nothing is expected once
 //   the deadline has passed.
 // - queued counts rows waiting for or in the hands of a sender (queued, sending, retrying).
 // - sent, delivered and read are a funnel: a read message was delivered and sent, so it counts
@@ -14,11 +15,8 @@
 // Test sends (`send-test`) are not part of a campaign's figures.
 import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
-import { audienceParams } from './audience.ts';
 import type { CampaignRecord } from './campaign.repository.ts';
-import type { CampaignAudience } from './campaign.schema.ts';
 import { type ReplanSummary, replansOf } from './replan.repository.ts';
-import { eligibleWhere } from './slot.repository.ts';
 
 export interface StepChannelStats {
   readonly step: string;
@@ -70,17 +68,7 @@ type Mutable<T> = {
   -readonly [K in keyof T]: T[K] extends Readonly<Record<string, number>> ? Record<string, number> : T[K];
 };
 
-/** What slots not yet fanned out still expect, per step and channel (see expectedFromSlots). */
-export type ExpectedCounts = { step_id: string; channel: Channel; count: number }[];
-
-/** `expected` replaces the count of what open slots still expect (a caller may memoise it: it is
- *  the one part of the figures that reads every eligible subscriber). */
-export async function campaignStats(
-  sql: Sql,
-  record: CampaignRecord,
-  now: number,
-  expected: (sql: Sql, record: CampaignRecord) => Promise<ExpectedCounts> = expectedOf,
-): Promise<CampaignStats> {
+export async function campaignStats(sql: Sql, record: CampaignRecord, now: number): Promise<CampaignStats> {
   const { campaign } = record;
   const rows = new Map<string, Mutable<StepChannelStats>>();
   const key = (step: string, channel: string) => `${step}\u0000${channel}`;
@@ -122,15 +110,15 @@ export async function campaignStats(
         break;
       case 'failed':
         row.failed += d.count;
-        bump(row.failedByCode, d.error_code ?? 'none', d.count);
+        bump(row.failedByCode, d.reason, d.count);
         break;
       case 'skipped':
         row.skipped += d.count;
-        bump(row.skippedByReason, d.skip_reason ?? 'none', d.count);
+        bump(row.skippedByReason, d.reason, d.count);
         break;
       default:
         row.unknown += d.count;
-        bump(row.unknownByReason, d.error_code ?? 'interrupted', d.count);
+        bump(row.unknownByReason, d.reason, d.count);
     }
   }
   for (const r of await reportCounts(sql, record.id)) {
@@ -140,7 +128,7 @@ export async function campaignStats(
     else if (r.outcome === 'complained') row.complained += r.count;
   }
   if (record.deadline > now) {
-    for (const e of await expected(sql, record)) {
+    for (const e of await expectedFromSlots(sql, [record.id])) {
       rowFor(e.step_id, e.channel).planned += e.count;
     }
   }
@@ -183,8 +171,8 @@ interface DeliveryCount {
   step_id: string;
   channel: Channel;
   status: string;
-  error_code: string | null;
-  skip_reason: string | null;
+  /** The failure code (failed), skip reason (skipped) or cause (unknown); '' otherwise. */
+  reason: string;
   count: number;
 }
 
@@ -220,10 +208,7 @@ export async function fanoutProgress(sql: Sql, record: CampaignRecord, now: numb
   );
   const remaining =
     record.deadline > now
-      ? (await expectedFromSlots(sql, record.id, record.campaign.audience, at)).reduce(
-          (sum, e) => sum + Number(e.count),
-          0,
-        )
+      ? (await expectedFromSlots(sql, [record.id], at)).reduce((sum, e) => sum + e.count, 0)
       : 0;
   return {
     state: record.state,
@@ -235,11 +220,12 @@ export async function fanoutProgress(sql: Sql, record: CampaignRecord, now: numb
   };
 }
 
+/** The counters of a campaign's deliveries (delivery_counts, kept by triggers on every change). */
 function deliveryCounts(sql: Sql, campaignId: string): Promise<DeliveryCount[]> {
   return sql.query<DeliveryCount>(
-    `SELECT step_id, channel, status, error_code, skip_reason, count(*) AS count
-       FROM deliveries WHERE campaign_id = $1 AND kind <> 'test'
-      GROUP BY 1, 2, 3, 4, 5`,
+    `SELECT step_id, channel, status, reason, sum(n)::int AS count
+       FROM delivery_counts WHERE campaign_id = $1
+      GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0`,
     [campaignId],
   );
 }
@@ -257,61 +243,22 @@ function reportCounts(
   );
 }
 
-// Counted without listing every expected (step, subscriber) pair, so a million subscribers cost
-// one pass over the eligible ones: a zone slot expects everyone eligible in its zone (past its
-// cursor) minus those who already have their delivery; a personal catch-up expects its one
-// subscriber unless an open zone slot or a delivery covers them already. `dueBy`: only the slots
-// whose send time has come by then.
-/** The default count of what open slots expect: the query below, now. */
-export function expectedOf(sql: Sql, record: CampaignRecord): Promise<ExpectedCounts> {
-  return expectedFromSlots(sql, record.id, record.campaign.audience);
-}
-
-function expectedFromSlots(
+/**
+ * What the slots not yet fanned out (of these campaigns) still expect, per campaign, step and
+ * channel: the audience each was planned for, less the rows its fan-out has made so far.
+ * `dueBy`: only the slots whose send time has come by then.
+ */
+export function expectedFromSlots(
   sql: Sql,
-  campaignId: string,
-  audience: CampaignAudience,
+  campaignIds: readonly string[],
   dueBy?: Date,
-): Promise<{ step_id: string; channel: Channel; count: number }[]> {
+): Promise<{ campaign_id: string; step_id: string; channel: Channel; count: number }[]> {
   return sql.query(
-    `WITH open AS MATERIALIZED (
-       SELECT step_id, zone, channel, subscriber_id, coalesce(cursor, '') AS after FROM slots
-        WHERE campaign_id = $1 AND state IN ('pending', 'fanning_out')
-          AND ($3::timestamptz IS NULL OR send_at <= $3)
-     ), eligible AS MATERIALIZED (
-       SELECT s.id, s.timezone AS zone, c.channel
-         FROM subscribers s JOIN subscriber_channels c ON c.subscriber_id = s.id
-        WHERE ${eligibleWhere('$2', '$4')}
-     ), zone_counts AS (
-       SELECT zone, channel, count(*) AS n FROM eligible GROUP BY 1, 2
-     ), parts AS (
-       SELECT o.step_id, o.channel, z.n
-         FROM open o JOIN zone_counts z ON z.zone = o.zone AND z.channel = o.channel
-        WHERE o.subscriber_id IS NULL AND o.after = ''
-       UNION ALL
-       SELECT o.step_id, o.channel, count(*)
-         FROM open o JOIN eligible e ON e.zone = o.zone AND e.channel = o.channel AND e.id > o.after
-        WHERE o.subscriber_id IS NULL AND o.after <> ''
-        GROUP BY 1, 2
-       UNION ALL
-       SELECT o.step_id, o.channel, -count(*)
-         FROM open o
-         JOIN deliveries d ON d.campaign_id = $1 AND d.step_id = o.step_id AND d.channel = o.channel
-         JOIN eligible e ON e.id = d.subscriber_id AND e.channel = o.channel AND e.zone = o.zone AND e.id > o.after
-        WHERE o.subscriber_id IS NULL
-        GROUP BY 1, 2
-       UNION ALL
-       SELECT o.step_id, o.channel, count(*)
-         FROM open o JOIN eligible e ON e.id = o.subscriber_id AND e.channel = o.channel
-        WHERE NOT EXISTS (SELECT 1 FROM open z
-                           WHERE z.subscriber_id IS NULL AND z.step_id = o.step_id AND z.channel = o.channel
-                             AND z.zone = e.zone AND e.id > z.after)
-          AND NOT EXISTS (SELECT 1 FROM deliveries d
-                           WHERE d.campaign_id = $1 AND d.step_id = o.step_id
-                             AND d.subscriber_id = e.id AND d.channel = o.channel)
-        GROUP BY 1, 2
-     )
-     SELECT step_id, channel, sum(n)::bigint AS count FROM parts GROUP BY 1, 2`,
-    [campaignId, audienceParams(audience)[0], dueBy ?? null, audienceParams(audience)[1]],
+    `SELECT campaign_id, step_id, channel, sum(greatest(audience - fanned_out_count, 0))::int AS count
+       FROM slots
+      WHERE campaign_id = ANY($1::text[]) AND state IN ('pending', 'fanning_out')
+        AND ($2::timestamptz IS NULL OR send_at <= $2)
+      GROUP BY 1, 2, 3`,
+    [campaignIds, dueBy ?? null],
   );
 }

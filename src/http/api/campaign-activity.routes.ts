@@ -40,7 +40,7 @@ export const campaignActivityRoutes: FastifyPluginAsyncZod<ApiOptions> = async (
         tags: ['campaigns'],
         summary: 'The stats of /stats for a page that polls them',
         description:
-          'The same JSON as GET /campaigns/{id}/stats. Deliveries are counted exactly; what slots not yet fanned out still expect (part of "planned") is estimated from the zones\' sizes, counted at most every 30 s, instead of reading every eligible subscriber on each call. /stats counts it exactly.',
+          'The same figures as GET /campaigns/{id}/stats, exact and cheap: both read counters kept with every delivery status change, and what slots not yet fanned out still expect from the audience each was planned for.',
         params: idParams,
         response: { 200: stats, ...problems(404, 422) },
       },

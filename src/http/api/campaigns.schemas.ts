@@ -28,7 +28,9 @@ export const listItem = summary
         expected: z
           .number()
           .int()
-          .describe('deliveries the pending slots will still make (estimated per zone)'),
+          .describe(
+            'deliveries the slots not yet fanned out will still make (their planned audience less what their fan-out made)',
+          ),
       })
       .nullable(),
   })
