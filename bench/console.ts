@@ -114,11 +114,11 @@ async function main(): Promise<void> {
   try {
     await timed('seed subscribers and channels (generate_series)', async () => {
       await db.exec(
-        `INSERT INTO subscribers (id, name, phone, email, locale, timezone, assistant)
+        `INSERT INTO subscribers (id, name, phone, email, locale, timezone, attributes)
          SELECT 's' || lpad(g::text, 7, '0'), 'Subscriber ' || g, '+3361' || lpad(g::text, 7, '0'),
                 CASE WHEN g % 2 = 0 THEN 's' || g || '@example.test' END,
                 CASE WHEN g % 2 = 0 THEN 'fr' ELSE 'en' END, ($2::text[])[1 + g % 40],
-                (ARRAY['chatgpt', 'copilot', 'both'])[1 + g % 3]
+                jsonb_build_object('assistant', (ARRAY['chatgpt', 'copilot', 'both'])[1 + g % 3])
            FROM generate_series(1, $1::int) g`,
         [N, ZONES],
       );

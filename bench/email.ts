@@ -161,9 +161,9 @@ async function benchWorker(
 ): Promise<Phase> {
   log(`seeding ${N} subscribers`);
   await db.exec(
-    `INSERT INTO subscribers (id, name, email, locale, timezone, assistant)
+    `INSERT INTO subscribers (id, name, email, locale, timezone, attributes)
      SELECT 'e' || lpad(i::text, 8, '0'), 'Bench ' || i, 'bench' || i || '@example.test',
-            CASE WHEN i % 2 = 0 THEN 'fr' ELSE 'en' END, 'Europe/Paris', 'both'
+            CASE WHEN i % 2 = 0 THEN 'fr' ELSE 'en' END, 'Europe/Paris', '{"assistant": "both"}'
        FROM generate_series(1, $1::int) AS i`,
     [N],
   );
