@@ -92,18 +92,23 @@ SELECT campaign_id, step_id, channel, status, delivery_count_reason(status, erro
 ALTER TABLE slots ADD COLUMN audience integer NOT NULL DEFAULT 0;
 WITH open AS (
   SELECT sl.id, sl.zone, sl.channel, sl.subscriber_id,
-         coalesce(ARRAY(SELECT jsonb_array_elements_text(c.definition->'audience'->'tags')), '{}') AS tags
+         coalesce(ARRAY(SELECT jsonb_array_elements_text(c.definition->'audience'->'tags')), '{}') AS tags,
+         coalesce(c.definition->'audience'->'where', '{}') AS "where"
     FROM slots sl JOIN campaigns c ON c.id = sl.campaign_id
    WHERE sl.state IN ('pending', 'fanning_out')),
-audiences AS (SELECT DISTINCT tags FROM open WHERE subscriber_id IS NULL),
+audiences AS (SELECT DISTINCT tags, "where" FROM open WHERE subscriber_id IS NULL),
+-- The audience rule (src/campaigns/audience.ts): one of the tags (any when none), and for every
+-- attribute named in `where`, one of its values.
 zone_counts AS (
-  SELECT a.tags, s.timezone AS zone, sc.channel, count(*)::int AS n
+  SELECT a.tags, a."where", s.timezone AS zone, sc.channel, count(*)::int AS n
     FROM audiences a, subscribers s JOIN subscriber_channels sc ON sc.subscriber_id = s.id
    WHERE sc.state = 'active' AND s.done_at IS NULL AND (cardinality(a.tags) = 0 OR s.tags && a.tags)
-   GROUP BY 1, 2, 3)
+     AND NOT EXISTS (SELECT 1 FROM jsonb_each(a."where") w(name, vals)
+                      WHERE NOT coalesce((s.attributes->>w.name) = ANY(ARRAY(SELECT jsonb_array_elements_text(w.vals))), false))
+   GROUP BY 1, 2, 3, 4)
 UPDATE slots sl
    SET audience = CASE WHEN o.subscriber_id IS NOT NULL THEN 1 ELSE coalesce(z.n, 0) END
-  FROM open o LEFT JOIN zone_counts z ON z.tags = o.tags AND z.zone = o.zone AND z.channel = o.channel
+  FROM open o LEFT JOIN zone_counts z ON z.tags = o.tags AND z."where" = o."where" AND z.zone = o.zone AND z.channel = o.channel
  WHERE sl.id = o.id;
 
 -- Down Migration
