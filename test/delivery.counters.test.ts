@@ -39,7 +39,8 @@ beforeAll(async () => {
     clock,
     scheduleTick: false,
     backoff: { baseMs: 20 },
-    timeouts: { whatsappTimeoutMs: 500 },
+    // A timeout a loaded machine does not reach by accident; the late answer comes well after it.
+    timeouts: { whatsappTimeoutMs: 3_000 },
     recovery: { graceMs: 0, orphanAfterMs: 0 },
   });
 });
@@ -120,7 +121,7 @@ describe('delivery counters', () => {
     // once and a 550, and an opt-out between fan-out and send.
     services.graph.setFailure(failures.serverError(), { to: wa[1]!.phone!, times: 1 });
     services.graph.setFailure(failures.undeliverable(), { to: wa[2]!.phone!, times: 1 });
-    services.graph.setFailure(failures.lateAnswer(2_000), { to: wa[3]!.phone!, times: 1 });
+    services.graph.setFailure(failures.lateAnswer(12_000), { to: wa[3]!.phone!, times: 1 });
     services.smtp.setFailure({ code: 451, message: 'later' }, { to: mail[1]!.email!, times: 1 });
     services.smtp.setFailure({ code: 550, message: 'no such user' }, { to: mail[2]!.email!, times: 1 });
     const held = [workers.queues.get(QUEUES.whatsapp), workers.queues.get(QUEUES.email)];

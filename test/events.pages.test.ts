@@ -47,7 +47,8 @@ beforeAll(async () => {
     clock,
     scheduleTick: false,
     backoff: { baseMs: 20 },
-    timeouts: { whatsappTimeoutMs: 500 },
+    // A timeout a loaded machine does not reach by accident; the late answer comes well after it.
+    timeouts: { whatsappTimeoutMs: 3_000 },
     events: { drainEveryMs: 20, sweepEveryMs: 60_000, waitMs: 200, backoff: { baseMs: 20, maxMs: 200 } },
   });
 });
@@ -79,8 +80,8 @@ describe('outbound events of a step sent in pages of 20', () => {
     const [mailRefused, mailRetried, mailSkipped] = [mail[3]!, mail[8]!, mail[17]!];
     services.graph.setFailure(failures.undeliverable(), { to: waRefused.phone! });
     services.graph.setFailure(failures.serverError(), { to: waRetried.phone!, times: 1 });
-    // Meta takes it and answers after four timeouts: the worker cannot know it has it.
-    services.graph.setFailure(failures.lateAnswer(2_000), { to: waUnknown.phone!, times: 1 });
+    // Meta takes it and answers long after the timeout: the worker cannot know it has it.
+    services.graph.setFailure(failures.lateAnswer(12_000), { to: waUnknown.phone!, times: 1 });
     services.smtp.setFailure({ code: 550, message: 'mailbox unavailable' }, { to: mailRefused.email! });
     services.smtp.setFailure({ code: 451, message: 'try again later' }, { to: mailRetried.email!, times: 1 });
 

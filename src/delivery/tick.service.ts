@@ -1,12 +1,14 @@
 // The tick (DESIGN.md point 3), once a minute from a BullMQ job scheduler and on demand in
 // tests: finish campaigns whose deadline came, claim due slots and queue their fan-out, then
-// recover what a crash or a lost Redis left behind (recovery.ts). Every step is a conditional
+// recover what a crash or a lost Redis left behind (recovery.ts), and fold the campaign
+// counters' shards (delivery-counts.repository.ts). Every step is a conditional
 // update or a job id BullMQ dedupes, so two ticks at once, or a tick repeated, are harmless; a
 // PostgreSQL advisory lock merely keeps a second concurrent tick from doing the same work twice.
 import type { QueueSet } from '../queue/connection.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Db } from '../store/pool.ts';
 import { finishExpiredCampaigns } from './delivery.repository.ts';
+import { foldCounterShards } from './delivery-counts.repository.ts';
 import { claimDueSlots } from './fanout.service.ts';
 import { queueFanouts } from './job-queueing.ts';
 import { type RecoveryOptions, type RecoveryReport, recover } from './recovery.ts';
@@ -48,6 +50,7 @@ export async function runTick(deps: TickDeps, now: number): Promise<TickReport> 
     await queueFanouts(deps.queues, claimedSlots);
 
     const recovered = await recover(deps, now, new Set(claimedSlots));
+    await foldCounterShards(deps.db);
     const report: TickReport = {
       ran: true,
       finishedCampaigns: expired.finished,
