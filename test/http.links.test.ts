@@ -165,6 +165,26 @@ describe('/unsubscribe/:token', () => {
     expect((await events('opt_out'))[0]).toMatchObject({ channel: 'whatsapp', source: 'unsubscribe-link' });
   });
 
+  it('says which channel stopped and which continues', async () => {
+    const press = (channel: 'email' | 'all') =>
+      h.app.inject({
+        method: 'POST',
+        url: `/unsubscribe/${h.token({ action: 'unsubscribe', subscriberId: id, channel })}?lang=en`,
+        headers: { 'content-type': FORM },
+        payload: 'confirm=yes',
+      });
+    const email = await press('email');
+    expect(email.body).toContain('Done: you will no longer get reminders by email.');
+    expect(email.body).toContain('Reminders on WhatsApp continue: reply STOP there to stop them too.');
+    expect(email.body).not.toContain('these reminders');
+    const all = await press('all');
+    expect(all.body).toContain(
+      'Done: you will no longer get any reminder, neither on WhatsApp nor by email.',
+    );
+    expect(all.body).not.toContain('continue');
+    expect(await channelStates()).toEqual({ whatsapp: 'unsubscribed', email: 'unsubscribed' });
+  });
+
   it('keeps working for 400 days, and refuses a forged POST', async () => {
     const token = h.token({ action: 'unsubscribe', subscriberId: id, channel: 'all' });
     h.clock.advance(399 * DAY);

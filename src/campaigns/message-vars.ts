@@ -2,7 +2,7 @@
 // few sentences that depend on the subscriber's assistant live here rather than in templates:
 // a WhatsApp template is fixed text approved by Meta, so anything that varies per subscriber
 // must travel as a one-line parameter (no newlines, Meta refuses them).
-import { daysLeft as calendarDaysLeft, formatDeadline } from '../planning/planner.ts';
+import { daysLeft as calendarDaysLeft, formatDeadline, minutesLeft } from '../planning/planner.ts';
 import type { Locale } from '../shared/vocabulary.ts';
 import { ASSISTANTS, type Attributes } from '../subscribers/subscriber.schema.ts';
 
@@ -86,6 +86,16 @@ const RELATIVE: Record<Locale, Intl.RelativeTimeFormat> = {
   en: new Intl.RelativeTimeFormat('en', { numeric: 'auto' }),
 };
 
+/**
+ * "in 7 days", "tomorrow", "today"; within the last hour, the minutes ("in 5 minutes"), so that
+ * steps minutes apart (the demo's) do not all say "today".
+ */
+function timeLeft(now: number, deadline: number, days: number, locale: Locale): string {
+  const minutes = minutesLeft(now, deadline);
+  if (minutes > 0 && minutes < 60) return RELATIVE[locale].format(minutes, 'minute');
+  return RELATIVE[locale].format(days, 'day');
+}
+
 export function buildMessageVars(input: MessageVarsInput): MessageVars {
   const locale = resolveLocale(input.locale);
   const words = WORDING[locale];
@@ -97,7 +107,7 @@ export function buildMessageVars(input: MessageVarsInput): MessageVars {
     name: name === '' ? words.nameless : name,
     deadline: formatDeadline(input.deadline, input.timezone, locale),
     daysLeft: days,
-    timeLeft: RELATIVE[locale].format(days, 'day'),
+    timeLeft: timeLeft(input.now, input.deadline, days, locale),
     assistant: words.assistant[assistant],
     exportSteps: words.exportSteps,
     historyAdvice: words.historyAdvice[assistant],

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseCampaign } from '../campaigns/campaign.loader.ts';
 import { toSchedule } from '../campaigns/campaign.schema.ts';
-import { validateCampaignTemplates } from '../campaigns/messages.ts';
+import { buildMessageVars } from '../campaigns/message-vars.ts';
+import {
+  loadMessageTemplates,
+  renderEmail,
+  SHIPPED_MESSAGES_DIR,
+  validateCampaignTemplates,
+} from '../campaigns/messages.ts';
 import { planZone } from '../planning/planner.ts';
 import {
   DEMO_CAMPAIGN_ID,
@@ -13,6 +19,7 @@ import {
 import { DEMO_SUBSCRIBERS, demoSubscribersCsv } from './demo-subscribers.ts';
 
 const MINUTE = 60_000;
+const SHIPPED = SHIPPED_MESSAGES_DIR;
 const NOW = Date.parse('2031-06-01T21:37:42.123Z');
 const START = Date.parse('2031-06-01T21:37:00Z');
 
@@ -24,11 +31,39 @@ describe('the demo campaign', () => {
     expect(timing.steps.map((s) => [s.id, s.minutesBefore, s.template])).toEqual([
       ['start', 20, 'first-notice'],
       ['m10', 10, 'one-week'],
-      ['m5', 5, 'last-day'],
-      ['m2', 2, 'last-hours'],
+      ['m5', 5, 'one-week'],
+      ['m2', 2, 'last-day'],
     ]);
     expect(demoTiming(NOW, 5).steps.map((s) => s.id)).toEqual(['start', 'm2']);
     expect(() => demoTiming(NOW, 1)).toThrow(/minutes: must be a whole number from 2 to 1440/);
+  });
+
+  it('counts the minutes left in each step, never "today" then "in a few hours"', async () => {
+    const timing = demoTiming(NOW, 20);
+    const subjects: { en: string[]; fr: string[] } = { en: [], fr: [] };
+    for (const locale of ['en', 'fr'] as const) {
+      for (const step of timing.steps.filter((s) => s.id !== 'start')) {
+        const template = await loadMessageTemplates(SHIPPED, locale, step.template);
+        const vars = buildMessageVars({
+          name: 'Nora',
+          locale,
+          timezone: 'Europe/Paris',
+          attributes: { assistant: 'chatgpt' },
+          deadline: timing.deadline,
+          now: timing.deadline - step.minutesBefore * MINUTE,
+          links: { unsubscribeUrl: 'u', doneUrl: 'd', helpUrl: 'h' },
+          publicUrl: 'https://demo.example',
+        });
+        subjects[locale].push(renderEmail(template, vars).subject);
+      }
+    }
+    expect(subjects.en).toEqual([
+      'Reminder: no more ChatGPT on WhatsApp in 10 minutes',
+      'Reminder: no more ChatGPT on WhatsApp in 5 minutes',
+      'Last reminder: no more ChatGPT on WhatsApp in 2 minutes',
+    ]);
+    expect(subjects.fr.join('\n')).not.toMatch(/aujourd|quelques heures/);
+    expect(subjects.fr.map((s) => /dans (\d+) minutes/.exec(s)?.[1])).toEqual(['10', '5', '2']);
   });
 
   it('is a valid campaign file whose templates exist in every language', async () => {

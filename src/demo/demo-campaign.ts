@@ -2,7 +2,8 @@
 // Its deadline is N minutes after the current minute. The first notice is due at that very
 // minute: the campaign starts as of the current minute, so the first notice is "missed by a few
 // seconds" and goes out at once as a catch-up (SPEC 4.3, with a 1-second minGap so it always
-// does), then the ladder follows: 10, 5 and 2 minutes before the deadline. The window covers the
+// does), then the ladder follows: 10, 5 and 2 minutes before the deadline, in words that count
+// the minutes left. The window covers the
 // whole day, so nothing is pushed back to the previous evening in any zone.
 import { stringify } from 'yaml';
 
@@ -19,10 +20,13 @@ export interface DemoStep {
   readonly template: 'first-notice' | 'one-week' | 'last-day' | 'last-hours';
 }
 
+// The shipped templates whose words fit minutes: "Reminder: … in 10 minutes", then "in 5
+// minutes", then "Last reminder: … in 2 minutes" ({{timeLeft}} counts minutes in the last hour).
+// Not last-hours: its fixed "In a few hours" would follow "in 5 minutes".
 const LADDER: readonly DemoStep[] = [
   { id: 'm10', minutesBefore: 10, template: 'one-week' },
-  { id: 'm5', minutesBefore: 5, template: 'last-day' },
-  { id: 'm2', minutesBefore: 2, template: 'last-hours' },
+  { id: 'm5', minutesBefore: 5, template: 'one-week' },
+  { id: 'm2', minutesBefore: 2, template: 'last-day' },
 ];
 
 export interface DemoTiming {

@@ -85,7 +85,12 @@ export const en: Messages = {
     askWhatsapp: 'You will no longer get reminders on WhatsApp.',
     button: 'Confirm unsubscribe',
     doneTitle: 'You are unsubscribed',
-    doneBody: 'Done: you will no longer get these reminders. You can close this page.',
+    doneAll: 'Done: you will no longer get any reminder, neither on WhatsApp nor by email.',
+    doneEmail: 'Done: you will no longer get reminders by email.',
+    doneWhatsapp: 'Done: you will no longer get reminders on WhatsApp.',
+    continuesWhatsapp: 'Reminders on WhatsApp continue: reply STOP there to stop them too.',
+    continuesEmail: 'Reminders by email continue: the link at the bottom of each one stops them too.',
+    closePage: 'You can close this page.',
   },
   done: {
     askTitle: 'Are you done?',

@@ -85,7 +85,12 @@ export const fr = {
     askWhatsapp: 'Vous ne recevrez plus de rappels sur WhatsApp.',
     button: 'Confirmer la désinscription',
     doneTitle: 'Vous êtes désinscrit',
-    doneBody: 'C’est noté : vous ne recevrez plus ces rappels. Vous pouvez fermer cette page.',
+    doneAll: 'C’est noté : vous ne recevrez plus aucun rappel, ni sur WhatsApp ni par e-mail.',
+    doneEmail: 'C’est noté : vous ne recevrez plus de rappels par e-mail.',
+    doneWhatsapp: 'C’est noté : vous ne recevrez plus de rappels sur WhatsApp.',
+    continuesWhatsapp: 'Les rappels sur WhatsApp continuent : répondez STOP pour les arrêter aussi.',
+    continuesEmail: 'Les rappels par e-mail continuent : le lien en bas de chacun les arrête aussi.',
+    closePage: 'Vous pouvez fermer cette page.',
   },
   done: {
     askTitle: 'Vous avez terminé ?',

@@ -62,6 +62,11 @@ export function daysLeft(instant: number, deadline: number, zone: string): numbe
   return Math.round((wallMidnight(wallOf(z, deadline)) - wallMidnight(wallOf(z, instant))) / DAY);
 }
 
+/** Whole minutes from `instant` to `deadline`, rounded up (a deadline 4m10s away is 5 minutes). */
+export function minutesLeft(instant: number, deadline: number): number {
+  return Math.ceil((deadline - instant) / 60_000);
+}
+
 /** An ISO 8601 instant with its offset → epoch ms, or why it is not one (Luxon's words). */
 export function parseIsoInstant(text: string): { ok: true; ms: number } | { ok: false; reason: string } {
   const parsed = DateTime.fromISO(text.trim(), { setZone: true });

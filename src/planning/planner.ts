@@ -20,6 +20,7 @@ export {
   formatDeadline,
   formatLocal,
   formatUtc,
+  minutesLeft,
   parseIsoInstant,
 } from './format.ts';
 export { canonicalZone, isValidZone, parseLocalTime } from './local-time.ts';

@@ -207,12 +207,17 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
 
     /** Ends consent on one channel or all. Already-off channels are left as they are. */
     async unsubscribe(subscriberId: string, scope: UnsubscribeScope, source: string, now: number) {
-      return db.tx(async (sql): Promise<LinkResult & { channels: Channel[] }> => {
+      // `continuing`: the channels still active outside the scope, for the page to name.
+      return db.tx(async (sql): Promise<LinkResult & { channels: Channel[]; continuing: Channel[] }> => {
         const subscriber = await repo.lockById(sql, subscriberId);
-        if (!subscriber) return { found: false, changed: false, channels: [] };
+        if (!subscriber) return { found: false, changed: false, channels: [], continuing: [] };
         const changed: Channel[] = [];
+        const continuing: Channel[] = [];
         for (const [channel, row] of await repo.lockChannels(sql, subscriberId)) {
-          if (scope !== 'all' && scope !== channel) continue;
+          if (scope !== 'all' && scope !== channel) {
+            if (row.state === 'active' && subscriber.done_at === null) continuing.push(channel);
+            continue;
+          }
           if (row.state !== 'active' && row.state !== 'pending') continue;
           await repo.setChannel(sql, subscriberId, channel, 'unsubscribed', undefined, now);
           await repo.appendConsentEvent(sql, {
@@ -230,7 +235,13 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
           );
           changed.push(channel);
         }
-        return { found: true, changed: changed.length > 0, channels: changed, locale: localeOf(subscriber) };
+        return {
+          found: true,
+          changed: changed.length > 0,
+          channels: changed,
+          continuing,
+          locale: localeOf(subscriber),
+        };
       });
     },
 

@@ -143,7 +143,14 @@ export const linkRoutes: FastifyPluginAsync<LinkRoutesOptions> = async (app, opt
     );
     if (oneClick) return reply.code(200).type('text/plain; charset=utf-8').send('Unsubscribed\n');
     const m = MESSAGES[localeFor(request, result.locale)];
-    return reply.type(HTML).send(messagePage(m, m.unsubscribe.doneTitle, [m.unsubscribe.doneBody]));
+    // Which channel stopped, and which still brings reminders (a mail's link stops email only).
+    const u = m.unsubscribe;
+    const stopped =
+      token.channel === 'all' ? u.doneAll : token.channel === 'email' ? u.doneEmail : u.doneWhatsapp;
+    const continuing = result.continuing.map((c) =>
+      c === 'whatsapp' ? u.continuesWhatsapp : u.continuesEmail,
+    );
+    return reply.type(HTML).send(messagePage(m, u.doneTitle, [stopped, ...continuing, u.closePage]));
   });
 
   /** A subscriber erased since the message was sent: nothing to show, nothing to do. */
