@@ -127,9 +127,10 @@ export async function seed(
   tags: readonly string[] = [],
 ): Promise<void> {
   await db.exec(
-    `INSERT INTO subscribers (id, name, phone, locale, timezone, assistant, tags)
+    `INSERT INTO subscribers (id, name, phone, locale, timezone, attributes, tags)
      SELECT $1 || lpad(i::text, 8, '0'), 'Bench ' || i, '+33' || ($2::bigint + i)::text,
-            CASE WHEN i % 2 = 0 THEN 'fr' ELSE 'en' END, ($3::text[])[1 + i % cardinality($3::text[])], 'both', $5
+            CASE WHEN i % 2 = 0 THEN 'fr' ELSE 'en' END, ($3::text[])[1 + i % cardinality($3::text[])],
+            '{"assistant": "both"}', $5
        FROM generate_series(1, $4::int) AS i`,
     [prefix, firstPhone, zones, count, tags],
   );
