@@ -1,8 +1,4 @@
-// The sign-up as a person does it: headless Chromium (playwright-core) on a phone-size screen in
-// Montreal with a French browser, against the real server listening on 127.0.0.1, a real
-// database and the real SMTP fake. Chromium must be installed: this test fails without it.
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { buildServer } from '../src/http/server.ts';
@@ -10,12 +6,12 @@ import { freePort } from '../src/ops/local-servers/probe.ts';
 import type { Services } from '../src/roles/services.ts';
 import { type FakeSmtp, startFakeSmtp } from './fakes/smtp.ts';
 import { campaignFile } from './support/campaign.ts';
+import { launchChromium, requireChromium } from './support/chromium.ts';
 import { testConfig } from './support/config.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 import { WHATSAPP_ENV } from './support/http.ts';
 import { testServices } from './support/services.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/lastcall-subscribe.png';
 
 let database: TestDatabase;
@@ -26,10 +22,7 @@ let browser: Browser;
 let base: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium"`,
-    );
+  requireChromium();
   database = await createTestDatabase();
   // A campaign for everyone, not yet started: something the general form signs up to.
   await createCampaignService({ db: database.db }).create(campaignFile('everyone'), Date.now());
@@ -49,18 +42,7 @@ beforeAll(async () => {
   services = testServices({ ...config, senderName: 'Lastcall Test' }, database.db);
   app = await buildServer({ config, db: database.db, services });
   await app.listen({ host: '127.0.0.1', port });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -2,16 +2,15 @@
 // /metrics, the queue board behind ADMIN_TOKEN (with its scoped CSP, checked in headless
 // Chromium), and `lastcall serve` itself as an operator runs it, stopped by SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { pino } from 'pino';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServeConfig } from '../src/config/config.ts';
 import { buildServer } from '../src/http/server.ts';
 import { freePort } from '../src/ops/local-servers/probe.ts';
 import { QUEUES } from '../src/queue/catalog.ts';
 import { QueueSet } from '../src/queue/connection.ts';
+import { launchChromium } from './support/chromium.ts';
 import { LASTCALL_BIN } from './support/cli.ts';
 import { testConfig } from './support/config.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
@@ -19,7 +18,6 @@ import { createTestRedis, type TestRedis } from './support/redis.ts';
 import { testServices } from './support/services.ts';
 
 const ADMIN = 'ops-admin-token-for-tests';
-const CHROMIUM = '/usr/bin/chromium';
 
 let database: TestDatabase;
 let redis: TestRedis;
@@ -196,17 +194,10 @@ describe('/admin/queues', () => {
   });
 
   it('loads in a real browser: scripts and styles run under the CSP', async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(
-        `Chromium is not installed at ${CHROMIUM}: apt-get update && apt-get install -y chromium`,
-      );
     const port = await freePort();
     const live = await serverFor(config, queues);
     await live.listen({ host: '127.0.0.1', port });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const violations: string[] = [];

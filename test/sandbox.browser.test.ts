@@ -1,11 +1,8 @@
-// The sandbox inbox in a real browser (headless Chromium, playwright-core): a message sent while
-// the page is open appears without a reload (the same-origin script polls), and pressing STOP
-// posts a signed webhook. Chromium must be installed: this test fails without it.
-import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { checkWebhookSignature } from '../src/inbound/webhook-signature.ts';
 import { type Sandbox, startSandbox } from '../src/sandbox/sandbox.service.ts';
+import { launchChromium, requireChromium } from './support/chromium.ts';
 import {
   APP_SECRET,
   PUBLIC_URL,
@@ -15,17 +12,12 @@ import {
   type WebhookReceiver,
 } from './support/sandbox.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-
 let receiver: WebhookReceiver;
 let sandbox: Sandbox;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium"`,
-    );
+  requireChromium();
   receiver = await startWebhookReceiver();
   sandbox = await startSandbox({
     token: 'sandbox-browser-token',
@@ -36,7 +28,7 @@ beforeAll(async () => {
     publicUrl: PUBLIC_URL,
     statusDelayMs: 5,
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
