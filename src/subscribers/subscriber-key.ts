@@ -5,13 +5,13 @@ import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { InvalidInput, NotFound } from '../shared/errors.ts';
 import type { Sql } from '../store/pool.ts';
+import { SUBSCRIBER_ID } from './subscriber.schema.ts';
 
 export type SubscriberKey =
   | { readonly kind: 'id'; readonly value: string }
   | { readonly kind: 'phone'; readonly value: string }
   | { readonly kind: 'email'; readonly value: string };
 
-const ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const KEY_RULE = 'must be a subscriber id, a phone number in E.164 form (+33612345678) or an email address';
 
 export function parseSubscriberKey(text: string): SubscriberKey {
@@ -38,7 +38,7 @@ export function parseSubscriberKey(text: string): SubscriberKey {
       ]);
     return { kind: 'phone', value: phone };
   }
-  if (!ID.test(key)) throw new InvalidInput('Invalid KEY', [{ path: 'KEY', rule: KEY_RULE }]);
+  if (!SUBSCRIBER_ID.test(key)) throw new InvalidInput('Invalid KEY', [{ path: 'KEY', rule: KEY_RULE }]);
   return { kind: 'id', value: key };
 }
 

@@ -66,7 +66,9 @@ export type SubscriberResult =
     }
   | { readonly ok: false; readonly problems: Problem[] };
 
-const ID = /^[A-Za-z0-9._:-]{1,64}$/;
+/** A subscriber id, the one rule the import, the sign-up, the API and `subscribers show KEY` use. */
+export const SUBSCRIBER_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+export const SUBSCRIBER_ID_RULE = 'must be 1–64 characters from A–Z, a–z, 0–9 and . _ : -';
 const TAG = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const INSTANT =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):?(\d{2}))$/;
@@ -165,13 +167,10 @@ export function validateSubscriber(
   const field = (name: string) => (raw[name] ?? '').trim();
 
   const id = field('id');
-  if (!ID.test(id)) {
+  if (!SUBSCRIBER_ID.test(id)) {
     problems.push({
       path: 'id',
-      rule:
-        id === ''
-          ? 'is required'
-          : `must be 1–64 characters from A–Z, a–z, 0–9 and . _ : - (got ${id.length} characters)`,
+      rule: id === '' ? 'is required' : `${SUBSCRIBER_ID_RULE} (got ${id.length} characters)`,
     });
   }
 

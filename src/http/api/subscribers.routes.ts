@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { mergeProblems, valueAt, zodProblems } from '../../campaigns/input-problems.ts';
 import { InvalidInput } from '../../shared/errors.ts';
+import { SUBSCRIBER_ID, SUBSCRIBER_ID_RULE } from '../../subscribers/subscriber.schema.ts';
 import { parseSubscriberKey } from '../../subscribers/subscriber-key.ts';
 import { listSubscribers } from '../../subscribers/subscriber-list.ts';
 import { subscriberProfile } from '../../subscribers/subscriber-profile.ts';
@@ -54,7 +55,7 @@ function looseFields(raw: unknown): SubscriberFields {
 }
 
 const idParams = z.object({
-  id: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1–64 letters, digits, . _ : -'),
+  id: z.string().regex(SUBSCRIBER_ID, SUBSCRIBER_ID_RULE),
 });
 const keyParams = z.object({ key: z.string().min(1).describe('subscriber id, phone (E.164) or email') });
 const flag = z
