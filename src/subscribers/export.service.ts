@@ -26,7 +26,8 @@ import { CHANNELS, type Channel } from '../shared/vocabulary.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import { REQUIRED_COLUMNS } from './csv.ts';
 import { neutraliseFormula } from './csv-formulas.ts';
-import { ATTRIBUTE_PREFIX, type Attributes } from './subscriber.schema.ts';
+import type { SubscriberRow } from './subscriber.repository.ts';
+import { ATTRIBUTE_PREFIX } from './subscriber.schema.ts';
 
 /** The columns every exported file has; `attr.<name>` columns follow. */
 export const EXPORT_COLUMNS = [...REQUIRED_COLUMNS, 'tags'] as const;
@@ -47,18 +48,14 @@ export interface ExportSummary {
   readonly done: number;
 }
 
-interface PageRow {
-  id: string;
-  name: string | null;
-  phone: string | null;
-  email: string | null;
-  locale: string;
-  timezone: string;
-  attributes: Attributes;
-  tags: string[];
-  done: boolean;
-  consent: { channel: Channel; consentAt: string; source: string | null }[];
-}
+/** A subscriber's columns as the CSV carries them, with what the query adds. */
+type PageRow = Pick<
+  SubscriberRow,
+  'id' | 'name' | 'phone' | 'email' | 'locale' | 'timezone' | 'attributes' | 'tags'
+> & {
+  readonly done: boolean;
+  readonly consent: { channel: Channel; consentAt: string; source: string | null }[];
+};
 
 /** Writes the CSV to `out` and ends it. */
 export async function exportSubscribers(

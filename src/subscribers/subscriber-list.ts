@@ -1,6 +1,7 @@
 // Subscribers in keyset pages (API: GET /subscribers): ordered by id, the cursor is the last id
 // seen. Each with its channel states; the profile (consent events, deliveries) is one more call.
 import type { Sql } from '../store/pool.ts';
+import { SUBSCRIBER_COLUMNS, type SubscriberRow } from './subscriber.repository.ts';
 import type { Attributes } from './subscriber.schema.ts';
 
 /** A subscriber's own fields as the API and `subscribers show` give them (the profile adds more). */
@@ -17,24 +18,7 @@ export interface SubscriberSummary {
   readonly createdAt: string;
 }
 
-/** What SUMMARY_COLUMNS reads from `subscribers`. */
-export interface SubscriberSummaryRow {
-  id: string;
-  name: string | null;
-  phone: string | null;
-  email: string | null;
-  locale: string;
-  timezone: string;
-  attributes: Attributes;
-  tags: string[];
-  done_at: Date | null;
-  created_at: Date;
-}
-
-export const SUMMARY_COLUMNS =
-  'id, name, phone, email, locale, timezone, attributes, tags, done_at, created_at';
-
-export function subscriberSummary(r: SubscriberSummaryRow): SubscriberSummary {
+export function subscriberSummary(r: SubscriberRow): SubscriberSummary {
   return {
     id: r.id,
     name: r.name,
@@ -70,8 +54,8 @@ export async function listSubscribers(
         params: [JSON.stringify({ [opts.attribute.name]: opts.attribute.value })],
       }
     : { sql: '', params: [] };
-  const rows = await sql.query<SubscriberSummaryRow & { channels: Record<string, string> | null }>(
-    `SELECT ${SUMMARY_COLUMNS},
+  const rows = await sql.query<SubscriberRow & { channels: Record<string, string> | null }>(
+    `SELECT ${SUBSCRIBER_COLUMNS},
             (SELECT jsonb_object_agg(c.channel, c.state) FROM subscriber_channels c WHERE c.subscriber_id = s.id)
               AS channels
        FROM subscribers s WHERE s.id > $1 ${filter.sql} ORDER BY s.id LIMIT $2`,

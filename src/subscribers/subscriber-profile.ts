@@ -5,13 +5,9 @@
 // complaints, SPEC 11) and their personal catch-up slots. A bounce or a complaint that ended a
 // channel also shows as that channel's state and as a consent event with its evidence.
 import type { Sql } from '../store/pool.ts';
+import { SUBSCRIBER_COLUMNS, type SubscriberRow } from './subscriber.repository.ts';
 import { findByKey, type SubscriberKey, subscriberNotFound } from './subscriber-key.ts';
-import {
-  SUMMARY_COLUMNS,
-  type SubscriberSummary,
-  type SubscriberSummaryRow,
-  subscriberSummary,
-} from './subscriber-list.ts';
+import { type SubscriberSummary, subscriberSummary } from './subscriber-list.ts';
 
 /** Deliveries listed one by one; the counts cover all of them. */
 export const DELIVERIES_LISTED = 50;
@@ -75,10 +71,7 @@ export async function subscriberProfile(sql: Sql, key: SubscriberKey): Promise<S
   if (!found) throw subscriberNotFound(key);
   const id = found.id;
   const [s, channels, events, counts, latest, slots] = await Promise.all([
-    sql.one<SubscriberSummaryRow & { updated_at: Date }>(
-      `SELECT ${SUMMARY_COLUMNS}, updated_at FROM subscribers WHERE id = $1`,
-      [id],
-    ),
+    sql.one<SubscriberRow>(`SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE id = $1`, [id]),
     sql.query(
       `SELECT channel, state, consent_at, updated_at, whatsapp_user_id, whatsapp_username
          FROM subscriber_channels WHERE subscriber_id = $1 ORDER BY channel`,

@@ -18,6 +18,8 @@ export type ConsentKind =
   | 'complaint';
 export type TombstoneKind = 'phone' | 'email';
 
+/** One row of `subscribers`, every column, as pg returns it: the one type every query of the
+ *  table reads into (a query that selects fewer columns picks from it). */
 export interface SubscriberRow {
   readonly id: string;
   readonly name: string | null;
@@ -26,7 +28,10 @@ export interface SubscriberRow {
   readonly locale: string;
   readonly timezone: string;
   readonly attributes: Attributes;
+  readonly tags: string[];
   readonly done_at: Date | null;
+  readonly created_at: Date;
+  readonly updated_at: Date;
 }
 
 export interface ChannelRow {
@@ -56,7 +61,9 @@ export interface SubscriberFields {
   readonly attributes: Readonly<Record<string, string | null>>;
 }
 
-const COLUMNS = 'id, name, phone, email, locale, timezone, attributes, done_at';
+/** Every column of `subscribers`, in SubscriberRow's order. */
+export const SUBSCRIBER_COLUMNS =
+  'id, name, phone, email, locale, timezone, attributes, tags, done_at, created_at, updated_at';
 
 /** Every subscriber holding this phone or this email (0, 1 or 2 rows), locked. */
 export function lockByPhoneOrEmail(
@@ -65,22 +72,26 @@ export function lockByPhoneOrEmail(
   email: string | null,
 ): Promise<SubscriberRow[]> {
   return sql.query<SubscriberRow>(
-    `SELECT ${COLUMNS} FROM subscribers WHERE phone = $1 OR email = $2 ORDER BY id FOR UPDATE`,
+    `SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE phone = $1 OR email = $2 ORDER BY id FOR UPDATE`,
     [phone, email],
   );
 }
 
 export function lockById(sql: Sql, id: string): Promise<SubscriberRow | undefined> {
-  return sql.one<SubscriberRow>(`SELECT ${COLUMNS} FROM subscribers WHERE id = $1 FOR UPDATE`, [id]);
+  return sql.one<SubscriberRow>(`SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE id = $1 FOR UPDATE`, [
+    id,
+  ]);
 }
 
 /** Read without a lock: for pages that show a state and change nothing. */
 export function findById(sql: Sql, id: string): Promise<SubscriberRow | undefined> {
-  return sql.one<SubscriberRow>(`SELECT ${COLUMNS} FROM subscribers WHERE id = $1`, [id]);
+  return sql.one<SubscriberRow>(`SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE id = $1`, [id]);
 }
 
 export function lockByPhone(sql: Sql, phone: string): Promise<SubscriberRow | undefined> {
-  return sql.one<SubscriberRow>(`SELECT ${COLUMNS} FROM subscribers WHERE phone = $1 FOR UPDATE`, [phone]);
+  return sql.one<SubscriberRow>(`SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers WHERE phone = $1 FOR UPDATE`, [
+    phone,
+  ]);
 }
 
 /** How Meta names a WhatsApp user: by phone (E.164) when it gives one, else by the
@@ -90,7 +101,7 @@ export type WhatsAppAddress = { readonly phone: string } | { readonly userId: st
 export function lockByWhatsApp(sql: Sql, who: WhatsAppAddress): Promise<SubscriberRow | undefined> {
   if ('phone' in who) return lockByPhone(sql, who.phone);
   return sql.one<SubscriberRow>(
-    `SELECT ${COLUMNS} FROM subscribers
+    `SELECT ${SUBSCRIBER_COLUMNS} FROM subscribers
       WHERE id = (SELECT subscriber_id FROM subscriber_channels WHERE whatsapp_user_id = $1)
         FOR UPDATE`,
     [who.userId],
