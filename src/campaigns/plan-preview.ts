@@ -3,8 +3,8 @@
 // Each eligible subscriber is planned as if joining at `now`, on the channels they have active
 // that the campaign uses. Subscribers are read in keyset pages and lines are yielded as they are
 // made: a million subscribers never sit in memory. The planner is per zone, memoised.
-import { type FormattedSend, planNdjsonTail } from '../planning/ndjson.ts';
-import { createZonePlanner, formatLocal, formatUtc } from '../planning/planner.ts';
+import { formattedSendsByZone } from '../planning/ndjson.ts';
+import { createZonePlanner } from '../planning/planner.ts';
 import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
 import { audienceParams } from './audience.ts';
@@ -34,19 +34,7 @@ async function* lines(
 ): AsyncGenerator<string> {
   if (now >= campaign.deadline) return;
   const planner = createZonePlanner(toSchedule(campaign), now);
-  const zones = new Map<string, readonly FormattedSend[]>();
-  const sendsIn = (zone: string) => {
-    let sends = zones.get(zone);
-    if (!sends) {
-      sends = planner(zone).map((send) => {
-        const utc = formatUtc(send.sendAt);
-        const local = formatLocal(send.sendAt, zone);
-        return { send, utc, local, tail: planNdjsonTail(send, utc, local, zone) };
-      });
-      zones.set(zone, sends);
-    }
-    return sends;
-  };
+  const sendsIn = formattedSendsByZone(planner);
   const channels = campaignChannels(campaign);
   let cursor = '';
   for (;;) {

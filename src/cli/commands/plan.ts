@@ -9,21 +9,14 @@ import { type Command, Option } from 'commander';
 import { inAudience } from '../../campaigns/audience.ts';
 import { loadCampaignFile } from '../../campaigns/campaign.loader.ts';
 import { type Campaign, toSchedule } from '../../campaigns/campaign.schema.ts';
-import { createZonePlanner, describeCalendar, formatLocal, formatUtc } from '../../planning/planner.ts';
+import { formattedSendsByZone } from '../../planning/ndjson.ts';
+import { createZonePlanner, describeCalendar, formatUtc } from '../../planning/planner.ts';
 import { tzDataVersion } from '../../planning/tz-data.ts';
 import { formatProblem, InvalidInput } from '../../shared/errors.ts';
 import { readSubscriberCsv } from '../../subscribers/csv.ts';
 import { instantOf, storedAttributes } from '../../subscribers/subscriber.schema.ts';
 import { audienceText } from '../output.ts';
-import {
-  BufferedOutput,
-  type FormattedSend,
-  ndjsonTail,
-  OutputClosed,
-  PlanTotals,
-  renderTable,
-  TableWriter,
-} from './plan-output.ts';
+import { BufferedOutput, OutputClosed, PlanTotals, renderTable, TableWriter } from './plan-output.ts';
 
 export type PlanFormat = 'table' | 'ndjson';
 
@@ -115,19 +108,7 @@ async function planAll(
   say: (text: string) => void,
 ): Promise<void> {
   const planner = createZonePlanner(toSchedule(campaign), now);
-  const formatted = new Map<string, readonly FormattedSend[]>();
-  const sendsIn = (zone: string): readonly FormattedSend[] => {
-    let sends = formatted.get(zone);
-    if (sends === undefined) {
-      sends = planner(zone).map((send) => {
-        const utc = formatUtc(send.sendAt);
-        const local = formatLocal(send.sendAt, zone);
-        return { send, utc, local, tail: ndjsonTail(send, utc, local, zone) };
-      });
-      formatted.set(zone, sends);
-    }
-    return sends;
-  };
+  const sendsIn = formattedSendsByZone(planner);
   const table = request.format === 'table' ? new TableWriter(out, io.colour) : undefined;
   // The NDJSON lines are a contract: the tz data they are planned with goes to stderr, first.
   if (!table) say(`Time-zone data: ${tzDataVersion()}.`);
