@@ -4,6 +4,7 @@
 // outside both regions, so polling never wipes what the reader is typing; its Send button comes
 // first, so Enter in the text box sends the text (a form submits with its first button).
 // Links stay in this tab: the whole tour (sign up, confirm, stop) happens in one browser tab.
+import { documentHead } from '../http/views/document.ts';
 import { type Html, html } from '../http/views/html.ts';
 import { quickReplies } from './inbox-replies.ts';
 import type { Conversation, IncomingView, Mailbox, OutgoingView, Ticks } from './inbox-store.ts';
@@ -202,17 +203,15 @@ export const hasComposer = (s: InboxSnapshot): boolean =>
 
 export function inboxPage(s: InboxSnapshot, version: number, info: InboxPageInfo): string {
   const chat = s.conversations.find((c) => c.digits === s.selected);
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="same-origin">
-<title>Sandbox inbox · Lastcall</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/inbox/inbox.css">
-<script src="/inbox/inbox.js" defer></script>
-</head>
+  const head = documentHead({
+    lang: 'en',
+    title: 'Sandbox inbox · Lastcall',
+    referrer: 'same-origin',
+    noIcon: true,
+    styles: ['/inbox/inbox.css'],
+    scripts: ['/inbox/inbox.js'],
+  });
+  return html`${head}
 <body data-version="${String(version)}" data-selected="${s.selected ?? ''}" data-composer="${hasComposer(s) ? 'yes' : 'no'}">
 <header class="top"><strong>Sandbox inbox</strong> <span>Every WhatsApp message and email Lastcall sends here, as a phone or a mailbox shows it. Nothing leaves this machine.</span></header>
 ${info.notice && html`<p class="notice ${info.notice.kind}" role="status">${info.notice.text}</p>`}

@@ -6,7 +6,6 @@ import type { Writable } from 'node:stream';
 import Table from 'cli-table3';
 import type { FormattedSend } from '../../planning/ndjson.ts';
 
-
 /** Raised when the reader of stdout has gone (`lastcall plan … | head`): stop quietly. */
 export class OutputClosed extends Error {}
 

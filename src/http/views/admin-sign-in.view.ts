@@ -2,18 +2,16 @@
 // opens /admin/queues?token=… (which sets the session cookie and drops the token from the
 // address), instead of a raw JSON 401. English only, like the board itself. No inline script or
 // style: the board's CSP applies.
+import { documentHead } from './document.ts';
 import { html } from './html.ts';
 
 export function signInPage(triedToken: boolean): string {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>Sign in · Lastcall queues</title>
-<link rel="stylesheet" href="/assets/subscribe.css">
-</head>
+  const head = documentHead({
+    lang: 'en',
+    title: 'Sign in · Lastcall queues',
+    styles: ['/assets/subscribe.css'],
+  });
+  return html`${head}
 <body>
 <header class="top"><span class="brand">Lastcall</span></header>
 <main id="main">

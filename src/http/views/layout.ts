@@ -1,6 +1,7 @@
 // The page shell: language, viewport, the same-origin stylesheet and script (the CSP forbids
 // inline ones), a language switch and one <main>.
 import type { Messages } from '../i18n.ts';
+import { documentHead } from './document.ts';
 import { type Html, html } from './html.ts';
 
 export interface PageOptions {
@@ -15,16 +16,13 @@ export interface PageOptions {
 export function page(m: Messages, options: PageOptions): string {
   const title = options.hasErrors ? `${m.errors.titlePrefix}${options.title}` : options.title;
   const other = m.switchTo;
-  return html`<!doctype html>
-<html lang="${m.lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${title}</title>
-<link rel="stylesheet" href="/assets/subscribe.css">
-<script src="/assets/subscribe.js" defer></script>
-</head>
+  const head = documentHead({
+    lang: m.lang,
+    title,
+    styles: ['/assets/subscribe.css'],
+    scripts: ['/assets/subscribe.js'],
+  });
+  return html`${head}
 <body>
 <header class="top">
 <span class="brand">Lastcall</span>

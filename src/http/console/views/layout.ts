@@ -4,6 +4,7 @@
 
 import { mayWrite } from '../../../access/api-keys.ts';
 import type { ConsoleSession } from '../../../access/console-session.ts';
+import { documentHead } from '../../views/document.ts';
 import { attrs, type Html, html } from '../../views/html.ts';
 import { ASSET } from '../assets.routes.ts';
 import type { ConsoleMessages } from '../i18n.ts';
@@ -49,17 +50,13 @@ export function consolePage(ctx: ViewContext, page: ConsolePage): string {
   const { m, session } = ctx;
   const nav = (key: 'campaigns' | 'subscribers' | 'import', href: string) =>
     html`<a href="${href}"${attrs({ 'aria-current': page.section === key ? 'page' : undefined })}>${m.nav[key]}</a>`;
-  return html`<!doctype html>
-<html lang="${m.lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${page.title} · Lastcall</title>
-<link rel="stylesheet" href="${ASSET.css}">
-${page.charts && html`<link rel="stylesheet" href="${ASSET.uplotCss}"><script src="${ASSET.uplot}" defer></script>`}
-<script src="${ASSET.js}" defer></script>
-</head>
+  const head = documentHead({
+    lang: m.lang,
+    title: `${page.title} · Lastcall`,
+    styles: page.charts ? [ASSET.css, ASSET.uplotCss] : [ASSET.css],
+    scripts: page.charts ? [ASSET.uplot, ASSET.js] : [ASSET.js],
+  });
+  return html`${head}
 <body>
 <a class="skip" href="#main">${m.skip}</a>
 <header class="top">
