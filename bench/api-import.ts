@@ -20,8 +20,8 @@ const ROWS = Number(opts.rows);
 const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TAG = randomBytes(3).toString('hex');
-// Hash-tagged as the config makes every queue prefix, so that the clean-up's pattern matches.
-const PREFIX = `{lastcall-bench-${TAG}}`;
+// Every key of the run starts with `${PREFIX}:` (each queue under its own hash tag).
+const PREFIX = `lastcall-bench-${TAG}`;
 const DATABASE_URL = withDatabase(SERVER, `lastcall_bench_${TAG}`);
 const TOKEN = 'bench-admin-token-0123456789';
 const HEADER = 'id,name,phone,email,locale,timezone,assistant,channels,consent_at,consent_source,tags\n';
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     await new Promise((resolve) => child.once('exit', resolve));
     await dropDatabase(SERVER, DATABASE_URL);
     const redis = new Redis(REDIS_URL);
-    await deleteKeys(redis, `${PREFIX}*`);
+    await deleteKeys(redis, `${PREFIX}:*`);
     redis.disconnect();
   }
 }

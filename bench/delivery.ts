@@ -62,9 +62,8 @@ const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TAG = randomBytes(3).toString('hex');
 const DATABASE_URL = withDatabase(SERVER, `lastcall_bench_${TAG}`);
-// Hash-tagged as the config makes every queue prefix (Redis Cluster), so that the key patterns
-// below match what the workers write.
-const PREFIX = `{lastcall-bench-${TAG}}`;
+// Every key of the run starts with `${PREFIX}:` (each queue under its own hash tag).
+const PREFIX = `lastcall-bench-${TAG}`;
 const MINUTE = 60_000;
 const results: string[][] = [];
 const seconds = (ms: number) => (ms / 1000).toFixed(1);

@@ -57,8 +57,8 @@ const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TAG = randomBytes(3).toString('hex');
 const DATABASE_URL = withDatabase(SERVER, `lastcall_bench_email_${TAG}`);
-// Hash-tagged as the config makes every queue prefix (Redis Cluster).
-const PREFIX = `{lastcall-bench-email-${TAG}}`;
+// Every key of the run starts with `${PREFIX}:` (each queue under its own hash tag).
+const PREFIX = `lastcall-bench-email-${TAG}`;
 const BIN = join(import.meta.dirname, '..', 'bin', 'lastcall.js');
 const MINUTE = 60_000;
 const IN_FLIGHT = 200;

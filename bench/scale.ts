@@ -37,9 +37,8 @@ const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TAG = randomBytes(3).toString('hex');
 const DATABASE_URL = withDatabase(SERVER, `lastcall_scale_${TAG}`);
-// Hash-tagged as the config makes every queue prefix (Redis Cluster), so that the key patterns
-// below match what the workers write.
-const PREFIX = `{lastcall-scale-${TAG}}`;
+// Every key of the run starts with `${PREFIX}:` (each queue under its own hash tag).
+const PREFIX = `lastcall-scale-${TAG}`;
 const BIN = join(import.meta.dirname, '..', 'bin', 'lastcall.js');
 const MINUTE = 60_000;
 const rows: string[][] = [];

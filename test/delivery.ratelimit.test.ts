@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTick } from '../src/delivery/tick.service.ts';
 import { QueueSet } from '../src/queue/connection.ts';
+import { rateGateKey } from '../src/queue/keys.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import {
   type DeliveryServices,
@@ -95,7 +96,7 @@ describe('WHATSAPP_RATE with two worker processes', () => {
     running.push(...workers);
     // The gate's log of admitted calls (member "<pid>-…", score: Redis ms), read while it runs.
     const admitted = new Map<string, number>();
-    const logKey = `${services.redis.prefix}:lastcall:rate:whatsapp:log`;
+    const logKey = `${rateGateKey(services.redis.prefix, 'whatsapp')}:log`;
     const readLog = async () => {
       // RESP3 (ioredis 6's default) answers [member, score] pairs; RESP2 a flat list.
       const reply = (await queues.connection.call('ZRANGE', logKey, '0', '-1', 'WITHSCORES')) as unknown[];

@@ -47,18 +47,21 @@ afterAll(async () => {
 
 function start(extra: { postTimeoutMs?: number; sweepEveryMs?: number } = {}): Worker {
   const config = testConfig({ DATABASE_URL: database.url, ...redis.env });
-  worker = startEventsWorker({ url: receiver.url, secret: SECRET }, config, {
-    db: database.db,
-    queues,
-    connection,
-    logger: createLogger(config),
-    clock,
-    drainEveryMs: 20,
-    sweepEveryMs: 60_000,
-    waitMs: 200,
-    backoff: { baseMs: 20, maxMs: 200 },
-    ...extra,
-  });
+  worker = startEventsWorker(
+    { url: receiver.url, secret: SECRET },
+    {
+      db: database.db,
+      queues,
+      connection,
+      logger: createLogger(config),
+      clock,
+      drainEveryMs: 20,
+      sweepEveryMs: 60_000,
+      waitMs: 200,
+      backoff: { baseMs: 20, maxMs: 200 },
+      ...extra,
+    },
+  );
   return worker;
 }
 

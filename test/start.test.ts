@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { QUEUES } from '../src/queue/catalog.ts';
+import { queueKeyPrefix } from '../src/queue/keys.ts';
 import { LASTCALL_BIN } from './support/cli.ts';
 import { dropDatabase, newDatabaseUrl } from './support/db.ts';
 import { waitFor } from './support/delivery.ts';
@@ -77,7 +79,7 @@ it('migrates, serves and works in one process, in production mode', async () => 
   const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   try {
     const keys = await waitFor('the tick scheduler', async () => {
-      const found = await client.keys(`${redis.prefix}:tick:*`);
+      const found = await client.keys(`${queueKeyPrefix(redis.prefix, QUEUES.tick)}:tick:*`);
       return found.length > 0 ? found : undefined;
     });
     expect(keys.length).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, hashTagged, parseConfig } from './config.ts';
+import { ConfigError, parseConfig } from './config.ts';
 
 describe('parseConfig', () => {
   it('applies the documented defaults and freezes the result', () => {
@@ -129,13 +129,15 @@ describe('EMAIL_POOL_SIZE', () => {
 });
 
 describe('Redis Cluster settings', () => {
-  it('hash-tags the queue prefix, and keeps a prefix that already has a tag', () => {
-    expect(parseConfig({}).queuePrefix).toBe('{lastcall}');
-    expect(parseConfig({ QUEUE_PREFIX: 'acme-prod' }).queuePrefix).toBe('{acme-prod}');
+  it('keeps the queue prefix as written, and refuses braces that are not a hash tag', () => {
+    expect(parseConfig({}).queuePrefix).toBe('lastcall');
+    expect(parseConfig({ QUEUE_PREFIX: 'acme-prod' }).queuePrefix).toBe('acme-prod');
     expect(parseConfig({ QUEUE_PREFIX: '{acme}:prod' }).queuePrefix).toBe('{acme}:prod');
-    // An empty tag is no tag for Redis: the whole key would be hashed.
-    expect(parseConfig({ QUEUE_PREFIX: 'a{}b' }).queuePrefix).toBe('{a{}b}');
-    expect(hashTagged('x{')).toBe('{x{}');
+    // An empty tag is no tag for Redis (the whole key would be hashed), nor is an open brace.
+    expect(() => parseConfig({ QUEUE_PREFIX: 'a{}b' })).toThrow(
+      /QUEUE_PREFIX="a\{\}b": braces only around a Redis Cluster hash tag/,
+    );
+    expect(() => parseConfig({ QUEUE_PREFIX: 'x{' })).toThrow(/QUEUE_PREFIX="x\{": braces only/);
   });
 
   it('reads REDIS_CLUSTER, and refuses a database number a cluster does not have', () => {

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { queuePrefixProblem } from '../queue/keys.ts';
 import { redactUrl } from '../store/connection-error.ts';
 
 export type Role = 'cli' | 'serve' | 'work';
@@ -90,8 +91,16 @@ const schema = z.object({
     .enum(['production', 'development'], { message: 'must be production or development' })
     .default('production'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Prefix of every Redis key (BullMQ's and Lastcall's own); tests give each file its own. */
-  QUEUE_PREFIX: z.string().min(1).default('lastcall'),
+  /** Prefix of every Redis key (BullMQ's and Lastcall's own); tests give each file its own.
+   *  Each queue adds its own Redis Cluster hash tag (src/queue/keys.ts, docs/redis-cluster.md). */
+  QUEUE_PREFIX: z
+    .string()
+    .min(1)
+    .default('lastcall')
+    .superRefine((prefix, ctx) => {
+      const problem = queuePrefixProblem(prefix);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   /** REDIS_URL is one node of a Redis Cluster (or a managed cluster's configuration endpoint). */
   REDIS_CLUSTER: z
     .enum(['true', 'false', '1', '0', ''], { message: 'must be true or false' })
@@ -129,7 +138,7 @@ export interface Config {
   readonly secretKey: string | undefined;
   readonly adminToken: string | undefined;
   readonly logLevel: Raw['LOG_LEVEL'];
-  /** QUEUE_PREFIX with a Redis Cluster hash tag (`lastcall` → `{lastcall}`): see hashTagged. */
+  /** QUEUE_PREFIX as written: each queue's keys get their hash tag from it (src/queue/keys.ts). */
   readonly queuePrefix: string;
   readonly consentRecordIp: boolean;
   /** SENDER_NAME, else the PUBLIC_URL host: named in the consent text and in mails. */
@@ -336,7 +345,7 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
     secretKey: r.SECRET_KEY ?? (dev ? DEV_SECRET : undefined),
     adminToken: r.ADMIN_TOKEN ?? (dev ? 'development-admin-token' : undefined),
     logLevel: r.LOG_LEVEL,
-    queuePrefix: hashTagged(r.QUEUE_PREFIX),
+    queuePrefix: r.QUEUE_PREFIX,
     consentRecordIp: r.CONSENT_RECORD_IP,
     senderName: r.SENDER_NAME ?? new URL(publicUrl).host,
     named: { databaseUrl: isSet(env.DATABASE_URL), redisUrl: isSet(env.REDIS_URL) },
@@ -372,20 +381,6 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
     events: r.EVENTS_URL && r.EVENTS_SECRET ? { url: r.EVENTS_URL, secret: r.EVENTS_SECRET } : undefined,
   };
   return deepFreeze(config);
-}
-
-/**
- * The prefix with a hash tag. Redis Cluster places a key by the text between its first `{` and
- * the next `}` when that text is not empty: BullMQ's Lua scripts touch several keys of a queue
- * at once, which a cluster allows only within one slot, and Lastcall's own keys (rate gate,
- * channel notes, the recovery marker) are read by scripts and multi-key commands beside them.
- * One tag for every key puts all of Lastcall on one slot (one primary); a prefix that already
- * has a tag is kept as written.
- */
-export function hashTagged(prefix: string): string {
-  const open = prefix.indexOf('{');
-  const close = open === -1 ? -1 : prefix.indexOf('}', open + 1);
-  return close > open + 1 ? prefix : `{${prefix}}`;
 }
 
 /** Reads process.env, with `.env` from the working directory filling in what is unset. */

@@ -23,7 +23,8 @@ export function credentialsFingerprint(secret: string): string {
 }
 
 function noteKey(queues: QueueSet, channel: Channel): string {
-  return `${queues.prefix}:lastcall:channel-down:${channel}`;
+  // Beside the channel's queue (same hash tag), which the note pauses.
+  return queues.keyBeside(sendQueueFor(channel), `channel-down:${channel}`);
 }
 
 export async function markChannelDown(

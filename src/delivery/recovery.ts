@@ -6,11 +6,11 @@
 //   sent again (at most once, SPEC 6);
 // - `queued`/`retrying` deliveries with no job are queued again: `queued` ones in new pages
 //   (`sendBatch` jobs, the rows' `job_id` updated), `retrying` ones on their own job with what
-//   is left of their wait. After a Redis loss (our marker key is gone) that is every one of
+//   is left of their wait. After a Redis loss (a marker key is gone) that is every one of
 //   them, at once; otherwise a bounded slice per tick catches stragglers (a job that ended
 //   without its row being updated), looking up each distinct job once;
 // - deliveries a sender released because their campaign was paused are queued again once it runs.
-import { sendBatchSize } from '../queue/catalog.ts';
+import { QUEUES, sendBatchSize } from '../queue/catalog.ts';
 import type { QueueSet } from '../queue/connection.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Channel } from '../shared/vocabulary.ts';
@@ -87,11 +87,13 @@ export async function recover(
     deps.logger.warn({ slots: requeuedSlots }, 'fan-out jobs were missing: queued again');
 
   const unknown = await settleSending(deps, options, at);
-  const redisLost = !(await deps.queues.connection.exists(markerKey(deps.queues)));
+  const markers = markerKeys(deps.queues);
+  const present = await Promise.all(markers.map((key) => deps.queues.connection.exists(key)));
+  const redisLost = present.some((n) => n === 0);
   let requeuedDeliveries = 0;
   if (redisLost) {
     requeuedDeliveries = await requeueEverything(deps, now);
-    await deps.queues.connection.set(markerKey(deps.queues), at.toISOString());
+    await Promise.all(markers.map((key) => deps.queues.connection.set(key, at.toISOString())));
     if (requeuedDeliveries > 0)
       deps.logger.warn(
         { deliveries: requeuedDeliveries },
@@ -177,7 +179,7 @@ async function requeueEverything(deps: Deps, now: number): Promise<number> {
 
 async function sweepStragglers(deps: Deps, options: RecoveryOptions, now: number): Promise<number> {
   const redis = deps.queues.connection;
-  const key = `${markerKey(deps.queues)}:sweep-cursor`;
+  const key = deps.queues.keyBeside(QUEUES.tick, 'sweep-cursor');
   const after = Number(await redis.get(key)) || 0;
   const page = await inFlightDeliveries(
     deps.db,
@@ -202,7 +204,9 @@ async function sweepStragglers(deps: Deps, options: RecoveryOptions, now: number
   return added;
 }
 
-/** Lives in Redis next to the queues: its absence means Redis lost (or never had) our jobs. */
-function markerKey(queues: QueueSet): string {
-  return `${queues.prefix}:lastcall:redis-alive`;
+/** One beside each queue (on a Redis Cluster each may live on another primary): one missing
+ *  means Redis lost (or never had) that queue's jobs. All are queued again then: a row whose job
+ *  survived gets a second one, which finds it claimed or sent and does nothing. */
+function markerKeys(queues: QueueSet): string[] {
+  return Object.values(QUEUES).map((queue) => queues.keyBeside(queue, 'redis-alive'));
 }

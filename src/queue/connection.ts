@@ -1,7 +1,7 @@
 // Redis connections for BullMQ. Workers block on Redis and must retry forever
 // (`maxRetriesPerRequest: null`, BullMQ insists); producers fail fast so an HTTP request or a
 // CLI command reports a down Redis instead of hanging. Never use ioredis' keyPrefix: the
-// queue prefix is BullMQ's `prefix` option (config.queuePrefix, hash-tagged for a cluster).
+// queue prefix is BullMQ's `prefix` option, with a hash tag per queue (keys.ts).
 //
 // REDIS_CLUSTER=true: ioredis' Cluster client, seeded with the REDIS_URL node; it learns the
 // other nodes from CLUSTER SLOTS and follows MOVED/ASK redirections. Credentials and TLS of
@@ -10,6 +10,7 @@ import { Queue } from 'bullmq';
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/config.ts';
 import type { QueueName } from './catalog.ts';
+import { keyBeside, queueKeyPrefix } from './keys.ts';
 
 /** A single Redis or a cluster: BullMQ and the commands Lastcall uses take either. */
 export type RedisConnection = Redis | Cluster;
@@ -84,7 +85,7 @@ export class QueueSet {
   get(name: QueueName): Queue {
     let queue = this.#queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.#connection, prefix: this.#prefix });
+      queue = new Queue(name, { connection: this.#connection, prefix: this.prefixOf(name) });
       this.#queues.set(name, queue);
     }
     return queue;
@@ -94,8 +95,19 @@ export class QueueSet {
     return this.#connection;
   }
 
+  /** QUEUE_PREFIX as written: every key of Lastcall starts with `${prefix}:`. */
   get prefix(): string {
     return this.#prefix;
+  }
+
+  /** BullMQ's prefix for a queue, hash-tagged for it (keys.ts). */
+  prefixOf(name: QueueName): string {
+    return queueKeyPrefix(this.#prefix, name);
+  }
+
+  /** A key of Lastcall's own on `name`'s slot. */
+  keyBeside(name: QueueName, key: string): string {
+    return keyBeside(this.#prefix, name, key);
   }
 
   async close(): Promise<void> {

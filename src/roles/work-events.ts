@@ -32,11 +32,7 @@ export interface EventsWorkerSettings {
   readonly postTimeoutMs?: number;
 }
 
-export function startEventsWorker(
-  target: NonNullable<Config['events']>,
-  config: Pick<Config, 'queuePrefix'>,
-  deps: EventsWorkerSettings,
-): Worker {
+export function startEventsWorker(target: NonNullable<Config['events']>, deps: EventsWorkerSettings): Worker {
   const { db, clock } = deps;
   const log = deps.logger.child({ component: 'events' });
   const queue = deps.queues.get(QUEUES.events);
@@ -57,7 +53,7 @@ export function startEventsWorker(
     }),
     {
       connection: deps.connection,
-      prefix: config.queuePrefix,
+      prefix: deps.queues.prefixOf(QUEUES.events),
       concurrency: deps.concurrency ?? 10,
       settings: {
         backoffStrategy: (attemptsMade, type) => {

@@ -48,7 +48,11 @@ export function startWebhookWorker(config: Config, deps: WebhookWorkerDeps): Wor
   const worker = new Worker(
     QUEUES.webhooks,
     webhookProcessor((eventId) => processWebhookEvent(serviceDeps, eventId, clock.now())),
-    { connection: deps.connection, prefix: config.queuePrefix, concurrency: deps.concurrency ?? 4 },
+    {
+      connection: deps.connection,
+      prefix: deps.queues.prefixOf(QUEUES.webhooks),
+      concurrency: deps.concurrency ?? 4,
+    },
   );
 
   const queue = deps.queues.get(QUEUES.webhooks);

@@ -22,6 +22,7 @@ import { runTick, type TickReport } from '../delivery/tick.service.ts';
 import { pruneEvents } from '../events/outbox-drainer.ts';
 import { jobs, QUEUES, SEND_BACKOFF_STRATEGY, sendBatchSize, sendQueueFor } from '../queue/catalog.ts';
 import { createWorkerConnection, QueueSet } from '../queue/connection.ts';
+import { rateGateKey } from '../queue/keys.ts';
 import { closeWorkers } from '../queue/shutdown.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
@@ -111,9 +112,8 @@ export async function startWorkers(
     batchSize,
     ...(settings.recovery ? { recovery: settings.recovery } : {}),
   };
-  const base: WorkerOptions = {
+  const base: Omit<WorkerOptions, 'prefix'> = {
     connection,
-    prefix: config.queuePrefix,
     ...(settings.lockDurationMs ? { lockDuration: settings.lockDurationMs } : {}),
     ...(settings.stalledIntervalMs ? { stalledInterval: settings.stalledIntervalMs } : {}),
   };
@@ -134,7 +134,7 @@ export async function startWorkers(
         await tzWatch.beforeTick();
         return tick();
       }),
-      { ...base, concurrency: 1 },
+      { ...base, prefix: queues.prefixOf(QUEUES.tick), concurrency: 1 },
     ),
   );
   watch(
@@ -153,7 +153,7 @@ export async function startWorkers(
           clock.now(),
         ),
       ),
-      { ...base, concurrency: settings.concurrency?.fanout ?? 4 },
+      { ...base, prefix: queues.prefixOf(QUEUES.fanout), concurrency: settings.concurrency?.fanout ?? 4 },
     ),
   );
 
@@ -175,7 +175,7 @@ export async function startWorkers(
   const gates = Object.fromEntries(
     channels.enabled.map((c) => [
       c,
-      createRateGate(queues.connection, `${config.queuePrefix}:lastcall:rate:${c}`, rateOf(c)),
+      createRateGate(queues.connection, rateGateKey(config.queuePrefix, c), rateOf(c)),
     ]),
   );
   const channelDownDelayMs = settings.channelDownDelayMs ?? 60_000;
@@ -223,6 +223,7 @@ export async function startWorkers(
     watch(
       new Worker(sendQueueFor(channel), processor, {
         ...base,
+        prefix: queues.prefixOf(sendQueueFor(channel)),
         // Pages at once: about `inFlight` calls (no more than a second of the rate: a claimed
         // row waits at the gate, and a kill then leaves it `unknown`), plus one page being
         // claimed or recorded.
@@ -256,9 +257,7 @@ export async function startWorkers(
   // Outbound events, when EVENTS_URL is set (work-events.ts); else old unsent ones are pruned.
   let eventsPrune: NodeJS.Timeout | undefined;
   if (config.events)
-    watch(
-      startEventsWorker(config.events, config, { db, queues, connection, logger, clock, ...settings.events }),
-    );
+    watch(startEventsWorker(config.events, { db, queues, connection, logger, clock, ...settings.events }));
   else {
     eventsPrune = setInterval(() => {
       pruneEvents(db, clock.now(), true).catch((err) =>

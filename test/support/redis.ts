@@ -10,8 +10,8 @@ import { localRedisBinary, type PrivateService, startLocalRedis } from '../../sr
 export interface TestRedis {
   readonly url: string;
   /**
-   * BullMQ prefix (config QUEUE_PREFIX), already hash-tagged as config.queuePrefix makes it
-   * (`{lastcall-test-…}`): every key of this file starts with `${prefix}:`.
+   * QUEUE_PREFIX (`lastcall-test-…`): every key of this file starts with `${prefix}:`, each
+   * queue's under its own hash tag (src/queue/keys.ts).
    */
   readonly prefix: string;
   /** REDIS_URL and QUEUE_PREFIX, to spread into testConfig() or a child process's env. */
@@ -29,7 +29,7 @@ export interface TestRedis {
 
 export function createTestRedis(): TestRedis {
   const url = inject('testRedisUrl');
-  const prefix = `{lastcall-test-${randomBytes(4).toString('hex')}}`;
+  const prefix = `lastcall-test-${randomBytes(4).toString('hex')}`;
   return {
     url,
     prefix,
@@ -51,7 +51,7 @@ export async function createPrivateTestRedis(): Promise<TestRedis> {
   else if (await dockerAnswers()) service = await startDockerRedis();
   if (!service) return createTestRedis();
   const { url, stop } = service;
-  const prefix = `{lastcall-test-${randomBytes(4).toString('hex')}}`;
+  const prefix = `lastcall-test-${randomBytes(4).toString('hex')}`;
   return {
     url,
     prefix,
