@@ -81,7 +81,18 @@ export const apiPlugin: FastifyPluginAsync<ApiOptions> = async (app, opts) => {
   );
   await app.register(scalar, {
     routePrefix: '/api/docs',
-    configuration: { url: `${API_PREFIX}/openapi.json`, withDefaultFonts: false, hideClientButton: true },
+    // Lastcall's reference, not the tool's offers: no developer toolbar (Configure, Share,
+    // Deploy, Generate SDK), no AI agent, no MCP button; "try it" starts on the bearer scheme.
+    configuration: {
+      url: `${API_PREFIX}/openapi.json`,
+      withDefaultFonts: false,
+      hideClientButton: true,
+      showDeveloperTools: 'never',
+      agent: { disabled: true },
+      mcp: { disabled: true },
+      authentication: { preferredSecurityScheme: 'apiKey' },
+      metaData: { title: 'Lastcall API' },
+    },
     hooks: {
       onRequest: async (_request, reply) => {
         reply.header('content-security-policy', DOCS_CSP);
