@@ -9,12 +9,15 @@
 //   planned as if it started now (startSlots: the planner through the slot code); a running or
 //   paused one shows its pending slots, each zone slot weighted by the zone's eligible
 //   subscribers on that channel, a personal catch-up by one;
-// - per campaign, deliveries created and sent so far, and what pending slots still expect.
+// - per campaign, deliveries created and sent so far, and what pending slots still expect;
+// - a campaign's deliveries in keyset pages, and the plan preview of its stored subscribers.
 import { bucketRange, bucketStart, HOUR_MS, MINUTE_MS } from '../planning/buckets.ts';
 import { CHANNELS, type Channel } from '../shared/vocabulary.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import { type CampaignRecord, findCampaign, listCampaigns } from './campaign.repository.ts';
 import { unknownCampaign } from './campaign.service.ts';
+import { campaignDeliveries, type DeliveryPage, type DeliveryStatus } from './deliveries.query.ts';
+import { planPreview } from './plan-preview.ts';
 import { campaignChannels, startSlots } from './slot.builder.ts';
 import { type Audience, eligibleZoneChannels, type ZoneChannel } from './slot.repository.ts';
 import { type CampaignStats, campaignStats, expectedFromSlots } from './stats.service.ts';
@@ -241,6 +244,17 @@ export function createActivityService(deps: { readonly db: Db }) {
     /** `campaign stats` (read from counters: cheap enough for a page that polls). */
     async liveStats(id: string, now: number): Promise<CampaignStats> {
       return liveStats(await record(id), now);
+    },
+    /** A campaign's deliveries, newest first, in keyset pages. */
+    deliveries(
+      id: string,
+      page: { status?: DeliveryStatus; cursor?: number; limit: number },
+    ): Promise<DeliveryPage> {
+      return campaignDeliveries(db, id, page);
+    },
+    /** The plan preview of the stored subscribers as NDJSON lines (NotFound before the first). */
+    planPreview(id: string, now: number): Promise<AsyncGenerator<string>> {
+      return planPreview(db, id, now);
     },
     /** Every campaign, soonest deadline first, with its progress. */
     async overview(now: number): Promise<CampaignOverview[]> {

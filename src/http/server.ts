@@ -32,7 +32,7 @@ export const PAGE_BODY_LIMIT = 16 * 1024;
 
 export interface ServerDeps {
   readonly config: ServeConfig;
-  /** For the read-only queries behind some pages, health and metrics. */
+  /** For health, metrics, the webhook intake and the API's idempotency records. */
   readonly db: Db;
   /** Built once for the process (createServices); closed by their owner, not by the server. */
   readonly services: Services;
@@ -122,7 +122,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ...(deps.apiRateLimit ? { rateLimit: deps.apiRateLimit } : {}),
   });
 
-  await app.register(consolePlugin, { config, db: deps.db, services, clock });
+  await app.register(consolePlugin, { config, services, clock });
 
   if (deps.queues) {
     const ops = { config, db: deps.db, queues: deps.queues, clock };

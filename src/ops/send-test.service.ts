@@ -121,6 +121,8 @@ export async function sendTest(
   const deliveryId = row!.id;
   const renderer = new DeliveryRenderer({
     publicUrl: deps.config.publicUrl,
+    // A test message goes to no subscriber: its links need not verify, so the CLI may send one
+    // without SECRET_KEY (a throwaway key signs them).
     secretKey: deps.config.secretKey ?? randomBytes(32).toString('hex'),
     mailFrom: deps.config.email?.from,
     unsubscribeMailbox: deps.config.unsubscribeSmtp?.mailbox,

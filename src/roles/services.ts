@@ -22,6 +22,7 @@ import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Db } from '../store/pool.ts';
 import { createBounceService } from '../subscribers/bounce.service.ts';
+import { createDirectoryService } from '../subscribers/directory.service.ts';
 import { createErasureService } from '../subscribers/erasure.service.ts';
 import { createImportService } from '../subscribers/import.service.ts';
 import { createSubscriptionService } from '../subscribers/subscription.service.ts';
@@ -100,6 +101,7 @@ export function createServices(deps: ServiceDeps) {
           .secretKey,
       }),
     bounces: () => createBounceService({ db, logger }),
+    directory: () => createDirectoryService({ db }),
     /** Re-plans pending sends planned with older tz data (docs/timezones.md): workers. */
     replans: () => createReplanService({ db, logger }),
   });

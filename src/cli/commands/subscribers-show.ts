@@ -5,13 +5,9 @@
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { parseSubscriberKey } from '../../subscribers/subscriber-key.ts';
-import {
-  DELIVERIES_LISTED,
-  type SubscriberProfile,
-  subscriberProfile,
-} from '../../subscribers/subscriber-profile.ts';
+import { DELIVERIES_LISTED, type SubscriberProfile } from '../../subscribers/subscriber-profile.ts';
 import { printJsonOr } from '../output.ts';
-import { withDb } from './campaign-context.ts';
+import { withServices } from './campaign-context.ts';
 
 /** The `subscribers` group: whichever subscribers-* module registers first creates it. */
 export function subscribersCommand(program: Command): Command {
@@ -39,7 +35,7 @@ Examples:
     )
     .action(async (text: string, flags: { json?: boolean }) => {
       const key = parseSubscriberKey(text);
-      const profile = await withDb((db) => subscriberProfile(db, key));
+      const profile = await withServices((services) => services.directory.profile(key));
       printJsonOr(flags.json, profile, () => profileText(profile));
     });
 }

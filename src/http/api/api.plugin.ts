@@ -24,7 +24,7 @@ import { apiValidatorCompiler } from './zod-validation.ts';
 
 export interface ApiOptions {
   readonly config: ServeConfig;
-  /** For the read-only queries (lists, profiles, the plan preview) and idempotency records. */
+  /** Where Idempotency-Key answers are kept (idempotency.ts). */
   readonly db: Db;
   readonly services: Services;
   readonly clock: Clock;

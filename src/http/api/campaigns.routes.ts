@@ -7,9 +7,8 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { detailsJson, statsJson, summaryJson } from '../../campaigns/campaign.json.ts';
 import { campaignFileSchema, SLUG } from '../../campaigns/campaign.schema.ts';
-import { campaignDeliveries, DELIVERY_STATUSES } from '../../campaigns/deliveries.query.ts';
+import { DELIVERY_STATUSES } from '../../campaigns/deliveries.query.ts';
 import { yamlProblems } from '../../campaigns/input-problems.ts';
-import { planPreview } from '../../campaigns/plan-preview.ts';
 import { tzDataVersion } from '../../planning/tz-data.ts';
 import { InvalidInput } from '../../shared/errors.ts';
 import { instantOf } from '../../subscribers/subscriber.schema.ts';
@@ -149,7 +148,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
     },
     async (request) => {
       const { cursor, limit, status } = request.query;
-      return campaignDeliveries(opts.db, request.params.id, {
+      return activity.deliveries(request.params.id, {
         limit,
         ...(status ? { status } : {}),
         ...(cursor ? { cursor: Number(cursor) } : {}),
@@ -185,7 +184,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
     },
     async (request, reply) => {
       const at = request.query.now === undefined ? now() : instantOf(request.query.now);
-      const lines = await planPreview(opts.db, request.params.id, at);
+      const lines = await activity.planPreview(request.params.id, at);
       // The lines are a contract: the tz data they are planned with goes in a header (docs/timezones.md).
       return reply
         .type('application/x-ndjson')

@@ -9,8 +9,6 @@ import { mergeProblems, valueAt, zodProblems } from '../../campaigns/input-probl
 import { InvalidInput } from '../../shared/errors.ts';
 import { SUBSCRIBER_ID, SUBSCRIBER_ID_RULE } from '../../subscribers/subscriber.schema.ts';
 import { parseSubscriberKey } from '../../subscribers/subscriber-key.ts';
-import { listSubscribers } from '../../subscribers/subscriber-list.ts';
-import { subscriberProfile } from '../../subscribers/subscriber-profile.ts';
 import type { SubscriberFields } from '../../subscribers/upsert.service.ts';
 import { acceptCsvBodies, isCsv } from '../csv-body.ts';
 import { problem, sendProblem } from '../problems.ts';
@@ -64,7 +62,7 @@ const flag = z
   .transform((v) => v === 'true' || v === '1');
 
 export const subscriberRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
-  const { upserts, imports, erasures } = opts.services;
+  const { upserts, imports, erasures, directory } = opts.services;
   const now = () => opts.clock.now();
   // The CSV body is a stream the import reads as it arrives (csv-body.ts, shared with the console).
   acceptCsvBodies(app);
@@ -159,7 +157,7 @@ export const subscriberRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, o
         response: { 200: page(listItem), ...problems(422) },
       },
     },
-    async (request) => listSubscribers(opts.db, request.query),
+    async (request) => directory.list(request.query),
   );
 
   app.get(
@@ -172,7 +170,7 @@ export const subscriberRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, o
         response: { 200: profile, ...problems(404, 422) },
       },
     },
-    async (request) => subscriberProfile(opts.db, parseSubscriberKey(request.params.key)),
+    async (request) => directory.profile(parseSubscriberKey(request.params.key)),
   );
 
   app.delete(

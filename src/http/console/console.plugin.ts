@@ -13,7 +13,6 @@ import { type ConsoleSession, SESSION_COOKIE } from '../../access/console-sessio
 import type { ServeConfig } from '../../config/config.ts';
 import type { Services } from '../../roles/services.ts';
 import type { Clock } from '../../shared/clock.ts';
-import type { Db } from '../../store/pool.ts';
 import { PAGE_BODY_LIMIT } from '../server.ts';
 import { consoleAssetRoutes } from './assets.routes.ts';
 import { consoleCampaignRoutes } from './campaigns.routes.ts';
@@ -25,8 +24,6 @@ import { consoleSubscriberRoutes } from './subscribers.routes.ts';
 
 export interface ConsoleOptions {
   readonly config: ServeConfig;
-  /** For the read-only queries (subscriber lists and profiles). */
-  readonly db: Db;
   readonly services: Services;
   readonly clock: Clock;
 }

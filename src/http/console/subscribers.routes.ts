@@ -3,9 +3,8 @@
 // `subscribers forget` calls).
 import type { FastifyPluginAsync } from 'fastify';
 import { InvalidInput } from '../../shared/errors.ts';
-import { findByKey, parseSubscriberKey } from '../../subscribers/subscriber-key.ts';
-import { attributeQuery, listSubscribers } from '../../subscribers/subscriber-list.ts';
-import { subscriberProfile } from '../../subscribers/subscriber-profile.ts';
+import { parseSubscriberKey } from '../../subscribers/subscriber-key.ts';
+import { attributeQuery } from '../../subscribers/subscriber-list.ts';
 import type { ConsoleOptions } from './console.plugin.ts';
 import { sendHtml, viewContext } from './context.ts';
 import { messagePage } from './views/sign-in.view.ts';
@@ -15,7 +14,7 @@ const PAGE = 50;
 const byId = (id: string) => ({ kind: 'id' as const, value: id });
 
 export const consoleSubscriberRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, opts) => {
-  const { erasures } = opts.services;
+  const { erasures, directory } = opts.services;
 
   app.get('/console/subscribers', async (request, reply) => {
     const query = request.query as { q?: string; after?: string };
@@ -25,7 +24,7 @@ export const consoleSubscriberRoutes: FastifyPluginAsync<ConsoleOptions> = async
     const attribute = attributeQuery(q);
     if (q !== '' && attribute === undefined) {
       try {
-        const found = await findByKey(opts.db, parseSubscriberKey(q));
+        const found = await directory.find(parseSubscriberKey(q));
         if (found) return reply.redirect(`/console/subscribers/${encodeURIComponent(found.id)}`, 303);
         problem = ctx.m.subscribers.notFound;
       } catch (error) {
@@ -33,7 +32,7 @@ export const consoleSubscriberRoutes: FastifyPluginAsync<ConsoleOptions> = async
         problem = error.problems.map((p) => p.rule).join('; ');
       }
     }
-    const page = await listSubscribers(opts.db, {
+    const page = await directory.list({
       limit: PAGE,
       ...(query.after ? { cursor: query.after } : {}),
       ...(attribute ? { attribute } : {}),
@@ -47,18 +46,12 @@ export const consoleSubscriberRoutes: FastifyPluginAsync<ConsoleOptions> = async
 
   app.get('/console/subscribers/:id', async (request, reply) => {
     const { id } = request.params as { id: string };
-    return sendHtml(
-      reply,
-      profilePage(viewContext(request, reply), await subscriberProfile(opts.db, byId(id))),
-    );
+    return sendHtml(reply, profilePage(viewContext(request, reply), await directory.profile(byId(id))));
   });
 
   app.get('/console/subscribers/:id/erase', async (request, reply) => {
     const { id } = request.params as { id: string };
-    return sendHtml(
-      reply,
-      eraseConfirmPage(viewContext(request, reply), await subscriberProfile(opts.db, byId(id))),
-    );
+    return sendHtml(reply, eraseConfirmPage(viewContext(request, reply), await directory.profile(byId(id))));
   });
 
   app.post('/console/subscribers/:id/erase', async (request, reply) => {
