@@ -142,6 +142,39 @@ describe('a running campaign in the console', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  it("warns when the plan needs more WhatsApp people than Meta's messaging limit allows", async () => {
+    const { db } = services.database;
+    // A day later, as it were (nobody messaged in the last 24 h), under a limit of 5 people.
+    await db.exec('DELETE FROM whatsapp_people_messaged');
+    await db.exec(
+      `INSERT INTO whatsapp_account (id, messaging_limit, messaging_tier, limit_source, limit_read_at)
+       VALUES (true, 5, 'TIER_5', 'graph', now())
+       ON CONFLICT (id) DO UPDATE SET messaging_limit = 5, messaging_tier = 'TIER_5'`,
+    );
+    const people = (
+      await db.one<{ n: number }>(
+        `SELECT count(*)::int AS n FROM subscriber_channels WHERE channel = 'whatsapp' AND state = 'active'`,
+      )
+    )?.n;
+    await page.reload();
+    await textMatches(
+      page.locator('.messaging-limit'),
+      /messaging limit \(5 people in any 24 h, as Meta reports it\)/,
+    );
+    // Each planned as joining now: a catch-up of m4 now, then m2; the same people both times.
+    const items = await page.locator('.messaging-limit li').allTextContents();
+    expect(items).toEqual([
+      `Step m4: ${people} people on WhatsApp, ${(people ?? 0) - 5} held back`,
+      `Step m2: ${people} people on WhatsApp, ${(people ?? 0) - 5} held back`,
+    ]);
+    await screenshots(page, 'campaign-messaging-limit');
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await pageOverflows(page)).toBe(false);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    // Unlimited again, as the fake Graph API reports it, for the rest.
+    await db.exec(`UPDATE whatsapp_account SET messaging_limit = NULL, messaging_tier = 'TIER_UNLIMITED'`);
+  });
+
   it('pauses behind a confirmation, and the workers stop sending', async () => {
     await page.getByRole('link', { name: 'Pause' }).click();
     await textMatches(page.locator('.what'), /No new send starts/);

@@ -133,6 +133,10 @@ const value = fc.record(
       ),
     ),
     event: leaf,
+    max_daily_conversations_per_business: fc.oneof(
+      leaf,
+      fc.constantFrom('TIER_2K', 'TIER_UNLIMITED', 10000, 'TIER_X'),
+    ),
     message_template_name: leaf,
     message_template_language: leaf,
     reason: leaf,
@@ -144,7 +148,13 @@ const change = fc.record(
   {
     field: fc.oneof(
       leaf,
-      fc.constantFrom('messages', 'user_preferences', 'message_template_status_update', 'account_update'),
+      fc.constantFrom(
+        'messages',
+        'user_preferences',
+        'message_template_status_update',
+        'business_capability_update',
+        'account_update',
+      ),
     ),
     value: fc.oneof(leaf, value),
   },
@@ -161,7 +171,16 @@ const envelope = fc.record(
 
 describe('webhook payload walking under fuzz', { timeout: 120_000 }, () => {
   it('flattens, names and redacts any odd envelope without throwing', () => {
-    const kinds = new Set(['status', 'inbound', 'preference', 'identity', 'template', 'error', 'ignored']);
+    const kinds = new Set([
+      'status',
+      'inbound',
+      'preference',
+      'identity',
+      'capability',
+      'template',
+      'error',
+      'ignored',
+    ]);
     fc.assert(
       fc.property(fc.oneof(envelope, fc.jsonValue({ maxDepth: 3 })), (payload) => {
         // As the worker gets it: through JSON, as stored.

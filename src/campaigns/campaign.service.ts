@@ -16,6 +16,7 @@ import type { CampaignRecord, CampaignState } from './campaign.repository.ts';
 import * as campaigns from './campaign.repository.ts';
 import type { Campaign } from './campaign.schema.ts';
 import { resolveMessagesDir, validateCampaignTemplates } from './messages.ts';
+import { type MessagingLimitReport, messagingLimitReport } from './messaging-limit.check.ts';
 import { campaignChannels, plannedWith, startSlots, zonePlanner } from './slot.builder.ts';
 import { type PlanJoinersResult, planSubscribers } from './slot.planning.ts';
 import * as slots from './slot.repository.ts';
@@ -24,6 +25,8 @@ import { type CampaignStats, campaignStats, type FanoutProgress, fanoutProgress 
 
 export interface CampaignServiceDeps {
   readonly db: Db;
+  /** WHATSAPP_MESSAGING_LIMIT (config): else the limit Meta last reported is used. */
+  readonly messagingLimit?: number | 'unlimited' | undefined;
 }
 
 export interface SaveResult {
@@ -47,6 +50,8 @@ export interface StartResult {
   readonly reach: number;
   /** Zones the planner could not use (their subscribers are not planned). */
   readonly badZones: readonly string[];
+  /** WhatsApp's messaging limit against this plan (docs/whatsapp.md); absent when no limit is known. */
+  readonly messagingLimit?: MessagingLimitReport;
 }
 
 export interface ChangeResult {
@@ -158,7 +163,7 @@ export function createCampaignService(deps: CampaignServiceDeps) {
      * the deadline has passed.
      */
     async start(id: string, now: number): Promise<StartResult> {
-      return db.tx(async (sql) => {
+      const result = await db.tx(async (sql): Promise<StartResult> => {
         const { record, changed } = await transition(sql, id, 'start');
         const none = { id, slotsCreated: 0, zones: 0, reach: 0, badZones: [] };
         if (!changed) return { ...none, started: false };
@@ -177,6 +182,15 @@ export function createCampaignService(deps: CampaignServiceDeps) {
           badZones: built.badZones,
         };
       });
+      if (!result.started) return result;
+      const limit = await messagingLimitReport(db, id, now, deps.messagingLimit);
+      return limit ? { ...result, messagingLimit: limit } : result;
+    },
+
+    /** WhatsApp's messaging limit against the campaign's plan for the stored subscribers, as of
+     *  `now` (each planned as joining then); undefined when no limit is known. */
+    async messagingLimit(id: string, now: number): Promise<MessagingLimitReport | undefined> {
+      return messagingLimitReport(db, id, now, deps.messagingLimit);
     },
 
     /** Holds every slot that comes due; fan-outs under way hand their slot back (delivery side). */

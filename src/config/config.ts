@@ -6,6 +6,7 @@ import { delimiter } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { queuePrefixProblem } from '../queue/keys.ts';
+import { parseMessagingLimit } from '../shared/messaging-limit.ts';
 import { redactUrl } from '../store/connection-error.ts';
 
 export type Role = 'cli' | 'serve' | 'work';
@@ -72,6 +73,16 @@ const schema = z.object({
     .regex(/^v\d+\.\d+$/, 'must look like v23.0')
     .default('v23.0'),
   WHATSAPP_RATE: positiveNumber.default(80),
+  /** Unique people per rolling 24 h (docs/whatsapp.md); unset: read from the Graph API. */
+  WHATSAPP_MESSAGING_LIMIT: optionalString.pipe(
+    z
+      .string()
+      .transform((v) => v.trim())
+      .refine((v) => parseMessagingLimit(v) !== undefined, {
+        message: 'must be a whole number of people (e.g. 250), unlimited, or a tier such as TIER_2K',
+      })
+      .optional(),
+  ),
   /** Who sends, as named in the consent text and in mails (SPEC 2). */
   SENDER_NAME: optionalString.pipe(
     z
@@ -180,6 +191,9 @@ export interface Config {
   readonly graphApi: { readonly url: string; readonly version: string };
   /** Sends per second per channel, all workers together (WHATSAPP_RATE, EMAIL_RATE). */
   readonly rates: { readonly whatsapp: number; readonly email: number };
+  /** WHATSAPP_MESSAGING_LIMIT: the unique people per rolling 24 h the operator imposes (a number,
+   *  or `unlimited`); undefined: Lastcall reads Meta's limit from the Graph API. */
+  readonly whatsappMessagingLimit: number | 'unlimited' | undefined;
   /** EVENTS_URL and EVENTS_SECRET: outbound events are POSTed there, signed (SPEC 9). */
   readonly events: { readonly url: string; readonly secret: string } | undefined;
 }
@@ -378,6 +392,8 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
         : undefined,
     graphApi: { url: r.WHATSAPP_API_URL, version: r.WHATSAPP_API_VERSION },
     rates: { whatsapp: r.WHATSAPP_RATE, email: r.EMAIL_RATE },
+    whatsappMessagingLimit:
+      r.WHATSAPP_MESSAGING_LIMIT === undefined ? undefined : parseMessagingLimit(r.WHATSAPP_MESSAGING_LIMIT),
     events: r.EVENTS_URL && r.EVENTS_SECRET ? { url: r.EVENTS_URL, secret: r.EVENTS_SECRET } : undefined,
   };
   return deepFreeze(config);

@@ -6,12 +6,15 @@ import { credentialsFingerprint } from './channel-guard.ts';
 import { EmailChannel } from './channels/email.ts';
 import { WhatsAppChannel } from './channels/whatsapp.ts';
 import type { ChannelSenders } from './send.service.ts';
+import type { AccountReader } from './whatsapp-account.service.ts';
 
 export interface ChannelSet {
   readonly senders: ChannelSenders;
   readonly enabled: readonly Channel[];
   /** Fingerprints of each channel's credentials (channel-guard: resume when they change). */
   readonly credentials: Partial<Record<Channel, string>>;
+  /** The WhatsApp account's limits, as the Graph API gives them (when WhatsApp is on). */
+  readonly whatsappAccount?: AccountReader;
   /** One harmless call per channel (WhatsApp number info, SMTP login): reports a broken
    *  account at start, and opens the connection so the first sends are not late. */
   check(): Promise<{ channel: Channel; problem: string }[]>;
@@ -64,6 +67,7 @@ export function createChannelSenders(config: Config, timeouts: ChannelTimeouts =
   }
   return {
     senders: { ...(whatsapp ? { whatsapp } : {}), ...(email ? { email } : {}) },
+    ...(whatsapp ? { whatsappAccount: whatsapp } : {}),
     enabled,
     credentials,
     async check() {

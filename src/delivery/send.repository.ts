@@ -36,6 +36,8 @@ export interface ClaimedDelivery {
     readonly channelState: string | null;
     /** WhatsApp: the business-scoped user id Meta reported, the address when the phone is unknown. */
     readonly whatsappUserId?: string | null;
+    /** WhatsApp: their latest message to us (their customer-service window is 24 h after it). */
+    readonly whatsappLastInboundAt?: Date | null;
   };
 }
 
@@ -61,6 +63,7 @@ interface ClaimRow {
   done_at: Date | null;
   channel_state: string | null;
   whatsapp_user_id: string | null;
+  whatsapp_last_inbound_at: Date | null;
 }
 
 /**
@@ -91,7 +94,7 @@ const CLAIM = `WITH claimed AS (
      SELECT d.id, d.campaign_id, d.step_id, d.channel, d.kind, d.attempts,
             c.name AS campaign_name, c.state AS campaign_state, c.deadline, c.source_dir, st.template,
             s.id AS subscriber_id, s.name, s.phone, s.email, s.locale, s.timezone, s.attributes, s.done_at,
-            sc.state AS channel_state, sc.whatsapp_user_id
+            sc.state AS channel_state, sc.whatsapp_user_id, sc.whatsapp_last_inbound_at
        FROM claimed d
        JOIN campaigns c ON c.id = d.campaign_id
        LEFT JOIN campaign_steps st ON st.campaign_id = d.campaign_id AND st.step_id = d.step_id
@@ -155,6 +158,7 @@ function claimedFrom(row: ClaimRow): ClaimedDelivery {
             done: row.done_at !== null,
             channelState: row.channel_state,
             whatsappUserId: row.whatsapp_user_id,
+            whatsappLastInboundAt: row.whatsapp_last_inbound_at,
           },
         }),
   };
@@ -210,6 +214,9 @@ export interface PageRecord {
 // a subquery would see the snapshot. A `send-test` row has no subscriber either: not erased.
 const ERASED = "d.subscriber_id IS NULL AND d.kind <> 'test'";
 
+/** The skip reason of a delivery held back by WhatsApp's messaging limit (docs/whatsapp.md). */
+export const MESSAGING_LIMIT = 'messaging-limit';
+
 // One statement for a page: the rows (UPDATE … FROM unnest), their attempts (one INSERT) and
 // their outbound events (`delivery.sent`, `delivery.failed`: one INSERT into event_outbox), so
 // an event exists exactly when its change committed. Only a `sending` row moves, except that
@@ -239,9 +246,10 @@ u AS (
     FROM o
    WHERE d.id = o.id
      AND (d.status = 'sending' OR (o.status = 'sent' AND d.status IN ('unknown', 'delivered', 'read', 'failed')))
-  RETURNING d.id, d.campaign_id, d.step_id, d.channel, d.subscriber_id, d.kind, d.error_code,
-            o.status AS recorded, (${ERASED}) AS erased),
-e AS (${deliveryEventsFrom('u', "'delivery.' || r.recorded", '$10')} AND r.recorded IN ('sent', 'failed'))
+  RETURNING d.id, d.campaign_id, d.step_id, d.channel, d.subscriber_id, d.kind, d.error_code, d.status,
+            d.skip_reason, o.status AS recorded, (${ERASED}) AS erased),
+e AS (${deliveryEventsFrom('u', "'delivery.' || r.recorded", '$10')}
+        AND (r.recorded IN ('sent', 'failed') OR (r.recorded = 'skipped' AND r.skip_reason = '${MESSAGING_LIMIT}')))
 INSERT INTO delivery_attempts (delivery_id, attempt, outcome, error_code, detail, at)
 SELECT o.id, o.attempt, o.outcome, o.code, CASE WHEN u.erased THEN NULL ELSE o.detail END, $10
   FROM o LEFT JOIN u ON u.id = o.id`;

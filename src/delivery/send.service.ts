@@ -13,7 +13,7 @@ import { sendQueueFor } from '../queue/catalog.ts';
 import type { QueueSet } from '../queue/connection.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/logger.ts';
-import { sendDurationSeconds, sendsTotal } from '../shared/metrics.ts';
+import { messagingLimitHeldTotal, sendDurationSeconds, sendsTotal } from '../shared/metrics.ts';
 import type { Channel } from '../shared/vocabulary.ts';
 import { isUnreachable } from '../store/connection-error.ts';
 import { untilDatabaseAnswers } from '../store/outage.ts';
@@ -24,6 +24,7 @@ import type { SendOutcome } from './channels/outcome.ts';
 import type { TemplateSend } from './channels/whatsapp.ts';
 import { PAUSED_CODE } from './delivery.repository.ts';
 import { type DeliveryRef, requeueSendJobs } from './job-queueing.ts';
+import { admitToLimit, limitInForce } from './messaging-limit.gate.ts';
 import type { ProviderOutages } from './provider-outage.ts';
 import type { RateGate } from './rate-gate.ts';
 import { type DeliveryRenderer, MissingAddressError, type RenderedDelivery } from './render.ts';
@@ -33,6 +34,7 @@ import {
   attemptOutcome,
   type ClaimedDelivery,
   claimDeliveries,
+  MESSAGING_LIMIT,
   type PageRecord,
   recordPage,
   releaseClaims,
@@ -64,6 +66,9 @@ export interface SendDeps {
   readonly channelDownDelayMs: number;
   /** A delivery's attempt budget (jobs.send.options.attempts). */
   readonly maxAttempts: number;
+  /** WhatsApp's portfolio messaging limit (messaging-limit.gate.ts): WHATSAPP_MESSAGING_LIMIT,
+   *  else the limit Meta last reported. Absent: no limit is applied. */
+  readonly messagingLimit?: { readonly override: number | 'unlimited' | undefined };
 }
 
 export type { AttemptBudget, SendDecision } from './send.decide.ts';
@@ -201,6 +206,9 @@ async function settle(
       if ('rendered' in checked) ready.push({ d, rendered: checked.rendered });
       else early.push(checked);
     }
+    const limited = await holdPastLimit(deps, ready, now);
+    ready = limited.ready;
+    early.push(...limited.held);
     await write(deps, early);
     settled.push(...early);
   } catch (error) {
@@ -238,6 +246,39 @@ async function settle(
           ? { action: 'complete', status: 'unknown' }
           : { action: 'delay', delayMs: calls.halt?.delayMs ?? 0, code: calls.halt?.code ?? 'halted' };
   return { report, decision };
+}
+
+/** WhatsApp messages past Meta's messaging limit are held back: `skipped`, reason messaging-limit. */
+async function holdPastLimit(
+  deps: SendDeps,
+  ready: { d: ClaimedDelivery; rendered: RenderedDelivery }[],
+  now: number,
+): Promise<{ ready: typeof ready; held: Settled[] }> {
+  const whatsapp = ready.filter((r) => r.rendered.channel === 'whatsapp' && r.d.subscriber);
+  if (!deps.messagingLimit || whatsapp.length === 0) return { ready, held: [] };
+  const limit = await limitInForce(deps.db, deps.messagingLimit.override);
+  const admitted = await admitToLimit(
+    deps.db,
+    whatsapp.map(({ d }) => ({
+      deliveryId: d.id,
+      person: d.subscriber!.id,
+      lastInboundAt: d.subscriber!.whatsappLastInboundAt ?? null,
+    })),
+    limit,
+    now,
+  );
+  const held = whatsapp.filter(({ d }) => !admitted.has(d.id));
+  if (held.length === 0) return { ready, held: [] };
+  messagingLimitHeldTotal.inc(held.length);
+  deps.logger.warn(
+    { held: held.length, limit, deliveryIds: held.slice(0, 20).map(({ d }) => d.id) },
+    'WhatsApp messaging limit reached: deliveries held back (skipped, messaging-limit)',
+  );
+  const heldIds = new Set(held.map(({ d }) => d.id));
+  return {
+    ready: ready.filter(({ d }) => !heldIds.has(d.id)),
+    held: held.map(({ d }) => skipped(d, MESSAGING_LIMIT)),
+  };
 }
 
 /** Eligibility, template and rendering of one claimed message: its early record, or its message. */

@@ -11,6 +11,8 @@ export const EVENT_TYPES = [
   'delivery.delivered',
   'delivery.read',
   'delivery.failed',
+  /** Beyond SPEC 9's list: a delivery held back by WhatsApp's messaging limit (data.skipReason). */
+  'delivery.skipped',
   'subscriber.confirmed',
   'subscriber.unsubscribed',
   'subscriber.stopped',
@@ -78,11 +80,13 @@ export async function recordCampaignEvent(
 /** The columns of a delivery's event, from a row source `r` with the deliveries' columns. */
 const DELIVERY_EVENT_SELECT = `gen_random_uuid(), r.subscriber_id,
   jsonb_strip_nulls(jsonb_build_object('subscriberId', r.subscriber_id, 'deliveryId', r.id,
-    'campaignId', r.campaign_id, 'step', r.step_id, 'channel', r.channel, 'errorCode', r.error_code))`;
+    'campaignId', r.campaign_id, 'step', r.step_id, 'channel', r.channel, 'errorCode', r.error_code,
+    'skipReason', CASE WHEN r.status = 'skipped' THEN r.skip_reason END))`;
 
 /**
  * A data-modifying CTE body that records `delivery.<status>` for each row of the CTE `rows`
- * (which must return id, campaign_id, step_id, channel, subscriber_id, kind, error_code), so a
+ * (which must return id, campaign_id, step_id, channel, subscriber_id, kind, error_code, status,
+ * skip_reason), so a
  * statement that moves deliveries records their events atomically. `type` and `at` are SQL
  * expressions. Test sends and erased subscribers raise no event.
  */

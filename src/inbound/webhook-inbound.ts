@@ -53,14 +53,14 @@ async function inboundOutcome(deps: InboundDeps, item: InboundItem, now: number)
   const who = addressOf(item.from, item.userId);
   const command = commandOf(item.texts);
   if (!command) {
-    // Any message may teach us who a subscriber is on WhatsApp.
-    if (who) await learn(deps, who, item, now);
+    // Any message may teach us who a subscriber is on WhatsApp, and opens their service window.
+    if (who) await learn(deps, who, item, now, actedAt(item.at, now));
     return 'not-a-command';
   }
   if (!who) return 'no-wa-id';
   if (await repo.inboundHandled(deps.db, item.messageId)) return 'duplicate';
   const at = actedAt(item.at, now);
-  const sender = await learn(deps, who, item, now);
+  const sender = await learn(deps, who, item, now, at);
   let action: string;
   if (!sender) {
     deps.logger.info(
@@ -85,14 +85,17 @@ async function inboundOutcome(deps: InboundDeps, item: InboundItem, now: number)
   return action;
 }
 
-/** The subscriber the sender is, after storing the BSUID and username that came with them. */
+/** The subscriber the sender is, after storing the BSUID and username that came with them (and,
+ *  for a message they wrote at `wroteAt`, that their customer-service window is open). */
 async function learn(
   deps: InboundDeps,
   who: WhatsAppAddress,
   item: { readonly userId: string | undefined; readonly username?: string | undefined },
   now: number,
+  wroteAt?: number,
 ): Promise<repo.WhatsAppSender | undefined> {
   const sender = await repo.findWhatsAppSender(deps.db, who);
+  if (sender && wroteAt !== undefined) await repo.noteInbound(deps.db, sender.id, new Date(wroteAt));
   if (sender && (await repo.learnWhatsAppIdentity(deps.db, sender.id, item, new Date(now))))
     webhookItemsTotal.inc({ kind: 'identity', outcome: 'learned' });
   return sender;

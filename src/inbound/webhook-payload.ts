@@ -62,6 +62,13 @@ export interface IdentityItem {
   readonly at: number | undefined;
 }
 
+/** `business_capability_update`: Meta changed the portfolio's messaging limit (a tier such as
+ *  TIER_2K, or a number of people). */
+export interface CapabilityItem {
+  readonly kind: 'capability';
+  readonly messagingLimit: string;
+}
+
 export interface ErrorItem {
   readonly kind: 'error';
   readonly field: string;
@@ -80,6 +87,7 @@ export type WebhookItem =
   | InboundItem
   | PreferenceItem
   | IdentityItem
+  | CapabilityItem
   | TemplateItem
   | ErrorItem
   | IgnoredItem;
@@ -160,6 +168,7 @@ export function webhookItems(payload: unknown): WebhookItem[] {
       if (field === 'messages') items.push(...messagesItems(value));
       else if (field === 'user_preferences') items.push(...preferenceItems(value));
       else if (field === 'message_template_status_update') items.push(templateItem(value));
+      else if (field === 'business_capability_update') items.push(capabilityItem(value));
       else items.push({ kind: 'ignored', field, reason: 'field not handled' });
       for (const e of list(value.errors)) {
         const code = str(obj(e)?.code);
@@ -280,6 +289,13 @@ function preferenceItems(value: Obj): WebhookItem[] {
       at: epochMs(pref.timestamp),
     };
   });
+}
+
+function capabilityItem(value: Obj): WebhookItem {
+  const limit = str(value.max_daily_conversations_per_business) ?? str(value.messaging_limit_tier);
+  return limit === undefined
+    ? { kind: 'ignored', field: 'business_capability_update', reason: 'no messaging limit' }
+    : { kind: 'capability', messagingLimit: limit };
 }
 
 function templateItem(value: Obj): WebhookItem {

@@ -298,6 +298,17 @@ export async function learnWhatsAppIdentity(
   return changed > 0;
 }
 
+/** The person wrote to us at `at`: for 24 h their customer-service window is open, and a message
+ *  to them does not count against the messaging limit. Never moves back. */
+export async function noteInbound(sql: Sql, subscriberId: string, at: Date): Promise<void> {
+  await sql.exec(
+    `UPDATE subscriber_channels SET whatsapp_last_inbound_at = $2
+      WHERE subscriber_id = $1 AND channel = 'whatsapp'
+        AND (whatsapp_last_inbound_at IS NULL OR whatsapp_last_inbound_at < $2)`,
+    [subscriberId, at],
+  );
+}
+
 /** `user_changed_user_id`: the stored BSUID becomes the new one. Returns the subscriber, if known. */
 export async function replaceWhatsAppUserId(
   sql: Sql,

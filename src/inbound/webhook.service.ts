@@ -5,6 +5,8 @@
 // is idempotent (statuses are monotonic, inbound messages are keyed by their id, consent
 // switches and "done" only change what is not already so), so a retried job that had got
 // half-way does no harm. The event rows stay locked while they are processed.
+import { storeMessagingLimit } from '../delivery/messaging-limit.gate.ts';
+import { parseMessagingLimit } from '../shared/messaging-limit.ts';
 import { webhookItemsTotal } from '../shared/metrics.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import { endChannelForProviderError } from '../subscribers/bounce.service.ts';
@@ -107,6 +109,14 @@ async function processItem(
       return handlePreference(deps, item, now);
     case 'identity':
       return handleIdentityChange(deps, item, now);
+    case 'capability': {
+      const people = parseMessagingLimit(item.messagingLimit);
+      if (people === undefined) return 'limit-not-understood';
+      await storeMessagingLimit(deps.db, { tier: item.messagingLimit, people }, 'webhook', new Date(now));
+      deps.logger.info({ limit: item.messagingLimit }, 'WhatsApp messaging limit changed (webhook)');
+      webhookItemsTotal.inc({ kind: 'capability', outcome: 'recorded' });
+      return 'recorded';
+    }
     case 'template':
       await repo.upsertTemplateStatus(
         deps.db,

@@ -71,7 +71,7 @@ export function createServices(deps: ServiceDeps) {
           adminToken: requireAdminToken(config).adminToken,
         },
       }),
-    campaigns: () => createCampaignService({ db }),
+    campaigns: () => createCampaignService({ db, messagingLimit: config.whatsappMessagingLimit }),
     activity: () => createActivityService({ db }),
     signUpPages: () => createSignUpPages({ db }),
     subscriptions: () =>

@@ -19,6 +19,7 @@ import type { RecoveryOptions } from '../delivery/recovery.ts';
 import { DeliveryRenderer } from '../delivery/render.ts';
 import { type SendDeps, sendDelivery, sendPage } from '../delivery/send.service.ts';
 import { runTick, type TickReport } from '../delivery/tick.service.ts';
+import { watchMessagingLimit } from '../delivery/whatsapp-account.service.ts';
 import { pruneEvents } from '../events/outbox-drainer.ts';
 import { jobs, QUEUES, SEND_BACKOFF_STRATEGY, sendBatchSize, sendQueueFor } from '../queue/catalog.ts';
 import { createWorkerConnection, QueueSet } from '../queue/connection.ts';
@@ -213,6 +214,7 @@ export async function startWorkers(
         ),
       channelDownDelayMs,
       maxAttempts: jobs.send.options.attempts,
+      messagingLimit: { override: config.whatsappMessagingLimit },
     };
     const processor = sendProcessor({
       send: (deliveryId, budget) => sendDelivery(sendDeps, deliveryId, clock.now(), budget),
@@ -241,6 +243,12 @@ export async function startWorkers(
       }),
     );
   }
+
+  // Meta's messaging limit, read every hour unless the operator set WHATSAPP_MESSAGING_LIMIT.
+  const limitWatch =
+    channels.whatsappAccount && config.whatsappMessagingLimit === undefined
+      ? watchMessagingLimit({ db, account: channels.whatsappAccount, logger, now: () => clock.now() })
+      : undefined;
 
   // Verified WhatsApp webhook batches, stored by `serve`, processed here (work-webhooks.ts).
   if (settings.webhooks ?? true)
@@ -290,6 +298,7 @@ export async function startWorkers(
     replan: tzWatch.replan,
     async close(timeoutMs = 25_000) {
       clearInterval(watchdog);
+      limitWatch?.stop();
       await tzWatch.close();
       clearInterval(eventsPrune);
       const result = await closeWorkers(workers, timeoutMs);

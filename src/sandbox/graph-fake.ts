@@ -7,6 +7,8 @@
 // Every call needs `Authorization: Bearer <token>` (else 190, HTTP 401).
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { windowStart } from '../planning/messaging-limit.ts';
+import { MESSAGING_TIERS } from '../shared/messaging-limit.ts';
 import { type GraphErrorReply, graphError, unknownObject } from './graph-errors.ts';
 import { FailureBook, type FailureScope, type GraphFailure } from './graph-failures.ts';
 import { IdentityBook } from './graph-identities.ts';
@@ -28,6 +30,12 @@ export interface FakeGraphApiOptions {
   displayPhoneNumber?: string;
   verifiedName?: string;
   qualityRating?: 'GREEN' | 'YELLOW' | 'RED' | 'UNKNOWN';
+  /** The portfolio's messaging limit as Meta reports it (default TIER_UNLIMITED). Template
+   *  messages to more unique people than it allows in a rolling 24 h are accepted, then fail
+   *  (status `failed`, 131048) and never reach the phone: see `limitRefused`. */
+  messagingTier?: string;
+  /** The number's throughput level (default STANDARD). */
+  throughputLevel?: string;
   /** Registered templates; APPROVED unless they say otherwise. */
   templates?: TemplateSeed[];
   /** Status given to templates created through the API. Default PENDING, as Meta's review does. */
@@ -65,6 +73,12 @@ export interface FakeGraphApi {
   dropped(): SentMessage[];
   /** Phone numbers, their BSUIDs and usernames. */
   identities: IdentityBook;
+  /** Template messages past the messaging limit: answered 200, never delivered. */
+  limitRefused(): SentMessage[];
+  /** Unique people who received a template message in the 24 h before now. */
+  peopleIn24h(): number;
+  /** Changes the limit Meta reports (the sandbox's "tier" control, a test's set-up). */
+  setMessagingTier(tier: string): void;
   templates(): TemplateDef[];
   webhookDeliveries(): WebhookDelivery[];
   setFailure(failure: GraphFailure, scope?: FailureScope): void;
@@ -75,6 +89,9 @@ export interface FakeGraphApi {
 }
 
 const VERSION = /^v\d+\.\d+$/;
+/** What a message past the messaging limit fails with (Meta: "restrictions on how many messages
+ *  can be sent from this phone number"). */
+const MESSAGING_LIMIT_CODE = 131048;
 
 function send(res: ServerResponse, reply: GraphErrorReply | { status: number; body: unknown }): number {
   res.writeHead(reply.status, { 'content-type': 'application/json; charset=UTF-8' });
@@ -103,6 +120,19 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
   let sent: SentMessage[] = [];
   let dropped: SentMessage[] = [];
   const identities = new IdentityBook();
+  let messagingTier = opts.messagingTier ?? 'TIER_UNLIMITED';
+  let limitRefused: SentMessage[] = [];
+  /** Latest template message time per recipient digits, for the rolling 24 h. */
+  const people = new Map<string, number>();
+  const inWindow = (now: number) => [...people.values()].filter((t) => t > windowStart(now)).length;
+  /** True when a template message to `to` would be one person too many. */
+  const pastLimit = (to: string): boolean => {
+    const limit = MESSAGING_TIERS[messagingTier];
+    if (limit === undefined || limit === 'unlimited') return false;
+    const now = clock().getTime();
+    const last = people.get(to);
+    return !(last !== undefined && last > windowStart(now)) && inWindow(now) >= limit;
+  };
   const failures = new FailureBook();
   const hanging = new Set<ServerResponse>();
   const emitter = opts.webhook
@@ -137,6 +167,14 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
     if (result.message.dropped) {
       dropped.push(result.message);
       return send(res, { status: 200, body: result.reply });
+    }
+    if (result.message.type === 'template') {
+      if (pastLimit(result.message.to)) {
+        limitRefused.push(result.message);
+        emitter?.report(result.message, MESSAGING_LIMIT_CODE);
+        return send(res, { status: 200, body: result.reply });
+      }
+      people.set(result.message.to, clock().getTime());
     }
     sent.push(result.message);
     opts.onSent?.(result.message);
@@ -188,7 +226,8 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
           quality_rating: opts.qualityRating ?? 'GREEN',
           code_verification_status: 'VERIFIED',
           platform_type: 'CLOUD_API',
-          throughput: { level: 'STANDARD' },
+          throughput: { level: opts.throughputLevel ?? 'STANDARD' },
+          whatsapp_business_manager_messaging_limit: messagingTier,
         },
       });
     }
@@ -234,6 +273,11 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
     sent: () => [...sent],
     dropped: () => [...dropped],
     identities,
+    limitRefused: () => [...limitRefused],
+    peopleIn24h: () => inWindow(clock().getTime()),
+    setMessagingTier: (tier) => {
+      messagingTier = tier;
+    },
     templates: () => [...registry],
     webhookDeliveries: () => [...(emitter?.deliveries ?? [])],
     setFailure: (failure, scope) => failures.add(failure, scope),
@@ -242,6 +286,8 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
       requests.length = 0;
       sent = [];
       dropped = [];
+      limitRefused = [];
+      people.clear();
       failures.clear();
     },
     close: async () => {

@@ -14,6 +14,13 @@ export const sendsTotal = new Counter({
   registers: [metricsRegistry],
 });
 
+/** WhatsApp deliveries held back by Meta's portfolio messaging limit (skipped, messaging-limit). */
+export const messagingLimitHeldTotal = new Counter({
+  name: 'lastcall_whatsapp_messaging_limit_held_total',
+  help: "WhatsApp deliveries held back by the portfolio's messaging limit (skipped, reason messaging-limit)",
+  registers: [metricsRegistry],
+});
+
 /** Mail received at reminders' return paths (SPEC 11), by kind (bounce, complaint, none) and
  *  what it counted as (bounced, soft-bounced, complained, ignored, unknown-delivery). */
 export const mailReportsTotal = new Counter({

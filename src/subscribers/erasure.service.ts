@@ -118,6 +118,11 @@ async function erase(sql: Sql, secretKey: string, id: string, now: number): Prom
   // Cascades: channels, consent events, personal slots. Deliveries: subscriber_id → null. The
   // delete waits for a fan-out page inserting this subscriber's delivery (its foreign-key lock).
   await sql.exec('DELETE FROM subscribers WHERE id = $1', [id]);
+  // They still count against WhatsApp's messaging limit until their 24 h pass, as no one.
+  await sql.exec(
+    `UPDATE whatsapp_people_messaged SET recipient = 'erased:' || gen_random_uuid() WHERE recipient = $1`,
+    [id],
+  );
   await sql.exec(
     `UPDATE slots SET cursor = coalesce((SELECT max(id) FROM subscribers WHERE id < $1), ''), updated_at = $2
       WHERE cursor = $1`,

@@ -71,6 +71,43 @@ describe('POST /:version/:phoneNumberId/messages', () => {
     expect([both.status, both.json.error.code]).toEqual([400, 100]);
   });
 
+  it('reports a messaging limit and fails template messages to more people than it allows in 24 h', async () => {
+    let clock = Date.parse('2026-12-01T10:00:00Z');
+    const limited = await startFakeGraphApi({
+      templates: [reminderFr],
+      messagingTier: 'TIER_250',
+      clock: () => new Date(clock),
+    });
+    try {
+      const info = await fetch(
+        `${limited.url}/v24.0/${limited.phoneNumberId}?fields=whatsapp_business_manager_messaging_limit`,
+        {
+          headers: { authorization: `Bearer ${limited.token}` },
+        },
+      );
+      expect(await info.json()).toMatchObject({ whatsapp_business_manager_messaging_limit: 'TIER_250' });
+      const to = (i: number) => `3361${String(3_000_000 + i).padStart(7, '0')}`;
+      const sendTo = (phone: string) =>
+        fetch(`${limited.url}/v24.0/${limited.phoneNumberId}/messages`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${limited.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ ...template([body('A', '7', 'demain'), url('x')]), to: phone }),
+        });
+      for (let i = 0; i < 251; i++) expect((await sendTo(to(i))).status).toBe(200);
+      expect(limited.sent()).toHaveLength(250);
+      expect(limited.limitRefused().map((m) => m.to)).toEqual([to(250)]);
+      // Someone already messaged in the window costs nothing; 24 h later the window is empty.
+      await sendTo(to(0));
+      expect(limited.sent()).toHaveLength(251);
+      clock += 24 * 60 * 60 * 1000;
+      await sendTo(to(250));
+      expect(limited.sent().at(-1)?.to).toBe(to(250));
+      expect(limited.peopleIn24h()).toBe(1);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('the library puts a BSUID in `recipient`, never in `to`', async () => {
     const bsuid = fake.identities.of('447700900123').userId;
     const api = new WhatsAppAPI({

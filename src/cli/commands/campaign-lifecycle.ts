@@ -3,6 +3,7 @@
 // writing anything). `--json` prints the service's result as it is.
 import type { Command } from 'commander';
 import type { ChangeResult } from '../../campaigns/campaign.service.ts';
+import { limitWarnings } from '../../campaigns/messaging-limit.check.ts';
 import { printJson } from '../output.ts';
 import { withCampaigns } from './campaign-context.ts';
 import { campaignCommand } from './campaign-group.ts';
@@ -30,6 +31,11 @@ export function register(program: Command): void {
           `warning: time zones unknown to this runtime, not planned: ${result.badZones.join(', ')}`,
         );
       }
+      for (const line of limitWarnings(result.messagingLimit)) console.error(`warning: ${line}`);
+      if (result.messagingLimit && result.messagingLimit.heldBack > 0)
+        console.error(
+          '  held-back reminders are recorded as skipped (messaging-limit); see docs/whatsapp.md for what to do',
+        );
     });
 
   group

@@ -9,10 +9,12 @@ import { type Command, Option } from 'commander';
 import { inAudience } from '../../campaigns/audience.ts';
 import { loadCampaignFile } from '../../campaigns/campaign.loader.ts';
 import { type Campaign, toSchedule } from '../../campaigns/campaign.schema.ts';
+import { type LimitedSend, simulateMessagingLimit } from '../../planning/messaging-limit.ts';
 import { formattedSendsByZone } from '../../planning/ndjson.ts';
 import { createZonePlanner, describeCalendar, formatUtc } from '../../planning/planner.ts';
 import { tzDataVersion } from '../../planning/tz-data.ts';
 import { formatProblem, InvalidInput } from '../../shared/errors.ts';
+import { parseMessagingLimit } from '../../shared/messaging-limit.ts';
 import { readSubscriberCsv } from '../../subscribers/csv.ts';
 import { instantOf, storedAttributes } from '../../subscribers/subscriber.schema.ts';
 import { audienceText } from '../output.ts';
@@ -25,6 +27,8 @@ export interface PlanRequest {
   readonly subscribers: string;
   readonly now?: string;
   readonly format: PlanFormat;
+  /** --messaging-limit: WhatsApp's people per rolling 24 h to check the plan against. */
+  readonly messagingLimit?: string;
 }
 
 export interface PlanIo {
@@ -51,13 +55,17 @@ export function register(program: Command): void {
       '--now <instant>',
       'plan as if now were this ISO 8601 instant, e.g. 2025-12-01T00:00:00Z (default: now)',
     )
+    .option(
+      '--messaging-limit <people>',
+      "check the plan against WhatsApp's messaging limit: unique people per rolling 24 h (250, 2000, … or a tier such as TIER_2K)",
+    )
     .addOption(
       new Option(
         '--format <format>',
         'output format (default: table on a terminal, ndjson otherwise)',
       ).choices(['table', 'ndjson']),
     )
-    .action(async (opts: { campaign: string; subscribers: string; now?: string; format?: PlanFormat }) => {
+    .action(async (opts: Omit<PlanRequest, 'format'> & { format?: PlanFormat }) => {
       const tty = process.stdout.isTTY === true;
       process.exitCode = await runPlan(
         { ...opts, format: opts.format ?? (tty ? 'table' : 'ndjson') },
@@ -83,6 +91,7 @@ export function parseNow(text: string | undefined, clock: number): number {
 
 export async function runPlan(request: PlanRequest, io: PlanIo): Promise<number> {
   const now = parseNow(request.now, io.clock);
+  const limit = parseLimitOption(request.messagingLimit);
   const campaign = await loadCampaignFile(request.campaign);
   const say = (text: string) => io.stderr.write(`${text}\n`);
   if (now >= campaign.deadline) {
@@ -91,7 +100,7 @@ export async function runPlan(request: PlanRequest, io: PlanIo): Promise<number>
   }
   const out = new BufferedOutput(io.stdout);
   try {
-    await planAll(campaign, request, now, io, out, say);
+    await planAll(campaign, request, now, io, out, say, limit);
   } catch (error) {
     if (error instanceof OutputClosed) return 0;
     throw error;
@@ -106,7 +115,9 @@ async function planAll(
   io: PlanIo,
   out: BufferedOutput,
   say: (text: string) => void,
+  limit: number | 'unlimited' | undefined,
 ): Promise<void> {
+  const whatsappSends: LimitedSend[] = [];
   const planner = createZonePlanner(toSchedule(campaign), now);
   const sendsIn = formattedSendsByZone(planner);
   const table = request.format === 'table' ? new TableWriter(out, io.colour) : undefined;
@@ -138,6 +149,10 @@ async function planAll(
     }
     const sends = sendsIn(subscriber.timezone).filter((s) => subscriber.channels.includes(s.send.channel));
     totals.add(sends);
+    if (limit !== undefined)
+      for (const s of sends)
+        if (s.send.channel === 'whatsapp')
+          whatsappSends.push({ person: subscriber.id, step: s.send.step, at: s.send.sendAt });
     if (table) await table.subscriber(subscriber.id, subscriber.timezone, sends);
     else if (sends.length > 0) {
       const head = `{"subscriber":${JSON.stringify(subscriber.id)}`;
@@ -173,7 +188,35 @@ async function planAll(
     for (const line of summary) say(line);
   }
   if (badRows > 0 && table) say(`warning: ${count(badRows, 'bad row')} skipped.`);
+  if (limit !== undefined) {
+    const steps = simulateMessagingLimit(whatsappSends, limit);
+    const over = steps.filter((s) => s.heldBack > 0);
+    say(
+      over.length === 0
+        ? `WhatsApp messaging limit ${limit === 'unlimited' ? 'unlimited' : `${limit} people in 24 h`}: every step fits.`
+        : `WhatsApp messaging limit ${limit} people in 24 h: ${over.length} step(s) need more people than it allows.`,
+    );
+    for (const s of over)
+      say(
+        `warning: step ${s.step}: ${count(s.people, 'person')} on WhatsApp, ${s.heldBack} will be held back`,
+      );
+  }
   await out.flush();
+}
+
+/** --messaging-limit: a whole number of people, `unlimited` or a tier (TIER_2K). */
+function parseLimitOption(text: string | undefined): number | 'unlimited' | undefined {
+  if (text === undefined) return undefined;
+  const limit = parseMessagingLimit(text);
+  if (limit === undefined)
+    throw new InvalidInput('Invalid --messaging-limit', [
+      {
+        path: '--messaging-limit',
+        value: JSON.stringify(text),
+        rule: 'must be a whole number of people (e.g. 250), unlimited, or a tier such as TIER_2K',
+      },
+    ]);
+  return limit;
 }
 
 function count(n: number, noun: string): string {

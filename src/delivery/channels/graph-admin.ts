@@ -138,6 +138,31 @@ export async function createTemplate(
   return { id: String(body.id), status: String(body.status), category: String(body.category) };
 }
 
+/** What the number says about Meta's limits: the portfolio's messaging limit tier
+ *  (`TIER_250` … `TIER_UNLIMITED`) and the number's throughput level (`STANDARD`, `HIGH`). */
+export interface NumberLimits {
+  messagingTier: string | undefined;
+  throughputLevel: string | undefined;
+}
+
+export async function numberLimits(
+  api: WhatsAppAPI,
+  version: string,
+  phoneNumberId: string,
+): Promise<NumberLimits> {
+  const b = (await graphJson(
+    api,
+    'read the messaging limit',
+    `${GRAPH_ORIGIN}/${version}/${phoneNumberId}?fields=whatsapp_business_manager_messaging_limit,throughput`,
+  )) as Record<string, unknown>;
+  const tier = b.whatsapp_business_manager_messaging_limit;
+  const level = (b.throughput as { level?: unknown } | undefined)?.level;
+  return {
+    messagingTier: typeof tier === 'string' ? tier : undefined,
+    throughputLevel: typeof level === 'string' ? level : undefined,
+  };
+}
+
 export async function phoneNumberInfo(
   api: WhatsAppAPI,
   version: string,

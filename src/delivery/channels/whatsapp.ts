@@ -14,6 +14,8 @@ import {
 import {
   createTemplate,
   listTemplates,
+  type NumberLimits,
+  numberLimits,
   type PhoneNumberInfo,
   phoneNumberInfo,
   type TemplateDefinition,
@@ -130,6 +132,11 @@ export class WhatsAppChannel {
 
   async createTemplate(def: TemplateDefinition): Promise<{ id: string; status: string; category: string }> {
     return createTemplate(this.api, this.#opts.apiVersion, this.#wabaId(), def);
+  }
+
+  /** The portfolio's messaging limit tier and the number's throughput level. */
+  async numberLimits(): Promise<NumberLimits> {
+    return numberLimits(this.api, this.#opts.apiVersion, this.#opts.phoneNumberId);
   }
 
   /** The number's display form, verified name and quality rating: proves the token works. */

@@ -66,6 +66,20 @@ export const lifecycleResult = z
       zones: z.number().int(),
       reach: z.number().int(),
       badZones: z.array(z.string()).readonly(),
+      messagingLimit: z
+        .object({
+          limit: z.union([z.number().int(), z.literal('unlimited')]),
+          source: z.enum(['WHATSAPP_MESSAGING_LIMIT', 'meta']),
+          steps: z
+            .array(z.object({ step: z.string(), people: z.number().int(), heldBack: z.number().int() }))
+            .readonly(),
+          heldBack: z.number().int(),
+        })
+        .optional()
+        .meta({
+          description:
+            "WhatsApp's portfolio messaging limit against this plan: people per step and how many will be held back (skipped, messaging-limit)",
+        }),
     }),
     z.object({
       id: z.string(),

@@ -73,6 +73,10 @@ export const en: ConsoleMessages = {
     planTotal: (n: string) => `${n} sends ahead`,
     tzReplanned: (r: TzReplanText) =>
       `Time-zone rules updated (tz data ${r.from} → ${r.to}): ${r.slots} pending sends re-planned, ${r.moved} moved (${r.earlier} earlier, ${r.later} later), ${r.cancelled} cancelled. Last:`,
+    limitOver: (limit: number, meta: boolean) =>
+      `WhatsApp's messaging limit (${limit.toLocaleString('en')} people in any 24 h, ${meta ? 'as Meta reports it' : 'WHATSAPP_MESSAGING_LIMIT'}) is smaller than this plan needs. The people past it will be held back: skipped, reason messaging-limit.`,
+    limitStep: (step: string, people: number, held: number) =>
+      `Step ${step}: ${people.toLocaleString('en')} people on WhatsApp, ${held.toLocaleString('en')} held back`,
     actions: 'Actions',
     back: 'All campaigns',
   },

@@ -83,6 +83,10 @@ export const fr = {
     tzReplanned: (r: TzReplanText) =>
       `Règles de fuseaux horaires mises à jour (données ${r.from} → ${r.to}) : ${r.slots} envois prévus recalculés, ${r.moved} déplacés (${r.earlier} plus tôt, ${r.later} plus tard), ${r.cancelled} annulés. Dernière fois :`,
     planTotal: (n: string) => `${n} envois à venir`,
+    limitOver: (limit: number, meta: boolean) =>
+      `La limite d’envoi WhatsApp (${limit.toLocaleString('fr')} personnes sur 24 h glissantes, ${meta ? 'selon Meta' : 'WHATSAPP_MESSAGING_LIMIT'}) est inférieure à ce que ce plan demande. Les personnes au-delà seront retenues : ignorées, motif messaging-limit.`,
+    limitStep: (step: string, people: number, held: number) =>
+      `Étape ${step} : ${people.toLocaleString('fr')} personnes sur WhatsApp, ${held.toLocaleString('fr')} retenues`,
     actions: 'Actions',
     back: 'Toutes les campagnes',
   },

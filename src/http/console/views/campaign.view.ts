@@ -6,6 +6,7 @@ import { mayWrite } from '../../../access/api-keys.ts';
 import type { CampaignRecord } from '../../../campaigns/campaign.repository.ts';
 import type { CampaignAudience } from '../../../campaigns/campaign.schema.ts';
 import { actionsAllowed, type CampaignAction } from '../../../campaigns/campaign.service.ts';
+import type { MessagingLimitReport } from '../../../campaigns/messaging-limit.check.ts';
 import {
   type CampaignStats,
   FUNNEL_COLUMNS,
@@ -51,6 +52,7 @@ export function campaignPage(
   record: CampaignRecord,
   stats: CampaignStats,
   notice?: { text: string; kind: 'status' | 'alert' },
+  limit?: MessagingLimitReport,
 ): string {
   const { m } = ctx;
   const c = m.campaign;
@@ -85,6 +87,7 @@ ${stats.tzReplans.map(
   (r) =>
     html`<p class="notice status tz-replan">${c.tzReplanned({ from: r.fromVersion ?? '?', to: r.toVersion, slots: r.slots, moved: r.moved, earlier: r.earlier, later: r.moved - r.earlier, cancelled: r.cancelled })} ${instant(r.at)}</p>`,
 )}
+${limit && limit.limit !== 'unlimited' && limit.heldBack > 0 && html`<div class="notice alert messaging-limit" role="alert"><p>${c.limitOver(limit.limit, limit.source === 'meta')}</p><ul>${limit.steps.filter((s) => s.heldBack > 0).map((s) => html`<li>${c.limitStep(s.step, s.people, s.heldBack)}</li>`)}</ul></div>`}
 ${actions.length > 0 && html`<section aria-labelledby="actions-title"><h2 id="actions-title">${c.actions}</h2><div class="actions">${actions}${!canWrite && html`<span class="hint">${m.readOnlyButton}</span>`}</div></section>`}
 <section aria-labelledby="funnel-title" class="funnel">
 <h2 id="funnel-title">${c.funnel}</h2>

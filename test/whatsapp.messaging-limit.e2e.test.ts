@@ -1,0 +1,145 @@
+// WhatsApp's portfolio messaging limit end to end: the sandbox reports TIER_250 and, as Meta
+// does, fails template messages to more than 250 people in a rolling 24 h. Real `lastcall serve`
+// and `lastcall work` processes; the worker reads the limit from the Graph API. `campaign start`
+// of a 300-person WhatsApp step says that 50 will be held back; the step then reaches exactly
+// 250 people (none refused by Meta), the other 50 are `skipped` with reason `messaging-limit`,
+// with an outbound event each, and `campaign stats` counts them.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTick } from '../src/delivery/tick.service.ts';
+import { freePort } from '../src/ops/local-servers/probe.ts';
+import { QueueSet } from '../src/queue/connection.ts';
+import { type Sandbox, startSandbox } from '../src/sandbox/sandbox.service.ts';
+import { createLogger } from '../src/shared/logger.ts';
+import { runCli } from './support/cli.ts';
+import { testConfig } from './support/config.ts';
+import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import {
+  makeSubscribers,
+  PUBLIC_URL,
+  seedSubscribers,
+  spawnLastcall,
+  spawnWorker,
+  statusCounts,
+  type WorkerProcess,
+  waitFor,
+  writeCampaignFile,
+} from './support/delivery.ts';
+import { createTestRedis, type TestRedis } from './support/redis.ts';
+
+const MINUTE = 60_000;
+const CAMPAIGN = 'limit-250';
+const APP_SECRET = 'limit-e2e-app-secret';
+
+let database: TestDatabase;
+let redis: TestRedis;
+let sandbox: Sandbox;
+let queues: QueueSet;
+let env: Record<string, string>;
+const processes: WorkerProcess[] = [];
+const now = Date.now();
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  redis = createTestRedis();
+  const httpPort = await freePort();
+  sandbox = await startSandbox({
+    token: 'limit-e2e-token',
+    appSecret: APP_SECRET,
+    phoneNumberId: '100000000000043',
+    wabaId: '200000000000043',
+    webhookUrl: `http://127.0.0.1:${httpPort}/webhooks/whatsapp`,
+    publicUrl: PUBLIC_URL,
+    statusDelayMs: 5,
+  });
+  sandbox.graph.setMessagingTier('TIER_250');
+  env = {
+    DATABASE_URL: database.url,
+    ...redis.env,
+    PUBLIC_URL,
+    HTTP_PORT: String(httpPort),
+    LASTCALL_ENV: 'development',
+    WHATSAPP_TOKEN: sandbox.graph.token,
+    WHATSAPP_PHONE_NUMBER_ID: sandbox.graph.phoneNumberId,
+    WHATSAPP_APP_SECRET: APP_SECRET,
+    WHATSAPP_VERIFY_TOKEN: 'verify-token',
+    WHATSAPP_API_URL: sandbox.url,
+    WHATSAPP_RATE: '200',
+  };
+  queues = new QueueSet(testConfig(env, 'work'));
+  // 300 people on WhatsApp only, in Paris (one zone: one slot, one 24 h).
+  const people = makeSubscribers(300, ['Europe/Paris']).map((s, i) => ({
+    ...s,
+    channels: ['whatsapp' as const],
+    phone: `+3361${String(2_000_000 + i).padStart(7, '0')}`,
+    email: null,
+  }));
+  await seedSubscribers(database.db, people, now - 60 * MINUTE);
+  processes.push(await spawnLastcall(['serve'], env, '"msg":"listening'));
+  const worker = await spawnWorker(env);
+  processes.push(worker);
+  await waitFor('the worker to read the limit', () =>
+    worker.output().includes('WhatsApp messaging limit read'),
+  );
+}, 90_000);
+
+afterAll(async () => {
+  await Promise.all(processes.map((p) => p.stop('SIGTERM')));
+  await queues?.close();
+  await sandbox?.close();
+  await redis?.cleanup();
+  await database?.drop();
+});
+
+describe('a 300-person step under a 250 messaging limit', { timeout: 90_000 }, () => {
+  it('campaign start says which step is over the limit and by how many', async () => {
+    const file = await writeCampaignFile({
+      id: CAMPAIGN,
+      deadline: now + 5 * MINUTE,
+      // Already due: everyone gets the catch-up of d10 at the next minute.
+      steps: [{ id: 'd10', before: 'PT10M', channels: ['whatsapp'], template: 'first-notice' }],
+    });
+    expect((await runCli(['campaign', 'create', '--file', file], env)).code).toBe(0);
+    const start = await runCli(['campaign', 'start', CAMPAIGN], env);
+    expect(start.code).toBe(0);
+    expect(start.stderr).toContain(
+      "warning: step d10: 300 people on WhatsApp, 50 will be held back (messaging limit 250 people in 24 h, Meta's)",
+    );
+  });
+
+  it('reaches 250 people, holds back 50 as skipped (messaging-limit), and Meta refuses none', async () => {
+    await runTick({ db: database.db, queues, logger: createLogger({ logLevel: 'silent' }) }, now + MINUTE);
+    await waitFor(
+      'every delivery settled',
+      async () => {
+        const c = await statusCounts(database.db, CAMPAIGN);
+        const total = Object.values(c).reduce((a, b) => a + b, 0);
+        return total === 300 && (c.queued ?? 0) + (c.sending ?? 0) + (c.retrying ?? 0) === 0 ? c : undefined;
+      },
+      60_000,
+    );
+    const reasons = await database.db.query<{ status: string; skip_reason: string | null; n: number }>(
+      `SELECT CASE WHEN status IN ('sent', 'delivered', 'read') THEN 'sent' ELSE status END AS status,
+              skip_reason, count(*)::int AS n
+         FROM deliveries WHERE campaign_id = $1 GROUP BY 1, 2 ORDER BY 1`,
+      [CAMPAIGN],
+    );
+    expect(reasons).toEqual([
+      { status: 'sent', skip_reason: null, n: 250 },
+      { status: 'skipped', skip_reason: 'messaging-limit', n: 50 },
+    ]);
+    expect(sandbox.graph.peopleIn24h()).toBe(250);
+    expect(sandbox.graph.limitRefused()).toEqual([]);
+    const events = await database.db.one<{ n: number }>(
+      `SELECT count(*)::int AS n FROM event_outbox WHERE type = 'delivery.skipped' AND data->>'skipReason' = 'messaging-limit'`,
+    );
+    expect(events?.n).toBe(50);
+  });
+
+  it('campaign stats counts the held back by reason', async () => {
+    const stats = await runCli(['campaign', 'stats', CAMPAIGN], env);
+    expect(stats.code).toBe(0);
+    expect(stats.stdout).toContain('d10 whatsapp skipped: messaging-limit ×50');
+    const json = JSON.parse((await runCli(['campaign', 'stats', CAMPAIGN, '--json'], env)).stdout);
+    expect(JSON.stringify(json)).toContain('"messaging-limit":50');
+  });
+});
