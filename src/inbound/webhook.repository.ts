@@ -204,7 +204,8 @@ export async function writeDeliveryStates(
     u AS (
       UPDATE deliveries d SET ${columns.map((c) => `${c} = o.${c}`).join(', ')}, updated_at = $${n + 2}
         FROM o WHERE d.id = o.id
-      RETURNING d.id, d.campaign_id, d.step_id, d.channel, d.subscriber_id, d.kind, d.error_code),
+      RETURNING d.id, d.campaign_id, d.step_id, d.channel, d.subscriber_id, d.kind, d.error_code, d.status,
+                d.skip_reason),
     ev AS (SELECT * FROM unnest($${n + 3}::bigint[], $${n + 4}::text[]) WITH ORDINALITY AS ev(id, status, n))
     ${deliveryEventsFrom('(SELECT u.*, ev.status AS event, ev.n FROM ev JOIN u ON u.id = ev.id ORDER BY ev.n)', "'delivery.' || r.event", `$${n + 2}`)}`;
   await sql.exec(text, [
