@@ -27,9 +27,14 @@ export const consoleCampaignRoutes: FastifyPluginAsync<ConsoleOptions> = async (
     const text = query.done
       ? actionNotice(ctx, query.done, Number(query.reach), query.changed !== 'no')
       : undefined;
+    // A campaign still to send: does its plan fit WhatsApp's messaging limit? (docs/whatsapp.md)
+    const limit =
+      view.record.state === 'draft' || view.record.state === 'running' || view.record.state === 'paused'
+        ? await campaigns.messagingLimit(id, now())
+        : undefined;
     return sendHtml(
       reply,
-      campaignPage(ctx, view.record, view.stats, text ? { text, kind: 'status' } : undefined),
+      campaignPage(ctx, view.record, view.stats, text ? { text, kind: 'status' } : undefined, limit),
     );
   });
 
