@@ -161,6 +161,25 @@ describe('lastcall campaign (CLI)', { timeout: 120_000 }, () => {
     expect(JSON.parse(good.stdout)).toMatchObject({ valid: true, id: ID, deadline: '2026-01-14T23:00:00Z' });
   });
 
+  it('names the attributes the templates read, and with --database counts the audience without them', async () => {
+    await seedSubscriber(t.db, { id: 'no-attr', zone: 'Asia/Tokyo', channels: ['email'] });
+    await t.db.exec(`UPDATE subscribers SET attributes = '{}' WHERE id = 'no-attr'`);
+    try {
+      const offline = await cli('campaign', 'validate', '--file', SHIPPED);
+      expect(offline.code).toBe(0);
+      expect(offline.stdout).toContain(
+        'attributes the templates read assistant (--database counts the audience without them)',
+      );
+      const counted = await cli('campaign', 'validate', '--file', SHIPPED, '--database');
+      expect(counted.stderr).toBe('');
+      expect(counted.stdout).toMatch(/\n {4}assistant +1 of 2 lack it/);
+      const json = await cli('campaign', 'validate', '--file', SHIPPED, '--database', '--json');
+      expect(JSON.parse(json.stdout).attributes).toEqual([{ name: 'assistant', missing: 1, audience: 2 }]);
+    } finally {
+      await t.db.exec(`DELETE FROM subscribers WHERE id = 'no-attr'`);
+    }
+  });
+
   it('reports db migrate as JSON', async () => {
     const migrated = await cli('db', 'migrate', '--json');
     expect(migrated.code).toBe(0);

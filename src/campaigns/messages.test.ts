@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,9 @@ import { loadCampaignFile, parseCampaign } from './campaign.loader.ts';
 import { buildMessageVars, MESSAGE_LOCALES, resolveLocale, sampleMessageVars } from './message-vars.ts';
 import {
   loadMessageTemplates,
+  renderEmail,
   renderMessage,
+  renderWhatsApp,
   SHIPPED_MESSAGES_DIR,
   validateCampaignTemplates,
 } from './messages.ts';
@@ -32,7 +35,7 @@ describe('the shipped templates', () => {
         it(`${template} renders in ${locale} for ${assistant}`, async () => {
           const loaded = await loadMessageTemplates(SHIPPED_MESSAGES_DIR, locale, template);
           const vars = {
-            ...sampleMessageVars(locale, assistant, HOSTILE_NAME),
+            ...sampleMessageVars(locale, { assistant }, HOSTILE_NAME),
             unsubscribeUrl: 'https://l.example/u/a?b=1&c=2',
           };
           const { email, whatsapp } = renderMessage(loaded, vars);
@@ -47,7 +50,7 @@ describe('the shipped templates', () => {
           expect(email.text).toContain(vars.unsubscribeUrl);
           expect(email.text).toContain(vars.doneUrl);
           expect(email.subject).not.toMatch(/\n/);
-          expect(email.subject).toContain(vars.assistant);
+          expect(email.subject).toContain(assistant === 'copilot' ? 'Copilot' : 'ChatGPT');
           for (const part of [email.subject, email.text, email.html, whatsapp.preview]) {
             expect(part).not.toMatch(/\{\{|\}\}/);
           }
@@ -155,9 +158,9 @@ describe('buildMessageVars', () => {
       daysLeft: 1,
       timeLeft: 'demain',
       name: 'Amélie Tremblay',
-      assistant: 'ChatGPT et Copilot',
+      'attr.assistant': 'both',
+      publicUrl: 'https://x.example',
     });
-    expect(fr).toMatchObject({ chatgpt: true, copilot: true, both: true, publicUrl: 'https://x.example' });
     const en = buildMessageVars({
       ...base,
       locale: 'en',
@@ -168,10 +171,7 @@ describe('buildMessageVars', () => {
     expect(en).toMatchObject({
       daysLeft: 2,
       timeLeft: 'in 2 days',
-      assistant: 'Copilot',
-      chatgpt: false,
-      copilot: true,
-      both: false,
+      'attr.assistant': 'copilot',
     });
   });
 
@@ -252,7 +252,6 @@ describe('validateCampaignTemplates', () => {
       `${fr}: whatsapp.name`,
       `${fr}: whatsapp.language`,
       `${fr}: whatsapp.category`,
-      `${fr}: whatsapp.params[1]`,
       `${fr}: whatsapp.button.url`,
       join(dir, 'en', 'notice.yaml'),
       `${join(dir, 'en', 'notice.yaml')}: whatsapp.language`,
@@ -279,5 +278,80 @@ describe('validateCampaignTemplates', () => {
       'must use positional placeholders {{1}}…{{n}} only (Meta fills them from params)',
       'must not start or end with a placeholder (Meta refuses such templates)',
     ]);
+  });
+});
+
+describe('vars and attributes in message files', () => {
+  it('renders vars that choose text by an attribute, and names unknown variables and params', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lastcall-vars-'));
+    await mkdir(join(dir, 'en'));
+    await writeFile(
+      join(dir, 'en', '_vars.yaml'),
+      'vars:\n  greeting: "{{#if attr.plan is pro|\\"pro plus\\"}}Dear {{name}}{{else}}Hi {{name}}{{/if}}"\n',
+    );
+    const file = (params: string) =>
+      [
+        'vars:',
+        '  city: "{{#if attr.city}}in {{attr.city}}{{else}}near you{{/if}}"',
+        'email: { subject: "{{greeting}}", text: "{{greeting}}, {{city}}. {{attr.plan}}", html: "<p>{{city}}</p>" }',
+        'whatsapp:',
+        '  name: n',
+        '  language: en',
+        '  category: UTILITY',
+        '  body: "Hello {{1}} and {{2}}."',
+        `  params: [${params}]`,
+      ].join('\n');
+    await writeFile(join(dir, 'en', 'offer.yaml'), file('greeting, attr.city'));
+    const loaded = await loadMessageTemplates(dir, 'en', 'offer');
+    expect(loaded.attributes).toEqual(new Set(['plan', 'city']));
+    const pro = renderMessage(loaded, sampleMessageVars('en', { plan: 'pro plus', city: 'Lyon <2>' }, 'Ana'));
+    expect(pro.email).toMatchObject({ subject: 'Dear Ana', text: 'Dear Ana, in Lyon <2>. pro plus' });
+    expect(pro.email?.html).toBe('<p>in Lyon &lt;2&gt;</p>');
+    expect(pro.whatsapp?.bodyParams).toEqual(['Dear Ana', 'Lyon <2>']);
+    const none = sampleMessageVars('en', {}, 'Ana');
+    expect(renderEmail(loaded, none)).toMatchObject({ subject: 'Hi Ana', text: 'Hi Ana, near you. ' });
+    // Meta refuses an empty parameter: `campaign validate` counts who lacks an attribute.
+    expect(() => renderWhatsApp(loaded, none)).toThrow('WhatsApp parameter {{2}} (attr.city) is empty');
+
+    await writeFile(
+      join(dir, 'en', 'offer.yaml'),
+      file('greeting, nickname').replace('{{city}}</p>', '{{town}}</p>'),
+    );
+    const refusal = await loadMessageTemplates(dir, 'en', 'offer').catch((e: InvalidInput) => e);
+    expect(refusal).toBeInstanceOf(InvalidInput);
+    expect((refusal as InvalidInput).problems.map((p) => [p.path, p.value])).toEqual([
+      ['email.html', '{{town}}'],
+      ['whatsapp.params[1]', 'nickname'],
+    ]);
+    await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe('the shipped campaign with assistant as an attribute', () => {
+  // Every message as the code rendered it when `assistant` was a column and its texts were in
+  // code (fixture written before the change, test/fixtures/messages/shipped-rendered.json).
+  const before: Record<string, unknown> = JSON.parse(
+    readFileSync(new URL('../../test/fixtures/messages/shipped-rendered.json', import.meta.url), 'utf8'),
+  );
+
+  it('sends exactly the messages it sent before, for every template, language and assistant', async () => {
+    expect(Object.keys(before)).toHaveLength(TEMPLATES.length * MESSAGE_LOCALES.length * ASSISTANTS.length);
+    for (const template of TEMPLATES)
+      for (const locale of MESSAGE_LOCALES) {
+        const loaded = await loadMessageTemplates(SHIPPED_MESSAGES_DIR, locale, template);
+        expect(loaded.attributes).toEqual(new Set(['assistant']));
+        for (const assistant of ASSISTANTS) {
+          const now = renderMessage(
+            loaded,
+            sampleMessageVars(locale, { assistant }, 'Camille <Martin> & co'),
+          );
+          expect(JSON.parse(JSON.stringify(now)), `${template} ${locale} ${assistant}`).toEqual(
+            before[`${template} ${locale} ${assistant}`],
+          );
+        }
+        // Without the attribute, the text for both (the column's old default).
+        const without = renderMessage(loaded, sampleMessageVars(locale, {}, 'Camille <Martin> & co'));
+        expect(JSON.parse(JSON.stringify(without))).toEqual(before[`${template} ${locale} both`]);
+      }
   });
 });

@@ -8,10 +8,20 @@ import { parseDocument } from 'yaml';
 import { InvalidInput, type Problem } from '../shared/errors.ts';
 import type { Channel, Locale } from '../shared/vocabulary.ts';
 import { type Campaign, SLUG } from './campaign.schema.ts';
-import { yamlProblems } from './input-problems.ts';
-import { compileField, type MessageFile, messageFileProblems } from './message-template.schema.ts';
+import { yamlProblems, zodProblems } from './input-problems.ts';
+import {
+  compileField,
+  compileVars,
+  KnownNames,
+  type MessageFile,
+  messageFileProblems,
+  sharedVarsSchema,
+} from './message-template.schema.ts';
 import { MESSAGE_LOCALES, type MessageVars, resolveLocale } from './message-vars.ts';
-import { type CompiledTemplate, escapeHtml } from './template.ts';
+import { type CompiledTemplate, escapeHtml, type TemplateValue } from './template.ts';
+
+/** The vars every template of a language shares: <messages>/<locale>/_vars.yaml (optional). */
+export const SHARED_VARS_FILE = '_vars.yaml';
 
 /** The templates shipped with Lastcall, used when a campaign file names no folder. */
 export const SHIPPED_MESSAGES_DIR = fileURLToPath(new URL('../../config/messages', import.meta.url));
@@ -21,6 +31,10 @@ export interface MessageTemplate {
   readonly locale: Locale;
   /** The file it was read from. */
   readonly file: string;
+  /** Its vars (the language's shared ones, then its own), rendered in this order. */
+  readonly vars: readonly { readonly name: string; readonly template: CompiledTemplate }[];
+  /** The subscriber attributes it reads (in vars, email and WhatsApp parameters), by name. */
+  readonly attributes: ReadonlySet<string>;
   readonly email?: {
     readonly subject: CompiledTemplate;
     readonly text: CompiledTemplate;
@@ -75,25 +89,73 @@ export async function loadMessageTemplates(
       [{ path: file, rule: missing ? 'file not found' : String(error) }],
     );
   }
+  const shared = await loadSharedVars(join(dir, resolved, SHARED_VARS_FILE));
   const doc = parseDocument(source.replace(/^\uFEFF/, ''));
   const syntax = yamlProblems(doc);
   const { problems, file: parsed } =
-    syntax.length > 0 ? { problems: syntax } : messageFileProblems(doc.toJS());
+    syntax.length > 0 ? { problems: syntax } : messageFileProblems(doc.toJS(), shared.known);
   if (problems.length > 0 || parsed === undefined) {
     throw new InvalidInput(`Message template ${file} is invalid`, problems);
   }
+  const own = compileVars(parsed.vars ?? {}, 'vars', [], shared.known);
   const email = parsed.email && {
     subject: compileField(parsed.email.subject, 'email.subject', [])!,
     text: compileField(parsed.email.text, 'email.text', [])!,
     html: compileField(parsed.email.html, 'email.html', [])!,
   };
+  const vars = [...shared.defined.filter((v) => !own.defined.some((o) => o.name === v.name)), ...own.defined];
+  const attributes = new Set<string>();
+  const compiled = [
+    ...vars.map((v) => v.template),
+    ...(email ? [email.subject, email.text, email.html] : []),
+  ];
+  for (const template of compiled) for (const a of template.attributes) attributes.add(a);
+  for (const name of parsed.whatsapp ? [...parsed.whatsapp.params, parsed.whatsapp.button?.param ?? ''] : [])
+    if (name.startsWith('attr.')) attributes.add(name.slice('attr.'.length));
   return {
     template,
     locale: resolved,
     file,
+    vars,
+    attributes,
     ...(email ? { email } : {}),
     ...(parsed.whatsapp ? { whatsapp: parsed.whatsapp } : {}),
   };
+}
+
+/** The language's shared vars, compiled; none when the file does not exist. */
+async function loadSharedVars(
+  file: string,
+): Promise<{ defined: MessageTemplate['vars'][number][]; known: KnownNames }> {
+  let source: string;
+  try {
+    source = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { defined: [], known: new KnownNames() };
+    throw new InvalidInput(`Shared vars ${file} cannot be read`, [{ path: file, rule: String(error) }]);
+  }
+  const doc = parseDocument(source.replace(/^\uFEFF/, ''));
+  const problems = yamlProblems(doc);
+  const raw = problems.length === 0 ? doc.toJS() : undefined;
+  const parsed = raw === undefined ? undefined : sharedVarsSchema.safeParse(raw);
+  if (parsed && !parsed.success) problems.push(...zodProblems(sharedVarsSchema, parsed.error, raw));
+  const compiled = parsed?.success
+    ? compileVars(parsed.data.vars, 'vars', problems, new KnownNames())
+    : undefined;
+  if (problems.length > 0 || compiled === undefined)
+    throw new InvalidInput(
+      `Shared vars ${file} are invalid`,
+      problems.map((p) => ({ ...p, path: `${file}: ${p.path}` })),
+    );
+  return compiled;
+}
+
+/** The subscriber's values with the template's vars added, each rendered on one line. */
+function withVars(template: MessageTemplate, vars: MessageVars): Readonly<Record<string, TemplateValue>> {
+  if (template.vars.length === 0) return vars;
+  const all: Record<string, TemplateValue> = { ...vars };
+  for (const { name, template: text } of template.vars) all[name] = oneLine(text.render(all));
+  return all;
 }
 
 /** Meta refuses newlines, tabs and runs of spaces in parameters; a subject must stay one line. */
@@ -101,8 +163,9 @@ function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
-export function renderEmail(template: MessageTemplate, vars: MessageVars): RenderedEmail {
+export function renderEmail(template: MessageTemplate, subscriber: MessageVars): RenderedEmail {
   if (template.email === undefined) throw new Error(`${template.file} has no email part`);
+  const vars = withVars(template, subscriber);
   return {
     subject: oneLine(template.email.subject.render(vars)),
     text: template.email.text.render(vars),
@@ -110,11 +173,12 @@ export function renderEmail(template: MessageTemplate, vars: MessageVars): Rende
   };
 }
 
-export function renderWhatsApp(template: MessageTemplate, vars: MessageVars): RenderedWhatsApp {
+export function renderWhatsApp(template: MessageTemplate, subscriber: MessageVars): RenderedWhatsApp {
   const wa = template.whatsapp;
   if (wa === undefined) throw new Error(`${template.file} has no whatsapp part`);
+  const vars = withVars(template, subscriber);
   const bodyParams = wa.params.map((name, index) => {
-    const value = oneLine(String(vars[name as keyof MessageVars]));
+    const value = oneLine(String(vars[name] ?? ''));
     if (value === '')
       throw new Error(`${template.file}: WhatsApp parameter {{${index + 1}}} (${name}) is empty`);
     return value;
@@ -124,8 +188,8 @@ export function renderWhatsApp(template: MessageTemplate, vars: MessageVars): Re
   if (wa.button !== undefined) {
     // The button's URL is registered with Meta as a fixed prefix plus {{1}}; the link we send
     // must start with that prefix, and only the rest travels as the parameter.
-    const prefix = wa.button.url.replace('{{publicUrl}}', vars.publicUrl).replace(/\{\{1\}\}$/, '');
-    const url = String(vars[wa.button.param as keyof MessageVars]);
+    const prefix = wa.button.url.replace('{{publicUrl}}', String(vars.publicUrl)).replace(/\{\{1\}\}$/, '');
+    const url = String(vars[wa.button.param] ?? '');
     if (!url.startsWith(prefix) || url.length === prefix.length) {
       throw new Error(
         `${template.file}: ${wa.button.param} does not start with the button's URL prefix ${prefix}`,

@@ -4,6 +4,7 @@
 // the templates are pushed to Meta.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SLUG } from '../campaigns/campaign.schema.ts';
 import { MESSAGE_LOCALES } from '../campaigns/message-vars.ts';
 import { loadMessageTemplates } from '../campaigns/messages.ts';
 import type { TemplateSeed } from './graph-fake.ts';
@@ -13,7 +14,8 @@ export async function lastcallTemplateSeeds(messagesDir: string, publicUrl: stri
   const seeds: TemplateSeed[] = [];
   for (const locale of MESSAGE_LOCALES) {
     const files = await readdir(join(messagesDir, locale)).catch(() => [] as string[]);
-    for (const file of files.filter((f) => f.endsWith('.yaml')).sort()) {
+    // Template files only: <name>.yaml with a slug name (not _vars.yaml, the shared vars).
+    for (const file of files.filter((f) => f.endsWith('.yaml') && SLUG.test(f.slice(0, -5))).sort()) {
       const loaded = await loadMessageTemplates(messagesDir, locale, file.slice(0, -'.yaml'.length));
       const wa = loaded.whatsapp;
       if (wa === undefined) continue;

@@ -58,7 +58,10 @@ export async function sendShippedTemplate(
   },
 ) {
   const template = await loadMessageTemplates(SHIPPED_MESSAGES_DIR, opts.locale, opts.template);
-  const rendered = renderWhatsApp(template, sampleMessageVars(opts.locale, opts.assistant, opts.name));
+  const rendered = renderWhatsApp(
+    template,
+    sampleMessageVars(opts.locale, { assistant: opts.assistant }, opts.name),
+  );
   const channel = new WhatsAppChannel({
     token: sandbox.graph.token,
     phoneNumberId: sandbox.graph.phoneNumberId,
