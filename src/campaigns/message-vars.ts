@@ -67,16 +67,6 @@ function timeLeft(now: number, deadline: number, days: number, locale: Locale): 
   return RELATIVE[locale].format(days, 'day');
 }
 
-/**
- * "in 7 days", "tomorrow", "today"; within the last hour, the minutes ("in 5 minutes"), so that
- * steps minutes apart (the demo's) do not all say "today".
- */
-function timeLeft(now: number, deadline: number, days: number, locale: Locale): string {
-  const minutes = minutesLeft(now, deadline);
-  if (minutes > 0 && minutes < 60) return RELATIVE[locale].format(minutes, 'minute');
-  return RELATIVE[locale].format(days, 'day');
-}
-
 export function buildMessageVars(input: MessageVarsInput): MessageVars {
   const locale = resolveLocale(input.locale);
   const name = input.name.replace(/\s+/g, ' ').trim();
