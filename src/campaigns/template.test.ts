@@ -38,6 +38,16 @@ describe('compileTemplate', () => {
     expect([...compiled.flags]).toEqual(['chatgpt', 'both']);
   });
 
+  it('reads attributes, empty when missing, and chooses sections by their value', () => {
+    const source =
+      '{{#if attr.plan is pro|"pro plus"}}P{{else}}F{{/if}}{{#unless attr.city is Lyon}}!{{/unless}}[{{attr.city}}]';
+    expect(render(source, { 'attr.plan': 'pro plus', 'attr.city': 'Lyon' })).toBe('P[Lyon]');
+    expect(render(source, { 'attr.plan': 'free' })).toBe('F![]');
+    const compiled = compileTemplate(source);
+    expect([...compiled.attributes]).toEqual(['plan', 'city']);
+    expect(() => compileTemplate('{{#if attr.plan is}}x{{/if}}')).toThrow(/unsupported tag/);
+  });
+
   it('escapes values, and only values, when asked', () => {
     const out = compileTemplate('<p title="{{name}}">{{name}}</p>').render(
       { name: '<script>"x" & \'y\'' },

@@ -93,13 +93,15 @@ export function compileTemplate(source: string): CompiledTemplate {
         `unsupported tag {${whole}}: values are always escaped in HTML, use ${whole}`,
       );
     }
-    let m: RegExpExecArray | null;
+    const opened = OPEN.exec(inner);
+    const closed = CLOSE.exec(inner);
+    const variable = VAR.exec(inner);
     if (PLACEHOLDER.test(inner)) {
       throw new TemplateSyntaxError(
         `${whole} is a WhatsApp placeholder: in an email, name the variable, like {{name}}`,
       );
-    } else if ((m = OPEN.exec(inner))) {
-      const [, keyword = 'if', name = '', equals] = m;
+    } else if (opened) {
+      const [, keyword = 'if', name = '', equals] = opened;
       const node: Extract<Node, { kind: 'block' }> = {
         kind: 'block',
         negate: keyword === 'unless',
@@ -112,8 +114,8 @@ export function compileTemplate(source: string): CompiledTemplate {
       stack.push({ node, inElse: false, keyword });
       flags.add(name);
       read(name);
-    } else if ((m = CLOSE.exec(inner))) {
-      const word = m[1]!;
+    } else if (closed) {
+      const word = closed[1]!;
       const top = stack.pop();
       if (top === undefined || top.keyword !== word) {
         throw new TemplateSyntaxError(
@@ -125,8 +127,8 @@ export function compileTemplate(source: string): CompiledTemplate {
       if (top === undefined || top.inElse)
         throw new TemplateSyntaxError('{{else}} outside an {{#if}} or {{#unless}} section');
       top.inElse = true;
-    } else if ((m = VAR.exec(inner))) {
-      const name = m[1]!;
+    } else if (variable) {
+      const name = variable[1]!;
       target().push({ kind: 'var', name });
       values.add(name);
       read(name);
