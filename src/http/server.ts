@@ -1,8 +1,9 @@
 // The HTTP server of `lastcall serve`, built from injected dependencies and returned unstarted
 // (the caller listens, tests `inject`). The services come from the composition root
-// (roles/services.ts): the routes only parse, call them and answer. Public pages (sign-up, links, their assets) live in one
-// encapsulated context with HTML error pages; more route groups (webhooks, health, metrics,
-// admin) are added with `routes` or `app.register` before `ready()` and keep their own errors.
+// (roles/services.ts): the routes only parse, call them and answer. Public pages (sign-up,
+// links, their assets) live in one encapsulated context with HTML error pages; more route
+// groups (webhooks, health, metrics, admin) are added with `routes` or `app.register` before
+// `ready()` and keep their own errors.
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
