@@ -6,7 +6,9 @@
 // 3. the same file again (nothing changed): wall time and peak RSS.
 // The subscriber tables are emptied between runs.
 //
-//   node bench/import.ts [--rows 200000] [--rows 1000000] [--runs 3] [--tombstone] [--keep]
+//   node bench/import.ts [--rows 200000] [--rows 1000000] [--runs 3] [--attributes 2] [--tombstone] [--keep]
+//
+// --attributes N: the file has N attribute columns (attr.plan, attr.region) besides assistant.
 //
 // --tombstone: one erased subscriber exists and SECRET_KEY is set, so every phone and email of
 // the file is hashed and checked against the tombstones (the cost an operator with erasures pays).
@@ -21,21 +23,30 @@ import Table from 'cli-table3';
 import { databaseName, migrate, withDatabase } from '../src/store/migrate.ts';
 import { openDb } from '../src/store/pool.ts';
 import { tombstoneHash } from '../src/subscribers/subscriber.repository.ts';
-import { REPORT_USAGE, usageOf, writeCsv } from './subscriber-csv.ts';
+import { headerOf, REPORT_USAGE, usageOf, writeCsv } from './subscriber-csv.ts';
 
 const { values: opts } = parseArgs({
   options: {
     rows: { type: 'string', multiple: true, default: ['200000'] },
     runs: { type: 'string', default: '3' },
     tombstone: { type: 'boolean', default: false },
+    attributes: { type: 'string', default: '0' },
     /** Keep the benchmark database (to look at its plans); its name is printed. */
     keep: { type: 'boolean', default: false },
   },
 });
 const SIZES = opts.rows.map(Number);
 const RUNS = Number(opts.runs);
-if (SIZES.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(RUNS) || RUNS < 1) {
-  console.error('usage: node bench/import.ts [--rows N]… [--runs K] [--tombstone] [--keep]');
+const ATTRIBUTES = Number(opts.attributes);
+if (
+  SIZES.some((n) => !Number.isInteger(n) || n < 1) ||
+  !Number.isInteger(RUNS) ||
+  RUNS < 1 ||
+  ![0, 1, 2].includes(ATTRIBUTES)
+) {
+  console.error(
+    'usage: node bench/import.ts [--rows N]… [--runs K] [--attributes 0-2] [--tombstone] [--keep]',
+  );
   process.exit(2);
 }
 
@@ -120,11 +131,15 @@ async function main(): Promise<void> {
   });
   try {
     await db.exec(
-      `CREATE TABLE copy_ceiling (${['id', 'name', 'phone', 'email', 'locale', 'timezone', 'assistant', 'channels', 'consent_at', 'consent_source', 'tags'].map((c) => `${c} text`).join(', ')})`,
+      `CREATE TABLE copy_ceiling (${headerOf(ATTRIBUTES)
+        .trim()
+        .split(',')
+        .map((c) => `"${c}" text`)
+        .join(', ')})`,
     );
     for (const rows of SIZES) {
       const csv = join(dir, `subscribers-${rows}.csv`);
-      await writeCsv(csv, rows);
+      await writeCsv(csv, rows, ATTRIBUTES);
       const runs: { ceiling: Run; first: Run; again: Run }[] = [];
       for (let i = 1; i <= RUNS; i++) {
         await db.exec('TRUNCATE copy_ceiling, subscribers, tombstones CASCADE');

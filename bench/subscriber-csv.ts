@@ -1,6 +1,11 @@
 // Synthetic subscriber files for the benchmarks (bench/plan.ts, bench/import.ts): row i is
 // always the same, over 42 zones, both channels (a third each: both, WhatsApp only, email only),
-// fr and en, every fifth row tagged.
+// fr and en, every fifth row tagged; with `attributes`, up to two attribute columns (attr.plan:
+// free, pro or team; attr.region: one of 50).
+
+/** The attribute columns a file may add, in order. */
+export const ATTRIBUTE_COLUMNS = ['attr.plan', 'attr.region'] as const;
+
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 
@@ -51,7 +56,16 @@ export const ZONES = [
 ] as const;
 const CHANNELS = ['whatsapp;email', 'whatsapp', 'email'] as const;
 
-export function row(i: number): string {
+/** The header of a file with `attributes` attribute columns (0 to 2). */
+export function headerOf(attributes = 0): string {
+  return attributes === 0
+    ? HEADER
+    : `${HEADER.trimEnd()},${ATTRIBUTE_COLUMNS.slice(0, attributes).join(',')}\n`;
+}
+
+const PLANS = ['free', 'pro', 'team'] as const;
+
+export function row(i: number, attributes = 0): string {
   const zone = ZONES[i % ZONES.length];
   const channels = CHANNELS[i % CHANNELS.length]!;
   const phone = channels.includes('whatsapp') ? `+336${10_000_000 + i}` : '';
@@ -59,15 +73,18 @@ export function row(i: number): string {
   const locale = i % 2 === 0 ? 'fr-FR' : 'en';
   const assistant = i % 4 === 0 ? 'copilot' : 'chatgpt';
   const tags = i % 5 === 0 ? 'beta' : '';
-  return `s${i},Subscriber ${i},${phone},${email},${locale},${zone},${assistant},"${channels}",2025-11-02T14:30:00Z,bench,${tags}\n`;
+  const line = `s${i},Subscriber ${i},${phone},${email},${locale},${zone},${assistant},"${channels}",2025-11-02T14:30:00Z,bench,${tags}`;
+  if (attributes === 0) return `${line}\n`;
+  const values = [PLANS[i % PLANS.length]!, `r${i % 50}`].slice(0, attributes);
+  return `${line},${values.join(',')}\n`;
 }
 
 /** Writes the CSV in 64 KiB pieces, waiting for 'drain': the file never sits in memory. */
-export async function writeCsv(path: string, count: number): Promise<void> {
+export async function writeCsv(path: string, count: number, attributes = 0): Promise<void> {
   const out = createWriteStream(path);
-  let pending = HEADER;
+  let pending = headerOf(attributes);
   for (let i = 0; i < count; i++) {
-    pending += row(i);
+    pending += row(i, attributes);
     if (pending.length >= 64 * 1024) {
       if (!out.write(pending)) await once(out, 'drain');
       pending = '';

@@ -126,6 +126,39 @@ describe('sign-up in a real browser', () => {
     await context.close();
   }, 60_000);
 
+  it("shows a campaign's calendar on its sign-up page, in French and English (1280 and 390 px)", async () => {
+    const campaigns = createCampaignService({ db: database.db });
+    await campaigns.create(
+      campaignFile('weekdays', {
+        name: 'Dossiers de bourse',
+        signup: true,
+        days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+        except: ['2099-12-25'],
+        deadline: '2099-12-31T12:00:00Z',
+      }),
+      Date.now(),
+    );
+    for (const [locale, intro] of [
+      ['fr-FR', 'Envoyés en semaine, 9:00–20:00 à votre heure, sauf le 25 décembre 2099 :'],
+      ['en-GB', 'Sent weekdays 9:00–20:00 your time, except 25 December 2099:'],
+    ] as const) {
+      for (const width of [1280, 390]) {
+        const context = await browser.newContext({ locale, viewport: { width, height: 900 } });
+        const page = await context.newPage();
+        await page.goto(`${base}/subscribe/weekdays`);
+        expect((await page.locator('.reminders p').first().textContent())?.trim()).toBe(intro);
+        // Nothing wider than the window.
+        expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(width);
+        await page.screenshot({
+          path: `/tmp/lastcall-subscribe-calendar-${locale}-${width}.png`,
+          fullPage: true,
+        });
+        await context.close();
+      }
+    }
+    await campaigns.cancel('weekdays', Date.now());
+  }, 60_000);
+
   it('says no sign-up is open, with no form, once the only campaign is cancelled (1280 and 390 px)', async () => {
     await createCampaignService({ db: database.db }).cancel('everyone', Date.now());
     const context = await browser.newContext({ locale: 'en-GB' });

@@ -99,6 +99,41 @@ describe('subscribers and import in the console', () => {
     await screenshots(page, 'profile');
   });
 
+  it("shows attributes, finds subscribers by an attribute's value, and a campaign's calendar and audience", async () => {
+    await database.db.exec(
+      `UPDATE subscribers SET attributes = attributes || '{"plan":"pro"}' WHERE id = 'b1'`,
+    );
+    await page.goto(`${ui.base}/console/subscribers/b1`);
+    await textMatches(page.locator('dl.facts'), /plan: pro/);
+    await page.goto(`${ui.base}/console/subscribers`);
+    await page.getByLabel('Trouver un abonné').fill('plan=pro');
+    await page.getByRole('button', { name: 'Chercher' }).click();
+    await textMatches(page.locator('h2').first(), 'Abonnés dont plan vaut « pro »');
+    expect(await page.locator('tbody th').allTextContents()).toEqual(['b1']);
+    await screenshots(page, 'subscribers-attribute');
+    expect(await pageOverflows(page)).toBe(false);
+
+    await startCampaign(
+      database.db,
+      {
+        id: 'pros',
+        deadline: NOW + 7 * 86_400_000,
+        steps: [{ id: 'd1', before: 'P1D', channels: ['whatsapp'], template: 'first-notice' }],
+        where: { plan: ['pro', 'team'] },
+        days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+      },
+      NOW,
+    );
+    await page.goto(`${ui.base}/console/campaigns/pros`);
+    await textMatches(page.locator('dd.calendar'), 'en semaine, à toute heure');
+    await textMatches(page.locator('dd.audience'), 'plan: pro ou team');
+    await screenshots(page, 'campaign-calendar');
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await pageOverflows(page)).toBe(false);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${ui.base}/console/subscribers/b1`); // where the erasure below starts
+  });
+
   it('erases behind a confirmation naming what is deleted', async () => {
     await page.getByRole('link', { name: 'Effacer cet abonné' }).click();
     await textMatches(page.locator('.erase-list'), /Alice Martin, \+33611111111, alice@example\.org/);

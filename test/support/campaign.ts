@@ -25,6 +25,8 @@ export interface CampaignFileOptions {
   readonly days?: readonly string[];
   readonly except?: readonly string[];
   readonly sendAt?: string;
+  /** Open for sign-up at /subscribe/<id>. */
+  readonly signup?: boolean;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'lastcall-campaigns-'));
@@ -40,6 +42,7 @@ export function campaignFile(id: string, options: CampaignFileOptions = {}): str
     `window: { start: "09:00", end: "20:00"${options.days ? `, days: [${options.days.join(', ')}]` : ''}${options.except ? `, except: [${options.except.map((d) => `"${d}"`).join(', ')}]` : ''} }`,
     'catchUp: { minGap: PT24H }',
     `audience: { tags: [${(options.tags ?? []).join(', ')}]${options.where ? `, where: ${JSON.stringify(options.where)}` : ''} }`,
+    ...(options.signup ? ['signup: true'] : []),
     'steps:',
     ...steps.map((s) => `  - ${s}`),
     '',

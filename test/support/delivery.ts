@@ -128,6 +128,8 @@ export interface CampaignFileOptions {
   readonly tags?: readonly string[];
   /** audience.where: attribute name → values. */
   readonly where?: Readonly<Record<string, readonly string[]>>;
+  /** window.days: the local weekdays with sends. */
+  readonly days?: readonly string[];
 }
 
 /** Writes a campaign file (window all day, so minute-scale steps are not moved) and returns its path. */
@@ -147,7 +149,7 @@ export async function writeCampaignFile(options: CampaignFileOptions): Promise<s
       `name: "Delivery test ${options.id}"`,
       `deadline: "${new Date(options.deadline).toISOString()}"`,
       'sendAt: "10:00"',
-      'window: { start: "00:00", end: "23:59" }',
+      `window: { start: "00:00", end: "23:59"${options.days ? `, days: [${options.days.join(', ')}]` : ''} }`,
       'catchUp: { minGap: PT1M }',
       `audience: { tags: [${(options.tags ?? []).join(', ')}]${options.where ? `, where: ${JSON.stringify(options.where)}` : ''} }`,
       'steps:',
