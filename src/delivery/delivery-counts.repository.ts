@@ -8,9 +8,10 @@ import type { Sql } from '../store/pool.ts';
 
 const FOLD_BATCH = 10_000;
 
-/** Folds up to FOLD_BATCH counter rows of backends' shards into shard 0; returns how many. */
+/** Folds up to FOLD_BATCH counter rows of backends' shards into shard 0, and drops the folded
+ *  rows that came to zero (a step's `queued` once it is all sent); returns how many keys it wrote. */
 export async function foldCounterShards(sql: Sql): Promise<number> {
-  return sql.exec(
+  const folded = await sql.exec(
     `WITH taken AS (
        SELECT campaign_id, step_id, channel, status, reason, shard FROM delivery_counts
         WHERE shard <> 0 LIMIT ${FOLD_BATCH} FOR UPDATE SKIP LOCKED),
@@ -24,4 +25,7 @@ export async function foldCounterShards(sql: Sql): Promise<number> {
       GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
      ON CONFLICT (campaign_id, step_id, channel, status, reason, shard) DO UPDATE SET n = c.n + EXCLUDED.n`,
   );
+  // Only the fold writes shard 0 (one tick at a time), so a zero there stays zero.
+  await sql.exec('DELETE FROM delivery_counts WHERE shard = 0 AND n = 0');
+  return folded;
 }
