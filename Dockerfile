@@ -4,7 +4,7 @@
 # beside those dependencies and the sources. docs/docker.md says how big it is.
 # No `# syntax=` line: the build needs no frontend image from a registry, and it builds the same
 # with BuildKit and with the classic builder (DOCKER_BUILDKIT=0).
-FROM node:24-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # msgpackr-extract's native build is optional (bullmq falls back to pure JS): no install scripts.
@@ -14,7 +14,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
   && rm -rf node_modules/typescript node_modules/@typescript node_modules/.bin/tsc \
   && npm cache clean --force
 
-# node:24-slim is Debian bookworm slim: its node binary runs as is on the same base.
+# The node binary of node:24-bookworm-slim runs as is on the same Debian.
 FROM debian:bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HTTP_PORT=8080

@@ -17,7 +17,15 @@ interface Service {
   image?: string;
   command?: string[] | string;
   environment?: Record<string, string | number | boolean | null>;
-  healthcheck?: { test?: string[] | string; disable?: boolean };
+  healthcheck?: {
+    test?: string[] | string;
+    disable?: boolean;
+    interval?: string;
+    timeout?: string;
+    retries?: number;
+    start_period?: string;
+  };
+  ports?: string[];
   depends_on?: Record<string, { condition?: string }> | string[];
   profiles?: string[];
 }
@@ -46,9 +54,8 @@ function resolve(value: unknown): unknown {
   return value;
 }
 
-const compose = resolve(parse(read('docker-compose.yml'), { merge: true })) as {
-  services: Record<string, Service>;
-};
+const raw = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
+const compose = resolve(raw) as typeof raw;
 const services = compose.services;
 const service = (name: string): Service => {
   const s = services[name];
@@ -145,7 +152,30 @@ describe('docker-compose.yml', () => {
     expect(service('sandbox').healthcheck?.test).toContain(
       "fetch('http://127.0.0.1:8090/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))",
     );
-    expect(JSON.stringify(service('api').healthcheck?.test)).toContain('127.0.0.1:8080/healthz');
+    expect(JSON.stringify(service('api').healthcheck?.test)).toContain(
+      "127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/healthz",
+    );
+  });
+
+  it('publishes host ports from variables, 8080, 8090 and 8025 unless told', () => {
+    expect(service('api').ports).toEqual(['8080:8080']);
+    expect(service('sandbox').ports).toEqual(['8090:8090']);
+    expect(service('mailpit').ports).toEqual(['8025:8025']);
+    const env = {
+      LASTCALL_API_PORT: '18080',
+      LASTCALL_SANDBOX_PORT: '18090',
+      LASTCALL_MAILPIT_PORT: '18025',
+    };
+    const published = (name: string) => (raw.services[name]?.ports ?? []).map((p) => interpolate(p, env));
+    expect(published('api')).toEqual(['18080:8080']);
+    expect(published('sandbox')).toEqual(['18090:8090']);
+    expect(published('mailpit')).toEqual(['18025:8025']);
+    // Links in messages lead to the api where it is published; the demo prints where to look.
+    expect(interpolate(String(raw.services.api?.environment?.PUBLIC_URL), env)).toBe(
+      'http://localhost:18080',
+    );
+    const seed = ((raw.services['demo-seed']?.command ?? []) as string[]).map((a) => interpolate(a, env));
+    expect(seed).toEqual(expect.arrayContaining(['http://localhost:18090', 'http://localhost:18025']));
   });
 
   it('starts each service after what it needs', () => {
@@ -218,10 +248,17 @@ describe('Dockerfile', () => {
     .filter((l) => l !== '' && !l.startsWith('#'));
   const named = (word: string) => instructions.filter((l) => l.toUpperCase().startsWith(`${word} `));
 
-  it('builds in stages from Node 24', () => {
+  it('builds without a registry beyond its base images: no syntax directive (BuildKit would fetch one)', () => {
+    expect(dockerfile).not.toMatch(/^#\s*syntax\s*=/im);
+  });
+
+  it('installs in a Node 24 stage and runs its node binary on the same Debian, without npm', () => {
     const froms = named('FROM');
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const from of froms) expect(from).toMatch(/^FROM node:24[\w.-]*(\s+AS\s+\w+)?$/i);
+    const [, debian, stage] = froms[0]!.match(/^FROM node:24-(\w+)-slim AS (\w+)$/i) ?? [];
+    expect(stage, froms[0]).toBeDefined();
+    expect(froms.at(-1)).toMatch(new RegExp(`^FROM debian:${debian}-slim(\\s+AS\\s+\\w+)?$`, 'i'));
+    expect(named('COPY')).toContain(`COPY --from=${stage} /usr/local/bin/node /usr/local/bin/node`);
   });
 
   it('installs production dependencies only, reproducibly', () => {
@@ -242,6 +279,25 @@ describe('Dockerfile', () => {
     expect(named('HEALTHCHECK')[0]).toContain('/healthz');
     expect(named('ENTRYPOINT')).toHaveLength(1);
     expect(named('ENTRYPOINT')[0]).toMatch(/^ENTRYPOINT \[\s*"node",\s*"bin\/lastcall\.js"\s*\]$/);
+  });
+
+  it("has the compose api's healthcheck, command and timings alike", () => {
+    const [, options = '', command = ''] =
+      named('HEALTHCHECK')[0]!.match(/^HEALTHCHECK\s+(.*?)\s*CMD\s+(\[.*\])$/) ?? [];
+    const option = (name: string) => options.match(new RegExp(`--${name}=(\\S+)`))?.[1];
+    const api = service('api').healthcheck;
+    expect(['CMD', ...(JSON.parse(command) as string[])]).toEqual(api?.test);
+    expect({
+      interval: option('interval'),
+      timeout: option('timeout'),
+      start_period: option('start-period'),
+      retries: Number(option('retries')),
+    }).toEqual({
+      interval: api?.interval,
+      timeout: api?.timeout,
+      start_period: api?.start_period,
+      retries: api?.retries,
+    });
   });
 });
 
