@@ -36,5 +36,7 @@ EXPOSE 8080
 # `serve`; compose gives the worker and the sandbox checks of their own).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=10 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# The compose test removes the images a rebuild left untagged by this label.
+LABEL org.opencontainers.image.title=lastcall
 ENTRYPOINT ["node", "bin/lastcall.js"]
 CMD ["serve"]

@@ -183,6 +183,8 @@ beforeAll(async () => {
   log(`project ${PROJECT}: api :${apiPort}, sandbox :${sandboxPort}, mailpit :${mailpitPort}`);
   log('building the image (docker compose build)');
   await mustCompose(['build'], 1_800_000);
+  // The image this build replaced, now untagged (a CI machine would pile them up).
+  await run('docker', ['image', 'prune', '--force', '--filter', 'label=org.opencontainers.image.title=lastcall']);
 }, 3_600_000);
 
 afterAll(async () => {
