@@ -5,7 +5,7 @@
 // nothing twice, a worker SIGKILLed mid-step and Redis restarted, `down` + `up` keeping the data,
 // `down -v` leaving nothing. docs/docker.md says what it needs and how long it takes.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_SUBSCRIBERS } from '../src/demo/demo-subscribers.ts';
@@ -26,14 +26,19 @@ import { digits, waitFor } from './delivery.fixtures.ts';
 const MINUTE = 60_000;
 const PROJECT = `lastcall-compose-test-${process.pid}-${randomBytes(3).toString('hex')}`;
 const ADMIN = 'development-admin-token'; // the stack's development mode (no .env)
-const BASE_IMAGES = [
-  'node:24-slim',
-  'debian:bookworm-slim',
-  'redis:7-alpine',
-  'postgres:17-alpine',
-  'axllent/mailpit:latest',
-];
 const LONG_RUNNING = ['api', 'mailpit', 'postgres', 'redis', 'sandbox', 'worker'];
+/** The images the Dockerfile builds from and the compose file runs, but its own. */
+function baseImages(): string[] {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const stages = [...dockerfile.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim)].map((m) => m[1]);
+  const froms = [...dockerfile.matchAll(/^FROM\s+(\S+)/gim)].map((m) => m[1]);
+  const runs = [
+    ...readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8').matchAll(/^\s+image:\s*(\S+)/gm),
+  ].map((m) => m[1]);
+  return [...new Set([...froms, ...runs])].filter(
+    (i): i is string => !!i && !stages.includes(i) && i !== 'lastcall:local',
+  );
+}
 const log = (line: string) => console.log(`[compose ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 let env: NodeJS.ProcessEnv;
@@ -162,7 +167,7 @@ beforeAll(async () => {
       'a .env is in the repository: the compose test would read it; move it away and run again',
     );
   await ensureEngine(log);
-  await ensureBaseImages(BASE_IMAGES, log);
+  await ensureBaseImages(baseImages(), log);
   const [apiPort, sandboxPort, mailpitPort] = await freePorts(3);
   env = {
     PATH: process.env.PATH,
@@ -184,7 +189,13 @@ beforeAll(async () => {
   log('building the image (docker compose build)');
   await mustCompose(['build'], 1_800_000);
   // The image this build replaced, now untagged (a CI machine would pile them up).
-  await run('docker', ['image', 'prune', '--force', '--filter', 'label=org.opencontainers.image.title=lastcall']);
+  await run('docker', [
+    'image',
+    'prune',
+    '--force',
+    '--filter',
+    'label=org.opencontainers.image.title=lastcall',
+  ]);
 }, 3_600_000);
 
 afterAll(async () => {
