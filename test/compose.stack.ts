@@ -20,8 +20,8 @@ import {
   removeLeftovers,
   run,
   tail,
-} from './compose.support.ts';
-import { digits, waitFor } from './delivery.fixtures.ts';
+} from './support/compose.ts';
+import { digits, waitFor } from './support/delivery.ts';
 
 const MINUTE = 60_000;
 const PROJECT = `lastcall-compose-test-${process.pid}-${randomBytes(3).toString('hex')}`;
