@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_SUBSCRIBERS } from '../src/demo/demo-subscribers.ts';
+import { en } from '../src/http/i18n.en.ts';
 import {
   type ComposeContainer,
   ensureBaseImages,
@@ -235,9 +236,10 @@ describe('the compose stack, for real', () => {
     expect(health.status).toBe(200);
     expect(JSON.parse(health.text)).toMatchObject({ status: 'ok', postgres: 'ok', redis: 'ok' });
 
-    const subscribe = await http(`${urls.api}/subscribe`);
+    // No campaign yet: the sign-up page says none is open (the demo's own page is checked below).
+    const subscribe = await http(`${urls.api}/subscribe?lang=en`);
     expect(subscribe.status).toBe(200);
-    expect(subscribe.text).toMatch(/<form[^>]+method="post"/i);
+    expect(subscribe.text).toContain(`<h1>${en.campaign.noneTitle}</h1>`);
 
     const signInPage = await http(`${urls.api}/console/sign-in`);
     expect(signInPage.status).toBe(200);
@@ -284,6 +286,11 @@ describe('the compose stack, for real', () => {
       1_000,
     );
     expect(seed.ExitCode, (await compose(['--profile', 'demo', 'logs', 'demo-seed'])).stdout).toBe(0);
+    // The demo campaign is open for sign-up: listed, with its own form.
+    expect((await http(`${urls.api}/subscribe?lang=en`)).text).toContain('href="/subscribe/demo?lang=en"');
+    const signUp = await http(`${urls.api}/subscribe/demo?lang=en`);
+    expect(signUp.status).toBe(200);
+    expect(signUp.text).toMatch(/<form[^>]+method="post"/i);
 
     const emails = DEMO_SUBSCRIBERS.filter((s) => s.channels.includes('email')).map((s) => s.email);
     const phones = DEMO_SUBSCRIBERS.filter((s) => s.channels.includes('whatsapp')).map((s) =>
