@@ -135,12 +135,18 @@ async function subscribers(): Promise<unknown[]> {
   return all;
 }
 
-/** Every email Mailpit caught: recipient and subject. */
-async function mails(): Promise<{ to: string; subject: string }[]> {
+/** Every email Mailpit caught: recipient, and the delivery its Message-ID names (<delivery-ID.campaign@host>). */
+async function mails(): Promise<{ to: string; delivery: number | undefined }[]> {
   const body = JSON.parse((await http(`${urls.mailpit}/api/v1/messages?limit=5000`)).text) as {
-    messages: { To: { Address: string }[]; Subject: string }[];
+    messages: { To: { Address: string }[]; MessageID: string }[];
   };
-  return body.messages.flatMap((m) => m.To.map((t) => ({ to: t.Address.toLowerCase(), subject: m.Subject })));
+  return body.messages.flatMap((m) => {
+    const delivery = m.MessageID.match(/^<?delivery-(\d+)\./)?.[1];
+    return m.To.map((t) => ({
+      to: t.Address.toLowerCase(),
+      delivery: delivery ? Number(delivery) : undefined,
+    }));
+  });
 }
 /** Every WhatsApp message the sandbox accepted from Lastcall: recipient digits and template. */
 async function whatsapps(): Promise<{ to: string; template: string }[]> {
@@ -339,7 +345,7 @@ describe('the compose stack, for real', () => {
     mails: (await mails()).filter((x) => EMAILS.has(x.to)),
     whatsapps: (await whatsapps()).filter((x) => PHONES.has(x.to)),
   });
-  let firstSubject = '';
+  let firstMails = new Set<number>();
   let firstTemplate = '';
 
   it('with --scale worker=3, sends nothing twice', async () => {
@@ -394,12 +400,13 @@ describe('the compose stack, for real', () => {
       1_000,
     );
     const got = await ours();
-    // Each person once on each channel, all of the same step.
+    // Each person once on each channel, all of the first step: each email names its delivery.
+    const firstDeliveries = (await deliveries('compose-run')).filter((d) => d.step === 'first');
+    firstMails = new Set(firstDeliveries.filter((d) => d.channel === 'email').map((d) => d.id));
     expect([...tally(got.mails.map((x) => x.to)).values()]).toEqual(PEOPLE.map(() => 1));
+    expect(got.mails.map((x) => x.delivery).sort()).toEqual([...firstMails].sort());
     expect([...tally(got.whatsapps.map((x) => x.to)).values()]).toEqual(PEOPLE.map(() => 1));
-    expect(new Set(got.mails.map((x) => x.subject)).size).toBe(1);
     expect(new Set(got.whatsapps.map((x) => x.template)).size).toBe(1);
-    firstSubject = got.mails[0]!.subject;
     firstTemplate = got.whatsapps[0]!.template;
     for (const s of (await stats('compose-run')).filter((s) => s.step === 'first'))
       expect(s).toMatchObject({ failed: 0, unknown: 0, skipped: 0 });
@@ -467,7 +474,12 @@ describe('the compose stack, for real', () => {
       else expect(['sent', 'delivered', 'read'], `delivery ${d.id}`).toContain(d.status);
     }
     const got = await ours();
-    const secondMails = got.mails.filter((x) => x.subject !== firstSubject);
+    const secondIds = new Set(after.filter((d) => d.channel === 'email').map((d) => d.id));
+    const secondMails = got.mails.filter((x) => x.delivery !== undefined && secondIds.has(x.delivery));
+    // Every email of ours belongs to one of the two steps.
+    expect(
+      got.mails.filter((x) => !firstMails.has(x.delivery ?? -1) && !secondIds.has(x.delivery ?? -1)),
+    ).toEqual([]);
     const secondWhatsapps = got.whatsapps.filter((x) => x.template !== firstTemplate);
     const person = new Map(PEOPLE.map((p) => [p.id, p]));
     const expected = (channel: string, key: (p: (typeof PEOPLE)[number]) => string) => {
@@ -489,7 +501,7 @@ describe('the compose stack, for real', () => {
       for (const to of counts.keys()) expect([...want.sent, ...want.maybe]).toContain(to);
     }
     // The first step was not sent again by the restarted workers.
-    expect(got.mails.filter((x) => x.subject === firstSubject)).toHaveLength(PEOPLE.length);
+    expect(got.mails.filter((x) => firstMails.has(x.delivery ?? -1))).toHaveLength(PEOPLE.length);
     expect(got.whatsapps.filter((x) => x.template === firstTemplate)).toHaveLength(PEOPLE.length);
   }, 1_800_000);
 
