@@ -133,6 +133,7 @@ const value = fc.record(
       ),
     ),
     event: leaf,
+    current_limit: fc.oneof(leaf, fc.constantFrom('TIER_1K', 'TIER_10K', 'TIER_X')),
     max_daily_conversations_per_business: fc.oneof(
       leaf,
       fc.constantFrom('TIER_2K', 'TIER_UNLIMITED', 10000, 'TIER_X'),
@@ -153,6 +154,7 @@ const change = fc.record(
         'user_preferences',
         'message_template_status_update',
         'business_capability_update',
+        'phone_number_quality_update',
         'account_update',
       ),
     ),
@@ -177,6 +179,7 @@ describe('webhook payload walking under fuzz', { timeout: 120_000 }, () => {
       'preference',
       'identity',
       'capability',
+      'quality',
       'template',
       'error',
       'ignored',

@@ -3,12 +3,16 @@
 // and `lastcall work` processes; the worker reads the limit from the Graph API. `campaign start`
 // of a 300-person WhatsApp step says that 50 will be held back; the step then reaches exactly
 // 250 people (none refused by Meta), the other 50 are `skipped` with reason `messaging-limit`,
-// with an outbound event each, and `campaign stats` counts them.
+// with an outbound event each, and `campaign stats` counts them. Without WHATSAPP_RATE, the worker
+// sends at the rate of the number's throughput level (HIGH: 1,000 a second); a
+// `phone_number_quality_update` webhook is recorded with the limit it names.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTick } from '../src/delivery/tick.service.ts';
 import { freePort } from '../src/ops/local-servers/probe.ts';
 import { QueueSet } from '../src/queue/connection.ts';
 import { type Sandbox, startSandbox } from '../src/sandbox/sandbox.service.ts';
+import { webhookPayload } from '../src/sandbox/webhook-payloads.ts';
+import { postWebhook } from '../src/sandbox/webhook-signing.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { runCli } from './support/cli.ts';
 import { testConfig } from './support/config.ts';
@@ -50,6 +54,7 @@ beforeAll(async () => {
     webhookUrl: `http://127.0.0.1:${httpPort}/webhooks/whatsapp`,
     publicUrl: PUBLIC_URL,
     statusDelayMs: 5,
+    throughputLevel: 'HIGH',
   });
   sandbox.graph.setMessagingTier('TIER_250');
   env = {
@@ -63,7 +68,6 @@ beforeAll(async () => {
     WHATSAPP_APP_SECRET: APP_SECRET,
     WHATSAPP_VERIFY_TOKEN: 'verify-token',
     WHATSAPP_API_URL: sandbox.url,
-    WHATSAPP_RATE: '200',
   };
   queues = new QueueSet(testConfig(env, 'work'));
   // 300 people on WhatsApp only, in Paris (one zone: one slot, one 24 h).
@@ -91,6 +95,14 @@ afterAll(async () => {
 });
 
 describe('a 300-person step under a 250 messaging limit', { timeout: 90_000 }, () => {
+  it("sends at the rate of the number's throughput level when WHATSAPP_RATE is not set", () => {
+    const working = processes[1]!
+      .output()
+      .split('\n')
+      .find((line) => line.includes('"msg":"working'));
+    expect(JSON.parse(working ?? '{}')).toMatchObject({ whatsappRate: 1000, whatsappRateFrom: 'throughput' });
+  });
+
   it('campaign start says which step is over the limit and by how many', async () => {
     const file = await writeCampaignFile({
       id: CAMPAIGN,
@@ -113,7 +125,8 @@ describe('a 300-person step under a 250 messaging limit', { timeout: 90_000 }, (
       async () => {
         const c = await statusCounts(database.db, CAMPAIGN);
         const total = Object.values(c).reduce((a, b) => a + b, 0);
-        return total === 300 && (c.queued ?? 0) + (c.sending ?? 0) + (c.retrying ?? 0) === 0 ? c : undefined;
+        if (total === 300 && (c.queued ?? 0) + (c.sending ?? 0) + (c.retrying ?? 0) === 0) return c;
+        throw new Error(`deliveries ${JSON.stringify(c)}`);
       },
       60_000,
     );
@@ -133,6 +146,30 @@ describe('a 300-person step under a 250 messaging limit', { timeout: 90_000 }, (
       `SELECT count(*)::int AS n FROM event_outbox WHERE type = 'delivery.skipped' AND data->>'skipReason' = 'messaging-limit'`,
     );
     expect(events?.n).toBe(50);
+  });
+
+  it('records a phone_number_quality_update with the messaging limit it names', async () => {
+    const payload = webhookPayload([
+      {
+        id: sandbox.graph.wabaId,
+        changes: [
+          {
+            field: 'phone_number_quality_update',
+            value: { display_phone_number: '15550001111', event: 'UPGRADE', current_limit: 'TIER_2K' },
+          },
+        ],
+      },
+    ]);
+    const res = await postWebhook(`http://127.0.0.1:${env.HTTP_PORT}/webhooks/whatsapp`, payload, {
+      appSecret: APP_SECRET,
+    });
+    expect(res.status).toBe(200);
+    const account = await waitFor('the quality update recorded', () =>
+      database.db.one<{ quality_event: string; messaging_limit: number; throughput_level: string }>(
+        `SELECT quality_event, messaging_limit, throughput_level FROM whatsapp_account WHERE quality_event IS NOT NULL`,
+      ),
+    );
+    expect(account).toEqual({ quality_event: 'UPGRADE', messaging_limit: 2000, throughput_level: 'HIGH' });
   });
 
   it('campaign stats counts the held back by reason', async () => {

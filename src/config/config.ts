@@ -191,6 +191,9 @@ export interface Config {
   readonly graphApi: { readonly url: string; readonly version: string };
   /** Sends per second per channel, all workers together (WHATSAPP_RATE, EMAIL_RATE). */
   readonly rates: { readonly whatsapp: number; readonly email: number };
+  /** True when WHATSAPP_RATE is set: else the workers take the rate from the number's
+   *  throughput level (docs/whatsapp.md), `rates.whatsapp` being the fallback. */
+  readonly whatsappRateSet: boolean;
   /** WHATSAPP_MESSAGING_LIMIT: the unique people per rolling 24 h the operator imposes (a number,
    *  or `unlimited`); undefined: Lastcall reads Meta's limit from the Graph API. */
   readonly whatsappMessagingLimit: number | 'unlimited' | undefined;
@@ -392,6 +395,7 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
         : undefined,
     graphApi: { url: r.WHATSAPP_API_URL, version: r.WHATSAPP_API_VERSION },
     rates: { whatsapp: r.WHATSAPP_RATE, email: r.EMAIL_RATE },
+    whatsappRateSet: isSet(env.WHATSAPP_RATE),
     whatsappMessagingLimit:
       r.WHATSAPP_MESSAGING_LIMIT === undefined ? undefined : parseMessagingLimit(r.WHATSAPP_MESSAGING_LIMIT),
     events: r.EVENTS_URL && r.EVENTS_SECRET ? { url: r.EVENTS_URL, secret: r.EVENTS_SECRET } : undefined,

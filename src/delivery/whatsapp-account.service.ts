@@ -52,3 +52,76 @@ export function watchMessagingLimit(
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }
+
+/** Messages per second Meta allows a number at each throughput level (docs/whatsapp.md). */
+export const THROUGHPUT_RATES: Readonly<Record<string, number>> = { STANDARD: 80, HIGH: 1_000 };
+
+/**
+ * The WhatsApp rate a worker sends at: WHATSAPP_RATE when set; else the number's throughput
+ * level, read from the Graph API (within `timeoutMs`) and stored; else `fallback` (the default
+ * rate) when the level cannot be read or is not one Lastcall knows.
+ */
+export async function whatsappRateInForce(
+  deps: { readonly db: Db; readonly account: AccountReader | undefined; readonly logger: Logger },
+  setting: { readonly rate: number; readonly set: boolean },
+  now: number,
+  timeoutMs = 3_000,
+): Promise<{ readonly rate: number; readonly source: 'WHATSAPP_RATE' | 'throughput' | 'default' }> {
+  if (setting.set || !deps.account)
+    return { rate: setting.rate, source: setting.set ? 'WHATSAPP_RATE' : 'default' };
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const { throughputLevel } = await Promise.race([
+      deps.account.numberLimits(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    if (throughputLevel === undefined) return { rate: setting.rate, source: 'default' };
+    await deps.db.exec(
+      `INSERT INTO whatsapp_account (id, throughput_level, throughput_read_at, updated_at) VALUES (true, $1, $2, $2)
+       ON CONFLICT (id) DO UPDATE SET throughput_level = EXCLUDED.throughput_level,
+         throughput_read_at = EXCLUDED.throughput_read_at, updated_at = EXCLUDED.updated_at`,
+      [throughputLevel, new Date(now)],
+    );
+    const rate = THROUGHPUT_RATES[throughputLevel];
+    if (rate === undefined) {
+      deps.logger.warn(
+        { level: throughputLevel },
+        'WhatsApp throughput level not understood: default rate kept',
+      );
+      return { rate: setting.rate, source: 'default' };
+    }
+    deps.logger.info(
+      { level: throughputLevel, rate },
+      'WhatsApp rate set from the number’s throughput level',
+    );
+    return { rate, source: 'throughput' };
+  } catch (err) {
+    deps.logger.warn(
+      { err: (err as Error).message },
+      'cannot read the WhatsApp throughput level: default rate kept',
+    );
+    return { rate: setting.rate, source: 'default' };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `phone_number_quality_update`: what Meta said about the number's quality, kept with the
+ *  account (and the messaging limit it names, when it names one). */
+export async function recordQualityUpdate(
+  db: Db,
+  update: { readonly event: string; readonly currentLimit: string | undefined },
+  now: number,
+): Promise<void> {
+  await db.exec(
+    `INSERT INTO whatsapp_account (id, quality_event, quality_event_at, updated_at) VALUES (true, $1, $2, $2)
+     ON CONFLICT (id) DO UPDATE SET quality_event = EXCLUDED.quality_event,
+       quality_event_at = EXCLUDED.quality_event_at, updated_at = EXCLUDED.updated_at`,
+    [update.event, new Date(now)],
+  );
+  const people = update.currentLimit === undefined ? undefined : MESSAGING_TIERS[update.currentLimit];
+  if (update.currentLimit !== undefined && people !== undefined)
+    await storeMessagingLimit(db, { tier: update.currentLimit, people }, 'webhook', new Date(now));
+}

@@ -69,6 +69,14 @@ export interface CapabilityItem {
   readonly messagingLimit: string;
 }
 
+/** `phone_number_quality_update`: Meta's word on the number's quality (FLAGGED, UNFLAGGED,
+ *  DOWNGRADE, UPGRADE…) and, often, the messaging limit now in force (`current_limit`). */
+export interface QualityItem {
+  readonly kind: 'quality';
+  readonly event: string;
+  readonly currentLimit: string | undefined;
+}
+
 export interface ErrorItem {
   readonly kind: 'error';
   readonly field: string;
@@ -88,6 +96,7 @@ export type WebhookItem =
   | PreferenceItem
   | IdentityItem
   | CapabilityItem
+  | QualityItem
   | TemplateItem
   | ErrorItem
   | IgnoredItem;
@@ -169,6 +178,7 @@ export function webhookItems(payload: unknown): WebhookItem[] {
       else if (field === 'user_preferences') items.push(...preferenceItems(value));
       else if (field === 'message_template_status_update') items.push(templateItem(value));
       else if (field === 'business_capability_update') items.push(capabilityItem(value));
+      else if (field === 'phone_number_quality_update') items.push(qualityItem(value));
       else items.push({ kind: 'ignored', field, reason: 'field not handled' });
       for (const e of list(value.errors)) {
         const code = str(obj(e)?.code);
@@ -296,6 +306,13 @@ function capabilityItem(value: Obj): WebhookItem {
   return limit === undefined
     ? { kind: 'ignored', field: 'business_capability_update', reason: 'no messaging limit' }
     : { kind: 'capability', messagingLimit: limit };
+}
+
+function qualityItem(value: Obj): WebhookItem {
+  const event = str(value.event);
+  return event === undefined
+    ? { kind: 'ignored', field: 'phone_number_quality_update', reason: 'no event' }
+    : { kind: 'quality', event, currentLimit: str(value.current_limit) };
 }
 
 function templateItem(value: Obj): WebhookItem {

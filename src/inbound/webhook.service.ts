@@ -6,6 +6,7 @@
 // switches and "done" only change what is not already so), so a retried job that had got
 // half-way does no harm. The event rows stay locked while they are processed.
 import { storeMessagingLimit } from '../delivery/messaging-limit.gate.ts';
+import { recordQualityUpdate } from '../delivery/whatsapp-account.service.ts';
 import { parseMessagingLimit } from '../shared/messaging-limit.ts';
 import { webhookItemsTotal } from '../shared/metrics.ts';
 import type { Db, Sql } from '../store/pool.ts';
@@ -109,6 +110,14 @@ async function processItem(
       return handlePreference(deps, item, now);
     case 'identity':
       return handleIdentityChange(deps, item, now);
+    case 'quality':
+      await recordQualityUpdate(deps.db, item, now);
+      deps.logger.warn(
+        { event: item.event, currentLimit: item.currentLimit ?? null },
+        'WhatsApp number quality update (docs/whatsapp.md)',
+      );
+      webhookItemsTotal.inc({ kind: 'quality', outcome: item.event.toLowerCase().slice(0, 20) });
+      return 'recorded';
     case 'capability': {
       const people = parseMessagingLimit(item.messagingLimit);
       if (people === undefined) return 'limit-not-understood';

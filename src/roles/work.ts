@@ -19,7 +19,7 @@ import type { RecoveryOptions } from '../delivery/recovery.ts';
 import { DeliveryRenderer } from '../delivery/render.ts';
 import { type SendDeps, sendDelivery, sendPage } from '../delivery/send.service.ts';
 import { runTick, type TickReport } from '../delivery/tick.service.ts';
-import { watchMessagingLimit } from '../delivery/whatsapp-account.service.ts';
+import { watchMessagingLimit, whatsappRateInForce } from '../delivery/whatsapp-account.service.ts';
 import { pruneEvents } from '../events/outbox-drainer.ts';
 import { jobs, QUEUES, SEND_BACKOFF_STRATEGY, sendBatchSize, sendQueueFor } from '../queue/catalog.ts';
 import { createWorkerConnection, QueueSet } from '../queue/connection.ts';
@@ -73,6 +73,11 @@ export interface RunningWorkers {
   readonly queues: QueueSet;
   readonly workers: readonly Worker[];
   readonly channels: readonly Channel[];
+  /** The WhatsApp rate in force, all workers together, and where it comes from. */
+  readonly whatsappRate: {
+    readonly rate: number;
+    readonly source: 'WHATSAPP_RATE' | 'throughput' | 'default';
+  };
   /** One tick now (or at `now`): what the scheduler does every minute. */
   runTick(now?: number): Promise<TickReport>;
   /** One tz-data re-plan pass now (or at `now`): what the process does at start and every minute. */
@@ -104,7 +109,13 @@ export async function startWorkers(
   });
   const channels = settings.channels ?? createChannelSenders(config, settings.timeouts);
   const backoff: BackoffOptions = { ...jobs.send.retry, ...settings.backoff };
-  const rateOf = (channel: Channel) => config.rates[channel];
+  // WHATSAPP_RATE, else the number's throughput level as the Graph API gives it (docs/whatsapp.md).
+  const whatsappRate = await whatsappRateInForce(
+    { db, account: channels.whatsappAccount, logger },
+    { rate: config.rates.whatsapp, set: config.whatsappRateSet },
+    clock.now(),
+  );
+  const rateOf = (channel: Channel) => (channel === 'whatsapp' ? whatsappRate.rate : config.rates[channel]);
   const batchSize = (channel: Channel) => sendBatchSize(rateOf(channel));
   const tickDeps = {
     db,
@@ -294,6 +305,7 @@ export async function startWorkers(
     queues,
     workers,
     channels: channels.enabled,
+    whatsappRate,
     runTick: tick,
     replan: tzWatch.replan,
     async close(timeoutMs = 25_000) {

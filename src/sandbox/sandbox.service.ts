@@ -37,6 +37,10 @@ export interface SandboxOptions {
   /** Pause before each status webhook (sent, delivered, read). Default 400 ms. */
   readonly statusDelayMs?: number;
   readonly clock?: () => Date;
+  /** The messaging limit the fake reports and enforces (default TIER_UNLIMITED; docs/whatsapp.md). */
+  readonly messagingTier?: string;
+  /** The throughput level the fake reports (default STANDARD). */
+  readonly throughputLevel?: string;
   /** Start the mail catcher on this port of 127.0.0.1 (0 picks one); undefined: no mail catcher. */
   readonly smtpPort?: number;
 }
@@ -87,6 +91,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     wabaId: options.wabaId,
     displayPhoneNumber: SANDBOX_DEFAULTS.displayPhoneNumber,
     verifiedName: 'Lastcall Sandbox',
+    ...(options.messagingTier ? { messagingTier: options.messagingTier } : {}),
+    ...(options.throughputLevel ? { throughputLevel: options.throughputLevel } : {}),
     templates: seeds,
     // Templates pushed with `lastcall templates push` are approved at once: there is no reviewer.
     newTemplateStatus: 'APPROVED',

@@ -17,6 +17,8 @@ interface SandboxFlags {
   phoneNumberId?: string;
   wabaId?: string;
   smtpPort?: number;
+  messagingTier?: string;
+  throughput?: string;
 }
 
 const httpUrl = (value: string): string => {
@@ -62,6 +64,16 @@ export function register(program: Command): void {
       'also catch emails: an SMTP server on 127.0.0.1, its mails in the inbox',
       port,
     )
+    .option(
+      '--messaging-tier <tier>',
+      "the portfolio's messaging limit the fake reports and enforces (TIER_250, TIER_2K, …, TIER_UNLIMITED)",
+      'TIER_UNLIMITED',
+    )
+    .option(
+      '--throughput <level>',
+      "the number's throughput level the fake reports (STANDARD or HIGH)",
+      'STANDARD',
+    )
     .action(async (flags: SandboxFlags) => {
       const config = loadConfig('cli');
       const wa = config.whatsapp;
@@ -75,6 +87,8 @@ export function register(program: Command): void {
         publicUrl: config.publicUrl,
         ...(flags.smtpPort === undefined ? {} : { smtpPort: flags.smtpPort }),
         ...(flags.webhookUrl ? { webhookUrl: flags.webhookUrl } : {}),
+        ...(flags.messagingTier ? { messagingTier: flags.messagingTier } : {}),
+        ...(flags.throughput ? { throughputLevel: flags.throughput } : {}),
       });
       const url = browserUrl(flags.host, sandbox.port);
       console.log(`WhatsApp sandbox: inbox at ${url}/ (${sandbox.templates} templates approved)`);
