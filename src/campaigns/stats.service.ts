@@ -199,12 +199,12 @@ export async function fanoutProgress(sql: Sql, record: CampaignRecord, now: numb
        FROM slots WHERE campaign_id = $1 AND state <> 'cancelled'`,
     [record.id, at],
   );
+  // Rows exist only once their slot came due and was fanned out: the counters hold them all.
   const rows = await sql.one<{ created: number; settled: number }>(
-    `SELECT count(*)::int AS created,
-            count(*) FILTER (WHERE d.status NOT IN ('queued', 'sending', 'retrying'))::int AS settled
-       FROM deliveries d JOIN slots s ON s.id = d.slot_id
-      WHERE d.campaign_id = $1 AND d.kind <> 'test' AND s.send_at <= $2`,
-    [record.id, at],
+    `SELECT coalesce(sum(n), 0)::int AS created,
+            coalesce(sum(n) FILTER (WHERE status NOT IN ('queued', 'sending', 'retrying')), 0)::int AS settled
+       FROM delivery_counts WHERE campaign_id = $1`,
+    [record.id],
   );
   const remaining =
     record.deadline > now
