@@ -1,19 +1,28 @@
 // The gate on a real Redis: several gates (as several worker processes would) sharing one key
 // admit at most `max` calls in any window, spaced out rather than in bursts. Every check reads
 // the gate's own state in Redis (its admission log, its schedule), not the test's stopwatch.
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+// rate-gate.cluster.test.ts runs the same on a Redis Cluster.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestRedis, type TestRedis } from '../../test/support/redis.ts';
 import { busiest } from '../../test/support/windows.ts';
+import type { RedisConnection } from '../queue/connection.ts';
+import { rateGateKey } from '../queue/keys.ts';
 import { createRateGate } from './rate-gate.ts';
 
-const connections: Redis[] = [];
+let redis: TestRedis;
+let key: string;
+const connections: RedisConnection[] = [];
 const connect = () => {
-  const redis = new Redis(inject('testRedisUrl'));
-  connections.push(redis);
-  return redis;
+  const connection = redis.connect();
+  connections.push(connection);
+  return connection;
 };
-const key = `lastcall-test-${randomBytes(4).toString('hex')}:rate`;
+
+beforeAll(() => {
+  redis = createTestRedis();
+  // Under a queue's hash tag, as Lastcall's own gates: a cluster keeps both keys in one slot.
+  key = rateGateKey(redis.prefix, 'whatsapp');
+});
 
 /** The gate's admission log: [member, score (Redis ms)], oldest first. */
 async function logOf(gateKey: string): Promise<[string, number][]> {
@@ -35,8 +44,8 @@ async function logOf(gateKey: string): Promise<[string, number][]> {
 }
 
 afterAll(async () => {
-  await connections[0]?.del(`${key}:next`, `${key}:log`);
-  for (const redis of connections) redis.disconnect();
+  for (const connection of connections) connection.disconnect();
+  await redis?.cleanup();
 });
 
 describe('createRateGate', () => {

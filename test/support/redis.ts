@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { dockerAnswers, startDockerRedis } from '../../src/ops/local-servers/docker.ts';
 import { localRedisBinary, type PrivateService, startLocalRedis } from '../../src/ops/local-servers/local.ts';
+import type { RedisConnection } from '../../src/queue/connection.ts';
 
 export interface TestRedis {
   readonly url: string;
@@ -14,8 +15,11 @@ export interface TestRedis {
    * queue's under its own hash tag (src/queue/keys.ts).
    */
   readonly prefix: string;
-  /** REDIS_URL and QUEUE_PREFIX, to spread into testConfig() or a child process's env. */
-  readonly env: { REDIS_URL: string; QUEUE_PREFIX: string };
+  /** REDIS_URL and QUEUE_PREFIX (and REDIS_CLUSTER on a cluster), to spread into testConfig()
+   *  or a child process's env. */
+  readonly env: { REDIS_URL: string; QUEUE_PREFIX: string; REDIS_CLUSTER?: string };
+  /** A client of the test's own (a Cluster client on a cluster); close it. */
+  connect(): RedisConnection;
   /** Deletes every key under the prefix (and stops a private Redis). */
   cleanup(): Promise<number>;
   /**
@@ -27,13 +31,23 @@ export interface TestRedis {
   readonly loss: 'FLUSHALL' | 'prefix deleted';
 }
 
+let fileRedis: (() => TestRedis) | undefined;
+
+/** Makes createTestRedis and createPrivateTestRedis give this file's own Redis (a cluster:
+ *  support/redis-cluster.ts), or the usual ones again with undefined. */
+export function useTestRedis(factory: (() => TestRedis) | undefined): void {
+  fileRedis = factory;
+}
+
 export function createTestRedis(): TestRedis {
+  if (fileRedis) return fileRedis();
   const url = inject('testRedisUrl');
   const prefix = `lastcall-test-${randomBytes(4).toString('hex')}`;
   return {
     url,
     prefix,
     env: { REDIS_URL: url, QUEUE_PREFIX: prefix },
+    connect: () => new Redis(url),
     cleanup: () => deleteKeys(url, `${prefix}:*`),
     loseEverything: () => deleteKeys(url, `${prefix}:*`),
     loss: 'prefix deleted',
@@ -42,9 +56,11 @@ export function createTestRedis(): TestRedis {
 
 /**
  * A Redis of this file's own (local redis-server, else a Docker container), so that it can be
- * flushed whole. Without either, the shared test Redis and a per-prefix loss.
+ * flushed whole. Without either, the shared test Redis and a per-prefix loss. In a file that
+ * runs on a Redis Cluster, that cluster (the file's own too).
  */
 export async function createPrivateTestRedis(): Promise<TestRedis> {
+  if (fileRedis) return fileRedis();
   let service: PrivateService | undefined;
   const binary = localRedisBinary((process.env.PATH ?? '').split(delimiter).filter(Boolean));
   if (binary) service = await startLocalRedis(binary);
@@ -56,6 +72,7 @@ export async function createPrivateTestRedis(): Promise<TestRedis> {
     url,
     prefix,
     env: { REDIS_URL: url, QUEUE_PREFIX: prefix },
+    connect: () => new Redis(url),
     async cleanup() {
       await stop();
       return 0;

@@ -62,8 +62,11 @@ export function localPostgresBinaries(
   return initdb && pgCtl ? { initdb, pgCtl } : undefined;
 }
 
-export function localRedisBinary(searchPath: readonly string[]): string | undefined {
-  return findIn(searchPath, 'redis-server');
+export function localRedisBinary(
+  searchPath: readonly string[],
+  name: 'redis-server' | 'redis-cli' = 'redis-server',
+): string | undefined {
+  return findIn(searchPath, name);
 }
 
 /** initdb refuses to run as root: as root, run PostgreSQL as `postgres` (or `nobody`). */
