@@ -1,6 +1,7 @@
 // Lastcall on a real Redis Cluster of this file's own (3 primaries, 3 replicas):
 // - the queues spread: each queue's keys (and the rate gate beside the WhatsApp queue) sit on
 //   one primary, and the two channels' queues on different primaries;
+// - `lastcall doctor` tells a cluster node from a single Redis;
 // - a primary killed mid-step (`kill -9` of the one holding the WhatsApp queue's slot, its
 //   replica promoted) loses no reminder and sends none twice: counted at the fake Graph API,
 //   the SMTP server and in PostgreSQL.
@@ -11,6 +12,7 @@ import { QUEUES } from '../src/queue/catalog.ts';
 import { QueueSet } from '../src/queue/connection.ts';
 import { hashTagOf, queueKeyPrefix, rateGateKey } from '../src/queue/keys.ts';
 import { createLogger } from '../src/shared/logger.ts';
+import { runCli } from './support/cli.ts';
 import {
   type DeliveryServices,
   deliveriesOf,
@@ -94,6 +96,8 @@ describe('Lastcall on a Redis Cluster', () => {
     await waitFor(
       'the campaign sent',
       async () => (await statusCounts(database.db, 'spread')).sent === planned,
+      // A fresh worker process's first jobs, on a machine the other test files also load.
+      60_000,
     );
     await worker.stop('SIGTERM');
 
@@ -115,6 +119,25 @@ describe('Lastcall on a Redis Cluster', () => {
     expect(whatsappKeys).toContain(
       `${queueKeyPrefix(services.redis.prefix, QUEUES.whatsapp)}:send-whatsapp:meta`,
     );
+  });
+
+  it('lastcall doctor says when REDIS_CLUSTER disagrees with the server', async () => {
+    const doctor = (cluster: string) =>
+      runCli(['doctor', '--only', 'redis'], {
+        ...services.env,
+        LASTCALL_ENV: 'development',
+        LOG_LEVEL: 'silent',
+        REDIS_CLUSTER: cluster,
+      });
+    const unset = await doctor('false');
+    expect(unset.code).toBe(1);
+    expect(unset.stdout).toMatch(
+      /^✗ Redis Cluster\s+REDIS_URL is a Redis Cluster node, but REDIS_CLUSTER is not set/m,
+    );
+    expect(unset.stdout).toContain('fix: set REDIS_CLUSTER=true');
+    const set = await doctor('true');
+    expect(set.stdout).toMatch(/^✓ Redis Cluster\s+REDIS_URL is a cluster node, and REDIS_CLUSTER=true/m);
+    expect(set.stdout).not.toContain('✗');
   });
 
   it('a primary killed mid-step (its replica promoted) loses no reminder and sends none twice', {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInput } from '../shared/errors.ts';
-import { evictionFinding, persistenceFinding } from './checks/redis.check.ts';
+import { clusterFinding, evictionFinding, persistenceFinding } from './checks/redis.check.ts';
 import { parseOnly } from './doctor.ts';
 
 describe('parseOnly', () => {
@@ -21,6 +21,15 @@ describe('Redis findings', () => {
     expect(lru).toMatchObject({ status: 'fail', detail: expect.stringContaining('allkeys-lru') });
     expect(lru.fix).toContain('CONFIG SET maxmemory-policy noeviction');
     expect(evictionFinding(undefined).status).toBe('warn');
+  });
+  it('fails when REDIS_CLUSTER disagrees with what the server is, and says nothing of a single Redis', () => {
+    expect(clusterFinding(false, false)).toBeUndefined();
+    expect(clusterFinding(true, true)?.status).toBe('ok');
+    expect(clusterFinding(true, false)).toMatchObject({ status: 'fail', fix: 'set REDIS_CLUSTER=true' });
+    expect(clusterFinding(false, true)).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('not a cluster node'),
+    });
   });
   it('warns when neither AOF nor RDB is on', () => {
     expect(persistenceFinding(true, '').status).toBe('ok');

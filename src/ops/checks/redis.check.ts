@@ -1,6 +1,8 @@
-// Redis: reachable with REDIS_URL; `maxmemory-policy noeviction` (BullMQ's requirement: an
-// evicted key is a lost job or lock); persistence on (AOF or RDB), without which a Redis
-// restart drops the work in flight (PostgreSQL recovers it, but later: a warning).
+// Redis: reachable with REDIS_URL; REDIS_CLUSTER saying what the server is (a cluster node
+// answers MOVED to a plain client, a plain Redis refuses a cluster client: docs/redis-cluster.md);
+// `maxmemory-policy noeviction` (BullMQ's requirement: an evicted key is a lost job or lock);
+// persistence on (AOF or RDB), without which a Redis restart drops the work in flight
+// (PostgreSQL recovers it, but later: a warning). On a cluster, of the REDIS_URL node only.
 import { Redis } from 'ioredis';
 import type { Config } from '../../config/config.ts';
 import { redactUrl } from '../../store/connection-error.ts';
@@ -8,7 +10,7 @@ import type { Finding } from './finding.ts';
 
 const TIMEOUT_MS = 5_000;
 
-export async function redisCheck(config: Pick<Config, 'redisUrl'>): Promise<Finding[]> {
+export async function redisCheck(config: Pick<Config, 'redisUrl' | 'redisCluster'>): Promise<Finding[]> {
   const where = redactUrl(config.redisUrl);
   const redis = new Redis(config.redisUrl, {
     lazyConnect: true,
@@ -48,6 +50,8 @@ export async function redisCheck(config: Pick<Config, 'redisUrl'>): Promise<Find
         detail: `reachable at ${where} (server ${info.redis_version ?? 'unknown'})`,
       },
     ];
+    const cluster = clusterFinding(info.cluster_enabled === '1', config.redisCluster);
+    if (cluster) findings.push(cluster);
     const policy = await configGet(redis, 'maxmemory-policy');
     findings.push(evictionFinding(policy));
     const save = await configGet(redis, 'save');
@@ -79,6 +83,29 @@ function parseInfo(text: string): Record<string, string> {
     if (at > 0 && !line.startsWith('#')) out[line.slice(0, at)] = line.slice(at + 1).trim();
   }
   return out;
+}
+
+/** Whether REDIS_CLUSTER agrees with the server's `cluster_enabled` (INFO); nothing to say
+ *  about a single Redis used as one. */
+export function clusterFinding(clusterEnabled: boolean, redisCluster: boolean): Finding | undefined {
+  const base = { check: 'redis', title: 'Redis Cluster' } as const;
+  if (!clusterEnabled && !redisCluster) return undefined;
+  if (clusterEnabled && redisCluster)
+    return { ...base, status: 'ok', detail: 'REDIS_URL is a cluster node, and REDIS_CLUSTER=true' };
+  return clusterEnabled
+    ? {
+        ...base,
+        status: 'fail',
+        detail:
+          'REDIS_URL is a Redis Cluster node, but REDIS_CLUSTER is not set: jobs on other nodes would fail with MOVED',
+        fix: 'set REDIS_CLUSTER=true',
+      }
+    : {
+        ...base,
+        status: 'fail',
+        detail: 'REDIS_CLUSTER=true, but REDIS_URL is not a cluster node (cluster_enabled:0)',
+        fix: 'unset REDIS_CLUSTER, or point REDIS_URL at a node of the cluster',
+      };
 }
 
 export function evictionFinding(policy: string | undefined): Finding {
