@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { localRedisBinary } from '../../src/ops/local-servers/local.ts';
 import { freePort, redisAnswers, waitFor } from '../../src/ops/local-servers/probe.ts';
 import { type TestRedis, useTestRedis } from './redis.ts';
@@ -63,6 +63,15 @@ function binaries(): { server: string; cli: string } {
 
 export async function startLocalRedisCluster(): Promise<LocalRedisCluster> {
   const bin = binaries();
+  // A port found free may be taken by another file's servers before ours bind it: try again once.
+  try {
+    return await startCluster(bin);
+  } catch {
+    return startCluster(bin);
+  }
+}
+
+async function startCluster(bin: { server: string; cli: string }): Promise<LocalRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'lastcall-redis-cluster-'));
   const processes: { port: number; child: ChildProcess; exited: Promise<void> }[] = [];
   const stop = async () => {
@@ -295,19 +304,50 @@ export function clusterTestRedis(cluster: LocalRedisCluster): TestRedis {
   };
 }
 
+export interface FileCluster {
+  readonly cluster: LocalRedisCluster;
+  /** The prefixes handed out on it (createTestRedis, createPrivateTestRedis). */
+  readonly prefixes: string[];
+}
+
 /**
  * Starts a cluster before this file's tests (stopped after them) and makes it the file's test
  * Redis. Call it before the hooks that create services, so that it runs first.
  */
-export function useRedisCluster(): { readonly cluster: LocalRedisCluster } {
-  const held = {} as { cluster: LocalRedisCluster };
+export function useRedisCluster(): FileCluster {
+  const held = { prefixes: [] as string[] } as { cluster: LocalRedisCluster; prefixes: string[] };
   beforeAll(async () => {
     held.cluster = await startLocalRedisCluster();
-    useTestRedis(() => clusterTestRedis(held.cluster));
+    useTestRedis(() => {
+      const redis = clusterTestRedis(held.cluster);
+      held.prefixes.push(redis.prefix);
+      return redis;
+    });
   }, 90_000);
   afterAll(async () => {
     useTestRedis(undefined);
     await held.cluster?.stop();
   });
   return held;
+}
+
+/**
+ * For a file that runs another file's tests on the cluster: one more test, after them, that
+ * they did (their prefixes were handed out on the cluster and its primaries hold their keys),
+ * so that a variant cannot pass on the shared Redis unnoticed.
+ */
+export function itRanOnTheCluster(held: FileCluster): void {
+  it('ran on the Redis Cluster', async () => {
+    expect(held.prefixes.length).toBeGreaterThan(0);
+    let keys = 0;
+    for (const port of (await held.cluster.topology()).primaries) {
+      const node = new Redis(`redis://127.0.0.1:${port}`, { maxRetriesPerRequest: 1 });
+      try {
+        for (const prefix of held.prefixes) keys += (await node.keys(`${prefix}:*`)).length;
+      } finally {
+        node.disconnect();
+      }
+    }
+    expect(keys).toBeGreaterThan(0);
+  });
 }
