@@ -135,7 +135,22 @@ describe('lastcall templates', { timeout: 120_000 }, () => {
       { status: 'PENDING', n: 7 },
     ]);
     const table = await templates('status');
-    expect(table.stdout).toMatch(/lastcall_ai_assistants_one_week\s*│\s*fr\s*│\s*PENDING/);
+    // Each template's category and Meta's quality rating (none yet for one under review).
+    expect(table.stdout).toMatch(
+      /lastcall_ai_assistants_one_week\s*│\s*fr\s*│\s*PENDING\s*│\s*UTILITY\s*│\s*-/,
+    );
+    expect(table.stdout).toMatch(
+      /lastcall_ai_assistants_first_notice\s*│\s*fr\s*│\s*APPROVED\s*│\s*UTILITY\s*│\s*GREEN/,
+    );
+    const json = JSON.parse(status.stdout) as {
+      templates: { name: string; language: string; quality?: string }[];
+    };
+    expect(
+      json.templates.find((r) => r.name === 'lastcall_ai_assistants_first_notice' && r.language === 'fr'),
+    ).toMatchObject({
+      category: 'UTILITY',
+      quality: 'GREEN',
+    });
   });
 
   it('exits 2 naming WHATSAPP_BUSINESS_ACCOUNT_ID when it is missing', async () => {

@@ -26,6 +26,9 @@ export type SendDecision =
   /** The account or token is broken: pause the channel, keep the job for later. */
   | { readonly action: 'channel-down'; readonly code: string; readonly detail: string };
 
+/** Meta accepted a message but holds it while it assesses the template (recorded on the attempt). */
+export const HELD_FOR_QUALITY = 'held_for_quality_assessment';
+
 /** Codes meaning "the number as a whole is over its rate": throttle the queue, not one job. */
 const QUEUE_WIDE = new Set(['130429', '4', '80007', 'http-429']);
 
@@ -60,7 +63,11 @@ export function decideOutcome(
   switch (outcome.outcome) {
     case 'sent':
       return {
-        record: { status: 'sent', providerMessageId: outcome.messageId },
+        record: {
+          status: 'sent',
+          providerMessageId: outcome.messageId,
+          ...(outcome.held ? { detail: HELD_FOR_QUALITY } : {}),
+        },
         decision: { action: 'complete', status: 'sent' },
       };
     case 'unavailable': {

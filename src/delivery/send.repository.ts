@@ -166,7 +166,8 @@ function claimedFrom(row: ClaimRow): ClaimedDelivery {
 
 /** What to write for one attempt. `status` is the row's new status. */
 export type AttemptRecord =
-  | { readonly status: 'sent'; readonly providerMessageId: string }
+  /** `detail`: what the provider said beside accepting it (held_for_quality_assessment). */
+  | { readonly status: 'sent'; readonly providerMessageId: string; readonly detail?: string }
   | {
       readonly status: 'retrying';
       readonly outcome: 'retry' | 'deferred';

@@ -9,6 +9,10 @@
 // with its wait, unless it is already on it (a page of one hands its decision back to its job).
 // Crash rules: a row is `sending` only between its claim and its record, and recovery makes a
 // `sending` row whose job is not active `unknown`, never sent again.
+
+import { findCampaign } from '../campaigns/campaign.repository.ts';
+import { toSchedule } from '../campaigns/campaign.schema.ts';
+import { marketingRetryAt } from '../planning/planner.ts';
 import { sendQueueFor } from '../queue/catalog.ts';
 import type { QueueSet } from '../queue/connection.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -248,6 +252,35 @@ async function settle(
   return { report, decision };
 }
 
+/**
+ * Meta's per-user marketing limit (131049) is tried again at growing intervals (1 h, 2 h, 4 h …)
+ * inside the campaign's window, never past the deadline (planning: marketingRetryAt): the wait
+ * becomes that instant, or the deadline itself when there is none left, which fails it.
+ */
+async function paceMarketingLimit(
+  deps: SendDeps,
+  d: ClaimedDelivery,
+  outcome: SendOutcome,
+  now: number,
+): Promise<SendOutcome> {
+  if (outcome.outcome !== 'defer' || outcome.code !== MARKETING_LIMIT_CODE || !d.subscriber) return outcome;
+  const record = await findCampaign(deps.db, d.campaignId);
+  if (!record) return outcome;
+  const refusals =
+    1 +
+    ((
+      await deps.db.one<{ n: number }>(
+        'SELECT count(*)::int AS n FROM delivery_attempts WHERE delivery_id = $1 AND error_code = $2',
+        [d.id, MARKETING_LIMIT_CODE],
+      )
+    )?.n ?? 0);
+  const at = marketingRetryAt(toSchedule(record.campaign), d.subscriber.timezone, now, refusals);
+  return { ...outcome, delayMs: (at ?? d.campaign.deadline) - now };
+}
+
+/** Meta's per-user marketing limit: the person got enough marketing messages for now. */
+const MARKETING_LIMIT_CODE = '131049';
+
 /** WhatsApp messages past Meta's messaging limit are held back: `skipped`, reason messaging-limit. */
 async function holdPastLimit(
   deps: SendDeps,
@@ -453,6 +486,7 @@ async function callAll(
       } finally {
         endTimer();
       }
+      outcome = await paceMarketingLimit(deps, d, outcome, deps.clock.now());
       const { record, decision } = decideOutcome(d, outcome, budgetOf(d), deps.clock.now(), deps.backoff);
       if ((decision.action === 'throttle-queue' || decision.action === 'channel-down') && !halt) {
         const detail = decision.action === 'channel-down' ? decision.detail : `throttled: ${decision.code}`;

@@ -32,6 +32,8 @@ export interface StatusRow {
   readonly file: string;
   readonly status: string;
   readonly category?: string;
+  /** Meta's quality rating of the template (GREEN, YELLOW, RED, UNKNOWN). */
+  readonly quality?: string;
   readonly reason?: string;
 }
 
@@ -85,6 +87,7 @@ export async function templateStatuses(
       file: t.file,
       status: r?.status ?? MISSING,
       ...(r ? { category: r.category } : {}),
+      ...(r?.quality ? { quality: r.quality } : {}),
       ...(r?.rejectedReason ? { reason: r.rejectedReason } : {}),
     };
   });

@@ -9,7 +9,7 @@ import { allowedDays } from './days.ts';
 import { type IsoDuration, parseDuration } from './duration.ts';
 import { MINUTE, minuteOfDay, zoneNamed } from './local-time.ts';
 import type { PlannedSend, PlanStep, Schedule } from './types.ts';
-import { latestInWindow, type WindowMinutes } from './window.ts';
+import { ceilMinute, earliestInWindow, latestInWindow, type WindowMinutes } from './window.ts';
 
 export { type CalendarWindow, describeCalendar } from './calendar-text.ts';
 export { parseLocalDate, WEEKDAYS, type Weekday } from './days.ts';
@@ -109,6 +109,28 @@ function planCompiled(compiled: CompiledSchedule, zoneName: string, now: number)
  */
 export function planZone(schedule: Schedule, zone: string, now: number): PlannedSend[] {
   return planCompiled(compile(schedule), zone, now);
+}
+
+/** After Meta's per-user marketing limit (131049), the n-th try waits this long (doubling). */
+const MARKETING_RETRY_FIRST_MS = 60 * MINUTE;
+const MARKETING_RETRY_MAX_MS = 24 * 60 * MINUTE;
+
+/**
+ * When to try again a message refused for Meta's per-user marketing limit (131049), `refusals`
+ * times so far (1 for the first): 1 h, 2 h, 4 h … (at most 24 h) after `now`, moved forward into
+ * the window on an allowed day, as a catch-up is. Undefined when that is not before the deadline
+ * (at most one minute before it): the message is not sent late.
+ */
+export function marketingRetryAt(
+  schedule: Schedule,
+  zone: string,
+  now: number,
+  refusals: number,
+): number | undefined {
+  const compiled = compile(schedule);
+  const wait = Math.min(MARKETING_RETRY_FIRST_MS * 2 ** Math.max(0, refusals - 1), MARKETING_RETRY_MAX_MS);
+  const at = earliestInWindow(zoneNamed(zone), ceilMinute(now + wait), compiled.window);
+  return at <= schedule.deadline - MINUTE ? at : undefined;
 }
 
 /** `planZone` narrowed to the channels a subscriber has. */

@@ -13,7 +13,9 @@ export type GraphFailure =
    *  shorter timeout cannot know that Meta has it. */
   | { type: 'late'; delayMs: number }
   /** Accept the send (200 + wamid), then report it `failed` with `code` by status webhook. */
-  | { type: 'async-failed'; code: number };
+  | { type: 'async-failed'; code: number }
+  /** Accept the send with `message_status: held_for_quality_assessment` (Meta's template pacing). */
+  | { type: 'held' };
 
 export const failures = {
   /** 130429 throughput, HTTP 429; `retryAfterSeconds` adds a Retry-After header. */

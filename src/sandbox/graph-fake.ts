@@ -115,6 +115,10 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
     ...t,
     id: t.id ?? String(900000000000000 + i),
     status: t.status ?? 'APPROVED',
+    // Meta rates an approved template's quality once it has been sent for a while.
+    quality_score: t.quality_score ?? {
+      score: (t.status ?? 'APPROVED') === 'APPROVED' ? 'GREEN' : 'UNKNOWN',
+    },
   }));
   const requests: RecordedRequest[] = [];
   let sent: SentMessage[] = [];
@@ -187,6 +191,13 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
       }, failure.delayMs);
       res.on('close', () => clearTimeout(timer));
       return undefined;
+    }
+    if (failure?.type === 'held') {
+      const [first] = result.reply.messages;
+      return send(res, {
+        status: 200,
+        body: { ...result.reply, messages: [{ ...first, message_status: 'held_for_quality_assessment' }] },
+      });
     }
     return send(res, { status: 200, body: result.reply });
   }

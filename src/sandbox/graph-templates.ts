@@ -28,6 +28,8 @@ export interface TemplateDef {
   language: string;
   status: TemplateStatus;
   category: TemplateCategory;
+  /** Meta's quality rating of the template, as the Graph API returns it. */
+  quality_score?: { score: 'GREEN' | 'YELLOW' | 'RED' | 'UNKNOWN' };
   parameter_format?: 'POSITIONAL' | 'NAMED';
   components: TemplateComponentDef[];
 }

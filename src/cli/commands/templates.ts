@@ -121,8 +121,12 @@ export function pushText(results: readonly PushResult[]): string {
 }
 
 export function statusText(rows: readonly StatusRow[]): string {
-  const t = new Table({ head: ['template', 'language', 'status', 'reason'], style: plain });
-  for (const r of rows) t.push([r.name, r.language, r.status, r.reason ?? '']);
+  const t = new Table({
+    head: ['template', 'language', 'status', 'category', 'quality', 'reason'],
+    style: plain,
+  });
+  for (const r of rows)
+    t.push([r.name, r.language, r.status, r.category ?? '-', r.quality ?? '-', r.reason ?? '']);
   const missing = rows.filter((r) => r.status === 'MISSING').length;
   return `${t.toString()}${missing > 0 ? `\n${missing} not at Meta yet: run "lastcall templates push"` : ''}`;
 }

@@ -23,6 +23,8 @@ export interface TemplateInfo {
   language: string;
   status: string;
   category: string;
+  /** Meta's quality rating of the template (GREEN, YELLOW, RED, UNKNOWN), when it has one. */
+  quality?: string;
   components: unknown[];
   rejectedReason?: string;
 }
@@ -92,7 +94,7 @@ export async function listTemplates(
   version: string,
   wabaId: string,
 ): Promise<TemplateInfo[]> {
-  const fields = 'id,name,language,status,category,components,rejected_reason';
+  const fields = 'id,name,language,status,category,quality_score,components,rejected_reason';
   let url: string | undefined =
     `${GRAPH_ORIGIN}/${version}/${wabaId}/message_templates?fields=${fields}&limit=100`;
   const out: TemplateInfo[] = [];
@@ -110,6 +112,8 @@ export async function listTemplates(
         category: String(t.category),
         components: Array.isArray(t.components) ? t.components : [],
       };
+      const quality = (t.quality_score as { score?: unknown } | undefined)?.score;
+      if (typeof quality === 'string') info.quality = quality;
       if (typeof t.rejected_reason === 'string' && t.rejected_reason !== 'NONE')
         info.rejectedReason = t.rejected_reason;
       out.push(info);

@@ -12,7 +12,8 @@
 // "network", "http-502"); `detail` is the provider's explanation, never personal data.
 
 export type SendOutcome =
-  | { outcome: 'sent'; messageId: string; response?: string }
+  /** `held`: Meta accepted it but holds it for a quality assessment (template pacing, WhatsApp). */
+  | { outcome: 'sent'; messageId: string; response?: string; held?: boolean }
   | { outcome: 'retry'; code: string; retryAfterMs?: number; detail: string }
   | { outcome: 'defer'; code: string; delayMs: number; detail: string }
   | { outcome: 'permanent'; code: string; detail: string }

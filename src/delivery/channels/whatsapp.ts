@@ -100,7 +100,10 @@ export class WhatsAppChannel {
     );
     const now = this.#clock();
     if (!result.ok) return classifyThrown(result.error, result.meta, now, result.requestSent);
-    const res = (result.value ?? {}) as { error?: unknown; messages?: { id?: unknown }[] };
+    const res = (result.value ?? {}) as {
+      error?: unknown;
+      messages?: { id?: unknown; message_status?: unknown }[];
+    };
     const status = result.meta?.status ?? 200;
     if (isGraphError(res.error)) return classifyGraphError(res.error, result.meta, now);
     if (res.error !== undefined || status >= 300) {
@@ -122,7 +125,10 @@ export class WhatsAppChannel {
         detail: 'Graph answered 2xx without a message id',
       };
     }
-    return { outcome: 'sent', messageId: id };
+    // Template pacing: Meta holds some messages of a new or re-categorised template while it
+    // assesses the template's quality; they go out later (or never: a failed status follows).
+    const held = res.messages?.[0]?.message_status === 'held_for_quality_assessment';
+    return held ? { outcome: 'sent', messageId: id, held: true } : { outcome: 'sent', messageId: id };
   }
 
   /** Every template of the business account, all pages. */
