@@ -35,6 +35,7 @@ describe('/api/docs in a browser', () => {
       [390, 844],
     ] as const) {
       await page.setViewportSize({ width, height });
+      // biome-ignore lint/performance/useDomNodeTextContent: the text a reader sees, not hidden nodes'
       const text = await page.locator('body').innerText();
       for (const offer of ['Deploy', 'Generate SDK', 'Ask AI', 'Generate MCP', 'Developer Tools'])
         expect(text, `${offer} at ${width} px`).not.toContain(offer);
@@ -42,6 +43,7 @@ describe('/api/docs in a browser', () => {
     }
     await page.setViewportSize({ width: 1280, height: 900 });
     // The authentication block offers the document's one scheme, selected: a bearer token.
+    // biome-ignore lint/performance/useDomNodeTextContent: the text a reader sees, not hidden nodes'
     expect(await page.locator('body').innerText()).toMatch(/Bearer Token/i);
     expect(errors).toEqual([]);
     await page.close();

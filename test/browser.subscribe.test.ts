@@ -90,7 +90,7 @@ describe('sign-up in a real browser', () => {
     await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'M’inscrire' }).click()]);
 
     // The error: in the summary (focused), next to the field, and tied to it for screen readers.
-    expect(await page.title()).toMatch(/^Erreur : /);
+    expect(await page.title()).toMatch(/^Erreur\u202f: /);
     expect(await activeId(page)).toBe('error-summary');
     const phone = page.locator('#phone');
     expect(await phone.getAttribute('aria-invalid')).toBe('true');

@@ -179,6 +179,6 @@ describe('refusals leave the campaign as it was', () => {
     expect(res.statusCode).toBe(303);
     expect(await state()).toBe('paused');
     const page = await h.app.inject({ url: res.headers.location as string, headers: { cookie: cookie! } });
-    expect(page.body).toContain('En pause : aucun nouvel envoi ne commence.');
+    expect(page.body).toContain('En pause\u202f: aucun nouvel envoi ne commence.');
   });
 });

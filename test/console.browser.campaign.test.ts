@@ -115,6 +115,10 @@ describe('a running campaign in the console', () => {
       "document.querySelectorAll('#sends-chart canvas, #plan-chart canvas').length === 2",
     );
     await textMatches(page.locator('#sends-total'), `${whatsapp - 1 + emails} in the last hour.`);
+    // The legends give figures, not uPlot's "--" placeholder, with no cursor on the chart.
+    const legend = await page.locator('#sends-chart .u-legend .u-value').allTextContents();
+    expect(legend.length).toBeGreaterThan(0);
+    for (const value of legend) expect(value).toMatch(/^\d[\d,]*$|^\d{2}:\d{2}$/);
     await screenshots(page, 'campaign');
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await pageOverflows(page)).toBe(false);

@@ -94,8 +94,9 @@ describe('subscribers and import in the console', () => {
     await textMatches(page.locator('.timeline'), /newsletter form/);
     await textMatches(page.locator('#channels-title + ul'), /Utilise le nom d’utilisateur WhatsApp alice\.m/);
     await textMatches(page.locator('#channels-title + ul'), /FR\.1349120865530274191/);
+    // One delivery's statuses, in the singular.
     const history = await page.locator('.history li .status').allTextContents();
-    expect(history).toEqual(['En file', 'Envoyés', 'Remis', 'Lus']);
+    expect(history).toEqual(['En file', 'Envoyé', 'Remis', 'Lu']);
     await screenshots(page, 'profile');
   });
 
@@ -104,7 +105,7 @@ describe('subscribers and import in the console', () => {
       `UPDATE subscribers SET attributes = attributes || '{"plan":"pro"}' WHERE id = 'b1'`,
     );
     await page.goto(`${ui.base}/console/subscribers/b1`);
-    await textMatches(page.locator('dl.facts'), /plan: pro/);
+    await textMatches(page.locator('dl.facts'), /plan\u202f: pro/);
     await page.goto(`${ui.base}/console/subscribers`);
     await page.getByLabel('Trouver un abonné').fill('plan=pro');
     await page.getByRole('button', { name: 'Chercher' }).click();
@@ -126,12 +127,50 @@ describe('subscribers and import in the console', () => {
     );
     await page.goto(`${ui.base}/console/campaigns/pros`);
     await textMatches(page.locator('dd.calendar'), 'en semaine, à toute heure');
-    await textMatches(page.locator('dd.audience'), 'plan: pro ou team');
+    await textMatches(page.locator('dd.audience'), 'plan\u202f: pro ou team');
     await screenshots(page, 'campaign-calendar');
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await pageOverflows(page)).toBe(false);
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${ui.base}/console/subscribers/b1`); // where the erasure below starts
+  });
+
+  it('says the profile in French words: states, consent, the STOP’s own time, French colons', async () => {
+    // She replies STOP two minutes after the delivery: the state's time is the STOP's.
+    await database.db.exec(
+      `UPDATE subscriber_channels SET state = 'stopped', updated_at = $1 WHERE subscriber_id = 'b1' AND channel = 'whatsapp'`,
+      [new Date(NOW + 120_000)],
+    );
+    const { updated_at: stoppedAt } = (await database.db.one<{ updated_at: Date }>(
+      "SELECT updated_at FROM subscriber_channels WHERE subscriber_id = 'b1' AND channel = 'whatsapp'",
+    ))!;
+    await page.reload();
+    const whatsapp =
+      (await page.locator('#channels-title + ul li', { hasText: 'WhatsApp' }).textContent()) ?? '';
+    const utc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+    expect(whatsapp).toContain(`WhatsApp\u202f: arrêté (STOP) depuis ${utc(stoppedAt)}`);
+    expect(whatsapp).toContain('consentement donné\u202f: 2025-11-02 14:30 UTC');
+    const text = (await page.locator('main').textContent()) ?? '';
+    for (const raw of ['stopped', 'opt_in', 'web-form', ' import ', 'chatgpt'])
+      expect(text, raw).not.toContain(raw);
+    await textMatches(page.locator('.timeline'), /importé/);
+    expect(text).toContain('assistant\u202f: ChatGPT');
+    // The queue board is one click away, and the page has an icon (no /favicon.ico 404).
+    expect(await page.getByRole('link', { name: 'Files d’attente' }).getAttribute('href')).toBe(
+      '/admin/queues',
+    );
+    expect(await page.locator('link[rel="icon"]').getAttribute('href')).toBe('/favicon.svg');
+    for (const icon of ['/favicon.svg', '/favicon.ico']) {
+      const res = await page.request.get(`${ui.base}${icon}`);
+      expect(res.status(), icon).toBe(200);
+      expect(res.headers()['content-type']).toBe('image/svg+xml');
+    }
+    // At 390 px the status history keeps a readable width (a card per delivery, not a squeezed column).
+    await page.setViewportSize({ width: 390, height: 844 });
+    const box = await page.locator('#deliveries td[data-label]').last().boundingBox();
+    expect(box?.width).toBeGreaterThan(250);
+    expect(await pageOverflows(page)).toBe(false);
+    await screenshots(page, 'profile-stopped');
   });
 
   it('erases behind a confirmation naming what is deleted', async () => {
@@ -142,7 +181,7 @@ describe('subscribers and import in the console', () => {
     await page.getByRole('button', { name: 'Effacer cet abonné' }).click();
     await textMatches(
       page.locator('main p').first(),
-      /L’abonné b1 a été effacé ; 1 envoi\(s\) conservé\(s\)/,
+      /L’abonné b1 a été effacé\u202f; 1 envoi\(s\) conservé\(s\)/,
     );
     expect(await database.db.one("SELECT 1 FROM subscribers WHERE id = 'b1'")).toBeUndefined();
     const kept = await database.db.one<{ subscriber_id: string | null }>(

@@ -76,7 +76,7 @@ describe('the sign-up pages of campaigns', () => {
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('<h1>Spring clean-up of your chats</h1>');
     expect(res.body).toContain(`<time class="local" datetime="${new Date(START + 30 * DAY).toISOString()}">`);
-    expect(res.body).toContain('<strong>7 days before</strong> · WhatsApp, email: « ');
+    expect(res.body).toContain('<strong>7 days before</strong> · WhatsApp, email: “');
     expect(res.body).toContain('<strong>6 hours before</strong> · WhatsApp');
     expect(res.body).toContain('action="/subscribe/spring"');
     expect(res.body).toContain('id="phone"');
@@ -157,7 +157,7 @@ describe('GET /help with a campaign', () => {
 
   it('says when the deadline has passed', async () => {
     const res = await h.app.inject({ url: '/help?campaign=over' });
-    expect(res.body).toContain('Cette échéance est passée. C’était le :');
+    expect(res.body).toContain('Cette échéance est passée. C’était le\u202f:');
     expect(res.body).toContain('mercredi 14 janvier 2026 à 23:00');
     expect(res.body).not.toContain('Recevoir les rappels</a>');
   });

@@ -197,7 +197,7 @@ describe('POST /subscribe', () => {
     });
     expect(res.statusCode).toBe(400);
     const page = res.body;
-    expect(page).toContain('<title>Erreur : ');
+    expect(page).toContain('<title>Erreur\u202f: ');
     expect(page).toContain('<div class="error-summary" id="error-summary" role="alert" tabindex="-1"');
     const expected = {
       phone: 'Indiquez un numéro de téléphone valide',

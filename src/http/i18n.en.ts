@@ -3,6 +3,8 @@ import type { Messages } from './i18n.ts';
 
 export const en: Messages = {
   lang: 'en',
+  quote: (text: string) => `“${text}”`,
+  colon: ': ',
   switchTo: { lang: 'fr', label: 'Français' },
   form: {
     title: 'Get reminders before the deadline',

@@ -1,4 +1,4 @@
-// The pages' stylesheet and script, served from this origin (no third-party assets; the CSP
+// The pages' stylesheet, script and icon, served from this origin (no third-party assets; the CSP
 // allows only 'self'). Read once at start-up.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,9 @@ const DIR = join(import.meta.dirname, '..', 'assets');
 const ASSETS = [
   { path: '/assets/subscribe.css', file: 'subscribe.css', type: 'text/css; charset=utf-8' },
   { path: '/assets/subscribe.js', file: 'subscribe.js', type: 'text/javascript; charset=utf-8' },
+  // Every page links the icon; /favicon.ico answers too, for what asks without reading the page.
+  { path: '/favicon.svg', file: 'favicon.svg', type: 'image/svg+xml' },
+  { path: '/favicon.ico', file: 'favicon.svg', type: 'image/svg+xml' },
 ] as const;
 
 export const assetRoutes: FastifyPluginAsync = async (app) => {

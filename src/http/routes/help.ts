@@ -32,7 +32,7 @@ function facts(c: CampaignPage, m: Messages) {
   const when = deadlineTime(c.deadline, m);
   return html`${c.closed ? html`<p class="deadline passed"><strong>${m.help.passed}</strong> ${when}. ${m.help.passedNote}</p>` : html`<p class="deadline"><strong>${m.help.deadlineIs}</strong> ${when}</p>`}
 ${!c.closed && c.signup && html`<p><a href="/subscribe/${encodeURIComponent(c.id)}?lang=${m.lang}">${m.help.signUp}</a></p>`}
-${c.steps.length > 0 && !c.closed && html`<h2>${m.help.steps}</h2><ul>${c.steps.map((s) => html`<li><strong>${m.campaign.before(s.before)}</strong>${s.says && html`: « ${s.says} »`}</li>`)}</ul>`}`;
+${c.steps.length > 0 && !c.closed && html`<h2>${m.help.steps}</h2><ul>${c.steps.map((s) => html`<li><strong>${m.campaign.before(s.before)}</strong>${s.says && html`${m.colon}${m.quote(s.says)}`}</li>`)}</ul>`}`;
 }
 
 export const helpRoutes: FastifyPluginAsync<HelpRoutesOptions> = async (app, opts) => {

@@ -10,14 +10,16 @@ export interface HeadOptions {
   readonly scripts?: readonly string[];
   /** Default no-referrer: link pages carry tokens in their address, which must not leak. */
   readonly referrer?: 'no-referrer' | 'same-origin';
-  /** An empty icon, so that the browser asks for no /favicon.ico. */
+  /** An empty icon (a page served elsewhere than Lastcall's origin); else Lastcall's /favicon.svg. */
   readonly noIcon?: boolean;
 }
 
 /** `<!doctype html>`, `<html lang>` and the whole `<head>`; the caller writes `<body>` on. */
 export function documentHead(o: HeadOptions): Html {
   const tags = [
-    ...(o.noIcon ? [html`<link rel="icon" href="data:,">`] : []),
+    o.noIcon
+      ? html`<link rel="icon" href="data:,">`
+      : html`<link rel="icon" href="/favicon.svg" type="image/svg+xml">`,
     ...(o.styles ?? []).map((href) => html`<link rel="stylesheet" href="${href}">`),
     ...(o.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`),
   ];

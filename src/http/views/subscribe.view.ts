@@ -72,7 +72,7 @@ function campaignHeader(c: CampaignPage, m: Messages): Html {
 <section class="reminders" aria-labelledby="reminders-title">
 <h2 id="reminders-title">${m.campaign.remindersTitle}</h2>
 <p>${m.campaign.remindersIntro(describeCalendar(c.window, m.lang === 'fr' ? 'fr' : 'en'))}</p>
-<ul>${c.steps.map((s) => html`<li><strong>${m.campaign.before(s.before)}</strong> · ${s.channels.map((ch) => names[ch]).join(', ')}${s.says && html`: « ${s.says} »`}</li>`)}</ul>
+<ul>${c.steps.map((s) => html`<li><strong>${m.campaign.before(s.before)}</strong> · ${s.channels.map((ch) => names[ch]).join(', ')}${s.says && html`${m.colon}${m.quote(s.says)}`}</li>`)}</ul>
 ${c.sample && html`<details><summary>${m.campaign.sampleSummary}</summary><p class="sample">${c.sample}</p></details>`}
 </section>`;
 }

@@ -148,7 +148,28 @@
   ];
   const seconds = (iso) => Date.parse(iso) / 1000;
   const widthOf = (el) => Math.max(280, el.clientWidth);
-  const axes = [{ stroke: '#3a4452' }, { stroke: '#3a4452', size: 56 }];
+  // Times in the page's language (uPlot's own are US-style: "6:20am", "12/6/26"): hours and
+  // minutes over a short span, the date too over a longer one; counts in the page's digits.
+  const locale = lang === 'fr' ? 'fr-FR' : 'en-GB';
+  const clock = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' });
+  const dated = new Intl.DateTimeFormat(locale, {
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+  const timeText = (u, s) => {
+    const { min, max } = u.scales.x;
+    return (max - min > 86_400 ? dated : clock).format(new Date(s * 1000));
+  };
+  const axes = [
+    { stroke: '#3a4452', values: (u, splits) => splits.map((s) => timeText(u, s)) },
+    { stroke: '#3a4452', size: 56, values: (_u, splits) => splits.map((v) => numbers.format(v)) },
+  ];
+  // The legend's figures: at the cursor, else (no cursor on the chart) the latest ones, never "--".
+  const latest = (u, si) => u.data[si][u.data[si].length - 1];
+  const xLegend = { value: (u, v) => timeText(u, v ?? latest(u, 0)) };
+  const countLegend = (u, v, si) => numbers.format(v ?? latest(u, si) ?? 0);
 
   function sendsChart(el) {
     let plot;
@@ -171,15 +192,17 @@
           scales: { y: { range: (_u, _min, max) => [0, Math.max(5, max * 1.1)] } },
           axes,
           series: [
-            {},
+            xLegend,
             {
               label: meanings.channels.whatsapp || 'WhatsApp',
+              value: countLegend,
               stroke: PALETTE[0],
               width: 2,
               points: { show: false },
             },
             {
               label: meanings.channels.email || 'Email',
+              value: countLegend,
               stroke: PALETTE[1],
               width: 2,
               dash: [6, 3],
@@ -224,14 +247,15 @@
         const order = plan.zones.map((_, k) => plan.zones.length - 1 - k);
         const bars = uPlot.paths.bars({ size: [0.8, 48] });
         const series = [
-          {},
+          xLegend,
           ...order.map((k) => ({
             label: plan.zones[k].zone,
             fill: PALETTE[k % PALETTE.length],
             stroke: PALETTE[k % PALETTE.length],
             paths: bars,
             points: { show: false },
-            value: (_u, _v, _si, i) => (i == null ? '–' : numbers.format(plan.zones[k].sends[i])),
+            // Each zone's own figure (the series draw sums): at the cursor, else the next hour's.
+            value: (_u, _v, _si, i) => numbers.format(plan.zones[k].sends[i ?? 0]),
           })),
         ];
         const lastX = xs[xs.length - 1];

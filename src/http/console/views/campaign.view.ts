@@ -162,7 +162,9 @@ function audienceWords(ctx: ViewContext, audience: CampaignAudience): string {
   const w = ctx.m.campaigns;
   const parts = [
     ...(audience.tags.length > 0 ? [`${w.tags} ${audience.tags.join(', ')}`] : []),
-    ...Object.entries(audience.where ?? {}).map(([name, values]) => `${name}: ${values.join(` ${w.or} `)}`),
+    ...Object.entries(audience.where ?? {}).map(
+      ([name, values]) => `${name}${ctx.m.colon}${values.join(` ${w.or} `)}`,
+    ),
   ];
   return parts.length === 0 ? w.everyone : parts.join(' · ');
 }

@@ -61,7 +61,7 @@ export function consolePage(ctx: ViewContext, page: ConsolePage): string {
 <a class="skip" href="#main">${m.skip}</a>
 <header class="top">
 <a class="brand" href="/console">Lastcall</a>
-${session && html`<nav aria-label="${m.nav.label}">${nav('campaigns', '/console/campaigns')}${nav('subscribers', '/console/subscribers')}${nav('import', '/console/import')}</nav>`}
+${session && html`<nav aria-label="${m.nav.label}">${nav('campaigns', '/console/campaigns')}${nav('subscribers', '/console/subscribers')}${nav('import', '/console/import')}<a href="/admin/queues">${m.queueBoard}</a></nav>`}
 <div class="who">
 ${
   session &&

@@ -21,7 +21,7 @@ export function subscribersPage(ctx: ViewContext, state: SearchState): string {
   const s = ctx.m.subscribers;
   const rows = state.page.items.map(
     (i) =>
-      html`<tr><th scope="row"><a href="/console/subscribers/${encodeURIComponent(i.id)}">${i.id}</a></th><td data-label="${s.name}">${i.name ?? ''}</td><td data-label="${s.zone}">${i.timezone}</td><td data-label="${s.attributes}">${attributeChips(i.attributes)}</td><td data-label="${s.channels}">${Object.entries(i.channels).map(([ch, st]) => html`<span class="chip">${ctx.m.channelNames[ch] ?? ch}: ${st}</span> `)}</td></tr>`,
+      html`<tr><th scope="row"><a href="/console/subscribers/${encodeURIComponent(i.id)}">${i.id}</a></th><td data-label="${s.name}">${i.name ?? ''}</td><td data-label="${s.zone}">${i.timezone}</td><td data-label="${s.attributes}">${attributeChips(ctx, i.attributes)}</td><td data-label="${s.channels}">${Object.entries(i.channels).map(([ch, st]) => html`<span class="chip">${ctx.m.channelNames[ch] ?? ch}${ctx.m.colon}${ctx.m.channelStates[st] ?? st}</span> `)}</td></tr>`,
   );
   const body = html`<h1>${s.title}</h1>
 <form method="get" action="/console/subscribers" class="search" role="search">
@@ -44,24 +44,26 @@ ${state.page.nextCursor && html`<p><a href="/console/subscribers?${state.attribu
   return consolePage(ctx, { title: s.title, body, section: 'subscribers' });
 }
 
-/** A subscriber's attributes as `name: value` chips, in name order. */
-function attributeChips(attributes: Readonly<Record<string, string>>): Html[] {
+/** A subscriber's attributes as `name: value` chips, in name order (the shipped assistant's values in words). */
+function attributeChips(ctx: ViewContext, attributes: Readonly<Record<string, string>>): Html[] {
+  const value = (name: string, v: string) => (name === 'assistant' ? (ctx.m.assistants[v] ?? v) : v);
   return Object.keys(attributes)
     .sort()
-    .map((name) => html`<span class="chip">${name}: ${attributes[name]}</span> `);
+    .map(
+      (name) => html`<span class="chip">${name}${ctx.m.colon}${value(name, attributes[name] ?? '')}</span> `,
+    );
 }
 
-function evidenceText(evidence: Record<string, unknown>): string {
+function evidenceText(ctx: ViewContext, evidence: Record<string, unknown>): string {
   return Object.entries(evidence)
-    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${k}${ctx.m.colon}${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' · ');
 }
 
-/** A delivery status in the reader's words (the funnel's column names); in-flight ones are queued. */
+/** One delivery's status in the reader's words (singular: one delivery); in-flight ones are queued. */
 function statusLabel(ctx: ViewContext, status: string): string {
-  const words = ctx.m.campaign as unknown as Record<string, string>;
   const key = status === 'sending' || status === 'retrying' ? 'queued' : status;
-  return words[key] ?? status;
+  return ctx.m.deliveryStatus[key] ?? status;
 }
 
 function history(ctx: ViewContext, d: SubscriberProfile['deliveries']['latest'][number]): Html {
@@ -72,12 +74,11 @@ function history(ctx: ViewContext, d: SubscriberProfile['deliveries']['latest'][
     ['read', d.readAt],
     ['failed', d.failedAt],
   ];
-  const c = ctx.m.campaign;
-  const label = (k: string) => (c as unknown as Record<string, string>)[k] ?? k;
   return html`<ol class="history">${steps
     .filter(([, at]) => at !== null)
     .map(
-      ([k, at]) => html`<li><span class="status status-${k}">${label(k)}</span> ${instant(at)}</li>`,
+      ([k, at]) =>
+        html`<li><span class="status status-${k}">${statusLabel(ctx, k)}</span> ${instant(at)}</li>`,
     )}</ol>`;
 }
 
@@ -89,27 +90,28 @@ export function profilePage(ctx: ViewContext, p: SubscriberProfile, notice?: str
     html`<dt>${label}</dt><dd>${value ?? '–'}</dd>`;
   const channels = p.channels.map(
     (ch) =>
-      html`<li>${m.channelNames[ch.channel] ?? ch.channel}: <strong>${ch.state}</strong>${ch.consentAt && html` · ${instant(ch.consentAt)}`}${ch.username !== null && html`<span class="chip">${t.username(ch.username)}</span>`}${ch.whatsappUserId !== null && html`<br><span class="muted">${t.whatsappUserId}: <code>${ch.whatsappUserId}</code></span>`}</li>`,
+      // The state with the moment it took effect (a STOP's, not the consent's); the consent below.
+      html`<li>${m.channelNames[ch.channel] ?? ch.channel}${m.colon}<strong>${m.channelStates[ch.state] ?? ch.state}</strong> ${m.since} ${instant(ch.updatedAt)}${ch.consentAt && ch.consentAt !== ch.updatedAt && html`<br><span class="muted">${m.consentGiven}${m.colon}${instant(ch.consentAt)}</span>`}${ch.username !== null && html`<span class="chip">${t.username(ch.username)}</span>`}${ch.whatsappUserId !== null && html`<br><span class="muted">${t.whatsappUserId}: <code>${ch.whatsappUserId}</code></span>`}</li>`,
   );
   const events = p.consentEvents.map(
     (
       e,
-    ) => html`<li><p><strong>${e.kind}</strong>${e.channel && html` · ${m.channelNames[e.channel] ?? e.channel}`}</p>
+    ) => html`<li><p><strong>${m.consentKinds[e.kind] ?? e.kind}</strong>${e.channel && html` · ${m.channelNames[e.channel] ?? e.channel}`}</p>
 <p>${instant(e.occurredAt)}</p>
-<p class="muted">${t.consentSource}: ${e.source}${Object.keys(e.evidence).length > 0 && html`<br>${t.consentEvidence}: ${evidenceText(e.evidence)}`}</p></li>`,
+<p class="muted">${t.consentSource}${m.colon}${m.consentSources[e.source] ?? e.source}${Object.keys(e.evidence).length > 0 && html`<br>${t.consentEvidence}${m.colon}${evidenceText(ctx, e.evidence)}`}</p></li>`,
   );
   const deliveries = p.deliveries.latest.map((d) => {
     const why = d.errorCode
       ? html`<br><code>${d.errorCode}</code> ${failureMeaning(d.channel, d.errorCode, m.lang) ?? ''}`
       : d.skipReason &&
         html`<br><code>${d.skipReason}</code> ${SKIP_REASON_MEANINGS[d.skipReason]?.[m.lang] ?? ''}`;
-    return html`<tr><td><a href="/console/campaigns/${d.campaign}">${d.campaign}</a> / ${d.step}</td><td>${m.channelNames[d.channel] ?? d.channel}</td><td><span class="status status-${d.status}">${statusLabel(ctx, d.status)}</span>${why}</td><td>${history(ctx, d)}</td></tr>`;
+    return html`<tr><td data-label="${t.campaignStep}"><a href="/console/campaigns/${d.campaign}">${d.campaign}</a> / ${d.step}</td><td data-label="${m.campaign.channel}">${m.channelNames[d.channel] ?? d.channel}</td><td data-label="${t.status}"><span class="status status-${d.status}">${statusLabel(ctx, d.status)}</span>${why}</td><td data-label="${t.history}">${history(ctx, d)}</td></tr>`;
   });
   const body = html`<p class="crumbs"><a href="/console/subscribers">${m.subscribers.title}</a></p>
 <h1>${title}</h1>
 <section aria-labelledby="details-title"><h2 id="details-title">${t.details}</h2>
 <dl class="facts">
-${fact(m.subscribers.name, p.name)}${fact(t.phone, p.phone)}${fact(t.email, p.email)}${fact(t.locale, p.locale)}${fact(t.zone, p.timezone)}${fact(t.attributes, Object.keys(p.attributes).length > 0 ? html`${attributeChips(p.attributes)}` : null)}${fact(t.tags, p.tags.join(', ') || null)}${fact(t.done, p.doneAt ? instant(p.doneAt) : m.no)}${fact(t.created, instant(p.createdAt))}
+${fact(m.subscribers.name, p.name)}${fact(t.phone, p.phone)}${fact(t.email, p.email)}${fact(t.locale, p.locale)}${fact(t.zone, p.timezone)}${fact(t.attributes, Object.keys(p.attributes).length > 0 ? html`${attributeChips(ctx, p.attributes)}` : null)}${fact(t.tags, p.tags.join(', ') || null)}${fact(t.done, p.doneAt ? instant(p.doneAt) : m.no)}${fact(t.created, instant(p.createdAt))}
 </dl></section>
 <section aria-labelledby="channels-title"><h2 id="channels-title">${t.channels}</h2><ul>${channels}</ul></section>
 <section aria-labelledby="consent-title"><h2 id="consent-title">${t.consent}</h2><ol class="timeline">${events}</ol></section>
@@ -119,7 +121,7 @@ ${
     ? html`<p>${t.deliveriesNone}</p>`
     : scrollTable(
         t.history,
-        html`<table><thead><tr><th scope="col">${t.campaignStep}</th><th scope="col">${m.campaign.channel}</th><th scope="col">${t.status}</th><th scope="col">${t.history}</th></tr></thead><tbody>${deliveries}</tbody></table>`,
+        html`<table class="cards" id="deliveries"><thead><tr><th scope="col">${t.campaignStep}</th><th scope="col">${m.campaign.channel}</th><th scope="col">${t.status}</th><th scope="col">${t.history}</th></tr></thead><tbody>${deliveries}</tbody></table>`,
       )
 }
 </section>
