@@ -229,10 +229,13 @@ describe('npm run demo without Docker, PostgreSQL or Redis running', () => {
 
     // The confirmation mail, in the sandbox inbox, in the same tab.
     await page.goto(`${inboxUrl}/?to=${encodeURIComponent(VISITOR.email)}`);
+    // The mail shows its HTML part in a sandboxed frame (its links open a new tab); the same link
+    // is in the plain-text part below it, followed here in the same tab.
+    await page.locator('iframe.mail-html').first().waitFor({ timeout: 30_000 });
     const confirmLink = page.locator('.mail-body a[href*="/confirm/"]').first();
-    await confirmLink.waitFor({ timeout: 30_000 });
+    await confirmLink.waitFor({ state: 'attached', timeout: 30_000 });
     await shoot(page, '04-inbox-confirmation-mail');
-    await confirmLink.click();
+    await page.goto((await confirmLink.getAttribute('href'))!);
     await page.waitForURL(/\/confirm\//);
     expect(await page.locator('h1').textContent()).toBe('Email address confirmed');
     await shoot(page, '05-confirmed');

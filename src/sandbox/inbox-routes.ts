@@ -49,6 +49,14 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/inbox/inbox.js': { file: 'inbox.client.js', type: 'text/javascript; charset=utf-8' },
   '/inbox/inbox.css': { file: 'inbox.css', type: 'text/css; charset=utf-8' },
 };
+/**
+ * A mail's HTML part, as a mail client shows it: in a frame the page sandboxes (no scripts, an
+ * origin of its own, links open a new tab), under a policy that allows its inline styles and
+ * embedded images and nothing else (no script, no remote image, font or request, no form).
+ */
+const MAIL_CSP =
+  "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'";
+
 const CSP =
   "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -163,6 +171,17 @@ export function inboxHandler(deps: InboxDeps): Handler {
           mailboxes: s.mailboxes,
           composer: hasComposer(s),
           html: { list: listRegion(s).text, thread: threadRegion(s).text },
+        });
+      }
+      const mailHtml = method === 'GET' ? /^\/inbox\/mail\/([\w-]+)\/html$/.exec(url.pathname) : null;
+      if (mailHtml) {
+        const mail = deps.store.mail(mailHtml[1] ?? '');
+        if (mail?.html === undefined) return reply(res, 404, 'text/plain; charset=utf-8', 'no HTML part\n');
+        // Links open beside the inbox, not inside the frame.
+        return reply(res, 200, 'text/html; charset=utf-8', `<base target="_blank">${mail.html}`, {
+          'content-security-policy': MAIL_CSP,
+          'x-content-type-options': 'nosniff',
+          'referrer-policy': 'no-referrer',
         });
       }
       if (method === 'POST' && url.pathname === '/inbox/mail/unsubscribe') {

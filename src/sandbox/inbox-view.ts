@@ -93,7 +93,12 @@ function mailCard(mail: CaughtMail): Html {
   return html`<li class="mail" data-id="${mail.id}">
 <h3 class="mail-subject">${mail.subject || '(no subject)'}</h3>
 <p class="mail-meta">From ${mail.from} · ${time(mail.at)}</p>
-<div class="mail-body">${linkified(mail.text)}</div>
+${
+  mail.html === undefined
+    ? html`<div class="mail-body">${linkified(mail.text)}</div>`
+    : html`<iframe class="mail-html" src="/inbox/mail/${mail.id}/html" sandbox="allow-popups allow-popups-to-escape-sandbox" title="${mail.subject || 'mail'} (HTML part)"></iframe>
+<details class="mail-text"><summary>Plain-text part</summary><div class="mail-body">${linkified(mail.text)}</div></details>`
+}
 ${oneClick}
 </li>`;
 }

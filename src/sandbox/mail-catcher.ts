@@ -16,6 +16,8 @@ export interface CaughtMail {
   readonly from: string;
   readonly subject: string;
   readonly text: string;
+  /** The HTML part, when there is one: shown as a mail client would, in a sandboxed frame. */
+  readonly html?: string;
   /** List-Unsubscribe's http(s) link, when the message has one. */
   readonly unsubscribeUrl?: string;
   /** List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058) is present. */
@@ -75,6 +77,7 @@ export async function startMailCatcher(
               from: mail.from?.text ?? '',
               subject: mail.subject ?? '',
               text: mail.text ?? '',
+              ...(typeof mail.html === 'string' ? { html: mail.html } : {}),
               ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
               oneClick: /List-Unsubscribe=One-Click/i.test(post),
             });
