@@ -270,7 +270,15 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
     }
     rec.status = route(req, res, rec);
   });
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
+  // A port in use is an error the caller hears (the demo says which port, and stops what it
+  // started), not an 'error' event that ends the process with private servers left running.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port, address } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
 
