@@ -19,9 +19,9 @@ describe('GET /help', () => {
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('<html lang="fr">');
     expect(res.body).not.toContain('2026');
-    expect(res.body).toContain('Sur Android : touchez ⋮');
+    expect(res.body).toContain('Sur Android\u202f: touchez ⋮');
     expect(res.body).toContain('Exporter la discussion');
-    expect(res.body).toContain('Sur iPhone : touchez le nom du contact');
+    expect(res.body).toContain('Sur iPhone\u202f: touchez le nom du contact');
     expect(res.body).toContain('répondez STOP');
     expect(res.body).toContain('href="/help?lang=en"');
   });

@@ -37,7 +37,7 @@ const fr: HelpContent = {
     {
       heading: 'Vous utilisez Copilot',
       paragraphs: [
-        'Copilot ne propose pas de transfert : pour garder vos conversations, exportez-les vous-même avant l’échéance.',
+        'Copilot ne propose pas de transfert : pour garder vos conversations, exportez-les vous-même avant l’échéance.',
       ],
     },
     {
@@ -45,23 +45,23 @@ const fr: HelpContent = {
       paragraphs: [],
       steps: [
         'Ouvrez la conversation avec ChatGPT ou Copilot.',
-        'Sur Android : touchez ⋮ (en haut à droite), puis Plus, puis Exporter la discussion.',
-        'Sur iPhone : touchez le nom du contact en haut, puis Exporter la discussion.',
+        'Sur Android : touchez ⋮ (en haut à droite), puis Plus, puis Exporter la discussion.',
+        'Sur iPhone : touchez le nom du contact en haut, puis Exporter la discussion.',
         'Choisissez avec ou sans médias.',
-        'Enregistrez le fichier ailleurs que sur le téléphone : par e-mail, dans un espace de stockage en ligne ou sur un ordinateur.',
+        'Enregistrez le fichier ailleurs que sur le téléphone : par e-mail, dans un espace de stockage en ligne ou sur un ordinateur.',
       ],
     },
     {
       heading: 'Après l’échéance',
       paragraphs: [
-        'ChatGPT et Copilot restent disponibles dans leurs propres applications : sur le web, sur mobile et sur ordinateur.',
+        'ChatGPT et Copilot restent disponibles dans leurs propres applications : sur le web, sur mobile et sur ordinateur.',
       ],
     },
     {
       heading: 'Arrêter les rappels',
       paragraphs: [
         'Sur WhatsApp, répondez STOP. Par e-mail, utilisez le lien de désinscription présent dans chaque message.',
-        'Vous avez fini ? Suivez le lien « C’est fait » du rappel, ou répondez FAIT sur WhatsApp : vous ne recevrez plus de rappels.',
+        'Vous avez fini ? Suivez le lien « C’est fait » du rappel, ou répondez FAIT sur WhatsApp : vous ne recevrez plus de rappels.',
       ],
     },
   ],
