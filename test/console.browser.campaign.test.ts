@@ -175,6 +175,17 @@ describe('a running campaign in the console', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await pageOverflows(page)).toBe(false);
     await page.setViewportSize({ width: 1280, height: 900 });
+    // Meta re-categorised a template the campaign sends (the template_category_update webhook's record).
+    await db.exec(
+      `INSERT INTO template_statuses (name, language, status, category, previous_category, category_change, category_changed_at)
+       VALUES ('lastcall_ai_assistants_one_week', 'en', 'APPROVED', 'MARKETING', 'UTILITY', 'done', now())`,
+    );
+    await page.reload();
+    expect(await page.locator('.template-alerts li').allTextContents()).toEqual([
+      'lastcall_ai_assistants_one_week (en): re-categorised UTILITY → MARKETING',
+    ]);
+    await screenshots(page, 'campaign-template-alert');
+    await db.exec(`DELETE FROM template_statuses WHERE name = 'lastcall_ai_assistants_one_week'`);
     // Unlimited again, as the fake Graph API reports it, for the rest.
     await db.exec(`UPDATE whatsapp_account SET messaging_limit = NULL, messaging_tier = 'TIER_UNLIMITED'`);
   });

@@ -125,3 +125,30 @@ it('lets the person adopt a username: their replies then carry only their busine
     await page.close();
   }
 });
+
+it('re-categorises a template as Meta does: the registry changes and Lastcall gets template_category_update', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(`${sandbox.url}/`);
+  await page.locator('footer details summary').click();
+  await page.getByLabel(/Meta re-categorises a template/).selectOption('lastcall_ai_assistants_one_week|fr');
+  const before = receiver.received.length;
+  await page.getByRole('button', { name: 'Re-categorise' }).click();
+  await until('the category webhook', () => receiver.received.length > before);
+  const change = receiver.received.at(-1)!.json.entry[0]!.changes[0]!;
+  expect(change).toEqual({
+    field: 'template_category_update',
+    value: expect.objectContaining({
+      message_template_name: 'lastcall_ai_assistants_one_week',
+      message_template_language: 'fr',
+      previous_category: 'UTILITY',
+      new_category: 'MARKETING',
+    }),
+  });
+  expect(
+    sandbox.graph.templates().find((t) => t.name === 'lastcall_ai_assistants_one_week' && t.language === 'fr')
+      ?.category,
+  ).toBe('MARKETING');
+  expect(await page.getByRole('status').textContent()).toContain('re-categorised UTILITY → MARKETING');
+  await page.screenshot({ path: '/tmp/lastcall-sandbox-recategorise.png', fullPage: true });
+  await page.close();
+});

@@ -10,6 +10,8 @@ import { runTick } from '../src/delivery/tick.service.ts';
 import { freePort } from '../src/ops/local-servers/probe.ts';
 import { QueueSet } from '../src/queue/connection.ts';
 import { type Sandbox, startSandbox } from '../src/sandbox/sandbox.service.ts';
+import { webhookPayload } from '../src/sandbox/webhook-payloads.ts';
+import { postWebhook } from '../src/sandbox/webhook-signing.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { subscriberProfile } from '../src/subscribers/subscriber-profile.ts';
 import { testConfig } from './support/config.ts';
@@ -185,5 +187,47 @@ describe('a username-only STOP', { timeout: 60_000 }, () => {
       [CAMPAIGN],
     );
     expect(step2).toEqual([{ subscriber_id: BOB.id }]);
+  });
+
+  it('a template_category_update names the campaign that uses the template, in an outbound event', async () => {
+    const payload = webhookPayload([
+      {
+        id: sandbox.graph.wabaId,
+        changes: [
+          {
+            field: 'template_category_update',
+            value: {
+              message_template_id: 900000000000001,
+              message_template_name: 'lastcall_ai_assistants_one_week',
+              message_template_language: 'fr',
+              previous_category: 'UTILITY',
+              new_category: 'MARKETING',
+            },
+          },
+        ],
+      },
+    ]);
+    const res = await postWebhook(`http://127.0.0.1:${env.HTTP_PORT}/webhooks/whatsapp`, payload, {
+      appSecret: APP_SECRET,
+    });
+    expect(res.status).toBe(200);
+    const event = await waitFor('the template.changed event', () =>
+      database.db.one<{ data: Record<string, unknown> }>(
+        `SELECT data FROM event_outbox WHERE type = 'template.changed'`,
+      ),
+    );
+    expect(event.data).toEqual({
+      campaignId: CAMPAIGN,
+      template: 'lastcall_ai_assistants_one_week',
+      language: 'fr',
+      change: 'category',
+      from: 'UTILITY',
+      to: 'MARKETING',
+    });
+    expect(
+      await database.db.one(
+        `SELECT category, previous_category, category_change FROM template_statuses WHERE name = 'lastcall_ai_assistants_one_week'`,
+      ),
+    ).toEqual({ category: 'MARKETING', previous_category: 'UTILITY', category_change: 'done' });
   });
 });

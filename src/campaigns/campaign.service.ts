@@ -22,6 +22,7 @@ import { type PlanJoinersResult, planSubscribers } from './slot.planning.ts';
 import * as slots from './slot.repository.ts';
 import { planResume } from './slot.resume.ts';
 import { type CampaignStats, campaignStats, type FanoutProgress, fanoutProgress } from './stats.service.ts';
+import { type TemplateAlert, templateAlerts } from './template-usage.ts';
 
 export interface CampaignServiceDeps {
   readonly db: Db;
@@ -191,6 +192,12 @@ export function createCampaignService(deps: CampaignServiceDeps) {
      *  `now` (each planned as joining then); undefined when no limit is known. */
     async messagingLimit(id: string, now: number): Promise<MessagingLimitReport | undefined> {
       return messagingLimitReport(db, id, now, deps.messagingLimit);
+    },
+
+    /** Templates of the campaign that Meta changed (re-categorised, paused, low quality). */
+    async templateAlerts(id: string): Promise<TemplateAlert[]> {
+      const record = await campaigns.findCampaign(db, id);
+      return record ? templateAlerts(db, record) : [];
     },
 
     /** Holds every slot that comes due; fan-outs under way hand their slot back (delivery side). */

@@ -20,6 +20,9 @@ export const EVENT_TYPES = [
   'subscriber.bounced',
   /** Beyond SPEC 9's list: a spam complaint (ARF) ended the email channel. */
   'subscriber.complained',
+  /** Beyond SPEC 9's list (SPEC 14): Meta changed a WhatsApp template a campaign uses (category,
+   *  impending category, review status or quality), one per campaign. */
+  'template.changed',
   /** Beyond SPEC 9's list (SPEC 13): pending sends re-planned under newer tz data. */
   'campaign.replanned',
 ] as const;

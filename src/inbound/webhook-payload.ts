@@ -77,6 +77,17 @@ export interface QualityItem {
   readonly currentLimit: string | undefined;
 }
 
+/** Meta re-categorised a template (`template_category_update`: `impending` before it happens,
+ *  then done) or re-rated its quality (`message_template_quality_update`). */
+export interface TemplateChangeItem {
+  readonly kind: 'template-change';
+  readonly name: string;
+  readonly language: string;
+  readonly change: 'category-impending' | 'category' | 'quality';
+  readonly from: string | undefined;
+  readonly to: string;
+}
+
 export interface ErrorItem {
   readonly kind: 'error';
   readonly field: string;
@@ -97,6 +108,7 @@ export type WebhookItem =
   | IdentityItem
   | CapabilityItem
   | QualityItem
+  | TemplateChangeItem
   | TemplateItem
   | ErrorItem
   | IgnoredItem;
@@ -179,6 +191,8 @@ export function webhookItems(payload: unknown): WebhookItem[] {
       else if (field === 'message_template_status_update') items.push(templateItem(value));
       else if (field === 'business_capability_update') items.push(capabilityItem(value));
       else if (field === 'phone_number_quality_update') items.push(qualityItem(value));
+      else if (field === 'template_category_update' || field === 'message_template_quality_update')
+        items.push(templateChangeItem(field, value));
       else items.push({ kind: 'ignored', field, reason: 'field not handled' });
       for (const e of list(value.errors)) {
         const code = str(obj(e)?.code);
@@ -313,6 +327,39 @@ function qualityItem(value: Obj): WebhookItem {
   return event === undefined
     ? { kind: 'ignored', field: 'phone_number_quality_update', reason: 'no event' }
     : { kind: 'quality', event, currentLimit: str(value.current_limit) };
+}
+
+function templateChangeItem(field: string, value: Obj): WebhookItem {
+  const name = str(value.message_template_name);
+  const language = str(value.message_template_language);
+  if (!name || !language) return { kind: 'ignored', field, reason: 'template without name or language' };
+  if (field === 'message_template_quality_update') {
+    const to = str(value.new_quality_score);
+    return to === undefined
+      ? { kind: 'ignored', field, reason: 'no new quality score' }
+      : {
+          kind: 'template-change',
+          name,
+          language,
+          change: 'quality',
+          from: str(value.previous_quality_score),
+          to,
+        };
+  }
+  // Impending: Meta names the category it will move the template to (`correct_category`) before
+  // it does; done: `new_category`, with the `previous_category`.
+  const done = str(value.new_category);
+  const impending = str(value.correct_category);
+  const to = done ?? impending;
+  if (to === undefined) return { kind: 'ignored', field, reason: 'no new category' };
+  return {
+    kind: 'template-change',
+    name,
+    language,
+    change: done === undefined ? 'category-impending' : 'category',
+    from: str(value.previous_category),
+    to,
+  };
 }
 
 function templateItem(value: Obj): WebhookItem {

@@ -340,3 +340,36 @@ export async function recordInbound(sql: Sql, messageId: string, action: string,
     [messageId, action, now],
   );
 }
+
+/** Records a template's re-categorisation (impending or done) or new quality rating. */
+export async function recordTemplateChange(
+  sql: Sql,
+  t: {
+    readonly name: string;
+    readonly language: string;
+    readonly change: 'category-impending' | 'category' | 'quality';
+    readonly from: string | undefined;
+    readonly to: string;
+  },
+  now: Date,
+): Promise<void> {
+  await sql.exec(
+    `INSERT INTO template_statuses (name, language, status, updated_at, category, previous_category, category_change,
+                                    category_changed_at, quality, quality_changed_at)
+     VALUES ($1, $2, 'UNKNOWN', $3,
+             CASE WHEN $4 = 'category' THEN $6 END, CASE WHEN $4 <> 'quality' THEN $5 END,
+             CASE $4 WHEN 'category' THEN 'done' WHEN 'category-impending' THEN 'impending' END,
+             CASE WHEN $4 <> 'quality' THEN $3::timestamptz END,
+             CASE WHEN $4 = 'quality' THEN $6 END, CASE WHEN $4 = 'quality' THEN $3::timestamptz END)
+     ON CONFLICT (name, language) DO UPDATE SET
+       updated_at = EXCLUDED.updated_at,
+       category = CASE WHEN $4 = 'category' THEN $6 ELSE template_statuses.category END,
+       previous_category = CASE WHEN $4 <> 'quality' THEN coalesce($5, template_statuses.category) ELSE template_statuses.previous_category END,
+       category_change = CASE $4 WHEN 'category' THEN 'done' WHEN 'category-impending' THEN 'impending'
+                         ELSE template_statuses.category_change END,
+       category_changed_at = CASE WHEN $4 <> 'quality' THEN $3::timestamptz ELSE template_statuses.category_changed_at END,
+       quality = CASE WHEN $4 = 'quality' THEN $6 ELSE template_statuses.quality END,
+       quality_changed_at = CASE WHEN $4 = 'quality' THEN $3::timestamptz ELSE template_statuses.quality_changed_at END`,
+    [t.name, t.language, now, t.change, t.from ?? null, t.to],
+  );
+}

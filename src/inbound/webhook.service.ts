@@ -5,8 +5,10 @@
 // is idempotent (statuses are monotonic, inbound messages are keyed by their id, consent
 // switches and "done" only change what is not already so), so a retried job that had got
 // half-way does no harm. The event rows stay locked while they are processed.
+import { campaignsUsingTemplate } from '../campaigns/template-usage.ts';
 import { storeMessagingLimit } from '../delivery/messaging-limit.gate.ts';
 import { recordQualityUpdate } from '../delivery/whatsapp-account.service.ts';
+import { recordCampaignEvent } from '../events/outbox.ts';
 import { parseMessagingLimit } from '../shared/messaging-limit.ts';
 import { webhookItemsTotal } from '../shared/metrics.ts';
 import type { Db, Sql } from '../store/pool.ts';
@@ -132,11 +134,13 @@ async function processItem(
         { name: item.name, language: item.language, status: item.event, reason: item.reason },
         new Date(now),
       );
-      deps.logger.info(
-        { template: item.name, language: item.language, status: item.event },
-        'template status',
-      );
+      await tellCampaigns(deps, { ...item, change: 'status', from: undefined, to: item.event }, now);
       webhookItemsTotal.inc({ kind: 'template', outcome: item.event.toLowerCase() });
+      return 'recorded';
+    case 'template-change':
+      await repo.recordTemplateChange(deps.db, item, new Date(now));
+      await tellCampaigns(deps, item, now);
+      webhookItemsTotal.inc({ kind: 'template', outcome: item.change });
       return 'recorded';
     case 'error':
       deps.logger.warn(
@@ -150,6 +154,33 @@ async function processItem(
       webhookItemsTotal.inc({ kind: 'ignored', outcome: item.field });
       return item.reason;
   }
+}
+
+/**
+ * A change Meta made to a template: an outbound `template.changed` event for each campaign still
+ * to send that uses it (in one transaction), and a warning naming them; the console shows it on
+ * those campaigns' pages (template_statuses).
+ */
+async function tellCampaigns(
+  deps: WebhookDeps,
+  t: { name: string; language: string; change: string; from: string | undefined; to: string },
+  now: number,
+): Promise<void> {
+  const campaigns = await campaignsUsingTemplate(deps.db, t);
+  if (campaigns.length > 0)
+    await deps.db.tx(async (sql) => {
+      for (const id of campaigns)
+        await recordCampaignEvent(
+          sql,
+          'template.changed',
+          id,
+          { template: t.name, language: t.language, change: t.change, from: t.from ?? null, to: t.to },
+          now,
+        );
+    });
+  const log = { template: t.name, language: t.language, change: t.change, from: t.from, to: t.to, campaigns };
+  if (campaigns.length > 0) deps.logger.warn(log, 'Meta changed a WhatsApp template that campaigns use');
+  else deps.logger.info(log, 'Meta changed a WhatsApp template');
 }
 
 /** Our delivery id, as the sender puts it in biz_opaque_callback_data ("42" or "delivery-42"). */

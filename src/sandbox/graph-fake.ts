@@ -79,6 +79,8 @@ export interface FakeGraphApi {
   peopleIn24h(): number;
   /** Changes the limit Meta reports (the sandbox's "tier" control, a test's set-up). */
   setMessagingTier(tier: string): void;
+  /** Meta re-categorises a template: returns it as it was, or undefined when there is none. */
+  recategorise(name: string, language: string, category: TemplateDef['category']): TemplateDef | undefined;
   templates(): TemplateDef[];
   webhookDeliveries(): WebhookDelivery[];
   setFailure(failure: GraphFailure, scope?: FailureScope): void;
@@ -296,6 +298,11 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
     peopleIn24h: () => inWindow(clock().getTime()),
     setMessagingTier: (tier) => {
       messagingTier = tier;
+    },
+    recategorise: (name, language, category) => {
+      const before = registry.find((t) => t.name === name && t.language === language);
+      if (before) registry = registry.map((t) => (t === before ? { ...t, category } : t));
+      return before;
     },
     templates: () => [...registry],
     webhookDeliveries: () => [...(emitter?.deliveries ?? [])],

@@ -4,6 +4,9 @@
 //   GET  /inbox/api/state     JSON: version, conversations, and the two regions' HTML
 //   POST /inbox/reply         the page's form (STOP / FAIT / START / free text) → 303 back
 //   POST /inbox/api/replies   the same as JSON {to, text} → the reply with Lastcall's answer
+//   POST /inbox/recategorise  Meta re-categorises a template as MARKETING ({template: name|language}):
+//                             the fake's registry changes and a template_category_update webhook
+//                             is posted → 303 back
 //   POST /inbox/username      the form "adopt a username" ({to, username}) → 303 back: from then
 //                             on that person's webhooks carry only their BSUID
 //   POST /inbox/mail/unsubscribe  a mail's one-click unsubscribe (RFC 8058), posted by the
@@ -28,6 +31,8 @@ import {
   threadRegion,
 } from './inbox-view.ts';
 import { oneClickUnsubscribe } from './one-click.ts';
+import { templateCategoryChange, webhookPayload } from './webhook-payloads.ts';
+import { postWebhook } from './webhook-signing.ts';
 
 export interface InboxDeps {
   readonly store: InboxStore;
@@ -36,6 +41,12 @@ export interface InboxDeps {
   /** Where replies go; undefined when the sandbox runs without --webhook-url. */
   readonly target: ReplyTarget | undefined;
   readonly phoneNumberId: string;
+  /** Meta re-categorises a template (the fake's registry). */
+  readonly recategorise: (
+    name: string,
+    language: string,
+    category: TemplateDef['category'],
+  ) => TemplateDef | undefined;
   /** Phone numbers, BSUIDs and usernames (the fake Graph API's), once it runs. */
   readonly identities: () => IdentityBook | undefined;
   /** The mail catcher's smtp:// URL, once it runs. */
@@ -120,6 +131,10 @@ export function inboxHandler(deps: InboxDeps): Handler {
     webhookUrl: deps.target?.url,
     templates: deps.templates().filter((t) => t.status === 'APPROVED').length,
     smtpUrl: deps.smtpUrl(),
+    utilityTemplates: deps
+      .templates()
+      .filter((t) => t.status === 'APPROVED' && t.category === 'UTILITY')
+      .map((t) => ({ name: t.name, language: t.language })),
     ...(notice ? { notice } : {}),
   });
   const page = (res: ServerResponse, status: number, to: string | null, notice?: InboxPageInfo['notice']) => {
@@ -199,6 +214,34 @@ export function inboxHandler(deps: InboxDeps): Handler {
         const form = new URLSearchParams(rawBody);
         const text = form.get('quick') ?? form.get('text');
         return await post(req, res, { to: form.get('to'), text }, true);
+      }
+      if (method === 'POST' && url.pathname === '/inbox/recategorise') {
+        if (crossOrigin(req))
+          return json(res, 403, { error: { message: 'cross-origin requests are refused' } });
+        const [name = '', language = ''] = (new URLSearchParams(rawBody).get('template') ?? '').split('|');
+        const before = deps.recategorise(name, language, 'MARKETING');
+        if (!before)
+          return page(res, 404, null, { kind: 'error', text: `No template ${name} (${language})` });
+        if (deps.target) {
+          const change = templateCategoryChange({
+            id: before.id,
+            name,
+            language,
+            previous: before.category,
+            next: 'MARKETING',
+          });
+          await postWebhook(
+            deps.target.url,
+            webhookPayload([{ id: deps.target.wabaId, changes: [change] }]),
+            {
+              appSecret: deps.target.appSecret,
+            },
+          ).catch(() => undefined);
+        }
+        return page(res, 200, null, {
+          kind: 'ok',
+          text: `${name} (${language}) re-categorised ${before.category} → MARKETING${deps.target ? ', and Lastcall told' : ''}`,
+        });
       }
       if (method === 'POST' && url.pathname === '/inbox/username') {
         if (crossOrigin(req))

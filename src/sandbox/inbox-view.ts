@@ -16,6 +16,8 @@ export interface InboxPageInfo {
   readonly templates: number;
   /** smtp://… of the mail catcher, when it runs. */
   readonly smtpUrl: string | undefined;
+  /** Approved UTILITY templates, which the page offers to re-categorise as Meta does. */
+  readonly utilityTemplates?: readonly { readonly name: string; readonly language: string }[];
   /** A notice after a reply or an unsubscribe (the result of the last form post), or an error. */
   readonly notice?: { readonly kind: 'ok' | 'error'; readonly text: string };
 }
@@ -228,6 +230,12 @@ ${composer(chat, info.webhookUrl, chat && s.usernames?.[chat.digits])}</main>
 <footer class="details"><details><summary>Sandbox details</summary>
 <p>Fake Graph API: phone number id ${info.phoneNumberId}, ${String(info.templates)} approved templates; status webhooks to ${info.webhookUrl ?? 'nowhere (no --webhook-url)'}.</p>
 <p>Mail catcher: ${info.smtpUrl ?? 'off'}.</p>
+${
+  info.utilityTemplates &&
+  info.utilityTemplates.length > 0 &&
+  html`<form class="recategorise" method="post" action="/inbox/recategorise"><label for="recat">Meta re-categorises a template as MARKETING (a template_category_update webhook goes to Lastcall)</label>
+<div class="free"><select id="recat" name="template">${info.utilityTemplates.map((t) => html`<option value="${t.name}|${t.language}">${t.name} (${t.language})</option>`)}</select><button type="submit">Re-categorise</button></div></form>`
+}
 </details></footer>
 </body>
 </html>

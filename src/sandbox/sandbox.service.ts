@@ -80,6 +80,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     target,
     phoneNumberId: options.phoneNumberId,
     identities: () => graph?.identities,
+    recategorise: (name, language, category) => graph?.recategorise(name, language, category),
     smtpUrl: () => mail?.url,
     clock,
   });

@@ -168,6 +168,26 @@ export function userIdChange(
   };
 }
 
+/** Meta moved a template to another category (`template_category_update`, done). */
+export function templateCategoryChange(t: {
+  id: string;
+  name: string;
+  language: string;
+  previous: string;
+  next: string;
+}): WebhookChange {
+  return {
+    field: 'template_category_update',
+    value: {
+      message_template_id: Number(t.id),
+      message_template_name: t.name,
+      message_template_language: t.language,
+      previous_category: t.previous,
+      new_category: t.next,
+    },
+  };
+}
+
 /** Template review result, field `message_template_status_update` (no `metadata`, unlike the others). */
 export function templateStatusChange(t: {
   id: string;

@@ -32,9 +32,17 @@ export const consoleCampaignRoutes: FastifyPluginAsync<ConsoleOptions> = async (
       view.record.state === 'draft' || view.record.state === 'running' || view.record.state === 'paused'
         ? await campaigns.messagingLimit(id, now())
         : undefined;
+    const templates = await campaigns.templateAlerts(id);
     return sendHtml(
       reply,
-      campaignPage(ctx, view.record, view.stats, text ? { text, kind: 'status' } : undefined, limit),
+      campaignPage(
+        ctx,
+        view.record,
+        view.stats,
+        text ? { text, kind: 'status' } : undefined,
+        limit,
+        templates,
+      ),
     );
   });
 

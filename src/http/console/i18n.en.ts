@@ -1,4 +1,6 @@
 // The console's words in English (the shape is French's: i18n.fr.ts).
+
+import type { TemplateAlert } from '../../campaigns/template-usage.ts';
 import type { ConsoleMessages, TzReplanText } from './i18n.fr.ts';
 
 export const en: ConsoleMessages = {
@@ -113,6 +115,17 @@ export const en: ConsoleMessages = {
     planTotal: (n: string) => `${n} sends ahead`,
     tzReplanned: (r: TzReplanText) =>
       `Time-zone rules updated (tz data ${r.from} → ${r.to}): ${r.slots} pending sends re-planned, ${r.moved} moved (${r.earlier} earlier, ${r.later} later), ${r.cancelled} cancelled. Last:`,
+    templatesChanged: 'Meta changed WhatsApp templates this campaign sends:',
+    templateAlert: (t: TemplateAlert) =>
+      [
+        t.categoryChange === 'done' && `re-categorised ${t.previousCategory ?? '?'} → ${t.category ?? '?'}`,
+        t.categoryChange === 'impending' &&
+          `will be re-categorised ${t.previousCategory ?? ''} → ${t.category ?? '?'}`.replace('  ', ' '),
+        ['PAUSED', 'DISABLED', 'REJECTED'].includes(t.status) && `status ${t.status}`,
+        (t.quality === 'YELLOW' || t.quality === 'RED') && `quality ${t.quality}`,
+      ]
+        .filter(Boolean)
+        .join('; '),
     limitOver: (limit: number, meta: boolean) =>
       `WhatsApp's messaging limit (${limit.toLocaleString('en')} people in any 24 h, ${meta ? 'as Meta reports it' : 'WHATSAPP_MESSAGING_LIMIT'}) is smaller than this plan needs. The people past it will be held back: skipped, reason messaging-limit.`,
     limitStep: (step: string, people: number, held: number) =>

@@ -1,5 +1,7 @@
 // Les mots de la console, en français (la langue par défaut). English: i18n.en.ts.
 
+import type { TemplateAlert } from '../../campaigns/template-usage.ts';
+
 /** A re-plan under newer time-zone data, as the campaign page words it (docs/timezones.md). */
 export interface TzReplanText {
   readonly from: string;
@@ -127,6 +129,17 @@ export const fr = {
     tzReplanned: (r: TzReplanText) =>
       `Règles de fuseaux horaires mises à jour (données ${r.from} → ${r.to}) : ${r.slots} envois prévus recalculés, ${r.moved} déplacés (${r.earlier} plus tôt, ${r.later} plus tard), ${r.cancelled} annulés. Dernière fois :`,
     planTotal: (n: string) => `${n} envois à venir`,
+    templatesChanged: 'Meta a modifié des modèles WhatsApp que cette campagne envoie :',
+    templateAlert: (t: TemplateAlert) =>
+      [
+        t.categoryChange === 'done' && `recatégorisé ${t.previousCategory ?? '?'} → ${t.category ?? '?'}`,
+        t.categoryChange === 'impending' &&
+          `sera recatégorisé ${t.previousCategory ?? ''} → ${t.category ?? '?'}`.replace('  ', ' '),
+        ['PAUSED', 'DISABLED', 'REJECTED'].includes(t.status) && `statut ${t.status}`,
+        (t.quality === 'YELLOW' || t.quality === 'RED') && `qualité ${t.quality}`,
+      ]
+        .filter(Boolean)
+        .join(' ; '),
     limitOver: (limit: number, meta: boolean) =>
       `La limite d’envoi WhatsApp (${limit.toLocaleString('fr')} personnes sur 24 h glissantes, ${meta ? 'selon Meta' : 'WHATSAPP_MESSAGING_LIMIT'}) est inférieure à ce que ce plan demande. Les personnes au-delà seront retenues : ignorées, motif messaging-limit.`,
     limitStep: (step: string, people: number, held: number) =>

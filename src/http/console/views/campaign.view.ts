@@ -12,6 +12,7 @@ import {
   FUNNEL_COLUMNS,
   type StepChannelStats,
 } from '../../../campaigns/stats.service.ts';
+import type { TemplateAlert } from '../../../campaigns/template-usage.ts';
 import {
   failureMeaning,
   meaningsFor,
@@ -53,6 +54,7 @@ export function campaignPage(
   stats: CampaignStats,
   notice?: { text: string; kind: 'status' | 'alert' },
   limit?: MessagingLimitReport,
+  templates: readonly TemplateAlert[] = [],
 ): string {
   const { m } = ctx;
   const c = m.campaign;
@@ -88,6 +90,7 @@ ${stats.tzReplans.map(
     html`<p class="notice status tz-replan">${c.tzReplanned({ from: r.fromVersion ?? '?', to: r.toVersion, slots: r.slots, moved: r.moved, earlier: r.earlier, later: r.moved - r.earlier, cancelled: r.cancelled })} ${instant(r.at)}</p>`,
 )}
 ${limit && limit.limit !== 'unlimited' && limit.heldBack > 0 && html`<div class="notice alert messaging-limit" role="alert"><p>${c.limitOver(limit.limit, limit.source === 'meta')}</p><ul>${limit.steps.filter((s) => s.heldBack > 0).map((s) => html`<li>${c.limitStep(s.step, s.people, s.heldBack)}</li>`)}</ul></div>`}
+${templates.length > 0 && html`<div class="notice alert template-alerts" role="alert"><p>${c.templatesChanged}</p><ul>${templates.map((t) => html`<li><code>${t.name}</code> (${t.language}): ${c.templateAlert(t)}</li>`)}</ul></div>`}
 ${actions.length > 0 && html`<section aria-labelledby="actions-title"><h2 id="actions-title">${c.actions}</h2><div class="actions">${actions}${!canWrite && html`<span class="hint">${m.readOnlyButton}</span>`}</div></section>`}
 <section aria-labelledby="funnel-title" class="funnel">
 <h2 id="funnel-title">${c.funnel}</h2>
