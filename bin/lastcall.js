@@ -4,13 +4,18 @@
 // any Node parses, so that an older Node gets a sentence and the way out rather than
 // ERR_UNKNOWN_FILE_EXTENSION: the version is checked before the first `.ts` import.
 // The rule and the wording live in node-version.js (tested on its own; docs/getting-started.md).
+// `work` and `subscribers import` then restart themselves with a smaller young generation
+// (young-generation.js; docs/memory.md).
 import { nodeVersionProblem } from './node-version.js';
+import { youngGenerationRestart } from './young-generation.js';
 
 const problem = nodeVersionProblem(process);
 if (problem !== undefined) {
   console.error(problem);
   process.exitCode = 1;
 } else {
+  const restart = youngGenerationRestart(process);
+  if (restart !== undefined) process.execve(process.execPath, restart, process.env);
   const { main } = await import('../src/cli/main.ts');
   process.exitCode = await main(process.argv);
 }

@@ -1,0 +1,10 @@
+// Types of young-generation.js (plain JavaScript, as the launcher), for its tests.
+export declare const SEMI_SPACE_MIB: { readonly work: number; readonly 'subscribers import': number };
+export declare function youngGenerationRestart(proc: {
+  readonly execve?: unknown;
+  readonly platform: string;
+  readonly execPath: string;
+  readonly execArgv: readonly string[];
+  readonly argv: readonly string[];
+  readonly env: { readonly NODE_OPTIONS?: string };
+}): string[] | undefined;
