@@ -33,6 +33,24 @@ describe('SeenKeys', () => {
     expect(seen.size).toBe(4);
   });
 
+  it('tells 400,000 keys apart, each with its own line, across every shard growing', () => {
+    const seen = new SeenKeys();
+    const rows = 200_000;
+    let refused = 0;
+    for (let i = 0; i < rows; i++)
+      if (seen.claim([`id:s${i}`, `phone:+336${i}`], i + 2).some((l) => l !== 0)) refused++;
+    expect(refused).toBe(0);
+    expect(seen.size).toBe(2 * rows);
+    const wrong: string[] = [];
+    for (let i = 0; i < rows; i += 7) {
+      if (seen.lineOf(`id:s${i}`) !== i + 2) wrong.push(`id:s${i}`);
+      if (seen.lineOf(`phone:+336${i}`) !== i + 2) wrong.push(`phone:+336${i}`);
+      if (seen.lineOf(`email:s${i}`) !== 0) wrong.push(`email:s${i}`);
+    }
+    expect(wrong).toEqual([]);
+    expect(seen.claim([`id:s${rows}`, `phone:+336${rows - 1}`], rows + 2)).toEqual([0, rows + 1]);
+  });
+
   it('refuses line 0, which marks an empty slot', () => {
     expect(() => new SeenKeys().add('id:a', 0)).toThrow(RangeError);
   });

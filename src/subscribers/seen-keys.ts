@@ -1,12 +1,20 @@
 // Remembers which keys (ids, phones, emails) a CSV file has already used, and on which line,
-// without keeping the keys: a million-row file holds three million keys, and JS strings in a
-// Set would cost a few hundred bytes each. This keeps a 64-bit hash and a line number per key
-// in typed arrays (open addressing, linear probing): 12 bytes a slot, at most 4/3 slots a key.
+// without keeping the keys: a million-row file holds up to three million keys, and JS strings in
+// a Set would cost a few hundred bytes each. This keeps a 64-bit hash and a line number per key
+// (open addressing, linear probing): 12 bytes a slot, at most 4/3 slots a key.
+// The table is cut into SHARDS tables by the hash's top bits, each growing on its own: growing
+// one table of 4 million slots held the old and the new array at once (25 + 50 MB at 1M rows),
+// growing a shard holds 1/SHARDS of that (docs/memory.md).
 // Two different keys sharing a 64-bit hash would read as a duplicate: about one chance in
 // four million for a file of a million rows; the row is then reported, never silently dropped.
 
-const INITIAL_CAPACITY = 1 << 12;
+/** Shards, chosen by the top 8 bits of the hash's high half. */
+const SHARDS = 256;
+/** Slots per shard at first (a power of two). */
+const INITIAL_CAPACITY = 16;
 const MAX_LOAD = 0.75;
+/** Words per slot: the hash's low half, its high half, the line (0: empty slot). */
+const WORDS = 3;
 
 /** A 64-bit string hash as two 32-bit halves (cyrb53's mixing, without its truncation). */
 function hash(key: string, out: Uint32Array): void {
@@ -24,10 +32,12 @@ function hash(key: string, out: Uint32Array): void {
 }
 
 export class SeenKeys {
-  #low = new Uint32Array(INITIAL_CAPACITY);
-  #high = new Uint32Array(INITIAL_CAPACITY);
-  /** The line a key was first seen on; 0 marks an empty slot (lines start at 1). */
-  #lines = new Uint32Array(INITIAL_CAPACITY);
+  /** Per shard, its slots as WORDS consecutive words each. */
+  readonly #shards: Uint32Array[] = Array.from(
+    { length: SHARDS },
+    () => new Uint32Array(INITIAL_CAPACITY * WORDS),
+  );
+  readonly #sizes = new Uint32Array(SHARDS);
   #size = 0;
   readonly #h = new Uint32Array(2);
 
@@ -38,7 +48,7 @@ export class SeenKeys {
   /** The line `key` was added on, or 0 when it has not been. */
   lineOf(key: string): number {
     hash(key, this.#h);
-    return this.#lines[this.#slot(this.#h[0]!, this.#h[1]!)]!;
+    return this.#lineAt(this.#h[0]!, this.#h[1]!);
   }
 
   /**
@@ -53,7 +63,7 @@ export class SeenKeys {
       hash(key, this.#h);
       hashes[2 * i] = this.#h[0]!;
       hashes[2 * i + 1] = this.#h[1]!;
-      return this.#lines[this.#slot(this.#h[0]!, this.#h[1]!)]!;
+      return this.#lineAt(this.#h[0]!, this.#h[1]!);
     });
     if (earlier.some((l) => l !== 0)) return earlier;
     keys.forEach((key, i) => {
@@ -69,48 +79,51 @@ export class SeenKeys {
     this.#insert(this.#h[0]!, this.#h[1]!, line);
   }
 
+  #lineAt(low: number, high: number): number {
+    const table = this.#shards[high >>> 24]!;
+    return table[slotOf(table, low, high) + 2]!;
+  }
+
   #insert(low: number, high: number, line: number): void {
-    if (this.#size + 1 > this.#lines.length * MAX_LOAD) this.#grow();
-    const slot = this.#slot(low, high);
-    if (this.#lines[slot] !== 0) return;
-    this.#low[slot] = low;
-    this.#high[slot] = high;
-    this.#lines[slot] = line;
+    const shard = high >>> 24;
+    let table = this.#shards[shard]!;
+    if (this.#sizes[shard]! + 1 > (table.length / WORDS) * MAX_LOAD) {
+      table = grown(table);
+      this.#shards[shard] = table;
+    }
+    const slot = slotOf(table, low, high);
+    if (table[slot + 2] !== 0) return;
+    table[slot] = low;
+    table[slot + 1] = high;
+    table[slot + 2] = line;
+    this.#sizes[shard]!++;
     this.#size++;
   }
+}
 
-  /** The slot holding this hash, or the empty slot where it would go. */
-  #slot(low: number, high: number): number {
-    const lows = this.#low;
-    const highs = this.#high;
-    const lines = this.#lines;
-    const mask = lines.length - 1;
-    let slot = low & mask;
-    while (lines[slot] !== 0 && (lows[slot] !== low || highs[slot] !== high)) slot = (slot + 1) & mask;
-    return slot;
+/** The index of the slot holding this hash in `table`, or of the empty slot where it would go. */
+function slotOf(table: Uint32Array, low: number, high: number): number {
+  const mask = table.length / WORDS - 1;
+  let slot = low & mask;
+  for (;;) {
+    const at = slot * WORDS;
+    if (table[at + 2] === 0 || (table[at] === low && table[at + 1] === high)) return at;
+    slot = (slot + 1) & mask;
   }
+}
 
-  #grow(): void {
-    const low = this.#low;
-    const high = this.#high;
-    const lines = this.#lines;
-    const capacity = lines.length * 2;
-    this.#low = new Uint32Array(capacity);
-    this.#high = new Uint32Array(capacity);
-    this.#lines = new Uint32Array(capacity);
-    for (let i = 0; i < lines.length; i++) {
-      if (lines[i] !== 0) this.#insertFresh(low[i]!, high[i]!, lines[i]!);
-    }
+/** `table` rehashed into twice as many slots. */
+function grown(table: Uint32Array): Uint32Array {
+  const next = new Uint32Array(table.length * 2);
+  const mask = next.length / WORDS - 1;
+  for (let at = 0; at < table.length; at += WORDS) {
+    const line = table[at + 2]!;
+    if (line === 0) continue;
+    let slot = table[at]! & mask;
+    while (next[slot * WORDS + 2] !== 0) slot = (slot + 1) & mask;
+    next[slot * WORDS] = table[at]!;
+    next[slot * WORDS + 1] = table[at + 1]!;
+    next[slot * WORDS + 2] = line;
   }
-
-  /** Insertion of a hash known to be absent (rehashing). */
-  #insertFresh(low: number, high: number, line: number): void {
-    const lines = this.#lines;
-    const mask = lines.length - 1;
-    let slot = low & mask;
-    while (lines[slot] !== 0) slot = (slot + 1) & mask;
-    this.#low[slot] = low;
-    this.#high[slot] = high;
-    lines[slot] = line;
-  }
+  return next;
 }
