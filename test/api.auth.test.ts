@@ -1,7 +1,7 @@
-// API keys and access (SPEC 9): keys made, listed and revoked with the real CLI, stored as hashes;
-// no key or a wrong one is 401, a read key on a write route 403; each key has its own rate limit
-// (429 with Retry-After); the OpenAPI document (valid OpenAPI 3.1) and the reference page need
-// no key, and the page's script comes from Lastcall itself.
+// API keys and access (docs/api.md, "Authentication"): keys made, listed and revoked with the real
+// CLI, stored as hashes; no key or a wrong one is 401, a read key on a write route 403; each key
+// has its own rate limit (429 with Retry-After); the OpenAPI document (valid OpenAPI 3.1) and the
+// reference page need no key, and the page's script comes from Lastcall itself.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, type Api, startApi } from './support/api.ts';
@@ -105,7 +105,7 @@ describe('rate limit', () => {
 });
 
 describe('description', () => {
-  it('serves a valid OpenAPI 3.1 document without a key, every route of SPEC 9 in it', async () => {
+  it('serves a valid OpenAPI 3.1 document without a key, every route of docs/api.md in it', async () => {
     const answer = await fetch(`${api.url}/api/v1/openapi.json`);
     expect(answer.status).toBe(200);
     const document = (await answer.json()) as { openapi: string; paths: Record<string, object> };
@@ -128,7 +128,7 @@ describe('description', () => {
         'GET /api/v1/campaigns/{id}/stats',
         'GET /api/v1/campaigns/{id}/deliveries',
         'GET /api/v1/campaigns/{id}/plan',
-        // The console's live parts (README "Console"): beyond SPEC 9, read-only.
+        // The console's live parts (docs/console.md): read-only.
         'GET /api/v1/campaigns/{id}/live-stats',
         'GET /api/v1/campaigns/{id}/activity',
         'GET /api/v1/campaigns/{id}/plan-hours',

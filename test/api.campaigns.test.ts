@@ -192,7 +192,7 @@ describe('reading and lifecycle', () => {
     expect(bad.json.errors.map((e: { path: string }) => e.path).sort()).toEqual(['limit', 'status']);
   });
 
-  it('the plan preview is NDJSON with the SPEC 4.4 fields, per stored subscriber', async () => {
+  it('the plan preview is NDJSON with the fields of `lastcall plan`, per stored subscriber', async () => {
     const answer = await api.call(
       'GET',
       `/api/v1/campaigns/api-test/plan?now=${new Date(START).toISOString()}`,

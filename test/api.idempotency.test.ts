@@ -1,6 +1,6 @@
-// Idempotency-Key (SPEC 9): the same POST, PUT or DELETE replayed, at once or later within 24
-// hours, answers the first answer and does nothing again; a key reused for another request is
-// refused; after 24 hours the key is free again. Keys belong to the caller.
+// Idempotency-Key (docs/api.md, "Idempotency"): the same POST, PUT or DELETE replayed, at once or
+// later within 24 hours, answers the first answer and does nothing again; a key reused for another
+// request is refused; after 24 hours the key is free again. Keys belong to the caller.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Api, CAMPAIGN, person, startApi } from './support/api.ts';
 

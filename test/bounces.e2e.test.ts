@@ -1,4 +1,4 @@
-// Bounces and complaints end to end while a campaign runs (SPEC 11): the workers send step 1
+// Bounces and complaints end to end while a campaign runs: the workers send step 1
 // with a VERP return path per delivery; real report shapes (Gmail, Outlook, Postfix DSNs, ARF
 // complaints: test/fixtures/mail-reports) are delivered with nodemailer to the SMTP listener of
 // `serve`, as the receiving servers would; WhatsApp refuses one number (131026) at send time and

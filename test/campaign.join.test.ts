@@ -1,5 +1,6 @@
 // planSubscriber: someone who joins (or gains a channel) while campaigns run gets the zone's
-// scheduled slots (created when the zone had none) and a personal catch-up when SPEC 4.3 says so.
+// scheduled slots (created when the zone had none) and a personal catch-up when the catch-up rule
+// says so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CampaignService,

@@ -129,7 +129,8 @@ describe('campaign start', () => {
   });
 
   // Starting on 10 Jan 12:00Z: d7 is missed everywhere and d1 is more than 24 h away, so every
-  // zone gets a zone-wide catch-up of d7 at the first minute inside its window (SPEC 4.3).
+  // zone gets a zone-wide catch-up of d7 at the first minute inside its window (docs/campaigns.md,
+  // "Late joiners and catch-up").
   //   Paris 13:00 local → 12:00Z; New York 07:00 local → 09:00 local = 14:00Z; Kolkata 17:30 local → 12:00Z
   it('plans catch-ups at start as zone slots: everyone joins at the start', async () => {
     await campaigns.create(campaignFile('c2'), 0);

@@ -1,11 +1,11 @@
-// `npm run demo` as a new user runs it (SPEC 12): `lastcall demo` in a child process, from a copy
-// of the tree, with DATABASE_URL and REDIS_URL pointing at closed loopback ports and no SMTP_URL.
-// It starts private PostgreSQL and Redis in its data folder, the sandbox with its mail catcher,
-// serve and work; then headless Chromium walks the README's tour in one tab: sign up on the demo
-// campaign's page, confirm by mail in the sandbox inbox, get a reminder on both channels, STOP
-// on WhatsApp and the one-click unsubscribe by mail, and the next step skips both channels. A
-// second start re-uses the data folder. Screenshots of each page, at 1280 and 390 px wide, go to
-// test-artifacts/screenshots/ (git-ignored).
+// `npm run demo` as a new user runs it (README.md, "Quick start"): `lastcall demo` in a child
+// process, from a copy of the tree, with DATABASE_URL and REDIS_URL pointing at closed loopback
+// ports and no SMTP_URL. It starts private PostgreSQL and Redis in its data folder, the sandbox
+// with its mail catcher, serve and work; then headless Chromium walks the README's five-minute tour
+// in one tab: sign up on the demo campaign's page, confirm by mail in the sandbox inbox, get a
+// reminder on both channels, STOP on WhatsApp and the one-click unsubscribe by mail, and the next
+// step skips both channels. A second start re-uses the data folder. Screenshots of each page, at
+// 1280 and 390 px wide, go to test-artifacts/screenshots/ (git-ignored).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
   chmodSync,

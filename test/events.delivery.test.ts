@@ -1,7 +1,8 @@
-// Outbound events (SPEC 9) from the outbox to a receiver on 127.0.0.1, with the real drainer,
-// BullMQ worker and PostgreSQL: every request signed; a receiver that refuses for a while and
-// then accepts gets every event, in order per subscriber, none lost; one that answers 500 (or
-// nothing) forever holds no worker; after 24 hours an event is given up and the next one goes.
+// Outbound events (docs/api.md, "Outbound events") from the outbox to a receiver on 127.0.0.1, with
+// the real drainer, BullMQ worker and PostgreSQL: every request signed; a receiver that refuses for
+// a while and then accepts gets every event, in order per subscriber, none lost; one that answers
+// 500 (or nothing) forever holds no worker; after 24 hours an event is given up and the next one
+// goes.
 import type { Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type EventType, recordEvent } from '../src/events/outbox.ts';

@@ -1,4 +1,4 @@
-// A campaign's own sign-up page (SPEC 7 GET /subscribe/{campaignId}, SPEC 3 `signup: true`):
+// A campaign's own sign-up page (GET /subscribe/{campaignId}, a campaign file with `signup: true`):
 // listed at /subscribe, showing its name, deadline and reminders, offering only the channels
 // both configured and used by the campaign; a sign-up there joins its audience (the campaign's
 // audience tag) with the page in the consent evidence; /help takes its facts from it.

@@ -61,7 +61,7 @@ describe('POST /webhooks/whatsapp', () => {
       error_detail: 'Message undeliverable',
       failed_at: at(45),
     });
-    // 131026: the number cannot receive; its WhatsApp channel ends for later steps (SPEC 11).
+    // 131026: the number cannot receive; its WhatsApp channel ends for later steps.
     expect(await h.whatsappState(PEOPLE.pref.id)).toBe('bounced');
     // Found by biz_opaque_callback_data while the sender had not yet written the result.
     expect(await h.delivery('back')).toMatchObject({ status: 'sent', provider_message_id: 'wamid.B1' });

@@ -245,7 +245,7 @@ describe('consent', () => {
   });
 });
 
-describe('bounces and complaints (SPEC 11)', () => {
+describe('bounces and complaints', () => {
   const endEmail = async (state: 'bounced' | 'complained', kind: 'bounce' | 'complaint') => {
     await t.db.exec(
       `UPDATE subscriber_channels SET state = $1 WHERE subscriber_id = 's2' AND channel = 'email'`,

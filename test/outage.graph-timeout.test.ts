@@ -1,8 +1,8 @@
-// Graph API timeouts (SPEC 6, at most once): the fake takes the message and answers only after
-// the worker's timeout. The request reached Meta, so the delivery becomes `unknown` and is never
-// sent again, not by a retry and not by a later tick's recovery; `campaign stats` and
-// `subscribers show` say why. A send that never reached the API (connection refused) is retried:
-// src/delivery/channels/whatsapp.test.ts.
+// Graph API timeouts (docs/operations.md, "Outages"; at most once): the fake takes the message and
+// answers only after the worker's timeout. The request reached Meta, so the delivery becomes
+// `unknown` and is never sent again, not by a retry and not by a later tick's recovery;
+// `campaign stats` and `subscribers show` say why. A send that never reached the API (connection
+// refused) is retried: src/delivery/channels/whatsapp.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { statsText } from '../src/cli/commands/campaign-stats.ts';

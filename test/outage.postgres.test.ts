@@ -1,9 +1,9 @@
-// PostgreSQL restarted in the middle of a campaign's sends (SPEC 6). A private PostgreSQL is
-// stopped (`pg_ctl stop -m fast`: every session ended) while `lastcall work` and `lastcall serve`
-// run as child processes, then started again on the same data and port. Both keep running (no
-// crash, no unhandled rejection), log the outage once and its end once, `/healthz` answers 503
-// naming PostgreSQL meanwhile, and the campaign finishes: every delivery `sent`, each received
-// exactly once by the fake Graph API or SMTP server.
+// PostgreSQL restarted in the middle of a campaign's sends (docs/operations.md, "Outages"). A
+// private PostgreSQL is stopped (`pg_ctl stop -m fast`: every session ended) while `lastcall work`
+// and `lastcall serve` run as child processes, then started again on the same data and port. Both
+// keep running (no crash, no unhandled rejection), log the outage once and its end once, `/healthz`
+// answers 503 naming PostgreSQL meanwhile, and the campaign finishes: every delivery `sent`, each
+// received exactly once by the fake Graph API or SMTP server.
 import { delimiter } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTick } from '../src/delivery/tick.service.ts';

@@ -1,7 +1,7 @@
-// The SMTP server down for a while (SPEC 6): first refusing connections, then answering
-// "421 service not available", then accepting again. The emails wait in their queue, spending
-// none of their attempts (the outage outlasts the 8 a message has), and go out once it is back,
-// before the deadline, each exactly once. The worker logs the outage once and its end once.
+// The SMTP server down for a while (docs/operations.md, "Outages"): first refusing connections,
+// then answering "421 service not available", then accepting again. The emails wait in their queue,
+// spending none of their attempts (the outage outlasts the 8 a message has), and go out once it is
+// back, before the deadline, each exactly once. The worker logs the outage once and its end once.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

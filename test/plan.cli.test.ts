@@ -1,5 +1,6 @@
-// `lastcall plan` (SPEC §4.4, contract) run as an operator runs it: the real executable in a
-// child process, no database, no Redis. Expected instants are worked out by hand in comments.
+// `lastcall plan` (docs/campaigns.md, "Previewing a plan") run as an operator runs it: the real
+// executable in a child process, no database, no Redis. Expected instants are worked out by hand in
+// comments.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.ts';

@@ -1,4 +1,4 @@
-// Time-zone rules that change under a running campaign (SPEC 13, docs/timezones.md), with real
+// Time-zone rules that change under a running campaign (docs/timezones.md), with real
 // processes: each `lastcall` child runs Node's ICU on the tzdata release of a folder in
 // ../shared/tzdata-icu (ICU_TIMEZONE_FILES_DIR), exactly as after a Node upgrade. A campaign is
 // planned (`campaign start`) under 2022f and sent by `lastcall work` under 2025a:
@@ -7,9 +7,9 @@
 //   be moved before the old instant comes (a check at send time would be an hour late);
 // - a window edge lies between the old and new instants of the PT1H step (16:30 in Almaty,
 //   09:00 in Nuuk), so the new instant is the planner's, not the old one shifted by an hour.
-// `lastcall plan` under each release is the oracle of where SPEC 4 puts every send. The test
-// drives time with its own ticks at the planned instants (deadline next January, winter in both
-// zones); the workers fan out and send to the fake Graph API and SMTP server.
+// `lastcall plan` under each release is the oracle of where the planning rules put every send. The
+// test drives time with its own ticks at the planned instants (deadline next January, winter in
+// both zones); the workers fan out and send to the fake Graph API and SMTP server.
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

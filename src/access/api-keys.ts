@@ -1,7 +1,7 @@
-// API keys (SPEC 9): made by `lastcall api-keys create`, shown once, stored as a hash. A key
-// reads `lck_<keyId>_<secret>`: the key id finds the row, the SHA-256 of the whole key is
-// compared in constant time (sameSecret), so a wrong key and a wrong secret take the same path.
-// ADMIN_TOKEN is a key with every right; its name is "admin".
+// API keys (docs/api.md, "Authentication"): made by `lastcall api-keys create`, shown once, stored
+// as a hash. A key reads `lck_<keyId>_<secret>`: the key id finds the row, the SHA-256 of the whole
+// key is compared in constant time (sameSecret), so a wrong key and a wrong secret take the same
+// path. ADMIN_TOKEN is a key with every right; its name is "admin".
 import { createHash, randomBytes } from 'node:crypto';
 import type { ServeConfig } from '../config/config.ts';
 import { InvalidInput, NotFound } from '../shared/errors.ts';

@@ -1,6 +1,6 @@
-// Console sessions (SPEC 10; DESIGN "One auth check"): signing in with an API key (ADMIN_TOKEN
-// or a key from `lastcall api-keys create`) gives a cookie that is a signed reference to that
-// key, never the key itself:
+// Console sessions (docs/console.md, "Sign-in and sessions"): signing in with an API key
+// (ADMIN_TOKEN or a key from `lastcall api-keys create`) gives a cookie that is a signed reference
+// to that key, never the key itself:
 //
 //   v1.<ref>.<expires, unix s>.<HMAC-SHA256(SECRET_KEY, "console-session|ref|expires|keyHash")>
 //

@@ -36,7 +36,7 @@ function variant(key: string, line: string | null): string {
 }
 
 describe('the shipped campaign', () => {
-  it('loads with the SPEC §3 values', async () => {
+  it('loads with the shipped campaign file values', async () => {
     const campaign = await loadCampaignFile(SHIPPED);
     expect(campaign.id).toBe('ai-assistants-leave-whatsapp');
     expect(campaign.deadline).toBe(Date.parse('2026-01-14T23:00:00Z'));

@@ -1,6 +1,7 @@
-// The campaign file (SPEC §3, contract: keys). The zod schema checks each field on its own;
-// rules that tie fields together (window order, sendAt inside the window, unique step ids) live
-// in campaign.loader.ts so that they are reported even when some other field is wrong.
+// The campaign file (docs/campaigns.md, "The campaign file"; scripts rely on its keys). The zod
+// schema checks each field on its own; rules that tie fields together (window order, sendAt inside
+// the window, unique step ids) live in campaign.loader.ts so that they are reported even when some
+// other field is wrong.
 import { z } from 'zod';
 import {
   parseIsoDuration,
@@ -224,7 +225,7 @@ export interface Campaign {
   readonly window: CampaignWindow;
   readonly catchUp: { readonly minGap: string };
   readonly audience: CampaignAudience;
-  /** Open for sign-up at /subscribe/<id> (SPEC 7). Absent in definitions stored before the key. */
+  /** Open for sign-up at /subscribe/<id>. Absent in definitions stored before the key. */
   readonly signup?: boolean;
   readonly steps: readonly CampaignStep[];
   /** The messages folder as written in the file (relative to it); undefined: the shipped one. */

@@ -1,6 +1,6 @@
-// Campaign lifecycle (SPEC 3, 4.3, 8): create or update from a file, list, show, start, pause,
-// resume, cancel, stats, and planning subscribers who join while a campaign runs. The CLI (and
-// any other edge) parses its input and calls one of these; `now` is always injected.
+// Campaign lifecycle (docs/campaigns.md, "Lifecycle"): create or update from a file, list, show,
+// start, pause, resume, cancel, stats, and planning subscribers who join while a campaign runs. The
+// CLI (and any other edge) parses its input and calls one of these; `now` is always injected.
 //
 //   draft ──start──► running ──pause──► paused ──resume──► running
 //     └───────────────┴──────cancel──────┴──► cancelled        (finished: set by the delivery side)
@@ -159,9 +159,9 @@ export function createCampaignService(deps: CampaignServiceDeps) {
     },
 
     /**
-     * Starts a draft campaign: every existing eligible subscriber joins at `now` (SPEC 4.3), one
-     * slot per (step, zone, channel, instant, kind). Refused, with nothing written or sent, once
-     * the deadline has passed.
+     * Starts a draft campaign: every existing eligible subscriber joins at `now`
+     * (docs/campaigns.md, "Late joiners and catch-up"), one slot per (step, zone, channel, instant,
+     * kind). Refused, with nothing written or sent, once the deadline has passed.
      */
     async start(id: string, now: number): Promise<StartResult> {
       const result = await db.tx(async (sql): Promise<StartResult> => {
@@ -272,8 +272,8 @@ export type CampaignService = ReturnType<typeof createCampaignService>;
 
 /**
  * Plans one subscriber, joining at `now`, into every running or paused campaign: the zone's
- * scheduled slots still ahead (created if missing) and a personal catch-up when SPEC 4.3 calls
- * for one. Idempotent. Wire it as the subscription service's `onSubscriberActivated`.
+ * scheduled slots still ahead (created if missing) and a personal catch-up when the catch-up rule
+ * calls for one. Idempotent. Wire it as the subscription service's `onSubscriberActivated`.
  */
 export function planSubscriber(db: Db, subscriberId: string, now: number): Promise<PlanJoinersResult> {
   return db.tx((sql) => planSubscribers(sql, [subscriberId], now));

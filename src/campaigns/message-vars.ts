@@ -43,7 +43,7 @@ export interface MessageVarsInput {
   readonly publicUrl: string;
 }
 
-/** fr, fr-CA, FR_fr → fr; anything else, malformed included, → en (SPEC §5). */
+/** fr, fr-CA, FR_fr → fr; anything else, malformed included, → en. */
 export function resolveLocale(text: string): Locale {
   return /^fr(?:[-_]|$)/i.test(text.trim()) ? 'fr' : 'en';
 }

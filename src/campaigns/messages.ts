@@ -1,6 +1,7 @@
-// Message templates: found by name under <messages>/<locale>/<template>.yaml (SPEC §3),
-// validated when loaded, compiled once, rendered per subscriber. Every value inserted into
-// HTML is escaped; WhatsApp gets its ordered body parameters and the URL button's suffix.
+// Message templates: found by name under <messages>/<locale>/<template>.yaml (docs/campaigns.md,
+// "Message templates"), validated when loaded, compiled once, rendered per subscriber. Every value
+// inserted into HTML is escaped; WhatsApp gets its ordered body parameters and the URL button's
+// suffix.
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,8 +1,9 @@
 // The plan preview of a stored campaign (API: GET /campaigns/{id}/plan?now=): what `lastcall
-// plan` prints (SPEC 4.4 NDJSON lines), for the subscribers in the database rather than a CSV.
-// Each eligible subscriber is planned as if joining at `now`, on the channels they have active
-// that the campaign uses. Subscribers are read in keyset pages and lines are yielded as they are
-// made: a million subscribers never sit in memory. The planner is per zone, memoised.
+// plan` prints (the NDJSON lines of docs/campaigns.md, "Previewing a plan"), for the subscribers in
+// the database rather than a CSV. Each eligible subscriber is planned as if joining at `now`, on
+// the channels they have active that the campaign uses. Subscribers are read in keyset pages and
+// lines are yielded as they are made: a million subscribers never sit in memory. The planner is per
+// zone, memoised.
 import { formattedSendsByZone } from '../planning/ndjson.ts';
 import { createZonePlanner } from '../planning/planner.ts';
 import type { Channel } from '../shared/vocabulary.ts';

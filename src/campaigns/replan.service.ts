@@ -1,4 +1,4 @@
-// The tz-data re-plan (SPEC 13, docs/timezones.md): a `work` process whose time-zone data is
+// The tz-data re-plan (docs/timezones.md): a `work` process whose time-zone data is
 // newer than the data a pending slot was planned with runs the planning rules again for it,
 // before it falls due. Every worker calls `replanStaleSlots` when it starts and once a minute.
 //

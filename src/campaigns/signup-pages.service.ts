@@ -1,7 +1,8 @@
-// What the public pages say about campaigns (SPEC 7): which are open for sign-up (`signup: true`,
-// not cancelled or finished, deadline ahead), each one's page (name, deadline, its steps and what
-// their reminders say, the channels it uses), and the campaign a page sign-up joins. The help
-// page takes its facts from here too. Read-only: the sign-up itself is the subscription service.
+// What the public pages say about campaigns (docs/subscribers.md, "Public pages and links"): which
+// are open for sign-up (`signup: true`, not cancelled or finished, deadline ahead), each one's page
+// (name, deadline, its steps and what their reminders say, the channels it uses), and the campaign
+// a page sign-up joins. The help page takes its facts from here too. Read-only: the sign-up itself
+// is the subscription service.
 
 import { describeBefore } from '../planning/planner.ts';
 import { NotFound, StateConflict } from '../shared/errors.ts';

@@ -1,9 +1,10 @@
-// Planned sends → slot rows. Pure: the planner decides every instant (SPEC 4); this module only
-// says which of its sends become a zone-wide slot and which a personal one.
+// Planned sends → slot rows. Pure: the planner decides every instant (docs/campaigns.md,
+// "Planning"); this module only says which of its sends become a zone-wide slot and which a
+// personal one.
 //
-// - Starting a campaign plans every existing subscriber as joining at that instant (SPEC 4.3),
-//   and every subscriber of a zone shares that plan: each send, catch-ups included, is a zone
-//   slot (subscriber_id null).
+// - Starting a campaign plans every existing subscriber as joining at that instant
+//   (docs/campaigns.md, "Late joiners and catch-up"), and every subscriber of a zone shares that
+//   plan: each send, catch-ups included, is a zone slot (subscriber_id null).
 // - A subscriber who joins later shares the zone's scheduled sends (created if the zone had no
 //   one yet) but gets their catch-up alone: a zone-wide catch-up would reach the whole zone.
 import { createZonePlanner } from '../planning/planner.ts';
@@ -72,7 +73,7 @@ export interface Joiner {
 /**
  * The slots a subscriber joining a running campaign at the planner's `now` needs: the zone's
  * scheduled slots still ahead (shared; inserting an existing one is a no-op) and a personal
- * catch-up when SPEC 4.3 calls for one. Undefined when the zone is unknown to the planner.
+ * catch-up when the catch-up rule calls for one. Undefined when the zone is unknown to the planner.
  */
 export function joinerSlots(campaign: Campaign, planner: ZonePlanner, joiner: Joiner): NewSlot[] | undefined {
   if (!inAudience(campaign, joiner)) return [];

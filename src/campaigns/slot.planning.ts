@@ -1,7 +1,8 @@
-// Planning subscribers who join campaigns already under way (SPEC 4.3): a web sign-up, an
-// email confirmation, a WhatsApp START, or an import while a campaign runs. Batched, so the
-// importer plans 500 rows with a handful of statements; idempotent, so planning someone twice
-// inserts nothing new (slot identity) and sends nothing twice (delivery identity).
+// Planning subscribers who join campaigns already under way (docs/campaigns.md, "Late joiners and
+// catch-up"): a web sign-up, an email confirmation, a WhatsApp START, or an import while a campaign
+// runs. Batched, so the importer plans 500 rows with a handful of statements; idempotent, so
+// planning someone twice inserts nothing new (slot identity) and sends nothing twice (delivery
+// identity).
 //
 // Personal catch-up slots cost one row (and, when due, one tiny fan-out) per subscriber and
 // channel that missed a step. That is the price of joining late; a large list is best imported

@@ -33,9 +33,10 @@ export interface Audience extends CampaignAudience {
 }
 
 /**
- * Who a campaign reaches (SPEC 3, 4.2), over `subscribers s JOIN subscriber_channels c`:
- * active consent on the channel, not done, and in the audience (audience.ts). `tags` and `path`
- * are the parameter references holding `audienceParams`. Fan-out and send re-check at their time.
+ * Who a campaign reaches (docs/campaigns.md, "The campaign file"), over
+ * `subscribers s JOIN subscriber_channels c`: active consent on the channel, not done, and in the
+ * audience (audience.ts). `tags` and `path` are the parameter references holding `audienceParams`.
+ * Fan-out and send re-check at their time.
  */
 export function eligibleWhere(tags: string, path: string): string {
   return `c.state = 'active' AND s.done_at IS NULL AND ${audienceSql(tags, path)}`;

@@ -2,13 +2,13 @@
 //
 // Slots keep their times through a pause, so on resume some are overdue. Sending them all at
 // once would fire several steps together (d30 and d7 after a long pause), possibly at night.
-// Resume treats the pause the way SPEC 4.3 treats a late join: for each zone and channel, the
-// overdue slots collapse into at most one send, the most recent missed step, moved to the
-// catch-up instant the planner gives for that zone at `now` (the first minute inside the window,
-// before the deadline). When the planner plans no catch-up (the next step is within
-// catchUp.minGap, or the deadline is too close), the overdue slots are cancelled: the next
-// step is on its way. Slots not yet due are untouched; a slot whose fan-out began before the
-// pause (it has a cursor) simply continues.
+// Resume treats the pause the way the catch-up rule treats a late join (docs/campaigns.md, "Pause
+// and resume"): for each zone and channel, the overdue slots collapse into at most one send, the
+// most recent missed step, moved to the catch-up instant the planner gives for that zone at `now`
+// (the first minute inside the window, before the deadline). When the planner plans no catch-up
+// (the next step is within catchUp.minGap, or the deadline is too close), the overdue slots are
+// cancelled: the next step is on its way. Slots not yet due are untouched; a slot whose fan-out
+// began before the pause (it has a cursor) simply continues.
 //
 // A personal catch-up slot held back by the pause is cancelled when its zone keeps a send on the
 // same channel (its subscriber gets that one); otherwise it follows the same rule on its own.

@@ -1,4 +1,4 @@
-// `campaign stats` (SPEC 8): per step × channel, what is planned and what became of it, read
+// `campaign stats` (docs/cli.md): per step × channel, what is planned and what became of it, read
 // from counters, never by counting deliveries (docs/delivery.md, "Counters"): the same figures
 // at ten deliveries and at ten million, in a few milliseconds.
 //
@@ -10,8 +10,9 @@
 //   in all three. failed, skipped and unknown are final and counted once, failures by the
 //   provider's error code and skips by reason.
 // - bounced, soft-bounced and complained count deliveries the receiving side reported on later
-//   (SPEC 11, delivery_reports): a permanent DSN (or WhatsApp 131026), a transient DSN, a spam
-//   complaint. They overlap the funnel: a bounced email was `sent` as far as the SMTP server said.
+//   (delivery_reports; docs/operations.md, "Bounces and complaints"): a permanent DSN (or WhatsApp
+//   131026), a transient DSN, a spam complaint. They overlap the funnel: a bounced email was `sent`
+//   as far as the SMTP server said.
 // Test sends (`send-test`) are not part of a campaign's figures.
 import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';

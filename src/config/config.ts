@@ -1,6 +1,6 @@
-// The one place that reads the environment (SPEC 2). Everything is parsed once, every problem
-// is listed at once, and the result is frozen. Other modules receive a Config; they never
-// read process.env.
+// The one place that reads the environment (docs/operations.md, "Configuration"). Everything is
+// parsed once, every problem is listed at once, and the result is frozen. Other modules receive a
+// Config; they never read process.env.
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
@@ -83,7 +83,7 @@ const schema = z.object({
       })
       .optional(),
   ),
-  /** Who sends, as named in the consent text and in mails (SPEC 2). */
+  /** Who sends, as named in the consent text and in mails. */
   SENDER_NAME: optionalString.pipe(
     z
       .string()
@@ -93,7 +93,7 @@ const schema = z.object({
   ),
   /** Where `lastcall demo` looks for initdb, pg_ctl and redis-server. */
   PATH: z.string().default(''),
-  /** The operator's endpoint for outbound events (SPEC 9) and their signing key. */
+  /** The operator's endpoint for outbound events and their signing key (docs/api.md). */
   EVENTS_URL: optionalString.pipe(url(['http:', 'https:']).optional()),
   EVENTS_SECRET: optionalString.refine((v) => v === undefined || v.length >= 16, {
     message: 'must be at least 16 characters long',
@@ -167,7 +167,7 @@ export interface Config {
     | {
         readonly port: number;
         readonly mailbox: string;
-        /** Reminders' envelope sender is bounce+<token>@ this host (SPEC 11): the PUBLIC_URL host. */
+        /** Reminders' envelope sender is bounce+<token>@ this host: the PUBLIC_URL host. */
         readonly returnPathDomain: string;
         /** PEM file paths: STARTTLS is offered. */
         readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
@@ -197,7 +197,7 @@ export interface Config {
   /** WHATSAPP_MESSAGING_LIMIT: the unique people per rolling 24 h the operator imposes (a number,
    *  or `unlimited`); undefined: Lastcall reads Meta's limit from the Graph API. */
   readonly whatsappMessagingLimit: number | 'unlimited' | undefined;
-  /** EVENTS_URL and EVENTS_SECRET: outbound events are POSTed there, signed (SPEC 9). */
+  /** EVENTS_URL and EVENTS_SECRET: outbound events are POSTed there, signed (docs/api.md). */
   readonly events: { readonly url: string; readonly secret: string } | undefined;
 }
 

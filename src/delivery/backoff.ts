@@ -1,6 +1,7 @@
-// Retry waits for sends: exponential with jitter (SPEC 6), never shorter than what the provider
-// asked for (Retry-After), capped so a reminder is not parked for hours by arithmetic. The policy
-// (base, jitter, cap) is the job catalog's `jobs.send.retry`.
+// Retry waits for sends: exponential with jitter (docs/architecture.md, "Principles", "One job
+// catalog"), never shorter than what the provider asked for (Retry-After), capped so a reminder is
+// not parked for hours by arithmetic. The policy (base, jitter, cap) is the job catalog's
+// `jobs.send.retry`.
 import type { RetryPolicy } from '../queue/catalog.ts';
 
 export type BackoffOptions = RetryPolicy;

@@ -183,7 +183,8 @@ export async function sendingSince(sql: Sql, before: Date, limit: number): Promi
 
 /**
  * `sending` → `unknown`: the provider may have accepted the message, so it is never sent
- * again (SPEC 6, at most once). Each becomes an attempt with outcome `unknown`.
+ * again (at most once: docs/architecture.md, "Principles"). Each becomes an attempt with outcome
+ * `unknown`.
  */
 export async function markUnknown(
   sql: Sql,

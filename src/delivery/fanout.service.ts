@@ -1,11 +1,11 @@
-// Fan-out (DESIGN.md point 4): a due slot becomes one delivery row per eligible subscriber, sent
-// in pages: one `sendBatch` job per `batchSize` rows. Subscribers are read by keyset on their
-// id, a page at a time; each page inserts its rows with ON CONFLICT DO NOTHING (each row noting
-// its batch job's id, derived from the slot, the page's starting cursor and the chunk, so a
-// re-run of the page names the same jobs), queues their jobs, then moves the slot's cursor.
-// Each page's jobs are queued while the next page is read (see fanOut), so a crash anywhere
-// repeats at most the last two pages: their rows already exist (no new row, no second message)
-// and the ones still `queued` are queued again under the same job ids.
+// Fan-out (docs/architecture.md, "The path of one reminder", step 3): a due slot becomes one
+// delivery row per eligible subscriber, sent in pages: one `sendBatch` job per `batchSize` rows.
+// Subscribers are read by keyset on their id, a page at a time; each page inserts its rows with ON
+// CONFLICT DO NOTHING (each row noting its batch job's id, derived from the slot, the page's
+// starting cursor and the chunk, so a re-run of the page names the same jobs), queues their jobs,
+// then moves the slot's cursor. Each page's jobs are queued while the next page is read (see
+// fanOut), so a crash anywhere repeats at most the last two pages: their rows already exist (no new
+// row, no second message) and the ones still `queued` are queued again under the same job ids.
 import { createHash } from 'node:crypto';
 import { BATCH_JOB_PREFIX, sendBatchSize } from '../queue/catalog.ts';
 import type { QueueSet } from '../queue/connection.ts';

@@ -1,9 +1,9 @@
-// What the tick repairs (DESIGN.md points 1 and 5). PostgreSQL is the record, Redis only work
-// in flight, so after a crash or a lost Redis the tick compares the two:
+// What the tick repairs (docs/architecture.md, "Principles"). PostgreSQL is the record, Redis only
+// work in flight, so after a crash or a lost Redis the tick compares the two:
 // - a slot left `fanning_out` whose fan-out job is gone gets its job back (it resumes at its cursor);
 // - a delivery left `sending` whose claiming job (its `job_id`) is no longer active, or for
 //   longer than the lease, becomes `unknown`: the provider may have accepted it, so it is NEVER
-//   sent again (at most once, SPEC 6);
+//   sent again (at most once);
 // - `queued`/`retrying` deliveries with no job are queued again: `queued` ones in new pages
 //   (`sendBatch` jobs, the rows' `job_id` updated), `retrying` ones on their own job with what
 //   is left of their wait. After a Redis loss (a marker key is gone) that is every one of

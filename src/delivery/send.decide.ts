@@ -32,7 +32,7 @@ export const HELD_FOR_QUALITY = 'held_for_quality_assessment';
 /** Codes meaning "the number as a whole is over its rate": throttle the queue, not one job. */
 const QUEUE_WIDE = new Set(['130429', '4', '80007', 'http-429']);
 
-/** Why a claimed delivery must not go out (SPEC 4 and 7), or undefined when it may. */
+/** Why a claimed delivery must not go out (docs/campaigns.md, "Stops"), or undefined when it may. */
 export function ineligibility(d: ClaimedDelivery, now: number): string | undefined {
   if (d.campaign.state === 'cancelled') return 'campaign-cancelled';
   if (d.campaign.state === 'finished') return 'deadline-passed';

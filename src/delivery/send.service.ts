@@ -473,7 +473,8 @@ async function callAll(
         };
       }
       if (!granted || halt) return { kind: 'held', d };
-      // The gate may have made it wait: nothing goes out at or after the deadline (SPEC 4.2).
+      // The gate may have made it wait: nothing goes out at or after the deadline
+      // (docs/campaigns.md, "Stops").
       if (deps.clock.now() >= d.campaign.deadline) return skipped(d, 'deadline-passed');
       const endTimer = sendDurationSeconds.startTimer({ channel: rendered.channel });
       let outcome: SendOutcome;

@@ -1,7 +1,7 @@
-// The tick (DESIGN.md point 3), once a minute from a BullMQ job scheduler and on demand in
-// tests: finish campaigns whose deadline came, claim due slots and queue their fan-out, then
-// recover what a crash or a lost Redis left behind (recovery.ts), and fold the campaign
-// counters' shards (delivery-counts.repository.ts). Every step is a conditional
+// The tick (docs/architecture.md, "The path of one reminder", step 2), once a minute from a BullMQ
+// job scheduler and on demand in tests: finish campaigns whose deadline came, claim due slots and
+// queue their fan-out, then recover what a crash or a lost Redis left behind (recovery.ts), and
+// fold the campaign counters' shards (delivery-counts.repository.ts). Every step is a conditional
 // update or a job id BullMQ dedupes, so two ticks at once, or a tick repeated, are harmless; a
 // PostgreSQL advisory lock merely keeps a second concurrent tick from doing the same work twice.
 import type { QueueSet } from '../queue/connection.ts';

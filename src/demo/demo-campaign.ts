@@ -1,10 +1,10 @@
 // The demo campaign, built in memory: the shipped campaign's message templates on a minute scale.
 // Its deadline is N minutes after the current minute. The first notice is due at that very
 // minute: the campaign starts as of the current minute, so the first notice is "missed by a few
-// seconds" and goes out at once as a catch-up (SPEC 4.3, with a 1-second minGap so it always
-// does), then the ladder follows: 10, 5 and 2 minutes before the deadline, in words that count
-// the minutes left. The window covers the
-// whole day, so nothing is pushed back to the previous evening in any zone.
+// seconds" and goes out at once as a catch-up (docs/campaigns.md, "Late joiners and catch-up", with
+// a 1-second minGap so it always does), then the ladder follows: 10, 5 and 2 minutes before the
+// deadline, in words that count the minutes left. The window covers the whole day, so nothing is
+// pushed back to the previous evening in any zone.
 import { stringify } from 'yaml';
 
 export const DEMO_CAMPAIGN_ID = 'demo';
@@ -49,7 +49,7 @@ export function demoTiming(now: number, minutes: number): DemoTiming {
   };
 }
 
-/** The campaign file's YAML (SPEC 3 keys); no `messages` key, so the shipped templates are used. */
+/** The campaign file's YAML (docs/campaigns.md); no `messages` key: the shipped templates. */
 export function demoCampaignYaml(timing: DemoTiming): string {
   const header =
     '# Written by `lastcall demo seed`: a minute-scale demo of the shipped campaign. Re-running\n' +

@@ -1,8 +1,8 @@
-// The demo's PostgreSQL and Redis (SPEC 12): the configured ones when they answer; private ones
-// started from the local binaries (or Docker) when DATABASE_URL / REDIS_URL are unset or refuse
-// connections on a loopback address, in a data folder of the demo's own that the next run
-// re-uses. Its link key and admin token are kept there too, so links in the mails of an earlier
-// run still work. Where neither binaries nor Docker exist, it stops at once saying what to do.
+// The demo's PostgreSQL and Redis (README.md, "Quick start"): the configured ones when they answer;
+// private ones started from the local binaries (or Docker) when DATABASE_URL / REDIS_URL are unset
+// or refuse connections on a loopback address, in a data folder of the demo's own that the next run
+// re-uses. Its link key and admin token are kept there too, so links in the mails of an earlier run
+// still work. Where neither binaries nor Docker exist, it stops at once saying what to do.
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -82,7 +82,7 @@ export const DEMO_CONSENT_SOURCE = 'demo seed';
 
 const csvField = (value: string) => (/[",;\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
 
-/** The subscribers CSV (SPEC 5 columns) with consent evidence "demo seed" at `consentAt`. */
+/** The subscribers CSV (docs/subscribers.md) with consent evidence "demo seed" at `consentAt`. */
 export function demoSubscribersCsv(consentAt: number): string {
   const at = new Date(consentAt).toISOString();
   const header = 'id,name,phone,email,locale,timezone,assistant,channels,consent_at,consent_source,tags';

@@ -1,4 +1,5 @@
-// `lastcall demo` (npm run demo): the whole product in one process, without Docker (SPEC 12).
+// `lastcall demo` (npm run demo): the whole product in one process, without Docker (README.md,
+// "Quick start").
 // PostgreSQL and Redis: the configured ones, or private ones in the demo's data folder
 // (demo-services.ts). The sandbox on 127.0.0.1: the fake Graph API for WhatsApp (unless
 // WHATSAPP_API_URL names another Graph API than Meta's) and, unless SMTP_URL is set, the mail

@@ -1,4 +1,4 @@
-// Moves outbox rows into the `events` queue (DESIGN: the outbox is drained by a worker). Rows are
+// Moves outbox rows into the `events` queue (docs/architecture.md, "Principles"). Rows are
 // claimed in `seq` order with FOR UPDATE SKIP LOCKED, so any number of workers drain at once
 // without taking the same rows; the jobs are added before the rows are marked, in the same
 // transaction: a crash in between leaves the rows to drain again, and the job id

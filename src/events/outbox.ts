@@ -1,9 +1,9 @@
-// The transactional outbox of outbound events (SPEC 9, DESIGN "Events through a transactional
-// outbox"). A state change and its event row are written by the same transaction (or the same
-// statement), so an event exists exactly when its change committed: a process dying between a
-// commit and a queue cannot lose one. The drainer (outbox-drainer.ts) moves rows into the
-// `events` queue; `seq` gives the order per subscriber. Events carry ids, never phones, emails
-// or names: `data` is checked against that before it is written.
+// The transactional outbox of outbound events (docs/api.md, "Outbound events";
+// docs/architecture.md, "Principles"). A state change and its event row are written by the same
+// transaction (or the same statement), so an event exists exactly when its change committed: a
+// process dying between a commit and a queue cannot lose one. The drainer (outbox-drainer.ts) moves
+// rows into the `events` queue; `seq` gives the order per subscriber. Events carry ids, never
+// phones, emails or names: `data` is checked against that before it is written.
 import type { Sql } from '../store/pool.ts';
 
 export const EVENT_TYPES = [
@@ -11,19 +11,19 @@ export const EVENT_TYPES = [
   'delivery.delivered',
   'delivery.read',
   'delivery.failed',
-  /** Beyond SPEC 9's list: a delivery held back by WhatsApp's messaging limit (data.skipReason). */
+  /** A delivery held back by WhatsApp's messaging limit (data.skipReason). */
   'delivery.skipped',
   'subscriber.confirmed',
   'subscriber.unsubscribed',
   'subscriber.stopped',
   'subscriber.done',
   'subscriber.bounced',
-  /** Beyond SPEC 9's list: a spam complaint (ARF) ended the email channel. */
+  /** A spam complaint (ARF) ended the email channel. */
   'subscriber.complained',
-  /** Beyond SPEC 9's list (SPEC 14): Meta changed a WhatsApp template a campaign uses (category,
-   *  impending category, review status or quality), one per campaign. */
+  /** Meta changed a WhatsApp template a campaign uses (category, impending category, review
+   *  status or quality), one per campaign (docs/whatsapp.md). */
   'template.changed',
-  /** Beyond SPEC 9's list (SPEC 13): pending sends re-planned under newer tz data. */
+  /** Pending sends re-planned under newer tz data (docs/timezones.md). */
   'campaign.replanned',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

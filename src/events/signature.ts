@@ -1,4 +1,4 @@
-// The signature of an outbound event (SPEC 9, contract):
+// The signature of an outbound event (docs/api.md, "Outbound events"; receivers rely on it):
 //   Lastcall-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed by EVENTS_SECRET>
 // The timestamp is inside the MAC, so a receiver that refuses old timestamps refuses replays of a
 // captured request; the raw body is signed, so the receiver must verify before parsing.

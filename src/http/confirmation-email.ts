@@ -1,7 +1,7 @@
-// The double opt-in email (SPEC 7): fr/en text with the link `${PUBLIC_URL}/confirm/<token>`.
-// It is sent during the sign-up request through the email channel; a failure is logged and told
-// to the person, and the sign-up stays (signing up again sends a new link). With email off in
-// config, nothing is sent and a log line says so.
+// The double opt-in email (docs/subscribers.md, "Consent"): fr/en text with the link
+// `${PUBLIC_URL}/confirm/<token>`. It is sent during the sign-up request through the email channel;
+// a failure is logged and told to the person, and the sign-up stays (signing up again sends a new
+// link). With email off in config, nothing is sent and a log line says so.
 import type { Config } from '../config/config.ts';
 import { EmailChannel } from '../delivery/channels/email.ts';
 import type { Logger } from '../shared/logger.ts';

@@ -1,8 +1,8 @@
 import type { Locale } from '../shared/vocabulary.ts';
-// The words of the /help page every reminder links to, French first (SPEC 3, "What the shipped
-// campaign says"). No date here: the page takes the deadline from the campaign and says when it
-// has passed. Plain strings only: the page escapes them. Both languages share one shape, so the
-// type checker keeps them in step.
+// The words of the /help page every reminder links to, French first (the shipped campaign's
+// facts, as its message templates in config/messages/ say them). No date here: the page takes the
+// deadline from the campaign and says when it has passed. Plain strings only: the page escapes
+// them. Both languages share one shape, so the type checker keeps them in step.
 
 export interface HelpSection {
   readonly heading: string;

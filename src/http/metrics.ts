@@ -3,7 +3,8 @@
 // the queues: deliveries by channel and status (PostgreSQL), jobs by queue and state (BullMQ),
 // webhook bodies still to process. A dependency that is down drops its gauges, reports
 // `lastcall_metrics_source_up{source} 0`, and never fails the scrape.
-// No authentication, as SPEC 7 lists it: publish only the public routes through the proxy.
+// No authentication (docs/operations.md, "Metrics, health and logs"): publish only the public
+// routes through the proxy.
 import type { JobType } from 'bullmq';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Gauge, Registry } from 'prom-client';

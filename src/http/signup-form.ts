@@ -72,7 +72,7 @@ export type CheckedForm =
   | { readonly ok: true; readonly input: SubscriberInput }
   | { readonly ok: false; readonly errors: FieldErrors };
 
-/** The channels this server can send on (SPEC 2: a channel without its settings is off). */
+/** The channels this server can send on: a channel without its settings is off. */
 export function configuredChannels(config: Pick<Config, 'whatsapp' | 'email'>): Channel[] {
   return [...(config.whatsapp ? ['whatsapp' as const] : []), ...(config.email ? ['email' as const] : [])];
 }

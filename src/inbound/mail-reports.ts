@@ -1,9 +1,10 @@
-// Reading what comes back to a reminder's return path (SPEC 11), with mailparser: a delivery
-// status notification (RFC 3464: multipart/report; report-type=delivery-status, or its SMTPUTF8
-// form message/global-delivery-status, RFC 6533) or a feedback report (RFC 5965 ARF:
-// report-type=feedback-report). Only the machine-readable part is read; the human text around
-// it differs with every MTA (Postfix, Gmail, Exchange) and is ignored. What the fields mean for
-// the subscriber is the bounce service's business (subscribers/bounce.service.ts).
+// Reading what comes back to a reminder's return path (docs/operations.md, "Bounces and
+// complaints"), with mailparser: a delivery status notification (RFC 3464: multipart/report;
+// report-type=delivery-status, or its SMTPUTF8 form message/global-delivery-status, RFC 6533) or a
+// feedback report (RFC 5965 ARF: report-type=feedback-report). Only the machine-readable part is
+// read; the human text around it differs with every MTA (Postfix, Gmail, Exchange) and is ignored.
+// What the fields mean for the subscriber is the bounce service's business
+// (subscribers/bounce.service.ts).
 //
 // The evidence kept holds no address: diagnostic texts quote the recipient ("550 5.1.1
 // <ana@example.org>: unknown user"), and they are scrubbed here, before anything is stored.

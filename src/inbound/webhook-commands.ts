@@ -1,6 +1,6 @@
-// The words a subscriber can send on WhatsApp (SPEC 7), and what Lastcall answers, in French
-// and English. A message is a command only when, normalised, it is exactly one of the keywords:
-// "Stop." and "Fait ✅" are commands, "please don't stop" is not.
+// The words a subscriber can send on WhatsApp (docs/subscribers.md, "Public pages and links"), and
+// what Lastcall answers, in French and English. A message is a command only when, normalised, it is
+// exactly one of the keywords: "Stop." and "Fait ✅" are commands, "please don't stop" is not.
 
 export type InboundCommand = 'stop' | 'start' | 'done';
 export type ReplyLocale = 'fr' | 'en';
@@ -48,7 +48,7 @@ const REPLIES: Readonly<Record<ReplyLocale, Readonly<Record<InboundCommand, stri
   },
 };
 
-/** A subscriber's locale as a reply language (SPEC 5: unknown falls back to English). */
+/** A subscriber's locale as a reply language (unknown falls back to English). */
 export function replyLocale(locale: string | null | undefined): ReplyLocale {
   const primary = locale?.toLowerCase().split(/[-_]/)[0];
   return primary === 'fr' ? 'fr' : 'en';

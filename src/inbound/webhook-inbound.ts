@@ -1,5 +1,5 @@
-// What a subscriber says on WhatsApp, and Meta's own marketing stop/resume (SPEC 7): STOP and
-// its synonyms stop the WhatsApp channel, START resumes it (only for someone who consented
+// What a subscriber says on WhatsApp, and Meta's own marketing stop/resume (docs/subscribers.md):
+// STOP and its synonyms stop the WhatsApp channel, START resumes it (only for someone who consented
 // before), FAIT / DONE mark the subscriber done; each is answered in their language.
 // - Each inbound message is acted on once, by Meta's message id (redeliveries come in new batches).
 // - A command older than the person's latest choice on WhatsApp (a web opt-in, an unsubscribe, an

@@ -1,4 +1,5 @@
-// How a WhatsApp status report moves a delivery (SPEC 6: every status recorded, none backwards).
+// How a WhatsApp status report moves a delivery: every status recorded, none backwards
+// (docs/architecture.md, "The path of one reminder", step 6).
 // Pure: the repository locks the row, asks here, writes the answer.
 //
 // - Progress is monotonic: sent < delivered < read. A report below the row's status changes no

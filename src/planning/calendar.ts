@@ -1,7 +1,7 @@
-// Calendar arithmetic in a zone (SPEC 4.1.2). Date units move the local date and keep the local
-// time of day; they are applied with Luxon to wall values in UTC, where no DST can interfere,
-// and the result is turned back into an instant by `resolveWall`. A month back from 31 March is
-// 28 or 29 February (Luxon clamps to the end of the month).
+// Calendar arithmetic in a zone (docs/campaigns.md, "Planning", point 1). Date units move the local
+// date and keep the local time of day; they are applied with Luxon to wall values in UTC, where no
+// DST can interfere, and the result is turned back into an instant by `resolveWall`. A month back
+// from 31 March is 28 or 29 February (Luxon clamps to the end of the month).
 
 import { DateTime, type IANAZone } from 'luxon';
 import type { IsoDuration } from './duration.ts';
@@ -25,8 +25,9 @@ function shiftWallDate(wall: number, d: IsoDuration, sign: 1 | -1): number {
 
 /**
  * `instant` moved by the duration in the zone: date units on the local calendar (same local
- * time, resolved as in SPEC 4.1.3), then time units exactly. With no date units the instant is
- * used as it is, so an instant inside a DST overlap keeps its own occurrence.
+ * time, resolved as in docs/campaigns.md, "Planning", point 2), then time units exactly. With no
+ * date units the instant is used as it is, so an instant inside a DST overlap keeps its own
+ * occurrence.
  */
 export function shiftInZone(zone: IANAZone, instant: number, d: IsoDuration, sign: 1 | -1): number {
   const dated = hasDateUnits(d) ? resolveWall(zone, shiftWallDate(wallOf(zone, instant), d, sign)) : instant;
@@ -34,8 +35,9 @@ export function shiftInZone(zone: IANAZone, instant: number, d: IsoDuration, sig
 }
 
 /**
- * The candidate instant of a step whose deadline is `deadline` (SPEC 4.1.2): with date units
- * only, the local date of D − before at `sendAt`; otherwise D moved back by `before`.
+ * The candidate instant of a step whose deadline is `deadline` (docs/campaigns.md, "Planning",
+ * point 1): with date units only, the local date of D − before at `sendAt`; otherwise D moved
+ * back by `before`.
  */
 export function stepCandidate(
   zone: IANAZone,

@@ -5,9 +5,10 @@ import type { PlanStep, Schedule } from './types.ts';
 
 const lines = (s: Schedule, now: string, zone = 'Europe/Paris'): string[] => zoneLines(s, zone, now);
 
-// Late subscribers (SPEC 4.3), with the shipped campaign in Paris unless stated. Its sends:
-// d30 16 Dec 09:00Z, d7 8 Jan 09:00Z, d1 14 Jan 09:00Z (whatsapp, email), h6 14 Jan 17:00Z
-// (whatsapp); deadline 14 Jan 23:00Z. Expected instants are hand-computed literals.
+// Late subscribers (docs/campaigns.md, "Late joiners and catch-up"), with the shipped campaign in
+// Paris unless stated. Its sends: d30 16 Dec 09:00Z, d7 8 Jan 09:00Z, d1 14 Jan 09:00Z (whatsapp,
+// email), h6 14 Jan 17:00Z (whatsapp); deadline 14 Jan 23:00Z. Expected instants are hand-computed
+// literals.
 
 const rest = [
   'd1 whatsapp 2026-01-14T09:00:00Z scheduled',

@@ -1,4 +1,5 @@
-// One channel's sends for a subscriber joining at `now` (SPEC 4.1.5, 4.1.6 and 4.3).
+// One channel's sends for a subscriber joining at `now` (docs/campaigns.md, "Planning", points 4
+// and 5, and "Late joiners and catch-up").
 
 import type { IANAZone } from 'luxon';
 import { shiftInZone } from './calendar.ts';
@@ -52,7 +53,7 @@ export function collapseSameInstant(timings: readonly StepTiming[]): StepTiming[
  * `minGap` after `now` (or there is none), the most recent missed step is sent once as a
  * catch-up at the first minute from `now` inside the window, if that is still before the
  * deadline. A catch-up landing on a remaining send's instant is dropped: that send is closer to
- * the deadline (SPEC 4.1.5).
+ * the deadline (docs/campaigns.md, "Planning", point 4).
  */
 export function channelSends(timings: readonly StepTiming[], ctx: ChannelContext): ChannelSend[] {
   const kept = collapseSameInstant(timings);

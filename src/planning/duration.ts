@@ -1,7 +1,8 @@
-// ISO 8601 durations as the planner reads them (SPEC 4.1.2). The planner needs to know which
-// units were *written*: date units (years, months, weeks, days) are calendar arithmetic in the
-// subscriber's zone, time units (hours, minutes, seconds) are exact. "P1DT0H" therefore means
-// "the same local time a day earlier", while "P1D" means "that local date at sendAt".
+// ISO 8601 durations as the planner reads them (docs/campaigns.md, "Planning", point 1). The
+// planner needs to know which units were *written*: date units (years, months, weeks, days) are
+// calendar arithmetic in the subscriber's zone, time units (hours, minutes, seconds) are exact.
+// "P1DT0H" therefore means "the same local time a day earlier", while "P1D" means "that local date
+// at sendAt".
 
 export interface IsoDuration {
   readonly years: number;

@@ -1,4 +1,4 @@
-// Wall-clock time in a zone, resolved without guessing (SPEC 4.1.3).
+// Wall-clock time in a zone, resolved without guessing (docs/campaigns.md, "Planning", point 2).
 //
 // A "wall" value is a local date and time written as if it were UTC epoch milliseconds
 // (2026-01-14 10:00 local → Date.UTC(2026, 0, 14, 10)). Converting a wall value to an instant

@@ -1,5 +1,6 @@
-// The NDJSON line of a planned send (SPEC 4.4, contract), shared by `lastcall plan` and the API's
-// plan preview. Written per zone once: every subscriber of the zone shares the tail.
+// The NDJSON line of a planned send (docs/campaigns.md, "Previewing a plan"; scripts rely on it),
+// shared by `lastcall plan` and the API's plan preview. Written per zone once: every subscriber of
+// the zone shares the tail.
 import { formatLocal, formatUtc } from './planner.ts';
 import type { PlannedSend } from './types.ts';
 

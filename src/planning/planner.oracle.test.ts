@@ -1,7 +1,8 @@
 // Property test: planZone against the brute-force oracle of test/support/planner-oracle.ts, which is
-// written from SPEC 4 alone and shares no code with the planner. Cases are drawn with a seeded
-// generator, weighted towards DST changes, night-time windows and joining exactly at a send
-// time, so a failure always reproduces (its seed and case are in the message).
+// written from the rules of docs/campaigns.md, "Planning", alone and shares no code with the
+// planner. Cases are drawn with a seeded generator, weighted towards DST changes, night-time
+// windows and joining exactly at a send time, so a failure always reproduces (its seed and case are
+// in the message).
 
 import { describe, expect, it } from 'vitest';
 import {

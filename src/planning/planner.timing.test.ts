@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fullDay, lines, only, schedule, time } from '../../test/support/planning-fixtures.ts';
 
-// When one step is sent (SPEC 4.1.1–4.1.4), in zones with DST changes, unusual offsets, month
-// ends and window edges. Every expected instant is a literal worked out by hand (UTC) from the
-// zones' 2026 transitions (zdump), never a value computed by the code under test.
+// When one step is sent (docs/campaigns.md, "Planning", points 1–3), in zones with DST changes,
+// unusual offsets, month ends and window edges. Every expected instant is a literal worked out by
+// hand (UTC) from the zones' 2026 transitions (zdump), never a value computed by the code under
+// test.
 
 describe('DST gaps and overlaps', () => {
   it.each([

@@ -1,6 +1,6 @@
-// The planner (SPEC 4): (schedule, zone, now) → every planned send, pure and deterministic.
-// This module and its siblings are the only place in Lastcall that does date arithmetic; the
-// helpers other modules need are re-exported here.
+// The planner (docs/campaigns.md, "Planning"): (schedule, zone, now) → every planned send, pure and
+// deterministic. This module and its siblings are the only place in Lastcall that does date
+// arithmetic; the helpers other modules need are re-exported here.
 
 import type { Channel } from '../shared/vocabulary.ts';
 import { stepCandidate } from './calendar.ts';

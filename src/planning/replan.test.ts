@@ -39,7 +39,7 @@ describe('replanZone', () => {
     ).toEqual([{ id: 1, action: 'move', sendAt: at('2026-01-14T09:00:00Z') }]);
   });
 
-  it('a send the new rules put behind now is missed: a catch-up at now when SPEC 4.3 calls for one', () => {
+  it('a send the new rules put behind now is missed: a catch-up at now when the catch-up rule calls for one', () => {
     // d1's time (09:00Z) passed at 09:30Z; h6 at 17:00Z is 7.5 h away.
     const now = at('2026-01-14T09:30:00Z');
     const wide = schedule({ catchUpMinGap: 'PT1H' });

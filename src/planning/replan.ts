@@ -1,6 +1,7 @@
 // Re-planning sends planned with older time-zone data (docs/timezones.md), pure: the rules of
-// SPEC 4 run again under this process's data, and each pending send learns where they now put
-// it. The service around it (src/campaigns/replan.service.ts) claims the rows and writes back.
+// docs/campaigns.md, "Planning", run again under this process's data, and each pending send learns
+// where they now put it. The service around it (src/campaigns/replan.service.ts) claims the rows
+// and writes back.
 //
 // A pending send was planned for a subscriber "joining" at `plannedAt` (the campaign's start, or
 // a late sign-up). Under the new rules, planning at that same moment gives the send of its step
@@ -9,8 +10,9 @@
 //   under the new rules has not come yet): the send moves there, earlier or later (often not at
 //   all), and the next tick sends it;
 // - further behind `now` (the new rules put it before the upgrade reached it): it is missed, and
-//   missed sends follow SPEC 4.3 from `now`: the catch-up the planner gives at `now`, when it is
-//   for this very step, else nothing (a later step went out, or the next one is within minGap);
+//   missed sends follow the catch-up rule from `now` (docs/campaigns.md, "Late joiners and
+//   catch-up"): the catch-up the planner gives at `now`, when it is for this very step, else
+//   nothing (a later step went out, or the next one is within minGap);
 // - no such send any more (two steps now land on one instant, or a catch-up the new rules do not
 //   call for): cancelled.
 // A zone the new data does not know is left as it was.

@@ -1,5 +1,6 @@
-// The planner's vocabulary (SPEC 4). Inputs are plain data so the campaign loader, the offline
-// `plan` command, the slot builder and the catch-up logic all feed it the same way.
+// The planner's vocabulary (docs/campaigns.md, "Planning"). Inputs are plain data so the campaign
+// loader, the offline `plan` command, the slot builder and the catch-up logic all feed it the same
+// way.
 
 import type { Channel } from '../shared/vocabulary.ts';
 

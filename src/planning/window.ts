@@ -1,8 +1,9 @@
-// The sending window (SPEC 4.1.4 and 4.3): whole minutes whose local time of day lies in
-// [start, end], both ends included. Searches run over stretches of constant UTC offset, where
-// local time moves in step with real time; a DST change ends a stretch and the search carries on
-// in the next one. The results equal a minute-by-minute scan (see planner.oracle.test.ts),
-// including windows whose edges fall inside a DST gap or overlap.
+// The sending window (docs/campaigns.md, "Planning", point 3, and "Late joiners and catch-up"):
+// whole minutes whose local time of day lies in [start, end], both ends included. Searches run over
+// stretches of constant UTC offset, where local time moves in step with real time; a DST change
+// ends a stretch and the search carries on in the next one. The results equal a minute-by-minute
+// scan (see planner.oracle.test.ts), including windows whose edges fall inside a DST gap or
+// overlap.
 
 //
 // A calendar (window.days, window.except) narrows the window to allowed local days: a search

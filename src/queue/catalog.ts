@@ -1,8 +1,8 @@
-// The one job catalog (DESIGN.md "One job catalog"): for each kind of job, its queue, its name,
-// its payload schema, its job id and its real options (how it is retried, how long it is kept).
-// Everything that queues a job or runs a worker builds from here; nothing else writes job
-// options. Payloads carry ids only, never personal data; they are validated when queued
-// (`jobFor`) and again when processed (`parsePayload`).
+// The one job catalog (docs/architecture.md, "Principles"): for each kind of job, its queue, its
+// name, its payload schema, its job id and its real options (how it is retried, how long it is
+// kept). Everything that queues a job or runs a worker builds from here; nothing else writes job
+// options. Payloads carry ids only, never personal data; they are validated when queued (`jobFor`)
+// and again when processed (`parsePayload`).
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
 import type { Channel } from '../shared/vocabulary.ts';
@@ -18,7 +18,7 @@ export const QUEUES = {
   email: 'send-email',
   /** Verified WhatsApp webhook batches, stored in PostgreSQL and processed off the request. */
   webhooks: 'webhooks',
-  /** Outbound events (SPEC 9), drained from the PostgreSQL outbox, POSTed to EVENTS_URL. */
+  /** Outbound events (docs/api.md), drained from the PostgreSQL outbox, POSTed to EVENTS_URL. */
   events: 'events',
 } as const;
 

@@ -1,5 +1,5 @@
 // Graceful shutdown: stop taking work, let in-flight jobs finish for a bounded time, then
-// force. `worker.close()` has no timeout of its own (DESIGN.md pitfalls), hence the race.
+// force. `worker.close()` has no timeout of its own (a BullMQ pitfall), hence the race.
 import type { Worker } from 'bullmq';
 
 export async function closeWorkers(

@@ -19,7 +19,7 @@ export interface ReplyTarget {
 }
 
 /** The replies the inbox offers as buttons, in the conversation's language: what Lastcall
- * understands (SPEC 7: STOP, FAIT / DONE, START). */
+ * understands (STOP, FAIT / DONE, START: docs/subscribers.md, "Public pages and links"). */
 export function quickReplies(language: string | undefined): readonly string[] {
   return language?.startsWith('fr') ? ['STOP', 'FAIT', 'START'] : ['STOP', 'DONE', 'START'];
 }

@@ -1,5 +1,5 @@
-// Time is injected (DESIGN.md "Time is injected"): the tick, fan-out and send services take
-// `now` from a Clock, so tests set the time and drive ticks themselves instead of sleeping.
+// Time is injected (docs/testing.md, "House rules for tests"): the tick, fan-out and send services
+// take `now` from a Clock, so tests set the time and drive ticks themselves instead of sleeping.
 
 export interface Clock {
   /** Epoch milliseconds. */

@@ -21,8 +21,9 @@ export const messagingLimitHeldTotal = new Counter({
   registers: [metricsRegistry],
 });
 
-/** Mail received at reminders' return paths (SPEC 11), by kind (bounce, complaint, none) and
- *  what it counted as (bounced, soft-bounced, complained, ignored, unknown-delivery). */
+/** Mail received at reminders' return paths (docs/operations.md, "Bounces and complaints"), by
+ *  kind (bounce, complaint, none) and what it counted as (bounced, soft-bounced, complained,
+ *  ignored, unknown-delivery). */
 export const mailReportsTotal = new Counter({
   name: 'lastcall_mail_reports_total',
   help: 'Delivery status notifications and feedback reports received, by kind and outcome',

@@ -1,5 +1,5 @@
-// Bounces and complaints (SPEC 11): what the receiving side reports after a provider accepted a
-// reminder, and what it does to the subscriber's channel.
+// Bounces and complaints (docs/operations.md, "Bounces and complaints"): what the receiving side
+// reports after a provider accepted a reminder, and what it does to the subscriber's channel.
 //
 // - Email: a delivery status notification with a permanent status (5.x.x) ends the email
 //   channel as `bounced`; a feedback report of abuse (a "this is spam" click) ends it as
@@ -194,7 +194,7 @@ async function endChannel(
   const row = (await subscribers.lockChannels(sql, subscriberId)).get(delivery.channel);
   if (row?.state !== 'active' && row?.state !== 'pending') return false;
   await subscribers.setChannel(sql, subscriberId, delivery.channel, ending.state, undefined, now);
-  // The outbound event (SPEC 9), in this transaction: ids and the source only.
+  // The outbound event (docs/api.md), in this transaction: ids and the source only.
   await recordEvent(
     sql,
     {

@@ -1,7 +1,7 @@
 // Property-based tests of the subscribers CSV reader and the export's cells (fast-check), on
-// thousands of generated files: every dialect SPEC §5 allows read back exactly, with the line
-// each row starts on; non-UTF-8 bytes refused at their line; junk of every kind refused with a
-// line or a field named, never another exception; formula cells neutralised on export and
+// thousands of generated files: every dialect docs/subscribers.md allows read back exactly, with
+// the line each row starts on; non-UTF-8 bytes refused at their line; junk of every kind refused
+// with a line or a field named, never another exception; formula cells neutralised on export and
 // restored on import. No database here (test/fuzz.csv.test.ts imports into one).
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';

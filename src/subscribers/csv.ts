@@ -1,12 +1,12 @@
-// The subscribers CSV (SPEC §5, contract: columns), read as a stream: one validated row at a
-// time, so a file of any size costs the same memory (plus 12 bytes a key for duplicates).
-// UTF-8 with or without BOM, comma or semicolon (decided by the header line), CRLF or LF,
-// quoted fields with delimiters and line breaks inside. Every row comes back with the line it
-// starts on; a bad row is reported and the next one read. Only a file that cannot be read as
-// CSV at all (not UTF-8, bad header, unclosed quote, a record over 128,000 characters) stops
-// the reading, with an InvalidInput. A file given by path is checked for UTF-8 whole before its
-// first row comes out, so an encoding refusal never leaves part of it imported; a stream is
-// checked as it flows (utf8-lines.ts).
+// The subscribers CSV (docs/subscribers.md, "The CSV": scripts rely on its columns), read as a
+// stream: one validated row at a time, so a file of any size costs the same memory (plus 12 bytes a
+// key for duplicates). UTF-8 with or without BOM, comma or semicolon (decided by the header line),
+// CRLF or LF, quoted fields with delimiters and line breaks inside. Every row comes back with the
+// line it starts on; a bad row is reported and the next one read. Only a file that cannot be read
+// as CSV at all (not UTF-8, bad header, unclosed quote, a record over 128,000 characters) stops the
+// reading, with an InvalidInput. A file given by path is checked for UTF-8 whole before its first
+// row comes out, so an encoding refusal never leaves part of it imported; a stream is checked as it
+// flows (utf8-lines.ts).
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';

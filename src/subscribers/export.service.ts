@@ -1,6 +1,7 @@
-// `subscribers export`: every subscriber with consent in force, as the import's CSV (SPEC §5
-// columns, in that order), so that export → import round-trips. Read in keyset pages inside one
-// read-only REPEATABLE READ transaction: a consistent snapshot, constant memory, any size.
+// `subscribers export`: every subscriber with consent in force, as the import's CSV (the columns
+// of docs/subscribers.md, "The CSV", in that order), so that export → import round-trips. Read in
+// keyset pages inside one read-only REPEATABLE READ transaction: a consistent snapshot, constant
+// memory, any size.
 //
 // What a row says:
 // - channels: the channels whose consent is in force (`active`). A channel that is pending,
@@ -14,7 +15,7 @@
 //   distinct sources are joined with " + ".
 // - done_at has no column in the format: it is counted, so the operator knows.
 // - attributes: one `attr.<name>` column per attribute name any exported subscriber has (in
-//   name order, after the SPEC columns); a subscriber without it has an empty cell, which the
+//   name order, after the fixed columns); a subscriber without it has an empty cell, which the
 //   import reads as "no such attribute". The shipped campaign's `assistant` goes out as
 //   `attr.assistant`, which the import reads exactly as the old bare column.
 // - name and consent_source starting like a formula (= + - @) get a leading apostrophe, which

@@ -1,7 +1,7 @@
-// `subscribers import` (SPEC 5): a CSV streamed row by row (csv.ts, which validates each row
-// and refuses a repeated id, phone or email with the line it first appeared on), valid rows
-// COPYed into a staging table in chunks of CHUNK_SIZE, each chunk merged with a fixed number of
-// set-based statements (import.merge.ts). Idempotent, and planned into running campaigns.
+// `subscribers import` (docs/subscribers.md, "The CSV"): a CSV streamed row by row (csv.ts, which
+// validates each row and refuses a repeated id, phone or email with the line it first appeared on),
+// valid rows COPYed into a staging table in chunks of CHUNK_SIZE, each chunk merged with a fixed
+// number of set-based statements (import.merge.ts). Idempotent, and planned into running campaigns.
 //
 // - Upsert by id. A row whose phone or email belongs to another id is a bad row; so is one whose
 //   phone or email was erased (`subscribers forget` left a tombstone): only the person may opt

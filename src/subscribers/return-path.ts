@@ -1,9 +1,9 @@
-// The envelope sender of a reminder (SPEC 11): with UNSUBSCRIBE_SMTP_PORT set, each email goes
-// out with MAIL FROM bounce+<token>@<PUBLIC_URL host> (VERP), where the token is signed and names
-// the delivery (tokens.ts). Receiving servers send delivery status notifications to the envelope
-// sender, and feedback loops send complaints there: `serve`'s SMTP listener receives them
-// (inbound/unsubscribe-smtp.ts) and knows, from the address alone, which delivery bounced. Both ends
-// of the address live here.
+// The envelope sender of a reminder (docs/operations.md, "Bounces and complaints"): with
+// UNSUBSCRIBE_SMTP_PORT set, each email goes out with MAIL FROM bounce+<token>@<PUBLIC_URL host>
+// (VERP), where the token is signed and names the delivery (tokens.ts). Receiving servers send
+// delivery status notifications to the envelope sender, and feedback loops send complaints there:
+// `serve`'s SMTP listener receives them (inbound/unsubscribe-smtp.ts) and knows, from the address
+// alone, which delivery bounced. Both ends of the address live here.
 import { createReturnPathToken, verifyReturnPathToken } from './tokens.ts';
 
 const LOCAL_PREFIX = 'bounce+';

@@ -2,7 +2,7 @@
 // answering "what do you have on me, and what did you send me?": the profile, each channel's
 // consent state, the consent events (the evidence, oldest first), their deliveries (latest
 // first, with counts by status, and what the receiving side reported on them later: bounces and
-// complaints, SPEC 11) and their personal catch-up slots. A bounce or a complaint that ended a
+// complaints) and their personal catch-up slots. A bounce or a complaint that ended a
 // channel also shows as that channel's state and as a consent event with its evidence.
 import type { Sql } from '../store/pool.ts';
 import { SUBSCRIBER_COLUMNS, type SubscriberRow } from './subscriber.repository.ts';

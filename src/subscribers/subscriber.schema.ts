@@ -1,14 +1,14 @@
-// One subscriber record (SPEC §5), as the CSV import and the web sign-up form both receive it:
-// every field a string. Refusals name the field and the rule; they never echo a name, phone,
-// email or consent note back (personal data ends up in logs and terminals).
+// One subscriber record (docs/subscribers.md, "The CSV"), as the CSV import and the web sign-up
+// form both receive it: every field a string. Refusals name the field and the rule; they never echo
+// a name, phone, email or consent note back (personal data ends up in logs and terminals).
 import { type CountryCode, parsePhoneNumberWithError } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { canonicalZone } from '../planning/planner.ts';
 import type { Problem } from '../shared/errors.ts';
 import { CHANNELS, type Channel, type Locale } from '../shared/vocabulary.ts';
 
-/** The values the bare `assistant` column accepts (SPEC §5: the shipped campaign's attribute,
- *  kept as a column of its own for compatibility; it is stored as the attribute `assistant`). */
+/** The values the bare `assistant` column accepts (docs/subscribers.md: the shipped campaign's
+ *  attribute, kept as its own column for compatibility; stored as the attribute `assistant`). */
 export const ASSISTANTS = ['chatgpt', 'copilot', 'both'] as const;
 /** An attribute's name: `attr.<name>` in the CSV, a key of `attributes` in the API. */
 export const ATTRIBUTE_NAME = /^[a-z][a-z0-9_]{0,39}$/;

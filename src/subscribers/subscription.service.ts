@@ -1,9 +1,10 @@
-// Opt-in and opt-out (SPEC 7): the one place that changes a subscriber's consent. The HTTP pages,
-// the WhatsApp webhook and the CLI call these methods; each runs in one transaction and appends a
-// consent event for every change (consent_events is append-only). The sign-up transaction itself
-// is in subscription.sign-up.ts. A sign-up from a web page (signUpFromPage) is decided here too:
-// which channels the page offers, the consent text recorded as evidence, and the double opt-in
-// email sent after the commit; the HTTP route only reads the form and renders the answer.
+// Opt-in and opt-out (docs/subscribers.md, "Consent"): the one place that changes a subscriber's
+// consent. The HTTP pages, the WhatsApp webhook and the CLI call these methods; each runs in one
+// transaction and appends a consent event for every change (consent_events is append-only). The
+// sign-up transaction itself is in subscription.sign-up.ts. A sign-up from a web page
+// (signUpFromPage) is decided here too: which channels the page offers, the consent text recorded
+// as evidence, and the double opt-in email sent after the commit; the HTTP route only reads the
+// form and renders the answer.
 
 import { recordEvent } from '../events/outbox.ts';
 import type { ConfirmationMailer, MailOutcome } from '../http/confirmation-email.ts';
@@ -245,7 +246,7 @@ export function createSubscriptionService(deps: SubscriptionDeps) {
       });
     },
 
-    /** What the done page shows before its button is pressed (SPEC 7: a GET acts on nothing). */
+    /** What the done page shows before its button is pressed (a GET acts on nothing). */
     async doneLinkState(subscriberId: string): Promise<LinkResult> {
       const subscriber = await repo.findById(db, subscriberId);
       if (!subscriber) return { found: false, changed: false };

@@ -1,8 +1,8 @@
-// The sign-up transaction (SPEC 7, POST /subscribe): create or update the subscriber found by
-// phone or email, lift tombstones (the person is opting in themselves), and record one opt-in
-// consent event per ticked channel. WhatsApp is active at once (the consent box); email waits
-// for its double opt-in unless this very address is already confirmed. Consent belongs to an
-// address: an address that changes without its channel being ticked again loses that consent.
+// The sign-up transaction (POST /subscribe, docs/subscribers.md, "Consent"): create or update the
+// subscriber found by phone or email, lift tombstones (the person is opting in themselves), and
+// record one opt-in consent event per ticked channel. WhatsApp is active at once (the consent box);
+// email waits for its double opt-in unless this very address is already confirmed. Consent belongs
+// to an address: an address that changes without its channel being ticked again loses that consent.
 import { randomUUID } from 'node:crypto';
 import { InvalidInput } from '../shared/errors.ts';
 import type { Channel, Locale } from '../shared/vocabulary.ts';

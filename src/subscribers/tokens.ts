@@ -1,9 +1,9 @@
-// Link tokens for the confirm / unsubscribe / done links (SPEC 7). A token is
-// `<payload>.<signature>`, both base64url: the payload is a small JSON object naming the action,
-// the subscriber, the channel where relevant and an expiry; the signature is HMAC-SHA256 over a
-// versioned prefix plus the payload text, keyed with SECRET_KEY. Changing any byte of either part
-// breaks the signature, so a token cannot be moved to another subscriber, action or channel.
-// The signature is checked (in constant time) before the payload is parsed.
+// Link tokens for the confirm / unsubscribe / done links (docs/subscribers.md, "Public pages and
+// links"). A token is `<payload>.<signature>`, both base64url: the payload is a small JSON object
+// naming the action, the subscriber, the channel where relevant and an expiry; the signature is
+// HMAC-SHA256 over a versioned prefix plus the payload text, keyed with SECRET_KEY. Changing any
+// byte of either part breaks the signature, so a token cannot be moved to another subscriber,
+// action or channel. The signature is checked (in constant time) before the payload is parsed.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Channel } from '../shared/vocabulary.ts';
 
@@ -97,13 +97,14 @@ function parseClaims(payload: string): VerifiedToken | undefined {
   return undefined;
 }
 
-// Return-path tokens (SPEC 11): the `<token>` of a reminder's envelope sender
-// bounce+<token>@<PUBLIC_URL host> (VERP), so a delivery status notification or a complaint sent
-// there says which delivery it is about. It must fit an address's local part (64 octets at most,
-// RFC 5321) and survive MTAs that change its case, hence `<delivery id>.<hex HMAC>`, compared in
-// lower case, rather than the base64url of the link tokens. 80 bits of HMAC-SHA256 under its own
-// prefix: no link token verifies as one, nor the reverse. It never expires: DSNs come within
-// days, complaints weeks later, and it can only report on the one delivery it names.
+// Return-path tokens (docs/operations.md, "Bounces and complaints"): the `<token>` of a reminder's
+// envelope sender bounce+<token>@<PUBLIC_URL host> (VERP), so a delivery status notification or a
+// complaint sent there says which delivery it is about. It must fit an address's local part (64
+// octets at most, RFC 5321) and survive MTAs that change its case, hence
+// `<delivery id>.<hex HMAC>`, compared in lower case, rather than the base64url of the link tokens.
+// 80 bits of HMAC-SHA256 under its own prefix: no link token verifies as one, nor the reverse. It
+// never expires: DSNs come within days, complaints weeks later, and it can only report on the one
+// delivery it names.
 const RETURN_PATH_PREFIX = 'lastcall-return-path-v1.';
 const RETURN_PATH_HEX = 20;
 const RETURN_PATH_TOKEN = /^([1-9][0-9]{0,14})\.([0-9a-f]+)$/;

@@ -6,7 +6,8 @@
 //   unsubscribe token in its subject; `serve` receives that mail (inbound/unsubscribe-smtp.ts) and
 //   unsubscribes the person, exactly as the link would.
 // - Without it, the mailto is the sender's own address with the subject "unsubscribe": a person
-//   who uses it reaches the operator's mailbox, and nothing in Lastcall reads it (README).
+//   who uses it reaches the operator's mailbox, and nothing in Lastcall reads it
+//   (docs/operations.md, "Email set-up").
 
 const SUBJECT_WORD = 'unsubscribe';
 

@@ -9,8 +9,9 @@ import type { ImportService } from './import.service.ts';
 import { ATTRIBUTE_NAME, ATTRIBUTE_NAME_RULE, ATTRIBUTE_PREFIX } from './subscriber.schema.ts';
 
 /**
- * The SPEC 5 columns as JSON fields; `channels` and `tags` are arrays, the `attr.<name>` columns
- * are the object `attributes` (a null or empty value removes one; names left out are kept).
+ * The CSV columns (docs/subscribers.md) as JSON fields; `channels` and `tags` are arrays, the
+ * `attr.<name>` columns are the object `attributes` (a null or empty value removes one; names left
+ * out are kept).
  */
 export interface SubscriberFields {
   readonly name?: string;

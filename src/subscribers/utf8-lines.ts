@@ -1,6 +1,7 @@
-// The subscribers CSV must be UTF-8 (SPEC §5). A file saved as Latin-1 or Windows-1252 (Excel's
-// "CSV" on many systems) is not: read as UTF-8 its accented letters would silently become U+FFFD
-// in people's names. This check refuses such a file with the line of its first bad byte.
+// The subscribers CSV must be UTF-8 (docs/subscribers.md, "The CSV"). A file saved as Latin-1 or
+// Windows-1252 (Excel's "CSV" on many systems) is not: read as UTF-8 its accented letters would
+// silently become U+FFFD in people's names. This check refuses such a file with the line of its
+// first bad byte.
 //
 // Bytes are checked by Node's own validator (buffer.isUtf8, the same rule as a fatal
 // TextDecoder), chunk by chunk, so a file of any size costs no memory. Two protocol facts make

@@ -1,6 +1,6 @@
-// An operator's event endpoint on 127.0.0.1, as the README tells them to write one: it verifies
-// Lastcall-Signature on the raw body before parsing, then answers what the test asks for
-// (2xx, a status, or no answer at all). Every request is kept with its verdict.
+// An operator's event endpoint on 127.0.0.1, as docs/api.md ("Outbound events") tells them to write
+// one: it verifies Lastcall-Signature on the raw body before parsing, then answers what the test
+// asks for (2xx, a status, or no answer at all). Every request is kept with its verdict.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { verifyEventSignature } from '../../src/events/signature.ts';
 

@@ -1,5 +1,5 @@
-// `lastcall api-keys create --name N --scope read|write | list | revoke NAME` (SPEC 8, 9): keys of
-// the admin API. A new key is printed once (stdout, nothing else on that line, so a script can
+// `lastcall api-keys create --name N --scope read|write | list | revoke NAME` (docs/api.md): keys
+// of the admin API. A new key is printed once (stdout, nothing else on that line, so a script can
 // capture it); only its hash is stored. ADMIN_TOKEN needs no key: it has every right.
 import type { Command } from 'commander';
 import { printJson } from '../output.ts';

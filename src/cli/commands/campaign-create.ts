@@ -1,6 +1,6 @@
 // `lastcall campaign create --file F.yaml`: create the campaign, or update the one with the
-// same id (SPEC 8). The file and its message templates are validated first; a started
-// campaign's timing cannot change (the service says why).
+// same id (docs/campaigns.md, "Lifecycle"). The file and its message templates are validated first;
+// a started campaign's timing cannot change (the service says why).
 import type { Command } from 'commander';
 import { printJson } from '../output.ts';
 import { withCampaigns } from './campaign-context.ts';

@@ -1,6 +1,6 @@
-// `lastcall campaign start | pause | resume | cancel ID` (SPEC 8). Starting a campaign whose
-// deadline has passed exits 2 and says when the deadline was (the service refuses it before
-// writing anything). `--json` prints the service's result as it is.
+// `lastcall campaign start | pause | resume | cancel ID` (docs/campaigns.md, "Lifecycle"). Starting
+// a campaign whose deadline has passed exits 2 and says when the deadline was (the service refuses
+// it before writing anything). `--json` prints the service's result as it is.
 import type { Command } from 'commander';
 import type { ChangeResult } from '../../campaigns/campaign.service.ts';
 import { limitWarnings } from '../../campaigns/messaging-limit.check.ts';

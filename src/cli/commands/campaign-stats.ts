@@ -1,4 +1,4 @@
-// `lastcall campaign stats ID [--json]` (SPEC 8): per step × channel, planned, queued, sent,
+// `lastcall campaign stats ID [--json]` (docs/cli.md): per step × channel, planned, queued, sent,
 // delivered, read, failed, skipped, unknown, bounced and complained (definitions in
 // src/campaigns/stats.service.ts).
 // `--watch` follows the fan-out of the slots already due, as the workers run it: a progress bar

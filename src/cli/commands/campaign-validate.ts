@@ -1,4 +1,4 @@
-// `lastcall campaign validate --file F.yaml [--database]` (SPEC §8): checks a campaign file and
+// `lastcall campaign validate --file F.yaml [--database]` (docs/cli.md): checks a campaign file and
 // every message template it needs, with no database. Prints a short summary and exits 0, or lists
 // every problem and exits 2 (the InvalidInput is mapped by src/cli/main.ts). The summary names the
 // subscriber attributes the templates read; with --database (DATABASE_URL), how many of the

@@ -1,6 +1,6 @@
-// `lastcall doctor [--json] [--only checks]` (SPEC 8): one line per finding, ✓ / ! / ✗ / -,
-// with the fix under anything that is not fine (src/ops/doctor.ts). Exit 0 when nothing
-// failed, 1 otherwise. Compose's worker healthcheck runs `doctor --only redis,postgres`.
+// `lastcall doctor [--json] [--only checks]` (docs/operations.md): one line per finding,
+// ✓ / ! / ✗ / -, with the fix under anything that is not fine (src/ops/doctor.ts). Exit 0 when
+// nothing failed, 1 otherwise. Compose's worker healthcheck runs `doctor --only redis,postgres`.
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/config.ts';
 import { CHECK_IDS, type DoctorReport, parseOnly, runDoctor } from '../../ops/doctor.ts';

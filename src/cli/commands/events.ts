@@ -1,6 +1,6 @@
-// `lastcall events replay --since ISO` (SPEC 8, 9): sends again every outbound event created
-// since an instant (the receiver lost them, or a new receiver needs the history). The workers
-// (`lastcall work`, with EVENTS_URL set) drain them in order per subscriber.
+// `lastcall events replay --since ISO` (docs/api.md, "Outbound events"): sends again every outbound
+// event created since an instant (the receiver lost them, or a new receiver needs the history). The
+// workers (`lastcall work`, with EVENTS_URL set) drain them in order per subscriber.
 import type { Command } from 'commander';
 import { replayEvents } from '../../events/event-replay.ts';
 import { instantOf } from '../../subscribers/subscriber.schema.ts';

@@ -1,6 +1,7 @@
-// Output for `lastcall plan`: NDJSON (SPEC §4.4, contract) or tables for people, written as the
-// subscribers are read. Nothing accumulates: lines are batched into 64 KiB writes, the writer
-// waits for 'drain' when the stream is full, and a table is printed every few dozen rows.
+// Output for `lastcall plan`: NDJSON (docs/campaigns.md, "Previewing a plan"; scripts rely on it)
+// or tables for people, written as the subscribers are read. Nothing accumulates: lines are batched
+// into 64 KiB writes, the writer waits for 'drain' when the stream is full, and a table is printed
+// every few dozen rows.
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import Table from 'cli-table3';

@@ -1,8 +1,9 @@
 // `lastcall plan --campaign F.yaml --subscribers S.csv [--now ISO] [--format table|ndjson]`
-// (SPEC §4.4, contract): when each subscriber would be messaged, with no database, no Redis
-// and no templates. Every subscriber is planned as joining at `--now`, on the channels they
-// listed. The CSV is streamed and each line written as its row is read, so a million
-// subscribers cost the memory of a few (the planner and the formatting are memoised per zone).
+// (docs/campaigns.md, "Previewing a plan"; scripts rely on it): when each subscriber would be
+// messaged, with no database, no Redis and no templates. Every subscriber is planned as joining at
+// `--now`, on the channels they listed. The CSV is streamed and each line written as its row is
+// read, so a million subscribers cost the memory of a few (the planner and the formatting are
+// memoised per zone).
 
 import type { Writable } from 'node:stream';
 import { type Command, Option } from 'commander';

@@ -1,7 +1,8 @@
 // `lastcall send-test --campaign ID --step STEP --to PHONE_OR_EMAIL [--locale fr|en]
-// [--attr NAME=VALUE]… [--assistant chatgpt|copilot|both]` (SPEC 8): one step's message, sent now to the operator's
-// own phone or mailbox (src/ops/send-test.service.ts). Exit 2 for an unknown campaign or step
-// or a --to that is neither; exit 1, with the provider's code, when the provider refuses.
+// [--attr NAME=VALUE]… [--assistant chatgpt|copilot|both]` (docs/cli.md): one step's message, sent
+// now to the operator's own phone or mailbox (src/ops/send-test.service.ts). Exit 2 for an unknown
+// campaign or step or a --to that is neither; exit 1, with the provider's code, when the provider
+// refuses.
 import { type Command, Option } from 'commander';
 import { createChannelSenders } from '../../delivery/channel-senders.ts';
 import { type SendTestResult, sendTest } from '../../ops/send-test.service.ts';

@@ -1,6 +1,7 @@
-// `lastcall serve`: the HTTP server (SPEC 1): sign-up pages and links, the WhatsApp webhook,
-// /healthz, /metrics and the queue board. It listens on 0.0.0.0:HTTP_PORT and stops on SIGTERM
-// or SIGINT: no new connections, requests in flight finish (bounded), then queues and pool close.
+// `lastcall serve`: the HTTP server (docs/architecture.md, "The pieces"): sign-up pages and links,
+// the WhatsApp webhook, /healthz, /metrics and the queue board. It listens on 0.0.0.0:HTTP_PORT and
+// stops on SIGTERM or SIGINT: no new connections, requests in flight finish (bounded), then queues
+// and pool close.
 import { type Command, Option } from 'commander';
 import { loadConfig } from '../../config/config.ts';
 import { onShutdownSignal } from '../../queue/shutdown.ts';

@@ -1,6 +1,6 @@
-// `lastcall subscribers export [--file OUT.csv] [--json]` (SPEC 5, 8): the import's CSV format,
-// streamed from PostgreSQL. To a file, the CSV is written beside it and renamed when complete
-// (never a half-written export), readable by its owner only: it holds personal data.
+// `lastcall subscribers export [--file OUT.csv] [--json]` (docs/subscribers.md): the import's CSV
+// format, streamed from PostgreSQL. To a file, the CSV is written beside it and renamed when
+// complete (never a half-written export), readable by its owner only: it holds personal data.
 
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';

@@ -1,6 +1,6 @@
-// `lastcall subscribers forget KEY [--json]` (SPEC 8): erasure. Every piece of personal data
-// goes in one transaction; a keyed-hash tombstone of each address blocks a later re-import
-// (src/subscribers/erasure.service.ts). Exit 2 when no subscriber matches the key.
+// `lastcall subscribers forget KEY [--json]` (docs/subscribers.md, "Erasure"): erasure. Every piece
+// of personal data goes in one transaction; a keyed-hash tombstone of each address blocks a later
+// re-import (src/subscribers/erasure.service.ts). Exit 2 when no subscriber matches the key.
 import type { Command } from 'commander';
 import type { ErasureResult } from '../../subscribers/erasure.service.ts';
 import { parseSubscriberKey } from '../../subscribers/subscriber-key.ts';

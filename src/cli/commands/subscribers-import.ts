@@ -1,4 +1,5 @@
-// `lastcall subscribers import --file S.csv [--dry-run] [--strict] [--json]` (SPEC 5, 8).
+// `lastcall subscribers import --file S.csv [--dry-run] [--strict] [--json]` (docs/cli.md,
+// docs/subscribers.md).
 // Exit 0 when the file was imported (bad rows, if any, are listed and skipped); exit 2 when
 // --strict refused the file because of bad rows (nothing written) or the file is unreadable.
 // A progress bar (rows, rate, ETA) goes to stderr only when stderr is a terminal.

@@ -1,4 +1,4 @@
-// `lastcall subscribers show KEY [--json]` (SPEC 8): profile, channel states, consent events,
+// `lastcall subscribers show KEY [--json]` (docs/cli.md): profile, channel states, consent events,
 // deliveries and catch-up slots of one subscriber, by id, phone or email. Personal data is
 // printed: that is what the command is for (an access request); nothing is logged.
 

@@ -1,4 +1,4 @@
-// `lastcall templates push [--dry-run] | status [--json]` (SPEC 8): the WhatsApp message
+// `lastcall templates push [--dry-run] | status [--json]` (docs/cli.md): the WhatsApp message
 // templates of the message files, submitted to Meta and read back (src/ops/template-sync.service.ts).
 // Needs WhatsApp configured and WHATSAPP_BUSINESS_ACCOUNT_ID (exit 2 naming what is missing);
 // `push` exits 1 when Meta refused any template.

@@ -38,7 +38,7 @@ export interface EmailSend {
   messageId: string;
   unsubscribeUrl: string;
   unsubscribeMailto: string;
-  /** The envelope sender (MAIL FROM) when it is not `from`: bounce+<token>@… (SPEC 11). */
+  /** The envelope sender (MAIL FROM) when not `from`: bounce+<token>@… (docs/operations.md). */
   returnPath?: string;
   ics?: IcsEvent;
 }

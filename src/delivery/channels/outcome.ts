@@ -4,7 +4,7 @@
 // permanent → record and never retry; channel-down → stop the channel's queue and alert (the
 // message itself is fine and goes out once the operator fixes the account); unknown → the
 // request reached the provider and no answer came (a timeout after sending): it may have been
-// accepted, so it is recorded `unknown` and never sent again (at most once, SPEC 6);
+// accepted, so it is recorded `unknown` and never sent again (at most once);
 // unavailable → the provider cannot be reached or refuses service (SMTP refusing connections or
 // answering 421, the Graph API unreachable): nothing was sent and every message would get the
 // same answer, so the channel's queue waits and tries again, spending no message's attempts.

@@ -1,4 +1,4 @@
-// Cloud API error codes → send outcomes (DESIGN.md "Known pitfalls", plus the neighbours Meta
+// Cloud API error codes → send outcomes (Meta's error code reference, plus the neighbours Meta
 // documents for the same situations). Meta says to branch on `code` (+ `error_data.details`), not
 // on the HTTP status, which is 400 for most business errors; the status only decides for codes
 // this table doesn't know.

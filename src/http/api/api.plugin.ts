@@ -1,4 +1,4 @@
-// The admin API (SPEC 9) under /api/v1, its OpenAPI 3.1 document and its reference page.
+// The admin API (docs/api.md) under /api/v1, its OpenAPI 3.1 document and its reference page.
 // In this encapsulated context: zod validation (zod-validation.ts), the auth hook (auth.ts), a
 // rate limit per key, Idempotency-Key on writes (idempotency.ts) and the resource routes, each
 // as thin as a CLI command. Errors are the root's RFC 9457 problems (../problems.ts).

@@ -1,5 +1,5 @@
-// The one auth check of the admin API (DESIGN "One auth check"): a hook resolves the bearer key
-// (ADMIN_TOKEN or a hashed API key) to a Principal on the request; writes need a write key.
+// The one auth check of the admin API (docs/api.md, "Authentication"): a hook resolves the bearer
+// key (ADMIN_TOKEN or a hashed API key) to a Principal on the request; writes need a write key.
 //   no or unknown key → 401 (with WWW-Authenticate), read key on POST/PUT/DELETE → 403.
 // It runs on onRequest, before the body is read: a caller without a key cannot make the server
 // parse (or stream into the import) a large body. The console resolves its session the same way

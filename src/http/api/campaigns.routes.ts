@@ -1,6 +1,6 @@
-// /api/v1/campaigns (SPEC 9): as thin as the `campaign` commands. Each route parses its input
-// (zod: the schemas the OpenAPI document is made from), calls the service the CLI calls and maps
-// the result to the JSON the CLI prints with --json.
+// /api/v1/campaigns (docs/api.md, "Routes"): as thin as the `campaign` commands. Each route parses
+// its input (zod: the schemas the OpenAPI document is made from), calls the service the CLI calls
+// and maps the result to the JSON the CLI prints with --json.
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { parseDocument } from 'yaml';
@@ -64,7 +64,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
         tags: ['campaigns'],
         summary: 'Create or update a campaign',
         description:
-          'The campaign file (SPEC 3) as JSON, or as YAML with Content-Type: application/yaml. Same rules as `lastcall campaign create`; the body `id` must be the path id.',
+          'The campaign file as JSON, or as YAML with Content-Type: application/yaml. Same rules as `lastcall campaign create`; the body `id` must be the path id.',
         params: idParams,
         headers: idempotencyHeaders,
         body: campaignFileSchema,
@@ -161,7 +161,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
     {
       schema: {
         tags: ['campaigns'],
-        summary: 'Plan preview of the stored subscribers (NDJSON, SPEC 4.4 lines)',
+        summary: 'Plan preview of the stored subscribers (NDJSON, the lines of `lastcall plan`)',
         params: idParams,
         querystring: z.object({
           now: z

@@ -1,5 +1,6 @@
-// Idempotency-Key on API writes (SPEC 9): a POST, PUT or DELETE replayed within 24 hours answers
-// the first answer and does nothing again. Per caller (the key's name), kept in PostgreSQL.
+// Idempotency-Key on API writes (docs/api.md, "Idempotency"): a POST, PUT or DELETE replayed within
+// 24 hours answers the first answer and does nothing again. Per caller (the key's name), kept in
+// PostgreSQL.
 //
 // The race: two copies of one request arrive together. The key row is inserted first, in its own
 // statement (committed before the request runs), with ON CONFLICT: exactly one copy inserts it

@@ -1,6 +1,6 @@
-// /api/v1/subscribers (SPEC 9): as thin as the `subscribers` commands, over the same services:
-// upsert one (the import's rules, upsert.service.ts), import a CSV body streamed into the import
-// service (never read whole), keyset pages, one profile by id, phone or email, erasure.
+// /api/v1/subscribers (docs/api.md, "Routes"): as thin as the `subscribers` commands, over the same
+// services: upsert one (the import's rules, upsert.service.ts), import a CSV body streamed into the
+// import service (never read whole), keyset pages, one profile by id, phone or email, erasure.
 import type { Readable } from 'node:stream';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -74,7 +74,7 @@ export const subscriberRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, o
         tags: ['subscribers'],
         summary: 'Create or update one subscriber',
         description:
-          'The SPEC 5 columns as JSON fields; the rules of `lastcall subscribers import` (consent evidence required).',
+          'The subscribers CSV columns as JSON fields; the rules of `lastcall subscribers import` (consent evidence required).',
         params: idParams,
         headers: idempotencyHeaders,
         body: subscriberBody,
@@ -121,7 +121,7 @@ export const subscriberRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, o
         tags: ['subscribers'],
         summary: 'Import a CSV of subscribers (streamed)',
         description:
-          'A CSV body (SPEC 5, Content-Type: text/csv), read as it arrives. Answers the summary of `lastcall subscribers import --json`; with strict=true, a bad row makes it 422, each bad row named by its line, nothing written.',
+          'A subscribers CSV body (Content-Type: text/csv), read as it arrives. Answers the summary of `lastcall subscribers import --json`; with strict=true, a bad row makes it 422, each bad row named by its line, nothing written.',
         querystring: z.object({ dryRun: flag, strict: flag }),
         headers: idempotencyHeaders,
         body: z.string().describe('CSV text').meta({ contentType: 'text/csv' }),

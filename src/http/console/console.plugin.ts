@@ -1,5 +1,5 @@
-// The operator console (SPEC 10) under /console: server-rendered pages over the services the CLI
-// and the API call, in French and English. In this encapsulated context:
+// The operator console (docs/console.md) under /console: server-rendered pages over the services
+// the CLI and the API call, in French and English. In this encapsulated context:
 // - the session: every route but sign-in and the assets needs a live session cookie
 //   (access/console-session.ts, checked like a bearer key); without one a page redirects to
 //   sign-in and a form is refused with nothing done;

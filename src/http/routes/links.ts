@@ -1,13 +1,13 @@
-// The links in messages (SPEC 7): GET /confirm/:token (double opt-in, idempotent),
-// GET /unsubscribe/:token (a page with a button) and POST /unsubscribe/:token (the button, or an
-// RFC 8058 one-click POST from a mailbox provider), GET /done/:token (a page with a button) and
-// POST /done/:token (the button). A token that is malformed, forged or for another action is a
-// 400 page; an expired one a 410 page.
-// GET and HEAD on /unsubscribe and /done act on nothing: Outlook's Safe Links, Gmail's prefetch
-// and corporate scanners open every link of a mail, and one scan must not end anyone's reminders.
-// Only the confirmation acts on GET: a scanner that confirms an address proves the mail arrived,
-// and a POST would make double opt-in one click longer for everyone. HEAD on a link checks the
-// token and acts on nothing (Fastify would otherwise run the GET handler for it).
+// The links in messages (docs/subscribers.md, "Public pages and links"): GET /confirm/:token
+// (double opt-in, idempotent), GET /unsubscribe/:token (a page with a button) and POST
+// /unsubscribe/:token (the button, or an RFC 8058 one-click POST from a mailbox provider), GET
+// /done/:token (a page with a button) and POST /done/:token (the button). A token that is
+// malformed, forged or for another action is a 400 page; an expired one a 410 page.
+// GET and HEAD on /unsubscribe and /done act on nothing: Outlook's Safe Links, Gmail's prefetch and
+// corporate scanners open every link of a mail, and one scan must not end anyone's reminders. Only
+// the confirmation acts on GET: a scanner that confirms an address proves the mail arrived, and a
+// POST would make double opt-in one click longer for everyone. HEAD on a link checks the token and
+// acts on nothing (Fastify would otherwise run the GET handler for it).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../shared/clock.ts';
 import type { Locale } from '../../shared/vocabulary.ts';

@@ -1,11 +1,12 @@
-// The sign-up pages (SPEC 7): GET /subscribe lists the campaigns open for sign-up (the general
-// form when none is but a campaign for everyone is under way; a page saying nothing is open when
-// not even that: docs/getting-started.md); GET /subscribe/:campaignId is one campaign's page (name, deadline, what
-// its reminders say) with the form; POST to either validates, signs up (a campaign page's
-// sign-up joins its audience) through the subscription service, which also decides the channels
-// offered, the consent text and the confirmation email. "/" leads to /subscribe.
-// Only application/x-www-form-urlencoded is parsed here (anything else is a 415 page); the
-// body limit and the per-IP rate limit are set where the plugin is registered.
+// The sign-up pages (docs/subscribers.md, "Public pages and links"): GET /subscribe lists the
+// campaigns open for sign-up (the general form when none is but a campaign for everyone is under
+// way; a page saying nothing is open when not even that: docs/getting-started.md); GET
+// /subscribe/:campaignId is one campaign's page (name, deadline, what its reminders say) with the
+// form; POST to either validates, signs up (a campaign page's sign-up joins its audience) through
+// the subscription service, which also decides the channels offered, the consent text and the
+// confirmation email. "/" leads to /subscribe. Only application/x-www-form-urlencoded is parsed
+// here (anything else is a 415 page); the body limit and the per-IP rate limit are set where the
+// plugin is registered.
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { CampaignPage, SignUpPages, SignUpTarget } from '../../campaigns/signup-pages.service.ts';

@@ -1,5 +1,6 @@
 // GET /webhooks/whatsapp: Meta's subscription handshake. POST /webhooks/whatsapp: signed
-// statuses, inbound messages, marketing preferences and template reviews (SPEC 7).
+// statuses, inbound messages, marketing preferences and template reviews (docs/subscribers.md,
+// "Public pages and links").
 // The POST keeps the raw body (the signature covers Meta's exact bytes), refuses anything
 // unsigned or badly signed with 401 before touching the database or the queue, stores the body
 // once and answers 200 at once: the processing runs on the `webhooks` queue (webhook.service).

@@ -1,7 +1,8 @@
-// The sign-up form (SPEC 7, GET/POST /subscribe). Accessibility: every control has a label or a
-// legend; hints and errors are tied to their control with aria-describedby; a field in error has
-// aria-invalid and its message; an error summary at the top links to each field. `novalidate`
-// leaves validation to the server, so every error reads the same, in the page's language.
+// The sign-up form (GET/POST /subscribe: docs/subscribers.md, "Public pages and links").
+// Accessibility: every control has a label or a legend; hints and errors are tied to their control
+// with aria-describedby; a field in error has aria-invalid and its message; an error summary at the
+// top links to each field. `novalidate` leaves validation to the server, so every error reads the
+// same, in the page's language.
 import type { CampaignPage } from '../../campaigns/signup-pages.service.ts';
 import { describeCalendar, formatDeadline } from '../../planning/planner.ts';
 import type { Channel } from '../../shared/vocabulary.ts';

@@ -1,6 +1,6 @@
 -- Up Migration
 
--- Lastcall's record (DESIGN.md, "The shape of the data flow"). PostgreSQL holds everything that
+-- Lastcall's record (docs/architecture.md, "Principles"). PostgreSQL holds everything that
 -- must survive a restart or a lost Redis: campaigns, subscribers and their consent, the due
 -- slots and every delivery. All instants are timestamptz (UTC). Services pass their injected
 -- clock's "now" explicitly; the column defaults below are only a fallback for bookkeeping.
@@ -99,9 +99,10 @@ CREATE TRIGGER subscriber_channels_touch BEFORE UPDATE ON subscriber_channels
 CREATE INDEX subscriber_channels_active ON subscriber_channels (channel, subscriber_id)
   WHERE state = 'active';
 
--- The evidence of every opt-in, confirmation and opt-out (SPEC 7). Append-only: a trigger
--- refuses UPDATE. Rows are deleted only with their subscriber, by erasure (subscribers forget),
--- which is why there is no 'forget' kind: what remains of an erased person is a tombstone.
+-- The evidence of every opt-in, confirmation and opt-out (docs/subscribers.md, "Consent").
+-- Append-only: a trigger refuses UPDATE. Rows are deleted only with their subscriber, by erasure
+-- (subscribers forget), which is why there is no 'forget' kind: what remains of an erased person is
+-- a tombstone.
 CREATE TABLE consent_events (
   id            bigserial PRIMARY KEY,
   subscriber_id text NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
@@ -174,9 +175,9 @@ CREATE INDEX slots_subscriber ON slots (subscriber_id) WHERE subscriber_id IS NO
 
 -- ---------------------------------------------------------------------------------------------
 -- Deliveries: one row per message Lastcall meant to send. The unique key is the at-most-once
--- promise of SPEC 6: fan-out inserts with ON CONFLICT DO NOTHING on it, and only a new row gets
--- a send job. Erasure sets subscriber_id to null and keeps the anonymous row for the stats; NULLs
--- are distinct in the key, so erased rows never collide.
+-- promise (docs/architecture.md, "Principles"): fan-out inserts with ON CONFLICT DO NOTHING on it,
+-- and only a new row gets a send job. Erasure sets subscriber_id to null and keeps the anonymous
+-- row for the stats; NULLs are distinct in the key, so erased rows never collide.
 --
 -- Status: queued → sending (claimed by a sender with a conditional update) → sent → delivered →
 -- read, or retrying / failed / skipped. `unknown` is a row found in `sending` after a crash: the
@@ -217,7 +218,7 @@ CREATE INDEX deliveries_in_flight ON deliveries (status, updated_at)
 CREATE INDEX deliveries_subscriber ON deliveries (subscriber_id);
 CREATE INDEX deliveries_slot ON deliveries (slot_id);
 
--- Every attempt at a delivery, whatever its outcome (DESIGN: every attempt is recorded).
+-- Every attempt at a delivery, whatever its outcome: every attempt is recorded.
 CREATE TABLE delivery_attempts (
   id          bigserial PRIMARY KEY,
   delivery_id bigint NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,

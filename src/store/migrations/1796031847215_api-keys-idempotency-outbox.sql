@@ -1,9 +1,9 @@
 -- Up Migration
 
--- Keys of the admin API (SPEC 9), made by `lastcall api-keys create`. The key itself is shown
--- once and never stored: `key_id` is its public part (looked up), `key_hash` the SHA-256 of the
--- whole key (compared in constant time). Keys are 256-bit random, so a fast hash is enough.
--- A revoked key keeps its row (who had access, and when); its name may be given again.
+-- Keys of the admin API (docs/api.md, "Authentication"), made by `lastcall api-keys create`. The
+-- key itself is shown once and never stored: `key_id` is its public part (looked up), `key_hash`
+-- the SHA-256 of the whole key (compared in constant time). Keys are 256-bit random, so a fast hash
+-- is enough. A revoked key keeps its row (who had access, and when); its name may be given again.
 CREATE TABLE api_keys (
   id           bigserial PRIMARY KEY,
   name         text NOT NULL CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$'),
@@ -31,9 +31,9 @@ CREATE TABLE idempotency_keys (
 );
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 
--- Outbound events (SPEC 9) through a transactional outbox: the state change and its event row
--- are written in one transaction, so no event is lost between a commit and a queue. `seq`
--- orders them (per subscriber: delivery order). Ids only, never personal data.
+-- Outbound events (docs/api.md, "Outbound events") through a transactional outbox: the state change
+-- and its event row are written in one transaction, so no event is lost between a commit and a
+-- queue. `seq` orders them (per subscriber: delivery order). Ids only, never personal data.
 --   queued_at    moved into the `events` queue by the drainer (NULL: still to drain)
 --   round        bumped by `events replay`, so that a re-sent event gets a fresh job id
 --   delivered_at the receiver answered 2xx; failed_at: given up after 24 hours

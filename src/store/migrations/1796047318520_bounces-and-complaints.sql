@@ -1,8 +1,9 @@
 -- Up Migration
 
--- Bounces and complaints (SPEC 11). A permanent failure reported after the SMTP server accepted
--- a reminder (a DSN, RFC 3464), a spam complaint (an ARF report, RFC 5965) or a WhatsApp error
--- meaning the person cannot receive (131026) ends that channel:
+-- Bounces and complaints (docs/operations.md, "Bounces and complaints"). A permanent failure
+-- reported after the SMTP server accepted a reminder (a DSN, RFC 3464), a spam complaint (an ARF
+-- report, RFC 5965) or a WhatsApp error meaning the person cannot receive (131026) ends that
+-- channel:
 --   bounced     the address does not exist or refuses mail for good (DSN 5.x.x, WhatsApp 131026)
 --   complained  the person reported a reminder as spam (ARF)
 -- Like an opt-out, each is a consent-style event with its evidence (kind bounce / complaint).
