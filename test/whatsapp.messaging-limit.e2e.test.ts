@@ -173,10 +173,20 @@ describe('a 300-person step under a 250 messaging limit', { timeout: 90_000 }, (
   });
 
   it('campaign stats counts the held back by reason', async () => {
+    await waitFor('every status webhook applied', async () => {
+      const row = await database.db.one<{ n: number }>(
+        `SELECT count(*)::int AS n FROM deliveries WHERE campaign_id = $1 AND pricing_category IS NOT NULL`,
+        [CAMPAIGN],
+      );
+      return row?.n === 250;
+    });
     const stats = await runCli(['campaign', 'stats', CAMPAIGN], env);
     expect(stats.code).toBe(0);
     expect(stats.stdout).toContain('d10 whatsapp skipped: messaging-limit ×50');
+    // Meta's pricing of the 250 messages sent, from their status webhooks (the sandbox's: utility).
+    expect(stats.stdout).toContain('d10 whatsapp priced utility: 250 billable, 0 free');
     const json = JSON.parse((await runCli(['campaign', 'stats', CAMPAIGN, '--json'], env)).stdout);
     expect(JSON.stringify(json)).toContain('"messaging-limit":50');
+    expect(json.whatsappPricing).toEqual([{ step: 'd10', category: 'utility', billable: 250, free: 0 }]);
   });
 });

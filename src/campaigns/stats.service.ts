@@ -63,6 +63,14 @@ export interface CampaignStats {
   readonly steps: readonly StepChannelStats[];
   /** Pending sends re-planned under newer tz data, per (from, to) release (docs/timezones.md). */
   readonly tzReplans: readonly ReplanSummary[];
+  /** WhatsApp messages Meta priced, per step and pricing category, billable or free
+   *  (the `pricing` of their status webhooks; docs/whatsapp.md). */
+  readonly whatsappPricing: readonly {
+    readonly step: string;
+    readonly category: string;
+    readonly billable: number;
+    readonly free: number;
+  }[];
 }
 
 type Mutable<T> = {
@@ -140,6 +148,15 @@ export async function campaignStats(sql: Sql, record: CampaignRecord, now: numbe
     deadline: record.deadline,
     steps: [...rows.values()],
     tzReplans: await replansOf(sql, record.id),
+    whatsappPricing: await sql.query(
+      `SELECT step_id AS step, pricing_category AS category,
+              count(*) FILTER (WHERE pricing_billable)::int AS billable,
+              count(*) FILTER (WHERE NOT pricing_billable)::int AS free
+         FROM deliveries
+        WHERE campaign_id = $1 AND channel = 'whatsapp' AND pricing_category IS NOT NULL
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      [record.id],
+    ),
   };
 }
 

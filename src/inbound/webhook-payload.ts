@@ -17,6 +17,15 @@ export interface StatusItem {
   readonly error: { readonly code: string; readonly title: string | undefined } | undefined;
   /** The recipient's business-scoped user id (`recipient_user_id`), when Meta gives it. */
   readonly userId: string | undefined;
+  /** Meta's `pricing` object (per-message pricing since July 2025), when the status has one. */
+  readonly pricing?: StatusPricing | undefined;
+}
+
+export interface StatusPricing {
+  readonly billable: boolean;
+  readonly model: string | undefined;
+  readonly category: string;
+  readonly type: string | undefined;
 }
 
 export interface InboundItem {
@@ -222,6 +231,7 @@ function messagesItems(value: Obj): WebhookItem[] {
       callbackData: str(s.biz_opaque_callback_data),
       error: code ? { code, title: errorTitle(first) } : undefined,
       userId: bsuid(s.recipient_user_id),
+      pricing: pricingOf(obj(s.pricing)),
     });
   }
   const contacts = contactsOf(value);
@@ -281,6 +291,12 @@ function messagesItems(value: Obj): WebhookItem[] {
     });
   }
   return items;
+}
+
+function pricingOf(p: Obj | undefined): StatusPricing | undefined {
+  const category = str(p?.category);
+  if (!p || category === undefined || typeof p.billable !== 'boolean') return undefined;
+  return { billable: p.billable, model: str(p.pricing_model), category, type: str(p.type) };
 }
 
 function errorTitle(e: Obj | undefined): string | undefined {

@@ -373,3 +373,30 @@ export async function recordTemplateChange(
     [t.name, t.language, now, t.change, t.from ?? null, t.to],
   );
 }
+
+/** Stores the `pricing` object of the deliveries' latest status webhooks (one statement). */
+export async function writePricing(
+  sql: Sql,
+  rows: readonly {
+    readonly id: number;
+    readonly billable: boolean;
+    readonly model: string | undefined;
+    readonly category: string;
+    readonly type: string | undefined;
+  }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await sql.exec(
+    `UPDATE deliveries d SET pricing_billable = p.billable, pricing_model = p.model, pricing_category = p.category,
+            pricing_type = p.type
+       FROM unnest($1::bigint[], $2::boolean[], $3::text[], $4::text[], $5::text[]) AS p(id, billable, model, category, type)
+      WHERE d.id = p.id`,
+    [
+      rows.map((r) => r.id),
+      rows.map((r) => r.billable),
+      rows.map((r) => r.model ?? null),
+      rows.map((r) => r.category),
+      rows.map((r) => r.type ?? null),
+    ],
+  );
+}

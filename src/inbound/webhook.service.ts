@@ -20,7 +20,7 @@ import {
   handlePreference,
   type InboundDeps,
 } from './webhook-inbound.ts';
-import { type StatusItem, type WebhookItem, webhookItems } from './webhook-payload.ts';
+import { type StatusItem, type StatusPricing, type WebhookItem, webhookItems } from './webhook-payload.ts';
 import { applyStatus, type DeliveryState, isReportedStatus, type ReportedStatus } from './webhook-status.ts';
 
 export type WebhookDeps = InboundDeps;
@@ -231,12 +231,15 @@ async function settleIn(sql: Sql, items: readonly StatusItem[], now: number): Pr
   const ended: { id: number; code: string; detail: string | null }[] = [];
   // A status names a message we sent: its BSUID is the recipient's (the last one given wins).
   const identities = new Map<string, string>();
+  // Meta's pricing of the message, as its latest status with one reports it.
+  const pricing = new Map<number, StatusPricing>();
   const outcomes = items.map((item) => {
     if (!isReportedStatus(item.status)) return `not-recorded-${item.status}`;
     const id = statusTarget(state, byWamid, item);
     if (id === undefined) return 'unmatched';
     const recipient = recipients.get(id);
     if (item.userId && recipient) identities.set(recipient.subscriberId, item.userId);
+    if (item.pricing) pricing.set(id, item.pricing);
     const current = state.get(id)!;
     const next = applyStatus(current, {
       status: item.status,
@@ -256,6 +259,10 @@ async function settleIn(sql: Sql, items: readonly StatusItem[], now: number): Pr
   });
   const changes = [...state].filter(([id, s]) => s !== before.get(id)).map(([id, s]) => ({ id, state: s }));
   await repo.writeDeliveryStates(sql, changes, events, new Date(now));
+  await repo.writePricing(
+    sql,
+    [...pricing].map(([id, p]) => ({ id, ...p })),
+  );
   const known = new Map([...recipients.values()].map((r) => [r.subscriberId, r.whatsappUserId]));
   for (const [subscriberId, userId] of identities)
     if (known.get(subscriberId) !== userId)

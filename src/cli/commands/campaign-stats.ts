@@ -123,6 +123,9 @@ export function statsText(stats: CampaignStats): string {
       lines.push(`  ${row.step} ${row.channel} unknown (maybe sent, never re-sent): ${unknown.join(', ')}`);
   }
   for (const line of replanLines(stats)) lines.push(line);
+  // Meta's per-message pricing, from the status webhooks (docs/whatsapp.md).
+  for (const p of stats.whatsappPricing)
+    lines.push(`  ${p.step} whatsapp priced ${p.category}: ${p.billable} billable, ${p.free} free`);
   lines.push(
     'sent includes delivered and read; delivered includes read; bounced and complained were reported after sending.',
   );

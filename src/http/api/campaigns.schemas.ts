@@ -134,6 +134,13 @@ export const stats = z
       )
       .readonly()
       .meta({ description: 'pending sends re-planned under newer time-zone data (docs/timezones.md)' }),
+    whatsappPricing: z
+      .array(z.object({ step: z.string(), category: z.string(), billable: count, free: count }))
+      .readonly()
+      .meta({
+        description:
+          "WhatsApp messages Meta priced (status webhooks' pricing), per step and category, billable or free",
+      }),
   })
   .meta({ id: 'CampaignStats' });
 
