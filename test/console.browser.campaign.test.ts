@@ -185,6 +185,22 @@ describe('a running campaign in the console', () => {
       'lastcall_ai_assistants_one_week (en): re-categorised UTILITY → MARKETING',
     ]);
     await screenshots(page, 'campaign-template-alert');
+    // Meta's pricing of the messages sent (from their status webhooks).
+    await db.exec(
+      `UPDATE deliveries SET pricing_billable = true, pricing_model = 'PMP', pricing_category = 'utility', pricing_type = 'regular'
+        WHERE campaign_id = 'launch' AND channel = 'whatsapp' AND status = 'sent'`,
+    );
+    const priced = (
+      await db.one<{ n: number }>(
+        `SELECT count(*)::int AS n FROM deliveries WHERE campaign_id = 'launch' AND pricing_category IS NOT NULL`,
+      )
+    )?.n;
+    await page.reload();
+    expect(await page.locator('#pricing tbody tr').allTextContents()).toEqual([`m4utility${priced}0`]);
+    await screenshots(page, 'campaign-pricing');
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await pageOverflows(page)).toBe(false);
+    await page.setViewportSize({ width: 1280, height: 900 });
     await db.exec(`DELETE FROM template_statuses WHERE name = 'lastcall_ai_assistants_one_week'`);
     // Unlimited again, as the fake Graph API reports it, for the rest.
     await db.exec(`UPDATE whatsapp_account SET messaging_limit = NULL, messaging_tier = 'TIER_UNLIMITED'`);

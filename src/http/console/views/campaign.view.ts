@@ -113,6 +113,15 @@ ${breakdown(
   'skips',
   c.skips,
 )}
+${
+  stats.whatsappPricing.length > 0 &&
+  html`<h3 id="pricing-title">${c.pricing}</h3>
+${scrollTable(
+  c.pricing,
+  html`<table class="breakdown" id="pricing"><thead><tr><th scope="col">${c.step}</th><th scope="col">${c.pricingCategory}</th><th scope="col" class="num">${c.billable}</th><th scope="col" class="num">${c.free}</th></tr></thead>
+<tbody>${stats.whatsappPricing.map((p) => html`<tr><td>${p.step}</td><td>${p.category}</td><td class="num">${formatCount(ctx, p.billable)}</td><td class="num">${formatCount(ctx, p.free)}</td></tr>`)}</tbody></table>`,
+)}`
+}
 </section>
 <section aria-labelledby="sends-title" class="chart-block">
 <h2 id="sends-title">${c.sendsChart}</h2>
