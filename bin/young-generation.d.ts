@@ -1,5 +1,6 @@
 // Types of young-generation.js (plain JavaScript, as the launcher), for its tests.
 export declare const SEMI_SPACE_MIB: { readonly work: number; readonly 'subscribers import': number };
+export declare const HEAP_GROWING_PERCENT: { readonly work: number };
 export declare function youngGenerationRestart(proc: {
   readonly execve?: unknown;
   readonly platform: string;

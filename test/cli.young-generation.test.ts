@@ -3,7 +3,7 @@
 // --max-semi-space-size, are left as they are (docs/memory.md).
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { SEMI_SPACE_MIB, youngGenerationRestart } from '../bin/young-generation.js';
+import { HEAP_GROWING_PERCENT, SEMI_SPACE_MIB, youngGenerationRestart } from '../bin/young-generation.js';
 import { LASTCALL_BIN } from './support/cli.ts';
 
 /** Prints, at exit, the pid and the V8 flags the process ran with, and its new space's size. */
@@ -45,7 +45,9 @@ describe('the young generation of the memory-heavy commands', () => {
     const work = await lastcall(['work', '--help']);
     expect(work.code).toBe(0);
     expect(work.stdout).toContain('Usage: lastcall work');
-    expect(work.flags).toEqual([[`--max-semi-space-size=${SEMI_SPACE_MIB.work}`]]);
+    expect(work.flags).toEqual([
+      [`--max-semi-space-size=${SEMI_SPACE_MIB.work}`, `--heap-growing-percent=${HEAP_GROWING_PERCENT.work}`],
+    ]);
     expect(work.newSpaceMib).toBeLessThanOrEqual(2 * SEMI_SPACE_MIB.work);
 
     const imports = await lastcall(['subscribers', 'import', '--help']);
@@ -54,14 +56,14 @@ describe('the young generation of the memory-heavy commands', () => {
     expect(imports.flags).toEqual([[`--max-semi-space-size=${SEMI_SPACE_MIB['subscribers import']}`]]);
   });
 
-  it('other commands, and an operator’s own setting, are left alone', async () => {
+  it('other commands, and an operator’s own young generation, are left alone', async () => {
     const plan = await lastcall(['plan', '--help']);
     expect(plan.code).toBe(0);
     expect(plan.flags).toEqual([[]]);
 
     const own = await lastcall(['work', '--help'], { NODE_OPTIONS: '--max-semi-space-size=8' });
     expect(own.code).toBe(0);
-    expect(own.flags).toEqual([[]]);
+    expect(own.flags).toEqual([[`--heap-growing-percent=${HEAP_GROWING_PERCENT.work}`]]);
     expect(own.newSpaceMib).toBeGreaterThan(2 * SEMI_SPACE_MIB.work);
   });
 
@@ -88,5 +90,20 @@ describe('the young generation of the memory-heavy commands', () => {
       youngGenerationRestart({ ...proc, argv: [...proc.argv.slice(0, 2), 'subscribers', 'export'] }),
     ).toBeUndefined();
     expect(youngGenerationRestart({ ...proc, execve: undefined })).toBeUndefined();
+    const worker = { ...proc, argv: [...proc.argv.slice(0, 2), 'work'] };
+    expect(youngGenerationRestart({ ...worker, execArgv: ['--heap-growing-percent=50'] })).toEqual([
+      '/usr/bin/node',
+      '--heap-growing-percent=50',
+      '--max-semi-space-size=4',
+      '/app/bin/lastcall.js',
+      'work',
+    ]);
+    expect(
+      youngGenerationRestart({
+        ...worker,
+        execArgv: ['--heap-growing-percent=50'],
+        env: { NODE_OPTIONS: '--max-semi-space-size=8' },
+      }),
+    ).toBeUndefined();
   });
 });
