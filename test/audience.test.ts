@@ -2,11 +2,13 @@
 // random audiences (tags, where), the subscribers `audienceSql` selects in PostgreSQL are exactly
 // those `inAudience` accepts. Then the rule at work: `campaign start` plans only the zones of
 // subscribers in the audience.
+import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AudienceMember, audienceParams, audienceSql, inAudience } from '../src/campaigns/audience.ts';
 import type { CampaignAudience } from '../src/campaigns/campaign.schema.ts';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
+import { createImportService } from '../src/subscribers/import.service.ts';
 import { at, campaignFile, seedSubscriber, slotsOf } from './support/campaign.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
 
@@ -100,5 +102,22 @@ describe('the audience rule', () => {
     const started = await campaigns.start('pro-only', now);
     expect(started).toMatchObject({ zones: 1, reach: 1 });
     expect(new Set((await slotsOf(t.db, 'pro-only')).map((s) => s.zone))).toEqual(new Set(['Asia/Tokyo']));
+
+    // An import that gives the Paris subscriber the attribute plans her zone into the campaign;
+    // the same file again changes nothing.
+    const importer = createImportService({ db: t.db, secretKey: undefined });
+    const csv = [
+      'id,name,phone,email,locale,timezone,channels,consent_at,consent_source,attr.plan',
+      'free-paris,Test,,free-paris@example.org,en,Europe/Paris,email,2029-12-01T00:00:00Z,shop,pro',
+      '',
+    ].join('\n');
+    const later = now + 3_600_000;
+    const first = await importer.importFile({ file: Readable.from([csv]), now: later });
+    expect(first).toMatchObject({ updated: 1, planned: { subscribers: 1 } });
+    expect(new Set((await slotsOf(t.db, 'pro-only')).map((s) => s.zone))).toEqual(
+      new Set(['Asia/Tokyo', 'Europe/Paris']),
+    );
+    const again = await importer.importFile({ file: Readable.from([csv]), now: later });
+    expect(again).toMatchObject({ unchanged: 1, planned: { subscribers: 0 } });
   });
 });
