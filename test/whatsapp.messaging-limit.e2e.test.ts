@@ -7,69 +7,42 @@
 // sends at the rate of the number's throughput level (HIGH: 1,000 a second); a
 // `phone_number_quality_update` webhook is recorded with the limit it names.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTick } from '../src/delivery/tick.service.ts';
-import { freePort } from '../src/ops/local-servers/probe.ts';
-import { QueueSet } from '../src/queue/connection.ts';
-import { type Sandbox, startSandbox } from '../src/sandbox/sandbox.service.ts';
+import type { Sandbox } from '../src/sandbox/sandbox.service.ts';
 import { webhookPayload } from '../src/sandbox/webhook-payloads.ts';
 import { postWebhook } from '../src/sandbox/webhook-signing.ts';
-import { createLogger } from '../src/shared/logger.ts';
 import { runCli } from './support/cli.ts';
-import { testConfig } from './support/config.ts';
-import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import type { TestDatabase } from './support/db.ts';
 import {
   makeSubscribers,
-  PUBLIC_URL,
   seedSubscribers,
   spawnLastcall,
   spawnWorker,
   statusCounts,
-  type WorkerProcess,
   waitFor,
   writeCampaignFile,
 } from './support/delivery.ts';
-import { createTestRedis, type TestRedis } from './support/redis.ts';
+import { type SandboxStack, startSandboxStack } from './support/sandbox-stack.ts';
 
 const MINUTE = 60_000;
 const CAMPAIGN = 'limit-250';
 const APP_SECRET = 'limit-e2e-app-secret';
 
+let stack: SandboxStack;
 let database: TestDatabase;
-let redis: TestRedis;
 let sandbox: Sandbox;
-let queues: QueueSet;
 let env: Record<string, string>;
-const processes: WorkerProcess[] = [];
 const now = Date.now();
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  redis = createTestRedis();
-  const httpPort = await freePort();
-  sandbox = await startSandbox({
-    token: 'limit-e2e-token',
+  stack = await startSandboxStack({
+    name: 'limit-e2e',
     appSecret: APP_SECRET,
-    phoneNumberId: '100000000000043',
-    wabaId: '200000000000043',
-    webhookUrl: `http://127.0.0.1:${httpPort}/webhooks/whatsapp`,
-    publicUrl: PUBLIC_URL,
-    statusDelayMs: 5,
-    throughputLevel: 'HIGH',
+    idSuffix: '43',
+    sandbox: { throughputLevel: 'HIGH' },
+    env: { LASTCALL_ENV: 'development' },
   });
+  ({ database, sandbox, env } = stack);
   sandbox.graph.setMessagingTier('TIER_250');
-  env = {
-    DATABASE_URL: database.url,
-    ...redis.env,
-    PUBLIC_URL,
-    HTTP_PORT: String(httpPort),
-    LASTCALL_ENV: 'development',
-    WHATSAPP_TOKEN: sandbox.graph.token,
-    WHATSAPP_PHONE_NUMBER_ID: sandbox.graph.phoneNumberId,
-    WHATSAPP_APP_SECRET: APP_SECRET,
-    WHATSAPP_VERIFY_TOKEN: 'verify-token',
-    WHATSAPP_API_URL: sandbox.url,
-  };
-  queues = new QueueSet(testConfig(env, 'work'));
   // 300 people on WhatsApp only, in Paris (one zone: one slot, one 24 h).
   const people = makeSubscribers(300, ['Europe/Paris']).map((s, i) => ({
     ...s,
@@ -78,26 +51,21 @@ beforeAll(async () => {
     email: null,
   }));
   await seedSubscribers(database.db, people, now - 60 * MINUTE);
-  processes.push(await spawnLastcall(['serve'], env, '"msg":"listening'));
+  stack.processes.push(await spawnLastcall(['serve'], env, '"msg":"listening'));
   const worker = await spawnWorker(env);
-  processes.push(worker);
+  stack.processes.push(worker);
   await waitFor('the worker to read the limit', () =>
     worker.output().includes('WhatsApp messaging limit read'),
   );
 }, 90_000);
 
 afterAll(async () => {
-  await Promise.all(processes.map((p) => p.stop('SIGTERM')));
-  await queues?.close();
-  await sandbox?.close();
-  await redis?.cleanup();
-  await database?.drop();
+  await stack?.close();
 });
 
 describe('a 300-person step under a 250 messaging limit', { timeout: 90_000 }, () => {
   it("sends at the rate of the number's throughput level when WHATSAPP_RATE is not set", () => {
-    const working = processes[1]!
-      .output()
+    const working = stack.processes[1]!.output()
       .split('\n')
       .find((line) => line.includes('"msg":"working'));
     expect(JSON.parse(working ?? '{}')).toMatchObject({ whatsappRate: 1000, whatsappRateFrom: 'throughput' });
@@ -119,7 +87,7 @@ describe('a 300-person step under a 250 messaging limit', { timeout: 90_000 }, (
   });
 
   it('reaches 250 people, holds back 50 as skipped (messaging-limit), and Meta refuses none', async () => {
-    await runTick({ db: database.db, queues, logger: createLogger({ logLevel: 'silent' }) }, now + MINUTE);
+    await stack.tick(now + MINUTE);
     await waitFor(
       'every delivery settled',
       async () => {

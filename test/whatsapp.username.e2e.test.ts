@@ -6,29 +6,22 @@
 // their WhatsApp channel, confirms it with `recipient: <BSUID>`, and step 2 reaches only the other.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { profileText } from '../src/cli/commands/subscribers-show.ts';
-import { runTick } from '../src/delivery/tick.service.ts';
-import { freePort } from '../src/ops/local-servers/probe.ts';
-import { QueueSet } from '../src/queue/connection.ts';
-import { type Sandbox, startSandbox } from '../src/sandbox/sandbox.service.ts';
+import type { Sandbox } from '../src/sandbox/sandbox.service.ts';
 import { webhookPayload } from '../src/sandbox/webhook-payloads.ts';
 import { postWebhook } from '../src/sandbox/webhook-signing.ts';
-import { createLogger } from '../src/shared/logger.ts';
 import { subscriberProfile } from '../src/subscribers/subscriber-profile.ts';
-import { testConfig } from './support/config.ts';
-import { createTestDatabase, type TestDatabase } from './support/db.ts';
+import type { TestDatabase } from './support/db.ts';
 import {
   digits,
-  PUBLIC_URL,
   seedSubscribers,
   spawnLastcall,
   spawnWorker,
   startDueCampaign,
   statusCounts,
   subscriber,
-  type WorkerProcess,
   waitFor,
 } from './support/delivery.ts';
-import { createTestRedis, type TestRedis } from './support/redis.ts';
+import { type SandboxStack, startSandboxStack } from './support/sandbox-stack.ts';
 
 const MINUTE = 60_000;
 const CAMPAIGN = 'username-stop';
@@ -36,40 +29,20 @@ const AMELIE = subscriber('u-amelie', 1, ['whatsapp']);
 const BOB = subscriber('u-bob', 2, ['whatsapp'], { locale: 'en' });
 const APP_SECRET = 'username-e2e-app-secret';
 
+let stack: SandboxStack;
 let database: TestDatabase;
-let redis: TestRedis;
 let sandbox: Sandbox;
-let queues: QueueSet;
 let env: Record<string, string>;
 let now: number;
-const processes: WorkerProcess[] = [];
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  redis = createTestRedis();
-  const httpPort = await freePort();
-  sandbox = await startSandbox({
-    token: 'username-e2e-token',
+  stack = await startSandboxStack({
+    name: 'username-e2e',
     appSecret: APP_SECRET,
-    phoneNumberId: '100000000000042',
-    wabaId: '200000000000042',
-    webhookUrl: `http://127.0.0.1:${httpPort}/webhooks/whatsapp`,
-    publicUrl: PUBLIC_URL,
-    statusDelayMs: 5,
+    idSuffix: '42',
+    env: { WHATSAPP_RATE: '100' },
   });
-  env = {
-    DATABASE_URL: database.url,
-    ...redis.env,
-    PUBLIC_URL,
-    HTTP_PORT: String(httpPort),
-    WHATSAPP_TOKEN: sandbox.graph.token,
-    WHATSAPP_PHONE_NUMBER_ID: sandbox.graph.phoneNumberId,
-    WHATSAPP_APP_SECRET: APP_SECRET,
-    WHATSAPP_VERIFY_TOKEN: 'verify-token',
-    WHATSAPP_API_URL: sandbox.url,
-    WHATSAPP_RATE: '100',
-  };
-  queues = new QueueSet(testConfig(env, 'work'));
+  ({ database, sandbox, env } = stack);
   now = Date.now();
   await seedSubscribers(database.db, [AMELIE, BOB], now - 60 * MINUTE);
   // m10 is due now; m3 comes due two minutes later, still before the deadline.
@@ -83,20 +56,15 @@ beforeAll(async () => {
     now,
   );
   // serve first: the worker ticks as it starts, and the sandbox reports statuses at once.
-  processes.push(await spawnLastcall(['serve'], env, '"msg":"listening'));
-  processes.push(await spawnWorker(env));
+  stack.processes.push(await spawnLastcall(['serve'], env, '"msg":"listening'));
+  stack.processes.push(await spawnWorker(env));
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(processes.map((p) => p.stop('SIGTERM')));
-  await queues?.close();
-  await sandbox?.close();
-  await redis?.cleanup();
-  await database?.drop();
+  await stack?.close();
 });
 
-const tick = (at: number) =>
-  runTick({ db: database.db, queues, logger: createLogger({ logLevel: 'silent' }) }, at);
+const tick = (at: number) => stack.tick(at);
 const templatesTo = (phone: string) =>
   sandbox.graph.sent().filter((m) => m.to === digits(phone) && m.type === 'template');
 const channel = (id: string) =>
@@ -123,7 +91,7 @@ describe('a username-only STOP', { timeout: 60_000 }, () => {
         const counts = await statusCounts(database.db, CAMPAIGN);
         if (counts.read === 2) return true;
         throw new Error(
-          `deliveries ${JSON.stringify(counts)}; ${processes.map((p) => p.output().slice(-1500)).join('\n')}`,
+          `deliveries ${JSON.stringify(counts)}; ${stack.processes.map((p) => p.output().slice(-1500)).join('\n')}`,
         );
       },
       30_000,
