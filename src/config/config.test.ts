@@ -128,6 +128,19 @@ describe('EMAIL_POOL_SIZE', () => {
   });
 });
 
+describe('WHATSAPP_RATE', () => {
+  it("counts as set only when it has a value: blank leaves the rate to the number's throughput level", () => {
+    expect(parseConfig({ WHATSAPP_RATE: '20' })).toMatchObject({ rates: { whatsapp: 20 }, whatsappRateSet: true });
+    expect(parseConfig({ WHATSAPP_RATE: '' })).toMatchObject({ rates: { whatsapp: 80 }, whatsappRateSet: false });
+    expect(parseConfig({})).toMatchObject({ rates: { whatsapp: 80 }, whatsappRateSet: false });
+  });
+
+  it('refuses a value that is not a positive number, naming the variable', () => {
+    expect(() => parseConfig({ WHATSAPP_RATE: '0' })).toThrow(/WHATSAPP_RATE="0": must be greater than 0/);
+    expect(() => parseConfig({ WHATSAPP_RATE: 'fast' })).toThrow(/WHATSAPP_RATE="fast": must be a number/);
+  });
+});
+
 describe('Redis Cluster settings', () => {
   it('keeps the queue prefix as written, and refuses braces that are not a hash tag', () => {
     expect(parseConfig({}).queuePrefix).toBe('lastcall');

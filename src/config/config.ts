@@ -72,7 +72,13 @@ const schema = z.object({
     .string()
     .regex(/^v\d+\.\d+$/, 'must look like v23.0')
     .default('v23.0'),
-  WHATSAPP_RATE: positiveNumber.default(80),
+  /** Blank or unset: 80 until the workers read the number's throughput level (docs/whatsapp.md). */
+  WHATSAPP_RATE: optionalString.pipe(
+    z.coerce
+      .number<string | undefined>({ message: 'must be a number' })
+      .positive('must be greater than 0')
+      .default(80),
+  ),
   /** Unique people per rolling 24 h (docs/whatsapp.md); unset: read from the Graph API. */
   WHATSAPP_MESSAGING_LIMIT: optionalString.pipe(
     z
