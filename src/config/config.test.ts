@@ -130,8 +130,14 @@ describe('EMAIL_POOL_SIZE', () => {
 
 describe('WHATSAPP_RATE', () => {
   it("counts as set only when it has a value: blank leaves the rate to the number's throughput level", () => {
-    expect(parseConfig({ WHATSAPP_RATE: '20' })).toMatchObject({ rates: { whatsapp: 20 }, whatsappRateSet: true });
-    expect(parseConfig({ WHATSAPP_RATE: '' })).toMatchObject({ rates: { whatsapp: 80 }, whatsappRateSet: false });
+    expect(parseConfig({ WHATSAPP_RATE: '20' })).toMatchObject({
+      rates: { whatsapp: 20 },
+      whatsappRateSet: true,
+    });
+    expect(parseConfig({ WHATSAPP_RATE: '' })).toMatchObject({
+      rates: { whatsapp: 80 },
+      whatsappRateSet: false,
+    });
     expect(parseConfig({})).toMatchObject({ rates: { whatsapp: 80 }, whatsappRateSet: false });
   });
 
