@@ -11,6 +11,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
+import { parsePriceTable } from '../src/campaigns/whatsapp-prices.ts';
 import { parseConfig } from '../src/config/config.ts';
 import { buildServer } from '../src/http/server.ts';
 import { createServices } from '../src/roles/services.ts';
@@ -150,11 +151,32 @@ async function main(): Promise<void> {
         [new Date(NOW - 3_600_000)],
       );
     });
+    await timed(
+      'price the messages c00 sent (utility, billable; counters as the webhook writes them)',
+      async () => {
+        await db.exec(
+          `UPDATE deliveries SET pricing_billable = true, pricing_model = 'PMP', pricing_category = 'utility',
+                pricing_type = 'regular', pricing_calling_code = '33'
+          WHERE campaign_id = 'c00' AND status IN ('sent', 'delivered', 'read')`,
+        );
+        await db.exec(
+          `INSERT INTO whatsapp_pricing_counts (campaign_id, step_id, category, calling_code, billable, shard, n)
+         SELECT campaign_id, step_id, pricing_category, pricing_calling_code, pricing_billable, 0, count(*)
+           FROM deliveries WHERE campaign_id = 'c00' AND pricing_category IS NOT NULL GROUP BY 1, 2, 3, 4, 5`,
+        );
+      },
+    );
     await timed('ANALYZE', () => db.exec('ANALYZE'));
 
     const config = parseConfig({ DATABASE_URL, LASTCALL_ENV: 'development', LOG_LEVEL: 'silent' }, 'serve');
     const clock = new ManualClock(NOW);
-    const services = createServices({ config, db, clock, logger: createLogger(config) });
+    const services = createServices({
+      config,
+      db,
+      clock,
+      logger: createLogger(config),
+      prices: parsePriceTable('currency: EUR\nprices:\n  "33": { utility: 0.0305 }\n', 'bench'),
+    });
     const app = await buildServer({ config, db, clock, services });
     await app.ready();
     const signIn = await app.inject({
@@ -192,6 +214,33 @@ async function main(): Promise<void> {
         `${name.padEnd(32)} ${times[2]!.toFixed(0).padStart(6)} ms ${times[4]!.toFixed(0).padStart(6)} ms   ${status}`,
       );
     }
+    // The priced messages per step and category: from their counters (what stats runs), and by
+    // counting the deliveries (what it ran before the counters), for the ratio.
+    const pricing = [
+      [
+        'WhatsApp pricing from counters',
+        `SELECT step_id, category, calling_code, billable, sum(n)::int FROM whatsapp_pricing_counts WHERE campaign_id = 'c00' GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0`,
+      ],
+      [
+        '  by counting deliveries (before)',
+        `SELECT step_id, pricing_category, count(*) FILTER (WHERE pricing_billable)::int, count(*) FILTER (WHERE NOT pricing_billable)::int FROM deliveries WHERE campaign_id = 'c00' AND channel = 'whatsapp' AND pricing_category IS NOT NULL GROUP BY 1, 2`,
+      ],
+    ] as const;
+    const medians: number[] = [];
+    for (const [name, query] of pricing) {
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const start = performance.now();
+        await db.query(query);
+        times.push(performance.now() - start);
+      }
+      times.sort((a, b) => a - b);
+      medians.push(times[2]!);
+      console.log(
+        `${name.padEnd(32)} ${times[2]!.toFixed(1).padStart(6)} ms ${times[4]!.toFixed(1).padStart(6)} ms`,
+      );
+    }
+    console.log(`  counters are ${(medians[1]! / medians[0]!).toFixed(0)}× faster`);
     await app.close();
   } finally {
     await db.close();

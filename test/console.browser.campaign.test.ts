@@ -4,6 +4,8 @@
 // clock is injected: ticks are driven, never waited for.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePriceTable } from '../src/campaigns/whatsapp-prices.ts';
+import { writePricing } from '../src/inbound/webhook.repository.ts';
 import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import { failures } from './fakes/graph-api.ts';
@@ -60,7 +62,12 @@ beforeAll(async () => {
   // One phone is not on WhatsApp: its failure shows in the funnel with Meta's meaning.
   const unreachable = subscribers.find((s) => s.phone)!;
   services.graph.setFailure(failures.undeliverable(), { to: unreachable.phone! });
-  ui = await startConsoleBrowser(config, services.database.db, clock);
+  ui = await startConsoleBrowser(
+    config,
+    services.database.db,
+    clock,
+    parsePriceTable('currency: EUR\nprices:\n  default: { utility: 0.02 }\n', 'prices.yaml'),
+  );
   page = (await ui.newPage('en-GB')).page;
 }, 90_000);
 
@@ -186,17 +193,29 @@ describe('a running campaign in the console', () => {
     ]);
     await screenshots(page, 'campaign-template-alert');
     // Meta's pricing of the messages sent (from their status webhooks).
-    await db.exec(
-      `UPDATE deliveries SET pricing_billable = true, pricing_model = 'PMP', pricing_category = 'utility', pricing_type = 'regular'
-        WHERE campaign_id = 'launch' AND channel = 'whatsapp' AND status = 'sent'`,
+    const sent = await db.query<{ id: number }>(
+      `SELECT id FROM deliveries WHERE campaign_id = 'launch' AND channel = 'whatsapp' AND status = 'sent'`,
     );
-    const priced = (
-      await db.one<{ n: number }>(
-        `SELECT count(*)::int AS n FROM deliveries WHERE campaign_id = 'launch' AND pricing_category IS NOT NULL`,
-      )
-    )?.n;
+    await writePricing(
+      db,
+      sent.map(({ id }) => ({
+        id: Number(id),
+        billable: true,
+        model: 'PMP',
+        category: 'utility',
+        type: 'regular',
+        callingCode: '33',
+      })),
+    );
+    const priced = sent.length;
+    expect(priced).toBeGreaterThan(0);
     await page.reload();
-    expect(await page.locator('#pricing tbody tr').allTextContents()).toEqual([`m4utility${priced}0`]);
+    // At the table's default utility price, 0.02 a message.
+    const cost = `€${((priced * 2) / 100).toFixed(2)}`;
+    expect(await page.locator('#pricing tbody tr').allTextContents()).toEqual([`m4utility${priced}0${cost}`]);
+    expect(await page.locator('#pricing-cost').textContent()).toBe(
+      `Estimated cost of the billable messages, at your prices: ${cost}.`,
+    );
     await screenshots(page, 'campaign-pricing');
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await pageOverflows(page)).toBe(false);

@@ -6,6 +6,9 @@
 // with an outbound event each, and `campaign stats` counts them. Without WHATSAPP_RATE, the worker
 // sends at the rate of the number's throughput level (HIGH: 1,000 a second); a
 // `phone_number_quality_update` webhook is recorded with the limit it names.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../src/sandbox/sandbox.service.ts';
 import { webhookPayload } from '../src/sandbox/webhook-payloads.ts';
@@ -32,6 +35,13 @@ let database: TestDatabase;
 let sandbox: Sandbox;
 let env: Record<string, string>;
 const now = Date.now();
+/** A working directory holding config/whatsapp-prices.yaml (the operator's prices). */
+const priceDir = mkdtempSync(join(tmpdir(), 'lastcall-prices-'));
+mkdirSync(join(priceDir, 'config'));
+writeFileSync(
+  join(priceDir, 'config', 'whatsapp-prices.yaml'),
+  'currency: EUR\nprices:\n  "33": { utility: 0.0305, marketing: 0.1 }\n  default: { utility: 0.01 }\n',
+);
 
 beforeAll(async () => {
   stack = await startSandboxStack({
@@ -61,6 +71,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  rmSync(priceDir, { recursive: true, force: true });
 });
 
 describe('a 300-person step under a 250 messaging limit', { timeout: 90_000 }, () => {
@@ -79,8 +90,12 @@ describe('a 300-person step under a 250 messaging limit', { timeout: 90_000 }, (
       steps: [{ id: 'd10', before: 'PT10M', channels: ['whatsapp'], template: 'first-notice' }],
     });
     expect((await runCli(['campaign', 'create', '--file', file], env)).code).toBe(0);
-    const start = await runCli(['campaign', 'start', CAMPAIGN], env);
+    const start = await runCli(['campaign', 'start', CAMPAIGN], env, { cwd: priceDir });
     expect(start.code).toBe(0);
+    // The plan at the operator's prices: 300 French numbers × 0.0305 (held-back ones included).
+    expect(start.stdout).toContain(
+      'estimated WhatsApp cost of the plan: EUR 9.15 for 300 messages (your prices, config/whatsapp-prices.yaml)',
+    );
     expect(start.stderr).toContain(
       "warning: step d10: 300 people on WhatsApp, 50 will be held back (messaging limit 250 people in 24 h, Meta's)",
     );
@@ -156,5 +171,14 @@ describe('a 300-person step under a 250 messaging limit', { timeout: 90_000 }, (
     const json = JSON.parse((await runCli(['campaign', 'stats', CAMPAIGN, '--json'], env)).stdout);
     expect(JSON.stringify(json)).toContain('"messaging-limit":50');
     expect(json.whatsappPricing).toEqual([{ step: 'd10', category: 'utility', billable: 250, free: 0 }]);
+    expect(json.whatsappCost).toBeNull();
+    // With the operator's price table in the working directory: 250 French numbers × 0.0305.
+    const withPrices = JSON.parse(
+      (await runCli(['campaign', 'stats', CAMPAIGN, '--json'], env, { cwd: priceDir })).stdout,
+    );
+    expect(withPrices.whatsappPricing).toEqual([
+      { step: 'd10', category: 'utility', billable: 250, free: 0, estimatedCost: 7.625, unpriced: 0 },
+    ]);
+    expect(withPrices.whatsappCost).toEqual({ currency: 'EUR', estimated: 7.625, unpriced: 0 });
   });
 });

@@ -21,6 +21,7 @@ import { planPreview } from './plan-preview.ts';
 import { campaignChannels, startSlots } from './slot.builder.ts';
 import { type Audience, eligibleZoneChannels, type ZoneChannel } from './slot.repository.ts';
 import { type CampaignStats, campaignStats, expectedFromSlots } from './stats.service.ts';
+import type { PriceTable } from './whatsapp-prices.ts';
 
 export interface SendsPerMinute {
   /** Bucket starts, epoch ms, one a minute, oldest first. */
@@ -218,7 +219,7 @@ export interface CampaignOverview {
 }
 
 /** The edges' entry points (console pages, API routes): one call each, unknown ids refused. */
-export function createActivityService(deps: { readonly db: Db }) {
+export function createActivityService(deps: { readonly db: Db; readonly prices?: PriceTable | undefined }) {
   const { db } = deps;
   const zoneCounts = memoisedZoneCounts(db);
   async function record(id: string): Promise<CampaignRecord> {
@@ -227,7 +228,7 @@ export function createActivityService(deps: { readonly db: Db }) {
     return found;
   }
   async function liveStats(r: CampaignRecord, now: number): Promise<CampaignStats> {
-    return campaignStats(db, r, now);
+    return campaignStats(db, r, now, deps.prices);
   }
   return {
     async sendsPerMinute(id: string, now: number): Promise<SendsPerMinute> {

@@ -4,6 +4,7 @@ import { formatUtc } from '../planning/planner.ts';
 import type { CampaignRecord } from './campaign.repository.ts';
 import type { CampaignDetails } from './campaign.service.ts';
 import type { CampaignStats } from './stats.service.ts';
+import { amountNumber } from './whatsapp-prices.ts';
 
 const iso = (instant: number) => new Date(instant).toISOString();
 
@@ -36,9 +37,22 @@ export function detailsJson(d: CampaignDetails) {
 }
 
 export function statsJson(stats: CampaignStats) {
+  const { whatsappCost: cost, ...rest } = stats;
   return {
-    ...stats,
+    ...rest,
     deadline: formatUtc(stats.deadline),
     tzReplans: stats.tzReplans.map((r) => ({ ...r, at: formatUtc(r.at) })),
+    // Amounts in the table's currency, exact to the millionth (docs/whatsapp.md, "Pricing").
+    whatsappPricing: stats.whatsappPricing.map(({ costMicros, ...row }) =>
+      costMicros === undefined ? row : { ...row, estimatedCost: amountNumber(costMicros) },
+    ),
+    whatsappCost:
+      cost === null
+        ? null
+        : {
+            currency: cost.currency,
+            estimated: amountNumber(cost.micros),
+            unpriced: cost.unpriced,
+          },
   };
 }

@@ -15,6 +15,7 @@ import { campaignFromDocument, loadCampaignFile } from './campaign.loader.ts';
 import type { CampaignRecord, CampaignState } from './campaign.repository.ts';
 import * as campaigns from './campaign.repository.ts';
 import type { Campaign } from './campaign.schema.ts';
+import { type PlanCost, planCost } from './cost-estimate.ts';
 import { resolveMessagesDir, validateCampaignTemplates } from './messages.ts';
 import { type MessagingLimitReport, messagingLimitReport } from './messaging-limit.check.ts';
 import { campaignChannels, plannedWith, startSlots, zonePlanner } from './slot.builder.ts';
@@ -23,11 +24,14 @@ import * as slots from './slot.repository.ts';
 import { planResume } from './slot.resume.ts';
 import { type CampaignStats, campaignStats, type FanoutProgress, fanoutProgress } from './stats.service.ts';
 import { type TemplateAlert, templateAlerts } from './template-usage.ts';
+import type { PriceTable } from './whatsapp-prices.ts';
 
 export interface CampaignServiceDeps {
   readonly db: Db;
   /** WHATSAPP_MESSAGING_LIMIT (config): else the limit Meta last reported is used. */
   readonly messagingLimit?: number | 'unlimited' | undefined;
+  /** The operator's WhatsApp price table (config/whatsapp-prices.yaml), when there is one. */
+  readonly prices?: PriceTable | undefined;
 }
 
 export interface SaveResult {
@@ -53,6 +57,9 @@ export interface StartResult {
   readonly badZones: readonly string[];
   /** WhatsApp's messaging limit against this plan (docs/whatsapp.md); absent when no limit is known. */
   readonly messagingLimit?: MessagingLimitReport;
+  /** The plan's WhatsApp messages at the operator's prices (docs/whatsapp.md, "Pricing"); null
+   *  without a price table, absent when the campaign sends nothing on WhatsApp. */
+  readonly whatsappCost?: PlanCost | null;
 }
 
 export interface ChangeResult {
@@ -185,7 +192,14 @@ export function createCampaignService(deps: CampaignServiceDeps) {
       });
       if (!result.started) return result;
       const limit = await messagingLimitReport(db, id, now, deps.messagingLimit);
-      return limit ? { ...result, messagingLimit: limit } : result;
+      const record = await campaigns.findCampaign(db, id);
+      const onWhatsApp = record?.campaign.steps.some((s) => s.channels.includes('whatsapp')) === true;
+      const cost = record && deps.prices ? await planCost(db, record, now, deps.prices) : null;
+      return {
+        ...result,
+        ...(limit ? { messagingLimit: limit } : {}),
+        ...(onWhatsApp ? { whatsappCost: cost } : {}),
+      };
     },
 
     /** WhatsApp's messaging limit against the campaign's plan for the stored subscribers, as of
@@ -256,7 +270,7 @@ export function createCampaignService(deps: CampaignServiceDeps) {
     async stats(id: string, now: number): Promise<CampaignStats> {
       const record = await campaigns.findCampaign(db, id);
       if (!record) throw unknownCampaign(id);
-      return campaignStats(db, record, now);
+      return campaignStats(db, record, now, deps.prices);
     },
 
     /** The fan-out of the slots due at `now`: rows created, still expected, settled. */

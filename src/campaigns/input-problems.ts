@@ -56,6 +56,7 @@ function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[
     unwrap();
     if (node instanceof z.ZodObject && typeof key === 'string') node = node.shape[key];
     else if (node instanceof z.ZodArray && typeof key === 'number') node = node.element;
+    else if (node instanceof z.ZodRecord && typeof key === 'string') node = node.valueType;
     else return [];
   }
   unwrap();

@@ -18,6 +18,7 @@ import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
 import type { CampaignRecord } from './campaign.repository.ts';
 import { type ReplanSummary, replansOf } from './replan.repository.ts';
+import { type PriceTable, priceOf } from './whatsapp-prices.ts';
 
 export interface StepChannelStats {
   readonly step: string;
@@ -65,19 +66,43 @@ export interface CampaignStats {
   readonly tzReplans: readonly ReplanSummary[];
   /** WhatsApp messages Meta priced, per step and pricing category, billable or free
    *  (the `pricing` of their status webhooks; docs/whatsapp.md). */
-  readonly whatsappPricing: readonly {
-    readonly step: string;
-    readonly category: string;
-    readonly billable: number;
-    readonly free: number;
-  }[];
+  readonly whatsappPricing: readonly WhatsAppPricingRow[];
+  /** The billable messages at the operator's prices (config/whatsapp-prices.yaml); null when
+   *  there is no price table. */
+  readonly whatsappCost: WhatsAppCost | null;
+}
+
+export interface WhatsAppPricingRow {
+  readonly step: string;
+  readonly category: string;
+  readonly billable: number;
+  readonly free: number;
+  /** Its billable messages × the price for each recipient's calling code, in millionths of the
+   *  table's currency (the priced ones only); absent without a price table. */
+  readonly costMicros?: number;
+  /** Billable messages the table has no price for (neither their calling code nor `default`). */
+  readonly unpriced?: number;
+}
+
+export interface WhatsAppCost {
+  readonly currency: string;
+  /** The price table it was computed with. */
+  readonly file: string;
+  /** Sum over the steps, millionths of the currency. */
+  readonly micros: number;
+  readonly unpriced: number;
 }
 
 type Mutable<T> = {
   -readonly [K in keyof T]: T[K] extends Readonly<Record<string, number>> ? Record<string, number> : T[K];
 };
 
-export async function campaignStats(sql: Sql, record: CampaignRecord, now: number): Promise<CampaignStats> {
+export async function campaignStats(
+  sql: Sql,
+  record: CampaignRecord,
+  now: number,
+  prices?: PriceTable,
+): Promise<CampaignStats> {
   const { campaign } = record;
   const rows = new Map<string, Mutable<StepChannelStats>>();
   const key = (step: string, channel: string) => `${step}\u0000${channel}`;
@@ -148,15 +173,59 @@ export async function campaignStats(sql: Sql, record: CampaignRecord, now: numbe
     deadline: record.deadline,
     steps: [...rows.values()],
     tzReplans: await replansOf(sql, record.id),
-    whatsappPricing: await sql.query(
-      `SELECT step_id AS step, pricing_category AS category,
-              count(*) FILTER (WHERE pricing_billable)::int AS billable,
-              count(*) FILTER (WHERE NOT pricing_billable)::int AS free
-         FROM deliveries
-        WHERE campaign_id = $1 AND channel = 'whatsapp' AND pricing_category IS NOT NULL
-        GROUP BY 1, 2 ORDER BY 1, 2`,
-      [record.id],
-    ),
+    ...(await pricingOf(sql, record.id, prices)),
+  };
+}
+
+/** Priced messages per step and category from their counters, at the table's prices. */
+async function pricingOf(
+  sql: Sql,
+  campaignId: string,
+  prices: PriceTable | undefined,
+): Promise<Pick<CampaignStats, 'whatsappPricing' | 'whatsappCost'>> {
+  const counts = await sql.query<{
+    step: string;
+    category: string;
+    calling_code: string;
+    billable: boolean;
+    n: number;
+  }>(
+    `SELECT step_id AS step, category, calling_code, billable, sum(n)::int AS n
+       FROM whatsapp_pricing_counts WHERE campaign_id = $1
+      GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 ORDER BY 1, 2`,
+    [campaignId],
+  );
+  const rows = new Map<
+    string,
+    { step: string; category: string; billable: number; free: number; costMicros: number; unpriced: number }
+  >();
+  for (const c of counts) {
+    const key = `${c.step}\u0000${c.category}`;
+    let row = rows.get(key);
+    if (!row) {
+      row = { step: c.step, category: c.category, billable: 0, free: 0, costMicros: 0, unpriced: 0 };
+      rows.set(key, row);
+    }
+    if (!c.billable) {
+      row.free += c.n;
+      continue;
+    }
+    row.billable += c.n;
+    const price = prices ? priceOf(prices, c.calling_code, c.category) : undefined;
+    if (price === undefined) row.unpriced += c.n;
+    else row.costMicros += price * c.n;
+  }
+  const all = [...rows.values()];
+  if (!prices)
+    return { whatsappPricing: all.map(({ costMicros, unpriced, ...row }) => row), whatsappCost: null };
+  return {
+    whatsappPricing: all,
+    whatsappCost: {
+      currency: prices.currency,
+      file: prices.file,
+      micros: all.reduce((sum, r) => sum + r.costMicros, 0),
+      unpriced: all.reduce((sum, r) => sum + r.unpriced, 0),
+    },
   };
 }
 

@@ -101,6 +101,7 @@ interface DeliveryRow {
   id: number;
   subscriber_id: string | null;
   whatsapp_user_id: string | null;
+  phone: string | null;
   status: string;
   provider_message_id: string | null;
   sent_at: Date | null;
@@ -125,14 +126,16 @@ export async function lockDeliveriesForStatuses(
   {
     id: number;
     state: DeliveryState;
-    recipient: { subscriberId: string; whatsappUserId: string | null } | undefined;
+    /** `phone`: where Meta's price of the message depends on (its country calling code). */
+    recipient: { subscriberId: string; whatsappUserId: string | null; phone: string | null } | undefined;
   }[]
 > {
   const rows = await sql.query<DeliveryRow>(
-    `SELECT d.id, d.subscriber_id, sc.whatsapp_user_id, d.status, d.provider_message_id, d.sent_at,
+    `SELECT d.id, d.subscriber_id, sc.whatsapp_user_id, s.phone, d.status, d.provider_message_id, d.sent_at,
             d.delivered_at, d.read_at, d.failed_at, d.error_code, d.error_detail
        FROM deliveries d
        LEFT JOIN subscriber_channels sc ON sc.subscriber_id = d.subscriber_id AND sc.channel = 'whatsapp'
+       LEFT JOIN subscribers s ON s.id = d.subscriber_id
       WHERE d.channel = 'whatsapp' AND (d.provider_message_id = ANY($1::text[]) OR d.id = ANY($2::bigint[]))
       ORDER BY d.id
       FOR UPDATE OF d`,
@@ -143,7 +146,7 @@ export async function lockDeliveriesForStatuses(
     recipient:
       row.subscriber_id === null
         ? undefined
-        : { subscriberId: row.subscriber_id, whatsappUserId: row.whatsapp_user_id },
+        : { subscriberId: row.subscriber_id, whatsappUserId: row.whatsapp_user_id, phone: row.phone },
     state: {
       status: row.status,
       providerMessageId: row.provider_message_id,
@@ -374,7 +377,12 @@ export async function recordTemplateChange(
   );
 }
 
-/** Stores the `pricing` object of the deliveries' latest status webhooks (one statement). */
+/**
+ * Stores the `pricing` object of the deliveries' latest status webhooks, and moves the priced
+ * counts (whatsapp_pricing_counts) by the change, in one statement: the counts always equal the
+ * priced deliveries. The rows are locked by the caller (lockDeliveriesForStatuses), so their old
+ * pricing read here is the one being replaced.
+ */
 export async function writePricing(
   sql: Sql,
   rows: readonly {
@@ -383,20 +391,42 @@ export async function writePricing(
     readonly model: string | undefined;
     readonly category: string;
     readonly type: string | undefined;
+    /** The recipient's country calling code ('' when unknown). */
+    readonly callingCode: string;
   }[],
 ): Promise<void> {
   if (rows.length === 0) return;
   await sql.exec(
-    `UPDATE deliveries d SET pricing_billable = p.billable, pricing_model = p.model, pricing_category = p.category,
-            pricing_type = p.type
-       FROM unnest($1::bigint[], $2::boolean[], $3::text[], $4::text[], $5::text[]) AS p(id, billable, model, category, type)
-      WHERE d.id = p.id`,
+    `WITH p AS (
+       SELECT * FROM unnest($1::bigint[], $2::boolean[], $3::text[], $4::text[], $5::text[], $6::text[])
+                  AS p(id, billable, model, category, type, calling_code)),
+     old AS (
+       SELECT d.id, d.campaign_id, d.step_id, d.pricing_billable, d.pricing_category, d.pricing_calling_code,
+              p.billable, p.category, p.calling_code
+         FROM deliveries d JOIN p ON p.id = d.id
+        WHERE d.kind <> 'test'
+          AND (d.pricing_billable, d.pricing_category, d.pricing_calling_code)
+              IS DISTINCT FROM (p.billable, p.category, p.calling_code)),
+     written AS (
+       UPDATE deliveries d SET pricing_billable = p.billable, pricing_model = p.model, pricing_category = p.category,
+              pricing_type = p.type, pricing_calling_code = p.calling_code
+         FROM p WHERE d.id = p.id),
+     moves AS (
+       SELECT campaign_id, step_id, category, calling_code, billable, 1 AS d FROM old
+       UNION ALL
+       SELECT campaign_id, step_id, pricing_category, coalesce(pricing_calling_code, ''), pricing_billable, -1
+         FROM old WHERE pricing_category IS NOT NULL AND pricing_billable IS NOT NULL)
+     INSERT INTO whatsapp_pricing_counts AS c (campaign_id, step_id, category, calling_code, billable, shard, n)
+     SELECT campaign_id, step_id, category, calling_code, billable, pg_backend_pid(), sum(d)
+       FROM moves GROUP BY 1, 2, 3, 4, 5 HAVING sum(d) <> 0 ORDER BY 1, 2, 3, 4, 5
+     ON CONFLICT (campaign_id, step_id, category, calling_code, billable, shard) DO UPDATE SET n = c.n + EXCLUDED.n`,
     [
       rows.map((r) => r.id),
       rows.map((r) => r.billable),
       rows.map((r) => r.model ?? null),
       rows.map((r) => r.category),
       rows.map((r) => r.type ?? null),
+      rows.map((r) => r.callingCode),
     ],
   );
 }

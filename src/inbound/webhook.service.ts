@@ -6,6 +6,7 @@
 // switches and "done" only change what is not already so), so a retried job that had got
 // half-way does no harm. The event rows stay locked while they are processed.
 import { campaignsUsingTemplate } from '../campaigns/template-usage.ts';
+import { callingCodeOf } from '../campaigns/whatsapp-prices.ts';
 import { storeMessagingLimit } from '../delivery/messaging-limit.gate.ts';
 import { recordQualityUpdate } from '../delivery/whatsapp-account.service.ts';
 import { recordCampaignEvent } from '../events/outbox.ts';
@@ -261,7 +262,7 @@ async function settleIn(sql: Sql, items: readonly StatusItem[], now: number): Pr
   await repo.writeDeliveryStates(sql, changes, events, new Date(now));
   await repo.writePricing(
     sql,
-    [...pricing].map(([id, p]) => ({ id, ...p })),
+    [...pricing].map(([id, p]) => ({ id, ...p, callingCode: callingCodeOf(recipients.get(id)?.phone) })),
   );
   const known = new Map([...recipients.values()].map((r) => [r.subscriberId, r.whatsappUserId]));
   for (const [subscriberId, userId] of identities)

@@ -14,6 +14,7 @@ import { createActivityService } from '../campaigns/activity.service.ts';
 import { createCampaignService, planSubscriber } from '../campaigns/campaign.service.ts';
 import { createReplanService } from '../campaigns/replan.service.ts';
 import { createSignUpPages } from '../campaigns/signup-pages.service.ts';
+import { loadPriceTable, type PriceTable } from '../campaigns/whatsapp-prices.ts';
 import { type Config, requireAdminToken, requireSecretKey } from '../config/config.ts';
 import { createConfirmationMailer, type EmailSender } from '../http/confirmation-email.ts';
 import { configuredChannels } from '../http/signup-form.ts';
@@ -41,6 +42,9 @@ export interface ServiceDeps {
   readonly onSubscriberActivated?: (subscriberId: string) => Promise<void> | void;
   /** The channel confirmation emails go out on. Default: one on SMTP_URL, closed by `close()`. */
   readonly confirmationChannel?: EmailSender;
+  /** The WhatsApp price table; default: config/whatsapp-prices.yaml in the working directory
+   *  (docs/whatsapp.md, "Pricing"); null: none. */
+  readonly prices?: PriceTable | null;
 }
 
 export function createServices(deps: ServiceDeps) {
@@ -59,6 +63,7 @@ export function createServices(deps: ServiceDeps) {
   // Built once and shared: the console's sessions check the API keys; an upsert is an import.
   const apiKeys = once(() => createApiKeyService(db));
   const imports = once(() => createImportService({ db, secretKey: config.secretKey }));
+  const prices = once(() => (deps.prices === undefined ? loadPriceTable() : (deps.prices ?? undefined)));
 
   const services = built({
     apiKeys,
@@ -71,8 +76,11 @@ export function createServices(deps: ServiceDeps) {
           adminToken: requireAdminToken(config).adminToken,
         },
       }),
-    campaigns: () => createCampaignService({ db, messagingLimit: config.whatsappMessagingLimit }),
-    activity: () => createActivityService({ db }),
+    // The price table is read (and a bad one refused) when the campaign service is first built:
+    // at the start of serve and of every `campaign` command.
+    campaigns: () =>
+      createCampaignService({ db, messagingLimit: config.whatsappMessagingLimit, prices: prices() }),
+    activity: () => createActivityService({ db, prices: prices() }),
     signUpPages: () => createSignUpPages({ db }),
     subscriptions: () =>
       createSubscriptionService({

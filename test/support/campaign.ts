@@ -60,6 +60,8 @@ export interface SeedSubscriber {
   readonly state?: 'active' | 'pending' | 'unsubscribed' | 'stopped';
   readonly tags?: readonly string[];
   readonly done?: boolean;
+  /** E.164 (default: a French number of its own). */
+  readonly phone?: string;
 }
 
 let phoneCounter = 600000000;
@@ -71,7 +73,7 @@ export async function seedSubscriber(sql: Sql, s: SeedSubscriber): Promise<void>
      VALUES ($1, 'Test', $2, $3, 'en', $4, '{"assistant":"chatgpt"}', $5, $6)`,
     [
       s.id,
-      `+33${phoneCounter}`,
+      s.phone ?? `+33${phoneCounter}`,
       `${s.id.toLowerCase()}@example.org`,
       s.zone,
       s.tags ?? [],

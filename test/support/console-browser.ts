@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { PriceTable } from '../../src/campaigns/whatsapp-prices.ts';
 import type { ServeConfig } from '../../src/config/config.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { freePort } from '../../src/ops/local-servers/probe.ts';
@@ -29,11 +30,13 @@ export async function startConsoleBrowser(
   config: ServeConfig,
   db: Db,
   clock: Clock,
+  /** The WhatsApp price table the console prices with (default: none). */
+  prices?: PriceTable,
 ): Promise<ConsoleBrowser> {
   requireChromium();
   mkdirSync(SCREENSHOTS, { recursive: true });
   const port = await freePort();
-  const services = testServices(config, db, { clock });
+  const services = testServices(config, db, { clock, prices: prices ?? null });
   const app = await buildServer({ config, db, clock, services });
   await app.listen({ host: '127.0.0.1', port });
   const browser = await launchChromium();

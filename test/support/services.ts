@@ -11,5 +11,13 @@ export function testServices(
   db: Db,
   options: Partial<Omit<ServiceDeps, 'config' | 'db'>> = {},
 ): Services {
-  return createServices({ config, db, clock: systemClock, logger: pino({ level: 'silent' }), ...options });
+  // No price table unless a test gives one: a developer's config/whatsapp-prices.yaml is not read.
+  return createServices({
+    config,
+    db,
+    clock: systemClock,
+    logger: pino({ level: 'silent' }),
+    prices: null,
+    ...options,
+  });
 }

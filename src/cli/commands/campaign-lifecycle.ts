@@ -3,7 +3,9 @@
 // it before writing anything). `--json` prints the service's result as it is.
 import type { Command } from 'commander';
 import type { ChangeResult } from '../../campaigns/campaign.service.ts';
+import type { PlanCost } from '../../campaigns/cost-estimate.ts';
 import { limitWarnings } from '../../campaigns/messaging-limit.check.ts';
+import { formatAmount, NO_PRICE_TABLE, PRICE_FILE } from '../../campaigns/whatsapp-prices.ts';
 import { printJson } from '../output.ts';
 import { withCampaigns } from './campaign-context.ts';
 import { campaignCommand } from './campaign-group.ts';
@@ -31,6 +33,7 @@ export function register(program: Command): void {
           `warning: time zones unknown to this runtime, not planned: ${result.badZones.join(', ')}`,
         );
       }
+      for (const line of planCostLines(result.whatsappCost)) console.log(line);
       for (const line of limitWarnings(result.messagingLimit)) console.error(`warning: ${line}`);
       if (result.messagingLimit && result.messagingLimit.heldBack > 0)
         console.error(
@@ -80,6 +83,25 @@ export function register(program: Command): void {
         );
       }
     });
+}
+
+/** The plan's estimated WhatsApp cost at the operator's prices, a line per step and category. */
+export function planCostLines(cost: PlanCost | null | undefined): string[] {
+  if (cost === undefined) return [];
+  if (cost === null) return [`estimated WhatsApp cost: ${NO_PRICE_TABLE}`];
+  const money = (amount: number) => `${cost.currency} ${formatAmount(Math.round(amount * 1_000_000))}`;
+  const unpriced = cost.unpriced > 0 ? `; ${cost.unpriced} messages have no price in it` : '';
+  return [
+    `estimated WhatsApp cost of the plan: ${money(cost.estimated)} for ${cost.messages} messages (your prices, ${PRICE_FILE}${unpriced})`,
+    ...cost.steps.map((s) => {
+      const category =
+        s.category === null
+          ? 'no WhatsApp template'
+          : `${s.category} (${s.categoryFrom === 'meta' ? "Meta's category" : 'category of the message file, not yet confirmed by Meta'})`;
+      const none = s.unpriced > 0 ? `, ${s.unpriced} with no price` : '';
+      return `  ${s.step}: ${s.messages} messages, ${category}, ${money(s.estimatedCost)}${none}`;
+    }),
+  ];
 }
 
 interface Json {

@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { statsJson } from '../../campaigns/campaign.json.ts';
 import type { CampaignService } from '../../campaigns/campaign.service.ts';
 import { type CampaignStats, type FanoutProgress, FUNNEL_COLUMNS } from '../../campaigns/stats.service.ts';
+import { formatAmount, NO_PRICE_TABLE, PRICE_FILE } from '../../campaigns/whatsapp-prices.ts';
 import { progressBar } from '../../ops/progress.ts';
 import { formatUtc } from '../../planning/planner.ts';
 import { InvalidInput } from '../../shared/errors.ts';
@@ -103,6 +104,26 @@ export function replanLines(stats: CampaignStats): string[] {
   );
 }
 
+/** Priced messages per step and category, their estimated cost, and the total. */
+export function pricingLines(stats: CampaignStats): string[] {
+  const cost = stats.whatsappCost;
+  const lines = stats.whatsappPricing.map((p) => {
+    const priced = `  ${p.step} whatsapp priced ${p.category}: ${p.billable} billable, ${p.free} free`;
+    if (!cost || p.costMicros === undefined) return priced;
+    const unpriced = p.unpriced ? ` (${p.unpriced} with no price in the table)` : '';
+    return `${priced}, estimated ${cost.currency} ${formatAmount(p.costMicros)}${unpriced}`;
+  });
+  if (stats.whatsappPricing.length === 0) return lines;
+  if (!cost) lines.push(`  estimated WhatsApp cost: ${NO_PRICE_TABLE}`);
+  else {
+    const unpriced = cost.unpriced ? `; ${cost.unpriced} billable messages have no price in it` : '';
+    lines.push(
+      `  estimated WhatsApp cost: ${cost.currency} ${formatAmount(cost.micros)} (your prices, ${PRICE_FILE}${unpriced})`,
+    );
+  }
+  return lines;
+}
+
 export function statsText(stats: CampaignStats): string {
   const table = new Table({
     head: ['step', 'channel', ...COLUMNS],
@@ -123,9 +144,8 @@ export function statsText(stats: CampaignStats): string {
       lines.push(`  ${row.step} ${row.channel} unknown (maybe sent, never re-sent): ${unknown.join(', ')}`);
   }
   for (const line of replanLines(stats)) lines.push(line);
-  // Meta's per-message pricing, from the status webhooks (docs/whatsapp.md).
-  for (const p of stats.whatsappPricing)
-    lines.push(`  ${p.step} whatsapp priced ${p.category}: ${p.billable} billable, ${p.free} free`);
+  // Meta's per-message pricing, from the status webhooks, at the operator's prices (docs/whatsapp.md).
+  lines.push(...pricingLines(stats));
   lines.push(
     'sent includes delivered and read; delivered includes read; bounced and complained were reported after sending.',
   );

@@ -80,6 +80,31 @@ export const lifecycleResult = z
           description:
             "WhatsApp's portfolio messaging limit against this plan: people per step and how many will be held back (skipped, messaging-limit)",
         }),
+      whatsappCost: z
+        .object({
+          currency: z.string(),
+          estimated: z.number().meta({ description: "in the price table's currency" }),
+          messages: z.number().int().meta({ description: 'WhatsApp messages the plan has' }),
+          unpriced: z.number().int().meta({ description: 'messages the price table has no price for' }),
+          steps: z
+            .array(
+              z.object({
+                step: z.string(),
+                category: z.string().nullable(),
+                categoryFrom: z.enum(['meta', 'message file']).nullable(),
+                messages: z.number().int(),
+                estimatedCost: z.number(),
+                unpriced: z.number().int(),
+              }),
+            )
+            .readonly(),
+        })
+        .nullable()
+        .optional()
+        .meta({
+          description:
+            "the plan's WhatsApp messages at the operator's prices (config/whatsapp-prices.yaml): per step, the template's category, the messages per recipient calling code × price; null without a price table, absent when the campaign sends nothing on WhatsApp (docs/whatsapp.md)",
+        }),
     }),
     z.object({
       id: z.string(),
@@ -135,11 +160,36 @@ export const stats = z
       .readonly()
       .meta({ description: 'pending sends re-planned under newer time-zone data (docs/timezones.md)' }),
     whatsappPricing: z
-      .array(z.object({ step: z.string(), category: z.string(), billable: count, free: count }))
+      .array(
+        z.object({
+          step: z.string(),
+          category: z.string(),
+          billable: count,
+          free: count,
+          estimatedCost: z.number().optional().meta({
+            description:
+              "the billable messages at the price table's prices for each recipient's calling code (whatsappCost.currency); absent without a price table",
+          }),
+          unpriced: count
+            .optional()
+            .meta({ description: 'billable messages the price table has no price for' }),
+        }),
+      )
       .readonly()
       .meta({
         description:
           "WhatsApp messages Meta priced (status webhooks' pricing), per step and category, billable or free",
+      }),
+    whatsappCost: z
+      .object({
+        currency: z.string().meta({ description: "the price table's currency (ISO 4217)" }),
+        estimated: z.number().meta({ description: 'sum of whatsappPricing[].estimatedCost' }),
+        unpriced: count.meta({ description: 'billable messages the price table has no price for' }),
+      })
+      .nullable()
+      .meta({
+        description:
+          "estimated cost of the billable WhatsApp messages at the operator's prices (docs/whatsapp.md); null without a price table",
       }),
   })
   .meta({ id: 'CampaignStats' });

@@ -109,6 +109,11 @@ export const en: ConsoleMessages = {
     pricingCategory: 'Category',
     billable: 'Billable',
     free: 'Free',
+    estimatedCost: 'Estimated cost',
+    costTotal: (amount: string) => `Estimated cost of the billable messages, at your prices: ${amount}.`,
+    unpriced: (n: string) => `${n} billable messages have no price in your table.`,
+    noPriceTable:
+      'No price table: copy config/whatsapp-prices.example.yaml to config/whatsapp-prices.yaml and put your prices in it for an estimated cost.',
     noneYet: 'None so far.',
     sendsChart: 'Sends per minute, last hour',
     sendsChartHelp: 'Messages handed to WhatsApp and to the mail server, per minute and channel.',

@@ -13,6 +13,7 @@ import {
   type StepChannelStats,
 } from '../../../campaigns/stats.service.ts';
 import type { TemplateAlert } from '../../../campaigns/template-usage.ts';
+import { amountNumber } from '../../../campaigns/whatsapp-prices.ts';
 import {
   failureMeaning,
   meaningsFor,
@@ -113,15 +114,7 @@ ${breakdown(
   'skips',
   c.skips,
 )}
-${
-  stats.whatsappPricing.length > 0 &&
-  html`<h3 id="pricing-title">${c.pricing}</h3>
-${scrollTable(
-  c.pricing,
-  html`<table class="breakdown" id="pricing"><thead><tr><th scope="col">${c.step}</th><th scope="col">${c.pricingCategory}</th><th scope="col" class="num">${c.billable}</th><th scope="col" class="num">${c.free}</th></tr></thead>
-<tbody>${stats.whatsappPricing.map((p) => html`<tr><td>${p.step}</td><td>${p.category}</td><td class="num">${formatCount(ctx, p.billable)}</td><td class="num">${formatCount(ctx, p.free)}</td></tr>`)}</tbody></table>`,
-)}`
-}
+${stats.whatsappPricing.length > 0 && pricingTable(ctx, stats)}
 </section>
 <section aria-labelledby="sends-title" class="chart-block">
 <h2 id="sends-title">${c.sendsChart}</h2>
@@ -179,4 +172,28 @@ function audienceWords(ctx: ViewContext, audience: CampaignAudience): string {
     ),
   ];
   return parts.length === 0 ? w.everyone : parts.join(' · ');
+}
+
+/** WhatsApp messages Meta priced, per step and category, and their estimated cost at the
+ *  operator's prices when there is a price table (docs/whatsapp.md, "Pricing"). */
+function pricingTable(ctx: ViewContext, stats: CampaignStats) {
+  const c = ctx.m.campaign;
+  const cost = stats.whatsappCost;
+  const money = cost
+    ? new Intl.NumberFormat(ctx.m.lang, {
+        style: 'currency',
+        currency: cost.currency,
+        minimumFractionDigits: 2,
+        maximumFractionDigits: 6,
+      })
+    : undefined;
+  const amount = (micros: number | undefined) =>
+    money && micros !== undefined ? money.format(amountNumber(micros)) : '';
+  return html`<h3 id="pricing-title">${c.pricing}</h3>
+${scrollTable(
+  c.pricing,
+  html`<table class="breakdown" id="pricing"><thead><tr><th scope="col">${c.step}</th><th scope="col">${c.pricingCategory}</th><th scope="col" class="num">${c.billable}</th><th scope="col" class="num">${c.free}</th>${cost && html`<th scope="col" class="num">${c.estimatedCost}</th>`}</tr></thead>
+<tbody>${stats.whatsappPricing.map((p) => html`<tr><td>${p.step}</td><td>${p.category}</td><td class="num">${formatCount(ctx, p.billable)}</td><td class="num">${formatCount(ctx, p.free)}</td>${cost && html`<td class="num">${amount(p.costMicros)}</td>`}</tr>`)}</tbody></table>`,
+)}
+<p class="muted" id="pricing-cost">${cost ? c.costTotal(amount(cost.micros)) : c.noPriceTable}${cost && cost.unpriced > 0 ? html` ${c.unpriced(formatCount(ctx, cost.unpriced))}` : ''}</p>`;
 }
