@@ -71,7 +71,16 @@ describe('campaign start', () => {
   it('builds one slot per step, zone and channel with exact send times', async () => {
     await campaigns.create(campaignFile('c1'), 0);
     const result = await campaigns.start('c1', at('2030-01-01T00:00:00Z'));
-    expect(result).toEqual({ id: 'c1', started: true, slotsCreated: 13, zones: 3, reach: 6, badZones: [] });
+    // No price table: no estimate of the WhatsApp cost (docs/whatsapp.md, "Pricing").
+    expect(result).toEqual({
+      id: 'c1',
+      started: true,
+      slotsCreated: 13,
+      zones: 3,
+      reach: 6,
+      badZones: [],
+      whatsappCost: null,
+    });
     expect(brief(await slotsOf(t.db, 'c1'))).toEqual(
       [
         'America/New_York d7 whatsapp 2030-01-07T15:00:00Z scheduled',
