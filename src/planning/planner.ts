@@ -7,6 +7,7 @@ import { stepCandidate } from './calendar.ts';
 import { type ChannelSend, channelSends, type StepTiming } from './catch-up.ts';
 import { allowedDays } from './days.ts';
 import { type IsoDuration, parseDuration } from './duration.ts';
+import { holidayTest } from './holidays.ts';
 import { MINUTE, minuteOfDay, zoneNamed } from './local-time.ts';
 import type { PlannedSend, PlanStep, Schedule } from './types.ts';
 import { ceilMinute, earliestInWindow, latestInWindow, type WindowMinutes } from './window.ts';
@@ -23,6 +24,14 @@ export {
   minutesLeft,
   parseIsoInstant,
 } from './format.ts';
+export {
+  HOLIDAY_TYPES,
+  type Holiday,
+  type HolidayType,
+  holidayCountries,
+  holidaysBetween,
+  isHolidayCountry,
+} from './holidays.ts';
 export { canonicalZone, isValidZone, parseLocalTime } from './local-time.ts';
 
 interface CompiledStep {
@@ -34,7 +43,10 @@ interface CompiledStep {
 
 interface CompiledSchedule {
   readonly schedule: Schedule;
+  /** The window without holidays: every subscriber's when the schedule has none. */
   readonly window: WindowMinutes;
+  /** The window of a country's subscribers (memoised): holidays are days without sends. */
+  readonly windowIn: (country: string) => WindowMinutes;
   readonly minGap: IsoDuration;
   readonly steps: readonly CompiledStep[];
 }
@@ -60,6 +72,7 @@ function compile(schedule: Schedule): CompiledSchedule {
   return {
     schedule,
     window,
+    windowIn: countryWindows(window, schedule.window.holidays?.types),
     minGap: durationOf(schedule.catchUpMinGap, 'catchUp.minGap'),
     steps: schedule.steps.map((step, i) => ({
       step,
@@ -69,8 +82,37 @@ function compile(schedule: Schedule): CompiledSchedule {
   };
 }
 
-function planCompiled(compiled: CompiledSchedule, zoneName: string, now: number): PlannedSend[] {
-  const { schedule, window, steps } = compiled;
+/** The window for each country: without holidays, or no country, the calendar's own. */
+function countryWindows(
+  base: WindowMinutes,
+  types: readonly string[] | undefined,
+): (country: string) => WindowMinutes {
+  if (types === undefined) return () => base;
+  const windows = new Map<string, WindowMinutes>();
+  return (country) => {
+    if (country === '') return base;
+    let window = windows.get(country);
+    if (window === undefined) {
+      const holiday = holidayTest(country, types);
+      const allowed = base.allowedDay;
+      window = {
+        ...base,
+        allowedDay: allowed ? (day: number) => allowed(day) && !holiday(day) : (day: number) => !holiday(day),
+      };
+      windows.set(country, window);
+    }
+    return window;
+  };
+}
+
+function planCompiled(
+  compiled: CompiledSchedule,
+  zoneName: string,
+  now: number,
+  country: string,
+): PlannedSend[] {
+  const { schedule, steps } = compiled;
+  const window = compiled.windowIn(country);
   const { deadline } = schedule;
   if (now >= deadline) return [];
   const zone = zoneNamed(zoneName);
@@ -104,11 +146,12 @@ function planCompiled(compiled: CompiledSchedule, zoneName: string, now: number)
 /**
  * Every planned send for any subscriber in `zone` joining at `now`, for every channel of every
  * step, sorted by send time, then step order in the campaign, then channel order in the step.
- * Throws a RangeError for an unknown zone or an invalid schedule (the campaign schema refuses
- * those first).
+ * `country` (ISO 3166-1 alpha-2, '' for none) only matters when the schedule honours public
+ * holidays: they are that country's. Throws a RangeError for an unknown zone or an invalid
+ * schedule (the campaign schema refuses those first).
  */
-export function planZone(schedule: Schedule, zone: string, now: number): PlannedSend[] {
-  return planCompiled(compile(schedule), zone, now);
+export function planZone(schedule: Schedule, zone: string, now: number, country = ''): PlannedSend[] {
+  return planCompiled(compile(schedule), zone, now, country);
 }
 
 /** After Meta's per-user marketing limit (131049), the n-th try waits this long (doubling). */
@@ -126,10 +169,11 @@ export function marketingRetryAt(
   zone: string,
   now: number,
   refusals: number,
+  country = '',
 ): number | undefined {
   const compiled = compile(schedule);
   const wait = Math.min(MARKETING_RETRY_FIRST_MS * 2 ** Math.max(0, refusals - 1), MARKETING_RETRY_MAX_MS);
-  const at = earliestInWindow(zoneNamed(zone), ceilMinute(now + wait), compiled.window);
+  const at = earliestInWindow(zoneNamed(zone), ceilMinute(now + wait), compiled.windowIn(country));
   return at <= schedule.deadline - MINUTE ? at : undefined;
 }
 
@@ -139,23 +183,31 @@ export function planSubscriber(
   zone: string,
   channels: readonly Channel[],
   now: number,
+  country = '',
 ): PlannedSend[] {
-  return planZone(schedule, zone, now).filter((send) => channels.includes(send.channel));
+  return planZone(schedule, zone, now, country).filter((send) => channels.includes(send.channel));
 }
 
 /**
- * A planner for one schedule and one `now`, memoised per zone: planning a million subscribers
- * costs one plan per distinct zone. The returned arrays and sends are frozen: they are shared.
- * Narrow them per subscriber with `sends.filter((s) => channels.includes(s.channel))`.
+ * A planner for one schedule and one `now`, memoised per zone (and per country, when the schedule
+ * honours holidays; otherwise the country is ignored): planning a million subscribers costs one
+ * plan per distinct zone. The returned arrays and sends are frozen: they are shared. Narrow them
+ * per subscriber with `sends.filter((s) => channels.includes(s.channel))`.
  */
-export function createZonePlanner(schedule: Schedule, now: number): (zone: string) => readonly PlannedSend[] {
+export function createZonePlanner(
+  schedule: Schedule,
+  now: number,
+): (zone: string, country?: string) => readonly PlannedSend[] {
   const compiled = compile(schedule);
+  const byCountry = schedule.window.holidays !== undefined;
   const cache = new Map<string, readonly PlannedSend[]>();
-  return (zone) => {
-    let sends = cache.get(zone);
+  return (zone, country = '') => {
+    const place = byCountry ? country : '';
+    const key = place === '' ? zone : `${zone}\u0000${place}`;
+    let sends = cache.get(key);
     if (sends === undefined) {
-      sends = Object.freeze(planCompiled(compiled, zone, now).map((send) => Object.freeze(send)));
-      cache.set(zone, sends);
+      sends = Object.freeze(planCompiled(compiled, zone, now, place).map((send) => Object.freeze(send)));
+      cache.set(key, sends);
     }
     return sends;
   };

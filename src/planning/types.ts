@@ -29,6 +29,9 @@ export interface Schedule {
     readonly days?: readonly string[];
     /** Local dates without sends ("2026-12-25"). */
     readonly except?: readonly string[];
+    /** Public holidays of the subscriber's country are days without sends too (holidays.ts):
+     *  the holiday types honoured. The country is given with each zone planned. */
+    readonly holidays?: { readonly types: readonly string[] };
   };
   /** ISO 8601 duration (catchUp.minGap), e.g. "PT24H". */
   readonly catchUpMinGap: string;
