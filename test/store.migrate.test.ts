@@ -108,6 +108,50 @@ describe('the attributes migration', () => {
       await db.close();
     }
   });
+
+  it('fills in the phone region of subscribers stored before the column, once', async () => {
+    const url = fresh();
+    const admin = new Client({ connectionString: testServerUrl() });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${escapeIdentifier(databaseName(url))}`).finally(() => admin.end());
+    await runner({
+      databaseUrl: url,
+      dir: MIGRATIONS_DIR,
+      ignorePattern: '(?!.*\\.sql$).*',
+      migrationsTable: MIGRATIONS_TABLE,
+      direction: 'up',
+      count: ALL.indexOf('1796552687560_holiday-countries'),
+      logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    });
+    const db = openDb({ databaseUrl: url });
+    try {
+      // A French mobile, a Canadian (+1 shared with the US: the area code decides), a London one,
+      // an international freephone number (no region) and an email-only subscriber.
+      await db.exec(
+        `INSERT INTO subscribers (id, phone, email, timezone) VALUES
+           ('fr', '+33612345678', NULL, 'UTC'), ('ca', '+14165550123', NULL, 'UTC'),
+           ('gb', '+442071838750', NULL, 'UTC'), ('intl', '+80012345678', NULL, 'UTC'),
+           ('mail', NULL, 'm@example.org', 'UTC')`,
+      );
+      expect((await migrate({ databaseUrl: url })).applied).toEqual([
+        '1796552687560_holiday-countries',
+        ...ALL.slice(ALL.indexOf('1796552687560_holiday-countries') + 1),
+      ]);
+      expect(await db.query('SELECT id, phone_region FROM subscribers ORDER BY id')).toEqual([
+        { id: 'ca', phone_region: 'CA' },
+        { id: 'fr', phone_region: 'FR' },
+        { id: 'gb', phone_region: 'GB' },
+        { id: 'intl', phone_region: '' },
+        { id: 'mail', phone_region: null },
+      ]);
+      // Nothing left for the next run to fill.
+      expect(
+        await db.query(`SELECT id FROM subscribers WHERE phone IS NOT NULL AND phone_region IS NULL`),
+      ).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
 });
 
 describe('schema invariants', () => {
@@ -160,7 +204,7 @@ describe('schema invariants', () => {
   it('keeps one slot per identity, a personal catch-up apart from the zone-wide one', async () => {
     const upsert = `INSERT INTO slots (campaign_id, step_id, zone, channel, send_at, kind, subscriber_id)
                     VALUES ('c1', 'd7', 'Europe/Paris', 'email', '2030-01-08T09:00:00Z', $1, $2)
-                    ON CONFLICT (campaign_id, step_id, zone, channel, kind, coalesce(subscriber_id, '')) DO NOTHING`;
+                    ON CONFLICT (campaign_id, step_id, zone, channel, kind, coalesce(subscriber_id, ''), country) DO NOTHING`;
     expect(await t.db.exec(upsert, ['scheduled', null])).toBe(1);
     expect(await t.db.exec(upsert, ['scheduled', null])).toBe(0);
     expect(await t.db.exec(upsert, ['catch-up', null])).toBe(1);

@@ -18,7 +18,7 @@ import { type CampaignRecord, findCampaign, listCampaigns } from './campaign.rep
 import { unknownCampaign } from './campaign.service.ts';
 import { campaignDeliveries, type DeliveryPage, type DeliveryStatus } from './deliveries.query.ts';
 import { planPreview } from './plan-preview.ts';
-import { campaignChannels, startSlots } from './slot.builder.ts';
+import { audienceOf, startSlots } from './slot.builder.ts';
 import { type Audience, eligibleZoneChannels, type ZoneChannel } from './slot.repository.ts';
 import { type CampaignStats, campaignStats, expectedFromSlots } from './stats.service.ts';
 import type { PriceTable } from './whatsapp-prices.ts';
@@ -95,37 +95,42 @@ export async function planByHour(
   const { campaign } = record;
   const empty = { deadline: record.deadline, hours: [], zones: [], total: 0 };
   if (record.deadline <= now || record.state === 'cancelled' || record.state === 'finished') return empty;
-  const zoneChannels = await zoneCounts(
-    sql,
-    { channels: campaignChannels(campaign), ...campaign.audience },
-    now,
-  );
+  const zoneChannels = await zoneCounts(sql, audienceOf(campaign), now);
   const weight = weights(zoneChannels);
   let sends: WeightedSend[];
   if (record.state === 'draft') {
     sends = startSlots(campaign, zoneChannels, now).slots.map((s) => ({
       zone: s.zone,
       sendAt: s.sendAt,
-      sends: weight(s.zone, s.channel),
+      sends: weight(s.zone, s.country ?? '', s.channel),
     }));
   } else {
-    const pending = await sql.query<{ zone: string; channel: Channel; send_at: Date; personal: boolean }>(
-      `SELECT zone, channel, send_at, subscriber_id IS NOT NULL AS personal FROM slots
+    const pending = await sql.query<{
+      zone: string;
+      country: string;
+      channel: Channel;
+      send_at: Date;
+      personal: boolean;
+    }>(
+      `SELECT zone, country, channel, send_at, subscriber_id IS NOT NULL AS personal FROM slots
         WHERE campaign_id = $1 AND state IN ('pending', 'fanning_out') AND send_at < $2`,
       [record.id, new Date(record.deadline)],
     );
     sends = pending.map((s) => ({
       zone: s.zone,
       sendAt: Math.max(s.send_at.getTime(), now),
-      sends: s.personal ? 1 : weight(s.zone, s.channel),
+      sends: s.personal ? 1 : weight(s.zone, s.country, s.channel),
     }));
   }
   return hourly(sends, record.deadline, now);
 }
 
-function weights(zoneChannels: readonly ZoneChannel[]): (zone: string, channel: Channel) => number {
-  const byKey = new Map(zoneChannels.map((z) => [`${z.zone}\u0000${z.channel}`, Number(z.subscribers)]));
-  return (zone, channel) => byKey.get(`${zone}\u0000${channel}`) ?? 0;
+function weights(
+  zoneChannels: readonly ZoneChannel[],
+): (zone: string, country: string, channel: Channel) => number {
+  const key = (zone: string, country: string, channel: Channel) => `${zone}\u0000${country}\u0000${channel}`;
+  const byKey = new Map(zoneChannels.map((z) => [key(z.zone, z.country, z.channel), Number(z.subscribers)]));
+  return (zone, country, channel) => byKey.get(key(zone, country, channel)) ?? 0;
 }
 
 function hourly(sends: readonly WeightedSend[], deadline: number, now: number): PlanByHour {

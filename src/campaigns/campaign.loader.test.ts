@@ -263,6 +263,41 @@ messages: ../messages
     ).toMatch(/^window\.except\[0\]: must be a real date written YYYY-MM-DD/);
   });
 
+  it('reads window.holidays (one source or a list, public by default) and names the field and rule of a bad one', () => {
+    const w = (holidays: string) =>
+      variant('window', `window: { start: "09:00", end: "18:00", holidays: ${holidays} }`);
+    expect(parseCampaign(w('{ country: attr.country }'), 't').window.holidays).toEqual({
+      country: ['attr.country'],
+      types: ['public'],
+    });
+    const listed = parseCampaign(w('{ country: [attr.country, phone, fr], types: [public, bank] }'), 't');
+    expect(listed.window.holidays).toEqual({
+      country: ['attr.country', 'phone', 'FR'],
+      types: ['public', 'bank'],
+    });
+    expect(toSchedule(listed).window.holidays).toEqual({ types: ['public', 'bank'] });
+    // The stored definition reads back the same.
+    expect(parseCampaign(w(JSON.stringify(listed.window.holidays)), 't').window.holidays).toEqual(
+      listed.window.holidays,
+    );
+    expect(refusal(w('{ country: XY }'))[0]).toMatch(
+      /^window\.holidays\.country\[0\]: "XY" is not a country the holiday library knows/,
+    );
+    expect(refusal(w('{ country: [attr.Country] }'))[0]).toMatch(
+      /^window\.holidays\.country\[0\]: "attr.Country": an attribute name is/,
+    );
+    expect(refusal(w('{ country: region }'))[0]).toMatch(
+      /^window\.holidays\.country\[0\]: must be attr.<name>/,
+    );
+    expect(refusal(w('{ country: [phone, phone] }'))[0]).toMatch(
+      /^window\.holidays\.country: must not name a source twice/,
+    );
+    expect(refusal(w('{ country: phone, types: [national] }'))[0]).toMatch(
+      /^window\.holidays\.types\[0\]: must be a holiday type: public, bank, school, optional, observance/,
+    );
+    expect(refusal(w('{ types: [public] }'))[0]).toMatch(/^window\.holidays\.country: /);
+  });
+
   it('refuses tags the subscribers file could never carry', () => {
     expect(refusal(variant('audience', 'audience: { tags: [Beta] }'))[0]).toMatch(
       /^audience\.tags\[0\]: must be a tag/,

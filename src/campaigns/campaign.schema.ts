@@ -4,6 +4,9 @@
 // other field is wrong.
 import { z } from 'zod';
 import {
+  HOLIDAY_TYPES,
+  type HolidayType,
+  isHolidayCountry,
   parseIsoDuration,
   parseIsoInstant,
   parseLocalDate,
@@ -16,6 +19,7 @@ import { CHANNELS, type Channel } from '../shared/vocabulary.ts';
 import {
   ATTRIBUTE_NAME,
   ATTRIBUTE_NAME_RULE,
+  ATTRIBUTE_PREFIX,
   ATTRIBUTE_VALUE_MAX,
 } from '../subscribers/subscriber.schema.ts';
 
@@ -65,6 +69,64 @@ const duration = (example: string) =>
     const problem = durationProblem(t, example);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
   });
+
+/**
+ * Where a subscriber's country comes from, for public holidays (docs/audiences.md, "Public
+ * holidays"): `attr.<name>`, `phone` (the phone number's region) or a fixed country code.
+ */
+export const HOLIDAY_SOURCE_RULE =
+  "must be attr.<name> (an attribute holding a country code), phone (the phone number's region) or a country code such as FR";
+
+/** A holiday country source, normalised (a code in upper case); undefined when it is none. */
+export function holidaySource(text: string): string | undefined {
+  const source = text.trim();
+  if (source === 'phone') return source;
+  if (source.startsWith(ATTRIBUTE_PREFIX))
+    return ATTRIBUTE_NAME.test(source.slice(ATTRIBUTE_PREFIX.length)) ? source : undefined;
+  const code = source.toUpperCase();
+  return /^[A-Z]{2}$/.test(code) && isHolidayCountry(code) ? code : undefined;
+}
+
+const holidaySourceSchema = text('attr.<name>, phone or a country code').transform((t, ctx) => {
+  const source = holidaySource(t);
+  if (source !== undefined) return source;
+  const looksLikeCode = /^[A-Za-z]{2}$/.test(t.trim());
+  ctx.addIssue({
+    code: 'custom',
+    message: looksLikeCode
+      ? `"${t.trim()}" is not a country the holiday library knows (ISO 3166-1 codes such as FR, GB, US)`
+      : t.trim().startsWith(ATTRIBUTE_PREFIX)
+        ? `"${t.trim()}": ${ATTRIBUTE_NAME_RULE}`
+        : HOLIDAY_SOURCE_RULE,
+  });
+  return z.NEVER;
+});
+
+const holidaysSchema = z.strictObject(
+  {
+    // One source is a list of one.
+    country: z.preprocess(
+      (v) => (typeof v === 'string' ? [v] : v),
+      z
+        .array(holidaySourceSchema, {
+          error: 'must be a source or a list of sources, like attr.country or [attr.country, phone, FR]',
+        })
+        .min(1, { error: 'must name at least one source' })
+        .refine((list) => new Set(list).size === list.length, { error: 'must not name a source twice' }),
+    ),
+    types: z
+      .array(z.enum(HOLIDAY_TYPES, { error: `must be a holiday type: ${HOLIDAY_TYPES.join(', ')}` }), {
+        error: 'must be a list of holiday types, like [public]',
+      })
+      .min(1, { error: 'must name at least one type' })
+      .optional()
+      .transform((types) => types ?? ['public' as const]),
+  },
+  {
+    error:
+      'must be a mapping { country: attr.country | phone | FR | [attr.country, phone, FR], types: [public] }',
+  },
+);
 
 const channel = z.enum(CHANNELS, { error: `must be one of: ${CHANNELS.join(', ')}` });
 
@@ -118,8 +180,9 @@ export const campaignFileSchema = z.strictObject(
             )
             .max(1000, { error: 'must list at most 1,000 dates' })
             .optional(),
+          holidays: holidaysSchema.optional(),
         },
-        { error: 'must be a mapping { start, end } (days and except optional)' },
+        { error: 'must be a mapping { start, end } (days, except and holidays optional)' },
       )
       .optional(),
     catchUp: z
@@ -202,6 +265,16 @@ export interface CampaignWindow {
   readonly days?: readonly Weekday[];
   /** Local dates without sends, "YYYY-MM-DD". */
   readonly except?: readonly string[];
+  /** Public holidays of each subscriber's country are days without sends too. */
+  readonly holidays?: CampaignHolidays;
+}
+
+/** window.holidays (docs/audiences.md, "Public holidays"). */
+export interface CampaignHolidays {
+  /** Where the country comes from, first that gives one: `attr.<name>`, `phone`, or a code. */
+  readonly country: readonly string[];
+  /** Holiday types honoured (`public` by default). */
+  readonly types: readonly HolidayType[];
 }
 
 /** Who a campaign reaches (docs/audiences.md; the rule is in audience.ts). */
@@ -251,6 +324,7 @@ export function toSchedule(campaign: Campaign): Schedule {
       end: localTimeOf(campaign.window.end, 'window.end'),
       ...(campaign.window.days ? { days: campaign.window.days } : {}),
       ...(campaign.window.except ? { except: campaign.window.except } : {}),
+      ...(campaign.window.holidays ? { holidays: { types: campaign.window.holidays.types } } : {}),
     },
     catchUpMinGap: campaign.catchUp.minGap,
     steps: campaign.steps.map((step) => ({ id: step.id, before: step.before, channels: step.channels })),

@@ -18,7 +18,7 @@ import type { Campaign } from './campaign.schema.ts';
 import { type PlanCost, planCost } from './cost-estimate.ts';
 import { resolveMessagesDir, validateCampaignTemplates } from './messages.ts';
 import { type MessagingLimitReport, messagingLimitReport } from './messaging-limit.check.ts';
-import { campaignChannels, plannedWith, startSlots, zonePlanner } from './slot.builder.ts';
+import { audienceOf, plannedWith, startSlots, zonePlanner } from './slot.builder.ts';
 import { type PlanJoinersResult, planSubscribers } from './slot.planning.ts';
 import * as slots from './slot.repository.ts';
 import { planResume } from './slot.resume.ts';
@@ -176,8 +176,7 @@ export function createCampaignService(deps: CampaignServiceDeps) {
         const none = { id, slotsCreated: 0, zones: 0, reach: 0, badZones: [] };
         if (!changed) return { ...none, started: false };
         if (record.deadline <= now) throw deadlinePassed(record, 'start');
-        const audience = { channels: campaignChannels(record.campaign), ...record.campaign.audience };
-        const zoneChannels = await slots.eligibleZoneChannels(sql, audience);
+        const zoneChannels = await slots.eligibleZoneChannels(sql, audienceOf(record.campaign));
         const built = startSlots(record.campaign, zoneChannels, now);
         const slotsCreated = await slots.insertSlots(sql, built.slots, now);
         await campaigns.setCampaignState(sql, id, { state: 'running', now });

@@ -3,7 +3,7 @@
 // the database rather than a CSV. Each eligible subscriber is planned as if joining at `now`, on
 // the channels they have active that the campaign uses. Subscribers are read in keyset pages and
 // lines are yielded as they are made: a million subscribers never sit in memory. The planner is per
-// zone, memoised.
+// zone (and holiday country), memoised.
 import { formattedSendsByZone } from '../planning/ndjson.ts';
 import { createZonePlanner } from '../planning/planner.ts';
 import type { Channel } from '../shared/vocabulary.ts';
@@ -12,6 +12,7 @@ import { audienceParams } from './audience.ts';
 import { findCampaign } from './campaign.repository.ts';
 import { toSchedule } from './campaign.schema.ts';
 import { unknownCampaign } from './campaign.service.ts';
+import { holidayCountrySql } from './holiday-country.ts';
 import { campaignChannels } from './slot.builder.ts';
 import { eligibleWhere } from './slot.repository.ts';
 
@@ -35,12 +36,14 @@ async function* lines(
 ): AsyncGenerator<string> {
   if (now >= campaign.deadline) return;
   const planner = createZonePlanner(toSchedule(campaign), now);
-  const sendsIn = formattedSendsByZone(planner);
+  const holidays = campaign.window.holidays;
+  const sendsIn = formattedSendsByZone(planner, holidays !== undefined);
   const channels = campaignChannels(campaign);
   let cursor = '';
   for (;;) {
-    const rows = await sql.query<{ id: string; timezone: string; channels: Channel[] }>(
-      `SELECT s.id, s.timezone, array_agg(c.channel ORDER BY c.channel) AS channels
+    const rows = await sql.query<{ id: string; timezone: string; country: string; channels: Channel[] }>(
+      `SELECT s.id, s.timezone, ${holidayCountrySql(holidays)} AS country,
+              array_agg(c.channel ORDER BY c.channel) AS channels
          FROM subscribers s JOIN subscriber_channels c ON c.subscriber_id = s.id
         WHERE s.id > $1 AND c.channel = ANY($2::text[]) AND ${eligibleWhere('$3', '$5')}
         GROUP BY s.id ORDER BY s.id LIMIT $4`,
@@ -49,7 +52,7 @@ async function* lines(
     for (const row of rows) {
       const id = JSON.stringify(row.id);
       let out = '';
-      for (const f of sendsIn(row.timezone))
+      for (const f of sendsIn(row.timezone, row.country))
         if (row.channels.includes(f.send.channel)) out += `{"subscriber":${id}${f.tail}`;
       if (out !== '') yield out;
     }

@@ -28,6 +28,8 @@ export interface StaleSlot {
   readonly id: number;
   readonly stepId: string;
   readonly zone: string;
+  /** The holiday country its sends were planned for ('' without holidays). */
+  readonly country: string;
   readonly channel: Channel;
   readonly kind: SendKind;
   readonly sendAt: number;
@@ -50,13 +52,14 @@ export async function claimStaleSlots(
     id: number;
     step_id: string;
     zone: string;
+    country: string;
     channel: Channel;
     kind: SendKind;
     send_at: Date;
     tz_version: string | null;
     planned_at: Date;
   }>(
-    `SELECT s.id, s.step_id, s.zone, s.channel, s.kind, s.send_at, s.tz_version,
+    `SELECT s.id, s.step_id, s.zone, s.country, s.channel, s.kind, s.send_at, s.tz_version,
             coalesce(s.planned_at, s.created_at) AS planned_at
        FROM slots s
       WHERE s.campaign_id = $1 AND ${stale('$2')}
@@ -68,6 +71,7 @@ export async function claimStaleSlots(
     id: r.id,
     stepId: r.step_id,
     zone: r.zone,
+    country: r.country,
     channel: r.channel,
     kind: r.kind,
     sendAt: r.send_at.getTime(),

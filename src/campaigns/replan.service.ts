@@ -80,8 +80,10 @@ export async function replanStaleSlots(deps: ReplanDeps, now: number): Promise<C
         if (slots.length === 0) return [];
         const schedule = toSchedule(record.campaign);
         const results = new Map<number, Replanned>();
-        for (const [zone, inZone] of groupBy(slots, (s) => s.zone)) {
-          for (const r of replanZone(schedule, zone, inZone.map(pendingSend), now)) results.set(r.id, r);
+        for (const inPlace of groupBy(slots, (s) => `${s.zone}\u0000${s.country}`).values()) {
+          const { zone, country } = inPlace[0]!;
+          for (const r of replanZone(schedule, zone, inPlace.map(pendingSend), now, country))
+            results.set(r.id, r);
         }
         const changes = slots.map((slot) => changeOf(slot, results.get(slot.id)!));
         await writeReplanned(sql, changes, version, now);

@@ -13,9 +13,11 @@ import { tzDataVersion, wallTimeText } from '../planning/tz-data.ts';
 import type { Channel } from '../shared/vocabulary.ts';
 import { inAudience } from './audience.ts';
 import { type Campaign, toSchedule } from './campaign.schema.ts';
-import type { NewSlot, ZoneChannel } from './slot.repository.ts';
+import { holidayCountry } from './holiday-country.ts';
+import type { Audience, NewSlot, ZoneChannel } from './slot.repository.ts';
 
-export type ZonePlanner = (zone: string) => readonly PlannedSend[];
+/** The sends of a zone, for the subscribers of a holiday country ('' or absent: none). */
+export type ZonePlanner = (zone: string, country?: string) => readonly PlannedSend[];
 
 export function zonePlanner(campaign: Campaign, now: number): ZonePlanner {
   return createZonePlanner(toSchedule(campaign), now);
@@ -26,39 +28,52 @@ export function campaignChannels(campaign: Campaign): Channel[] {
   return [...new Set(campaign.steps.flatMap((s) => s.channels))];
 }
 
+/** Who the campaign reaches and how its slots are split: channels, audience, holidays. */
+export function audienceOf(campaign: Campaign): Audience {
+  return {
+    channels: campaignChannels(campaign),
+    ...campaign.audience,
+    ...(campaign.window.holidays ? { holidays: campaign.window.holidays } : {}),
+  };
+}
+
 export interface BuiltSlots {
   readonly slots: NewSlot[];
   /** Zones the planner refused (unknown to this runtime's time-zone data): nobody there is planned. */
   readonly badZones: string[];
 }
 
-/** The slots of a campaign starting at `now`, for the zones and channels that have subscribers. */
+/**
+ * The slots of a campaign starting at `now`, for the zones (and, with holidays, countries) and
+ * channels that have subscribers.
+ */
 export function startSlots(
   campaign: Campaign,
   zoneChannels: readonly ZoneChannel[],
   now: number,
 ): BuiltSlots {
   const planner = zonePlanner(campaign, now);
-  const channelsByZone = new Map<string, Map<Channel, number>>();
-  for (const { zone, channel, subscribers } of zoneChannels) {
-    const counts = channelsByZone.get(zone) ?? new Map<Channel, number>();
-    counts.set(channel, Number(subscribers));
-    channelsByZone.set(zone, counts);
+  const places = new Map<string, { zone: string; country: string; counts: Map<Channel, number> }>();
+  for (const { zone, country, channel, subscribers } of zoneChannels) {
+    const key = `${zone}\u0000${country}`;
+    const place = places.get(key) ?? { zone, country, counts: new Map<Channel, number>() };
+    place.counts.set(channel, Number(subscribers));
+    places.set(key, place);
   }
   const slots: NewSlot[] = [];
-  const badZones: string[] = [];
-  for (const [zone, channels] of channelsByZone) {
-    const sends = planSafely(planner, zone);
+  const badZones = new Set<string>();
+  for (const { zone, country, counts } of places.values()) {
+    const sends = planSafely(planner, zone, country);
     if (sends === undefined) {
-      badZones.push(zone);
+      badZones.add(zone);
       continue;
     }
     for (const send of sends) {
-      const audience = channels.get(send.channel);
-      if (audience !== undefined) slots.push({ ...slotOf(campaign.id, zone, send, null), audience });
+      const audience = counts.get(send.channel);
+      if (audience !== undefined) slots.push({ ...slotOf(campaign.id, zone, country, send, null), audience });
     }
   }
-  return { slots, badZones };
+  return { slots, badZones: [...badZones] };
 }
 
 export interface Joiner {
@@ -68,6 +83,8 @@ export interface Joiner {
   readonly channels: readonly Channel[];
   readonly tags: readonly string[];
   readonly attributes: Readonly<Record<string, string>>;
+  /** The phone's region ('' or null without one), for holidays by the phone's country. */
+  readonly phoneRegion?: string | null;
 }
 
 /**
@@ -77,11 +94,14 @@ export interface Joiner {
  */
 export function joinerSlots(campaign: Campaign, planner: ZonePlanner, joiner: Joiner): NewSlot[] | undefined {
   if (!inAudience(campaign, joiner)) return [];
-  const sends = planSafely(planner, joiner.zone);
+  const country = holidayCountry(campaign.window.holidays, joiner);
+  const sends = planSafely(planner, joiner.zone, country);
   if (sends === undefined) return undefined;
   return sends
     .filter((send) => joiner.channels.includes(send.channel))
-    .map((send) => slotOf(campaign.id, joiner.zone, send, send.kind === 'catch-up' ? joiner.id : null));
+    .map((send) =>
+      slotOf(campaign.id, joiner.zone, country, send, send.kind === 'catch-up' ? joiner.id : null),
+    );
 }
 
 /** What a slot planned in `zone` for `sendAt` by this process keeps beside its instant. */
@@ -89,11 +109,18 @@ export function plannedWith(zone: string, sendAt: number): { localTime: string; 
   return { localTime: wallTimeText(sendAt, zone), tzVersion: tzDataVersion() };
 }
 
-function slotOf(campaignId: string, zone: string, send: PlannedSend, subscriberId: string | null): NewSlot {
+function slotOf(
+  campaignId: string,
+  zone: string,
+  country: string,
+  send: PlannedSend,
+  subscriberId: string | null,
+): NewSlot {
   return {
     campaignId,
     stepId: send.step,
     zone,
+    country,
     channel: send.channel,
     sendAt: send.sendAt,
     kind: send.kind,
@@ -102,9 +129,9 @@ function slotOf(campaignId: string, zone: string, send: PlannedSend, subscriberI
   };
 }
 
-function planSafely(planner: ZonePlanner, zone: string): readonly PlannedSend[] | undefined {
+function planSafely(planner: ZonePlanner, zone: string, country = ''): readonly PlannedSend[] | undefined {
   try {
-    return planner(zone);
+    return planner(zone, country);
   } catch (error) {
     if (error instanceof RangeError) return undefined;
     throw error;

@@ -26,7 +26,7 @@ const CHUNK = 5_000;
 
 /** A zone slot's identity (subscriber aside: a zone slot has none). */
 const keyOf = (s: NewSlot) =>
-  `${s.campaignId}\u0000${s.stepId}\u0000${s.zone}\u0000${s.channel}\u0000${s.kind}`;
+  `${s.campaignId}\u0000${s.stepId}\u0000${s.zone}\u0000${s.country ?? ''}\u0000${s.channel}\u0000${s.kind}`;
 
 /** Plans the given subscribers, as joining at `now`, into every running or paused campaign. */
 export async function planSubscribers(
@@ -88,9 +88,11 @@ async function loadJoiners(sql: Sql, ids: readonly string[]): Promise<Joiner[]> 
     zone: string;
     tags: string[];
     attributes: Record<string, string>;
+    phoneRegion: string | null;
     channels: Channel[];
   }>(
-    `SELECT s.id, s.timezone AS zone, s.tags, s.attributes, array_agg(c.channel ORDER BY c.channel) AS channels
+    `SELECT s.id, s.timezone AS zone, s.tags, s.attributes, s.phone_region AS "phoneRegion",
+            array_agg(c.channel ORDER BY c.channel) AS channels
        FROM subscribers s JOIN subscriber_channels c ON c.subscriber_id = s.id
       WHERE s.id = ANY($1::text[]) AND c.state = 'active' AND s.done_at IS NULL
       GROUP BY s.id`,

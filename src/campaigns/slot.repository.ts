@@ -6,12 +6,16 @@ import type { SendKind } from '../planning/types.ts';
 import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
 import { audienceParams, audienceSql } from './audience.ts';
-import type { CampaignAudience } from './campaign.schema.ts';
+import type { CampaignAudience, CampaignHolidays } from './campaign.schema.ts';
+import { holidayCountrySql } from './holiday-country.ts';
 
 export interface NewSlot {
   readonly campaignId: string;
   readonly stepId: string;
   readonly zone: string;
+  /** The holiday country of its subscribers (docs/audiences.md, "Public holidays"); '' or
+   *  absent for a campaign without holidays and for subscribers without a country. */
+  readonly country?: string;
   readonly channel: Channel;
   /** Epoch ms, a whole minute. */
   readonly sendAt: number;
@@ -30,6 +34,8 @@ export interface NewSlot {
 export interface Audience extends CampaignAudience {
   /** Channels of the campaign's steps. */
   readonly channels: readonly Channel[];
+  /** window.holidays: slots are then per (zone, country). */
+  readonly holidays?: CampaignHolidays;
 }
 
 /**
@@ -44,18 +50,22 @@ export function eligibleWhere(tags: string, path: string): string {
 
 export interface ZoneChannel {
   readonly zone: string;
+  /** '' unless the campaign has holidays (holiday-country.ts). */
+  readonly country: string;
   readonly channel: Channel;
   readonly subscribers: number;
 }
 
-/** Every (zone, channel) holding at least one eligible subscriber. Scans subscribers once. */
+/** Every (zone, holiday country, channel) holding at least one eligible subscriber. Scans
+ *  subscribers once; without holidays the country is '' throughout (one group per zone). */
 export function eligibleZoneChannels(sql: Sql, audience: Audience): Promise<ZoneChannel[]> {
+  const country = holidayCountrySql(audience.holidays);
   return sql.query<ZoneChannel>(
-    `SELECT s.timezone AS zone, c.channel, count(*) AS subscribers
+    `SELECT s.timezone AS zone, ${country} AS country, c.channel, count(*) AS subscribers
        FROM subscribers s JOIN subscriber_channels c ON c.subscriber_id = s.id
       WHERE c.channel = ANY($1::text[]) AND ${eligibleWhere('$2', '$3')}
-      GROUP BY s.timezone, c.channel
-      ORDER BY s.timezone, c.channel`,
+      GROUP BY 1, 2, 3
+      ORDER BY 1, 2, 3`,
     [audience.channels, ...audienceParams(audience)],
   );
 }
@@ -63,8 +73,8 @@ export function eligibleZoneChannels(sql: Sql, audience: Audience): Promise<Zone
 const CHUNK = 5_000;
 
 /**
- * Inserts slots that do not exist yet (identity: campaign, step, zone, channel, kind and
- * subscriber); an existing one keeps its time and state. Returns how many were new.
+ * Inserts slots that do not exist yet (identity: campaign, step, zone, channel, kind, subscriber
+ * and holiday country); an existing one keeps its time and state. Returns how many were new.
  */
 export async function insertSlots(sql: Sql, slots: readonly NewSlot[], now: number): Promise<number> {
   let inserted = 0;
@@ -72,14 +82,15 @@ export async function insertSlots(sql: Sql, slots: readonly NewSlot[], now: numb
     const chunk = slots.slice(i, i + CHUNK);
     inserted += await sql.exec(
       `INSERT INTO slots (campaign_id, step_id, zone, channel, send_at, kind, subscriber_id,
-                          local_time, tz_version, planned_at, created_at, updated_at, audience)
+                          local_time, tz_version, planned_at, created_at, updated_at, audience, country)
        SELECT s.campaign_id, s.step_id, s.zone, s.channel, s.send_at, s.kind, s.subscriber_id,
               s.local_time, s.tz_version, $8, $8, $8,
-              coalesce(s.audience, CASE WHEN s.subscriber_id IS NULL THEN 0 ELSE 1 END)
+              coalesce(s.audience, CASE WHEN s.subscriber_id IS NULL THEN 0 ELSE 1 END), s.country
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[],
-                     $9::text[], $10::text[], $11::int[])
-              AS s(campaign_id, step_id, zone, channel, send_at, kind, subscriber_id, local_time, tz_version, audience)
-       ON CONFLICT (campaign_id, step_id, zone, channel, kind, coalesce(subscriber_id, '')) DO NOTHING`,
+                     $9::text[], $10::text[], $11::int[], $12::text[])
+              AS s(campaign_id, step_id, zone, channel, send_at, kind, subscriber_id, local_time, tz_version, audience,
+                   country)
+       ON CONFLICT (campaign_id, step_id, zone, channel, kind, coalesce(subscriber_id, ''), country) DO NOTHING`,
       [
         chunk.map((s) => s.campaignId),
         chunk.map((s) => s.stepId),
@@ -92,6 +103,7 @@ export async function insertSlots(sql: Sql, slots: readonly NewSlot[], now: numb
         chunk.map((s) => s.localTime),
         chunk.map((s) => s.tzVersion),
         chunk.map((s) => s.audience ?? null),
+        chunk.map((s) => s.country ?? ''),
       ],
     );
   }
@@ -102,6 +114,7 @@ export interface OverdueSlot {
   readonly id: number;
   readonly stepId: string;
   readonly zone: string;
+  readonly country: string;
   readonly channel: Channel;
   readonly subscriberId: string | null;
   readonly sendAt: number;
@@ -116,11 +129,12 @@ export async function overdueSlots(sql: Sql, campaignId: string, now: number): P
     id: number;
     step_id: string;
     zone: string;
+    country: string;
     channel: Channel;
     subscriber_id: string | null;
     send_at: Date;
   }>(
-    `SELECT id, step_id, zone, channel, subscriber_id, send_at FROM slots
+    `SELECT id, step_id, zone, country, channel, subscriber_id, send_at FROM slots
       WHERE campaign_id = $1 AND state = 'pending' AND send_at <= $2 AND cursor IS NULL
       ORDER BY id FOR UPDATE`,
     [campaignId, new Date(now)],
@@ -129,6 +143,7 @@ export async function overdueSlots(sql: Sql, campaignId: string, now: number): P
     id: r.id,
     stepId: r.step_id,
     zone: r.zone,
+    country: r.country,
     channel: r.channel,
     subscriberId: r.subscriber_id,
     sendAt: r.send_at.getTime(),

@@ -12,6 +12,7 @@
 //
 // A personal catch-up slot held back by the pause is cancelled when its zone keeps a send on the
 // same channel (its subscriber gets that one); otherwise it follows the same rule on its own.
+// With public holidays, "zone" reads "zone and holiday country" throughout (slots are per both).
 import type { Campaign } from './campaign.schema.ts';
 import type { ZonePlanner } from './slot.builder.ts';
 import type { OverdueSlot } from './slot.repository.ts';
@@ -29,7 +30,7 @@ export function planResume(
   const position = new Map(campaign.steps.map((s, i) => [s.id, i]));
   const groups = new Map<string, OverdueSlot[]>();
   for (const slot of overdue) {
-    const key = `${slot.zone}\u0000${slot.channel}\u0000${slot.subscriberId ?? ''}`;
+    const key = `${slot.zone}\u0000${slot.country}\u0000${slot.channel}\u0000${slot.subscriberId ?? ''}`;
     groups.set(key, [...(groups.get(key) ?? []), slot]);
   }
   const move: { id: number; zone: string; sendAt: number }[] = [];
@@ -41,15 +42,15 @@ export function planResume(
     (a, b) => Number(a[0]!.subscriberId !== null) - Number(b[0]!.subscriberId !== null),
   );
   for (const group of ordered) {
-    const { zone, channel, subscriberId } = group[0]!;
+    const { zone, country, channel, subscriberId } = group[0]!;
     let catchUpAt: number | undefined;
     try {
-      catchUpAt = planner(zone).find((s) => s.kind === 'catch-up' && s.channel === channel)?.sendAt;
+      catchUpAt = planner(zone, country).find((s) => s.kind === 'catch-up' && s.channel === channel)?.sendAt;
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       continue; // a zone the planner refuses was never planned by it: leave those slots alone
     }
-    const coveredByZone = subscriberId !== null && zoneKeeps.has(`${zone}\u0000${channel}`);
+    const coveredByZone = subscriberId !== null && zoneKeeps.has(`${zone}\u0000${country}\u0000${channel}`);
     if (catchUpAt === undefined || coveredByZone) {
       cancel.push(...group.map((s) => s.id));
       continue;
@@ -62,7 +63,7 @@ export function planResume(
     );
     move.push({ id: latest.id, zone, sendAt: catchUpAt });
     cancel.push(...group.filter((s) => s !== latest).map((s) => s.id));
-    if (subscriberId === null) zoneKeeps.add(`${zone}\u0000${channel}`);
+    if (subscriberId === null) zoneKeeps.add(`${zone}\u0000${country}\u0000${channel}`);
   }
   return { move, cancel };
 }

@@ -4,6 +4,7 @@
 // touches nothing.
 
 import { audienceParams, audienceSql } from '../campaigns/audience.ts';
+import { holidayCountrySql } from '../campaigns/holiday-country.ts';
 import { BATCH_JOB_PREFIX, MAX_SEND_BATCH } from '../queue/catalog.ts';
 import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
@@ -48,7 +49,7 @@ export async function insertFanoutPage(
   // The keyset bound is written on both sides of the join: PostgreSQL carries an equality across
   // a join (s.id = sc.subscriber_id) but not a range, and without it the merge join reads the
   // slot's channel rows from the first one on every page (quadratic over the slot).
-  const who = personal
+  let who = personal
     ? 's.id = $10'
     : `s.timezone = $10 AND ($11::text IS NULL OR (s.id > $11 AND sc.subscriber_id > $11))`;
   const params: unknown[] = [
@@ -63,6 +64,12 @@ export async function insertFanoutPage(
     personal ? slot.subscriberId : slot.zone,
   ];
   if (!personal) params.push(slot.cursor);
+  // With public holidays a zone slot is its holiday country's (docs/audiences.md): the rule of
+  // holiday-country.ts picks its subscribers.
+  if (!personal && slot.holidays) {
+    params.push(slot.country);
+    who += ` AND ${holidayCountrySql(slot.holidays)} = $${params.length}`;
+  }
   params.push(pageSize);
   const limit = `$${params.length}`;
   params.push(batch.jobPrefix, Math.max(1, batch.size));

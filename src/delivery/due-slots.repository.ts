@@ -1,7 +1,7 @@
 // SQL for slots on the delivery side: the tick claims due slots, fan-out walks them. Every
 // state change is a conditional update, so two ticks or two fan-outs of one slot are harmless.
 
-import type { CampaignAudience } from '../campaigns/campaign.schema.ts';
+import type { CampaignAudience, CampaignHolidays } from '../campaigns/campaign.schema.ts';
 import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
 
@@ -10,6 +10,9 @@ export interface FanoutSlot {
   readonly campaignId: string;
   readonly stepId: string;
   readonly zone: string;
+  /** The holiday country of its subscribers ('' without one, and for every slot of a campaign
+   *  without holidays). */
+  readonly country: string;
   readonly channel: Channel;
   readonly sendAt: Date;
   readonly kind: 'scheduled' | 'catch-up';
@@ -22,6 +25,8 @@ export interface FanoutSlot {
   readonly deadline: Date;
   /** The campaign's audience (tags, where), as stored with its definition. */
   readonly audience: CampaignAudience;
+  /** The campaign's window.holidays: a zone slot then takes only its country's subscribers. */
+  readonly holidays?: CampaignHolidays;
 }
 
 /**
@@ -50,6 +55,7 @@ export async function loadSlot(sql: Sql, slotId: number): Promise<FanoutSlot | u
     campaign_id: string;
     step_id: string;
     zone: string;
+    country: string;
     channel: Channel;
     send_at: Date;
     kind: FanoutSlot['kind'];
@@ -60,14 +66,17 @@ export async function loadSlot(sql: Sql, slotId: number): Promise<FanoutSlot | u
     deadline: Date;
     tags: string[] | null;
     audience_where: Record<string, string[]> | null;
+    holidays: CampaignHolidays | null;
   }>(
-    `SELECT s.id, s.campaign_id, s.step_id, s.zone, s.channel, s.send_at, s.kind, s.subscriber_id,
+    `SELECT s.id, s.campaign_id, s.step_id, s.zone, s.country, s.channel, s.send_at, s.kind, s.subscriber_id,
             s.state, s.cursor, c.state AS campaign_state, c.deadline,
             ARRAY(SELECT jsonb_array_elements_text(
                     CASE WHEN jsonb_typeof(c.definition #> '{audience,tags}') = 'array'
                          THEN c.definition #> '{audience,tags}' ELSE '[]'::jsonb END)) AS tags,
             CASE WHEN jsonb_typeof(c.definition #> '{audience,where}') = 'object'
-                 THEN c.definition #> '{audience,where}' END AS audience_where
+                 THEN c.definition #> '{audience,where}' END AS audience_where,
+            CASE WHEN jsonb_typeof(c.definition #> '{window,holidays}') = 'object'
+                 THEN c.definition #> '{window,holidays}' END AS holidays
        FROM slots s JOIN campaigns c ON c.id = s.campaign_id
       WHERE s.id = $1`,
     [slotId],
@@ -78,6 +87,7 @@ export async function loadSlot(sql: Sql, slotId: number): Promise<FanoutSlot | u
     campaignId: row.campaign_id,
     stepId: row.step_id,
     zone: row.zone,
+    country: row.country,
     channel: row.channel,
     sendAt: row.send_at,
     kind: row.kind,
@@ -87,6 +97,7 @@ export async function loadSlot(sql: Sql, slotId: number): Promise<FanoutSlot | u
     campaignState: row.campaign_state,
     deadline: row.deadline,
     audience: { tags: row.tags ?? [], ...(row.audience_where ? { where: row.audience_where } : {}) },
+    ...(row.holidays ? { holidays: row.holidays } : {}),
   };
 }
 

@@ -32,4 +32,26 @@ describe('describeCalendar', () => {
     const many = { ...holidays, except: ['2026-12-24', '2026-12-25', '2026-12-26', '2026-12-31'] };
     expect(describeCalendar(many, 'en')).toBe('every day 9:00–18:00 your time, except 4 dates');
   });
+
+  it("says public holidays are left out: the subscriber's country's, or a fixed one by name", () => {
+    const workweek = { start: '09:00', end: '18:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] };
+    const own = { ...workweek, holidays: { country: ['attr.country', 'phone'], types: ['public'] } };
+    expect(describeCalendar(own, 'en')).toBe(
+      'weekdays 9:00–18:00 your time, not on public holidays in your country',
+    );
+    expect(describeCalendar(own, 'fr')).toBe(
+      'en semaine, 9:00–18:00 à votre heure, sauf les jours fériés de votre pays',
+    );
+    const france = { ...workweek, except: ['2026-12-24'], holidays: { country: ['FR'], types: ['public'] } };
+    expect(describeCalendar(france, 'en')).toBe(
+      'weekdays 9:00–18:00 your time, except 24 December 2026, not on public holidays (France)',
+    );
+    expect(describeCalendar(france, 'fr')).toBe(
+      'en semaine, 9:00–18:00 à votre heure, sauf le 24 décembre 2026, sauf les jours fériés (France)',
+    );
+    const banks = { ...workweek, holidays: { country: ['GB'], types: ['public', 'bank'] } };
+    expect(describeCalendar(banks, 'en')).toBe(
+      'weekdays 9:00–18:00 your time, not on holidays (United Kingdom)',
+    );
+  });
 });

@@ -1,6 +1,7 @@
 // A campaign's calendar in words, for the people it reaches and the operator: "weekdays
-// 9:00–18:00 your time, except 25 December 2026" / "en semaine, 9:00–18:00 à votre heure, sauf
-// le 25 décembre 2026". Days are named with Intl in the reader's language.
+// 9:00–18:00 your time, except 25 December 2026, not on public holidays in your country" / "en
+// semaine, 9:00–18:00 à votre heure, sauf le 25 décembre 2026, sauf les jours fériés de votre
+// pays". Days and countries are named with Intl in the reader's language.
 
 import { parseLocalDate, WEEKDAYS, type Weekday } from './days.ts';
 
@@ -9,6 +10,8 @@ export interface CalendarWindow {
   readonly end: string;
   readonly days?: readonly string[];
   readonly except?: readonly string[];
+  /** window.holidays: where the country comes from (attr.<name>, phone, a code) and the types. */
+  readonly holidays?: { readonly country: readonly string[]; readonly types: readonly string[] };
 }
 
 /** Beyond this many excluded dates, their number is given rather than the list. */
@@ -24,6 +27,8 @@ const WORDS = {
     yourTime: 'your time',
     except: (dates: string) => `except ${dates}`,
     dates: (n: number) => `${n} dates`,
+    holidays: (publicOnly: boolean, where: string | undefined) =>
+      `not on ${publicOnly ? 'public ' : ''}holidays ${where === undefined ? 'in your country' : `(${where})`}`,
   },
   fr: {
     everyDay: 'tous les jours',
@@ -34,6 +39,8 @@ const WORDS = {
     yourTime: 'à votre heure',
     except: (dates: string) => `sauf ${dates}`,
     dates: (n: number) => `${n} dates`,
+    holidays: (publicOnly: boolean, where: string | undefined) =>
+      `sauf les jours fériés${publicOnly ? '' : ' et autres congés'} ${where === undefined ? 'de votre pays' : `(${where})`}`,
   },
 } as const;
 
@@ -72,6 +79,16 @@ function dateWords(except: readonly string[], locale: 'fr' | 'en'): string {
   return new Intl.ListFormat(locale, { type: 'conjunction' }).format(dates);
 }
 
+/** "not on public holidays in your country" / "(France)" when every subscriber has that one. */
+function holidayWords(holidays: NonNullable<CalendarWindow['holidays']>, locale: 'fr' | 'en'): string {
+  const first = holidays.country[0] ?? '';
+  const fixed = /^[A-Z]{2}$/.test(first)
+    ? (new Intl.DisplayNames(locale, { type: 'region' }).of(first) ?? first)
+    : undefined;
+  const publicOnly = holidays.types.length === 1 && holidays.types[0] === 'public';
+  return WORDS[locale].holidays(publicOnly, fixed);
+}
+
 /** The calendar in one line of the reader's language. */
 export function describeCalendar(window: CalendarWindow, locale: 'fr' | 'en'): string {
   const w = WORDS[locale];
@@ -80,5 +97,6 @@ export function describeCalendar(window: CalendarWindow, locale: 'fr' | 'en'): s
   const days = dayWords(window.days, locale);
   const except =
     window.except && window.except.length > 0 ? `, ${w.except(dateWords(window.except, locale))}` : '';
-  return `${days}${locale === 'fr' ? ', ' : ' '}${hours}${except}`;
+  const holidays = window.holidays ? `, ${holidayWords(window.holidays, locale)}` : '';
+  return `${days}${locale === 'fr' ? ', ' : ' '}${hours}${except}${holidays}`;
 }

@@ -38,21 +38,25 @@ export type Replanned =
   | { readonly id: number; readonly action: 'cancel' }
   | { readonly id: number; readonly action: 'unknown-zone' };
 
-/** The new instant (or cancellation) of each pending send of one zone, under this process's data. */
+/**
+ * The new instant (or cancellation) of each pending send of one zone (and holiday country, ''
+ * for none), under this process's data.
+ */
 export function replanZone(
   schedule: Schedule,
   zone: string,
   sends: readonly PendingSend[],
   now: number,
+  country = '',
 ): Replanned[] {
-  const planners = new Map<number, (zone: string) => readonly PlannedSend[]>();
+  const planners = new Map<number, (zone: string, country?: string) => readonly PlannedSend[]>();
   const planAt = (at: number): readonly PlannedSend[] => {
     let planner = planners.get(at);
     if (planner === undefined) {
       planner = createZonePlanner(schedule, at);
       planners.set(at, planner);
     }
-    return planner(zone);
+    return planner(zone, country);
   };
   return sends.map((send): Replanned => {
     let planned: readonly PlannedSend[];

@@ -9,6 +9,7 @@ import { runner } from 'node-pg-migrate';
 import { Client, DatabaseError, escapeIdentifier } from 'pg';
 import type { Config } from '../config/config.ts';
 import { explainConnectionError, redactUrl } from './connection-error.ts';
+import { fillPhoneRegions } from './phone-regions.ts';
 
 export const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations');
 export const MIGRATIONS_TABLE = 'pgmigrations';
@@ -38,9 +39,21 @@ export async function migrate(config: Pick<Config, 'databaseUrl'>): Promise<Migr
       advisoryLockMode: 'wait',
       logger: quiet,
     });
+    await afterMigrations(url);
     return { database: databaseName(url), databaseCreated, applied: ran.map((m) => m.name) };
   } catch (error) {
     throw explainConnectionError(url, error);
+  }
+}
+
+/** Data the SQL migrations cannot compute: the phone regions of rows written before the column. */
+async function afterMigrations(url: string): Promise<void> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    await fillPhoneRegions(client);
+  } finally {
+    await client.end();
   }
 }
 

@@ -48,6 +48,7 @@ describe('export CSV lines', () => {
           id: 's1',
           name: 'Doe, "JJ"',
           phone: '+33612345678',
+          phoneRegion: 'FR',
           email: 'jj@example.org',
           locale: 'fr',
           timezone: 'Europe/Paris',

@@ -140,19 +140,21 @@ export async function upsertSubscribers(
     CREATE TEMP TABLE import_written (id text, inserted boolean) ON COMMIT DROP`);
   await sql.exec(
     `WITH written AS (
-       INSERT INTO subscribers (id, name, phone, email, locale, timezone, attributes, tags, created_at, updated_at)
-       SELECT r.id, r.name, r.phone, r.email, r.locale, r.timezone, ${MERGED_ATTRIBUTES('b')}, r.tags, $1, $1
+       INSERT INTO subscribers (id, name, phone, email, locale, timezone, attributes, tags, created_at, updated_at,
+                                phone_region)
+       SELECT r.id, r.name, r.phone, r.email, r.locale, r.timezone, ${MERGED_ATTRIBUTES('b')}, r.tags, $1, $1,
+              r.phone_region
          FROM import_rows r LEFT JOIN import_before b ON b.id = r.id
         ORDER BY r.line
        ON CONFLICT (id) DO UPDATE
           SET name = EXCLUDED.name, phone = EXCLUDED.phone, email = EXCLUDED.email, locale = EXCLUDED.locale,
               timezone = EXCLUDED.timezone, attributes = EXCLUDED.attributes, tags = EXCLUDED.tags,
-              updated_at = EXCLUDED.updated_at
+              updated_at = EXCLUDED.updated_at, phone_region = EXCLUDED.phone_region
         WHERE (subscribers.name, subscribers.phone, subscribers.email, subscribers.locale, subscribers.timezone,
-               subscribers.attributes, subscribers.tags)
+               subscribers.attributes, subscribers.tags, subscribers.phone_region)
               IS DISTINCT FROM
               (EXCLUDED.name, EXCLUDED.phone, EXCLUDED.email, EXCLUDED.locale, EXCLUDED.timezone,
-               EXCLUDED.attributes, EXCLUDED.tags)
+               EXCLUDED.attributes, EXCLUDED.tags, EXCLUDED.phone_region)
        RETURNING id, (xmax = 0) AS inserted)
      INSERT INTO import_written SELECT id, inserted FROM written`,
     [new Date(now)],

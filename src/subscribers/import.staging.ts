@@ -20,6 +20,7 @@ CREATE TEMP TABLE import_rows (
   id             text NOT NULL,
   name           text NOT NULL,
   phone          text,
+  phone_region   text,                -- the phone's region ("FR"), from the validation's parse
   email          text,
   locale         text NOT NULL,
   timezone       text NOT NULL,
@@ -58,5 +59,5 @@ export function stagingLine(line: number, v: SubscriberInput, hashKey: string | 
     hashKey !== undefined && v.phone !== undefined ? tombstoneHash(hashKey, 'phone', v.phone) : undefined;
   const emailHash =
     hashKey !== undefined && v.email !== undefined ? tombstoneHash(hashKey, 'email', v.email) : undefined;
-  return `${line}\t${field(v.id)}\t${field(v.name)}\t${field(v.phone)}\t${field(v.email)}\t${v.locale}\t${field(v.timezone)}\t${field(JSON.stringify(v.attributes))}\t${arrayLiteral(v.channels)}\t${new Date(v.consentAt).toISOString()}\t${field(v.consentSource)}\t${arrayLiteral([...v.tags].sort())}\t${field(phoneHash)}\t${field(emailHash)}\n`;
+  return `${line}\t${field(v.id)}\t${field(v.name)}\t${field(v.phone)}\t${field(v.phoneRegion)}\t${field(v.email)}\t${v.locale}\t${field(v.timezone)}\t${field(JSON.stringify(v.attributes))}\t${arrayLiteral(v.channels)}\t${new Date(v.consentAt).toISOString()}\t${field(v.consentSource)}\t${arrayLiteral([...v.tags].sort())}\t${field(phoneHash)}\t${field(emailHash)}\n`;
 }

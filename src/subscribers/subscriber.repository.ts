@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import type { Channel, Locale } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
-import type { Attributes } from './subscriber.schema.ts';
+import { type Attributes, phoneRegion } from './subscriber.schema.ts';
 
 export type ChannelState = 'pending' | 'active' | 'unsubscribed' | 'stopped' | 'bounced' | 'complained';
 export type ConsentKind =
@@ -108,9 +108,19 @@ export function lockByWhatsApp(sql: Sql, who: WhatsAppAddress): Promise<Subscrib
   );
 }
 
-/** $1 id, $2…$7 the profile, $8 now. */
+/** $1 id, $2…$7 the profile, $8 now, $9 the phone's region. */
 function profileParams(id: string, f: SubscriberFields, now: number): unknown[] {
-  return [id, f.name, f.phone, f.email, f.locale, f.timezone, JSON.stringify(f.attributes), new Date(now)];
+  return [
+    id,
+    f.name,
+    f.phone,
+    f.email,
+    f.locale,
+    f.timezone,
+    JSON.stringify(f.attributes),
+    new Date(now),
+    phoneRegion(f.phone),
+  ];
 }
 
 export async function insertSubscriber(
@@ -120,8 +130,8 @@ export async function insertSubscriber(
   now: number,
 ): Promise<void> {
   await sql.exec(
-    `INSERT INTO subscribers (id, name, phone, email, locale, timezone, attributes, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, jsonb_strip_nulls($7::jsonb), $8, $8)`,
+    `INSERT INTO subscribers (id, name, phone, email, locale, timezone, attributes, created_at, updated_at, phone_region)
+     VALUES ($1, $2, $3, $4, $5, $6, jsonb_strip_nulls($7::jsonb), $8, $8, $9)`,
     profileParams(id, fields, now),
   );
 }
@@ -135,7 +145,8 @@ export async function updateSubscriber(
 ): Promise<void> {
   await sql.exec(
     `UPDATE subscribers SET name = $2, phone = $3, email = $4, locale = $5, timezone = $6,
-            attributes = jsonb_strip_nulls(attributes || $7::jsonb), done_at = NULL, updated_at = $8
+            attributes = jsonb_strip_nulls(attributes || $7::jsonb), done_at = NULL, updated_at = $8,
+            phone_region = $9
       WHERE id = $1`,
     profileParams(id, fields, now),
   );

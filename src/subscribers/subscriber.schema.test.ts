@@ -29,6 +29,7 @@ describe('validateSubscriber', () => {
         id: 'sub-1',
         name: 'Camille Martin',
         phone: '+33612345678',
+        phoneRegion: 'FR',
         email: 'camille.martin@example.org',
         locale: 'fr',
         timezone: 'Europe/Paris',

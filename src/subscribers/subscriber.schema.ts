@@ -32,6 +32,9 @@ export interface SubscriberInput {
   readonly name: string;
   /** E.164, e.g. "+33612345678". */
   readonly phone?: string;
+  /** The phone number's region (ISO 3166-1 alpha-2, "FR"), '' when it has none (+800); for
+   *  public holidays by the phone's country (docs/audiences.md, "Public holidays"). */
+  readonly phoneRegion?: string;
   /** Lower-cased address. */
   readonly email?: string;
   readonly locale: Locale;
@@ -110,13 +113,26 @@ function zoneSpelling(text: string): string | undefined {
   return canonical.toLowerCase() === text.toLowerCase() ? canonical : text;
 }
 
-function phoneOf(text: string, defaultCountry: CountryCode | undefined): string | undefined {
+function phoneOf(
+  text: string,
+  defaultCountry: CountryCode | undefined,
+): { number: string; region: string } | undefined {
   if (defaultCountry === undefined && !text.startsWith('+')) return undefined;
   try {
     const parsed = parsePhoneNumberWithError(text, defaultCountry);
-    return parsed.isValid() ? parsed.number : undefined;
+    return parsed.isValid() ? { number: parsed.number, region: parsed.country ?? '' } : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** The region of a stored E.164 number ("FR"), '' when it has none; null without a number. */
+export function phoneRegion(e164: string | null | undefined): string | null {
+  if (e164 === null || e164 === undefined) return null;
+  try {
+    return parsePhoneNumberWithError(e164).country ?? '';
+  } catch {
+    return '';
   }
 }
 
@@ -268,7 +284,7 @@ export function validateSubscriber(
   const value: SubscriberInput = {
     id,
     name,
-    ...(phone === undefined ? {} : { phone }),
+    ...(phone === undefined ? {} : { phone: phone.number, phoneRegion: phone.region }),
     ...(email === undefined ? {} : { email }),
     locale: locale!,
     timezone: timezone!,

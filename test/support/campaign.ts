@@ -24,6 +24,8 @@ export interface CampaignFileOptions {
   /** window.days and window.except, as written in the file. */
   readonly days?: readonly string[];
   readonly except?: readonly string[];
+  /** window.holidays, as written in the file, e.g. "{ country: [attr.country, phone] }". */
+  readonly holidays?: string;
   readonly sendAt?: string;
   /** Open for sign-up at /subscribe/<id>. */
   readonly signup?: boolean;
@@ -39,7 +41,7 @@ export function campaignFile(id: string, options: CampaignFileOptions = {}): str
     `name: "${options.name ?? `Campaign ${id}`}"`,
     `deadline: ${options.deadline ?? DEADLINE}`,
     `sendAt: "${options.sendAt ?? '10:00'}"`,
-    `window: { start: "09:00", end: "20:00"${options.days ? `, days: [${options.days.join(', ')}]` : ''}${options.except ? `, except: [${options.except.map((d) => `"${d}"`).join(', ')}]` : ''} }`,
+    `window: { start: "09:00", end: "20:00"${options.days ? `, days: [${options.days.join(', ')}]` : ''}${options.except ? `, except: [${options.except.map((d) => `"${d}"`).join(', ')}]` : ''}${options.holidays ? `, holidays: ${options.holidays}` : ''} }`,
     'catchUp: { minGap: PT24H }',
     `audience: { tags: [${(options.tags ?? []).join(', ')}]${options.where ? `, where: ${JSON.stringify(options.where)}` : ''} }`,
     ...(options.signup ? ['signup: true'] : []),

@@ -189,7 +189,7 @@ export function expectedValue(shape: RowShape, run: string, index: number, withT
   return {
     id: c.id,
     name: restoreFormula(shape.name).trim(),
-    ...(c.phone === '' ? {} : { phone: c.phone }),
+    ...(c.phone === '' ? {} : { phone: c.phone, phoneRegion: 'FR' }),
     ...(c.email === '' ? {} : { email: c.email.toLowerCase() }),
     locale: shape.locale[1],
     timezone: shape.timezone[1],

@@ -10,6 +10,8 @@ import { type Command, Option } from 'commander';
 import { inAudience } from '../../campaigns/audience.ts';
 import { loadCampaignFile } from '../../campaigns/campaign.loader.ts';
 import { type Campaign, toSchedule } from '../../campaigns/campaign.schema.ts';
+import { holidayCountry } from '../../campaigns/holiday-country.ts';
+import { HolidayReport } from '../../campaigns/holiday-report.ts';
 import { type LimitedSend, simulateMessagingLimit } from '../../planning/messaging-limit.ts';
 import { formattedSendsByZone } from '../../planning/ndjson.ts';
 import { createZonePlanner, describeCalendar, formatUtc } from '../../planning/planner.ts';
@@ -120,7 +122,9 @@ async function planAll(
 ): Promise<void> {
   const whatsappSends: LimitedSend[] = [];
   const planner = createZonePlanner(toSchedule(campaign), now);
-  const sendsIn = formattedSendsByZone(planner);
+  const { holidays } = campaign.window;
+  const sendsIn = formattedSendsByZone(planner, holidays !== undefined);
+  const holidayReport = holidays && new HolidayReport(holidays, { from: now, to: campaign.deadline });
   const table = request.format === 'table' ? new TableWriter(out, io.colour) : undefined;
   // The NDJSON lines are a contract: the tz data they are planned with goes to stderr, first.
   if (!table) say(`Time-zone data: ${tzDataVersion()}.`);
@@ -142,14 +146,17 @@ async function planAll(
       continue;
     }
     const subscriber = row.value;
-    if (
-      !inAudience(campaign, { tags: subscriber.tags, attributes: storedAttributes(subscriber.attributes) })
-    ) {
+    const attributes = storedAttributes(subscriber.attributes);
+    if (!inAudience(campaign, { tags: subscriber.tags, attributes })) {
       outside++;
       continue;
     }
-    const sends = sendsIn(subscriber.timezone).filter((s) => subscriber.channels.includes(s.send.channel));
+    const country = holidayCountry(holidays, { attributes, phoneRegion: subscriber.phoneRegion ?? null });
+    const sends = sendsIn(subscriber.timezone, country).filter((s) =>
+      subscriber.channels.includes(s.send.channel),
+    );
     totals.add(sends);
+    holidayReport?.add(country, sends);
     if (limit !== undefined)
       for (const s of sends)
         if (s.send.channel === 'whatsapp')
@@ -176,6 +183,7 @@ async function planAll(
           `${count(badRows, 'bad row')} skipped (${badRows > BAD_ROWS_SHOWN ? `the first ${BAD_ROWS_SHOWN}` : 'each'} reported above).`,
         ]
       : []),
+    ...(holidayReport?.lines() ?? []),
   ];
   if (table) {
     const rows = totals.rows(campaign.steps.map((s) => s.id));
