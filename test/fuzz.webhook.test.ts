@@ -93,6 +93,7 @@ const message = fc.record(
           type: fc.oneof(leaf, fc.constantFrom('user_changed_user_id', 'user_changed_number')),
           user_id: bsuid(),
           previous_user_id: bsuid(),
+          wa_id: fc.oneof(leaf, fc.constant(PHONE.slice(1)), fc.constant('33699887766')),
           body: leaf,
         },
         { requiredKeys: [] },

@@ -9,6 +9,7 @@
 //   (BSUID); a user who adopted a username may come with the BSUID alone. The BSUID (and the
 //   username, for display) is stored when it comes with a phone Lastcall knows; a sender without
 //   a phone is matched on the stored BSUID, and answered with `recipient: <BSUID>`.
+import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
 import type { Logger } from '../shared/logger.ts';
 import { webhookItemsTotal } from '../shared/metrics.ts';
 import type { Db } from '../store/pool.ts';
@@ -16,7 +17,7 @@ import type { WhatsAppAddress } from '../subscribers/subscriber.repository.ts';
 import type { SubscriptionService } from '../subscribers/subscription.service.ts';
 import * as repo from './webhook.repository.ts';
 import { commandOf, type InboundCommand, normaliseReply, replyText } from './webhook-commands.ts';
-import type { IdentityItem, InboundItem, PreferenceItem } from './webhook-payload.ts';
+import type { IdentityItem, InboundItem, NumberChangeItem, PreferenceItem } from './webhook-payload.ts';
 import type { ReplyRecipient, WhatsAppReplier } from './webhook-replies.ts';
 
 export interface InboundDeps {
@@ -176,4 +177,35 @@ export async function handleIdentityChange(
   webhookItemsTotal.inc({ kind: 'identity', outcome });
   deps.logger.info({ subscriberId, outcome }, 'WhatsApp user id changed');
   return outcome;
+}
+
+/**
+ * `user_changed_number` (docs/whatsapp.md, "Usernames and business-scoped user ids"): the person
+ * Meta names by their old number (or BSUID) now uses the new one; reminders go there, with the
+ * consent they gave. The new number is read by libphonenumber; one that is not a possible number,
+ * or that another subscriber has, changes nothing (logged, without numbers).
+ */
+export async function handleNumberChange(deps: InboundDeps, item: NumberChangeItem): Promise<string> {
+  let phone: string | undefined;
+  try {
+    const parsed = parsePhoneNumberWithError(`+${item.newWaId.replace(/^\+/, '')}`);
+    if (parsed.isPossible()) phone = parsed.number;
+  } catch {
+    phone = undefined;
+  }
+  const result = phone
+    ? await deps.db.tx((sql) =>
+        repo.changeSubscriberPhone(
+          sql,
+          { oldPhone: item.from && `+${item.from}`, userId: item.userId },
+          phone,
+        ),
+      )
+    : { outcome: 'bad-number' as const, subscriberId: undefined };
+  webhookItemsTotal.inc({ kind: 'number', outcome: result.outcome });
+  const log = { subscriberId: result.subscriberId, outcome: result.outcome };
+  if (result.outcome === 'number-taken' || result.outcome === 'bad-number')
+    deps.logger.warn(log, 'WhatsApp user changed number: not applied');
+  else deps.logger.info(log, 'WhatsApp user changed number');
+  return result.outcome;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   messagesChange,
+  numberChange,
   statusesChange,
   templateStatusChange,
   userIdChange,
@@ -203,6 +204,25 @@ describe('business-scoped user ids and usernames', () => {
       { kind: 'identity', messageId: 'sys1', previousUserId: bsuid, userId: 'FR.9', at: at.getTime() },
       expect.objectContaining({ kind: 'preference', waId: undefined, userId: bsuid, value: 'stop' }),
       expect.objectContaining({ kind: 'ignored', field: 'user_preferences' }),
+    ]);
+  });
+
+  it('reads user_changed_number: the old number in from, the new one in system.wa_id', () => {
+    const payload = webhookPayload([
+      {
+        id: 'waba',
+        changes: [numberChange(meta, { id: 'sys2', from: '16505551234', newWaId: '12195555358', at })],
+      },
+    ]);
+    expect(webhookItems(payload)).toEqual([
+      {
+        kind: 'number',
+        messageId: 'sys2',
+        from: '16505551234',
+        userId: undefined,
+        newWaId: '12195555358',
+        at: at.getTime(),
+      },
     ]);
   });
 

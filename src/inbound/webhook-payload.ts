@@ -71,6 +71,18 @@ export interface IdentityItem {
   readonly at: number | undefined;
 }
 
+/** A user changed their phone number (system message `user_changed_number`): `from` is the old
+ *  number's wa_id, `newWaId` the new one (`system.wa_id`). */
+export interface NumberChangeItem {
+  readonly kind: 'number';
+  readonly messageId: string;
+  readonly from: string | undefined;
+  /** The BSUID, when Meta names the person by it too. */
+  readonly userId: string | undefined;
+  readonly newWaId: string;
+  readonly at: number | undefined;
+}
+
 /** `business_capability_update`: Meta changed the portfolio's messaging limit (a tier such as
  *  TIER_2K, or a number of people). */
 export interface CapabilityItem {
@@ -115,6 +127,7 @@ export type WebhookItem =
   | InboundItem
   | PreferenceItem
   | IdentityItem
+  | NumberChangeItem
   | CapabilityItem
   | QualityItem
   | TemplateChangeItem
@@ -248,6 +261,17 @@ function messagesItems(value: Obj): WebhookItem[] {
     const contact = contactFor(contacts, from, fromUserId);
     const previousUserId = bsuid(system?.previous_user_id);
     const newUserId = bsuid(system?.user_id) ?? fromUserId;
+    const newWaId = str(system?.wa_id) ?? str(system?.new_wa_id);
+    const numberChanged = type === 'system' && str(system?.type) === 'user_changed_number' && newWaId;
+    if (numberChanged)
+      items.push({
+        kind: 'number',
+        messageId,
+        from,
+        userId: previousUserId ?? fromUserId,
+        newWaId,
+        at: epochMs(m.timestamp),
+      });
     if (type === 'system' && previousUserId && newUserId && previousUserId !== newUserId) {
       items.push({
         kind: 'identity',
@@ -258,6 +282,7 @@ function messagesItems(value: Obj): WebhookItem[] {
       });
       continue;
     }
+    if (numberChanged) continue;
     const change = str(system?.marketing) ?? str(system?.value);
     if (type === 'system' && from && (change === 'stop' || change === 'resume')) {
       // The older form of Meta's marketing stop/resume ("user_preference_changed").

@@ -430,3 +430,30 @@ export async function writePricing(
     ],
   );
 }
+
+/**
+ * `user_changed_number`: the subscriber Meta names (by the old number, else by BSUID) now has
+ * `phone`. Consent and the channel's state stay as they are: it is the same person. Refused when
+ * another subscriber has that number (a phone belongs to one subscriber).
+ */
+export async function changeSubscriberPhone(
+  sql: Sql,
+  who: { readonly oldPhone: string | undefined; readonly userId: string | undefined },
+  phone: string,
+): Promise<{ outcome: 'changed' | 'unchanged' | 'unknown-sender' | 'number-taken'; subscriberId?: string }> {
+  const found = await sql.one<{ id: string; phone: string | null }>(
+    `SELECT s.id, s.phone FROM subscribers s
+      WHERE ($1::text IS NOT NULL AND s.phone = $1)
+         OR ($2::text IS NOT NULL AND s.id = (SELECT subscriber_id FROM subscriber_channels
+                                                WHERE channel = 'whatsapp' AND whatsapp_user_id = $2))
+      ORDER BY s.phone = $1 DESC NULLS LAST LIMIT 1
+      FOR UPDATE`,
+    [who.oldPhone ?? null, who.userId ?? null],
+  );
+  if (!found) return { outcome: 'unknown-sender' };
+  if (found.phone === phone) return { outcome: 'unchanged', subscriberId: found.id };
+  const taken = await sql.one(`SELECT 1 FROM subscribers WHERE phone = $1 AND id <> $2`, [phone, found.id]);
+  if (taken) return { outcome: 'number-taken', subscriberId: found.id };
+  await sql.exec(`UPDATE subscribers SET phone = $2 WHERE id = $1`, [found.id, phone]);
+  return { outcome: 'changed', subscriberId: found.id };
+}

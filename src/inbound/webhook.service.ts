@@ -18,6 +18,7 @@ import * as repo from './webhook.repository.ts';
 import {
   handleIdentityChange,
   handleInbound,
+  handleNumberChange,
   handlePreference,
   type InboundDeps,
 } from './webhook-inbound.ts';
@@ -113,6 +114,8 @@ async function processItem(
       return handlePreference(deps, item, now);
     case 'identity':
       return handleIdentityChange(deps, item, now);
+    case 'number':
+      return handleNumberChange(deps, item);
     case 'quality':
       await recordQualityUpdate(deps.db, item, now);
       deps.logger.warn(

@@ -140,32 +140,53 @@ export function userPreferencesChange(
   return { field: 'user_preferences', value: { ...base(meta), user_preferences: list } };
 }
 
-/** A user's BSUID changed and no phone can be shared: a `messages` system message of type
- *  `user_changed_user_id`, without a `contacts` array (as Meta sends system messages). */
-export function userIdChange(
+/** A `messages` system message, without a `contacts` array (as Meta sends system messages). */
+function systemMessage(
   meta: WebhookMetadata,
-  change: { id: string; previousUserId: string; userId: string; at: Date },
+  message: { id: string; at: Date; from?: string; from_user_id?: string },
+  system: Record<string, string>,
 ): WebhookChange {
+  const { id, at, ...sender } = message;
   return {
     field: 'messages',
     value: {
       ...base(meta),
-      messages: [
-        {
-          from_user_id: change.userId,
-          id: change.id,
-          timestamp: epoch(change.at),
-          type: 'system',
-          system: {
-            body: 'User changed their business-scoped user id',
-            type: 'user_changed_user_id',
-            user_id: change.userId,
-            previous_user_id: change.previousUserId,
-          },
-        },
-      ],
+      messages: [{ ...sender, id, timestamp: epoch(at), type: 'system', system }],
     },
   };
+}
+
+/** `user_changed_number`, as Meta documents it: `from` the old number, `system.wa_id` the new. */
+export function numberChange(
+  meta: WebhookMetadata,
+  change: { id: string; from: string; newWaId: string; at: Date },
+): WebhookChange {
+  return systemMessage(
+    meta,
+    { id: change.id, at: change.at, from: change.from },
+    {
+      body: `User changed from ${change.from} to ${change.newWaId}`,
+      wa_id: change.newWaId,
+      type: 'user_changed_number',
+    },
+  );
+}
+
+/** A user's BSUID changed and no phone can be shared: `user_changed_user_id`. */
+export function userIdChange(
+  meta: WebhookMetadata,
+  change: { id: string; previousUserId: string; userId: string; at: Date },
+): WebhookChange {
+  return systemMessage(
+    meta,
+    { id: change.id, at: change.at, from_user_id: change.userId },
+    {
+      body: 'User changed their business-scoped user id',
+      type: 'user_changed_user_id',
+      user_id: change.userId,
+      previous_user_id: change.previousUserId,
+    },
+  );
 }
 
 /** Meta moved a template to another category (`template_category_update`, done). */

@@ -15,6 +15,7 @@ export type { TemplateDef } from '../../src/sandbox/graph-templates.ts';
 export {
   type InboundInput,
   messagesChange,
+  numberChange,
   type StatusInput,
   statusesChange,
   templateStatusChange,
