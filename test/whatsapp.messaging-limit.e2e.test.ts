@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rateGateKey } from '../src/queue/keys.ts';
 import type { Sandbox } from '../src/sandbox/sandbox.service.ts';
 import { webhookPayload } from '../src/sandbox/webhook-payloads.ts';
 import { postWebhook } from '../src/sandbox/webhook-signing.ts';
@@ -131,7 +132,33 @@ describe('a 300-person step under a 250 messaging limit', { timeout: 90_000 }, (
     expect(events?.n).toBe(50);
   });
 
-  it('records a phone_number_quality_update with the messaging limit it names', async () => {
+  it('records a phone_number_quality_update with the messaging limit it names, and re-reads the throughput level into the rate gate', async () => {
+    // The workers send at HIGH's rate, kept in Redis with the gate for all of them.
+    const redis = stack.redis.connect();
+    const rateKey = `${rateGateKey(env.QUEUE_PREFIX!, 'whatsapp')}:rate`;
+    try {
+      expect(await redis.get(rateKey)).toBe('1000');
+      // Meta moves the number down to STANDARD, and says so with a quality update.
+      sandbox.graph.setThroughputLevel('STANDARD');
+      await postQualityUpdate();
+      await waitFor('the rate gate at STANDARD', async () => (await redis.get(rateKey)) === '80');
+    } finally {
+      redis.disconnect();
+    }
+    const account = await waitFor('the quality update recorded', () =>
+      database.db.one<{ quality_event: string; messaging_limit: number; throughput_level: string }>(
+        `SELECT quality_event, messaging_limit, throughput_level FROM whatsapp_account WHERE quality_event IS NOT NULL`,
+      ),
+    );
+    expect(account).toEqual({
+      quality_event: 'UPGRADE',
+      messaging_limit: 2000,
+      throughput_level: 'STANDARD',
+    });
+    expect(stack.processes[1]!.output()).toContain('WhatsApp rate follows the new throughput level');
+  });
+
+  async function postQualityUpdate(): Promise<void> {
     const payload = webhookPayload([
       {
         id: sandbox.graph.wabaId,
@@ -147,13 +174,7 @@ describe('a 300-person step under a 250 messaging limit', { timeout: 90_000 }, (
       appSecret: APP_SECRET,
     });
     expect(res.status).toBe(200);
-    const account = await waitFor('the quality update recorded', () =>
-      database.db.one<{ quality_event: string; messaging_limit: number; throughput_level: string }>(
-        `SELECT quality_event, messaging_limit, throughput_level FROM whatsapp_account WHERE quality_event IS NOT NULL`,
-      ),
-    );
-    expect(account).toEqual({ quality_event: 'UPGRADE', messaging_limit: 2000, throughput_level: 'HIGH' });
-  });
+  }
 
   it('campaign stats counts the held back by reason', async () => {
     await waitFor('every status webhook applied', async () => {

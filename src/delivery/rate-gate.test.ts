@@ -102,4 +102,25 @@ describe('createRateGate', () => {
     expect(next - score).toBeLessThan(1051);
     await connections[0]?.del(`${fastKey}:next`, `${fastKey}:log`);
   });
+
+  it('follows a rate set while it runs, for every gate on the key (kept in Redis)', async () => {
+    const rateKey = `${key}-rate`;
+    const gates = [createRateGate(connect(), rateKey, 1), createRateGate(connect(), rateKey, 1)];
+    await gates[0]!.acquire();
+    // At 1 a second, the next instant is one interval (1050 ms) after the admission.
+    const [[, first]] = (await logOf(rateKey)) as [[string, number]];
+    expect(Number(await connections[0]!.get(`${rateKey}:next`)) - first).toBeGreaterThanOrEqual(1050);
+    // The throughput level went up: one gate sets 100 a second, and the other follows it.
+    await gates[0]!.setRate(100);
+    expect(await connections[0]!.get(`${rateKey}:rate`)).toBe('100');
+    await connections[0]?.del(`${rateKey}:next`, `${rateKey}:log`);
+    const page = gates[1]!.reserve(10);
+    expect(await Promise.all(page.permits)).toEqual(Array(10).fill(true));
+    // Ten instants 10.5 ms apart, not 1050: the schedule ends about 105 ms after the first.
+    const scores = (await logOf(rateKey)).map(([, score]) => score).sort((a, b) => a - b);
+    const next = Number(await connections[0]!.get(`${rateKey}:next`));
+    expect(scores).toHaveLength(10);
+    expect(next - scores[0]!).toBeGreaterThanOrEqual(10 * 10.5 - 1);
+    expect(next - scores[0]!).toBeLessThan(1050);
+  });
 });

@@ -10,18 +10,22 @@
 //    made in the last `windowMs + marginMs`. A process that was descheduled past its instant
 //    (a busy machine) waits again here instead of bunching its late calls with on-time ones.
 // The margin absorbs the few ms between admission and the request reaching the provider.
+// The rate itself lives in Redis beside them (`<key>:rate`), so that `setRate` (the number's
+// throughput level changed: docs/whatsapp.md) changes it for every worker at once, mid-run.
 import { createHash } from 'node:crypto';
 import type { RedisConnection } from '../queue/connection.ts';
 
 // Both scripts share their clock reading and window bookkeeping. KEYS[1]: the schedule's next
 // free instant (ms, Redis clock); KEYS[2]: sorted set of admitted calls (score: Redis ms), kept
-// ARGV[4] ms as an audit of the last seconds. ARGV: max, window ms, member prefix (each admitted
-// call is "<prefix>-<i>"), retention ms, interval ms, count.
+// ARGV[4] ms as an audit of the last seconds; KEYS[3]: the calls per window in force, when set.
+// ARGV: max (when KEYS[3] is not set), window ms, member prefix (each admitted call is
+// "<prefix>-<i>"), retention ms, count.
 const COMMON = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local max, window, member, keep = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-local interval, count = tonumber(ARGV[5]), tonumber(ARGV[6])
+local max = math.max(1, math.floor(tonumber(redis.call('GET', KEYS[3]) or ARGV[1])))
+local window, member, keep = tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local interval, count = window / max, tonumber(ARGV[5])
 -- Admits up to k calls now; returns how many, and the wait (ms) before the window has room again.
 local function admit(k)
   local since = math.floor(now) - window
@@ -46,7 +50,8 @@ end
 
 // Reserves `count` consecutive instants on the schedule, one every `interval` ms from the next
 // free one, and admits at once those already due (one round trip for a page that need not wait).
-// Returns {offset of the first instant from now, admitted now, wait before retrying} as text.
+// Returns {offset of the first instant from now, admitted now, wait before retrying, interval}
+// as text.
 const RESERVE = `${COMMON}
 local at = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
 local last = at + count * interval
@@ -55,7 +60,7 @@ local due = 0
 if at - now < 1 then due = math.min(count, math.ceil((now + 1 - at) / interval)) end
 local admitted, wait = 0, 0
 if due > 0 then admitted, wait = admit(due) end
-return {tostring(at - now), admitted, tostring(wait)}
+return {tostring(at - now), admitted, tostring(wait), tostring(interval)}
 `;
 
 // After reserved instants came: admits up to `count` of them, or says how long until there is room.
@@ -74,6 +79,8 @@ export interface RateGate {
    * (the rest resolve `false`); the instants they had reserved go unused, which only slows.
    */
   reserve(count: number): { readonly permits: readonly Promise<boolean>[]; cancel(): void };
+  /** Calls per window from now on, for every worker sharing the gate (stored in Redis). */
+  setRate(max: number): Promise<void>;
 }
 
 export interface RateGateOptions {
@@ -95,14 +102,12 @@ export function createRateGate(
 ): RateGate {
   const limit = Math.max(1, Math.floor(max));
   const span = (options.windowMs ?? 1000) + (options.marginMs ?? 50);
-  const interval = span / limit;
-  const keys = [`${key}:next`, `${key}:log`] as const;
+  const keys = [`${key}:next`, `${key}:log`, `${key}:rate`] as const;
   const args = (count: number) => [
     limit,
     span,
     `${process.pid}-${Date.now()}-${++sequence}`,
     AUDIT_MS,
-    interval,
     count,
   ];
 
@@ -114,11 +119,14 @@ export function createRateGate(
       for (let i = 0; i < n; i++) waiting[granted++]?.resolve(true);
     };
     const run = async () => {
-      const [offsetText, admitted, waitText] = (await evalScript(redis, RESERVE, keys, args(count))) as [
-        string,
-        number,
-        string,
-      ];
+      const [offsetText, admitted, waitText, intervalText] = (await evalScript(
+        redis,
+        RESERVE,
+        keys,
+        args(count),
+      )) as [string, number, string, string];
+      // The spacing of this reservation's instants, at the rate in force when it was made.
+      const interval = Number.parseFloat(intervalText);
       // Time is counted from the reply, not the request: a slow round trip then makes calls
       // late, never early (early calls from several pages would bunch at the provider).
       const started = performance.now();
@@ -165,6 +173,9 @@ export function createRateGate(
       await reserve(1).permits[0];
     },
     reserve,
+    async setRate(rate: number) {
+      await redis.set(keys[2], String(Math.max(1, Math.floor(rate))));
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 // What Meta says about the WhatsApp account, read into PostgreSQL (docs/whatsapp.md): the
-// portfolio's messaging limit, read from the Graph API when a worker starts and every hour after
-// (and stored when a `business_capability_update` webhook reports a new one). The send path's
+// portfolio's messaging limit and the number's throughput level, read from the Graph API when a
+// worker starts and every hour after (the limit is also stored when a `business_capability_update`
+// webhook reports a new one; both are read again on `phone_number_quality_update`). The send path's
 // gate (messaging-limit.gate.ts), `campaign start`, `plan` and the console read it from there.
 // WHATSAPP_MESSAGING_LIMIT, when set, wins over all of it.
 import type { Logger } from '../shared/logger.ts';
@@ -13,13 +14,13 @@ export interface AccountReader {
   numberLimits(): Promise<NumberLimits>;
 }
 
-/** Reads the limit from the Graph API and stores it; the tier read, or undefined when Meta gave
- *  none (or one Lastcall does not know: the stored limit is then kept). */
-export async function refreshMessagingLimit(
-  deps: { readonly db: Db; readonly account: AccountReader; readonly logger: Logger },
+/** Stores the messaging limit Meta gave; the tier, or undefined when Meta gave none (or one
+ *  Lastcall does not know: the stored limit is then kept). */
+async function storeTier(
+  deps: { readonly db: Db; readonly logger: Logger },
+  messagingTier: string | undefined,
   now: number,
 ): Promise<string | undefined> {
-  const { messagingTier } = await deps.account.numberLimits();
   const people = messagingTier === undefined ? undefined : MESSAGING_TIERS[messagingTier];
   if (messagingTier === undefined || people === undefined) {
     deps.logger.warn(
@@ -33,24 +34,54 @@ export async function refreshMessagingLimit(
   return messagingTier;
 }
 
-/** Reads the limit now and every `everyMs` (an hour) until stopped; failures are logged. */
-export function watchMessagingLimit(
+export interface AccountWatch {
+  /** Reads the account now; `throughputOnly`: not the messaging limit (after a
+   *  `phone_number_quality_update`, which names the limit itself). Failures are logged. */
+  refresh(options?: { readonly throughputOnly?: boolean }): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Reads the number's limits now and every `everyMs` (an hour) until stopped: the messaging limit
+ * is stored when `readLimit` (WHATSAPP_MESSAGING_LIMIT not set), and the throughput level goes to
+ * `onThroughput` (when WHATSAPP_RATE is not set). Failures are logged.
+ */
+export function watchWhatsAppAccount(
   deps: {
     readonly db: Db;
     readonly account: AccountReader;
     readonly logger: Logger;
     readonly now: () => number;
+    readonly readLimit: boolean;
+    readonly onThroughput?: ((level: string) => Promise<void>) | undefined;
   },
   everyMs = 3_600_000,
-): { stop(): void } {
-  const read = () =>
-    refreshMessagingLimit(deps, deps.now()).catch((err: Error) =>
-      deps.logger.warn({ err: err.message }, 'cannot read the WhatsApp messaging limit'),
-    );
-  void read();
-  const timer = setInterval(read, everyMs);
+): AccountWatch {
+  const refresh = async (options: { readonly throughputOnly?: boolean } = {}) => {
+    if (options.throughputOnly && !deps.onThroughput) return;
+    try {
+      const limits = await deps.account.numberLimits();
+      if (deps.readLimit && !options.throughputOnly) await storeTier(deps, limits.messagingTier, deps.now());
+      if (deps.onThroughput && limits.throughputLevel !== undefined)
+        await deps.onThroughput(limits.throughputLevel);
+    } catch (err) {
+      deps.logger.warn({ err: (err as Error).message }, 'cannot read the WhatsApp account limits');
+    }
+  };
+  void refresh();
+  const timer = setInterval(() => void refresh(), everyMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return { refresh, stop: () => clearInterval(timer) };
+}
+
+/** Keeps the number's throughput level with the account (docs/whatsapp.md). */
+export async function storeThroughputLevel(db: Db, level: string, now: number): Promise<void> {
+  await db.exec(
+    `INSERT INTO whatsapp_account (id, throughput_level, throughput_read_at, updated_at) VALUES (true, $1, $2, $2)
+     ON CONFLICT (id) DO UPDATE SET throughput_level = EXCLUDED.throughput_level,
+       throughput_read_at = EXCLUDED.throughput_read_at, updated_at = EXCLUDED.updated_at`,
+    [level, new Date(now)],
+  );
 }
 
 /** Messages per second Meta allows a number at each throughput level (docs/whatsapp.md). */
@@ -78,12 +109,7 @@ export async function whatsappRateInForce(
       }),
     ]);
     if (throughputLevel === undefined) return { rate: setting.rate, source: 'default' };
-    await deps.db.exec(
-      `INSERT INTO whatsapp_account (id, throughput_level, throughput_read_at, updated_at) VALUES (true, $1, $2, $2)
-       ON CONFLICT (id) DO UPDATE SET throughput_level = EXCLUDED.throughput_level,
-         throughput_read_at = EXCLUDED.throughput_read_at, updated_at = EXCLUDED.updated_at`,
-      [throughputLevel, new Date(now)],
-    );
+    await storeThroughputLevel(deps.db, throughputLevel, now);
     const rate = THROUGHPUT_RATES[throughputLevel];
     if (rate === undefined) {
       deps.logger.warn(

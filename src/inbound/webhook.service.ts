@@ -25,7 +25,11 @@ import {
 import { type StatusItem, type StatusPricing, type WebhookItem, webhookItems } from './webhook-payload.ts';
 import { applyStatus, type DeliveryState, isReportedStatus, type ReportedStatus } from './webhook-status.ts';
 
-export type WebhookDeps = InboundDeps;
+export type WebhookDeps = InboundDeps & {
+  /** After a `phone_number_quality_update`: the workers read the number's limits again
+   *  (throughput level, messaging limit; docs/whatsapp.md). */
+  readonly onQualityUpdate?: (() => void) | undefined;
+};
 
 export interface WebhookReport {
   /** False when the event was already processed (or is being processed elsewhere). */
@@ -123,6 +127,7 @@ async function processItem(
         'WhatsApp number quality update (docs/whatsapp.md)',
       );
       webhookItemsTotal.inc({ kind: 'quality', outcome: item.event.toLowerCase().slice(0, 20) });
+      deps.onQualityUpdate?.();
       return 'recorded';
     case 'capability': {
       const people = parseMessagingLimit(item.messagingLimit);

@@ -40,7 +40,7 @@ export function keyBeside(base: string, queue: QueueName, name: string): string 
   return `${queueKeyPrefix(base, queue)}:lastcall:${name}`;
 }
 
-/** The rate gate's keys (`<key>:next`, `<key>:log`), beside the channel's send queue. */
+/** The rate gate's keys (`<key>:next`, `<key>:log`, `<key>:rate`), beside the channel's send queue. */
 export function rateGateKey(base: string, channel: Channel): string {
   return keyBeside(base, sendQueueFor(channel), `rate:${channel}`);
 }

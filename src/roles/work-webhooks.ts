@@ -30,6 +30,8 @@ export interface WebhookWorkerDeps {
   /** Default: Graph API text replies when WhatsApp is configured, else none. */
   readonly replier?: WhatsAppReplier | null;
   readonly concurrency?: number;
+  /** After a `phone_number_quality_update` webhook (work.ts: read the number's limits again). */
+  readonly onQualityUpdate?: () => void;
   readonly sweepEveryMs?: number;
   /** An unprocessed event younger than this is left to its own job. Default 60 s. */
   readonly sweepAfterMs?: number;
@@ -43,7 +45,7 @@ export function startWebhookWorker(config: Config, deps: WebhookWorkerDeps): Wor
   const log = logger.child({ component: 'webhooks' });
   const { subscriptions } = deps;
   const replier = deps.replier === null ? undefined : (deps.replier ?? defaultReplier(config));
-  const serviceDeps = { db, subscriptions, replier, logger: log };
+  const serviceDeps = { db, subscriptions, replier, logger: log, onQualityUpdate: deps.onQualityUpdate };
 
   const worker = new Worker(
     QUEUES.webhooks,

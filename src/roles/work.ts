@@ -19,7 +19,12 @@ import type { RecoveryOptions } from '../delivery/recovery.ts';
 import { DeliveryRenderer } from '../delivery/render.ts';
 import { type SendDeps, sendDelivery, sendPage } from '../delivery/send.service.ts';
 import { runTick, type TickReport } from '../delivery/tick.service.ts';
-import { watchMessagingLimit, whatsappRateInForce } from '../delivery/whatsapp-account.service.ts';
+import {
+  storeThroughputLevel,
+  THROUGHPUT_RATES,
+  watchWhatsAppAccount,
+  whatsappRateInForce,
+} from '../delivery/whatsapp-account.service.ts';
 import { pruneEvents } from '../events/outbox-drainer.ts';
 import { jobs, QUEUES, SEND_BACKOFF_STRATEGY, sendBatchSize, sendQueueFor } from '../queue/catalog.ts';
 import { createWorkerConnection, QueueSet } from '../queue/connection.ts';
@@ -110,7 +115,8 @@ export async function startWorkers(
   const channels = settings.channels ?? createChannelSenders(config, settings.timeouts);
   const backoff: BackoffOptions = { ...jobs.send.retry, ...settings.backoff };
   // WHATSAPP_RATE, else the number's throughput level as the Graph API gives it (docs/whatsapp.md).
-  const whatsappRate = await whatsappRateInForce(
+  // Changed while running when Meta changes the level (below: the account watch).
+  let whatsappRate = await whatsappRateInForce(
     { db, account: channels.whatsappAccount, logger },
     { rate: config.rates.whatsapp, set: config.whatsappRateSet },
     clock.now(),
@@ -190,6 +196,9 @@ export async function startWorkers(
       createRateGate(queues.connection, rateGateKey(config.queuePrefix, c), rateOf(c)),
     ]),
   );
+  // The rate in force is kept in Redis with the gate, shared by every worker: this one's wins
+  // at its start (a WHATSAPP_RATE or a level read just now).
+  for (const c of channels.enabled) await gates[c]?.setRate(rateOf(c));
   const channelDownDelayMs = settings.channelDownDelayMs ?? 60_000;
   for (const channel of channels.enabled) {
     const rate = rateOf(channel);
@@ -255,10 +264,32 @@ export async function startWorkers(
     );
   }
 
-  // Meta's messaging limit, read every hour unless the operator set WHATSAPP_MESSAGING_LIMIT.
-  const limitWatch =
-    channels.whatsappAccount && config.whatsappMessagingLimit === undefined
-      ? watchMessagingLimit({ db, account: channels.whatsappAccount, logger, now: () => clock.now() })
+  // Meta's messaging limit (unless WHATSAPP_MESSAGING_LIMIT is set) and the number's throughput
+  // level (unless WHATSAPP_RATE is set), read every hour and after a phone_number_quality_update.
+  // A new level's rate goes to the rate gate in Redis: every running worker sends at it at once.
+  const onThroughput = async (level: string) => {
+    await storeThroughputLevel(db, level, clock.now());
+    const rate = THROUGHPUT_RATES[level];
+    if (rate === undefined) {
+      logger.warn({ level }, 'WhatsApp throughput level not understood: rate kept');
+      return;
+    }
+    if (rate !== whatsappRate.rate)
+      logger.info({ level, rate }, 'WhatsApp rate follows the new throughput level');
+    whatsappRate = { rate, source: 'throughput' };
+    await gates.whatsapp?.setRate(rate);
+  };
+  const readLimit = config.whatsappMessagingLimit === undefined;
+  const accountWatch =
+    channels.whatsappAccount && (readLimit || !config.whatsappRateSet)
+      ? watchWhatsAppAccount({
+          db,
+          account: channels.whatsappAccount,
+          logger,
+          now: () => clock.now(),
+          readLimit,
+          onThroughput: config.whatsappRateSet ? undefined : onThroughput,
+        })
       : undefined;
 
   // Verified WhatsApp webhook batches, stored by `serve`, processed here (work-webhooks.ts).
@@ -271,6 +302,9 @@ export async function startWorkers(
         logger,
         clock,
         subscriptions: services.subscriptions,
+        ...(accountWatch
+          ? { onQualityUpdate: () => void accountWatch.refresh({ throughputOnly: true }) }
+          : {}),
       }),
     );
   // Outbound events, when EVENTS_URL is set (work-events.ts); else old unsent ones are pruned.
@@ -310,7 +344,7 @@ export async function startWorkers(
     replan: tzWatch.replan,
     async close(timeoutMs = 25_000) {
       clearInterval(watchdog);
-      limitWatch?.stop();
+      accountWatch?.stop();
       await tzWatch.close();
       clearInterval(eventsPrune);
       const result = await closeWorkers(workers, timeoutMs);

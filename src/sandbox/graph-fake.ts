@@ -79,6 +79,8 @@ export interface FakeGraphApi {
   peopleIn24h(): number;
   /** Changes the limit Meta reports (the sandbox's "tier" control, a test's set-up). */
   setMessagingTier(tier: string): void;
+  /** Meta moves the number to another throughput level (STANDARD, HIGH). */
+  setThroughputLevel(level: string): void;
   /** Meta re-categorises a template: returns it as it was, or undefined when there is none. */
   recategorise(name: string, language: string, category: TemplateDef['category']): TemplateDef | undefined;
   templates(): TemplateDef[];
@@ -127,6 +129,7 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
   let dropped: SentMessage[] = [];
   const identities = new IdentityBook();
   let messagingTier = opts.messagingTier ?? 'TIER_UNLIMITED';
+  let throughputLevel = opts.throughputLevel ?? 'STANDARD';
   let limitRefused: SentMessage[] = [];
   /** Latest template message time per recipient digits, for the rolling 24 h. */
   const people = new Map<string, number>();
@@ -239,7 +242,7 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
           quality_rating: opts.qualityRating ?? 'GREEN',
           code_verification_status: 'VERIFIED',
           platform_type: 'CLOUD_API',
-          throughput: { level: opts.throughputLevel ?? 'STANDARD' },
+          throughput: { level: throughputLevel },
           whatsapp_business_manager_messaging_limit: messagingTier,
         },
       });
@@ -298,6 +301,9 @@ export async function startFakeGraphApi(opts: FakeGraphApiOptions = {}): Promise
     peopleIn24h: () => inWindow(clock().getTime()),
     setMessagingTier: (tier) => {
       messagingTier = tier;
+    },
+    setThroughputLevel: (level) => {
+      throughputLevel = level;
     },
     recategorise: (name, language, category) => {
       const before = registry.find((t) => t.name === name && t.language === language);
