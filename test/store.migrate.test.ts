@@ -204,7 +204,7 @@ describe('schema invariants', () => {
   it('keeps one slot per identity, a personal catch-up apart from the zone-wide one', async () => {
     const upsert = `INSERT INTO slots (campaign_id, step_id, zone, channel, send_at, kind, subscriber_id)
                     VALUES ('c1', 'd7', 'Europe/Paris', 'email', '2030-01-08T09:00:00Z', $1, $2)
-                    ON CONFLICT (campaign_id, step_id, zone, channel, kind, coalesce(subscriber_id, ''), country) DO NOTHING`;
+                    ON CONFLICT (campaign_id, step_id, zone, channel, kind, coalesce(subscriber_id, ''), country, part) DO NOTHING`;
     expect(await t.db.exec(upsert, ['scheduled', null])).toBe(1);
     expect(await t.db.exec(upsert, ['scheduled', null])).toBe(0);
     expect(await t.db.exec(upsert, ['catch-up', null])).toBe(1);

@@ -16,16 +16,8 @@ import { webhookPayload } from '../src/sandbox/webhook-payloads.ts';
 import { postWebhook } from '../src/sandbox/webhook-signing.ts';
 import { runCli } from './support/cli.ts';
 import type { TestDatabase } from './support/db.ts';
-import {
-  makeSubscribers,
-  seedSubscribers,
-  spawnLastcall,
-  spawnWorker,
-  statusCounts,
-  waitFor,
-  writeCampaignFile,
-} from './support/delivery.ts';
-import { type SandboxStack, startSandboxStack } from './support/sandbox-stack.ts';
+import { statusCounts, waitFor, writeCampaignFile } from './support/delivery.ts';
+import { type SandboxStack, startSandboxStack, startUnderTier250 } from './support/sandbox-stack.ts';
 
 const MINUTE = 60_000;
 const CAMPAIGN = 'limit-250';
@@ -53,21 +45,8 @@ beforeAll(async () => {
     env: { LASTCALL_ENV: 'development' },
   });
   ({ database, sandbox, env } = stack);
-  sandbox.graph.setMessagingTier('TIER_250');
   // 300 people on WhatsApp only, in Paris (one zone: one slot, one 24 h).
-  const people = makeSubscribers(300, ['Europe/Paris']).map((s, i) => ({
-    ...s,
-    channels: ['whatsapp' as const],
-    phone: `+3361${String(2_000_000 + i).padStart(7, '0')}`,
-    email: null,
-  }));
-  await seedSubscribers(database.db, people, now - 60 * MINUTE);
-  stack.processes.push(await spawnLastcall(['serve'], env, '"msg":"listening'));
-  const worker = await spawnWorker(env);
-  stack.processes.push(worker);
-  await waitFor('the worker to read the limit', () =>
-    worker.output().includes('WhatsApp messaging limit read'),
-  );
+  await startUnderTier250(stack, { count: 300, phoneBase: 2_000_000, consentAt: now - 60 * MINUTE });
 }, 90_000);
 
 afterAll(async () => {

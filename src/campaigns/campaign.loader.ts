@@ -78,6 +78,9 @@ function toCampaign(file: CampaignFile, source: string): Campaign {
         : {}),
     },
     signup: file.signup ?? false,
+    ...(file.messagingLimit
+      ? { messagingLimit: { spread: file.messagingLimit.spread, maxDays: file.messagingLimit.maxDays ?? 7 } }
+      : {}),
     steps: file.steps,
     ...(file.messages === undefined ? {} : { messages: file.messages }),
     source,

@@ -27,6 +27,9 @@ export const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const SLUG_RULE =
   'must be a slug: lower-case letters, digits and hyphens, starting with a letter or digit, 1–63 characters';
 
+/** The most days before a step its WhatsApp sends may be spread over (messagingLimit.maxDays). */
+export const SPREAD_MAX_DAYS = 30;
+
 export const DEFAULTS = {
   sendAt: '10:00',
   window: { start: '09:00', end: '20:00' },
@@ -235,6 +238,20 @@ export const campaignFileSchema = z.strictObject(
       )
       .optional(),
     signup: z.boolean({ error: 'must be true or false' }).optional(),
+    messagingLimit: z
+      .strictObject(
+        {
+          spread: z.boolean({ error: 'must be true or false' }),
+          maxDays: z
+            .number({ error: `must be a whole number of days from 1 to ${SPREAD_MAX_DAYS}` })
+            .int({ error: `must be a whole number of days from 1 to ${SPREAD_MAX_DAYS}` })
+            .min(1, { error: `must be a whole number of days from 1 to ${SPREAD_MAX_DAYS}` })
+            .max(SPREAD_MAX_DAYS, { error: `must be a whole number of days from 1 to ${SPREAD_MAX_DAYS}` })
+            .optional(),
+        },
+        { error: 'must be a mapping { spread: true, maxDays: 7 } (maxDays optional)' },
+      )
+      .optional(),
     steps: z
       .array(stepSchema, { error: 'must be a list of steps' })
       .min(1, { error: 'must have at least one step' }),
@@ -285,6 +302,13 @@ export interface CampaignAudience {
   readonly where?: Readonly<Record<string, readonly string[]>>;
 }
 
+/** `messagingLimit` in a campaign file: spread steps that do not fit, over at most `maxDays` days before them. */
+export interface CampaignMessagingLimit {
+  readonly spread: boolean;
+  /** Days before the step its earliest part may go (default 7). */
+  readonly maxDays: number;
+}
+
 /** A validated campaign file, defaults filled in. */
 export interface Campaign {
   readonly id: string;
@@ -300,6 +324,9 @@ export interface Campaign {
   readonly audience: CampaignAudience;
   /** Open for sign-up at /subscribe/<id>. Absent in definitions stored before the key. */
   readonly signup?: boolean;
+  /** Spreading a step's WhatsApp sends over the days before it when Meta's messaging limit would
+   *  hold people back (docs/whatsapp.md). Absent: not spread. */
+  readonly messagingLimit?: CampaignMessagingLimit;
   readonly steps: readonly CampaignStep[];
   /** The messages folder as written in the file (relative to it); undefined: the shipped one. */
   readonly messages?: string;

@@ -17,8 +17,13 @@ import * as campaigns from './campaign.repository.ts';
 import type { Campaign } from './campaign.schema.ts';
 import { type PlanCost, planCost } from './cost-estimate.ts';
 import { resolveMessagesDir, validateCampaignTemplates } from './messages.ts';
-import { type MessagingLimitReport, messagingLimitReport } from './messaging-limit.check.ts';
-import { audienceOf, plannedWith, startSlots, zonePlanner } from './slot.builder.ts';
+import {
+  type MessagingLimitReport,
+  messagingLimitPlan,
+  messagingLimitReport,
+  spreads,
+} from './messaging-limit.check.ts';
+import { audienceOf, plannedWith, spreadSlots, startSlots, zonePlanner } from './slot.builder.ts';
 import { type PlanJoinersResult, planSubscribers } from './slot.planning.ts';
 import * as slots from './slot.repository.ts';
 import { planResume } from './slot.resume.ts';
@@ -178,7 +183,15 @@ export function createCampaignService(deps: CampaignServiceDeps) {
         if (record.deadline <= now) throw deadlinePassed(record, 'start');
         const zoneChannels = await slots.eligibleZoneChannels(sql, audienceOf(record.campaign));
         const built = startSlots(record.campaign, zoneChannels, now);
-        const slotsCreated = await slots.insertSlots(sql, built.slots, now);
+        // A campaign that spreads its steps under the messaging limit (docs/whatsapp.md) stores
+        // each spread step's parts as slots of their own.
+        const limitPlan = spreads(record.campaign)
+          ? await messagingLimitPlan(sql, id, now, deps.messagingLimit)
+          : undefined;
+        const planned = limitPlan?.spread
+          ? spreadSlots(built.slots, limitPlan.spread, limitPlan.sends)
+          : built.slots;
+        const slotsCreated = await slots.insertSlots(sql, planned, now);
         await campaigns.setCampaignState(sql, id, { state: 'running', now });
         return {
           id,
@@ -187,9 +200,10 @@ export function createCampaignService(deps: CampaignServiceDeps) {
           zones: new Set(zoneChannels.map((z) => z.zone)).size,
           reach: zoneChannels.reduce((sum, z) => sum + z.subscribers, 0),
           badZones: built.badZones,
+          ...(limitPlan ? { messagingLimit: limitPlan.report } : {}),
         };
       });
-      if (!result.started) return result;
+      if (!result.started || result.messagingLimit) return result;
       const limit = await messagingLimitReport(db, id, now, deps.messagingLimit);
       const record = await campaigns.findCampaign(db, id);
       const onWhatsApp = record?.campaign.steps.some((s) => s.channels.includes('whatsapp')) === true;
@@ -303,6 +317,7 @@ export function timingChanges(before: Campaign, after: Campaign): string[] {
     ['window', (c) => c.window],
     ['catchUp', (c) => c.catchUp],
     ['audience', (c) => c.audience],
+    ['messagingLimit', (c) => c.messagingLimit ?? null],
     ['steps', steps],
   ];
   return fields.filter(([, get]) => canonical(get(before)) !== canonical(get(after))).map(([name]) => name);

@@ -8,6 +8,7 @@
 // - A subscriber who joins later shares the zone's scheduled sends (created if the zone had no
 //   one yet) but gets their catch-up alone: a zone-wide catch-up would reach the whole zone.
 import { createZonePlanner } from '../planning/planner.ts';
+import { partOf, type SpreadPlan, type SpreadSend } from '../planning/spread.ts';
 import type { PlannedSend } from '../planning/types.ts';
 import { tzDataVersion, wallTimeText } from '../planning/tz-data.ts';
 import type { Channel } from '../shared/vocabulary.ts';
@@ -102,6 +103,39 @@ export function joinerSlots(campaign: Campaign, planner: ZonePlanner, joiner: Jo
     .map((send) =>
       slotOf(campaign.id, joiner.zone, country, send, send.kind === 'catch-up' ? joiner.id : null),
     );
+}
+
+/**
+ * A spread plan (planning/spread.ts) applied to start slots: each zone slot of a spread step on
+ * WhatsApp becomes one slot per part, at its part's time, its audience the zone's people of that
+ * part (exact, from `sends`, the WhatsApp sends the plan was made from). Other slots are kept.
+ */
+export function spreadSlots(
+  slots: readonly NewSlot[],
+  plan: SpreadPlan,
+  sends: readonly SpreadSend[],
+): NewSlot[] {
+  const people = new Map<string, number>();
+  const key = (step: string, zone: string, part: number) => `${step}\u0000${zone}\u0000${part}`;
+  for (const send of sends) {
+    const parts = plan.parts.get(send.step) ?? 1;
+    if (parts < 2 || send.kind !== 'scheduled') continue;
+    const k = key(send.step, send.zone, partOf(send.person, parts));
+    people.set(k, (people.get(k) ?? 0) + 1);
+  }
+  return slots.flatMap((slot) => {
+    const parts = plan.parts.get(slot.stepId) ?? 1;
+    if (parts < 2 || slot.channel !== 'whatsapp' || slot.kind !== 'scheduled' || slot.subscriberId !== null)
+      return [slot];
+    return plan.partTimes(slot.zone, slot.sendAt, parts).map((sendAt, part) => ({
+      ...slot,
+      sendAt,
+      ...plannedWith(slot.zone, sendAt),
+      part,
+      parts,
+      audience: people.get(key(slot.stepId, slot.zone, part)) ?? 0,
+    }));
+  });
 }
 
 /** What a slot planned in `zone` for `sendAt` by this process keeps beside its instant. */

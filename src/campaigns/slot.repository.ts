@@ -28,6 +28,9 @@ export interface NewSlot {
   /** Deliveries it is planned to make (the "planned" figure until its fan-out makes them):
    *  a zone slot's eligible subscribers on its channel; a personal catch-up's one by default. */
   readonly audience?: number;
+  /** A spread step's part (docs/whatsapp.md): part `part` of `parts`; absent: 0 of 1. */
+  readonly part?: number;
+  readonly parts?: number;
 }
 
 /** A campaign's audience (tags, where) and the channels of its steps. */
@@ -74,7 +77,7 @@ const CHUNK = 5_000;
 
 /**
  * Inserts slots that do not exist yet (identity: campaign, step, zone, channel, kind, subscriber
- * and holiday country); an existing one keeps its time and state. Returns how many were new.
+ * holiday country and part); an existing one keeps its time and state. Returns how many were new.
  */
 export async function insertSlots(sql: Sql, slots: readonly NewSlot[], now: number): Promise<number> {
   let inserted = 0;
@@ -82,15 +85,15 @@ export async function insertSlots(sql: Sql, slots: readonly NewSlot[], now: numb
     const chunk = slots.slice(i, i + CHUNK);
     inserted += await sql.exec(
       `INSERT INTO slots (campaign_id, step_id, zone, channel, send_at, kind, subscriber_id,
-                          local_time, tz_version, planned_at, created_at, updated_at, audience, country)
+                          local_time, tz_version, planned_at, created_at, updated_at, audience, country, part, parts)
        SELECT s.campaign_id, s.step_id, s.zone, s.channel, s.send_at, s.kind, s.subscriber_id,
               s.local_time, s.tz_version, $8, $8, $8,
-              coalesce(s.audience, CASE WHEN s.subscriber_id IS NULL THEN 0 ELSE 1 END), s.country
+              coalesce(s.audience, CASE WHEN s.subscriber_id IS NULL THEN 0 ELSE 1 END), s.country, s.part, s.parts
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[],
-                     $9::text[], $10::text[], $11::int[], $12::text[])
+                     $9::text[], $10::text[], $11::int[], $12::text[], $13::smallint[], $14::smallint[])
               AS s(campaign_id, step_id, zone, channel, send_at, kind, subscriber_id, local_time, tz_version, audience,
-                   country)
-       ON CONFLICT (campaign_id, step_id, zone, channel, kind, coalesce(subscriber_id, ''), country) DO NOTHING`,
+                   country, part, parts)
+       ON CONFLICT (campaign_id, step_id, zone, channel, kind, coalesce(subscriber_id, ''), country, part) DO NOTHING`,
       [
         chunk.map((s) => s.campaignId),
         chunk.map((s) => s.stepId),
@@ -104,6 +107,8 @@ export async function insertSlots(sql: Sql, slots: readonly NewSlot[], now: numb
         chunk.map((s) => s.tzVersion),
         chunk.map((s) => s.audience ?? null),
         chunk.map((s) => s.country ?? ''),
+        chunk.map((s) => s.part ?? 0),
+        chunk.map((s) => s.parts ?? 1),
       ],
     );
   }

@@ -5,6 +5,7 @@
 
 import { audienceParams, audienceSql } from '../campaigns/audience.ts';
 import { holidayCountrySql } from '../campaigns/holiday-country.ts';
+import { partSql } from '../planning/spread.ts';
 import { BATCH_JOB_PREFIX, MAX_SEND_BATCH } from '../queue/catalog.ts';
 import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
@@ -32,7 +33,8 @@ export interface FanoutPage {
 /**
  * One keyset page of a slot: eligible = consent active on the slot's channel (given no later
  * than the slot's instant, so someone who joined after it is left to their own catch-up), not
- * done, in the audience. Personal slots read their one subscriber, whatever their zone now.
+ * done, in the audience, and in the slot's part when its step is spread. Personal slots read
+ * their one subscriber, whatever their zone now.
  */
 export async function insertFanoutPage(
   sql: Sql,
@@ -69,6 +71,11 @@ export async function insertFanoutPage(
   if (!personal && slot.holidays) {
     params.push(slot.country);
     who += ` AND ${holidayCountrySql(slot.holidays)} = $${params.length}`;
+  }
+  // A part of a spread step takes only its own people (docs/whatsapp.md).
+  if (!personal && slot.parts > 1) {
+    params.push(slot.parts, slot.part);
+    who += ` AND ${partSql('s.id', `$${params.length - 1}::int`)} = $${params.length}::int`;
   }
   params.push(pageSize);
   const limit = `$${params.length}`;

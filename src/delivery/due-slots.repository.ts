@@ -27,6 +27,9 @@ export interface FanoutSlot {
   readonly audience: CampaignAudience;
   /** The campaign's window.holidays: a zone slot then takes only its country's subscribers. */
   readonly holidays?: CampaignHolidays;
+  /** Part `part` of `parts` of a spread step (docs/whatsapp.md); 0 of 1 otherwise. */
+  readonly part: number;
+  readonly parts: number;
 }
 
 /**
@@ -67,9 +70,11 @@ export async function loadSlot(sql: Sql, slotId: number): Promise<FanoutSlot | u
     tags: string[] | null;
     audience_where: Record<string, string[]> | null;
     holidays: CampaignHolidays | null;
+    part: number;
+    parts: number;
   }>(
     `SELECT s.id, s.campaign_id, s.step_id, s.zone, s.country, s.channel, s.send_at, s.kind, s.subscriber_id,
-            s.state, s.cursor, c.state AS campaign_state, c.deadline,
+            s.state, s.cursor, c.state AS campaign_state, c.deadline, s.part, s.parts,
             ARRAY(SELECT jsonb_array_elements_text(
                     CASE WHEN jsonb_typeof(c.definition #> '{audience,tags}') = 'array'
                          THEN c.definition #> '{audience,tags}' ELSE '[]'::jsonb END)) AS tags,
@@ -98,6 +103,8 @@ export async function loadSlot(sql: Sql, slotId: number): Promise<FanoutSlot | u
     deadline: row.deadline,
     audience: { tags: row.tags ?? [], ...(row.audience_where ? { where: row.audience_where } : {}) },
     ...(row.holidays ? { holidays: row.holidays } : {}),
+    part: row.part,
+    parts: row.parts,
   };
 }
 

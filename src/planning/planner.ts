@@ -177,6 +177,18 @@ export function marketingRetryAt(
   return at <= schedule.deadline - MINUTE ? at : undefined;
 }
 
+/**
+ * The planner's own rule (docs/campaigns.md, "Planning", point 3) for an instant other than a
+ * step's candidate: the latest whole minute not after `limit`, at least one minute before the
+ * deadline, inside the window on an allowed day. Spreading a step over earlier days uses it
+ * (docs/whatsapp.md, "Messaging limits"). Returns a memoised function of (zone, limit).
+ */
+export function latestSendBefore(schedule: Schedule): (zone: string, limit: number) => number {
+  const compiled = compile(schedule);
+  return (zone, limit) =>
+    latestInWindow(zoneNamed(zone), Math.min(limit, schedule.deadline - MINUTE), compiled.window);
+}
+
 /** `planZone` narrowed to the channels a subscriber has. */
 export function planSubscriber(
   schedule: Schedule,

@@ -130,6 +130,8 @@ export interface CampaignFileOptions {
   readonly where?: Readonly<Record<string, readonly string[]>>;
   /** window.days: the local weekdays with sends. */
   readonly days?: readonly string[];
+  /** messagingLimit: spreading steps under WhatsApp's messaging limit. */
+  readonly messagingLimit?: { readonly spread: boolean; readonly maxDays?: number };
 }
 
 /** Writes a campaign file (window all day, so minute-scale steps are not moved) and returns its path. */
@@ -152,6 +154,7 @@ export async function writeCampaignFile(options: CampaignFileOptions): Promise<s
       `window: { start: "00:00", end: "23:59"${options.days ? `, days: [${options.days.join(', ')}]` : ''} }`,
       'catchUp: { minGap: PT1M }',
       `audience: { tags: [${(options.tags ?? []).join(', ')}]${options.where ? `, where: ${JSON.stringify(options.where)}` : ''} }`,
+      ...(options.messagingLimit ? [`messagingLimit: ${JSON.stringify(options.messagingLimit)}`] : []),
       'steps:',
       steps,
       '',

@@ -9,7 +9,15 @@ import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandb
 import { createLogger } from '../../src/shared/logger.ts';
 import { testConfig } from './config.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
-import { PUBLIC_URL, type WorkerProcess } from './delivery.ts';
+import {
+  makeSubscribers,
+  PUBLIC_URL,
+  seedSubscribers,
+  spawnLastcall,
+  spawnWorker,
+  type WorkerProcess,
+  waitFor,
+} from './delivery.ts';
 import { createTestRedis, type TestRedis } from './redis.ts';
 
 export interface SandboxStack {
@@ -79,4 +87,30 @@ export async function startSandboxStack(options: {
       await database.drop();
     },
   };
+}
+
+/**
+ * The messaging-limit set-up: the sandbox reports TIER_250; `count` people on WhatsApp only, in
+ * Paris (one zone), their phones from `phoneBase` on; a `serve` and a `work` process, the worker
+ * having read the limit from the Graph API. Returns the worker.
+ */
+export async function startUnderTier250(
+  stack: SandboxStack,
+  options: { readonly count: number; readonly phoneBase: number; readonly consentAt: number },
+): Promise<WorkerProcess> {
+  stack.sandbox.graph.setMessagingTier('TIER_250');
+  const people = makeSubscribers(options.count, ['Europe/Paris']).map((s, i) => ({
+    ...s,
+    channels: ['whatsapp' as const],
+    phone: `+3361${String(options.phoneBase + i).padStart(7, '0')}`,
+    email: null,
+  }));
+  await seedSubscribers(stack.database.db, people, options.consentAt);
+  stack.processes.push(await spawnLastcall(['serve'], stack.env, '"msg":"listening'));
+  const worker = await spawnWorker(stack.env);
+  stack.processes.push(worker);
+  await waitFor('the worker to read the limit', () =>
+    worker.output().includes('WhatsApp messaging limit read'),
+  );
+  return worker;
 }

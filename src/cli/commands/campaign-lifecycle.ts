@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { ChangeResult } from '../../campaigns/campaign.service.ts';
 import type { PlanCost } from '../../campaigns/cost-estimate.ts';
-import { limitWarnings } from '../../campaigns/messaging-limit.check.ts';
+import { limitNotes, limitWarnings } from '../../campaigns/messaging-limit.check.ts';
 import { formatAmount, NO_PRICE_TABLE, PRICE_FILE } from '../../campaigns/whatsapp-prices.ts';
 import { printJson } from '../output.ts';
 import { withCampaigns } from './campaign-context.ts';
@@ -34,6 +34,7 @@ export function register(program: Command): void {
         );
       }
       for (const line of planCostLines(result.whatsappCost)) console.log(line);
+      for (const line of limitNotes(result.messagingLimit)) console.log(line);
       for (const line of limitWarnings(result.messagingLimit)) console.error(`warning: ${line}`);
       if (result.messagingLimit && result.messagingLimit.heldBack > 0)
         console.error(

@@ -71,7 +71,17 @@ export const lifecycleResult = z
           limit: z.union([z.number().int(), z.literal('unlimited')]),
           source: z.enum(['WHATSAPP_MESSAGING_LIMIT', 'meta']),
           steps: z
-            .array(z.object({ step: z.string(), people: z.number().int(), heldBack: z.number().int() }))
+            .array(
+              z.object({
+                step: z.string(),
+                people: z.number().int(),
+                heldBack: z.number().int(),
+                parts: z.array(z.number().int()).readonly().meta({
+                  description:
+                    'people per part, earliest first: more than one when the campaign spreads the step over earlier days (messagingLimit.spread)',
+                }),
+              }),
+            )
             .readonly(),
           heldBack: z.number().int(),
         })

@@ -139,6 +139,10 @@ export const en: ConsoleMessages = {
       `WhatsApp's messaging limit (${limit.toLocaleString('en')} people in any 24 h, ${meta ? 'as Meta reports it' : 'WHATSAPP_MESSAGING_LIMIT'}) is smaller than this plan needs. The people past it will be held back: skipped, reason messaging-limit.`,
     limitStep: (step: string, people: number, held: number) =>
       `Step ${step}: ${people.toLocaleString('en')} people on WhatsApp, ${held.toLocaleString('en')} held back`,
+    limitSpread: (limit: number) =>
+      `Steps spread over earlier days so that WhatsApp's messaging limit (${limit.toLocaleString('en')} people in any 24 h) holds nobody back:`,
+    limitSpreadStep: (step: string, people: number, parts: readonly number[]) =>
+      `Step ${step}: ${people.toLocaleString('en')} people over ${parts.length} days (${parts.map((n) => n.toLocaleString('en')).join(' + ')})`,
     actions: 'Actions',
     back: 'All campaigns',
   },

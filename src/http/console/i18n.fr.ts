@@ -153,6 +153,10 @@ export const fr = {
       `La limite d’envoi WhatsApp (${limit.toLocaleString('fr')} personnes sur 24 h glissantes, ${meta ? 'selon Meta' : 'WHATSAPP_MESSAGING_LIMIT'}) est inférieure à ce que ce plan demande. Les personnes au-delà seront retenues : ignorées, motif messaging-limit.`,
     limitStep: (step: string, people: number, held: number) =>
       `Étape ${step} : ${people.toLocaleString('fr')} personnes sur WhatsApp, ${held.toLocaleString('fr')} retenues`,
+    limitSpread: (limit: number) =>
+      `Étapes réparties sur les jours précédents pour que la limite d’envoi WhatsApp (${limit.toLocaleString('fr')} personnes sur 24 h glissantes) ne retienne personne :`,
+    limitSpreadStep: (step: string, people: number, parts: readonly number[]) =>
+      `Étape ${step} : ${people.toLocaleString('fr')} personnes sur ${parts.length} jours (${parts.map((n) => n.toLocaleString('fr')).join(' + ')})`,
     actions: 'Actions',
     back: 'Toutes les campagnes',
   },

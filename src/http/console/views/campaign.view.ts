@@ -91,6 +91,7 @@ ${stats.tzReplans.map(
     html`<p class="notice status tz-replan">${c.tzReplanned({ from: r.fromVersion ?? '?', to: r.toVersion, slots: r.slots, moved: r.moved, earlier: r.earlier, later: r.moved - r.earlier, cancelled: r.cancelled })} ${instant(r.at)}</p>`,
 )}
 ${limit && limit.limit !== 'unlimited' && limit.heldBack > 0 && html`<div class="notice alert messaging-limit" role="alert"><p>${c.limitOver(limit.limit, limit.source === 'meta')}</p><ul>${limit.steps.filter((s) => s.heldBack > 0).map((s) => html`<li>${c.limitStep(s.step, s.people, s.heldBack)}</li>`)}</ul></div>`}
+${limit && limit.limit !== 'unlimited' && limit.steps.some((s) => s.parts.length > 1) && html`<div class="notice messaging-limit-spread" role="status"><p>${c.limitSpread(limit.limit)}</p><ul>${limit.steps.filter((s) => s.parts.length > 1).map((s) => html`<li>${c.limitSpreadStep(s.step, s.people, s.parts)}</li>`)}</ul></div>`}
 ${templates.length > 0 && html`<div class="notice alert template-alerts" role="alert"><p>${c.templatesChanged}</p><ul>${templates.map((t) => html`<li><code>${t.name}</code> (${t.language}): ${c.templateAlert(t)}</li>`)}</ul></div>`}
 ${actions.length > 0 && html`<section aria-labelledby="actions-title"><h2 id="actions-title">${c.actions}</h2><div class="actions">${actions}${!canWrite && html`<span class="hint">${m.readOnlyButton}</span>`}</div></section>`}
 <section aria-labelledby="funnel-title" class="funnel">
