@@ -9,16 +9,20 @@
 // move a day and more on, as they would have. (Without the key, the same step holds 50 back:
 // whatsapp.messaging-limit.e2e.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planSubscribers } from '../src/campaigns/campaign.service.ts';
+import { partOf } from '../src/planning/spread.ts';
 import type { Sandbox } from '../src/sandbox/sandbox.service.ts';
 import { runCli } from './support/cli.ts';
 import type { TestDatabase } from './support/db.ts';
-import { statusCounts, waitFor, writeCampaignFile } from './support/delivery.ts';
+import { seedSubscribers, statusCounts, subscriber, waitFor, writeCampaignFile } from './support/delivery.ts';
 import { type SandboxStack, startSandboxStack, startUnderTier250 } from './support/sandbox-stack.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const CAMPAIGN = 'limit-250-spread';
 const APP_SECRET = 'limit-spread-e2e-app-secret';
+/** Subscribers who join while the campaign runs, one of each part. */
+const JOINERS = 2;
 
 let stack: SandboxStack;
 let database: TestDatabase;
@@ -111,7 +115,34 @@ describe('a 300-person step under a 250 messaging limit, spread over the days be
     expect(sandbox.graph.limitRefused()).toEqual([]);
   });
 
-  it('sends the step’s own part at its time: all 300 reached, none held back, Meta refuses none', async () => {
+  it('plans a subscriber who joins after the earlier part went out at the step’s own time, alone', async () => {
+    const late = (part: number) => {
+      for (let i = 0; ; i++) if (partOf(`late-${i}`, 2) === part) return `late-${i}`;
+    };
+    const joiners = [late(1), late(0)].map((id, i) =>
+      subscriber(id, 3_000_900 + i, ['whatsapp'], { phone: `+33613${String(900 + i).padStart(6, '0')}` }),
+    );
+    await seedSubscribers(database.db, joiners, Date.now());
+    expect(
+      (
+        await planSubscribers(
+          database.db,
+          joiners.map((j) => j.id),
+          Date.now(),
+        )
+      ).subscribers,
+    ).toBe(2);
+    // The part-1 joiner's part has gone: a personal slot at the step's time. The part-0 joiner
+    // goes with part 0's slot, still ahead.
+    expect(
+      await database.db.query(
+        `SELECT subscriber_id, kind, send_at FROM slots WHERE campaign_id = $1 AND subscriber_id IS NOT NULL`,
+        [CAMPAIGN],
+      ),
+    ).toEqual([{ subscriber_id: joiners[0]!.id, kind: 'catch-up', send_at: new Date(stepAt) }]);
+  });
+
+  it('sends the step’s own part at its time: all 302 reached (300 and the 2 joiners), none held back, Meta refuses none', async () => {
     // A day and the margin pass: the people of the earlier part leave Meta's rolling 24 h.
     const day = stepAt - earlierAt;
     await database.db.exec(
@@ -120,17 +151,17 @@ describe('a 300-person step under a 250 messaging limit, spread over the days be
     );
     travelled += day;
     await stack.tick(stepAt);
-    const counts = await settled(300);
-    expect(sentCount(counts)).toBe(300);
+    const counts = await settled(300 + JOINERS);
+    expect(sentCount(counts)).toBe(300 + JOINERS);
     const held = await database.db.one<{ n: number }>(
       `SELECT count(*)::int AS n FROM deliveries WHERE campaign_id = $1 AND status = 'skipped'`,
       [CAMPAIGN],
     );
     expect(held?.n).toBe(0);
     // Meta's rolling 24 h: only the step's own part now, and nobody ever refused for the limit.
-    expect(sandbox.graph.peopleIn24h()).toBe(parts[1]!.audience);
+    expect(sandbox.graph.peopleIn24h()).toBe(parts[1]!.audience + JOINERS);
     expect(sandbox.graph.limitRefused()).toEqual([]);
-    expect(new Set(sandbox.graph.sent().map((m) => m.to)).size).toBe(300);
+    expect(new Set(sandbox.graph.sent().map((m) => m.to)).size).toBe(300 + JOINERS);
     // Each delivery came from its own part's slot.
     const bySlot = await database.db.query<{ part: number; n: number }>(
       `SELECT s.part, count(*)::int AS n FROM deliveries d JOIN slots s ON s.id = d.slot_id
@@ -138,7 +169,7 @@ describe('a 300-person step under a 250 messaging limit, spread over the days be
       [CAMPAIGN],
     );
     expect(bySlot).toEqual([
-      { part: 0, n: parts[1]!.audience },
+      { part: 0, n: parts[1]!.audience + JOINERS },
       { part: 1, n: parts[0]!.audience },
     ]);
   });

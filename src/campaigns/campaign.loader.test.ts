@@ -191,6 +191,35 @@ messages: ../messages
     expect(refusal(variant('catchUp', 'catchUp: {}'))).toEqual(['catchUp.minGap: is required']);
   });
 
+  it('reads messagingLimit (spread, maxDays 7 by default) and refuses what it cannot use', () => {
+    expect(parseCampaign(VALID, 'test.yaml').messagingLimit).toBeUndefined();
+    expect(
+      parseCampaign(variant('messagingLimit', 'messagingLimit: { spread: true }'), 't').messagingLimit,
+    ).toEqual({
+      spread: true,
+      maxDays: 7,
+    });
+    expect(
+      parseCampaign(variant('messagingLimit', 'messagingLimit: { spread: false, maxDays: 3 }'), 't')
+        .messagingLimit,
+    ).toEqual({ spread: false, maxDays: 3 });
+    expect(refusal(variant('messagingLimit', 'messagingLimit: { spread: maybe }'))).toEqual([
+      'messagingLimit.spread: must be true or false (got "maybe")',
+    ]);
+    expect(refusal(variant('messagingLimit', 'messagingLimit: { spread: true, maxDays: 0 }'))).toEqual([
+      'messagingLimit.maxDays: must be a whole number of days from 1 to 30 (got 0)',
+    ]);
+    expect(refusal(variant('messagingLimit', 'messagingLimit: { spread: true, maxDays: 2.5 }'))).toEqual([
+      'messagingLimit.maxDays: must be a whole number of days from 1 to 30 (got 2.5)',
+    ]);
+    expect(refusal(variant('messagingLimit', 'messagingLimit: { spred: true }'))).toContainEqual(
+      expect.stringMatching(/^messagingLimit\.spred: unknown key \(allowed here: spread, maxDays\)/),
+    );
+    expect(refusal(variant('messagingLimit', 'messagingLimit: yes'))).toEqual([
+      'messagingLimit: must be a mapping { spread: true, maxDays: 7 } (maxDays optional) (got "yes")',
+    ]);
+  });
+
   it('refuses duplicate step ids and ids that are not slugs', () => {
     expect(refusal(VALID.replace('id: h6', 'id: d7'))).toEqual([
       'steps[1].id: must be unique (also used by steps[0].id) (got "d7")',

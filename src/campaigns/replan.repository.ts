@@ -36,6 +36,9 @@ export interface StaleSlot {
   readonly tzVersion: string | null;
   /** The `now` it was planned with (created_at for rows from before planned_at existed). */
   readonly plannedAt: number;
+  /** Part `part` of `parts` of a spread step (docs/whatsapp.md); 0 of 1 otherwise. */
+  readonly part: number;
+  readonly parts: number;
 }
 
 /**
@@ -58,8 +61,10 @@ export async function claimStaleSlots(
     send_at: Date;
     tz_version: string | null;
     planned_at: Date;
+    part: number;
+    parts: number;
   }>(
-    `SELECT s.id, s.step_id, s.zone, s.country, s.channel, s.kind, s.send_at, s.tz_version,
+    `SELECT s.id, s.step_id, s.zone, s.country, s.channel, s.kind, s.send_at, s.tz_version, s.part, s.parts,
             coalesce(s.planned_at, s.created_at) AS planned_at
        FROM slots s
       WHERE s.campaign_id = $1 AND ${stale('$2')}
@@ -77,6 +82,8 @@ export async function claimStaleSlots(
     sendAt: r.send_at.getTime(),
     tzVersion: r.tz_version,
     plannedAt: r.planned_at.getTime(),
+    part: r.part,
+    parts: r.parts,
   }));
 }
 

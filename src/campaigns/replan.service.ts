@@ -15,7 +15,9 @@
 //   together (the outbox).
 
 import { recordCampaignEvent } from '../events/outbox.ts';
+import { latestSendBefore } from '../planning/planner.ts';
 import { type PendingSend, type Replanned, replanZone } from '../planning/replan.ts';
+import { partTime } from '../planning/spread.ts';
 import { isTzVersion, tzDataVersion, wallTimeText } from '../planning/tz-data.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Db } from '../store/pool.ts';
@@ -85,7 +87,10 @@ export async function replanStaleSlots(deps: ReplanDeps, now: number): Promise<C
           for (const r of replanZone(schedule, zone, inPlace.map(pendingSend), now, country))
             results.set(r.id, r);
         }
-        const changes = slots.map((slot) => changeOf(slot, results.get(slot.id)!));
+        const latestBefore = latestSendBefore(schedule);
+        const changes = slots.map((slot) =>
+          changeOf(slot, inPart(slot, results.get(slot.id)!, latestBefore, now)),
+        );
         await writeReplanned(sql, changes, version, now);
         const counts = countBatch(campaignId, version, slots, results);
         for (const c of counts) {
@@ -126,6 +131,25 @@ export async function replanStaleSlots(deps: ReplanDeps, now: number): Promise<C
     }
   }
   return done;
+}
+
+/**
+ * A part of a spread step (docs/whatsapp.md) moves with its step: to its part's instant before the
+ * step's new one, or, when that is no longer ahead, to the step's own instant (sent late in the
+ * spread rather than not at all).
+ */
+function inPart(
+  slot: StaleSlot,
+  result: Replanned,
+  latestBefore: (zone: string, limit: number) => number,
+  now: number,
+): Replanned {
+  if (slot.parts < 2 || slot.part === 0 || slot.kind !== 'scheduled' || result.action !== 'move')
+    return result;
+  return {
+    ...result,
+    sendAt: partTime(latestBefore, slot.zone, result.sendAt, slot.part, now) ?? result.sendAt,
+  };
 }
 
 function pendingSend(slot: StaleSlot): PendingSend {

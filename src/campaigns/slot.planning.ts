@@ -7,11 +7,13 @@
 // Personal catch-up slots cost one row (and, when due, one tiny fan-out) per subscriber and
 // channel that missed a step. That is the price of joining late; a large list is best imported
 // before `campaign start`, which plans everyone in zone slots.
+
+import { partOf } from '../planning/spread.ts';
 import type { Channel } from '../shared/vocabulary.ts';
 import type { Sql } from '../store/pool.ts';
 import { plannableCampaigns } from './campaign.repository.ts';
 import { type Joiner, joinerSlots, zonePlanner } from './slot.builder.ts';
-import { insertSlots, type NewSlot } from './slot.repository.ts';
+import { insertSlots, type NewSlot, type PartSlot, partSlots } from './slot.repository.ts';
 
 export interface PlanJoinersResult {
   /** Subscribers some campaign planned: in its audience, with a step ahead on one of their channels. */
@@ -39,6 +41,13 @@ export async function planSubscribers(
   const campaigns = await plannableCampaigns(sql, now);
   if (campaigns.length === 0) return empty;
   const planners = campaigns.map((c) => ({ campaign: c.campaign, planner: zonePlanner(c.campaign, now) }));
+  const spread = partsByZoneStep(
+    await partSlots(
+      sql,
+      campaigns.filter((c) => c.campaign.messagingLimit?.spread).map((c) => c.id),
+      now,
+    ),
+  );
 
   // Counted: joiners some campaign planned (in its audience, with a step still ahead on one of
   // their channels), not every joiner looked at.
@@ -60,7 +69,7 @@ export async function planSubscribers(
           continue;
         }
         if (built.length > 0) planned.add(joiner.id);
-        for (const slot of built) {
+        for (const slot of [...built, ...lateForPart(spread, built, joiner.id)]) {
           // Zone slots are shared: keep one per identity, however many joiners need it.
           if (slot.subscriberId === null) {
             const key = keyOf(slot);
@@ -99,4 +108,37 @@ async function loadJoiners(sql: Sql, ids: readonly string[]): Promise<Joiner[]> 
     [ids],
   );
   return rows;
+}
+
+/** Part slots by campaign, step and zone, in part order. */
+function partsByZoneStep(slots: readonly PartSlot[]): Map<string, PartSlot[]> {
+  const byKey = new Map<string, PartSlot[]>();
+  for (const slot of slots) {
+    const key = `${slot.campaignId}\u0000${slot.stepId}\u0000${slot.zone}`;
+    byKey.set(
+      key,
+      [...(byKey.get(key) ?? []), slot].sort((a, b) => a.part - b.part),
+    );
+  }
+  return byKey;
+}
+
+/**
+ * A joiner of a spread step whose part has already gone out (docs/whatsapp.md, "Spreading a step
+ * over earlier days") is sent the step alone, at the step's own time: a personal slot. When their
+ * part is still ahead, the zone's part slot takes them and nothing is added.
+ */
+function lateForPart(
+  spread: Map<string, PartSlot[]>,
+  built: readonly NewSlot[],
+  joinerId: string,
+): NewSlot[] {
+  if (spread.size === 0) return [];
+  return built.flatMap((slot) => {
+    if (slot.subscriberId !== null || slot.kind !== 'scheduled' || slot.channel !== 'whatsapp') return [];
+    const parts = spread.get(`${slot.campaignId}\u0000${slot.stepId}\u0000${slot.zone}`);
+    if (!parts) return [];
+    const mine = parts.find((p) => p.part === partOf(joinerId, p.parts));
+    return mine?.ahead ? [] : [{ ...slot, kind: 'catch-up' as const, subscriberId: joinerId }];
+  });
 }

@@ -75,6 +75,46 @@ export function eligibleZoneChannels(sql: Sql, audience: Audience): Promise<Zone
 
 const CHUNK = 5_000;
 
+/** One part slot of a spread step (docs/whatsapp.md): where a joiner of that part would be sent. */
+export interface PartSlot {
+  readonly campaignId: string;
+  readonly stepId: string;
+  readonly zone: string;
+  readonly part: number;
+  readonly parts: number;
+  readonly sendAt: number;
+  /** Still to fan out (pending, its time ahead): a joiner of its part is taken with it. */
+  readonly ahead: boolean;
+}
+
+/** The zone slots of the given campaigns' spread steps. */
+export async function partSlots(sql: Sql, campaignIds: readonly string[], now: number): Promise<PartSlot[]> {
+  if (campaignIds.length === 0) return [];
+  const rows = await sql.query<{
+    campaign_id: string;
+    step_id: string;
+    zone: string;
+    part: number;
+    parts: number;
+    send_at: Date;
+    ahead: boolean;
+  }>(
+    `SELECT campaign_id, step_id, zone, part, parts, send_at, (state = 'pending' AND send_at > $2) AS ahead
+       FROM slots
+      WHERE campaign_id = ANY($1::text[]) AND parts > 1 AND subscriber_id IS NULL AND kind = 'scheduled'`,
+    [campaignIds, new Date(now)],
+  );
+  return rows.map((r) => ({
+    campaignId: r.campaign_id,
+    stepId: r.step_id,
+    zone: r.zone,
+    part: r.part,
+    parts: r.parts,
+    sendAt: r.send_at.getTime(),
+    ahead: r.ahead,
+  }));
+}
+
 /**
  * Inserts slots that do not exist yet (identity: campaign, step, zone, channel, kind, subscriber
  * holiday country and part); an existing one keeps its time and state. Returns how many were new.

@@ -88,6 +88,21 @@ function partTimesOf(
   };
 }
 
+/**
+ * Part `part`'s instant for a step whose own time in `zone` is `at` (a re-plan moves a part with
+ * its step). Undefined when it would not come after `now`.
+ */
+export function partTime(
+  latestBefore: SpreadOptions['latestBefore'],
+  zone: string,
+  at: number,
+  part: number,
+  now: number,
+): number | undefined {
+  const t = partTimesOf(latestBefore)(zone, at, part + 1)[part]!;
+  return t > now ? t : undefined;
+}
+
 /** Chooses the parts of every step of `sends` (see the header) and replays the result. */
 export function spreadPlan(sends: readonly SpreadSend[], options: SpreadOptions): SpreadPlan {
   const partTimes = partTimesOf(options.latestBefore);
