@@ -203,8 +203,8 @@ export function createCampaignService(deps: CampaignServiceDeps) {
           ...(limitPlan ? { messagingLimit: limitPlan.report } : {}),
         };
       });
-      if (!result.started || result.messagingLimit) return result;
-      const limit = await messagingLimitReport(db, id, now, deps.messagingLimit);
+      if (!result.started) return result;
+      const limit = result.messagingLimit ?? (await messagingLimitReport(db, id, now, deps.messagingLimit));
       const record = await campaigns.findCampaign(db, id);
       const onWhatsApp = record?.campaign.steps.some((s) => s.channels.includes('whatsapp')) === true;
       const cost = record && deps.prices ? await planCost(db, record, now, deps.prices) : null;
