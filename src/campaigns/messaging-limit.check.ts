@@ -60,12 +60,14 @@ export async function messagingLimitPlan(
         channel: string;
         sendAt: string;
         zone: string;
+        country?: string;
         kind: SendKind;
       };
       if (s.channel === 'whatsapp')
         sends.push({
           person: s.subscriber,
           zone: s.zone,
+          country: s.country ?? '',
           step: s.step,
           at: Date.parse(s.sendAt),
           kind: s.kind,

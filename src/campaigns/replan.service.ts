@@ -141,15 +141,13 @@ export async function replanStaleSlots(deps: ReplanDeps, now: number): Promise<C
 function inPart(
   slot: StaleSlot,
   result: Replanned,
-  latestBefore: (zone: string, limit: number) => number,
+  latestBefore: (zone: string, limit: number, country?: string) => number,
   now: number,
 ): Replanned {
   if (slot.parts < 2 || slot.part === 0 || slot.kind !== 'scheduled' || result.action !== 'move')
     return result;
-  return {
-    ...result,
-    sendAt: partTime(latestBefore, slot.zone, result.sendAt, slot.part, now) ?? result.sendAt,
-  };
+  const at = partTime(latestBefore, slot.zone, result.sendAt, slot.part, now, slot.country);
+  return { ...result, sendAt: at ?? result.sendAt };
 }
 
 function pendingSend(slot: StaleSlot): PendingSend {

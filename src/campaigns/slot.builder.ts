@@ -107,8 +107,8 @@ export function joinerSlots(campaign: Campaign, planner: ZonePlanner, joiner: Jo
 
 /**
  * A spread plan (planning/spread.ts) applied to start slots: each zone slot of a spread step on
- * WhatsApp becomes one slot per part, at its part's time, its audience the zone's people of that
- * part (exact, from `sends`, the WhatsApp sends the plan was made from). Other slots are kept.
+ * WhatsApp becomes one slot per part, at its part's time, its audience the people of that part
+ * in its zone (and holiday country) (exact, from `sends`, the WhatsApp sends the plan was made from). Other slots are kept.
  */
 export function spreadSlots(
   slots: readonly NewSlot[],
@@ -116,24 +116,26 @@ export function spreadSlots(
   sends: readonly SpreadSend[],
 ): NewSlot[] {
   const people = new Map<string, number>();
-  const key = (step: string, zone: string, part: number) => `${step}\u0000${zone}\u0000${part}`;
+  const key = (step: string, zone: string, country: string, part: number) =>
+    `${step}\u0000${zone}\u0000${country}\u0000${part}`;
   for (const send of sends) {
     const parts = plan.parts.get(send.step) ?? 1;
     if (parts < 2 || send.kind !== 'scheduled') continue;
-    const k = key(send.step, send.zone, partOf(send.person, parts));
+    const k = key(send.step, send.zone, send.country ?? '', partOf(send.person, parts));
     people.set(k, (people.get(k) ?? 0) + 1);
   }
   return slots.flatMap((slot) => {
     const parts = plan.parts.get(slot.stepId) ?? 1;
     if (parts < 2 || slot.channel !== 'whatsapp' || slot.kind !== 'scheduled' || slot.subscriberId !== null)
       return [slot];
-    return plan.partTimes(slot.zone, slot.sendAt, parts).map((sendAt, part) => ({
+    const country = slot.country ?? '';
+    return plan.partTimes(slot.zone, slot.sendAt, parts, country).map((sendAt, part) => ({
       ...slot,
       sendAt,
       ...plannedWith(slot.zone, sendAt),
       part,
       parts,
-      audience: people.get(key(slot.stepId, slot.zone, part)) ?? 0,
+      audience: people.get(key(slot.stepId, slot.zone, country, part)) ?? 0,
     }));
   });
 }

@@ -110,11 +110,11 @@ async function loadJoiners(sql: Sql, ids: readonly string[]): Promise<Joiner[]> 
   return rows;
 }
 
-/** Part slots by campaign, step and zone, in part order. */
+/** Part slots by campaign, step, zone and holiday country, in part order. */
 function partsByZoneStep(slots: readonly PartSlot[]): Map<string, PartSlot[]> {
   const byKey = new Map<string, PartSlot[]>();
   for (const slot of slots) {
-    const key = `${slot.campaignId}\u0000${slot.stepId}\u0000${slot.zone}`;
+    const key = `${slot.campaignId}\u0000${slot.stepId}\u0000${slot.zone}\u0000${slot.country}`;
     byKey.set(
       key,
       [...(byKey.get(key) ?? []), slot].sort((a, b) => a.part - b.part),
@@ -136,7 +136,9 @@ function lateForPart(
   if (spread.size === 0) return [];
   return built.flatMap((slot) => {
     if (slot.subscriberId !== null || slot.kind !== 'scheduled' || slot.channel !== 'whatsapp') return [];
-    const parts = spread.get(`${slot.campaignId}\u0000${slot.stepId}\u0000${slot.zone}`);
+    const parts = spread.get(
+      `${slot.campaignId}\u0000${slot.stepId}\u0000${slot.zone}\u0000${slot.country ?? ''}`,
+    );
     if (!parts) return [];
     const mine = parts.find((p) => p.part === partOf(joinerId, p.parts));
     return mine?.ahead ? [] : [{ ...slot, kind: 'catch-up' as const, subscriberId: joinerId }];

@@ -80,6 +80,7 @@ export interface PartSlot {
   readonly campaignId: string;
   readonly stepId: string;
   readonly zone: string;
+  readonly country: string;
   readonly part: number;
   readonly parts: number;
   readonly sendAt: number;
@@ -94,12 +95,13 @@ export async function partSlots(sql: Sql, campaignIds: readonly string[], now: n
     campaign_id: string;
     step_id: string;
     zone: string;
+    country: string;
     part: number;
     parts: number;
     send_at: Date;
     ahead: boolean;
   }>(
-    `SELECT campaign_id, step_id, zone, part, parts, send_at, (state = 'pending' AND send_at > $2) AS ahead
+    `SELECT campaign_id, step_id, zone, country, part, parts, send_at, (state = 'pending' AND send_at > $2) AS ahead
        FROM slots
       WHERE campaign_id = ANY($1::text[]) AND parts > 1 AND subscriber_id IS NULL AND kind = 'scheduled'`,
     [campaignIds, new Date(now)],
@@ -108,6 +110,7 @@ export async function partSlots(sql: Sql, campaignIds: readonly string[], now: n
     campaignId: r.campaign_id,
     stepId: r.step_id,
     zone: r.zone,
+    country: r.country,
     part: r.part,
     parts: r.parts,
     sendAt: r.send_at.getTime(),

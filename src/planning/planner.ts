@@ -180,13 +180,16 @@ export function marketingRetryAt(
 /**
  * The planner's own rule (docs/campaigns.md, "Planning", point 3) for an instant other than a
  * step's candidate: the latest whole minute not after `limit`, at least one minute before the
- * deadline, inside the window on an allowed day. Spreading a step over earlier days uses it
+ * deadline, inside the window on an allowed day (not a holiday of `country`, when the schedule
+ * honours them). Spreading a step over earlier days uses it
  * (docs/whatsapp.md, "Messaging limits"). Returns a memoised function of (zone, limit).
  */
-export function latestSendBefore(schedule: Schedule): (zone: string, limit: number) => number {
+export function latestSendBefore(
+  schedule: Schedule,
+): (zone: string, limit: number, country?: string) => number {
   const compiled = compile(schedule);
-  return (zone, limit) =>
-    latestInWindow(zoneNamed(zone), Math.min(limit, schedule.deadline - MINUTE), compiled.window);
+  return (zone, limit, country = '') =>
+    latestInWindow(zoneNamed(zone), Math.min(limit, schedule.deadline - MINUTE), compiled.windowIn(country));
 }
 
 /** `planZone` narrowed to the channels a subscriber has. */

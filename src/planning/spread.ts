@@ -39,6 +39,8 @@ export function partSql(id: string, parts: string): string {
 export interface SpreadSend {
   readonly person: string;
   readonly zone: string;
+  /** Their holiday country ('' or absent: none; docs/audiences.md, "Public holidays"). */
+  readonly country?: string;
   readonly step: string;
   /** Epoch ms: the step's own time in the person's zone. */
   readonly at: number;
@@ -53,8 +55,9 @@ export interface SpreadOptions {
   readonly now: number;
   /** The most earlier days a step may use: at most maxDays + 1 parts. */
   readonly maxDays: number;
-  /** The planner's rule: the latest allowed send minute not after `limit` in `zone`. */
-  readonly latestBefore: (zone: string, limit: number) => number;
+  /** The planner's rule: the latest allowed send minute not after `limit` in `zone` (for the
+   *  subscribers of a holiday country). */
+  readonly latestBefore: (zone: string, limit: number, country?: string) => number;
   /** Steps whose parts are already decided (a running campaign's stored slots): not searched. */
   readonly fixedParts?: ReadonlyMap<string, number>;
 }
@@ -67,8 +70,8 @@ export interface StepSpread extends StepLimit {
 export interface SpreadPlan {
   /** Parts per step (1: not spread). */
   readonly parts: ReadonlyMap<string, number>;
-  /** When part `part` of a step whose own time in `zone` is `at` goes out (parts of that step). */
-  partTimes(zone: string, at: number, parts: number): readonly number[];
+  /** When each part of a step whose own time in `zone` is `at` goes out (parts of that step). */
+  partTimes(zone: string, at: number, parts: number, country?: string): readonly number[];
   /** Each step with WhatsApp sends, as the replay sees the spread plan. */
   readonly steps: readonly StepSpread[];
 }
@@ -76,13 +79,13 @@ export interface SpreadPlan {
 /** The parts' instants of a send at `at` in `zone`: [at, one day and a margin before, …]. */
 function partTimesOf(
   latestBefore: SpreadOptions['latestBefore'],
-): (zone: string, at: number, parts: number) => readonly number[] {
+): (zone: string, at: number, parts: number, country?: string) => readonly number[] {
   const memo = new Map<string, number[]>();
-  return (zone, at, parts) => {
-    const key = `${zone}\u0000${at}`;
+  return (zone, at, parts, country = '') => {
+    const key = `${zone}\u0000${country}\u0000${at}`;
     const times = memo.get(key) ?? [at];
     while (times.length < parts)
-      times.push(latestBefore(zone, times.at(-1)! - MESSAGING_WINDOW_MS - SPREAD_MARGIN_MS));
+      times.push(latestBefore(zone, times.at(-1)! - MESSAGING_WINDOW_MS - SPREAD_MARGIN_MS, country));
     memo.set(key, times);
     return times.slice(0, parts);
   };
@@ -98,8 +101,9 @@ export function partTime(
   at: number,
   part: number,
   now: number,
+  country = '',
 ): number | undefined {
-  const t = partTimesOf(latestBefore)(zone, at, part + 1)[part]!;
+  const t = partTimesOf(latestBefore)(zone, at, part + 1, country)[part]!;
   return t > now ? t : undefined;
 }
 
@@ -120,7 +124,7 @@ export function spreadPlan(sends: readonly SpreadSend[], options: SpreadOptions)
   const timed = (list: readonly SpreadSend[]): LimitedSend[] =>
     list.map((s) => {
       const parts = partsOf(s);
-      const at = parts === 1 ? s.at : partTimes(s.zone, s.at, parts)[hashOf(s.person) % parts]!;
+      const at = parts === 1 ? s.at : partTimes(s.zone, s.at, parts, s.country)[hashOf(s.person) % parts]!;
       return { person: s.person, step: s.step, at };
     });
   const replay = (list: readonly SpreadSend[]) =>
@@ -139,7 +143,9 @@ export function spreadPlan(sends: readonly SpreadSend[], options: SpreadOptions)
       const upTo = sends.filter((s) => done.has(s.step));
       const own = [
         ...new Set(
-          upTo.filter((s) => s.step === step && s.kind === 'scheduled').map((s) => `${s.zone}\u0000${s.at}`),
+          upTo
+            .filter((s) => s.step === step && s.kind === 'scheduled')
+            .map((s) => `${s.zone}\u0000${s.country ?? ''}\u0000${s.at}`),
         ),
       ];
       let best = { parts: 1, held: Number.POSITIVE_INFINITY };
@@ -155,8 +161,8 @@ export function spreadPlan(sends: readonly SpreadSend[], options: SpreadOptions)
   }
 
   function fits(key: string, parts: number): boolean {
-    const [zone, at] = key.split('\u0000') as [string, string];
-    return partTimes(zone, Number(at), parts).at(-1)! > options.now;
+    const [zone, country, at] = key.split('\u0000') as [string, string, string];
+    return partTimes(zone, Number(at), parts, country).at(-1)! > options.now;
   }
 
   const steps = replay(sends).map((limit): StepSpread => {
