@@ -5,6 +5,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
+import type { PriceTable } from '../../src/campaigns/whatsapp-prices.ts';
 import type { ServeConfig } from '../../src/config/config.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
@@ -61,6 +62,8 @@ export async function startApi(
     /** A database (and clock) shared with workers; closed by its owner. */
     database?: TestDatabase;
     clock?: ManualClock;
+    /** The WhatsApp price table the server prices with (default: none). */
+    prices?: PriceTable;
   } = {},
 ): Promise<Api> {
   const database = options.database ?? (await createTestDatabase());
@@ -69,7 +72,7 @@ export async function startApi(
     'serve',
   );
   const clock = options.clock ?? new ManualClock(START);
-  const services = testServices(config, database.db, { clock });
+  const services = testServices(config, database.db, { clock, prices: options.prices ?? null });
   const app = await buildServer({
     config,
     db: database.db,
