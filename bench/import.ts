@@ -6,9 +6,12 @@
 // 3. the same file again (nothing changed): wall time and peak RSS.
 // The subscriber tables are emptied between runs.
 //
-//   node bench/import.ts [--rows 200000] [--rows 1000000] [--runs 3] [--attributes 2] [--tombstone] [--keep]
+//   node bench/import.ts [--rows 200000] [--rows 1000000] [--runs 3] [--attributes 2] [--compare-attributes]
+//                        [--tombstone] [--keep]
 //
 // --attributes N: the file has N attribute columns (attr.plan, attr.region) besides assistant.
+// --compare-attributes: each run imports the file without attribute columns and the same file
+// with two, one after the other, and prints both (issue 20's "within 10 %" check).
 //
 // --tombstone: one erased subscriber exists and SECRET_KEY is set, so every phone and email of
 // the file is hashed and checked against the tombstones (the cost an operator with erasures pays).
@@ -31,6 +34,9 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '3' },
     tombstone: { type: 'boolean', default: false },
     attributes: { type: 'string', default: '0' },
+    'compare-attributes': { type: 'boolean', default: false },
+    /** Passed to `subscribers import --threads` (its default when not given). */
+    threads: { type: 'string' },
     /** Keep the benchmark database (to look at its plans); its name is printed. */
     keep: { type: 'boolean', default: false },
   },
@@ -38,6 +44,8 @@ const { values: opts } = parseArgs({
 const SIZES = opts.rows.map(Number);
 const RUNS = Number(opts.runs);
 const ATTRIBUTES = Number(opts.attributes);
+/** The attribute columns of the files each run imports. */
+const VARIANTS = opts['compare-attributes'] ? [0, 2] : [ATTRIBUTES];
 if (
   SIZES.some((n) => !Number.isInteger(n) || n < 1) ||
   !Number.isInteger(RUNS) ||
@@ -45,7 +53,7 @@ if (
   ![0, 1, 2].includes(ATTRIBUTES)
 ) {
   console.error(
-    'usage: node bench/import.ts [--rows N]… [--runs K] [--attributes 0-2] [--tombstone] [--keep]',
+    'usage: node bench/import.ts [--rows N]… [--runs K] [--attributes 0-2] [--compare-attributes] [--tombstone] [--keep]',
   );
   process.exit(2);
 }
@@ -83,7 +91,8 @@ async function run(command: string, args: string[], env: NodeJS.ProcessEnv = {})
 
 function importFile(csv: string): Promise<Run> {
   const args = ['--import', REPORT_USAGE, join(ROOT, 'bin', 'lastcall.js'), 'subscribers', 'import'];
-  return run(process.execPath, [...args, '--file', csv, '--json'], {
+  const threads = opts.threads === undefined ? [] : ['--threads', opts.threads];
+  return run(process.execPath, [...args, '--file', csv, '--json', ...threads], {
     DATABASE_URL,
     LASTCALL_ENV: 'development',
     LOG_LEVEL: 'silent',
@@ -91,14 +100,14 @@ function importFile(csv: string): Promise<Run> {
   });
 }
 
-const psqlCopy = (csv: string) =>
+const psqlCopy = (csv: string, table: string) =>
   run('psql', [
     DATABASE_URL,
     '-q',
     '-v',
     'ON_ERROR_STOP=1',
     '-c',
-    `\\copy copy_ceiling FROM '${csv}' WITH (FORMAT csv, HEADER true)`,
+    `\\copy ${table} FROM '${csv}' WITH (FORMAT csv, HEADER true)`,
   ]);
 
 const range = (xs: number[], digits: number) => {
@@ -130,73 +139,95 @@ async function main(): Promise<void> {
     style: { head: [], border: [] },
   });
   try {
-    await db.exec(
-      `CREATE TABLE copy_ceiling (${headerOf(ATTRIBUTES)
-        .trim()
-        .split(',')
-        .map((c) => `"${c}" text`)
-        .join(', ')})`,
-    );
+    for (const attributes of VARIANTS) {
+      await db.exec(
+        `CREATE TABLE copy_ceiling_${attributes} (${headerOf(attributes)
+          .trim()
+          .split(',')
+          .map((c) => `"${c}" text`)
+          .join(', ')})`,
+      );
+    }
     for (const rows of SIZES) {
-      const csv = join(dir, `subscribers-${rows}.csv`);
-      await writeCsv(csv, rows, ATTRIBUTES);
-      const runs: { ceiling: Run; first: Run; again: Run }[] = [];
-      for (let i = 1; i <= RUNS; i++) {
-        await db.exec('TRUNCATE copy_ceiling, subscribers, tombstones CASCADE');
-        if (opts.tombstone) {
-          await db.exec(`INSERT INTO tombstones (hash, kind) VALUES ($1, 'phone')`, [
-            tombstoneHash(SECRET_KEY, 'phone', '+33699999999'),
-          ]);
-        }
-        await db.exec('VACUUM ANALYZE copy_ceiling, subscribers, subscriber_channels, consent_events');
-        await db.exec('CHECKPOINT');
-        const ceiling = await psqlCopy(csv);
-        const first = await importFile(csv);
-        const again = await importFile(csv);
-        if (first.summary.inserted !== rows || again.summary.unchanged !== rows) {
-          throw new Error(`unexpected summaries: ${JSON.stringify([first.summary, again.summary])}`);
-        }
-        log(
-          `${rows} rows, run ${i}: \\copy ${ceiling.seconds.toFixed(2)} s, import ${first.seconds.toFixed(1)} s (${first.rssMb.toFixed(0)} MB, ${first.cpuSeconds.toFixed(1)} CPU s), re-import ${again.seconds.toFixed(1)} s (${again.rssMb.toFixed(0)} MB)`,
-        );
-        runs.push({ ceiling, first, again });
+      const files = new Map<number, string>();
+      for (const attributes of VARIANTS) {
+        const csv = join(dir, `subscribers-${rows}-${attributes}.csv`);
+        await writeCsv(csv, rows, attributes);
+        files.set(attributes, csv);
       }
-      table.push([
-        rows.toLocaleString('en-US'),
-        range(
-          runs.map((r) => r.ceiling.seconds),
-          2,
-        ),
-        range(
-          runs.map((r) => r.first.seconds),
-          1,
-        ),
-        range(
-          runs.map((r) => rows / r.first.seconds / 1000),
-          0,
-        ).replaceAll(/\d+/g, (n) => `${n}k`),
-        range(
-          runs.map((r) => r.first.seconds / r.ceiling.seconds),
-          1,
-        ),
-        range(
-          runs.map((r) => r.first.rssMb),
-          0,
-        ),
-        range(
-          runs.map((r) => r.first.cpuSeconds),
-          1,
-        ),
-        range(
-          runs.map((r) => r.again.seconds),
-          1,
-        ),
-        range(
-          runs.map((r) => r.again.rssMb),
-          0,
-        ),
-      ]);
-      await rm(csv);
+      const runs = new Map<number, { ceiling: Run; first: Run; again: Run }[]>(VARIANTS.map((v) => [v, []]));
+      for (let i = 1; i <= RUNS; i++) {
+        for (const attributes of VARIANTS) {
+          const csv = files.get(attributes)!;
+          const ceilingTable = `copy_ceiling_${attributes}`;
+          await db.exec(`TRUNCATE ${ceilingTable}, subscribers, tombstones CASCADE`);
+          if (opts.tombstone) {
+            await db.exec(`INSERT INTO tombstones (hash, kind) VALUES ($1, 'phone')`, [
+              tombstoneHash(SECRET_KEY, 'phone', '+33699999999'),
+            ]);
+          }
+          await db.exec(`VACUUM ANALYZE ${ceilingTable}, subscribers, subscriber_channels, consent_events`);
+          await db.exec('CHECKPOINT');
+          const [load = 0] = loadavg();
+          const ceiling = await psqlCopy(csv, ceilingTable);
+          const first = await importFile(csv);
+          const again = await importFile(csv);
+          if (first.summary.inserted !== rows || again.summary.unchanged !== rows) {
+            throw new Error(`unexpected summaries: ${JSON.stringify([first.summary, again.summary])}`);
+          }
+          log(
+            `${rows} rows${attributes > 0 ? ` +${attributes} attr` : ''}, run ${i} (load ${load.toFixed(1)}): \\copy ${ceiling.seconds.toFixed(2)} s, import ${first.seconds.toFixed(1)} s (${first.rssMb.toFixed(0)} MB, ${first.cpuSeconds.toFixed(1)} CPU s), re-import ${again.seconds.toFixed(1)} s (${again.rssMb.toFixed(0)} MB, ${again.cpuSeconds.toFixed(1)} CPU s)`,
+          );
+          runs.get(attributes)!.push({ ceiling, first, again });
+        }
+      }
+      for (const attributes of VARIANTS) {
+        const done = runs.get(attributes)!;
+        table.push([
+          `${rows.toLocaleString('en-US')}${attributes > 0 ? ` +${attributes} attr` : ''}`,
+          range(
+            done.map((r) => r.ceiling.seconds),
+            2,
+          ),
+          range(
+            done.map((r) => r.first.seconds),
+            1,
+          ),
+          range(
+            done.map((r) => rows / r.first.seconds / 1000),
+            0,
+          ).replaceAll(/\d+/g, (n) => `${n}k`),
+          range(
+            done.map((r) => r.first.seconds / r.ceiling.seconds),
+            1,
+          ),
+          range(
+            done.map((r) => r.first.rssMb),
+            0,
+          ),
+          range(
+            done.map((r) => r.first.cpuSeconds),
+            1,
+          ),
+          range(
+            done.map((r) => r.again.seconds),
+            1,
+          ),
+          range(
+            done.map((r) => r.again.rssMb),
+            0,
+          ),
+        ]);
+      }
+      if (VARIANTS.length > 1) {
+        const [plain, attributed] = VARIANTS.map((v) => runs.get(v)!);
+        const ratios = plain!.map((p, i) => attributed![i]!.first.seconds / p.first.seconds);
+        const again = plain!.map((p, i) => attributed![i]!.again.seconds / p.again.seconds);
+        console.log(
+          `${rows} rows: with 2 attribute columns ÷ without, same run: import ${range(ratios, 2)}, re-import ${range(again, 2)}`,
+        );
+      }
+      for (const csv of files.values()) await rm(csv);
     }
     const [after = 0] = loadavg();
     console.log(

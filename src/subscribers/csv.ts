@@ -10,7 +10,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type CsvError, type InfoRecord, parse } from 'csv-parse';
+import { type CsvError, type InfoRecord, type Options, parse } from 'csv-parse';
 import { InvalidInput, type Problem } from '../shared/errors.ts';
 import { restoreFreeText } from './csv-formulas.ts';
 import { SeenKeys } from './seen-keys.ts';
@@ -19,6 +19,7 @@ import {
   ATTRIBUTE_NAME_RULE,
   ATTRIBUTE_PREFIX,
   type SubscriberInput,
+  type SubscriberResult,
   validateSubscriber,
 } from './subscriber.schema.ts';
 import { checkUtf8File, Utf8Lines } from './utf8-lines.ts';
@@ -180,16 +181,33 @@ function countBreaks(value: string): { breaks: number; crlf: number } {
   return { breaks, crlf };
 }
 
-interface ParsedRecord {
-  readonly line: number;
-  readonly fields: Record<string, string>;
+/** Records per batch of readCsvRecords. */
+export const RECORDS_PER_BATCH = 2_000;
+
+/**
+ * Records of the file in batches, in file order: each record's fields (as csv-parse gives them,
+ * trimmed, in header order) and the line it starts on, and the rows refused before validation
+ * (a wrong number of fields) with theirs. `names` is the checked header (trimmed, lower case).
+ */
+export interface CsvBatch {
+  readonly names: readonly string[];
+  readonly lines: number[];
+  readonly fields: string[][];
+  /** Rows refused as records (their lines fall among this batch's records'). */
+  readonly skipped: { readonly line: number; readonly ok: false; readonly problems: readonly Problem[] }[];
 }
 
-export async function* readSubscriberCsv(
+/**
+ * The file's records, RECORDS_PER_BATCH at a time (a smaller last one). A file that cannot be
+ * read as CSV (not UTF-8, bad header, unclosed quote…) throws an InvalidInput where it breaks,
+ * after the batch holding the records before the break.
+ */
+export async function* readCsvRecords(
   source: string | Readable,
-  opts: CsvReadOptions = {},
-): AsyncGenerator<CsvRow> {
+  opts: CsvReadOptions & { readonly batchRecords?: number } = {},
+): AsyncGenerator<CsvBatch> {
   const label = typeof source === 'string' ? source : (opts.label ?? 'input');
+  const size = opts.batchRecords ?? RECORDS_PER_BATCH;
   if (typeof source === 'string') {
     try {
       await checkUtf8File(createReadStream(source), label);
@@ -205,11 +223,15 @@ export async function* readSubscriberCsv(
   let crlfSeen = 0;
   let lastEnd = 0;
   let lastEmpty = 0;
-  let headerSeen = false;
-  const skipped: CsvRow[] = [];
+  let names: string[] | undefined;
+  const fresh = (): CsvBatch => ({ names: names!, lines: [], fields: [], skipped: [] });
+  let batch: CsvBatch | undefined;
+  /** Full batches the parser passed on and the loop below has not taken yet: a parser that
+   *  fails drops what it holds, and these rows come before the failure. */
+  const passed: CsvBatch[] = [];
   try {
     const head = await readHead(chunks, label);
-    const parser = parse({
+    const options: Options<CsvBatch, string[]> = {
       max_record_size: MAX_RECORD_SIZE,
       // Every line end, whatever the first one was: csv-parse otherwise takes the first line's
       // end for the whole file, so in a CRLF file a line ending in a bare LF (rows pasted from
@@ -223,20 +245,23 @@ export async function* readSubscriberCsv(
       relax_column_count: false,
       skip_empty_lines: true,
       skip_records_with_error: true,
-      columns: (header: string[]) => {
-        const names = header.map((name) => name.trim().toLowerCase());
-        const problems = headerProblems(names);
-        if (problems.length > 0)
-          throw new InvalidInput(`Subscribers file ${label} has a bad header line`, problems);
-        headerSeen = true;
-        lastEnd = parser.info.lines;
-        lastEmpty = parser.info.empty_lines;
-        return names;
-      },
-      on_record: (fields: Record<string, string>, info: InfoRecord): ParsedRecord => {
+      // Records as arrays (csv-parse's objects per record cost a third of its time, measured);
+      // the first one is the header. Records are gathered into batches here, and the parser
+      // passes on whole batches only.
+      columns: false,
+      on_record: (fields: string[], info: InfoRecord): CsvBatch | undefined => {
+        if (names === undefined) {
+          const header = fields.map((name) => name.trim().toLowerCase());
+          const problems = headerProblems(header);
+          if (problems.length > 0)
+            throw new InvalidInput(`Subscribers file ${label} has a bad header line`, problems);
+          names = header;
+          lastEnd = info.lines;
+          lastEmpty = info.empty_lines;
+          return undefined;
+        }
         let breaks = 0;
-        for (const key in fields) {
-          const value = fields[key]!;
+        for (const value of fields) {
           if (value.includes('\n') || value.includes('\r')) {
             const counted = countBreaks(value);
             breaks += counted.breaks;
@@ -245,7 +270,14 @@ export async function* readSubscriberCsv(
         }
         lastEnd = info.lines - crlfSeen;
         lastEmpty = info.empty_lines;
-        return { line: lastEnd - breaks, fields };
+        batch ??= fresh();
+        batch.lines.push(lastEnd - breaks);
+        batch.fields.push(fields);
+        if (batch.lines.length < size) return undefined;
+        const full = batch;
+        batch = undefined;
+        passed.push(full);
+        return full;
       },
       on_skip: (error: CsvError | undefined) => {
         const line = lastEnd + 1 + (parser.info.empty_lines - lastEmpty);
@@ -256,7 +288,7 @@ export async function* readSubscriberCsv(
         lastEnd = parser.info.lines - crlfSeen;
         lastEmpty = parser.info.empty_lines;
         const code = error?.code ?? 'CSV_UNKNOWN_ERROR';
-        if (code !== 'CSV_RECORD_INCONSISTENT_COLUMNS') {
+        if (code !== 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH') {
           // csv-parse's own messages may quote field values (personal data): never echoed.
           const rule = CSV_RULES[code] ?? `unreadable record (${code})`;
           throw new InvalidInput(`Subscribers file ${label} is not valid CSV`, [
@@ -264,26 +296,39 @@ export async function* readSubscriberCsv(
           ]);
         }
         const got = Array.isArray(error?.record) ? error.record.length : undefined;
-        const expected = parser.options.columns;
-        const rule = `has ${got ?? 'a different number of'} fields, the header has ${Array.isArray(expected) ? expected.length : 'another number'} (a missing or extra delimiter, or an unquoted field containing one?)`;
-        skipped.push({ line, ok: false, problems: [{ path: 'row', rule }] });
+        const rule = `has ${got ?? 'a different number of'} fields, the header has ${names?.length ?? 'another number'} (a missing or extra delimiter, or an unquoted field containing one?)`;
+        batch ??= fresh();
+        batch.skipped.push({ line, ok: false, problems: [{ path: 'row', rule }] });
         return undefined;
       },
-    });
+    };
+    // csv-parse types on_record as returning a record; it passes on whatever it returns.
+    // One batch waiting in the parser at most (its default is 16: 32,000 records in memory).
+    const parser = parse({ ...options, readableHighWaterMark: 1 } as unknown as Options);
     const feeding = pipeline(
       Readable.from(replay(head, chunks, typeof source === 'string' ? undefined : new Utf8Lines(label))),
       parser,
     );
     // Errors surface through the iteration below; a consumer stopping early also ends up here.
     feeding.catch(() => undefined);
-    const seen = new SeenKeys();
-    for await (const record of parser as AsyncIterable<ParsedRecord>) {
-      while (skipped.length > 0 && skipped[0]!.line < record.line) yield skipped.shift()!;
-      yield checkRow(record, seen, opts.now);
+    try {
+      for await (const full of parser as AsyncIterable<CsvBatch>) {
+        passed.shift();
+        yield full;
+      }
+      await feeding;
+    } catch (error) {
+      // The records read before the break come first (the import keeps the chunks before it).
+      while (passed.length > 0) yield passed.shift()!;
+      if (batch !== undefined) {
+        const partial = batch;
+        batch = undefined;
+        yield partial;
+      }
+      throw error;
     }
-    yield* skipped.splice(0);
-    await feeding;
-    if (!headerSeen) {
+    if (batch !== undefined) yield batch;
+    if (names === undefined) {
       throw new InvalidInput(`Subscribers file ${label} is empty`, [
         {
           path: 'header',
@@ -296,23 +341,64 @@ export async function* readSubscriberCsv(
   }
 }
 
-/** Validates one record, then refuses it if its id, phone or email appeared on an earlier row. */
-function checkRow(record: ParsedRecord, seen: SeenKeys, now: number | undefined): CsvRow {
-  const { line } = record;
-  const fields = restoreFreeText(record.fields);
-  const result = validateSubscriber(fields, now === undefined ? {} : { now });
-  if (!result.ok) return { line, ok: false, problems: result.problems };
-  const { value } = result;
-  const earlier = seen.claim(
-    [`id:${value.id}`, value.phone && `phone:${value.phone}`, value.email && `email:${value.email}`],
-    line,
-  );
+/** One record's fields by column name, the free-text columns restored, then validated. */
+export function validateRecord(
+  names: readonly string[],
+  fields: readonly string[],
+  now: number | undefined,
+): SubscriberResult {
+  const record: Record<string, string> = {};
+  for (let i = 0; i < names.length; i++) record[names[i]!] = fields[i]!;
+  return validateSubscriber(restoreFreeText(record), now === undefined ? {} : { now });
+}
+
+/** The keys a valid row claims in the duplicate check, in DUPLICATE_FIELDS order. */
+export const DUPLICATE_FIELDS = ['id', 'phone', 'email'] as const;
+export function duplicateKeys(value: SubscriberInput): (string | undefined)[] {
+  return [`id:${value.id}`, value.phone && `phone:${value.phone}`, value.email && `email:${value.email}`];
+}
+
+/** The problems of a row whose keys appeared on earlier lines (`earlier`: 0 for a new key). */
+export function duplicateProblems(earlier: readonly number[]): Problem[] {
   const problems: Problem[] = [];
-  (['id', 'phone', 'email'] as const).forEach((field, i) => {
+  DUPLICATE_FIELDS.forEach((field, i) => {
     const first = earlier[i]!;
     if (first !== 0)
       problems.push({ path: field, rule: `already used on line ${first}: each ${field} once per file` });
   });
+  return problems;
+}
+
+export async function* readSubscriberCsv(
+  source: string | Readable,
+  opts: CsvReadOptions = {},
+): AsyncGenerator<CsvRow> {
+  const seen = new SeenKeys();
+  // Small batches: a reader that stops early (or a slow consumer) holds few records.
+  for await (const batch of readCsvRecords(source, { ...opts, batchRecords: 64 })) {
+    const skipped = batch.skipped;
+    let s = 0;
+    for (let i = 0; i < batch.lines.length; i++) {
+      const line = batch.lines[i]!;
+      while (s < skipped.length && skipped[s]!.line < line) yield skipped[s++]!;
+      yield checkRow(batch.names, line, batch.fields[i]!, seen, opts.now);
+    }
+    while (s < skipped.length) yield skipped[s++]!;
+  }
+}
+
+/** Validates one record, then refuses it if its id, phone or email appeared on an earlier row. */
+function checkRow(
+  names: readonly string[],
+  line: number,
+  fields: readonly string[],
+  seen: SeenKeys,
+  now: number | undefined,
+): CsvRow {
+  const result = validateRecord(names, fields, now);
+  if (!result.ok) return { line, ok: false, problems: result.problems };
+  const { value } = result;
+  const problems = duplicateProblems(seen.claim(duplicateKeys(value), line));
   if (problems.length > 0) return { line, ok: false, problems };
   return result.notes ? { line, ok: true, value, notes: result.notes } : { line, ok: true, value };
 }

@@ -26,9 +26,11 @@ import { plannableCampaigns } from '../campaigns/campaign.repository.ts';
 import { planSubscribers } from '../campaigns/slot.planning.ts';
 import { InvalidInput, type Problem } from '../shared/errors.ts';
 import type { Db, Sql } from '../store/pool.ts';
-import { type CsvRow, readSubscriberCsv } from './csv.ts';
+import { DUPLICATE_FIELDS, duplicateProblems } from './csv.ts';
 import * as merge from './import.merge.ts';
-import { COPY_STAGING, createStaging, stagingLine } from './import.staging.ts';
+import { CheckedRows, type RowsBatch } from './import.rows.ts';
+import { COPY_STAGING, createStaging } from './import.staging.ts';
+import { SeenKeys } from './seen-keys.ts';
 
 /** Rows per chunk: one COPY and one merge transaction each. Each chunk's look-ups into the
  *  subscriber tables cost about one pass over them (hash joins; 100,000 index probes cost more,
@@ -49,8 +51,6 @@ export const ANALYZE_AFTER_ROWS = 5_000;
 export const ERASED_RULE = 'erased subscriber: opt-in must come from the person';
 /** Progress is reported every this many rows read. */
 const PROGRESS_EVERY = 1_000;
-/** COPY data is sent in pieces of about this many characters. */
-const COPY_PIECE = 64 * 1024;
 
 export interface ImportDeps {
   readonly db: Db;
@@ -71,6 +71,12 @@ export interface ImportOptions {
   readonly onProgress?: (rowsRead: number) => void;
   /** Default ANALYZE_AFTER_ROWS. */
   readonly analyzeAfterRows?: number;
+  /** Worker threads that validate rows (default import.rows.ts's CHECK_THREADS; 0: none). */
+  readonly threads?: number;
+  /** Rows validated in the importing thread before the workers start (default THREADED_FROM). */
+  readonly threadedFrom?: number;
+  /** CSV records per batch handed to a worker (default csv.ts's RECORDS_PER_BATCH). */
+  readonly batchRecords?: number;
 }
 
 export interface BadRow {
@@ -108,11 +114,19 @@ export function createImportService(deps: ImportDeps) {
       const label = typeof options.file === 'string' ? options.file : (options.label ?? 'input');
       const tally = new Tally(label, dryRun, strict);
       const hashKey = await tombstoneKey(deps);
-      const rows = readSubscriberCsv(options.file, { now: options.now, label })[Symbol.asyncIterator]();
+      // Whether to hash addresses is decided per chunk's worth of rows: erasures may happen
+      // while a file imports.
+      const rows = new CheckedRows(options.file, {
+        now: options.now,
+        label,
+        hashKey: async () => (hashKey !== undefined && (await hasTombstones(deps.db)) ? hashKey : undefined),
+        hashKeyEvery: options.batchSize ?? CHUNK_SIZE,
+        ...(options.threads === undefined ? {} : { threads: options.threads }),
+        ...(options.threadedFrom === undefined ? {} : { threadedFrom: options.threadedFrom }),
+        ...(options.batchRecords === undefined ? {} : { batchRecords: options.batchRecords }),
+      });
       const chunks = new Chunks(rows, tally, options);
-      // Whether to hash addresses is decided per chunk: erasures may happen while a file imports.
-      const read = async () =>
-        chunks.read(hashKey !== undefined && (await hasTombstones(deps.db)) ? hashKey : undefined);
+      const read = () => chunks.read();
       // The next chunk is parsed and validated (Node) while earlier ones merge (PostgreSQL).
       // One transaction for the whole file (--strict, --dry-run): chunks merge one after the
       // other. Otherwise up to MERGES_AT_ONCE chunks merge at once, each in its own
@@ -175,7 +189,7 @@ export function createImportService(deps: ImportDeps) {
         await analyzeIfBig(deps.db, tally, options.analyzeAfterRows);
         return tally.summary(true);
       } finally {
-        await rows.return?.(undefined);
+        await rows.close();
       }
     },
   };
@@ -203,8 +217,8 @@ async function hasTombstones(sql: Sql): Promise<boolean> {
 
 /** One chunk's valid rows as COPY text, and whether their addresses were hashed. */
 interface Chunk {
-  /** COPY text in pieces of about COPY_PIECE bytes, off the JavaScript heap: a chunk waits
-   *  while others merge, and strings that old would fill the old generation. */
+  /** COPY text in pieces (slices of the checked batches' bytes), off the JavaScript heap: a
+   *  chunk waits while others merge, and strings that old would fill the old generation. */
   readonly pieces: readonly Buffer[];
   /** The file's name, for the consent evidence. */
   readonly file: string;
@@ -212,57 +226,99 @@ interface Chunk {
   readonly hashed: boolean;
 }
 
-/** Cuts the CSV rows into chunks of valid rows (bad ones go to the tally). */
+/** Keys of a row in the duplicate check: id, phone, email. */
+const KEYS = DUPLICATE_FIELDS.length;
+
+/** Cuts the checked rows into chunks of valid rows (bad ones go to the tally), refusing a row
+ *  whose id, phone or email an earlier row used (the check needs the file's order, so it is
+ *  made here, on hashes the workers computed). */
 class Chunks {
   done = false;
-  readonly #rows: AsyncIterator<CsvRow>;
+  readonly #rows: CheckedRows;
   readonly #tally: Tally;
   readonly #size: number;
   readonly #onProgress: ((rowsRead: number) => void) | undefined;
+  readonly #seen = new SeenKeys();
+  /** The batch being cut, the next record in it, and the next valid row's index among them. */
+  #batch: RowsBatch | undefined;
+  #record = 0;
+  #valid = 0;
+  #bad = 0;
+  #note = 0;
 
-  constructor(rows: AsyncIterator<CsvRow>, tally: Tally, options: ImportOptions) {
+  constructor(rows: CheckedRows, tally: Tally, options: ImportOptions) {
     this.#rows = rows;
     this.#tally = tally;
     this.#size = options.batchSize ?? CHUNK_SIZE;
     this.#onProgress = options.onProgress;
   }
 
-  /** `hashKey` set: each row carries the tombstone hashes of its phone and email. */
-  async read(hashKey: string | undefined): Promise<Chunk> {
+  async read(): Promise<Chunk> {
     const pieces: Buffer[] = [];
     let staged = 0;
-    // Lines are joined into flat pieces as they come: a chunk held while the previous one
-    // merges is then a few hundred strings, not a rope of 100,000 lines that outlives the young heap.
-    let lines: string[] = [];
-    let length = 0;
+    let hashed = false;
     const tally = this.#tally;
     while (staged < this.#size) {
-      const next = await this.#rows.next();
-      if (next.done) {
-        this.done = true;
-        break;
+      let batch = this.#batch;
+      if (batch === undefined || this.#record >= batch.lines.length) {
+        batch = await this.#rows.next();
+        if (batch === undefined) {
+          this.done = true;
+          break;
+        }
+        this.#take(batch);
       }
-      const row = next.value;
-      tally.rows++;
-      if (tally.rows % PROGRESS_EVERY === 0) this.#onProgress?.(tally.rows);
-      if (!row.ok) {
-        tally.addBad(row.line, row.problems);
-        continue;
+      hashed ||= batch.hashed;
+      const text = Buffer.from(batch.text.buffer, batch.text.byteOffset, batch.text.byteLength);
+      // A run of rows kept, as a byte range of the batch's text.
+      let from = -1;
+      let to = -1;
+      const lines = batch.lines;
+      for (; this.#record < lines.length && staged < this.#size; this.#record++) {
+        const line = lines[this.#record]!;
+        if (++tally.rows % PROGRESS_EVERY === 0) this.#onProgress?.(tally.rows);
+        if (batch.valid[this.#record] === 0) {
+          const bad = batch.bad[this.#bad++]!;
+          tally.addBad(bad.line, bad.problems);
+          continue;
+        }
+        const v = this.#valid++;
+        const start = v === 0 ? 0 : batch.ends[v - 1]!;
+        const end = batch.ends[v]!;
+        const earlier = this.#seen.claimHashed(batch.keys, v * KEYS * 2, KEYS, batch.present[v]!, line);
+        if (earlier.some((first) => first !== 0)) {
+          if (batch.notes[this.#note]?.line === line) this.#note++;
+          tally.addBad(line, duplicateProblems(earlier));
+          if (from >= 0) pieces.push(text.subarray(from, to));
+          from = -1;
+          continue;
+        }
+        if (from < 0) from = start;
+        to = end;
+        staged++;
+        const note = batch.notes[this.#note];
+        if (note?.line === line) {
+          tally.addNotes(line, note.problems);
+          this.#note++;
+        }
       }
-      if (row.notes) tally.addNotes(row.line, row.notes);
-      const line = stagingLine(row.line, row.value, hashKey);
-      lines.push(line);
-      length += line.length;
-      staged++;
-      if (length >= COPY_PIECE) {
-        pieces.push(Buffer.from(lines.join('')));
-        lines = [];
-        length = 0;
-      }
+      if (from >= 0) pieces.push(text.subarray(from, to));
     }
-    if (lines.length > 0) pieces.push(Buffer.from(lines.join('')));
     if (this.done) this.#onProgress?.(tally.rows);
-    return { pieces, staged, hashed: hashKey !== undefined, file: basename(tally.file) };
+    return { pieces, staged, hashed, file: basename(tally.file) };
+  }
+
+  /** Starts cutting `batch`: its notes and the rows the reader refused go to the tally. */
+  #take(batch: RowsBatch): void {
+    this.#batch = batch;
+    this.#record = 0;
+    this.#valid = 0;
+    this.#bad = 0;
+    this.#note = 0;
+    for (const skipped of batch.skipped) {
+      this.#tally.rows++;
+      this.#tally.addBad(skipped.line, skipped.problems);
+    }
   }
 }
 

@@ -16,8 +16,9 @@ const MAX_LOAD = 0.75;
 /** Words per slot: the hash's low half, its high half, the line (0: empty slot). */
 const WORDS = 3;
 
-/** A 64-bit string hash as two 32-bit halves (cyrb53's mixing, without its truncation). */
-function hash(key: string, out: Uint32Array): void {
+/** A 64-bit string hash as two 32-bit halves (cyrb53's mixing, without its truncation), written
+ *  to out[at] and out[at + 1]. */
+export function keyHash(key: string, out: Uint32Array, at = 0): void {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < key.length; i++) {
@@ -27,8 +28,8 @@ function hash(key: string, out: Uint32Array): void {
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  out[0] = h1 >>> 0;
-  out[1] = h2 >>> 0;
+  out[at] = h1 >>> 0;
+  out[at + 1] = h2 >>> 0;
 }
 
 export class SeenKeys {
@@ -47,7 +48,7 @@ export class SeenKeys {
 
   /** The line `key` was added on, or 0 when it has not been. */
   lineOf(key: string): number {
-    hash(key, this.#h);
+    keyHash(key, this.#h);
     return this.#lineAt(this.#h[0]!, this.#h[1]!);
   }
 
@@ -56,26 +57,39 @@ export class SeenKeys {
    * when every key is new, records them all as seen on `line` (>= 1). Undefined keys are skipped.
    */
   claim(keys: readonly (string | undefined)[], line: number): number[] {
-    if (line < 1) throw new RangeError('line numbers start at 1');
     const hashes = new Uint32Array(keys.length * 2);
-    const earlier = keys.map((key, i) => {
-      if (key === undefined) return 0;
-      hash(key, this.#h);
-      hashes[2 * i] = this.#h[0]!;
-      hashes[2 * i + 1] = this.#h[1]!;
-      return this.#lineAt(this.#h[0]!, this.#h[1]!);
-    });
-    if (earlier.some((l) => l !== 0)) return earlier;
+    let present = 0;
     keys.forEach((key, i) => {
-      if (key !== undefined) this.#insert(hashes[2 * i]!, hashes[2 * i + 1]!, line);
+      if (key === undefined) return;
+      keyHash(key, hashes, 2 * i);
+      present |= 1 << i;
     });
+    return this.claimHashed(hashes, 0, keys.length, present, line);
+  }
+
+  /**
+   * claim() for keys hashed beforehand (keyHash, e.g. in a worker thread): `count` keys whose
+   * hashes start at hashes[at]; bit i of `present` set when key i exists.
+   */
+  claimHashed(hashes: Uint32Array, at: number, count: number, present: number, line: number): number[] {
+    if (line < 1) throw new RangeError('line numbers start at 1');
+    const earlier: number[] = [];
+    let any = false;
+    for (let i = 0; i < count; i++) {
+      const first = present & (1 << i) ? this.#lineAt(hashes[at + 2 * i]!, hashes[at + 2 * i + 1]!) : 0;
+      if (first !== 0) any = true;
+      earlier.push(first);
+    }
+    if (any) return earlier;
+    for (let i = 0; i < count; i++)
+      if (present & (1 << i)) this.#insert(hashes[at + 2 * i]!, hashes[at + 2 * i + 1]!, line);
     return earlier;
   }
 
   /** Records `key` as seen on `line` (>= 1), unless it already was. */
   add(key: string, line: number): void {
     if (line < 1) throw new RangeError('line numbers start at 1');
-    hash(key, this.#h);
+    keyHash(key, this.#h);
     this.#insert(this.#h[0]!, this.#h[1]!, line);
   }
 

@@ -1,4 +1,4 @@
-// `lastcall subscribers import --file S.csv [--dry-run] [--strict] [--json]` (docs/cli.md,
+// `lastcall subscribers import --file S.csv [--dry-run] [--strict] [--json] [--threads N]` (docs/cli.md,
 // docs/subscribers.md).
 // Exit 0 when the file was imported (bad rows, if any, are listed and skipped); exit 2 when
 // --strict refused the file because of bad rows (nothing written) or the file is unreadable.
@@ -6,7 +6,8 @@
 import { createReadStream } from 'node:fs';
 import type { Command } from 'commander';
 import { type Progress, progressBar } from '../../ops/progress.ts';
-import { formatProblem } from '../../shared/errors.ts';
+import { formatProblem, InvalidInput } from '../../shared/errors.ts';
+import { CHECK_THREADS } from '../../subscribers/import.rows.ts';
 import { IMPORT_CONNECTIONS, type ImportSummary } from '../../subscribers/import.service.ts';
 import { printJsonOr } from '../output.ts';
 import { withServices } from './campaign-context.ts';
@@ -18,6 +19,7 @@ interface ImportFlags {
   dryRun?: boolean;
   strict?: boolean;
   json?: boolean;
+  threads?: string;
 }
 
 export function register(program: Command): void {
@@ -31,8 +33,14 @@ export function register(program: Command): void {
     .option('--dry-run', 'check and count everything, write nothing')
     .option('--strict', 'import nothing if any row is bad')
     .option('--json', 'machine-readable summary')
+    .option('--threads <n>', `worker threads validating rows (0: none; default ${CHECK_THREADS})`)
     .action(async (flags: ImportFlags) => {
       const now = Date.now();
+      const threads = flags.threads === undefined ? undefined : Number(flags.threads);
+      if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0 && threads <= 16))
+        throw new InvalidInput('--threads must be a whole number from 0 to 16', [
+          { path: '--threads', value: JSON.stringify(flags.threads), rule: 'a whole number from 0 to 16' },
+        ]);
       const bar = process.stderr.isTTY && flags.json !== true ? await rowsBar(flags.file) : undefined;
       const summary = await withServices(
         (services) =>
@@ -41,6 +49,7 @@ export function register(program: Command): void {
             now,
             dryRun: flags.dryRun === true,
             strict: flags.strict === true,
+            ...(threads === undefined ? {} : { threads }),
             ...(bar
               ? { onProgress: (rows: number) => bar.progress.update(Math.min(rows, bar.total), bar.total) }
               : {}),
