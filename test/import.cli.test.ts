@@ -1,5 +1,6 @@
 // `lastcall subscribers import` in a child process: the --json summary's shape, bad rows with
-// their lines, --strict exiting 2 with nothing written, --dry-run, a file that is not UTF-8.
+// their lines, --strict exiting 2 with nothing written, --dry-run, a file that is not UTF-8, a bad
+// --threads.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.ts';
@@ -24,6 +25,14 @@ describe('lastcall subscribers import (CLI)', { timeout: 120_000 }, () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--strict: 3 bad rows, nothing was imported');
     expect(JSON.parse(result.stdout)).toMatchObject({ strict: true, committed: false, bad: 3 });
+    expect(await subscribers()).toBe(0);
+  });
+
+  it('refuses a --threads that is not a whole number from 0 to 16, writing nothing', async () => {
+    const result = await cli('--file', join(FIXTURES, 'good.csv'), '--threads', 'two');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--threads');
+    expect(result.stderr).toContain('a whole number from 0 to 16');
     expect(await subscribers()).toBe(0);
   });
 

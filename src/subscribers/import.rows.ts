@@ -1,26 +1,26 @@
 // The import's rows, checked, in file order (docs/subscribers.md, "How an import works"). The
-// importing thread reads the CSV (csv-parse, line numbers) and hands batches of records to a
-// small pool of worker threads (import.worker.ts), which validate them and turn the valid ones
-// into COPY text; a few batches are in flight at once, and their results come back in file
-// order. The first THREADED_FROM records are checked in this thread: a file of a few rows (a
+// importing thread reads the CSV (csv-parse, line numbers) in batches and checks them itself,
+// or, when asked (`threads`), hands them to a small pool of worker threads (import.worker.ts),
+// which validate them and turn the valid ones into COPY text; a few batches are in flight at
+// once, and their results come back in file order. The first THREADED_FROM records are checked in this thread: a file of a few rows (a
 // sign-up list, a test) does not pay for starting workers. A file that breaks mid-way (not CSV,
 // not UTF-8) ends with its error after the batches read before the break.
-import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { type CsvBatch, readCsvRecords } from './csv.ts';
 import { type CheckedBatch, type CheckTask, checkBatch } from './import.check.ts';
 
-/** Worker threads of an import: one core is left to the importing thread (CSV parsing, COPY)
- *  and PostgreSQL shares them all, so one on two cores, two from four (docs/benchmarks.md). */
-export const CHECK_THREADS = Math.max(1, Math.min(2, availableParallelism() - 2));
+/** Worker threads of an import by default: none. Measured on 2 shared cores, a worker cost
+ *  30–80 % more CPU and 50–90 MB more memory than it saved in time (docs/benchmarks.md, "Import");
+ *  `--threads N` gives them to an import on a machine with cores to spare. */
+export const CHECK_THREADS = 0;
 /** Records checked in the importing thread before the workers start. */
 export const THREADED_FROM = 20_000;
 
 export interface RowsOptions {
   readonly now: number;
   readonly label: string;
-  /** Worker threads (default CHECK_THREADS; 0: all in this thread). */
+  /** Worker threads (default CHECK_THREADS; 0: every row checked in this thread). */
   readonly threads?: number;
   /** Records checked here before the workers start (default THREADED_FROM). */
   readonly threadedFrom?: number;

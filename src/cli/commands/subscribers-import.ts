@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option('--dry-run', 'check and count everything, write nothing')
     .option('--strict', 'import nothing if any row is bad')
     .option('--json', 'machine-readable summary')
-    .option('--threads <n>', `worker threads validating rows (0: none; default ${CHECK_THREADS})`)
+    .option('--threads <n>', `worker threads validating rows (default ${CHECK_THREADS}: none)`)
     .action(async (flags: ImportFlags) => {
       const now = Date.now();
       const threads = flags.threads === undefined ? undefined : Number(flags.threads);
