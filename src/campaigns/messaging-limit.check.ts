@@ -8,7 +8,13 @@
 import { limitInForce, peopleInWindow } from '../delivery/messaging-limit.gate.ts';
 import { type LimitedSend, simulateMessagingLimit } from '../planning/messaging-limit.ts';
 import { latestSendBefore } from '../planning/planner.ts';
-import { type SpreadPlan, type SpreadSend, type StepSpread, spreadPlan } from '../planning/spread.ts';
+import {
+  type SpreadPlan,
+  type SpreadSend,
+  type StepSpread,
+  spreadPlan,
+  spreadText,
+} from '../planning/spread.ts';
 import type { SendKind } from '../planning/types.ts';
 import { NotFound } from '../shared/errors.ts';
 import type { Sql } from '../store/pool.ts';
@@ -127,12 +133,6 @@ async function storedParts(sql: Sql, campaignId: string): Promise<Map<string, nu
     [campaignId],
   );
   return new Map(rows.map((r) => [r.step_id, r.parts]));
-}
-
-/** "300 people spread over 2 days (150 + 150)" for a spread step; undefined for one that is not. */
-export function spreadText(step: StepSpread): string | undefined {
-  if (step.parts.length < 2) return undefined;
-  return `${step.people} people spread over ${step.parts.length} days (${step.parts.join(' + ')})`;
 }
 
 /** One line per spread step, for a terminal: "step d7: 300 people on WhatsApp spread over 2 days (150 + 150) …". */

@@ -174,3 +174,9 @@ export function spreadPlan(sends: readonly SpreadSend[], options: SpreadOptions)
   });
   return { parts: chosen, partTimes, steps };
 }
+
+/** "300 people spread over 2 days (150 + 150)" for a spread step; undefined for one that is not. */
+export function spreadText(step: StepSpread): string | undefined {
+  if (step.parts.length < 2) return undefined;
+  return `${step.people} people spread over ${step.parts.length} days (${step.parts.join(' + ')})`;
+}

@@ -4,8 +4,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TextSink } from '../../../test/support/text-sink.ts';
 import { runPlan } from './plan.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lastcall-plan-holidays-'));
@@ -38,16 +38,8 @@ writeFileSync(
   ].join('\n'),
 );
 
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString('utf8');
-    done();
-  }
-}
-
 async function plan(format: 'table' | 'ndjson') {
-  const [stdout, stderr] = [new Sink(), new Sink()];
+  const [stdout, stderr] = [new TextSink(), new TextSink()];
   const code = await runPlan(
     { campaign: CAMPAIGN, subscribers: SUBSCRIBERS, now: '2026-07-01T00:00:00Z', format },
     { clock: Date.parse('2026-07-01T00:00:00Z'), stdout, stderr, colour: false },

@@ -12,9 +12,10 @@ import { loadCampaignFile } from '../../campaigns/campaign.loader.ts';
 import { type Campaign, toSchedule } from '../../campaigns/campaign.schema.ts';
 import { holidayCountry } from '../../campaigns/holiday-country.ts';
 import { HolidayReport } from '../../campaigns/holiday-report.ts';
-import { type LimitedSend, simulateMessagingLimit } from '../../planning/messaging-limit.ts';
+import { simulateMessagingLimit } from '../../planning/messaging-limit.ts';
 import { formattedSendsByZone } from '../../planning/ndjson.ts';
-import { createZonePlanner, describeCalendar, formatUtc } from '../../planning/planner.ts';
+import { createZonePlanner, describeCalendar, formatUtc, latestSendBefore } from '../../planning/planner.ts';
+import { type SpreadSend, type StepSpread, spreadPlan, spreadText } from '../../planning/spread.ts';
 import { tzDataVersion } from '../../planning/tz-data.ts';
 import { formatProblem, InvalidInput } from '../../shared/errors.ts';
 import { parseMessagingLimit } from '../../shared/messaging-limit.ts';
@@ -120,7 +121,7 @@ async function planAll(
   say: (text: string) => void,
   limit: number | 'unlimited' | undefined,
 ): Promise<void> {
-  const whatsappSends: LimitedSend[] = [];
+  const whatsappSends: SpreadSend[] = [];
   const planner = createZonePlanner(toSchedule(campaign), now);
   const { holidays } = campaign.window;
   const sendsIn = formattedSendsByZone(planner, holidays !== undefined);
@@ -160,7 +161,14 @@ async function planAll(
     if (limit !== undefined)
       for (const s of sends)
         if (s.send.channel === 'whatsapp')
-          whatsappSends.push({ person: subscriber.id, step: s.send.step, at: s.send.sendAt });
+          whatsappSends.push({
+            person: subscriber.id,
+            zone: subscriber.timezone,
+            country,
+            step: s.send.step,
+            at: s.send.sendAt,
+            kind: s.send.kind,
+          });
     if (table) await table.subscriber(subscriber.id, subscriber.timezone, sends);
     else if (sends.length > 0) {
       const head = `{"subscriber":${JSON.stringify(subscriber.id)}`;
@@ -198,17 +206,34 @@ async function planAll(
   }
   if (badRows > 0 && table) say(`warning: ${count(badRows, 'bad row')} skipped.`);
   if (limit !== undefined) {
-    const steps = simulateMessagingLimit(whatsappSends, limit);
+    // A campaign that spreads its steps (messagingLimit.spread) is checked as `campaign start`
+    // would store it (docs/whatsapp.md, "Spreading a step over earlier days").
+    const steps: readonly StepSpread[] =
+      campaign.messagingLimit?.spread && limit !== 'unlimited'
+        ? spreadPlan(whatsappSends, {
+            limit,
+            now,
+            maxDays: campaign.messagingLimit.maxDays,
+            latestBefore: latestSendBefore(toSchedule(campaign)),
+          }).steps
+        : simulateMessagingLimit(whatsappSends, limit).map((s) => ({ ...s, parts: [s.people] }));
     const over = steps.filter((s) => s.heldBack > 0);
     say(
       over.length === 0
         ? `WhatsApp messaging limit ${limit === 'unlimited' ? 'unlimited' : `${limit} people in 24 h`}: every step fits.`
         : `WhatsApp messaging limit ${limit} people in 24 h: ${over.length} step(s) need more people than it allows.`,
     );
-    for (const s of over)
-      say(
-        `warning: step ${s.step}: ${count(s.people, 'person')} on WhatsApp, ${s.heldBack} will be held back`,
-      );
+    for (const s of steps) {
+      const spread = spreadText(s);
+      if (spread)
+        say(
+          `step ${s.step}: ${spread} on WhatsApp, the earlier parts a day and more before the times listed (each subscriber's part: docs/whatsapp.md)`,
+        );
+      if (s.heldBack > 0)
+        say(
+          `warning: step ${s.step}: ${count(s.people, 'person')} on WhatsApp, ${s.heldBack} will ${spread ? 'still ' : ''}be held back`,
+        );
+    }
   }
   await out.flush();
 }
