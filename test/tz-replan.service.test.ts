@@ -120,6 +120,28 @@ describe('replanStaleSlots', () => {
     });
   });
 
+  it('moves a part of a spread step with its step: a day and the margin before it, in the window', async () => {
+    await t.db.exec(`UPDATE slots SET state = 'pending', claimed_at = NULL WHERE campaign_id = 'nuuk'`);
+    const id = await oldNuukPlan();
+    // d1 spread over 2 days (docs/whatsapp.md): part 1 was planned 25 h before 13:00Z, 09:00 at −03.
+    await t.db.exec('UPDATE slots SET parts = 2 WHERE id = $1', [id]);
+    const part = await t.db.one<{ id: number }>(
+      `INSERT INTO slots (campaign_id, step_id, zone, channel, send_at, kind, tz_version, local_time, planned_at, part, parts)
+       SELECT campaign_id, step_id, zone, channel, '2030-01-12T12:00:00Z', kind, '2022f', '2030-01-12T09:00', planned_at, 1, 2
+         FROM slots WHERE id = $1 RETURNING id`,
+      [id],
+    );
+    await replanStaleSlots({ db: t.db, logger }, START + 3600_000);
+    expect(await slot(id)).toMatchObject({ send_at: new Date('2030-01-13T12:00:00Z'), state: 'pending' });
+    // Nuuk is −02 now: d1 at 12:00Z, its part 1 at 11:00Z the day before, still 09:00 local.
+    expect(await slot(part!.id)).toEqual({
+      send_at: new Date('2030-01-12T11:00:00Z'),
+      tz_version: process.versions.tz,
+      local_time: '2030-01-12T09:00',
+      state: 'pending',
+    });
+  });
+
   it('never re-plans backwards: a process on older data leaves newer plans alone', async () => {
     const before = await t.db.query('SELECT id, send_at, tz_version, updated_at FROM slots ORDER BY id');
     expect(await replanStaleSlots({ db: t.db, logger, tzVersion: '2022f' }, START + 3600_000)).toEqual([]);

@@ -13,6 +13,7 @@
 // A personal catch-up slot held back by the pause is cancelled when its zone keeps a send on the
 // same channel (its subscriber gets that one); otherwise it follows the same rule on its own.
 // With public holidays, "zone" reads "zone and holiday country" throughout (slots are per both).
+// The overdue parts of a spread step (docs/whatsapp.md) count as one send: all of them move.
 import type { Campaign } from './campaign.schema.ts';
 import type { ZonePlanner } from './slot.builder.ts';
 import type { OverdueSlot } from './slot.repository.ts';
@@ -61,8 +62,11 @@ export function planResume(
         ? b
         : a,
     );
-    move.push({ id: latest.id, zone, sendAt: catchUpAt });
-    cancel.push(...group.filter((s) => s !== latest).map((s) => s.id));
+    // A step spread over earlier days (docs/whatsapp.md) has a slot per part: every overdue part
+    // of the step kept goes, or its people would lose the step.
+    const kept = group.filter((s) => s.stepId === latest.stepId);
+    move.push(...kept.map((s) => ({ id: s.id, zone, sendAt: catchUpAt })));
+    cancel.push(...group.filter((s) => !kept.includes(s)).map((s) => s.id));
     if (subscriberId === null) zoneKeeps.add(`${zone}\u0000${country}\u0000${channel}`);
   }
   return { move, cancel };
