@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { priceTableFinding } from '../ops/checks/config.check.ts';
 import { formatProblem, InvalidInput } from '../shared/errors.ts';
 import {
   callingCodeOf,
@@ -92,6 +93,31 @@ prices:
       expect(() => loadPriceTable(dir)).toThrow(
         /whatsapp-prices\.yaml is not valid\n {2}- prices: is required/,
       );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('doctor says whether there is a table, and what is wrong with a bad one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lastcall-prices-'));
+    try {
+      expect(priceTableFinding(dir)).toMatchObject({
+        status: 'skip',
+        detail: 'none (config/whatsapp-prices.yaml): no cost estimates',
+      });
+      mkdirSync(join(dir, 'config'));
+      writeFileSync(
+        join(dir, PRICE_FILE),
+        'currency: EUR\nprices:\n  "33": { utility: 0.02 }\n  default: { utility: 0.01 }\n',
+      );
+      expect(priceTableFinding(dir)).toMatchObject({
+        status: 'ok',
+        detail: 'config/whatsapp-prices.yaml: EUR, 2 calling codes (33, default)',
+      });
+      writeFileSync(join(dir, PRICE_FILE), 'currency: EUR\nprices:\n  "33": { utility: -1 }\n');
+      const bad = priceTableFinding(dir);
+      expect(bad.status).toBe('fail');
+      expect(bad.detail).toContain('prices["33"].utility: must be 0 or more (got -1)');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -4,7 +4,7 @@
 // 1); `warn` that it works but something deserves attention; `skip` that the part is not in use.
 import { type Config, ConfigError, type Role } from '../config/config.ts';
 import { InvalidInput } from '../shared/errors.ts';
-import { configCheck } from './checks/config.check.ts';
+import { configCheck, priceTableFinding } from './checks/config.check.ts';
 import { eventsCheck } from './checks/events.check.ts';
 import { CHECK_IDS, type CheckId, type Finding } from './checks/finding.ts';
 import { postgresCheck } from './checks/postgres.check.ts';
@@ -59,7 +59,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     configError = error;
   }
   const run = async (id: CheckId): Promise<Finding[]> => {
-    if (id === 'config') return configCheck(options.loadConfig);
+    if (id === 'config') return [...configCheck(options.loadConfig), priceTableFinding()];
     if (config === undefined) {
       return [
         {
