@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { holidayCountry, holidayCountrySql } from '../src/campaigns/holiday-country.ts';
+import { planPreview } from '../src/campaigns/plan-preview.ts';
 import { claimDueSlots, fanOut } from '../src/delivery/fanout.service.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import type { Db } from '../src/store/pool.ts';
@@ -70,6 +71,19 @@ describe('fan-out with public holidays', () => {
     expect((await slotsOf(db, 'plain')).map((s) => [s.country, s.send_at.toISOString(), s.audience])).toEqual(
       [['', '2026-07-14T08:00:00.000Z', 4]],
     );
+
+    // The plan preview of the stored subscribers says whose send a holiday moved.
+    const preview: string[] = [];
+    for await (const chunk of await planPreview(db, 'bastille', NOW))
+      preview.push(...chunk.trim().split('\n'));
+    expect(
+      preview.map((line) => JSON.parse(line)).map((l) => [l.subscriber, l.local, l.country, l.holiday]),
+    ).toEqual([
+      ['fr-attr', '2026-07-13T20:00:00+02:00', 'FR', '2026-07-14'],
+      ['fr-phone', '2026-07-13T20:00:00+02:00', 'FR', '2026-07-14'],
+      ['gb-attr', '2026-07-14T10:00:00+02:00', 'GB', undefined],
+      ['nowhere', '2026-07-14T10:00:00+02:00', '', undefined],
+    ]);
 
     const deps = { db, queues: t.queues, logger: createLogger({ logLevel: 'silent' }), pageSize: 1 };
     const fanOutDue = async (iso: string) => {

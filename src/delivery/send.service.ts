@@ -12,6 +12,7 @@
 
 import { findCampaign } from '../campaigns/campaign.repository.ts';
 import { toSchedule } from '../campaigns/campaign.schema.ts';
+import { holidayCountry } from '../campaigns/holiday-country.ts';
 import { marketingRetryAt } from '../planning/planner.ts';
 import { sendQueueFor } from '../queue/catalog.ts';
 import type { QueueSet } from '../queue/connection.ts';
@@ -23,6 +24,7 @@ import { isUnreachable } from '../store/connection-error.ts';
 import { untilDatabaseAnswers } from '../store/outage.ts';
 import type { Db } from '../store/pool.ts';
 import { endChannelForProviderError } from '../subscribers/bounce.service.ts';
+import { phoneRegion } from '../subscribers/subscriber.schema.ts';
 import type { EmailSend } from './channels/email.ts';
 import type { SendOutcome } from './channels/outcome.ts';
 import type { TemplateSend } from './channels/whatsapp.ts';
@@ -274,7 +276,15 @@ async function paceMarketingLimit(
         [d.id, MARKETING_LIMIT_CODE],
       )
     )?.n ?? 0);
-  const at = marketingRetryAt(toSchedule(record.campaign), d.subscriber.timezone, now, refusals);
+  // Not on a public holiday of the subscriber's country either, when the campaign honours them.
+  const { holidays } = record.campaign.window;
+  const country = holidays
+    ? holidayCountry(holidays, {
+        attributes: d.subscriber.attributes,
+        phoneRegion: phoneRegion(d.subscriber.phone),
+      })
+    : '';
+  const at = marketingRetryAt(toSchedule(record.campaign), d.subscriber.timezone, now, refusals, country);
   return { ...outcome, delayMs: (at ?? d.campaign.deadline) - now };
 }
 

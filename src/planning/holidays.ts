@@ -3,8 +3,13 @@
 // subscribers of that country. Dates are read as the library writes them (the country's own
 // calendar date, "2026-07-14 00:00:00") and used as wall dates in the subscriber's zone; a holiday
 // that lasts several days excludes each of them. Nation-wide holidays only (no states or regions).
+//
+// The library is loaded on first use, not with this module: it costs about 37 MB of memory and
+// 300 ms, which a process planning no campaign with holidays (most imports, every sender) should
+// not pay (docs/memory.md). Its CommonJS build loads synchronously, as planning is.
 
-import Holidays from 'date-holidays';
+import { createRequire } from 'node:module';
+import type Holidays from 'date-holidays';
 import { parseLocalDate } from './days.ts';
 import { DAY } from './local-time.ts';
 
@@ -20,11 +25,17 @@ export interface Holiday {
   readonly type: HolidayType;
 }
 
+let loaded: typeof Holidays | undefined;
+function library(): typeof Holidays {
+  loaded ??= createRequire(import.meta.url)('date-holidays') as typeof Holidays;
+  return loaded;
+}
+
 let countries: ReadonlySet<string> | undefined;
 
 /** The country codes the library has holidays for (ISO 3166-1 alpha-2, upper case). */
 export function holidayCountries(): ReadonlySet<string> {
-  countries ??= new Set(Object.keys(new Holidays().getCountries()));
+  countries ??= new Set(Object.keys(new (library())().getCountries()));
   return countries;
 }
 
@@ -41,9 +52,9 @@ export function holidaysIn(country: string, year: number): readonly Holiday[] {
   if (found !== undefined) return found;
   found = [];
   if (isHolidayCountry(country)) {
-    const library = new Holidays(country, { languages: ['en'] });
+    const calendar = new (library())(country, { languages: ['en'] });
     const list: Holiday[] = [];
-    for (const h of library.getHolidays(year) || []) {
+    for (const h of calendar.getHolidays(year) || []) {
       const first = h.date.slice(0, 10);
       const days = Math.max(1, Math.round((h.end.getTime() - h.start.getTime()) / DAY));
       const wall = parseLocalDate(first);

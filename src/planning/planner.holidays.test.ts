@@ -22,7 +22,7 @@ import {
   toSchedule,
 } from '../../test/support/planner-oracle.ts';
 import type { Channel } from '../shared/vocabulary.ts';
-import { planZone } from './planner.ts';
+import { marketingRetryAt, planZone } from './planner.ts';
 import type { Schedule } from './types.ts';
 
 const ZONES = [
@@ -173,5 +173,27 @@ describe('planZone with public holidays', { timeout: 120_000 }, () => {
     // A catch-up on the holiday waits for the next day.
     const late = { ...c, now: Date.parse('2026-07-14T07:00:00Z') };
     expect(planned(late)).toEqual(['d1 email 2026-07-15T07:00:00.000Z catch-up']);
+  });
+
+  it("tries a marketing-limited message again on the next day that is not a holiday of the subscriber's country", () => {
+    const c: HolidayCase = {
+      zone: 'Europe/Paris',
+      country: 'FR',
+      holidays: [],
+      deadline: Date.parse('2026-07-15T12:00:00+02:00'),
+      now: 0,
+      sendAt: 600,
+      window: [540, 1080],
+      minGap: { text: 'PT24H', ms: 24 * HOUR },
+      steps: [{ id: 'd1', before: { text: 'P1D', d: 1 }, channels: ['whatsapp'] }],
+    };
+    // Refused at 17:30 on Monday 13 July: an hour later is past 18:00; 14 July is a French holiday.
+    const refusedAt = Date.parse('2026-07-13T17:30:00+02:00');
+    expect(iso(marketingRetryAt(withHolidays(c), c.zone, refusedAt, 1, 'FR')!)).toBe(
+      '2026-07-15T07:00:00.000Z',
+    );
+    expect(iso(marketingRetryAt(withHolidays(c), c.zone, refusedAt, 1, 'GB')!)).toBe(
+      '2026-07-14T07:00:00.000Z',
+    );
   });
 });

@@ -175,7 +175,7 @@ export const campaignRoutes: FastifyPluginAsyncZod<ApiOptions> = async (app, opt
         response: {
           200: {
             description:
-              'one JSON object a line: subscriber, step, channel, sendAt, local, zone, kind; the Lastcall-Tz-Data header names the tzdata release it is planned with',
+              'one JSON object a line: subscriber, step, channel, sendAt, local, zone, kind (and country, holiday for a campaign with window.holidays); the Lastcall-Tz-Data header names the tzdata release it is planned with',
             content: { 'application/x-ndjson': { schema: z.string() } },
           },
           ...problems(404, 422),
