@@ -33,6 +33,10 @@ describe('a WhatsApp user who changes their phone number', () => {
       ],
     ]);
     expect(await person(PEOPLE.elodie.id)).toEqual({ ...before, phone: '+33699887766' });
+    // Its region with it (public holidays may come from it; docs/audiences.md).
+    expect(
+      await h.database.db.one(`SELECT phone_region FROM subscribers WHERE id = $1`, [PEOPLE.elodie.id]),
+    ).toEqual({ phone_region: 'FR' });
     // The old number is no one's now; the new one is hers.
     await h.postSigned([
       [

@@ -3,6 +3,7 @@
 import { deliveryEventsFrom } from '../events/outbox.ts';
 import type { Sql } from '../store/pool.ts';
 import type { WhatsAppAddress } from '../subscribers/subscriber.repository.ts';
+import { phoneRegion } from '../subscribers/subscriber.schema.ts';
 import type { DeliveryState } from './webhook-status.ts';
 
 export interface StoredEvent {
@@ -454,6 +455,11 @@ export async function changeSubscriberPhone(
   if (found.phone === phone) return { outcome: 'unchanged', subscriberId: found.id };
   const taken = await sql.one(`SELECT 1 FROM subscribers WHERE phone = $1 AND id <> $2`, [phone, found.id]);
   if (taken) return { outcome: 'number-taken', subscriberId: found.id };
-  await sql.exec(`UPDATE subscribers SET phone = $2 WHERE id = $1`, [found.id, phone]);
+  // The region follows the number: public holidays may come from it (docs/audiences.md).
+  await sql.exec(`UPDATE subscribers SET phone = $2, phone_region = $3 WHERE id = $1`, [
+    found.id,
+    phone,
+    phoneRegion(phone),
+  ]);
   return { outcome: 'changed', subscriberId: found.id };
 }
