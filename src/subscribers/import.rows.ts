@@ -2,17 +2,18 @@
 // importing thread reads the CSV (csv-parse, line numbers) in batches and checks them itself,
 // or, when asked (`threads`), hands them to a small pool of worker threads (import.worker.ts),
 // which validate them and turn the valid ones into COPY text; a few batches are in flight at
-// once, and their results come back in file order. The first THREADED_FROM records are checked in this thread: a file of a few rows (a
-// sign-up list, a test) does not pay for starting workers. A file that breaks mid-way (not CSV,
-// not UTF-8) ends with its error after the batches read before the break.
+// once, and their results come back in file order. The first THREADED_FROM records are checked
+// in this thread: a file of a few rows (a sign-up list, a test) does not pay for starting
+// workers. A file that breaks mid-way (not CSV, not UTF-8) ends with its error after the
+// batches read before the break.
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { type CsvBatch, readCsvRecords } from './csv.ts';
 import { type CheckedBatch, type CheckTask, checkBatch } from './import.check.ts';
 
-/** Worker threads of an import by default: none. Measured on 2 shared cores, a worker cost
- *  30–80 % more CPU and 50–90 MB more memory than it saved in time (docs/benchmarks.md, "Import");
- *  `--threads N` gives them to an import on a machine with cores to spare. */
+/** Worker threads of an import by default: none. Measured on 2 shared cores, a worker cost up
+ *  to a third more CPU and 50–90 MB more memory, and saved no time (docs/benchmarks.md,
+ *  "Import"); `--threads N` gives them to an import on a machine with cores to spare. */
 export const CHECK_THREADS = 0;
 /** Records checked in the importing thread before the workers start. */
 export const THREADED_FROM = 20_000;
