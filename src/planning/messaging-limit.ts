@@ -36,20 +36,23 @@ export function simulateMessagingLimit(
   counted: ReadonlyMap<string, number> = new Map(),
 ): StepLimit[] {
   const order = sends.map((s, i) => ({ s, i })).sort((a, b) => a.s.at - b.s.at || a.i - b.i);
-  // Kept in order of each person's latest message, so the ones leaving the window come first.
-  const window = new Map([...counted].sort((a, b) => a[1] - b[1]));
+  // Each person's latest message, and every message in time order: the ones leaving the window
+  // are read off the front of `messages` (a person counts until their latest one leaves).
+  const window = new Map<string, number>(counted);
+  const messages = [...counted].sort((a, b) => a[1] - b[1]);
+  let head = 0;
   const steps = new Map<string, { people: Set<string>; held: Set<string> }>();
   for (const s of sends) if (!steps.has(s.step)) steps.set(s.step, { people: new Set(), held: new Set() });
   for (const { s } of order) {
     const step = steps.get(s.step)!;
     step.people.add(s.person);
-    for (const [person, last] of window) {
-      if (last > windowStart(s.at)) break;
-      window.delete(person);
+    while (head < messages.length && messages[head]![1] <= windowStart(s.at)) {
+      const [person, at] = messages[head++]!;
+      if (window.get(person) === at) window.delete(person);
     }
     if (limit === 'unlimited' || window.has(s.person) || window.size < limit) {
-      window.delete(s.person);
       window.set(s.person, s.at);
+      messages.push([s.person, s.at]);
     } else step.held.add(s.person);
   }
   return [...steps].map(([step, v]) => ({ step, people: v.people.size, heldBack: v.held.size }));

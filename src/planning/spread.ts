@@ -110,25 +110,42 @@ export function partTime(
 /** Chooses the parts of every step of `sends` (see the header) and replays the result. */
 export function spreadPlan(sends: readonly SpreadSend[], options: SpreadOptions): SpreadPlan {
   const partTimes = partTimesOf(options.latestBefore);
+  // Worked out once per send, not per replay: the person's hash and the (zone, country, instant)
+  // group whose part times it takes.
   const hashes = new Map<string, number>();
-  const hashOf = (person: string) => {
-    let h = hashes.get(person);
+  const groups = new Map<string, { zone: string; country: string; at: number }>();
+  const hash = new Float64Array(sends.length);
+  const group: string[] = new Array(sends.length);
+  sends.forEach((s, i) => {
+    let h = hashes.get(s.person);
     if (h === undefined) {
-      h = personHash(person);
-      hashes.set(person, h);
+      h = personHash(s.person);
+      hashes.set(s.person, h);
     }
-    return h;
-  };
+    hash[i] = h;
+    const key = `${s.zone}\u0000${s.country ?? ''}\u0000${s.at}`;
+    if (!groups.has(key)) groups.set(key, { zone: s.zone, country: s.country ?? '', at: s.at });
+    group[i] = key;
+  });
   const chosen = new Map<string, number>();
   const partsOf = (s: SpreadSend) => (s.kind === 'scheduled' ? (chosen.get(s.step) ?? 1) : 1);
-  const timed = (list: readonly SpreadSend[]): LimitedSend[] =>
-    list.map((s) => {
+  const timesOf = (key: string, parts: number) => {
+    const g = groups.get(key)!;
+    return partTimes(g.zone, g.at, parts, g.country);
+  };
+  const replay = (upTo: (s: SpreadSend) => boolean) => {
+    const list: LimitedSend[] = [];
+    sends.forEach((s, i) => {
+      if (!upTo(s)) return;
       const parts = partsOf(s);
-      const at = parts === 1 ? s.at : partTimes(s.zone, s.at, parts, s.country)[hashOf(s.person) % parts]!;
-      return { person: s.person, step: s.step, at };
+      list.push({
+        person: s.person,
+        step: s.step,
+        at: parts === 1 ? s.at : timesOf(group[i]!, parts)[hash[i]! % parts]!,
+      });
     });
-  const replay = (list: readonly SpreadSend[]) =>
-    simulateMessagingLimit(timed(list), options.limit, options.counted);
+    return simulateMessagingLimit(list, options.limit, options.counted);
+  };
 
   // Steps in the order they first send; each is spread with the ones before it already decided.
   const first = new Map<string, number>();
@@ -140,19 +157,19 @@ export function spreadPlan(sends: readonly SpreadSend[], options: SpreadOptions)
     for (const step of order) {
       done.add(step);
       if (chosen.has(step)) continue;
-      const upTo = sends.filter((s) => done.has(s.step));
-      const own = [
-        ...new Set(
-          upTo
-            .filter((s) => s.step === step && s.kind === 'scheduled')
-            .map((s) => `${s.zone}\u0000${s.country ?? ''}\u0000${s.at}`),
-        ),
-      ];
+      const own = new Set<string>();
+      sends.forEach((s, i) => {
+        if (s.step === step && s.kind === 'scheduled') own.add(group[i]!);
+      });
       let best = { parts: 1, held: Number.POSITIVE_INFINITY };
       for (let parts = 1; parts <= options.maxDays + 1; parts++) {
-        if (parts > 1 && (own.length === 0 || !own.every((key) => fits(key, parts)))) break;
+        if (
+          parts > 1 &&
+          (own.size === 0 || ![...own].every((key) => timesOf(key, parts).at(-1)! > options.now))
+        )
+          break;
         chosen.set(step, parts);
-        const held = replay(upTo).reduce((sum, s) => sum + s.heldBack, 0);
+        const held = replay((s) => done.has(s.step)).reduce((sum, s) => sum + s.heldBack, 0);
         if (held < best.held) best = { parts, held };
         if (held === 0) break;
       }
@@ -160,16 +177,12 @@ export function spreadPlan(sends: readonly SpreadSend[], options: SpreadOptions)
     }
   }
 
-  function fits(key: string, parts: number): boolean {
-    const [zone, country, at] = key.split('\u0000') as [string, string, string];
-    return partTimes(zone, Number(at), parts, country).at(-1)! > options.now;
-  }
-
-  const steps = replay(sends).map((limit): StepSpread => {
+  const steps = replay(() => true).map((limit): StepSpread => {
     const parts = chosen.get(limit.step) ?? 1;
     const people = Array.from({ length: parts }, () => new Set<string>());
-    for (const s of sends)
-      if (s.step === limit.step) people[partsOf(s) === 1 ? 0 : hashOf(s.person) % parts]!.add(s.person);
+    sends.forEach((s, i) => {
+      if (s.step === limit.step) people[partsOf(s) === 1 ? 0 : hash[i]! % parts]!.add(s.person);
+    });
     return { ...limit, parts: people.map((p) => p.size).reverse() };
   });
   return { parts: chosen, partTimes, steps };
