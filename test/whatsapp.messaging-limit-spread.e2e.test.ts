@@ -9,7 +9,7 @@
 // move a day and more on, as they would have. (Without the key, the same step holds 50 back:
 // whatsapp.messaging-limit.e2e.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planSubscribers } from '../src/campaigns/campaign.service.ts';
+import { createCampaignService, planSubscribers } from '../src/campaigns/campaign.service.ts';
 import { partOf } from '../src/planning/spread.ts';
 import type { Sandbox } from '../src/sandbox/sandbox.service.ts';
 import { runCli } from './support/cli.ts';
@@ -105,6 +105,12 @@ describe('a 300-person step under a 250 messaging limit, spread over the days be
     ]);
     for (const p of parts) expect(p.audience).toBeLessThanOrEqual(250);
     expect(parts[0]!.audience + parts[1]!.audience).toBe(300);
+    // What the console's campaign page shows while it runs: the parts it was started with.
+    const report = await createCampaignService({ db: database.db }).messagingLimit(CAMPAIGN, Date.now());
+    expect(report).toMatchObject({ limit: 250, source: 'meta', heldBack: 0 });
+    expect(report?.steps).toEqual([
+      { step: 'd1', people: 300, heldBack: 0, parts: [parts[0]!.audience, parts[1]!.audience] },
+    ]);
   });
 
   it('sends the earlier part a day and more before the step, within the limit', async () => {
