@@ -1,16 +1,19 @@
 // The import with its rows validated in worker threads (import.rows.ts; tiny batches here so
 // that a few rows spread over several batches, workers and chunks): the same bad rows with the
 // same lines and words as validated in the importing thread, duplicates found across batches
-// checked by different workers, --strict writing nothing, a file breaking mid-way, and re-imports
+// checked by different workers, --strict writing nothing, a file breaking mid-way, erased
+// addresses recognised by the hashes a worker computed, and re-imports
 // that change exactly what the file changes, including a subscriber changed through the API
 // after the import, which the file restores.
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createImportService,
+  ERASED_RULE,
   type ImportOptions,
   type ImportService,
 } from '../src/subscribers/import.service.ts';
+import { tombstoneHash } from '../src/subscribers/subscriber.repository.ts';
 import { createUpsertService } from '../src/subscribers/upsert.service.ts';
 import { at } from './support/campaign.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
@@ -156,5 +159,23 @@ describe('import with worker threads', () => {
     });
     const third = await importer.importFile({ file: csv(...rows), now: now + 3, ...THREADED });
     expect(third).toMatchObject({ updated: 0, unchanged: 8 });
+  });
+
+  it('refuses erased addresses in rows whose tombstone hashes a worker computed', async () => {
+    const secret = t.config.secretKey!;
+    await t.db.exec(`INSERT INTO tombstones (hash, kind) VALUES ($1, 'phone'), ($2, 'email')`, [
+      tombstoneHash(secret, 'phone', '+33612009999'),
+      tombstoneHash(secret, 'email', 'gone9@example.org'),
+    ]);
+    const rows = Array.from({ length: 8 }, (_, i) => row(500 + i));
+    rows[3] = row(503).replace('+33612000503', '+33612009999');
+    rows[6] = row(506).replace('w506@example.org', 'GONE9@example.org');
+    const summary = await importer.importFile({ file: csv(...rows), now, ...THREADED });
+    expect(summary).toMatchObject({ rows: 8, inserted: 6, bad: 2 });
+    expect(summary.badRows).toEqual([
+      { line: 5, problems: [{ path: 'phone', rule: ERASED_RULE }] },
+      { line: 8, problems: [{ path: 'email', rule: ERASED_RULE }] },
+    ]);
+    expect(await count('subscribers', `id IN ('w503', 'w506')`)).toBe(0);
   });
 });
