@@ -10,7 +10,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { findCampaign } from '../src/campaigns/campaign.repository.ts';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
+import { planCost } from '../src/campaigns/cost-estimate.ts';
 import { parsePriceTable } from '../src/campaigns/whatsapp-prices.ts';
 import { parseConfig } from '../src/config/config.ts';
 import { buildServer } from '../src/http/server.ts';
@@ -32,6 +34,7 @@ const CAMPAIGNS = Number(opts.campaigns);
 const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATABASE_URL = withDatabase(SERVER, `lastcall_bench_console_${randomBytes(3).toString('hex')}`);
 const NOW = Date.parse('2031-03-10T09:00:00Z');
+const PRICES = parsePriceTable('currency: EUR\nprices:\n  "33": { utility: 0.0305 }\n', 'bench');
 const DAY = 86_400_000;
 const ZONES = [
   'Europe/Paris',
@@ -167,6 +170,13 @@ async function main(): Promise<void> {
       },
     );
     await timed('ANALYZE', () => db.exec('ANALYZE'));
+    // What `campaign start` adds with a price table: the plan's WhatsApp cost, per step and
+    // calling code (one scan of the eligible subscribers, grouped).
+    const c20 = await findCampaign(db, 'c20');
+    const cost = await timed('estimate the WhatsApp cost of a draft plan (1M people on WhatsApp)', () =>
+      planCost(db, c20!, NOW, PRICES),
+    );
+    log(`  ${cost.messages} WhatsApp messages, ${cost.currency} ${cost.estimated}`);
 
     const config = parseConfig({ DATABASE_URL, LASTCALL_ENV: 'development', LOG_LEVEL: 'silent' }, 'serve');
     const clock = new ManualClock(NOW);
@@ -175,7 +185,7 @@ async function main(): Promise<void> {
       db,
       clock,
       logger: createLogger(config),
-      prices: parsePriceTable('currency: EUR\nprices:\n  "33": { utility: 0.0305 }\n', 'bench'),
+      prices: PRICES,
     });
     const app = await buildServer({ config, db, clock, services });
     await app.ready();

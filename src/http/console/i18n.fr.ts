@@ -124,10 +124,10 @@ export const fr = {
     billable: 'Facturables',
     free: 'Gratuits',
     estimatedCost: 'Coût estimé',
-    costTotal: (amount: string) => `Coût estimé des messages facturables, à vos prix : ${amount}.`,
+    costTotal: (amount: string) => `Coût estimé des messages facturables, à vos prix : ${amount}.`,
     unpriced: (n: string) => `${n} messages facturables sans prix dans votre table.`,
     noPriceTable:
-      'Pas de table de prix : copiez config/whatsapp-prices.example.yaml en config/whatsapp-prices.yaml et mettez-y vos prix pour un coût estimé.',
+      'Pas de table de prix : copiez config/whatsapp-prices.example.yaml en config/whatsapp-prices.yaml et mettez-y vos prix pour un coût estimé.',
     noneYet: 'Aucun pour l’instant.',
     sendsChart: 'Envois par minute, dernière heure',
     sendsChartHelp: 'Messages remis à WhatsApp et au serveur de messagerie, par minute et par canal.',
