@@ -9,6 +9,7 @@
 // move a day and more on, as they would have. (Without the key, the same step holds 50 back:
 // whatsapp.messaging-limit.e2e.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivityService } from '../src/campaigns/activity.service.ts';
 import { createCampaignService, planSubscribers } from '../src/campaigns/campaign.service.ts';
 import { partOf } from '../src/planning/spread.ts';
 import type { Sandbox } from '../src/sandbox/sandbox.service.ts';
@@ -111,6 +112,23 @@ describe('a 300-person step under a 250 messaging limit, spread over the days be
     expect(report?.steps).toEqual([
       { step: 'd1', people: 300, heldBack: 0, parts: [parts[0]!.audience, parts[1]!.audience] },
     ]);
+    // The API's plan preview puts each send at its part's time.
+    const lines: { sendAt: string; part: number; parts: number }[] = [];
+    for await (const chunk of await createActivityService({ db: database.db }).planPreview(
+      CAMPAIGN,
+      Date.now(),
+    ))
+      for (const line of chunk.split('\n')) if (line !== '') lines.push(JSON.parse(line));
+    const byTime = new Map<string, number>();
+    for (const l of lines)
+      byTime.set(
+        `${l.sendAt} part ${l.part} of ${l.parts}`,
+        (byTime.get(`${l.sendAt} part ${l.part} of ${l.parts}`) ?? 0) + 1,
+      );
+    expect(Object.fromEntries(byTime)).toEqual({
+      [`${new Date(earlierAt).toISOString().replace('.000', '')} part 1 of 2`]: parts[0]!.audience,
+      [`${new Date(stepAt).toISOString().replace('.000', '')} part 0 of 2`]: parts[1]!.audience,
+    });
   });
 
   it('sends the earlier part a day and more before the step, within the limit', async () => {

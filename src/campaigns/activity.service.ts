@@ -17,7 +17,7 @@ import type { Db, Sql } from '../store/pool.ts';
 import { type CampaignRecord, findCampaign, listCampaigns } from './campaign.repository.ts';
 import { unknownCampaign } from './campaign.service.ts';
 import { campaignDeliveries, type DeliveryPage, type DeliveryStatus } from './deliveries.query.ts';
-import { planPreview } from './plan-preview.ts';
+import { spreadPlanPreview } from './messaging-limit.check.ts';
 import { audienceOf, startSlots } from './slot.builder.ts';
 import { type Audience, eligibleZoneChannels, type ZoneChannel } from './slot.repository.ts';
 import { type CampaignStats, campaignStats, expectedFromSlots } from './stats.service.ts';
@@ -224,7 +224,12 @@ export interface CampaignOverview {
 }
 
 /** The edges' entry points (console pages, API routes): one call each, unknown ids refused. */
-export function createActivityService(deps: { readonly db: Db; readonly prices?: PriceTable | undefined }) {
+export function createActivityService(deps: {
+  readonly db: Db;
+  readonly prices?: PriceTable | undefined;
+  /** WHATSAPP_MESSAGING_LIMIT (config), for the preview of a campaign that spreads its steps. */
+  readonly messagingLimit?: number | 'unlimited' | undefined;
+}) {
   const { db } = deps;
   const zoneCounts = memoisedZoneCounts(db);
   async function record(id: string): Promise<CampaignRecord> {
@@ -260,7 +265,7 @@ export function createActivityService(deps: { readonly db: Db; readonly prices?:
     },
     /** The plan preview of the stored subscribers as NDJSON lines (NotFound before the first). */
     planPreview(id: string, now: number): Promise<AsyncGenerator<string>> {
-      return planPreview(db, id, now);
+      return spreadPlanPreview(db, id, now, deps.messagingLimit);
     },
     /** Every campaign, soonest deadline first, with its progress. */
     async overview(now: number): Promise<CampaignOverview[]> {

@@ -7,8 +7,9 @@
 // (and the API's start answer) and the console.
 import { limitInForce, peopleInWindow } from '../delivery/messaging-limit.gate.ts';
 import { type LimitedSend, simulateMessagingLimit } from '../planning/messaging-limit.ts';
-import { latestSendBefore } from '../planning/planner.ts';
+import { formatLocal, formatUtc, latestSendBefore } from '../planning/planner.ts';
 import {
+  partOf,
   type SpreadPlan,
   type SpreadSend,
   type StepSpread,
@@ -162,3 +163,49 @@ export function limitWarnings(report: MessagingLimitReport | undefined): string[
 
 const sourceText = (report: MessagingLimitReport) =>
   report.source === 'meta' ? "Meta's" : 'WHATSAPP_MESSAGING_LIMIT';
+
+/**
+ * The plan preview (API: GET /campaigns/{id}/plan) of a campaign that spreads (docs/whatsapp.md):
+ * each WhatsApp send of a spread step at its part's time, with `part` and `parts`; any other
+ * campaign's lines as planPreview makes them. Throws NotFound before the first line.
+ */
+export async function spreadPlanPreview(
+  sql: Sql,
+  campaignId: string,
+  now: number,
+  override: number | 'unlimited' | undefined,
+): Promise<AsyncGenerator<string>> {
+  const lines = await planPreview(sql, campaignId, now);
+  const record = await findCampaign(sql, campaignId);
+  if (!record || !spreads(record.campaign)) return lines;
+  const parts = await storedParts(sql, campaignId);
+  const plan = await messagingLimitPlan(sql, campaignId, now, override, parts.size > 0 ? parts : undefined);
+  return plan?.spread ? inParts(lines, plan.spread) : lines;
+}
+
+async function* inParts(lines: AsyncGenerator<string>, spread: SpreadPlan): AsyncGenerator<string> {
+  for await (const chunk of lines) {
+    let out = '';
+    for (const line of chunk.split('\n')) {
+      if (line === '') continue;
+      const s = JSON.parse(line) as {
+        subscriber: string;
+        step: string;
+        channel: string;
+        kind: string;
+      } & Record<string, unknown>;
+      const parts = s.channel === 'whatsapp' && s.kind === 'scheduled' ? (spread.parts.get(s.step) ?? 1) : 1;
+      if (parts < 2) {
+        out += `${line}\n`;
+        continue;
+      }
+      const zone = s.zone as string;
+      const part = partOf(s.subscriber, parts);
+      const at = spread.partTimes(zone, Date.parse(s.sendAt as string), parts, (s.country as string) ?? '')[
+        part
+      ]!;
+      out += `${JSON.stringify({ ...s, sendAt: formatUtc(at), local: formatLocal(at, zone), part, parts })}\n`;
+    }
+    if (out !== '') yield out;
+  }
+}

@@ -80,7 +80,8 @@ export function createServices(deps: ServiceDeps) {
     // at the start of serve and of every `campaign` command.
     campaigns: () =>
       createCampaignService({ db, messagingLimit: config.whatsappMessagingLimit, prices: prices() }),
-    activity: () => createActivityService({ db, prices: prices() }),
+    activity: () =>
+      createActivityService({ db, prices: prices(), messagingLimit: config.whatsappMessagingLimit }),
     signUpPages: () => createSignUpPages({ db }),
     subscriptions: () =>
       createSubscriptionService({
