@@ -34,7 +34,7 @@ beforeAll(async () => {
   await campaigns.create(
     campaignFile(
       'letters',
-      `id: letters\nname: "Letters only"\ndeadline: ${deadline}\nsignup: true\nsteps:\n  - { id: d1, before: P1D, channels: [email], template: last-day }\n`,
+      `id: letters\nname: "Letters only"\ndeadline: ${deadline}\nsignup: true\nwindow: { start: "09:00", end: "20:00", holidays: { country: [attr.country, phone] } }\nsteps:\n  - { id: d1, before: P1D, channels: [email], template: last-day }\n`,
     ),
     START,
   );
@@ -86,6 +86,14 @@ describe('the sign-up pages of campaigns', () => {
 
   it('offers only the channels the campaign uses, with a consent sentence for that channel', async () => {
     const res = await h.app.inject({ url: '/subscribe/letters?lang=en' });
+    // Its calendar leaves out the public holidays of each person's country.
+    expect(res.body).toContain(
+      'Sent every day 9:00–20:00 your time, not on public holidays in your country:',
+    );
+    const fr = await h.app.inject({ url: '/subscribe/letters?lang=fr' });
+    expect(fr.body).toContain(
+      'Envoyés tous les jours, 9:00–20:00 à votre heure, sauf les jours fériés de votre pays\u202f:',
+    );
     expect(res.body).not.toContain('id="phone"');
     expect(res.body).not.toContain('id="channels-whatsapp"');
     expect(res.body).toContain('id="channels-email"');
