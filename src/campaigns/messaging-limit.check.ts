@@ -61,15 +61,7 @@ export async function messagingLimitPlan(
   for await (const chunk of await planPreview(sql, campaignId, now))
     for (const line of chunk.split('\n')) {
       if (line === '') continue;
-      const s = JSON.parse(line) as {
-        subscriber: string;
-        step: string;
-        channel: string;
-        sendAt: string;
-        zone: string;
-        country?: string;
-        kind: SendKind;
-      };
+      const s = previewLine(line);
       if (s.channel === 'whatsapp')
         sends.push({
           person: s.subscriber,
@@ -98,6 +90,19 @@ export async function messagingLimitPlan(
   const steps = simulateMessagingLimit(limited, limit, counted).map((s) => ({ ...s, parts: [s.people] }));
   return { report: reportOf(limit, source, steps), sends };
 }
+
+/** One NDJSON line of the plan preview (docs/campaigns.md, "Previewing a plan"), the fields read here. */
+interface PreviewLine {
+  readonly subscriber: string;
+  readonly step: string;
+  readonly channel: string;
+  readonly sendAt: string;
+  readonly zone: string;
+  readonly country?: string;
+  readonly kind: SendKind;
+}
+
+const previewLine = (line: string) => JSON.parse(line) as PreviewLine;
 
 /** Whether the campaign file asks for spreading (messagingLimit.spread). */
 export function spreads(campaign: Campaign): boolean {
@@ -188,22 +193,15 @@ async function* inParts(lines: AsyncGenerator<string>, spread: SpreadPlan): Asyn
     let out = '';
     for (const line of chunk.split('\n')) {
       if (line === '') continue;
-      const s = JSON.parse(line) as {
-        subscriber: string;
-        step: string;
-        channel: string;
-        kind: string;
-      } & Record<string, unknown>;
+      const s = previewLine(line);
       const parts = s.channel === 'whatsapp' && s.kind === 'scheduled' ? (spread.parts.get(s.step) ?? 1) : 1;
       if (parts < 2) {
         out += `${line}\n`;
         continue;
       }
-      const zone = s.zone as string;
+      const zone = s.zone;
       const part = partOf(s.subscriber, parts);
-      const at = spread.partTimes(zone, Date.parse(s.sendAt as string), parts, (s.country as string) ?? '')[
-        part
-      ]!;
+      const at = spread.partTimes(zone, Date.parse(s.sendAt), parts, s.country ?? '')[part]!;
       out += `${JSON.stringify({ ...s, sendAt: formatUtc(at), local: formatLocal(at, zone), part, parts })}\n`;
     }
     if (out !== '') yield out;
