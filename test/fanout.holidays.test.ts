@@ -5,7 +5,7 @@
 // slot per zone. And the rule that picks the country is the same in SQL as in memory.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createCampaignService } from '../src/campaigns/campaign.service.ts';
+import { createCampaignService, planSubscriber } from '../src/campaigns/campaign.service.ts';
 import { holidayCountry, holidayCountrySql } from '../src/campaigns/holiday-country.ts';
 import { planPreview } from '../src/campaigns/plan-preview.ts';
 import { claimDueSlots, fanOut } from '../src/delivery/fanout.service.ts';
@@ -97,12 +97,29 @@ describe('fan-out with public holidays', () => {
         )
         .then((rows) => rows.map((r) => r.subscriber_id));
 
+    // People who join later land in their own country's slot: an Italian by the phone makes one
+    // (Italy works on 14 July), a Frenchwoman by the attribute finds hers.
+    const later = at('2026-07-02T00:00:00Z');
+    await seed(db, 'it-phone', {}, 'IT');
+    await seed(db, 'fr-late', { country: 'FR' }, 'IT');
+    await planSubscriber(db, 'it-phone', later);
+    await planSubscriber(db, 'fr-late', later);
+    expect(
+      (await slotsOf(db, 'bastille')).map((s) => [s.country, s.send_at.toISOString(), s.audience]),
+    ).toEqual([
+      ['FR', '2026-07-13T18:00:00.000Z', 2],
+      ['', '2026-07-14T08:00:00.000Z', 1],
+      ['GB', '2026-07-14T08:00:00.000Z', 1],
+      ['IT', '2026-07-14T08:00:00.000Z', 1],
+    ]);
+
     await fanOutDue('2026-07-13T18:00:00Z');
-    expect(await reached('bastille')).toEqual(['fr-attr', 'fr-phone']);
+    expect(await reached('bastille')).toEqual(['fr-attr', 'fr-late', 'fr-phone']);
     expect(await reached('plain')).toEqual([]);
     await fanOutDue('2026-07-14T08:00:00Z');
-    expect(await reached('bastille')).toEqual(['fr-attr', 'fr-phone', 'gb-attr', 'nowhere']);
-    expect(await reached('plain')).toEqual(['fr-attr', 'fr-phone', 'gb-attr', 'nowhere']);
+    const everyone = ['fr-attr', 'fr-late', 'fr-phone', 'gb-attr', 'it-phone', 'nowhere'];
+    expect(await reached('bastille')).toEqual(everyone);
+    expect(await reached('plain')).toEqual(everyone);
   });
 
   it('picks the same country in SQL as in memory', async () => {
