@@ -123,4 +123,18 @@ describe('createRateGate', () => {
     expect(next - scores[0]!).toBeGreaterThanOrEqual(10 * 10.5 - 1);
     expect(next - scores[0]!).toBeLessThan(1050);
   });
+
+  it('keeps its audit log as long as told (auditMs), 10 s by default', async () => {
+    const keptKey = `${key}-audit`;
+    await createRateGate(connect(), keptKey, 10).acquire();
+    // The log's idle expiry is its retention: within 10 s by default.
+    const pttl = async () => Number(await connections[0]!.pttl(`${keptKey}:log`));
+    expect(await pttl()).toBeGreaterThan(0);
+    expect(await pttl()).toBeLessThanOrEqual(10_000);
+    // A test reading it on a busy machine asks for ten minutes: the calls are still there.
+    await createRateGate(connect(), keptKey, 10, { auditMs: 600_000 }).acquire();
+    expect(await pttl()).toBeGreaterThan(590_000);
+    expect(await logOf(keptKey)).toHaveLength(2);
+    await connections[0]?.del(`${keptKey}:next`, `${keptKey}:log`);
+  });
 });

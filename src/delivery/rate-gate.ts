@@ -87,10 +87,15 @@ export interface RateGateOptions {
   readonly windowMs?: number;
   /** Headroom for the delay between admission and the request's arrival (default 50 ms). */
   readonly marginMs?: number;
+  /**
+   * How long admitted calls stay in the log after leaving the window (default 10 s): an audit
+   * that tests read, longer for a test whose reader may be starved on a busy machine
+   * (docs/testing.md). The log and its key's idle expiry are kept this long.
+   */
+  readonly auditMs?: number;
 }
 
 let sequence = 0;
-/** How long admitted calls stay in the log after leaving the window (tests read it). */
 const AUDIT_MS = 10_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -103,13 +108,9 @@ export function createRateGate(
   const limit = Math.max(1, Math.floor(max));
   const span = (options.windowMs ?? 1000) + (options.marginMs ?? 50);
   const keys = [`${key}:next`, `${key}:log`, `${key}:rate`] as const;
-  const args = (count: number) => [
-    limit,
-    span,
-    `${process.pid}-${Date.now()}-${++sequence}`,
-    AUDIT_MS,
-    count,
-  ];
+  // At least the window: the log is what admission counts.
+  const keep = Math.max(span, Math.floor(options.auditMs ?? AUDIT_MS));
+  const args = (count: number) => [limit, span, `${process.pid}-${Date.now()}-${++sequence}`, keep, count];
 
   function reserve(count: number) {
     const waiting = Array.from({ length: count }, () => Promise.withResolvers<boolean>());

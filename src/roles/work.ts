@@ -59,6 +59,8 @@ export interface WorkerSettings {
   readonly lockDurationMs?: number;
   readonly stalledIntervalMs?: number;
   readonly fanoutPageSize?: number;
+  /** How long the rate gates keep admitted calls in their audit log (default 10 s; tests). */
+  readonly rateAuditMs?: number;
   /** Resume these channels even if they were stopped with the same credentials. */
   readonly resumeChannels?: readonly Channel[];
   /** Delay (real ms) of a job whose channel went down, before it is looked at again. */
@@ -193,7 +195,12 @@ export async function startWorkers(
   const gates = Object.fromEntries(
     channels.enabled.map((c) => [
       c,
-      createRateGate(queues.connection, rateGateKey(config.queuePrefix, c), rateOf(c)),
+      createRateGate(
+        queues.connection,
+        rateGateKey(config.queuePrefix, c),
+        rateOf(c),
+        settings.rateAuditMs ? { auditMs: settings.rateAuditMs } : {},
+      ),
     ]),
   );
   // The rate in force is kept in Redis with the gate, shared by every worker: this one's wins

@@ -495,7 +495,9 @@ export async function spawnLastcall(
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await Promise.race([
-    waitFor(`lastcall ${args[0]} to start`, () => output.includes(readyText), 30_000),
+    // A loaded machine (load ~18 on 2 cores) took 8 s for `lastcall work --help` alone and
+    // over 30 s to start a worker (modules, connections, the channel check): docs/testing.md.
+    waitFor(`lastcall ${args[0]} to start`, () => output.includes(readyText), 90_000),
     exited.then(() => {
       throw new Error(`lastcall ${args[0]} exited at start:\n${output}`);
     }),

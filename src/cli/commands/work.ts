@@ -22,6 +22,7 @@ interface WorkOptions {
   backoffMs?: number;
   fanoutPageSize?: number;
   replanMs?: number;
+  rateAuditMs?: number;
   shutdownMs: number;
   metricsPort?: number;
   metricsHost: string;
@@ -70,6 +71,7 @@ Examples:
     .addOption(new Option('--backoff-ms <ms>').argParser(positiveInt).hideHelp())
     .addOption(new Option('--fanout-page-size <n>').argParser(positiveInt).hideHelp())
     .addOption(new Option('--replan-ms <ms>').argParser(positiveInt).hideHelp())
+    .addOption(new Option('--rate-audit-ms <ms>').argParser(positiveInt).hideHelp())
     .action(async (options: WorkOptions) => {
       const config = loadConfig('work');
       const logger = createLogger(config, { role: 'work', pid: process.pid });
@@ -82,6 +84,7 @@ Examples:
         ...(options.backoffMs ? { backoff: { baseMs: options.backoffMs } } : {}),
         ...(options.fanoutPageSize ? { fanoutPageSize: options.fanoutPageSize } : {}),
         ...(options.replanMs ? { replanEveryMs: options.replanMs } : {}),
+        ...(options.rateAuditMs ? { rateAuditMs: options.rateAuditMs } : {}),
       };
       const running = await startWorkers(config, settings);
       const metrics =
