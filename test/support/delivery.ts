@@ -497,7 +497,12 @@ export async function spawnLastcall(
   await Promise.race([
     // A loaded machine (load ~18 on 2 cores) took 8 s for `lastcall work --help` alone and
     // over 30 s to start a worker (modules, connections, the channel check): docs/testing.md.
-    waitFor(`lastcall ${args[0]} to start`, () => output.includes(readyText), 90_000),
+    waitFor(`lastcall ${args[0]} to start`, () => output.includes(readyText), 90_000).catch(
+      (error: Error) => {
+        child.kill('SIGKILL');
+        throw new Error(`${error.message}; its output:\n${output.slice(-10_000)}`);
+      },
+    ),
     exited.then(() => {
       throw new Error(`lastcall ${args[0]} exited at start:\n${output}`);
     }),
