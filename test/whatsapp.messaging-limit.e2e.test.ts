@@ -42,7 +42,9 @@ beforeAll(async () => {
     appSecret: APP_SECRET,
     idSuffix: '43',
     sandbox: { throughputLevel: 'HIGH' },
-    env: { LASTCALL_ENV: 'development' },
+    // Debug: a failed settle wait then shows each slot's pages and any page job BullMQ failed
+    // (a stalled one is logged only at debug), the leads left by a stall seen under load.
+    env: { LASTCALL_ENV: 'development', LOG_LEVEL: 'debug' },
   });
   ({ database, sandbox, env } = stack);
   // 300 people on WhatsApp only, in Paris (one zone: one slot, one 24 h).
