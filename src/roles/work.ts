@@ -143,6 +143,11 @@ export async function startWorkers(
     worker.on('failed', (job: Job | undefined, err) =>
       logger.debug({ queue: worker.name, jobId: job?.id, err: err.message }, 'job failed'),
     );
+    // A job whose lock ran out (its worker starved of CPU, or gone) goes back to the queue: worth
+    // an operator's eye, as a page may then wait for recovery (docs/delivery.md, crash rules).
+    worker.on('stalled', (jobId: string) =>
+      logger.warn({ queue: worker.name, jobId }, 'job stalled: its lock expired, it goes back to the queue'),
+    );
     workers.push(worker);
   };
 
