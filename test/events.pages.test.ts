@@ -47,6 +47,12 @@ beforeAll(async () => {
     clock,
     scheduleTick: false,
     backoff: { baseMs: 20 },
+    // The straggler sweep takes `queued` rows last touched more than orphanAfterMs before the
+    // tick's `now`. Rows carry the database's real time while this clock is years ahead, so the
+    // default 5 minutes would let the tick's sweep race the fan-out it has just queued (rows
+    // inserted, their page's job not yet in Redis) and re-page them: harmless, but this test
+    // counts pages. Stragglers are test/support/crash.ts's subject.
+    recovery: { orphanAfterMs: 10 * 365 * 24 * 60 * MINUTE },
     // A timeout a loaded machine does not reach by accident; the late answer comes well after it.
     timeouts: { whatsappTimeoutMs: 3_000 },
     events: { drainEveryMs: 20, sweepEveryMs: 60_000, waitMs: 200, backoff: { baseMs: 20, maxMs: 200 } },
