@@ -8,6 +8,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CALENDAR_ZONES, CHANNEL_SETS, WEEKDAYS, windowArb } from '../../test/support/calendar-cases.ts';
 import {
   type Case,
   DAY,
@@ -20,19 +21,8 @@ import {
   oracle,
   toSchedule,
 } from '../../test/support/planner-oracle.ts';
-import type { Channel } from '../shared/vocabulary.ts';
 import { planZone } from './planner.ts';
 
-const ZONES = [
-  'Pacific/Kiritimati',
-  'Pacific/Auckland',
-  'America/St_Johns',
-  'Pacific/Apia',
-  'Europe/Paris',
-  'America/New_York',
-  'Australia/Lord_Howe',
-];
-const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const WORKWEEK = ['mon', 'tue', 'wed', 'thu', 'fri'];
 const BEFORES: Dur[] = [
   { text: 'P30D', d: 30 },
@@ -44,7 +34,6 @@ const BEFORES: Dur[] = [
   { text: 'P3D', d: 3 },
   { text: 'PT30M', ms: 30 * MIN },
 ];
-const CHANNEL_SETS: Channel[][] = [['whatsapp'], ['email'], ['whatsapp', 'email']];
 
 /** The instants of the year where the zone's offset changes (none for Kiritimati). */
 function transitions(zone: string, year: number): number[] {
@@ -69,7 +58,7 @@ const localDateBefore = (instant: number, zone: string, days: number) =>
 
 const caseArb: fc.Arbitrary<Case> = fc
   .record({
-    zone: fc.constantFrom(...ZONES),
+    zone: fc.constantFrom(...CALENDAR_ZONES),
     year: fc.integer({ min: 2024, max: 2032 }),
     nearChange: fc.boolean(),
     changePick: fc.nat(),
@@ -77,9 +66,7 @@ const caseArb: fc.Arbitrary<Case> = fc
     minuteOfYear: fc.integer({ min: 0, max: 365 * 1440 - 1 }),
     quarterHour: fc.integer({ min: 0, max: 95 }),
     sendAt: fc.integer({ min: 0, max: 95 }).map((q) => q * 15),
-    window: fc
-      .tuple(fc.integer({ min: 0, max: 1439 }), fc.integer({ min: 0, max: 1439 }))
-      .map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as const),
+    window: windowArb,
     days: fc.oneof(
       fc.constant(WORKWEEK),
       fc.constant(undefined),

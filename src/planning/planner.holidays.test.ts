@@ -10,6 +10,7 @@
 import Holidays from 'date-holidays';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CALENDAR_ZONES, CHANNEL_SETS, WEEKDAYS, windowArb } from '../../test/support/calendar-cases.ts';
 import {
   type Case,
   type Dur,
@@ -21,21 +22,10 @@ import {
   oracle,
   toSchedule,
 } from '../../test/support/planner-oracle.ts';
-import type { Channel } from '../shared/vocabulary.ts';
 import { marketingRetryAt, planZone } from './planner.ts';
 import type { Schedule } from './types.ts';
 
-const ZONES = [
-  'Pacific/Kiritimati',
-  'Pacific/Auckland',
-  'America/St_Johns',
-  'Pacific/Apia',
-  'Europe/Paris',
-  'America/New_York',
-  'Australia/Lord_Howe',
-];
 const COUNTRIES = ['FR', 'GB', 'NZ', 'US', 'CA', 'AU', 'ES', 'TO'];
-const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const BEFORES: Dur[] = [
   { text: 'P7D', d: 7 },
   { text: 'P1D', d: 1 },
@@ -45,7 +35,6 @@ const BEFORES: Dur[] = [
   { text: 'P2D', d: 2 },
   { text: 'PT30M', ms: 30 * MIN },
 ];
-const CHANNEL_SETS: Channel[][] = [['whatsapp'], ['email'], ['whatsapp', 'email']];
 
 /** A country's public holidays of a year and the one before ("YYYY-MM-DD"), from the library. */
 function publicHolidays(country: string, year: number): string[] {
@@ -63,15 +52,13 @@ interface HolidayCase extends Case {
 
 const caseArb: fc.Arbitrary<HolidayCase> = fc
   .record({
-    zone: fc.constantFrom(...ZONES),
+    zone: fc.constantFrom(...CALENDAR_ZONES),
     country: fc.constantFrom(...COUNTRIES),
     year: fc.integer({ min: 2025, max: 2031 }),
     holidayPick: fc.nat(),
     minutesAfter: fc.integer({ min: -1440, max: 8 * 1440 }),
     sendAt: fc.integer({ min: 0, max: 95 }).map((q) => q * 15),
-    window: fc
-      .tuple(fc.integer({ min: 0, max: 1439 }), fc.integer({ min: 0, max: 1439 }))
-      .map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as const),
+    window: windowArb,
     days: fc.oneof(
       fc.constant(undefined),
       fc.constant(['mon', 'tue', 'wed', 'thu', 'fri']),

@@ -1,5 +1,5 @@
 // A brute-force planner written from docs/campaigns.md, "Planning" alone, used by
-// planner.oracle.test.ts only.
+// planner.oracle.test.ts and the calendar property tests beside it.
 //
 // It shares no code with the planner. It reads local time through Intl directly (not Luxon),
 // does calendar arithmetic by hand on Date.UTC, resolves a wall time by trying every offset the
