@@ -95,6 +95,10 @@ describe('PostgreSQL restarted during sends', () => {
       spawnLastcall(['serve'], { ...env, HTTP_PORT: String(httpPort) }, '"msg":"listening'),
     ]);
     processes.push(worker, serve);
+    const outputs = () =>
+      [worker, serve]
+        .map((p, i) => `--- ${['work', 'serve'][i]} (running: ${p.running()}):\n${p.output().slice(-4000)}`)
+        .join('\n');
     expect((await health(httpPort)).status).toBe(200);
 
     // The worker's scheduler ticks at its start, then once a minute; a second tick is harmless.
@@ -121,9 +125,10 @@ describe('PostgreSQL restarted during sends', () => {
     );
     const link = await fetch(`http://127.0.0.1:${httpPort}/confirm/${token}`);
     expect([link.status, link.headers.get('retry-after')]).toEqual([503, '30']);
-    await waitFor('both processes to notice', () =>
-      [worker, serve].every((p) => linesWith(p, 'PostgreSQL is unreachable').length > 0),
-    );
+    await waitFor('both processes to notice', () => {
+      if ([worker, serve].every((p) => linesWith(p, 'PostgreSQL is unreachable').length > 0)) return true;
+      throw new Error(outputs()); // for the timeout's message: what each process said
+    });
     await postgres.resume();
 
     await waitFor('/healthz to be 200 again', async () => (await health(httpPort)).status === 200);
@@ -134,7 +139,9 @@ describe('PostgreSQL restarted during sends', () => {
         const slots = await database.db.query<{ state: string }>(`SELECT DISTINCT state FROM slots`);
         if ((c.queued ?? 0) + (c.sending ?? 0) + (c.retrying ?? 0) === 0) return true;
         // What is still waiting, for the timeout's message.
-        throw new Error(`deliveries ${JSON.stringify(c)}, slots ${slots.map((s) => s.state).join(' ')}`);
+        throw new Error(
+          `deliveries ${JSON.stringify(c)}, slots ${slots.map((s) => s.state).join(' ')}\n${outputs()}`,
+        );
       },
       60_000,
       200,

@@ -68,7 +68,14 @@ export function createPool(databaseUrl: string, options: PoolOptions = {}): Pool
   });
   // Without a listener an idle client's error would crash the process.
   const { watch } = options;
-  pool.on('error', watch ? (error) => watch.failed(error) : (options.onIdleError ?? (() => {})));
+  const report = watch ? (error: Error) => void watch.failed(error) : (options.onIdleError ?? (() => {}));
+  pool.on('error', report);
+  // pg-pool listens only to idle clients: a client checked out (the tick's lock holder, a
+  // transaction between two statements) whose connection breaks emits 'error' with no
+  // listener, which ends the process (docs/operations.md, "Outages"). Each client gets one for
+  // its whole life; its query rejects anyway, and pg-pool drops a client that is no longer
+  // queryable when it is released.
+  pool.on('connect', (client) => client.on('error', report));
   if (watch) watchConnections(pool, watch);
   return pool;
 }
