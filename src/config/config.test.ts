@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from './config.ts';
 
 describe('parseConfig', () => {
@@ -166,5 +169,83 @@ describe('Redis Cluster settings', () => {
     expect(() =>
       parseConfig({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://user:secret@node-1:7000/2' }),
     ).toThrow(/REDIS_URL="redis:\/\/user:\*\*\*@node-1:7000\/2": a Redis Cluster has only database 0/);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it('trusts nobody unless set; takes the proxies’ addresses and ranges', () => {
+    expect(parseConfig({}).trustProxy).toBe(false);
+    expect(parseConfig({ TRUST_PROXY: ' ' }).trustProxy).toBe(false);
+    expect(parseConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1,fd00::/8,uniquelocal' }).trustProxy).toEqual(
+      ['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8', 'uniquelocal'],
+    );
+  });
+
+  it('refuses anything else, naming the variable and the rule', () => {
+    for (const value of [
+      'true',
+      '0',
+      '11',
+      '10.0.0.0/33',
+      '10.0.0',
+      'proxy.example.org',
+      '10.0.0.1,',
+      'fd00::/129',
+    ]) {
+      expect(() => parseConfig({ TRUST_PROXY: value }), value).toThrow(
+        `TRUST_PROXY=${JSON.stringify(value)}: must be the proxies' addresses, comma-separated: IPs, ranges such as 10.0.0.0/8, or loopback, linklocal, uniquelocal`,
+      );
+    }
+  });
+});
+
+describe('secrets from files (<NAME>_FILE)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lastcall-secrets-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, content: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    return path;
+  };
+
+  it('reads the value from the file, without its final line break', () => {
+    const config = parseConfig(
+      {
+        SECRET_KEY_FILE: file('secret_key', 'k'.repeat(40) + '\n'),
+        ADMIN_TOKEN_FILE: file('admin_token', 'an-admin-token-of-32-characters!\r\n'),
+        DATABASE_URL_FILE: file('database_url', 'postgres://lastcall:p%40ss@db:5432/lastcall\n'),
+      },
+      'serve',
+    );
+    expect(config.secretKey).toBe('k'.repeat(40));
+    expect(config.adminToken).toBe('an-admin-token-of-32-characters!');
+    expect(config.databaseUrl).toBe('postgres://lastcall:p%40ss@db:5432/lastcall');
+    expect(config.named.databaseUrl).toBe(true);
+  });
+
+  it('checks a value from a file by the variable’s own rule, without printing it', () => {
+    expect(() => parseConfig({ SECRET_KEY_FILE: file('short', 'too-short\n') })).toThrow(
+      'SECRET_KEY (value hidden, 9 characters): must be at least 32 bytes long',
+    );
+  });
+
+  it('refuses both forms at once, a missing file and an empty one, each named', () => {
+    const missing = join(dir, 'nope');
+    let error: ConfigError | undefined;
+    try {
+      parseConfig({
+        ADMIN_TOKEN: 'an-admin-token-of-32-characters!',
+        ADMIN_TOKEN_FILE: file('admin', 'another-token-of-32-characters!!'),
+        WHATSAPP_TOKEN_FILE: missing,
+        EVENTS_SECRET_FILE: file('empty', '\n'),
+      });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error?.problems).toEqual([
+      'ADMIN_TOKEN, ADMIN_TOKEN_FILE: set one or the other, not both',
+      `WHATSAPP_TOKEN_FILE=${JSON.stringify(missing)}: cannot be read (ENOENT); it must be a file this process can read`,
+      `EVENTS_SECRET_FILE=${JSON.stringify(join(dir, 'empty'))}: the file is empty`,
+    ]);
   });
 });

@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { queuePrefixProblem } from '../queue/keys.ts';
 import { parseMessagingLimit } from '../shared/messaging-limit.ts';
 import { redactUrl } from '../store/connection-error.ts';
+import { readSecretFiles, SECRETS } from './secret-files.ts';
+import { parseTrustProxy, TRUST_PROXY_RULE, type TrustProxy } from './trust-proxy.ts';
 
 export type Role = 'cli' | 'serve' | 'work';
 
@@ -135,6 +137,8 @@ const schema = z.object({
   /** PEM files: the unsubscribe SMTP listener then offers STARTTLS. */
   UNSUBSCRIBE_SMTP_TLS_CERT: optionalString,
   UNSUBSCRIBE_SMTP_TLS_KEY: optionalString,
+  /** The reverse proxies whose X-Forwarded-For is believed (src/config/trust-proxy.ts). */
+  TRUST_PROXY: optionalString.refine((v) => parseTrustProxy(v) !== undefined, { message: TRUST_PROXY_RULE }),
   /** Record the sign-up's IP and user agent in the consent event (GDPR: off unless asked). */
   CONSENT_RECORD_IP: z
     .enum(['true', 'false', '1', '0', ''])
@@ -158,6 +162,8 @@ export interface Config {
   /** QUEUE_PREFIX as written: each queue's keys get their hash tag from it (src/queue/keys.ts). */
   readonly queuePrefix: string;
   readonly consentRecordIp: boolean;
+  /** TRUST_PROXY: false (the connection's address is the visitor's), or the proxies' addresses. */
+  readonly trustProxy: TrustProxy;
   /** SENDER_NAME, else the PUBLIC_URL host: named in the consent text and in mails. */
   readonly senderName: string;
   /** Whether DATABASE_URL and REDIS_URL were set (rather than defaulted): the demo starts
@@ -322,16 +328,6 @@ function crossFieldProblems(env: Record<string, string | undefined>, role: Role)
   return problems;
 }
 
-/** Variables whose value is a secret: a problem with one never prints it. */
-const SECRETS = new Set([
-  'SECRET_KEY',
-  'ADMIN_TOKEN',
-  'WHATSAPP_TOKEN',
-  'WHATSAPP_APP_SECRET',
-  'WHATSAPP_VERIFY_TOKEN',
-  'EVENTS_SECRET',
-]);
-
 /** How a problem shows the value: secrets by their length only, URLs without their password. */
 function shown(name: string, value: string): string {
   if (SECRETS.has(name)) return ` (value hidden, ${value.length} characters)`;
@@ -341,9 +337,10 @@ function shown(name: string, value: string): string {
 
 export function parseConfig(env: Record<string, string | undefined>): CliConfig;
 export function parseConfig<R extends Role>(env: Record<string, string | undefined>, role: R): ConfigFor<R>;
-export function parseConfig(env: Record<string, string | undefined>, role: Role = 'cli'): Config {
+export function parseConfig(given: Record<string, string | undefined>, role: Role = 'cli'): Config {
+  // SECRET_KEY_FILE and the like (src/config/secret-files.ts) become SECRET_KEY first.
+  const { env, problems } = readSecretFiles(given);
   const parsed = schema.safeParse(env);
-  const problems: string[] = [];
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = issue.path.join('.');
@@ -370,6 +367,7 @@ export function parseConfig(env: Record<string, string | undefined>, role: Role 
     logLevel: r.LOG_LEVEL,
     queuePrefix: r.QUEUE_PREFIX,
     consentRecordIp: r.CONSENT_RECORD_IP,
+    trustProxy: parseTrustProxy(r.TRUST_PROXY) ?? false,
     senderName: r.SENDER_NAME ?? new URL(publicUrl).host,
     named: { databaseUrl: isSet(env.DATABASE_URL), redisUrl: isSet(env.REDIS_URL) },
     binPath: r.PATH.split(delimiter).filter(Boolean),

@@ -4,11 +4,13 @@
 // links, their assets) live in one encapsulated context with HTML error pages; more route
 // groups (webhooks, health, metrics, admin) are added with `routes` or `app.register` before
 // `ready()` and keep their own errors.
+
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { ServeConfig } from '../config/config.ts';
+import type { TrustProxy } from '../config/trust-proxy.ts';
 import type { QueueSet } from '../queue/connection.ts';
 import type { Services } from '../roles/services.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
@@ -43,8 +45,6 @@ export interface ServerDeps {
   readonly subscribeRateLimit?: { readonly max: number; readonly timeWindowMs: number };
   /** Admin API requests per key; default 600 a minute. */
   readonly apiRateLimit?: { readonly max: number; readonly timeWindowMs: number };
-  /** Behind a reverse proxy, so that the rate limit sees the client's IP (fastify trustProxy). */
-  readonly trustProxy?: boolean | string | string[];
   /** The queues (producer side): with them, the operations routes are on: /webhooks/whatsapp,
    *  /healthz, /metrics, /admin/queues. */
   readonly queues?: QueueSet;
@@ -64,7 +64,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Link tokens are ~200 characters; the default route parameter limit (100) would answer 414.
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    trustProxy: deps.trustProxy ?? false,
+    // TRUST_PROXY: behind a reverse proxy, request.ip is the visitor's (src/config/trust-proxy.ts).
+    trustProxy: trustProxyOption(config.trustProxy),
     routerOptions: { maxParamLength: 512 },
   });
 
@@ -134,4 +135,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   }
   for (const routes of deps.routes ?? []) await app.register(routes);
   return app;
+}
+
+/** Fastify's form of TRUST_PROXY: false, or the list of addresses. */
+function trustProxyOption(trust: TrustProxy): false | string[] {
+  return typeof trust === 'object' ? [...trust] : trust;
 }
