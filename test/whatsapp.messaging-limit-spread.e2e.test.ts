@@ -129,6 +129,15 @@ describe('a 300-person step under a 250 messaging limit, spread over the days be
       [`${new Date(earlierAt).toISOString().replace('.000', '')} part 1 of 2`]: parts[0]!.audience,
       [`${new Date(stepAt).toISOString().replace('.000', '')} part 0 of 2`]: parts[1]!.audience,
     });
+    // The console's plan chart: each part's people in its own hour, 300 in all (not 300 twice).
+    const byHour = await createActivityService({ db: database.db }).planByHour(CAMPAIGN, Date.now());
+    expect(byHour?.total).toBe(300);
+    const hourOf = (at: number) => byHour!.hours.indexOf(Math.floor(at / HOUR) * HOUR);
+    const perHour = (i: number) => byHour!.zones.reduce((sum, z) => sum + (z.sends[i] ?? 0), 0);
+    expect([perHour(hourOf(earlierAt)), perHour(hourOf(stepAt))]).toEqual([
+      parts[0]!.audience,
+      parts[1]!.audience,
+    ]);
   });
 
   it('sends the earlier part a day and more before the step, within the limit', async () => {

@@ -105,24 +105,43 @@ export async function planByHour(
       sends: weight(s.zone, s.country ?? '', s.channel),
     }));
   } else {
+    // A spread step's zone slot is one part of its people (docs/whatsapp.md, spreading): its
+    // share of the zone's count is its planned audience's share of all the step's parts there.
     const pending = await sql.query<{
       zone: string;
       country: string;
       channel: Channel;
       send_at: Date;
       personal: boolean;
+      parts: number;
+      audience: number;
+      step_audience: number;
     }>(
-      `SELECT zone, country, channel, send_at, subscriber_id IS NOT NULL AS personal FROM slots
-        WHERE campaign_id = $1 AND state IN ('pending', 'fanning_out') AND send_at < $2`,
+      `SELECT zone, country, channel, send_at, personal, parts, audience, step_audience
+         FROM (SELECT zone, country, channel, send_at, state, subscriber_id IS NOT NULL AS personal,
+                      parts, audience,
+                      sum(audience) OVER (PARTITION BY step_id, zone, country, channel, kind, subscriber_id)::int
+                        AS step_audience
+                 FROM slots WHERE campaign_id = $1) s
+        WHERE state IN ('pending', 'fanning_out') AND send_at < $2`,
       [record.id, new Date(record.deadline)],
     );
-    sends = pending.map((s) => ({
-      zone: s.zone,
-      sendAt: Math.max(s.send_at.getTime(), now),
-      sends: s.personal ? 1 : weight(s.zone, s.country, s.channel),
-    }));
+    sends = pending.map((s) => {
+      const zone = s.personal ? 1 : weight(s.zone, s.country, s.channel);
+      return {
+        zone: s.zone,
+        sendAt: Math.max(s.send_at.getTime(), now),
+        sends: s.parts <= 1 ? zone : partShare(zone, s.audience, s.step_audience, s.parts),
+      };
+    });
   }
   return hourly(sends, record.deadline, now);
+}
+
+/** A part's sends out of `zone` people: in proportion to its planned audience, or an equal
+ *  share when the step planned nobody there (a zone that filled up after the start). */
+function partShare(zone: number, audience: number, stepAudience: number, parts: number): number {
+  return Math.round(stepAudience > 0 ? (zone * audience) / stepAudience : zone / parts);
 }
 
 function weights(
