@@ -4,50 +4,35 @@
 // fan-out and send, a worker that died after its claim (recovery calls the rows unknown), a
 // change rolled back, late, repeated and out-of-order WhatsApp statuses, and a cancel. And
 // `campaign stats` read from them gives the figures the rows give.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { claimDeliveries } from '../src/delivery/send.repository.ts';
 import { storeEvent } from '../src/inbound/webhook.repository.ts';
 import { processWebhookEvent } from '../src/inbound/webhook.service.ts';
 import { QUEUES } from '../src/queue/catalog.ts';
-import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { statusesChange, webhookPayload } from '../src/sandbox/webhook-payloads.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { failures } from './fakes/graph-api.ts';
 import {
-  type DeliveryServices,
   inFlight,
   seedSubscribers,
   startCampaign,
-  startDeliveryServices,
   subscriber,
   tickAndWait,
   waitFor,
 } from './support/delivery.ts';
+import { useDeliveryWorkers } from './support/delivery-workers.ts';
 import { testServices } from './support/services.ts';
 
 const MINUTE = 60_000;
 const BASE = Date.parse('2031-10-06T07:00:00Z');
 const clock = new ManualClock(BASE);
-let services: DeliveryServices;
-let workers: RunningWorkers;
 
-beforeAll(async () => {
-  services = await startDeliveryServices();
-  workers = await startWorkers(services.config(), {
-    clock,
-    scheduleTick: false,
-    backoff: { baseMs: 20 },
-    // A timeout a loaded machine does not reach by accident; the late answer comes well after it.
-    timeouts: { whatsappTimeoutMs: 3_000 },
-    recovery: { graceMs: 0, orphanAfterMs: 0 },
-  });
-});
-
-afterAll(async () => {
-  await workers?.close(5_000);
-  await services?.close();
+const stack = useDeliveryWorkers(clock, {
+  // A timeout a loaded machine does not reach by accident; the late answer comes well after it.
+  timeouts: { whatsappTimeoutMs: 3_000 },
+  recovery: { graceMs: 0, orphanAfterMs: 0 },
 });
 
 type Count = {
@@ -61,7 +46,7 @@ type Count = {
 
 /** The counters, and the same figures counted over the rows. */
 async function both(): Promise<{ counters: Count[]; rows: Count[] }> {
-  const db = services.database.db;
+  const db = stack.services.database.db;
   const counters = await db.query<Count>(
     `SELECT campaign_id, step_id, channel, status, reason, sum(n)::int AS n FROM delivery_counts
       GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4, 5`,
@@ -99,7 +84,7 @@ describe('delivery counters', () => {
   it('equal a count over the rows through sends, crashes, retries, webhooks and a cancel', {
     timeout: 120_000,
   }, async () => {
-    const db = services.database.db;
+    const db = stack.services.database.db;
     const wa = Array.from({ length: 12 }, (_, i) => subscriber(`cw-${i}`, 600 + i, ['whatsapp']));
     const mail = Array.from({ length: 8 }, (_, i) => subscriber(`cm-${i}`, 650 + i, ['email']));
     await seedSubscribers(db, [...wa, ...mail], BASE - 60 * MINUTE);
@@ -119,14 +104,14 @@ describe('delivery counters', () => {
 
     // First step: a 5xx once (retried, then sent), a refusal, a timeout (unknown), an SMTP 451
     // once and a 550, and an opt-out between fan-out and send.
-    services.graph.setFailure(failures.serverError(), { to: wa[1]!.phone!, times: 1 });
-    services.graph.setFailure(failures.undeliverable(), { to: wa[2]!.phone!, times: 1 });
-    services.graph.setFailure(failures.lateAnswer(12_000), { to: wa[3]!.phone!, times: 1 });
-    services.smtp.setFailure({ code: 451, message: 'later' }, { to: mail[1]!.email!, times: 1 });
-    services.smtp.setFailure({ code: 550, message: 'no such user' }, { to: mail[2]!.email!, times: 1 });
-    const held = [workers.queues.get(QUEUES.whatsapp), workers.queues.get(QUEUES.email)];
+    stack.services.graph.setFailure(failures.serverError(), { to: wa[1]!.phone!, times: 1 });
+    stack.services.graph.setFailure(failures.undeliverable(), { to: wa[2]!.phone!, times: 1 });
+    stack.services.graph.setFailure(failures.lateAnswer(12_000), { to: wa[3]!.phone!, times: 1 });
+    stack.services.smtp.setFailure({ code: 451, message: 'later' }, { to: mail[1]!.email!, times: 1 });
+    stack.services.smtp.setFailure({ code: 550, message: 'no such user' }, { to: mail[2]!.email!, times: 1 });
+    const held = [stack.workers.queues.get(QUEUES.whatsapp), stack.workers.queues.get(QUEUES.email)];
     for (const queue of held) await queue.pause();
-    await tickAndWait(clock, workers, db, BASE + 10 * MINUTE);
+    await tickAndWait(clock, stack.workers, db, BASE + 10 * MINUTE);
     await expectExact(); // everything queued
     await db.exec(`UPDATE subscriber_channels SET state = 'unsubscribed' WHERE subscriber_id = $1`, [
       wa[4]!.id,
@@ -141,7 +126,7 @@ describe('delivery counters', () => {
     // Second step: a worker claims a page and dies before any call (nothing recorded); the rest
     // go out; recovery finds the claimed rows `sending` with no job behind them: unknown.
     for (const queue of held) await queue.pause();
-    await tickAndWait(clock, workers, db, BASE + 20 * MINUTE);
+    await tickAndWait(clock, stack.workers, db, BASE + 20 * MINUTE);
     const second = await db.query<{ id: number }>(
       `SELECT id FROM deliveries WHERE campaign_id = 'counted' AND step_id = 'm10' AND channel = 'whatsapp' ORDER BY id LIMIT 3`,
     );
@@ -165,7 +150,7 @@ describe('delivery counters', () => {
       60_000,
     );
     clock.advance(MINUTE);
-    await workers.runTick(clock.now());
+    await stack.workers.runTick(clock.now());
     await waitFor('recovery', async () => (await inFlight(db, 'counted')) === 0, 30_000);
     const afterCrash = await expectExact();
     expect(afterCrash.find((c) => c.step_id === 'm10' && c.status === 'unknown')?.n).toBe(3);
@@ -201,7 +186,7 @@ describe('delivery counters', () => {
     ];
     const deps = {
       db,
-      subscriptions: testServices(services.database.config, db).subscriptions,
+      subscriptions: testServices(stack.services.database.config, db).subscriptions,
       replier: undefined,
       logger: createLogger({ logLevel: 'silent' }),
     };

@@ -3,60 +3,45 @@
 // retried; a bad token stops the WhatsApp channel without losing its messages; a subscriber who
 // unsubscribes or is done between planning and sending gets nothing; a paused campaign holds
 // its messages and sends them once it resumes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { channelDownNote, reviewChannel } from '../src/delivery/channel-guard.ts';
 import { jobIdOf, QUEUES } from '../src/queue/catalog.ts';
-import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { sendsTotal } from '../src/shared/metrics.ts';
 import { failures } from './fakes/graph-api.ts';
 import {
   attemptsOf,
-  type DeliveryServices,
   deliveriesOf,
   digits,
   inFlight,
   type SeedSubscriber,
   seedSubscribers,
   startCampaign,
-  startDeliveryServices,
   subscriber,
   tickAndWait,
   waitFor,
 } from './support/delivery.ts';
+import { useDeliveryWorkers } from './support/delivery-workers.ts';
 
 const MINUTE = 60_000;
 const BASE = Date.parse('2031-06-02T07:00:00Z');
 const clock = new ManualClock(BASE);
-let services: DeliveryServices;
-let workers: RunningWorkers;
 
-beforeAll(async () => {
-  services = await startDeliveryServices();
-  workers = await startWorkers(services.config(), {
-    clock,
-    scheduleTick: false,
-    backoff: { baseMs: 20 },
-    // Long enough for a loaded CI machine (a 400 ms one timed out a 130429 answer once), short
-    // enough that the hang test does not wait long.
-    timeouts: { whatsappTimeoutMs: 2_000, emailTimeoutMs: 2_000 },
-    channelDownDelayMs: 200,
-  });
-});
-
-afterAll(async () => {
-  await workers?.close(5_000);
-  await services?.close();
+const stack = useDeliveryWorkers(clock, {
+  // Long enough for a loaded CI machine (a 400 ms one timed out a 130429 answer once), short
+  // enough that the hang test does not wait long.
+  timeouts: { whatsappTimeoutMs: 2_000, emailTimeoutMs: 2_000 },
+  channelDownDelayMs: 200,
 });
 
 /** A campaign for `subs` only (tagged), one step due a minute after `start`. */
 async function campaignFor(id: string, start: number, subs: SeedSubscriber[]): Promise<void> {
   const tagged = subs.map((s) => ({ ...s, tags: [id] }));
-  await seedSubscribers(services.database.db, tagged, start - 60 * MINUTE);
+  await seedSubscribers(stack.services.database.db, tagged, start - 60 * MINUTE);
   await startCampaign(
-    services.database.db,
+    stack.services.database.db,
     {
       id,
       deadline: start + 5 * MINUTE,
@@ -67,12 +52,12 @@ async function campaignFor(id: string, start: number, subs: SeedSubscriber[]): P
   );
 }
 
-const tick = (instant: number) => tickAndWait(clock, workers, services.database.db, instant);
+const tick = (instant: number) => tickAndWait(clock, stack.workers, stack.services.database.db, instant);
 
 const settled = (campaignId: string) =>
   waitFor(
     `${campaignId} settled`,
-    async () => (await inFlight(services.database.db, campaignId)) === 0,
+    async () => (await inFlight(stack.services.database.db, campaignId)) === 0,
     30_000,
   );
 
@@ -84,7 +69,8 @@ async function sendsCounted(channel: string, outcome: string): Promise<number> {
 
 /** Send requests the fake Graph API saw for one phone number, whatever it answered. */
 const graphRequestsTo = (phone: string) =>
-  services.graph.requests.filter((r) => (r.body as { to?: string } | undefined)?.to === digits(phone)).length;
+  stack.services.graph.requests.filter((r) => (r.body as { to?: string } | undefined)?.to === digits(phone))
+    .length;
 
 describe('transient failures', () => {
   const start = BASE;
@@ -98,7 +84,7 @@ describe('transient failures', () => {
 
   it('retry with backoff, honour Retry-After, then deliver exactly once', async () => {
     await campaignFor('transient', start, Object.values(subs));
-    const { graph, smtp } = services;
+    const { graph, smtp } = stack.services;
     graph.setFailure(failures.serverError(), { to: subs.serverError.phone!, times: 2 });
     graph.setFailure(failures.badGateway(), { to: subs.badGateway.phone!, times: 1 });
     graph.setFailure(failures.rateLimit(1), { to: subs.throttled.phone!, times: 1 });
@@ -118,7 +104,7 @@ describe('transient failures', () => {
     expect(retriedAt - throttledAt).toBeGreaterThanOrEqual(900);
     await settled('transient');
 
-    const rows = await deliveriesOf(services.database.db, 'transient');
+    const rows = await deliveriesOf(stack.services.database.db, 'transient');
     expect(rows.map((r) => r.status)).toEqual(Array(5).fill('sent'));
     const expected: Record<string, { codes: string[]; requests?: number }> = {
       'tr-500': { codes: ['1', '1'], requests: 3 },
@@ -129,7 +115,7 @@ describe('transient failures', () => {
     };
     for (const row of rows) {
       const want = expected[row.subscriber_id]!;
-      const attempts = await attemptsOf(services.database.db, row.id);
+      const attempts = await attemptsOf(stack.services.database.db, row.id);
       expect(attempts).toEqual([
         ...want.codes.map((code) => ({ outcome: 'retry', error_code: code })),
         { outcome: 'sent', error_code: null },
@@ -154,7 +140,7 @@ describe('permanent failures', () => {
 
   it('are recorded with the provider code and never retried', async () => {
     await campaignFor('permanent', start, Object.values(subs));
-    const { graph, smtp } = services;
+    const { graph, smtp } = stack.services;
     graph.setFailure(failures.undeliverable(), { to: subs.undeliverable.phone! });
     graph.setFailure(failures.templateMissing(), { to: subs.noTemplate.phone! });
     smtp.setFailure({ code: 550 }, { to: subs.smtp550.email! });
@@ -172,20 +158,20 @@ describe('permanent failures', () => {
     await waitFor('no send job left to retry them', async () => {
       const counts = await Promise.all(
         [QUEUES.whatsapp, QUEUES.email].map((q) =>
-          workers.queues.get(q).getJobCounts('waiting', 'delayed', 'active', 'prioritized'),
+          stack.workers.queues.get(q).getJobCounts('waiting', 'delayed', 'active', 'prioritized'),
         ),
       );
       return counts.every((c) => Object.values(c).every((n) => n === 0));
     });
 
     const byId = new Map(
-      (await deliveriesOf(services.database.db, 'permanent')).map((r) => [r.subscriber_id, r]),
+      (await deliveriesOf(stack.services.database.db, 'permanent')).map((r) => [r.subscriber_id, r]),
     );
     expect(byId.get('pm-131026')).toMatchObject({ status: 'failed', error_code: '131026', attempts: 1 });
     expect(byId.get('pm-132001')).toMatchObject({ status: 'failed', error_code: '132001', attempts: 1 });
     expect(byId.get('pm-550')).toMatchObject({ status: 'failed', error_code: '550', attempts: 1 });
     for (const row of byId.values()) {
-      expect(await attemptsOf(services.database.db, row.id)).toEqual([
+      expect(await attemptsOf(stack.services.database.db, row.id)).toEqual([
         { outcome: 'failed', error_code: row.error_code },
       ]);
     }
@@ -209,25 +195,25 @@ describe('an invalid token (190)', () => {
 
   it('stops the WhatsApp channel, keeps its messages queued, and lets email go on', async () => {
     await campaignFor('token', start, [...wa, mail]);
-    const { graph, smtp } = services;
+    const { graph, smtp } = stack.services;
     graph.setFailure(failures.badToken(), { times: 100 });
 
     await tick(start + MINUTE);
     await waitFor('email sent', () => smtp.messages.some((m) => m.envelope.rcptTo.includes(mail.email!)));
-    const queue = workers.queues.get(QUEUES.whatsapp);
+    const queue = stack.workers.queues.get(QUEUES.whatsapp);
     await waitFor('WhatsApp queue paused', () => queue.isPaused());
     await waitFor('WhatsApp deliveries back in the queue', async () => {
-      const rows = (await deliveriesOf(services.database.db, 'token')).filter(
+      const rows = (await deliveriesOf(stack.services.database.db, 'token')).filter(
         (r) => r.channel === 'whatsapp',
       );
       return rows.every((r) => r.status === 'queued' && r.error_code === '190');
     });
-    expect(await channelDownNote(workers.queues, 'whatsapp')).toMatchObject({ code: '190' });
+    expect(await channelDownNote(stack.workers.queues, 'whatsapp')).toMatchObject({ code: '190' });
     const tried = graph.requests.length;
     for (const s of wa) expect(graphRequestsTo(s.phone!)).toBeLessThanOrEqual(1);
     expect(graph.sent().filter((m) => wa.some((s) => m.to === digits(s.phone!)))).toHaveLength(0);
     // The jobs' channel-down delay (200 ms) passes: they come due, and wait in the paused queue.
-    const waRows = (await deliveriesOf(services.database.db, 'token')).filter(
+    const waRows = (await deliveriesOf(stack.services.database.db, 'token')).filter(
       (r) => r.channel === 'whatsapp',
     );
     await waitFor('the WhatsApp jobs to come due and wait in the paused queue', async () => {
@@ -241,14 +227,14 @@ describe('an invalid token (190)', () => {
     // The operator fixes the token and resumes the channel: every message goes out once.
     graph.clearFailures();
     await reviewChannel(
-      workers.queues,
+      stack.workers.queues,
       'whatsapp',
       'new-credentials',
       false,
       createLogger({ logLevel: 'silent' }),
     );
     await settled('token');
-    const rows = await deliveriesOf(services.database.db, 'token');
+    const rows = await deliveriesOf(stack.services.database.db, 'token');
     expect(rows.map((r) => r.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
     for (const s of wa) expect(graph.sent().filter((m) => m.to === digits(s.phone!))).toHaveLength(1);
     expect(await queue.isPaused()).toBe(false);
@@ -265,7 +251,7 @@ describe('opt-outs between planning and sending', () => {
     stoppedLate: subscriber('oo-stop-late', 405, ['whatsapp']),
     control: subscriber('oo-control', 406, ['whatsapp']),
   };
-  const db = () => services.database.db;
+  const db = () => stack.services.database.db;
   const unsubscribe = (id: string, state = 'unsubscribed') =>
     db().exec(`UPDATE subscriber_channels SET state = $2 WHERE subscriber_id = $1`, [id, state]);
   const markDone = (id: string) =>
@@ -277,7 +263,7 @@ describe('opt-outs between planning and sending', () => {
     await unsubscribe(subs.unsubscribedEarly.id);
     await markDone(subs.doneEarly.id);
     // Hold the senders so that the next changes land between fan-out and send.
-    const queue = workers.queues.get(QUEUES.whatsapp);
+    const queue = stack.workers.queues.get(QUEUES.whatsapp);
     await queue.pause();
     await tick(start + MINUTE);
     await unsubscribe(subs.unsubscribedLate.id);
@@ -294,7 +280,7 @@ describe('opt-outs between planning and sending', () => {
     expect(byId.get('oo-done-late')).toMatchObject({ status: 'skipped', skip_reason: 'done' });
     expect(byId.get('oo-control')).toMatchObject({ status: 'sent' });
     for (const s of Object.values(subs)) {
-      expect(services.graph.sent().filter((m) => m.to === digits(s.phone!))).toHaveLength(
+      expect(stack.services.graph.sent().filter((m) => m.to === digits(s.phone!))).toHaveLength(
         s === subs.control ? 1 : 0,
       );
     }
@@ -306,9 +292,9 @@ describe('a campaign paused while its messages wait', () => {
   const subs = [subscriber('ps-1', 501, ['whatsapp']), subscriber('ps-2', 502, ['whatsapp'])];
 
   it('holds them, then sends each once after resume', async () => {
-    const db = services.database.db;
+    const db = stack.services.database.db;
     await campaignFor('paused', start, subs);
-    const queue = workers.queues.get(QUEUES.whatsapp);
+    const queue = stack.workers.queues.get(QUEUES.whatsapp);
     await queue.pause();
     await tick(start + MINUTE);
     const campaigns = createCampaignService({ db });
@@ -320,7 +306,8 @@ describe('a campaign paused while its messages wait', () => {
         rows.length === 2 && rows.every((r) => r.status === 'queued' && r.error_code === 'campaign-paused')
       );
     });
-    const sentTo = () => services.graph.sent().filter((m) => subs.some((s) => m.to === digits(s.phone!)));
+    const sentTo = () =>
+      stack.services.graph.sent().filter((m) => subs.some((s) => m.to === digits(s.phone!)));
     expect(sentTo()).toHaveLength(0);
 
     await campaigns.resume('paused', clock.now());

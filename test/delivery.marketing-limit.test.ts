@@ -1,40 +1,28 @@
 // Meta's per-user marketing limit (131049) through real workers: the message is tried again at
 // growing intervals inside the campaign's window (1 h after the first refusal, 2 h after the
 // second), and not at all when the next try would come after the deadline (docs/whatsapp.md).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sendQueueFor } from '../src/queue/catalog.ts';
-import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import type { GraphFailure } from '../src/sandbox/graph-failures.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import {
   attemptsOf,
-  type DeliveryServices,
   deliveriesOf,
   inFlight,
   seedSubscribers,
   startCampaign,
-  startDeliveryServices,
   subscriber,
   tickAndWait,
   waitFor,
 } from './support/delivery.ts';
+import { useDeliveryWorkers } from './support/delivery-workers.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const BASE = Date.parse('2031-06-03T07:00:00Z');
 const clock = new ManualClock(BASE);
-let services: DeliveryServices;
-let workers: RunningWorkers;
 
-beforeAll(async () => {
-  services = await startDeliveryServices();
-  workers = await startWorkers(services.config(), { clock, scheduleTick: false, backoff: { baseMs: 20 } });
-});
-
-afterAll(async () => {
-  await workers?.close(5_000);
-  await services?.close();
-});
+const stack = useDeliveryWorkers(clock);
 
 async function refusedCampaign(
   id: string,
@@ -43,11 +31,11 @@ async function refusedCampaign(
   failure: GraphFailure = { type: 'graph', code: 131049 },
 ) {
   const person = { ...subscriber(`${id}-p`, n, ['whatsapp']), tags: [id] };
-  await seedSubscribers(services.database.db, [person], BASE - HOUR);
+  await seedSubscribers(stack.services.database.db, [person], BASE - HOUR);
   // Refused twice with 131049 (by default), then accepted.
-  services.graph.setFailure(failure, { to: person.phone!, times: 2 });
+  stack.services.graph.setFailure(failure, { to: person.phone!, times: 2 });
   await startCampaign(
-    services.database.db,
+    stack.services.database.db,
     {
       id,
       deadline,
@@ -66,10 +54,10 @@ async function refusedCampaign(
   return person;
 }
 
-const row = async (id: string) => (await deliveriesOf(services.database.db, id))[0]!;
+const row = async (id: string) => (await deliveriesOf(stack.services.database.db, id))[0]!;
 const nextAttempt = async (deliveryId: number) =>
   (
-    await services.database.db.one<{ next_attempt_at: Date | null }>(
+    await stack.services.database.db.one<{ next_attempt_at: Date | null }>(
       'SELECT next_attempt_at FROM deliveries WHERE id = $1',
       [deliveryId],
     )
@@ -78,7 +66,7 @@ const nextAttempt = async (deliveryId: number) =>
 /** The delivery's own delayed job runs now, the clock being `instant`. */
 async function promoteAt(deliveryId: number, instant: number): Promise<void> {
   clock.set(instant);
-  const queue = workers.queues.get(sendQueueFor('whatsapp'));
+  const queue = stack.workers.queues.get(sendQueueFor('whatsapp'));
   const job = await waitFor('its delayed job', () => queue.getJob(`delivery-${deliveryId}`));
   await job.promote();
 }
@@ -86,14 +74,14 @@ async function promoteAt(deliveryId: number, instant: number): Promise<void> {
 describe("Meta's per-user marketing limit (131049)", () => {
   it('fails with 131049 when the next try would come after the deadline', async () => {
     await refusedCampaign('mk-late', 2, BASE + 30 * MINUTE);
-    await tickAndWait(clock, workers, services.database.db, BASE + MINUTE);
-    await waitFor('settled', async () => (await inFlight(services.database.db, 'mk-late')) === 0);
+    await tickAndWait(clock, stack.workers, stack.services.database.db, BASE + MINUTE);
+    await waitFor('settled', async () => (await inFlight(stack.services.database.db, 'mk-late')) === 0);
     expect(await row('mk-late')).toMatchObject({ status: 'failed', error_code: '131049' });
   });
 
   it('is tried again 1 h, then 2 h later, and goes out once Meta accepts it', async () => {
     await refusedCampaign('mk-pace', 1, BASE + 10 * HOUR);
-    await tickAndWait(clock, workers, services.database.db, BASE + MINUTE);
+    await tickAndWait(clock, stack.workers, stack.services.database.db, BASE + MINUTE);
     await waitFor('the first refusal recorded', async () => (await row('mk-pace')).status === 'retrying');
     const first = await row('mk-pace');
     expect(first.error_code).toBe('131049');
@@ -102,12 +90,12 @@ describe("Meta's per-user marketing limit (131049)", () => {
     await promoteAt(first.id, BASE + MINUTE + HOUR);
     await waitFor(
       'the second refusal recorded',
-      async () => (await attemptsOf(services.database.db, first.id)).length === 2,
+      async () => (await attemptsOf(stack.services.database.db, first.id)).length === 2,
     );
     expect(await nextAttempt(first.id)).toBe(BASE + MINUTE + 3 * HOUR);
     await promoteAt(first.id, BASE + MINUTE + 3 * HOUR);
     await waitFor('sent', async () => (await row('mk-pace')).status === 'sent');
-    expect((await attemptsOf(services.database.db, first.id)).map((a) => a.outcome)).toEqual([
+    expect((await attemptsOf(stack.services.database.db, first.id)).map((a) => a.outcome)).toEqual([
       'deferred',
       'deferred',
       'sent',
@@ -116,9 +104,9 @@ describe("Meta's per-user marketing limit (131049)", () => {
 
   it('records a message Meta holds for a quality assessment (template pacing) as sent, with the hold', async () => {
     await refusedCampaign('mk-held', 3, BASE + 20 * HOUR, { type: 'held' });
-    await tickAndWait(clock, workers, services.database.db, BASE + 4 * HOUR);
+    await tickAndWait(clock, stack.workers, stack.services.database.db, BASE + 4 * HOUR);
     await waitFor('sent', async () => (await row('mk-held')).status === 'sent');
-    const attempts = await services.database.db.query<{ outcome: string; detail: string | null }>(
+    const attempts = await stack.services.database.db.query<{ outcome: string; detail: string | null }>(
       'SELECT outcome, detail FROM delivery_attempts WHERE delivery_id = $1',
       [(await row('mk-held')).id],
     );

@@ -3,57 +3,42 @@
 // `unknown` and is never sent again, not by a retry and not by a later tick's recovery;
 // `campaign stats` and `subscribers show` say why. A send that never reached the API (connection
 // refused) is retried: src/delivery/channels/whatsapp.test.ts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCampaignService } from '../src/campaigns/campaign.service.ts';
 import { statsText } from '../src/cli/commands/campaign-stats.ts';
 import { profileText } from '../src/cli/commands/subscribers-show.ts';
-import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import { parseSubscriberKey } from '../src/subscribers/subscriber-key.ts';
 import { subscriberProfile } from '../src/subscribers/subscriber-profile.ts';
 import { failures } from './fakes/graph-api.ts';
 import {
   attemptsOf,
-  type DeliveryServices,
   deliveriesOf,
   digits,
   inFlight,
   seedSubscribers,
   startCampaign,
-  startDeliveryServices,
   subscriber,
   tickAndWait,
   waitFor,
 } from './support/delivery.ts';
+import { useDeliveryWorkers } from './support/delivery-workers.ts';
 
 const MINUTE = 60_000;
 const BASE = Date.parse('2031-06-02T07:00:00Z');
 const TIMEOUT_MS = 500;
 const clock = new ManualClock(BASE);
-let services: DeliveryServices;
-let workers: RunningWorkers;
 
-beforeAll(async () => {
-  services = await startDeliveryServices();
-  workers = await startWorkers(services.config(), {
-    clock,
-    scheduleTick: false,
-    backoff: { baseMs: 20 },
-    timeouts: { whatsappTimeoutMs: TIMEOUT_MS },
-    recovery: { graceMs: 0, orphanAfterMs: 0 },
-  });
+const stack = useDeliveryWorkers(clock, {
+  timeouts: { whatsappTimeoutMs: TIMEOUT_MS },
+  recovery: { graceMs: 0, orphanAfterMs: 0 },
 });
 
-afterAll(async () => {
-  await workers?.close(5_000);
-  await services?.close();
-});
-
-const tick = (instant: number) => tickAndWait(clock, workers, services.database.db, instant);
+const tick = (instant: number) => tickAndWait(clock, stack.workers, stack.services.database.db, instant);
 
 describe('a Graph API answer that comes after the timeout', () => {
   it('leaves the delivery unknown, never re-sent, and says why', async () => {
-    const { database, graph } = services;
+    const { database, graph } = stack.services;
     const slow = subscriber('gt-slow', 301, ['whatsapp']);
     const fine = subscriber('gt-fine', 302, ['whatsapp']);
     await seedSubscribers(database.db, [slow, fine], BASE - 60 * MINUTE);
