@@ -9,7 +9,7 @@
 // target is at least 3: each message brings back sent, delivered and read). `--short` (N = 2000)
 // finishes in well under a minute, for CI, which prints the ratio without judging it.
 //
-//   node bench/status.ts [--messages 20000] [--short] [--keep]
+//   node bench/status.ts [--messages 20000] [--short] [--keep] [--profile DIR]
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
@@ -32,6 +32,7 @@ const { values: opts } = parseArgs({
     messages: { type: 'string' },
     short: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    profile: { type: 'string' },
   },
 });
 const N = Number(opts.messages ?? (opts.short ? 2_000 : 20_000));
@@ -101,6 +102,8 @@ async function main(): Promise<void> {
     WHATSAPP_VERIFY_TOKEN: 'bench',
     WHATSAPP_API_URL: graph.url,
     WHATSAPP_RATE: '1000000',
+    // `--profile DIR`: serve and work write V8 CPU profiles there when they stop.
+    ...(opts.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${opts.profile}` } : {}),
   };
   const children: { stop(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> }[] = [];
   try {

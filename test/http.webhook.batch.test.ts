@@ -2,10 +2,12 @@
 // marketing preferences, applied by the real webhook worker.
 import { describe, expect, it } from 'vitest';
 import {
+  encodeWebhook,
   messagesChange,
   statusesChange,
   templateStatusChange,
   userPreferencesChange,
+  webhookPayload,
 } from './fakes/graph-api.ts';
 import * as h from './support/webhook.ts';
 
@@ -169,5 +171,29 @@ describe('POST /webhooks/whatsapp', () => {
     expect(await h.database.db.query(`SELECT name, language, status, reason FROM template_statuses`)).toEqual(
       [{ name: 'first_notice', language: 'fr', status: 'REJECTED', reason: 'INVALID_FORMAT' }],
     );
+  });
+
+  it('stores POSTs that arrive together in one commit: each body once, a copy with them a duplicate', async () => {
+    const bodies = [
+      [status('wamid.E1', 'delivered', 50)],
+      [status('wamid.S1', 'delivered', 49)],
+      [status('wamid.P1', 'delivered', 48)],
+    ].map((statuses) =>
+      encodeWebhook(webhookPayload([{ id: 'waba-1', changes: [statusesChange(meta, statuses)] }]), h.SECRET),
+    );
+    const [before] = await h.database.db.query<{ id: number }>(
+      `SELECT coalesce(max(id), 0)::int AS id FROM webhook_events`,
+    );
+    // Paused, so that no processing rewrites the rows (and their xmin) before they are read.
+    await h.worker.pause();
+    const answers = await Promise.all([...bodies, bodies[0]!].map((b) => h.post(b.body, b.signature)));
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200]);
+    const events = await h.database.db.query<{ commits: number; n: number }>(
+      `SELECT count(DISTINCT xmin::text)::int AS commits, count(*)::int AS n FROM webhook_events WHERE id > $1`,
+      [before!.id],
+    );
+    h.worker.resume();
+    expect(events).toEqual([{ commits: 1, n: 3 }]);
+    await h.processed();
   });
 });

@@ -13,7 +13,7 @@ import { escapeUnicode } from './webhook-signature.ts';
 
 export interface IntakeDeps {
   readonly db: Db;
-  readonly queue: Pick<Queue, 'add'>;
+  readonly queue: Pick<Queue, 'addBulk'>;
   /** How long queueing may take before the request gives up with a 503. Default 5 s. */
   readonly queueTimeoutMs?: number;
 }
@@ -32,21 +32,95 @@ export function webhookDigest(rawBody: Buffer): string {
     .digest('hex');
 }
 
-export async function receiveWebhook(
-  deps: IntakeDeps,
-  rawBody: Buffer,
-  payload: unknown,
-  now: number,
-): Promise<IntakeResult> {
-  const fields = webhookFields(payload);
-  const stored = await repo.storeEvent(deps.db, {
-    digest: webhookDigest(rawBody),
-    fields,
-    rawJson: JSON.stringify(payload),
-    now: new Date(now),
-  });
-  if (!stored.processed) await bounded(enqueueWebhook(deps.queue, stored.id), deps.queueTimeoutMs ?? 5_000);
-  return { eventId: stored.id, result: stored.isNew ? 'accepted' : 'duplicate', fields };
+export type ReceiveWebhook = (rawBody: Buffer, payload: unknown, now: number) => Promise<IntakeResult>;
+
+/** At most this many bodies, or this many bytes of them (but at least one body), per batch. */
+const BATCH_BODIES = 100;
+const BATCH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The intake of one `serve` process. Bodies that arrive while the previous batch is being stored
+ * wait for the next one, which stores them in one INSERT (one commit) and queues them in one
+ * `addBulk` (one Redis round trip): under load a round trip of each carries many POSTs, alone a
+ * POST waits for nobody (docs/delivery.md, "Statuses from WhatsApp"). Each request still answers
+ * only once its body is stored and queued. A batch PostgreSQL refuses is stored body by body, so
+ * that one body it cannot take fails alone.
+ */
+export function createWebhookIntake(deps: IntakeDeps): ReceiveWebhook {
+  interface Waiting {
+    readonly event: { digest: string; fields: readonly string[]; rawJson: string; now: Date };
+    readonly bytes: number;
+    resolve(result: IntakeResult): void;
+    reject(error: unknown): void;
+  }
+  let waiting: Waiting[] = [];
+  let draining = false;
+
+  const take = (): Waiting[] => {
+    let bytes = 0;
+    let n = 0;
+    while (n < waiting.length && n < BATCH_BODIES && (n === 0 || bytes + waiting[n]!.bytes <= BATCH_BYTES))
+      bytes += waiting[n++]!.bytes;
+    const batch = waiting.slice(0, n);
+    waiting = waiting.slice(n);
+    return batch;
+  };
+
+  const settle = async (batch: readonly Waiting[]): Promise<void> => {
+    let stored: repo.StoredEvent[];
+    try {
+      stored = await repo.storeEvents(deps.db, batch.map((w) => w.event));
+    } catch (error) {
+      if (batch.length === 1) return batch[0]!.reject(error);
+      await Promise.all(batch.map((w) => settle([w])));
+      return;
+    }
+    try {
+      const ids = stored.filter((s) => !s.processed).map((s) => s.id);
+      if (ids.length > 0) await bounded(enqueueWebhooks(deps.queue, ids), deps.queueTimeoutMs ?? 5_000);
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    for (const [i, w] of batch.entries()) {
+      const { id, isNew } = stored[i]!;
+      w.resolve({ eventId: id, result: isNew ? 'accepted' : 'duplicate', fields: w.event.fields });
+    }
+  };
+
+  const drain = async (): Promise<void> => {
+    try {
+      while (waiting.length > 0) {
+        const batch = take();
+        await settle(batch).catch((error: unknown) => {
+          for (const w of batch) w.reject(error);
+        });
+      }
+    } finally {
+      draining = false;
+    }
+  };
+
+  return (rawBody, payload, now) =>
+    new Promise<IntakeResult>((resolve, reject) => {
+      const fields = webhookFields(payload);
+      waiting.push({
+        event: {
+          digest: webhookDigest(rawBody),
+          fields,
+          rawJson: JSON.stringify(payload),
+          now: new Date(now),
+        },
+        bytes: rawBody.length,
+        resolve,
+        reject,
+      });
+      if (!draining) {
+        draining = true;
+        // After the I/O callbacks of this turn of the event loop: the POSTs read in it go together.
+        setImmediate(() => void drain());
+      }
+    });
 }
 
 /** BullMQ waits for Redis to be ready before a command, for as long as it takes: with Redis
@@ -67,7 +141,9 @@ async function bounded(work: Promise<void>, ms: number): Promise<void> {
   }
 }
 
-export async function enqueueWebhook(queue: Pick<Queue, 'add'>, eventId: number): Promise<void> {
-  const job = jobFor('webhook', { eventId });
-  await queue.add(job.name, job.data, job.opts);
+export async function enqueueWebhooks(
+  queue: Pick<Queue, 'addBulk'>,
+  eventIds: readonly number[],
+): Promise<void> {
+  await queue.addBulk(eventIds.map((eventId) => jobFor('webhook', { eventId })));
 }

@@ -33,26 +33,66 @@ export function jsonbText(json: string): string {
   return JSONB_UNSAFE.test(json) ? JSON.stringify(storable(JSON.parse(json))) : json;
 }
 
-/** Stores a verified body once per digest. Two statements, not one: a concurrent identical POST
- *  waits on the unique index, and only a fresh snapshot then sees the row the other committed. */
+/** Stores a verified body once per digest (storeEvents with one body). */
 export async function storeEvent(
   sql: Sql,
   event: { digest: string; fields: readonly string[]; rawJson: string; now: Date },
 ): Promise<StoredEvent> {
-  const json = jsonbText(event.rawJson);
-  const inserted = await sql.one<{ id: number }>(
+  const [stored] = await storeEvents(sql, [event]);
+  return stored!;
+}
+
+/**
+ * Stores verified bodies once per digest, in their order: one INSERT for all of them (one
+ * commit), then one SELECT for the digests already there. Two statements, not one: a concurrent
+ * identical POST waits on the unique index, and only a fresh snapshot then sees the row the other
+ * committed. The same body twice in one call is stored once: the first is new, the second a
+ * redelivery of it.
+ */
+export async function storeEvents(
+  sql: Sql,
+  events: readonly { digest: string; fields: readonly string[]; rawJson: string; now: Date }[],
+): Promise<StoredEvent[]> {
+  const inserted = await sql.query<{ id: number; digest: string }>(
     `INSERT INTO webhook_events (kind, payload_digest, payload, fields, received_at)
-     VALUES ('whatsapp', $1, $2::jsonb, $3, $4)
-     ON CONFLICT (payload_digest) DO NOTHING RETURNING id`,
-    [event.digest, json, storable(event.fields), event.now],
+     SELECT 'whatsapp', e.digest, e.payload::jsonb,
+            ARRAY(SELECT jsonb_array_elements_text(e.fields::jsonb)), e.at
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY
+            AS e(digest, payload, fields, at, n)
+      ORDER BY e.n
+     ON CONFLICT (payload_digest) DO NOTHING RETURNING id, payload_digest AS digest`,
+    [
+      events.map((e) => e.digest),
+      events.map((e) => jsonbText(e.rawJson)),
+      events.map((e) => JSON.stringify(storable(e.fields))),
+      events.map((e) => e.now),
+    ],
   );
-  if (inserted) return { id: inserted.id, isNew: true, processed: false };
-  const existing = await sql.one<{ id: number; processed: boolean }>(
-    `SELECT id, processed_at IS NOT NULL AS processed FROM webhook_events WHERE payload_digest = $1`,
-    [event.digest],
+  const fresh = new Map(inserted.map((r) => [r.digest, r.id]));
+  const others = [...new Set(events.map((e) => e.digest).filter((d) => !fresh.has(d)))];
+  const existing = new Map(
+    others.length === 0
+      ? []
+      : (
+          await sql.query<{ id: number; digest: string; processed: boolean }>(
+            `SELECT id, payload_digest AS digest, processed_at IS NOT NULL AS processed
+               FROM webhook_events WHERE payload_digest = ANY($1::text[])`,
+            [others],
+          )
+        ).map((r) => [r.digest, r]),
   );
-  if (!existing) throw new Error('webhook event vanished between insert and select');
-  return { id: existing.id, isNew: false, processed: existing.processed };
+  const seen = new Set<string>();
+  return events.map((e) => {
+    const id = fresh.get(e.digest);
+    if (id !== undefined) {
+      const isNew = !seen.has(e.digest);
+      seen.add(e.digest);
+      return { id, isNew, processed: false };
+    }
+    const row = existing.get(e.digest);
+    if (!row) throw new Error('webhook event vanished between insert and select');
+    return { id: row.id, isNew: false, processed: row.processed };
+  });
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Config } from '../config/config.ts';
 import * as repo from '../inbound/webhook.repository.ts';
 import { processWebhookEvent } from '../inbound/webhook.service.ts';
 import type { InboundDeps } from '../inbound/webhook-inbound.ts';
-import { enqueueWebhook } from '../inbound/webhook-intake.ts';
+import { enqueueWebhooks } from '../inbound/webhook-intake.ts';
 import { createWhatsAppReplier, type WhatsAppReplier } from '../inbound/webhook-replies.ts';
 import { QUEUES } from '../queue/catalog.ts';
 import type { QueueSet, RedisConnection } from '../queue/connection.ts';
@@ -62,7 +62,7 @@ export function startWebhookWorker(config: Config, deps: WebhookWorkerDeps): Wor
   const sweep = async () => {
     const now = clock.now();
     const ids = await repo.unprocessedEventIds(db, new Date(now - sweepAfter), SWEEP_BATCH);
-    for (const id of ids) await enqueueWebhook(queue, id);
+    if (ids.length > 0) await enqueueWebhooks(queue, ids);
     const pruned = await repo.pruneWebhookRecords(db, new Date(now - KEEP_DEDUPE_MS));
     if (ids.length > 0 || pruned > 0) log.info({ requeued: ids.length, pruned }, 'webhook sweep');
   };

@@ -6,7 +6,7 @@
 // once and answers 200 at once: the processing runs on the `webhooks` queue (webhook.service).
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Config } from '../../config/config.ts';
-import { receiveWebhook } from '../../inbound/webhook-intake.ts';
+import { createWebhookIntake } from '../../inbound/webhook-intake.ts';
 import { isWebhookEnvelope } from '../../inbound/webhook-payload.ts';
 import { checkWebhookSignature } from '../../inbound/webhook-signature.ts';
 import { QUEUES } from '../../queue/catalog.ts';
@@ -40,7 +40,11 @@ const refuse = (reply: FastifyReply, status: number, detail: string) =>
 
 export const whatsappWebhookRoutes: FastifyPluginAsync<WhatsAppWebhookOptions> = async (app, opts) => {
   const whatsapp = opts.config.whatsapp;
-  const queue = opts.queues.get(QUEUES.webhooks);
+  const receiveWebhook = createWebhookIntake({
+    db: opts.db,
+    queue: opts.queues.get(QUEUES.webhooks),
+    queueTimeoutMs: opts.queueTimeoutMs ?? 5_000,
+  });
   const off =
     'WhatsApp is not configured: set WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN';
 
@@ -91,12 +95,7 @@ export const whatsappWebhookRoutes: FastifyPluginAsync<WhatsAppWebhookOptions> =
       return refuse(reply, 400, 'the body must be a JSON object with an "entry" array');
     }
     try {
-      const received = await receiveWebhook(
-        { db: opts.db, queue, queueTimeoutMs: opts.queueTimeoutMs ?? 5_000 },
-        raw,
-        payload,
-        opts.clock.now(),
-      );
+      const received = await receiveWebhook(raw, payload, opts.clock.now());
       webhookRequestsTotal.inc({ result: received.result });
       if (received.result === 'accepted')
         for (const field of received.fields) webhookChangesTotal.inc({ field });
