@@ -18,7 +18,7 @@
 //                       [--cpu-prof DIR] [--keep]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +38,7 @@ import { QueueSet } from '../src/queue/connection.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { migrate, withDatabase } from '../src/store/migrate.ts';
 import { type Db, openDb } from '../src/store/pool.ts';
-import { cleanUp, startSmtpSink } from './support.ts';
+import { cleanUp, cpuMs, startSmtpSink } from './support.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -231,13 +231,6 @@ async function benchWorker(
     if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
     await queues.close();
   }
-}
-
-/** CPU time a process has used so far (user + system, /proc, in clock ticks of 10 ms), in ms. */
-async function cpuMs(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /, '').split(' ');
-  // utime and stime are fields 14 and 15 of stat, 12 and 13 once pid and comm are cut off.
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Resolves when the worker logs that it is sending; its other lines are read and dropped. */

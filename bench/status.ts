@@ -6,8 +6,11 @@
 //    per POST, 20 POSTs in flight, to serve's /webhooks/whatsapp: statuses settled per second,
 //    from the first POST to the moment every row is `read`.
 // Printed: both rates and their ratio, statuses settled per message dispatched per second (the
-// target is at least 3: each message brings back sent, delivered and read). `--short` (N = 2000)
-// finishes in well under a minute, for CI, which prints the ratio without judging it.
+// target is at least 3: each message brings back sent, delivered and read), and the CPU time
+// `serve`, `work` and PostgreSQL's backends spent per 1,000 statuses (a figure a busy shared
+// machine moves less than the rates). `--short` (N = 2000) finishes in well under a minute, for
+// CI, which prints the ratio without judging it. `--profile DIR`: V8 CPU profiles of serve and
+// work in DIR.
 //
 //   node bench/status.ts [--messages 20000] [--short] [--keep] [--profile DIR]
 import { randomBytes } from 'node:crypto';
@@ -25,7 +28,15 @@ import { encodeWebhook } from '../src/sandbox/webhook-signing.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { migrate, withDatabase } from '../src/store/migrate.ts';
 import { type Db, openDb } from '../src/store/pool.ts';
-import { campaignFile, cleanUp, printTable, seed, spawnLastcall, startGraphSandbox } from './support.ts';
+import {
+  campaignFile,
+  cleanUp,
+  cpuMs,
+  printTable,
+  seed,
+  spawnLastcall,
+  startGraphSandbox,
+} from './support.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -56,6 +67,16 @@ async function freePort(): Promise<number> {
   const port = (server.address() as { port: number }).port;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** CPU time used so far by `serve`, `work` and the PostgreSQL backends of the database (the
+ *  pools' connections stay open through a phase, so a difference of two readings is the phase's). */
+async function cpuUse(db: Db, servePid: number, workPid: number) {
+  const backends = await db.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`,
+  );
+  const postgres = (await Promise.all(backends.map((b) => cpuMs(b.pid)))).reduce((a, b) => a + b, 0);
+  return { serve: await cpuMs(servePid), work: await cpuMs(workPid), postgres };
 }
 
 /** Polls `count` until it reaches `target` (or `limitMs` passes); resolves with when it did. */
@@ -175,6 +196,7 @@ async function main(): Promise<void> {
     });
     const url = `${base}/webhooks/whatsapp`;
     let next = 0;
+    const cpuBefore = await cpuUse(db, serve.pid, work.pid);
     const statusStart = performance.now();
     await Promise.all(
       Array.from({ length: IN_FLIGHT }, async () => {
@@ -194,6 +216,9 @@ async function main(): Promise<void> {
     const settledEnd = await until('statuses', countStatus(db, 'read'), N, 10 * MINUTE);
     const settledMs = settledEnd - statusStart;
     log(`statuses: every row read after ${seconds(settledMs)}`);
+    const cpuAfter = await cpuUse(db, serve.pid, work.pid);
+    const perThousand = (k: 'serve' | 'work' | 'postgres') =>
+      `${Math.round(((cpuAfter[k] - cpuBefore[k]) / (2 * N)) * 1000)} ms`;
 
     const dispatchRate = perSecond(N, dispatchMs);
     const statusRate = perSecond(2 * N, settledMs);
@@ -209,6 +234,10 @@ async function main(): Promise<void> {
         ],
         [`statuses settled (${2 * N}, delivered then read)`, `${Math.round(statusRate)} statuses/s`],
         ['statuses settled per message dispatched (target >= 3)', ratio.toFixed(2)],
+        [
+          'CPU per 1,000 statuses: serve / work / PostgreSQL',
+          `${perThousand('serve')} / ${perThousand('work')} / ${perThousand('postgres')}`,
+        ],
       ],
     );
   } finally {
