@@ -81,5 +81,37 @@ describe('the estimated WhatsApp cost in the API', () => {
       { step: 'd7', category: 'utility', billable: 3, free: 0, estimatedCost: 0.05, unpriced: 0 },
     ]);
     expect(stats.json.whatsappCost).toEqual({ currency: 'EUR', estimated: 0.05, unpriced: 0 });
+
+    // Meta repeats a message's pricing on each status: the same again moves nothing, a new one
+    // (a free service message here) moves its row's count and is stored.
+    const priced = (r: { id: string; subscriber_id: string }, billable: boolean, type: string) => ({
+      id: Number(r.id),
+      billable,
+      model: 'PMP',
+      category: 'utility',
+      type,
+      callingCode: codes[r.subscriber_id]!,
+    });
+    await writePricing(
+      api.db,
+      rows.map((r) => priced(r, true, 'regular')),
+    );
+    await writePricing(api.db, [priced(rows[0]!, false, 'free_customer_service')]);
+    const counted = await api.db.query(
+      `SELECT category, billable, sum(n)::int AS n FROM whatsapp_pricing_counts WHERE campaign_id = 'api-test'
+        GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 2`,
+    );
+    const stored = await api.db.query(
+      `SELECT pricing_category AS category, pricing_billable AS billable, count(*)::int AS n FROM deliveries
+        WHERE campaign_id = 'api-test' AND step_id = 'd7' GROUP BY 1, 2 ORDER BY 2`,
+    );
+    expect(stored).toEqual([
+      { category: 'utility', billable: false, n: 1 },
+      { category: 'utility', billable: true, n: 2 },
+    ]);
+    expect(counted).toEqual(stored);
+    expect(await api.db.query(`SELECT pricing_type FROM deliveries WHERE id = $1`, [rows[0]!.id])).toEqual([
+      { pricing_type: 'free_customer_service' },
+    ]);
   });
 });

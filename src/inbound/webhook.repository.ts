@@ -422,7 +422,10 @@ export async function recordTemplateChange(
  * Stores the `pricing` object of the deliveries' latest status webhooks, and moves the priced
  * counts (whatsapp_pricing_counts) by the change, in one statement: the counts always equal the
  * priced deliveries. The rows are locked by the caller (lockDeliveriesForStatuses), so their old
- * pricing read here is the one being replaced.
+ * pricing read here is the one being replaced. Only rows whose pricing changes are written: Meta
+ * repeats the same pricing on each status of a message, and a second write of a row the page
+ * already wrote is a new row version, every index entry again and its foreign keys checked again
+ * (docs/delivery.md, "Statuses from WhatsApp").
  */
 export async function writePricing(
   sql: Sql,
@@ -451,7 +454,9 @@ export async function writePricing(
      written AS (
        UPDATE deliveries d SET pricing_billable = p.billable, pricing_model = p.model, pricing_category = p.category,
               pricing_type = p.type, pricing_calling_code = p.calling_code
-         FROM p WHERE d.id = p.id),
+         FROM p WHERE d.id = p.id
+          AND (d.pricing_billable, d.pricing_model, d.pricing_category, d.pricing_type, d.pricing_calling_code)
+              IS DISTINCT FROM (p.billable, p.model, p.category, p.type, p.calling_code)),
      moves AS (
        SELECT campaign_id, step_id, category, calling_code, billable, 1 AS d FROM old
        UNION ALL
