@@ -69,7 +69,10 @@ export function createWebhookIntake(deps: IntakeDeps): ReceiveWebhook {
   const settle = async (batch: readonly Waiting[]): Promise<void> => {
     let stored: repo.StoredEvent[];
     try {
-      stored = await repo.storeEvents(deps.db, batch.map((w) => w.event));
+      stored = await repo.storeEvents(
+        deps.db,
+        batch.map((w) => w.event),
+      );
     } catch (error) {
       if (batch.length === 1) return batch[0]!.reject(error);
       await Promise.all(batch.map((w) => settle([w])));
