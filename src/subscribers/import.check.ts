@@ -6,6 +6,15 @@
 // duplicate check, which stays in the importing thread (it needs the file's order).
 import type { Problem } from '../shared/errors.ts';
 import { DUPLICATE_FIELDS, duplicateKeys, validateRecord } from './csv.ts';
+import {
+  DIGEST_WORDS,
+  digestInto,
+  digestSeed,
+  findKnown,
+  type KnownDigests,
+  knownKeys,
+  storedDigestHex,
+} from './import.digest.ts';
 import { stagingLine } from './import.staging.ts';
 import { keyHash } from './seen-keys.ts';
 
@@ -17,6 +26,9 @@ export interface CheckTask {
   readonly now: number;
   /** Set: each valid row carries the tombstone hashes of its phone and email. */
   readonly hashKey?: string | undefined;
+  /** The digests stored when the import began (import.digest.ts): a record found there is
+   *  unchanged and is not validated. */
+  readonly known?: KnownDigests | undefined;
 }
 
 export interface LineProblems {
@@ -27,7 +39,8 @@ export interface LineProblems {
 export interface CheckedBatch {
   /** Every record's line, in file order. */
   readonly lines: readonly number[];
-  /** Per record: 1 valid, 0 refused (its problems are in `bad`). */
+  /** Per record: 1 valid, 2 known unchanged by its digest (valid, not validated again, no
+   *  staging line: its text is empty), 0 refused (its problems are in `bad`). */
   readonly valid: Uint8Array;
   readonly bad: readonly LineProblems[];
   /** Valid rows accepted with a change worth saying. */
@@ -55,9 +68,21 @@ export function checkBatch(task: CheckTask): CheckedBatch {
   const keys = new Uint32Array(count * KEYS * 2);
   const present = new Uint8Array(count);
   let chars = 0;
+  const seed = digestSeed(task.names);
+  const digest = new Uint32Array(DIGEST_WORDS);
   for (let i = 0; i < count; i++) {
     const line = task.lines[i]!;
-    const result = validateRecord(task.names, task.fields[i]!, task.now);
+    const fields = task.fields[i]!;
+    digestInto(seed, fields, digest, 0);
+    const found = task.known === undefined ? -1 : findKnown(task.known, digest, 0);
+    if (found >= 0) {
+      valid[i] = 2;
+      const v = staged.length;
+      present[v] = knownKeys(task.known!, found, keys, v * KEYS * 2);
+      staged.push('');
+      continue;
+    }
+    const result = validateRecord(task.names, fields, task.now);
     if (!result.ok) {
       bad.push({ line, problems: result.problems });
       continue;
@@ -70,7 +95,9 @@ export function checkBatch(task: CheckTask): CheckedBatch {
       keyHash(key, keys, (v * KEYS + k) * 2);
       present[v]! |= 1 << k;
     });
-    const text = stagingLine(line, result.value, task.hashKey);
+    // A row imported with a note is not stored with its digest: the note is said every time.
+    const stored = result.notes ? undefined : storedDigestHex(digest, 0, present[v]!, keys, v * KEYS * 2);
+    const text = stagingLine(line, result.value, task.hashKey, stored);
     staged.push(text);
     chars += text.length;
   }

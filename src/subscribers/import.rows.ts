@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { type CsvBatch, readCsvRecords } from './csv.ts';
 import { type CheckedBatch, type CheckTask, checkBatch } from './import.check.ts';
+import type { KnownDigests } from './import.digest.ts';
 
 /** Worker threads of an import by default: none. Measured on 2 shared cores, a worker cost up
  *  to a third more CPU and 50–90 MB more memory, and saved no time (docs/benchmarks.md,
@@ -30,6 +31,8 @@ export interface RowsOptions {
   /** The tombstone key when addresses must be hashed, asked again every `hashKeyEvery` records. */
   readonly hashKey: () => Promise<string | undefined>;
   readonly hashKeyEvery: number;
+  /** The digests stored when the import began: rows found there are not validated. */
+  readonly known?: KnownDigests | undefined;
 }
 
 /** A checked batch with the rows the CSV reader refused itself (a wrong number of fields). */
@@ -98,6 +101,7 @@ export class CheckedRows {
       fields: records.fields,
       now: this.#options.now,
       hashKey: this.#hashKey,
+      known: this.#options.known,
     };
     const threads = this.#options.threads ?? CHECK_THREADS;
     if (this.#pool === undefined && threads > 0 && this.#read > (this.#options.threadedFrom ?? THREADED_FROM))

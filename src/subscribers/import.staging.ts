@@ -14,6 +14,7 @@ import type { SubscriberInput } from './subscriber.schema.ts';
 const CREATE_STAGING = `
 SET LOCAL jit = off;
 SET LOCAL work_mem = '64MB';
+SET LOCAL lastcall.importing = 'on';
 DROP TABLE IF EXISTS import_rows;
 CREATE TEMP TABLE import_rows (
   line           integer NOT NULL,
@@ -31,7 +32,8 @@ CREATE TEMP TABLE import_rows (
   consent_source text NOT NULL,
   tags           text[] NOT NULL,     -- sorted: stored tags are, so another order is no change
   phone_hash     text,                -- tombstone hashes, only when there are tombstones
-  email_hash     text
+  email_hash     text,
+  import_digest  bytea                -- the record's stored digest (import.digest.ts); null: none
 ) ON COMMIT DROP`;
 
 export const COPY_STAGING = 'COPY import_rows FROM STDIN';
@@ -53,11 +55,17 @@ function field(value: string | undefined): string {
 /** Channels and tags are validated words ([a-z0-9_-]): an array literal needs no quoting. */
 const arrayLiteral = (items: readonly string[]) => `{${items.join(',')}}`;
 
-/** One staging line. `hashKey` set: the tombstone hashes of the phone and email go with it. */
-export function stagingLine(line: number, v: SubscriberInput, hashKey: string | undefined): string {
+/** One staging line. `hashKey` set: the tombstone hashes of the phone and email go with it.
+ *  `digest`: the stored digest as COPY text (import.digest.ts's storedDigestHex). */
+export function stagingLine(
+  line: number,
+  v: SubscriberInput,
+  hashKey: string | undefined,
+  digest?: string | undefined,
+): string {
   const phoneHash =
     hashKey !== undefined && v.phone !== undefined ? tombstoneHash(hashKey, 'phone', v.phone) : undefined;
   const emailHash =
     hashKey !== undefined && v.email !== undefined ? tombstoneHash(hashKey, 'email', v.email) : undefined;
-  return `${line}\t${field(v.id)}\t${field(v.name)}\t${field(v.phone)}\t${field(v.phoneRegion)}\t${field(v.email)}\t${v.locale}\t${field(v.timezone)}\t${field(JSON.stringify(v.attributes))}\t${arrayLiteral(v.channels)}\t${new Date(v.consentAt).toISOString()}\t${field(v.consentSource)}\t${arrayLiteral([...v.tags].sort())}\t${field(phoneHash)}\t${field(emailHash)}\n`;
+  return `${line}\t${field(v.id)}\t${field(v.name)}\t${field(v.phone)}\t${field(v.phoneRegion)}\t${field(v.email)}\t${v.locale}\t${field(v.timezone)}\t${field(JSON.stringify(v.attributes))}\t${arrayLiteral(v.channels)}\t${new Date(v.consentAt).toISOString()}\t${field(v.consentSource)}\t${arrayLiteral([...v.tags].sort())}\t${field(phoneHash)}\t${field(emailHash)}\t${digest ?? '\\N'}\n`;
 }
