@@ -124,8 +124,11 @@ describe('an unchanged re-import', () => {
     await fast.db.exec('ALTER TABLE subscribers DISABLE TRIGGER subscribers_import_digest_clear');
     await fast.db.exec('UPDATE subscribers SET import_digest = NULL');
     await fast.db.exec('ALTER TABLE subscribers ENABLE TRIGGER subscribers_import_digest_clear');
+    const touched = await fast.db.query('SELECT id, updated_at FROM subscribers ORDER BY id');
     const first = await importInto(fast, ROWS);
     expect(first.known).toBe(0);
+    // Giving a row its digest is no change of the person's data.
+    expect(await fast.db.query('SELECT id, updated_at FROM subscribers ORDER BY id')).toEqual(touched);
     expect(first.summary).toMatchObject({ unchanged: 5, updated: 0 });
     expect(await fast.db.query('SELECT id FROM subscribers WHERE import_digest IS NULL')).toEqual([
       { id: 's5' },

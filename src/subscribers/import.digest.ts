@@ -101,8 +101,12 @@ export function storedDigestHex(
  * by SharedArrayBuffers: a check worker (import.worker.ts) is handed it without a copy.
  */
 export interface KnownDigests {
-  /** Stored digests, DIGEST_BYTES each. */
-  readonly entries: Uint8Array;
+  /** Per entry, the record's digest (DIGEST_WORDS words). */
+  readonly digests: Uint32Array;
+  /** Per entry, the hashes of its id, phone and email (2 words each). */
+  readonly keys: Uint32Array;
+  /** Per entry, which of those it has (bit i: DUPLICATE_FIELDS[i]). */
+  readonly present: Uint8Array;
   /** Slots: 1 + an entry's index, 0 empty; a power of two of them. */
   readonly slots: Uint32Array;
 }
@@ -113,45 +117,41 @@ export interface KnownDigests {
  */
 export function findKnown(known: KnownDigests, digest: Uint32Array, at: number): number {
   const mask = known.slots.length - 1;
-  const entries = known.entries;
+  const digests = known.digests;
   const w0 = digest[at]!;
   for (let slot = w0 & mask; ; slot = (slot + 1) & mask) {
     const index = known.slots[slot]!;
     if (index === 0) return -1;
-    const e = (index - 1) * DIGEST_BYTES;
-    let same = true;
-    for (let w = 0; w < DIGEST_WORDS && same; w++) {
-      const o = e + w * 4;
-      const word =
-        ((entries[o]! << 24) | (entries[o + 1]! << 16) | (entries[o + 2]! << 8) | entries[o + 3]!) >>> 0;
-      same = word === digest[at + w];
-    }
-    if (same) return index - 1;
+    const e = (index - 1) * DIGEST_WORDS;
+    if (
+      digests[e] === w0 &&
+      digests[e + 1] === digest[at + 1] &&
+      digests[e + 2] === digest[at + 2] &&
+      digests[e + 3] === digest[at + 3]
+    )
+      return index - 1;
   }
 }
 
 /** Of entry `index`: which keys are present (bit i: DUPLICATE_FIELDS[i]); their hashes are
  *  written to keys[at..at+2*KEYS-1]. */
 export function knownKeys(known: KnownDigests, index: number, keys: Uint32Array, at: number): number {
-  const e = index * DIGEST_BYTES + DIGEST_WORDS * 4;
-  const entries = known.entries;
-  for (let k = 0; k < KEYS * 2; k++) {
-    const o = e + 1 + k * 4;
-    keys[at + k] =
-      ((entries[o]! << 24) | (entries[o + 1]! << 16) | (entries[o + 2]! << 8) | entries[o + 3]!) >>> 0;
-  }
-  return entries[e]!;
+  keys.set(known.keys.subarray(index * KEYS * 2, (index + 1) * KEYS * 2), at);
+  return known.present[index]!;
 }
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
 /**
  * Every digest stored in the database, in one `COPY … TO STDOUT (FORMAT binary)`: one snapshot,
- * about 41 bytes a subscriber on the wire. Undefined when there are none.
+ * 47 bytes a subscriber on the wire, read into the table as the stream's parts are (the parts
+ * are dropped as they are read: the whole copy is never held twice). Undefined when there are
+ * none.
  */
 export async function loadKnownDigests(db: Db): Promise<KnownDigests | undefined> {
   const client = await db.pool.connect();
   const parts: Buffer[] = [];
+  let total = 0;
   try {
     const stream: Readable = client.query(
       copyTo(
@@ -159,38 +159,93 @@ export async function loadKnownDigests(db: Db): Promise<KnownDigests | undefined
            TO STDOUT (FORMAT binary)`,
       ),
     );
-    for await (const part of stream) parts.push(part as Buffer);
+    for await (const part of stream) {
+      parts.push(part as Buffer);
+      total += (part as Buffer).length;
+    }
   } finally {
     client.release();
   }
-  const data = Buffer.concat(parts);
-  if (data.length < SIGNATURE.length + 8 || !data.subarray(0, SIGNATURE.length).equals(SIGNATURE))
+  const reader = new PartsReader(parts);
+  const head = reader.take(SIGNATURE.length + 8);
+  if (head === undefined || !head.subarray(0, SIGNATURE.length).equals(SIGNATURE))
     throw new Error('import digests: not a binary COPY');
-  let at = SIGNATURE.length + 4;
-  at += 4 + data.readUInt32BE(at);
+  const extension = head.readUInt32BE(SIGNATURE.length + 4);
+  reader.take(extension);
   const tuple = 2 + 4 + DIGEST_BYTES;
-  const count = Math.floor((data.length - at - 2) / tuple);
-  if (count === 0) return undefined;
-  const entries = new Uint8Array(new SharedArrayBuffer(count * DIGEST_BYTES));
+  const count = Math.floor((total - SIGNATURE.length - 8 - extension - 2) / tuple);
+  if (count <= 0) return undefined;
+  const shared = <T>(make: new (buffer: SharedArrayBuffer) => T, bytes: number) =>
+    new make(new SharedArrayBuffer(bytes));
   let size = 2;
   while (size < count * 2) size *= 2;
-  const slots = new Uint32Array(new SharedArrayBuffer(size * 4));
-  const known = { entries, slots };
-  const digest = new Uint32Array(DIGEST_WORDS);
+  const known: KnownDigests = {
+    digests: shared(Uint32Array, count * DIGEST_WORDS * 4),
+    keys: shared(Uint32Array, count * KEYS * 2 * 4),
+    present: shared(Uint8Array, count),
+    slots: shared(Uint32Array, size * 4),
+  };
+  const { digests, keys, present, slots } = known;
+  const mask = size - 1;
   let stored = 0;
-  for (let i = 0; i < count; i++, at += tuple) {
-    if (data.readInt16BE(at) !== 1 || data.readInt32BE(at + 2) !== DIGEST_BYTES)
+  for (let i = 0; i < count; i++) {
+    const bytes = reader.take(tuple);
+    if (bytes === undefined || bytes.readInt16BE(0) !== 1 || bytes.readInt32BE(2) !== DIGEST_BYTES)
       throw new Error('import digests: unexpected binary COPY tuple');
-    const from = at + 6;
-    for (let w = 0; w < DIGEST_WORDS; w++) digest[w] = data.readUInt32BE(from + w * 4);
+    const e = stored * DIGEST_WORDS;
+    for (let w = 0; w < DIGEST_WORDS; w++) digests[e + w] = bytes.readUInt32BE(6 + w * 4);
     // Two subscribers with one record digest cannot both be right (the digest covers the id);
     // the first is kept, and the other's row is then simply merged again.
-    if (findKnown(known, digest, 0) >= 0) continue;
-    entries.set(data.subarray(from, from + DIGEST_BYTES), stored * DIGEST_BYTES);
-    const mask = size - 1;
-    let slot = digest[0]! & mask;
+    if (findKnown(known, digests, e) >= 0) continue;
+    present[stored] = bytes[6 + DIGEST_WORDS * 4]!;
+    for (let k = 0; k < KEYS * 2; k++)
+      keys[stored * KEYS * 2 + k] = bytes.readUInt32BE(6 + DIGEST_WORDS * 4 + 1 + k * 4);
+    let slot = digests[e]! & mask;
     while (slots[slot] !== 0) slot = (slot + 1) & mask;
     slots[slot] = ++stored;
   }
   return known;
+}
+
+/** Reads a list of buffers as one stream of bytes, letting go of each buffer once read. */
+class PartsReader {
+  readonly #parts: Buffer[];
+  #part = 0;
+  #at = 0;
+
+  constructor(parts: Buffer[]) {
+    this.#parts = parts;
+  }
+
+  /** The next `n` bytes (a view when they lie in one part), or undefined past the end. */
+  take(n: number): Buffer | undefined {
+    const parts = this.#parts;
+    while (this.#part < parts.length && this.#at >= parts[this.#part]!.length) this.#next();
+    const part = parts[this.#part];
+    if (part === undefined) return n === 0 ? Buffer.alloc(0) : undefined;
+    if (this.#at + n <= part.length) {
+      const view = part.subarray(this.#at, this.#at + n);
+      this.#at += n;
+      return view;
+    }
+    const out = Buffer.alloc(n);
+    let filled = 0;
+    while (filled < n) {
+      const current = parts[this.#part];
+      if (current === undefined) return undefined;
+      const piece = Math.min(n - filled, current.length - this.#at);
+      current.copy(out, filled, this.#at, this.#at + piece);
+      filled += piece;
+      this.#at += piece;
+      if (this.#at >= current.length) this.#next();
+    }
+    return out;
+  }
+
+  #next(): void {
+    // A view returned earlier keeps its own reference; the list lets go of the part.
+    (this.#parts as (Buffer | undefined)[])[this.#part] = undefined;
+    this.#part++;
+    this.#at = 0;
+  }
 }

@@ -17,6 +17,17 @@
 -- takes no new lock order. Erasure deletes the row, and the digest with it.
 ALTER TABLE subscribers ADD COLUMN import_digest bytea;
 
+-- updated_at says when the person's data changed: not when only the digest did (set by an
+-- import, or cleared by the triggers below), nor on an update that changes nothing (the
+-- channel trigger's, on a row without a digest). The row comparison is cheap; the jsonb one
+-- runs only when the digest changed.
+DROP TRIGGER subscribers_touch ON subscribers;
+CREATE TRIGGER subscribers_touch BEFORE UPDATE ON subscribers
+  FOR EACH ROW
+  WHEN (CASE WHEN OLD.import_digest IS NOT DISTINCT FROM NEW.import_digest THEN OLD.* IS DISTINCT FROM NEW.*
+             ELSE to_jsonb(OLD) - 'import_digest' IS DISTINCT FROM to_jsonb(NEW) - 'import_digest' END)
+  EXECUTE FUNCTION touch_updated_at();
+
 CREATE FUNCTION subscribers_import_digest_clear() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   NEW.import_digest := NULL;
@@ -53,4 +64,7 @@ DROP TRIGGER subscriber_channels_import_digest ON subscriber_channels;
 DROP FUNCTION subscriber_changes_clear_import_digest();
 DROP TRIGGER subscribers_import_digest_clear ON subscribers;
 DROP FUNCTION subscribers_import_digest_clear();
+DROP TRIGGER subscribers_touch ON subscribers;
+CREATE TRIGGER subscribers_touch BEFORE UPDATE ON subscribers
+  FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
 ALTER TABLE subscribers DROP COLUMN import_digest;
