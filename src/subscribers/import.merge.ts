@@ -63,18 +63,19 @@ const MERGED_ATTRIBUTES = (stored: string) =>
 export async function removeUnchanged(sql: Sql): Promise<number> {
   // Index probes even when the statistics say the tables are empty (a first import, before its
   // closing ANALYZE): a sequential scan per row over the rows another chunk is writing, which
-  // it must still visit, ran for minutes. A nested loop over the chunk's ids: a merge join
-  // walked the whole subscribers_pkey for a chunk of a tenth of it.
-  await sql.exec(
-    'SET LOCAL enable_seqscan = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_hashjoin = off',
-  );
+  // it must still visit, ran for minutes. (Join methods are left to the planner: with hash and
+  // merge joins off, a first import's planner, believing subscribers empty, looped over it and
+  // scanned the chunk for each of its rows: minutes again, measured.)
+  await sql.exec('SET LOCAL enable_seqscan = off');
   const row = await sql.one<{ removed: number }>(`
     WITH removed AS (
-      DELETE FROM import_rows r USING subscribers s
-       WHERE s.id = r.id
-         AND (s.name, s.phone, s.email, s.locale, s.timezone, s.tags, s.attributes)
-             IS NOT DISTINCT FROM
-             (r.name, r.phone, r.email, r.locale, r.timezone, r.tags, ${MERGED_ATTRIBUTES('s')})
+      DELETE FROM import_rows r
+       WHERE EXISTS (
+               SELECT 1 FROM subscribers s
+                WHERE s.id = r.id
+                  AND (s.name, s.phone, s.email, s.locale, s.timezone, s.tags, s.attributes)
+                      IS NOT DISTINCT FROM
+                      (r.name, r.phone, r.email, r.locale, r.timezone, r.tags, ${MERGED_ATTRIBUTES('s')}))
          AND NOT EXISTS (
                SELECT 1 FROM unnest(r.channels) AS listed (channel)
                 WHERE NOT EXISTS (
@@ -86,14 +87,18 @@ export async function removeUnchanged(sql: Sql): Promise<number> {
                            AND e.channel = listed.channel AND e.kind = 'import' AND e.source = r.consent_source
                            AND e.evidence->>'address' =
                                CASE listed.channel WHEN 'whatsapp' THEN r.phone ELSE r.email END))
-      RETURNING r.id, r.import_digest, s.import_digest AS stored, s.xmin AS seen),
+      RETURNING r.id, r.import_digest),
+    -- The version of each row this statement's snapshot saw (one probe a row with a digest).
+    seen AS (
+      SELECT m.id, m.import_digest, s.xmin AS version, s.import_digest AS stored
+        FROM removed m JOIN subscribers s ON s.id = m.id
+       WHERE m.import_digest IS NOT NULL),
     stamped AS (
-      UPDATE subscribers s SET import_digest = m.import_digest
-        FROM removed m
-       WHERE s.id = m.id AND m.import_digest IS NOT NULL AND m.stored IS DISTINCT FROM m.import_digest
-         AND s.xmin = m.seen)
+      UPDATE subscribers s SET import_digest = v.import_digest
+        FROM seen v
+       WHERE s.id = v.id AND v.stored IS DISTINCT FROM v.import_digest AND s.xmin = v.version)
     SELECT count(*)::int AS removed FROM removed`);
-  await sql.exec('RESET enable_seqscan; RESET enable_mergejoin; RESET enable_hashjoin');
+  await sql.exec('RESET enable_seqscan');
   return row?.removed ?? 0;
 }
 
