@@ -136,6 +136,50 @@ describe('an unchanged re-import', () => {
     expect((await importInto(fast, ROWS)).known).toBe(4);
   });
 
+  it('does not give a row its digest when an opt-out commits while the import looks at it', async () => {
+    await importInto(fast, ROWS);
+    await fast.db.exec('ALTER TABLE subscribers DISABLE TRIGGER subscribers_import_digest_clear');
+    await fast.db.exec('UPDATE subscribers SET import_digest = NULL');
+    await fast.db.exec('ALTER TABLE subscribers ENABLE TRIGGER subscribers_import_digest_clear');
+    // An opt-out in progress: the subscriber locked and the channel ended, not yet committed.
+    const optOut = await fast.pool.connect();
+    try {
+      await optOut.query('BEGIN');
+      await optOut.query(`SELECT 1 FROM subscribers WHERE id = 's1' FOR UPDATE`);
+      await optOut.query(
+        `UPDATE subscriber_channels SET state = 'unsubscribed' WHERE subscriber_id = 's1' AND channel = 'whatsapp'`,
+      );
+      await optOut.query(
+        `INSERT INTO consent_events (subscriber_id, channel, kind, source, occurred_at)
+         VALUES ('s1', 'whatsapp', 'opt_out', 'unsubscribe-link', '2026-01-01T00:00:00Z')`,
+      );
+      // The import sees s1 unchanged (its snapshot predates the opt-out) and waits for the lock
+      // to give it its digest.
+      const importing = importInto(fast, ROWS);
+      for (let i = 0; ; i++) {
+        const waiting = await fast.db.one(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        if (waiting) break;
+        if (i > 600) throw new Error('the import never waited for the opt-out');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await optOut.query('COMMIT');
+      const summary = (await importing).summary;
+      expect(summary).toMatchObject({ unchanged: 5 });
+    } finally {
+      optOut.release();
+    }
+    // The row version the import read is gone: no digest, so the next import merges s1 again.
+    expect(await digestOf(fast, 's1')).toBeNull();
+    expect(await fast.db.query('SELECT id FROM subscribers WHERE import_digest IS NULL ORDER BY id')).toEqual(
+      [{ id: 's1' }, { id: 's5' }],
+    );
+    const next = await importInto(fast, ROWS);
+    expect(next.known).toBe(3);
+    expect(next.summary).toMatchObject({ optOutsKept: 1 });
+  });
+
   it('validates every row again when the columns differ (the digest covers the header)', async () => {
     await both((t) => importInto(t, ROWS));
     // One more column, empty in every row (an empty attribute cell removes nothing stored here).
