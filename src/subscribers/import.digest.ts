@@ -80,6 +80,9 @@ function fmix(h: number): number {
   return h ^ (h >>> 16);
 }
 
+/** Reused by storedDigestHex: one row's stored digest at a time. */
+const scratch = Buffer.alloc(DIGEST_BYTES);
+
 /** A stored digest (DIGEST_BYTES) from a record's digest and its keys, as `\x…` hex for COPY. */
 export function storedDigestHex(
   digest: Uint32Array,
@@ -88,12 +91,10 @@ export function storedDigestHex(
   keys: Uint32Array,
   keysAt: number,
 ): string {
-  const bytes = new Uint8Array(DIGEST_BYTES);
-  const view = new DataView(bytes.buffer);
-  for (let w = 0; w < DIGEST_WORDS; w++) view.setUint32(w * 4, digest[at + w]!);
-  bytes[DIGEST_WORDS * 4] = present;
-  for (let k = 0; k < KEYS * 2; k++) view.setUint32(DIGEST_WORDS * 4 + 1 + k * 4, keys[keysAt + k]!);
-  return `\\\\x${Buffer.from(bytes.buffer).toString('hex')}`;
+  for (let w = 0; w < DIGEST_WORDS; w++) scratch.writeUInt32BE(digest[at + w]!, w * 4);
+  scratch[DIGEST_WORDS * 4] = present;
+  for (let k = 0; k < KEYS * 2; k++) scratch.writeUInt32BE(keys[keysAt + k]!, DIGEST_WORDS * 4 + 1 + k * 4);
+  return `\\\\x${scratch.toString('hex')}`;
 }
 
 /**
