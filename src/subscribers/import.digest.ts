@@ -137,7 +137,8 @@ export function findKnown(known: KnownDigests, digest: Uint32Array, at: number):
 /** Of entry `index`: which keys are present (bit i: DUPLICATE_FIELDS[i]); their hashes are
  *  written to keys[at..at+2*KEYS-1]. */
 export function knownKeys(known: KnownDigests, index: number, keys: Uint32Array, at: number): number {
-  keys.set(known.keys.subarray(index * KEYS * 2, (index + 1) * KEYS * 2), at);
+  const from = index * KEYS * 2;
+  for (let k = 0; k < KEYS * 2; k++) keys[at + k] = known.keys[from + k]!;
   return known.present[index]!;
 }
 
