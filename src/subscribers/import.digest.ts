@@ -1,6 +1,6 @@
 // The re-import fast path (docs/subscribers.md, "How an import works"): each subscriber an
 // import leaves exactly as one CSV record makes it keeps that record's digest
-// (subscribers.import_digest, migration 1796560000000_import-digests.sql), and a later import
+// (subscribers.import_digest, migration 1796570000000_import-digests.sql), and a later import
 // loads them all before reading its file: a record whose digest is known is unchanged and is
 // not validated, staged or merged again. Anything else that changes the subscriber or its
 // channels clears the digest (triggers), so such a row is merged again by the ordinary rules.

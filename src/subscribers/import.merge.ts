@@ -58,7 +58,7 @@ const MERGED_ATTRIBUTES = (stored: string) =>
  * Such a subscriber is given the row's digest (import.digest.ts), so that the next import skips
  * the row without validating it; only on the row version this statement looked at (its xmin):
  * an opt-out, a bounce or an edit committed since made a new version (the triggers of
- * 1796560000000_import-digests.sql), and the digest is then not set. Returns how many went.
+ * 1796570000000_import-digests.sql), and the digest is then not set. Returns how many went.
  */
 export async function removeUnchanged(sql: Sql): Promise<number> {
   // Index probes even when the statistics say the tables are empty (a first import, before its
