@@ -21,6 +21,7 @@ import { ManualClock } from '../src/shared/clock.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { databaseName, migrate, withDatabase } from '../src/store/migrate.ts';
 import { openDb } from '../src/store/pool.ts';
+import { insertChannels } from './support.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -126,7 +127,8 @@ async function main(): Promise<void> {
            FROM generate_series(1, $1::int) g`,
         [N, ZONES],
       );
-      await db.exec(
+      await insertChannels(
+        db,
         `INSERT INTO subscriber_channels (subscriber_id, channel, state, consent_at)
          SELECT id, 'whatsapp', 'active', $1::timestamptz FROM subscribers
          UNION ALL SELECT id, 'email', 'active', $1::timestamptz FROM subscribers WHERE email IS NOT NULL`,

@@ -38,7 +38,7 @@ import { QueueSet } from '../src/queue/connection.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { migrate, withDatabase } from '../src/store/migrate.ts';
 import { type Db, openDb } from '../src/store/pool.ts';
-import { cleanUp, cpuMs, startSmtpSink } from './support.ts';
+import { cleanUp, cpuMs, insertChannels, startSmtpSink } from './support.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -167,7 +167,8 @@ async function benchWorker(
        FROM generate_series(1, $1::int) AS i`,
     [N],
   );
-  await db.exec(
+  await insertChannels(
+    db,
     `INSERT INTO subscriber_channels (subscriber_id, channel, state, consent_at)
      SELECT id, 'email', 'active', now() - interval '1 day' FROM subscribers`,
   );
