@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongFilesFirst from './test/support/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -8,6 +9,8 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     // Most files wait on sockets and child processes, not the CPU: run more than one per core.
     maxWorkers: 3,
+    // The long files first, so that the suite does not end on them (docs/testing.md).
+    sequence: { sequencer: LongFilesFirst },
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
