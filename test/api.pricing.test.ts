@@ -3,7 +3,7 @@
 // messages, each answer checked against the OpenAPI document.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePriceTable } from '../src/campaigns/whatsapp-prices.ts';
-import { writePricing } from '../src/inbound/webhook.repository.ts';
+import { writeDeliveryStates } from '../src/inbound/webhook.repository.ts';
 import { type Api, CAMPAIGN, startApi } from './support/api.ts';
 import { seedSubscriber } from './support/campaign.ts';
 
@@ -64,16 +64,21 @@ describe('the estimated WhatsApp cost in the API', () => {
        RETURNING id, subscriber_id`,
     );
     const codes: Record<string, string> = { fr1: '33', fr2: '33', us1: '1' };
-    await writePricing(
+    // As a page of statuses stores Meta's pricing of the messages (webhook.service.ts).
+    await writeDeliveryStates(
       api.db,
       rows.map((r) => ({
         id: Number(r.id),
-        billable: true,
-        model: 'PMP',
-        category: 'utility',
-        type: 'regular',
-        callingCode: codes[r.subscriber_id]!,
+        pricing: {
+          billable: true,
+          model: 'PMP',
+          category: 'utility',
+          type: 'regular',
+          callingCode: codes[r.subscriber_id]!,
+        },
       })),
+      [],
+      new Date(),
     );
     const stats = await api.call('GET', '/api/v1/campaigns/api-test/stats');
     expect(stats.status).toBe(200);
@@ -86,17 +91,15 @@ describe('the estimated WhatsApp cost in the API', () => {
     // (a free service message here) moves its row's count and is stored.
     const priced = (r: { id: string; subscriber_id: string }, billable: boolean, type: string) => ({
       id: Number(r.id),
-      billable,
-      model: 'PMP',
-      category: 'utility',
-      type,
-      callingCode: codes[r.subscriber_id]!,
+      pricing: { billable, model: 'PMP', category: 'utility', type, callingCode: codes[r.subscriber_id]! },
     });
-    await writePricing(
+    await writeDeliveryStates(
       api.db,
       rows.map((r) => priced(r, true, 'regular')),
+      [],
+      new Date(),
     );
-    await writePricing(api.db, [priced(rows[0]!, false, 'free_customer_service')]);
+    await writeDeliveryStates(api.db, [priced(rows[0]!, false, 'free_customer_service')], [], new Date());
     const counted = await api.db.query(
       `SELECT category, billable, sum(n)::int AS n FROM whatsapp_pricing_counts WHERE campaign_id = 'api-test'
         GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 2`,

@@ -5,7 +5,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePriceTable } from '../src/campaigns/whatsapp-prices.ts';
-import { writePricing } from '../src/inbound/webhook.repository.ts';
+import { writeDeliveryStates } from '../src/inbound/webhook.repository.ts';
 import { type RunningWorkers, startWorkers } from '../src/roles/work.ts';
 import { ManualClock } from '../src/shared/clock.ts';
 import { failures } from './fakes/graph-api.ts';
@@ -196,16 +196,14 @@ describe('a running campaign in the console', () => {
     const sent = await db.query<{ id: number }>(
       `SELECT id FROM deliveries WHERE campaign_id = 'launch' AND channel = 'whatsapp' AND status = 'sent'`,
     );
-    await writePricing(
+    await writeDeliveryStates(
       db,
       sent.map(({ id }) => ({
         id: Number(id),
-        billable: true,
-        model: 'PMP',
-        category: 'utility',
-        type: 'regular',
-        callingCode: '33',
+        pricing: { billable: true, model: 'PMP', category: 'utility', type: 'regular', callingCode: '33' },
       })),
+      [],
+      new Date(),
     );
     const priced = sent.length;
     expect(priced).toBeGreaterThan(0);

@@ -227,34 +227,99 @@ const STATE_COLUMNS: readonly (readonly [
   ['error_detail', 'text', (s) => s.errorDetail],
 ];
 
+/** Meta's `pricing` object of a delivery's message, as a status reports it. */
+export interface PricingChange {
+  readonly billable: boolean;
+  readonly model: string | undefined;
+  readonly category: string;
+  readonly type: string | undefined;
+  /** The recipient's country calling code ('' when unknown). */
+  readonly callingCode: string;
+}
+
+/** The pricing columns, as STATE_COLUMNS; a row the page brings no pricing for keeps its own. */
+const PRICING_COLUMNS: readonly (readonly [
+  column: string,
+  type: string,
+  value: (p: PricingChange) => unknown,
+])[] = [
+  ['pricing_billable', 'boolean', (p) => p.billable],
+  ['pricing_model', 'text', (p) => p.model ?? null],
+  ['pricing_category', 'text', (p) => p.category],
+  ['pricing_type', 'text', (p) => p.type ?? null],
+  ['pricing_calling_code', 'text', (p) => p.callingCode],
+];
+
+/** A delivery a page of statuses may write. */
+export interface DeliveryWrite {
+  readonly id: number;
+  /** Its new state; undefined when the statuses did not move it (it keeps its own). */
+  readonly state?: DeliveryState | undefined;
+  /** Meta's pricing, as its latest status with one reports it (undefined: it keeps its own). */
+  readonly pricing?: PricingChange | undefined;
+}
+
 /**
- * Writes a page of delivery states and their outbound events in one statement: the rows from
- * unnest(...), then `delivery.<status>` for each event (delivery id, status) in the order given,
- * from the rows as written (so a failure's event carries its error code).
+ * Writes a page of statuses in one statement, one row version per delivery: each row's new
+ * state and Meta's pricing of its message, from unnest(...); then `delivery.<status>` for each event
+ * (delivery id, status) in the order given, from the rows as written (so a failure's event
+ * carries its error code). A row whose state did not move and whose pricing is the one it has is
+ * not written: Meta repeats the same pricing on each status of a message. The priced counts
+ * (whatsapp_pricing_counts) move by the pricing's change in the same statement, so they always
+ * equal the priced deliveries. The rows are locked by the caller (lockDeliveriesForStatuses),
+ * and each part of the statement reads them as they were before it (docs/delivery.md,
+ * "Statuses from WhatsApp").
  */
 export async function writeDeliveryStates(
   sql: Sql,
-  changes: readonly StateChange[],
+  rows: readonly DeliveryWrite[],
   events: readonly { readonly id: number; readonly status: string }[],
   now: Date,
 ): Promise<void> {
-  if (changes.length === 0) return;
+  if (rows.length === 0) return;
   const n = STATE_COLUMNS.length;
-  const columns = STATE_COLUMNS.map(([column]) => column);
+  const m = PRICING_COLUMNS.length;
+  const state = STATE_COLUMNS.map(([column]) => column);
+  const priced = PRICING_COLUMNS.map(([column]) => column);
+  const types = [...STATE_COLUMNS, ...PRICING_COLUMNS].map(([, type], i) => `$${i + 3}::${type}[]`);
+  // The pricing a row has, against the one the page brings (written when they differ).
+  const repriced = `o.pricing_category IS NOT NULL
+          AND (${priced.map((c) => `d.${c}`).join(', ')}) IS DISTINCT FROM (${priced.map((c) => `o.${c}`).join(', ')})`;
   const text = `
     WITH o AS (
-      SELECT * FROM unnest($1::bigint[], ${STATE_COLUMNS.map(([, type], i) => `$${i + 2}::${type}[]`).join(', ')})
-             AS o(id, ${columns.join(', ')})),
+      SELECT * FROM unnest($1::bigint[], $2::boolean[], ${types.join(', ')})
+             AS o(id, moved, ${[...state, ...priced].join(', ')})),
+    old AS (
+      SELECT d.campaign_id, d.step_id, d.pricing_billable, d.pricing_category, d.pricing_calling_code,
+             o.pricing_billable AS billable, o.pricing_category AS category, o.pricing_calling_code AS calling_code
+        FROM deliveries d JOIN o ON o.id = d.id
+       WHERE o.pricing_category IS NOT NULL AND d.kind <> 'test'
+         AND (d.pricing_billable, d.pricing_category, d.pricing_calling_code)
+             IS DISTINCT FROM (o.pricing_billable, o.pricing_category, o.pricing_calling_code)),
+    moves AS (
+      SELECT campaign_id, step_id, category, calling_code, billable, 1 AS d FROM old
+      UNION ALL
+      SELECT campaign_id, step_id, pricing_category, coalesce(pricing_calling_code, ''), pricing_billable, -1
+        FROM old WHERE pricing_category IS NOT NULL AND pricing_billable IS NOT NULL),
+    counted AS (
+      INSERT INTO whatsapp_pricing_counts AS c (campaign_id, step_id, category, calling_code, billable, shard, n)
+      SELECT campaign_id, step_id, category, calling_code, billable, pg_backend_pid(), sum(d)
+        FROM moves GROUP BY 1, 2, 3, 4, 5 HAVING sum(d) <> 0 ORDER BY 1, 2, 3, 4, 5
+      ON CONFLICT (campaign_id, step_id, category, calling_code, billable, shard) DO UPDATE SET n = c.n + EXCLUDED.n),
     u AS (
-      UPDATE deliveries d SET ${columns.map((c) => `${c} = o.${c}`).join(', ')}, updated_at = $${n + 2}
-        FROM o WHERE d.id = o.id
+      UPDATE deliveries d SET ${state.map((c) => `${c} = CASE WHEN o.moved THEN o.${c} ELSE d.${c} END`).join(', ')},
+             ${priced.map((c) => `${c} = CASE WHEN o.pricing_category IS NULL THEN d.${c} ELSE o.${c} END`).join(', ')},
+             updated_at = CASE WHEN o.moved THEN $${n + m + 3} ELSE d.updated_at END
+        FROM o WHERE d.id = o.id AND (o.moved OR (${repriced}))
       RETURNING d.id, d.campaign_id, d.step_id, d.channel, d.subscriber_id, d.kind, d.error_code, d.status,
                 d.skip_reason),
-    ev AS (SELECT * FROM unnest($${n + 3}::bigint[], $${n + 4}::text[]) WITH ORDINALITY AS ev(id, status, n))
-    ${deliveryEventsFrom('(SELECT u.*, ev.status AS event, ev.n FROM ev JOIN u ON u.id = ev.id ORDER BY ev.n)', "'delivery.' || r.event", `$${n + 2}`)}`;
+    ev AS (SELECT * FROM unnest($${n + m + 4}::bigint[], $${n + m + 5}::text[]) WITH ORDINALITY AS ev(id, status, n))
+    ${deliveryEventsFrom('(SELECT u.*, ev.status AS event, ev.n FROM ev JOIN u ON u.id = ev.id ORDER BY ev.n)', "'delivery.' || r.event", `$${n + m + 3}`)}`;
   await sql.exec(text, [
-    changes.map((c) => c.id),
-    ...STATE_COLUMNS.map(([, , value]) => changes.map((c) => value(c.state))),
+    rows.map((r) => r.id),
+    rows.map((r) => r.state !== undefined),
+    ...STATE_COLUMNS.map(([, , value]) => rows.map((r) => (r.state ? value(r.state) : null))),
+    ...PRICING_COLUMNS.map(([, , value]) => rows.map((r) => (r.pricing ? value(r.pricing) : null))),
     now,
     events.map((e) => e.id),
     events.map((e) => e.status),
@@ -415,65 +480,6 @@ export async function recordTemplateChange(
        quality = CASE WHEN $4 = 'quality' THEN $6 ELSE template_statuses.quality END,
        quality_changed_at = CASE WHEN $4 = 'quality' THEN $3::timestamptz ELSE template_statuses.quality_changed_at END`,
     [t.name, t.language, now, t.change, t.from ?? null, t.to],
-  );
-}
-
-/**
- * Stores the `pricing` object of the deliveries' latest status webhooks, and moves the priced
- * counts (whatsapp_pricing_counts) by the change, in one statement: the counts always equal the
- * priced deliveries. The rows are locked by the caller (lockDeliveriesForStatuses), so their old
- * pricing read here is the one being replaced. Only rows whose pricing changes are written: Meta
- * repeats the same pricing on each status of a message, and a second write of a row the page
- * already wrote is a new row version, every index entry again and its foreign keys checked again
- * (docs/delivery.md, "Statuses from WhatsApp").
- */
-export async function writePricing(
-  sql: Sql,
-  rows: readonly {
-    readonly id: number;
-    readonly billable: boolean;
-    readonly model: string | undefined;
-    readonly category: string;
-    readonly type: string | undefined;
-    /** The recipient's country calling code ('' when unknown). */
-    readonly callingCode: string;
-  }[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  await sql.exec(
-    `WITH p AS (
-       SELECT * FROM unnest($1::bigint[], $2::boolean[], $3::text[], $4::text[], $5::text[], $6::text[])
-                  AS p(id, billable, model, category, type, calling_code)),
-     old AS (
-       SELECT d.id, d.campaign_id, d.step_id, d.pricing_billable, d.pricing_category, d.pricing_calling_code,
-              p.billable, p.category, p.calling_code
-         FROM deliveries d JOIN p ON p.id = d.id
-        WHERE d.kind <> 'test'
-          AND (d.pricing_billable, d.pricing_category, d.pricing_calling_code)
-              IS DISTINCT FROM (p.billable, p.category, p.calling_code)),
-     written AS (
-       UPDATE deliveries d SET pricing_billable = p.billable, pricing_model = p.model, pricing_category = p.category,
-              pricing_type = p.type, pricing_calling_code = p.calling_code
-         FROM p WHERE d.id = p.id
-          AND (d.pricing_billable, d.pricing_model, d.pricing_category, d.pricing_type, d.pricing_calling_code)
-              IS DISTINCT FROM (p.billable, p.model, p.category, p.type, p.calling_code)),
-     moves AS (
-       SELECT campaign_id, step_id, category, calling_code, billable, 1 AS d FROM old
-       UNION ALL
-       SELECT campaign_id, step_id, pricing_category, coalesce(pricing_calling_code, ''), pricing_billable, -1
-         FROM old WHERE pricing_category IS NOT NULL AND pricing_billable IS NOT NULL)
-     INSERT INTO whatsapp_pricing_counts AS c (campaign_id, step_id, category, calling_code, billable, shard, n)
-     SELECT campaign_id, step_id, category, calling_code, billable, pg_backend_pid(), sum(d)
-       FROM moves GROUP BY 1, 2, 3, 4, 5 HAVING sum(d) <> 0 ORDER BY 1, 2, 3, 4, 5
-     ON CONFLICT (campaign_id, step_id, category, calling_code, billable, shard) DO UPDATE SET n = c.n + EXCLUDED.n`,
-    [
-      rows.map((r) => r.id),
-      rows.map((r) => r.billable),
-      rows.map((r) => r.model ?? null),
-      rows.map((r) => r.category),
-      rows.map((r) => r.type ?? null),
-      rows.map((r) => r.callingCode),
-    ],
   );
 }
 

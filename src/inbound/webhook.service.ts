@@ -266,12 +266,18 @@ async function settleIn(sql: Sql, items: readonly StatusItem[], now: number): Pr
       ended.push({ id, code: next.errorCode, detail: next.errorDetail });
     return 'applied';
   });
-  const changes = [...state].filter(([id, s]) => s !== before.get(id)).map(([id, s]) => ({ id, state: s }));
-  await repo.writeDeliveryStates(sql, changes, events, new Date(now));
-  await repo.writePricing(
-    sql,
-    [...pricing].map(([id, p]) => ({ id, ...p, callingCode: callingCodeOf(recipients.get(id)?.phone) })),
-  );
+  // One write per row for its state and its pricing (docs/delivery.md, "Statuses from WhatsApp").
+  const written = [...state]
+    .filter(([id, s]) => s !== before.get(id) || pricing.has(id))
+    .map(([id, s]) => {
+      const p = pricing.get(id);
+      return {
+        id,
+        state: s !== before.get(id) ? s : undefined,
+        pricing: p && { ...p, callingCode: callingCodeOf(recipients.get(id)?.phone) },
+      };
+    });
+  await repo.writeDeliveryStates(sql, written, events, new Date(now));
   const known = new Map([...recipients.values()].map((r) => [r.subscriberId, r.whatsappUserId]));
   for (const [subscriberId, userId] of identities)
     if (known.get(subscriberId) !== userId)
