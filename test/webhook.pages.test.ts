@@ -4,7 +4,8 @@
 // the events processed; the jobs of the events it took find nothing left to do.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeEvent } from '../src/inbound/webhook.repository.ts';
-import { processWebhookEvent } from '../src/inbound/webhook.service.ts';
+import { processWebhookEvent, settleStatuses } from '../src/inbound/webhook.service.ts';
+import type { StatusItem, StatusPricing } from '../src/inbound/webhook-payload.ts';
 import { statusesChange, webhookPayload } from '../src/sandbox/webhook-payloads.ts';
 import { createLogger } from '../src/shared/logger.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
@@ -27,15 +28,19 @@ beforeAll(async () => {
     `INSERT INTO campaigns (id, name, state, definition, deadline) VALUES ('wp', 'Pages', 'running', '{}', $1)`,
     [new Date(NOW + 86_400_000)],
   );
-  for (const n of [1, 2, 3]) {
-    const row = await t.db.one<{ id: number }>(
-      `INSERT INTO deliveries (campaign_id, step_id, subscriber_id, channel, kind, status, provider_message_id, sent_at)
-       VALUES ('wp', 'd1', $1, 'whatsapp', 'scheduled', 'sent', $2, $3) RETURNING id`,
-      [`wp-${n}`, `wamid.WP${n}`, new Date(NOW - 600_000)],
-    );
-    ids.push(Number(row!.id));
-  }
+  ids.push(...(await sentDeliveries('d1', 'WP')));
 });
+
+/** wp-1, wp-2 and wp-3's messages of `step`, sent as wamid.<prefix><n>: their ids, in that order. */
+async function sentDeliveries(step: string, prefix: string): Promise<number[]> {
+  const rows = await t.db.query<{ id: number }>(
+    `INSERT INTO deliveries (campaign_id, step_id, subscriber_id, channel, kind, status, provider_message_id, sent_at)
+     SELECT 'wp', $1, 'wp-' || n, 'whatsapp', 'scheduled', 'sent', $2 || n, $3 FROM generate_series(1, 3) AS n
+      ORDER BY n RETURNING id`,
+    [step, `wamid.${prefix}`, new Date(NOW - 600_000)],
+  );
+  return rows.map((r) => Number(r.id));
+}
 afterAll(async () => {
   await t?.drop();
 });
@@ -137,6 +142,81 @@ describe('a page of stored webhooks', () => {
       { type: 'delivery.delivered', delivery: ids[1] },
       { type: 'delivery.read', delivery: ids[0] },
       { type: 'delivery.read', delivery: ids[2] },
+    ]);
+  });
+
+  it("writes a row once per page with its state and Meta's pricing, and not at all when neither changes", async () => {
+    // Every row version a statement writes, by delivery and transaction.
+    await t.db.exec(`
+      CREATE TABLE row_writes (id bigint, tx xid8 DEFAULT pg_current_xact_id());
+      CREATE FUNCTION note_row_write() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO row_writes (id) VALUES (NEW.id); RETURN NULL; END $$;
+      CREATE TRIGGER note_row_write AFTER UPDATE ON deliveries FOR EACH ROW EXECUTE FUNCTION note_row_write();`);
+    const d2 = await sentDeliveries('d2', 'WQ');
+    const utility: StatusPricing = { billable: true, model: 'PMP', category: 'utility', type: 'regular' };
+    const marketing: StatusPricing = { ...utility, category: 'marketing' };
+    const status = (n: number, s: string, minutes: number, pricing?: StatusPricing): StatusItem => ({
+      kind: 'status',
+      wamid: `wamid.WQ${n}`,
+      status: s,
+      at: at(minutes).getTime(),
+      callbackData: undefined,
+      error: undefined,
+      userId: undefined,
+      pricing,
+    });
+    const writes = async () =>
+      (
+        await t.db.query<{ id: number; n: number }>(
+          `SELECT id::int AS id, count(*)::int AS n FROM row_writes GROUP BY id, tx ORDER BY id`,
+        )
+      ).map((r) => [d2.indexOf(r.id) + 1, r.n]);
+
+    // A new state and a first pricing (given twice) in one version of each row.
+    await settleStatuses(
+      t.db,
+      [
+        status(1, 'delivered', 2, utility),
+        status(2, 'delivered', 2, utility),
+        status(2, 'delivered', 2, utility),
+      ],
+      NOW,
+    );
+    expect(await writes()).toEqual([
+      [1, 1],
+      [2, 1],
+    ]);
+    await t.db.exec('TRUNCATE row_writes');
+    // 1: a repeat with the same pricing writes nothing; 2: a late "sent" that re-prices it writes
+    // the pricing alone (still delivered); 3: read, without a pricing, keeps none.
+    await settleStatuses(
+      t.db,
+      [status(1, 'delivered', 2, utility), status(2, 'sent', 3, marketing), status(3, 'read', 4)],
+      NOW,
+    );
+    expect(await writes()).toEqual([
+      [2, 1],
+      [3, 1],
+    ]);
+    expect(
+      await t.db.query(
+        'SELECT status, pricing_category, pricing_calling_code FROM deliveries WHERE id = ANY($1) ORDER BY id',
+        [d2],
+      ),
+    ).toEqual([
+      { status: 'delivered', pricing_category: 'utility', pricing_calling_code: '33' },
+      { status: 'delivered', pricing_category: 'marketing', pricing_calling_code: '33' },
+      { status: 'read', pricing_category: null, pricing_calling_code: null },
+    ]);
+    // The priced counts equal the priced deliveries.
+    expect(
+      await t.db.query(
+        `SELECT category, sum(n)::int AS n FROM whatsapp_pricing_counts WHERE campaign_id = 'wp' AND step_id = 'd2'
+          GROUP BY 1 HAVING sum(n) <> 0 ORDER BY 1`,
+      ),
+    ).toEqual([
+      { category: 'marketing', n: 1 },
+      { category: 'utility', n: 1 },
     ]);
   });
 });
