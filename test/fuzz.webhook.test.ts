@@ -185,6 +185,7 @@ describe('webhook payload walking under fuzz', { timeout: 120_000 }, () => {
       'inbound',
       'preference',
       'identity',
+      'number',
       'capability',
       'quality',
       'template-change',
