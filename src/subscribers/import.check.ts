@@ -6,6 +6,7 @@
 // duplicate check, which stays in the importing thread (it needs the file's order).
 import type { Problem } from '../shared/errors.ts';
 import { DUPLICATE_FIELDS, duplicateKeys, validateRecord } from './csv.ts';
+import { keyHash } from './hash.ts';
 import {
   DIGEST_WORDS,
   digestInto,
@@ -16,7 +17,6 @@ import {
   storedDigestHex,
 } from './import.digest.ts';
 import { stagingLine } from './import.staging.ts';
-import { keyHash } from './seen-keys.ts';
 
 export interface CheckTask {
   readonly names: readonly string[];

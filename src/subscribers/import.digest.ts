@@ -6,7 +6,7 @@
 // channels clears the digest (triggers), so such a row is merged again by the ordinary rules.
 //
 // A stored digest is DIGEST_BYTES: the record's 128-bit digest, then a byte saying which of id,
-// phone and email the row has, then their 64-bit hashes (seen-keys.ts's keyHash of csv.ts's
+// phone and email the row has, then their 64-bit hashes (hash.ts's keyHash of csv.ts's
 // duplicateKeys): a skipped row still claims its keys in the file's duplicate check, in file
 // order, without its phone being parsed again.
 import { createRequire } from 'node:module';
@@ -14,12 +14,14 @@ import type { Readable } from 'node:stream';
 import { to as copyTo } from 'pg-copy-streams';
 import type { Db } from '../store/pool.ts';
 import { DUPLICATE_FIELDS } from './csv.ts';
+import { HASH_WORDS, hashEnd, hashStart, hashString } from './hash.ts';
+import { slotOf, slotsFor, WORDS } from './seen-keys.ts';
 
 /** Bump when validation or the staging of a row changes what a record becomes: every stored
  *  digest then stops matching, and the next import validates every row again. The versions of
  *  the data validation reads (phone metadata, the zone and language data) are part of it. */
 export const RULES_VERSION = [
-  'lastcall-import-rules-1',
+  'lastcall-import-rules-2',
   `libphonenumber-js ${(createRequire(import.meta.url)('libphonenumber-js/package.json') as { version: string }).version}`,
   `tz ${process.versions.tz ?? ''}`,
   `icu ${process.versions.icu ?? ''}`,
@@ -27,7 +29,7 @@ export const RULES_VERSION = [
 
 const KEYS = DUPLICATE_FIELDS.length;
 /** Digest words (32-bit) of a record. */
-export const DIGEST_WORDS = 4;
+export const DIGEST_WORDS = HASH_WORDS;
 /** Bytes of a stored digest: the record's digest, the keys present, their hashes. */
 export const DIGEST_BYTES = DIGEST_WORDS * 4 + 1 + KEYS * 8;
 
@@ -40,44 +42,11 @@ export function digestSeed(names: readonly string[]): Uint32Array {
 }
 
 /** The 128-bit digest of a record's fields (as csv-parse gave them), from `seed`, written to
- *  out[at..at+3]. Four multiplicative lanes over each field's length and characters, mixed at
- *  the end: not cryptographic (a collision would only make a changed row count as unchanged,
- *  and a skipped row writes nothing), about 0.5 µs a record. */
+ *  out[at..at+3] (hash.ts; about 0.5 µs a record). */
 export function digestInto(seed: Uint32Array, fields: readonly string[], out: Uint32Array, at: number): void {
-  let a = seed[0]!;
-  let b = seed[1]!;
-  let c = seed[2]!;
-  let d = seed[3]!;
-  for (let f = 0; f < fields.length; f++) {
-    const value = fields[f]!;
-    const n = value.length;
-    a = Math.imul(a ^ n, 0x9e3779b1);
-    b = Math.imul(b ^ n, 0x85ebca77);
-    c = Math.imul(c ^ n, 0xc2b2ae3d);
-    d = Math.imul(d ^ n, 0x27d4eb2f);
-    for (let i = 0; i < n; i++) {
-      const ch = value.charCodeAt(i);
-      a = Math.imul(a ^ ch, 2654435761);
-      b = Math.imul(b ^ ch, 1597334677);
-      c = Math.imul(c ^ ch, 2246822519);
-      d = Math.imul(d ^ ch, 3266489917);
-    }
-  }
-  // Every lane ends depending on every other (murmur3's finaliser after cross-adding).
-  a = fmix(a + Math.imul(b, 3) + d);
-  b = fmix(b + Math.imul(c, 5) + a);
-  c = fmix(c + Math.imul(d, 7) + b);
-  d = fmix(d + Math.imul(a, 11) + c);
-  out[at] = a >>> 0;
-  out[at + 1] = b >>> 0;
-  out[at + 2] = c >>> 0;
-  out[at + 3] = d >>> 0;
-}
-
-function fmix(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return h ^ (h >>> 16);
+  hashStart(seed);
+  for (let f = 0; f < fields.length; f++) hashString(fields[f]!);
+  hashEnd(out, at, DIGEST_WORDS);
 }
 
 /** Reused by storedDigestHex: one row's stored digest at a time. */
@@ -98,156 +67,175 @@ export function storedDigestHex(
 }
 
 /**
- * The digests stored in the database when the import began, in an open-addressed table. Backed
- * by SharedArrayBuffers: a check worker (import.worker.ts) is handed it without a copy.
+ * The digests stored in the database when the import began, in seen-keys.ts's table shape: a
+ * slot holds a digest's first 64 bits and 1 + its entry's index; an entry holds the digest's
+ * other 64 bits, its keys' hashes and which keys it has. Backed by SharedArrayBuffers: a check
+ * worker (import.worker.ts) is handed it without a copy. Made at its size (the rows are counted
+ * first), so it never grows.
  */
 export interface KnownDigests {
-  /** Per entry, the record's digest (DIGEST_WORDS words). */
-  readonly digests: Uint32Array;
-  /** Per entry, the hashes of its id, phone and email (2 words each). */
-  readonly keys: Uint32Array;
-  /** Per entry, which of those it has (bit i: DUPLICATE_FIELDS[i]). */
+  /** WORDS words a slot (seen-keys.ts): digest words 0 and 1, 1 + the entry's index. */
+  readonly table: Uint32Array;
+  /** ENTRY_WORDS words an entry: digest words 2 and 3, the hashes of its id, phone and email
+   *  (2 words each). */
+  readonly entries: Uint32Array;
+  /** Per entry, which keys it has (bit i: DUPLICATE_FIELDS[i]). */
   readonly present: Uint8Array;
-  /** Slots: 1 + an entry's index, 0 empty; a power of two of them. */
-  readonly slots: Uint32Array;
 }
 
-/**
- * The entry index of the record digest at digest[at..at+3] in `known`, or -1. The slot is the
- * digest's first word: digests are uniform.
- */
+const ENTRY_WORDS = DIGEST_WORDS - 2 + KEYS * 2;
+
+/** The entry index of the record digest at digest[at..at+3] in `known`, or -1. */
 export function findKnown(known: KnownDigests, digest: Uint32Array, at: number): number {
-  const mask = known.slots.length - 1;
-  const digests = known.digests;
-  const w0 = digest[at]!;
-  for (let slot = w0 & mask; ; slot = (slot + 1) & mask) {
-    const index = known.slots[slot]!;
-    if (index === 0) return -1;
-    const e = (index - 1) * DIGEST_WORDS;
-    if (
-      digests[e] === w0 &&
-      digests[e + 1] === digest[at + 1] &&
-      digests[e + 2] === digest[at + 2] &&
-      digests[e + 3] === digest[at + 3]
-    )
-      return index - 1;
-  }
+  const slot = slotOf(known.table, digest[at]!, digest[at + 1]!);
+  const index = known.table[slot + 2]! - 1;
+  if (index < 0) return -1;
+  const e = index * ENTRY_WORDS;
+  return known.entries[e] === digest[at + 2] && known.entries[e + 1] === digest[at + 3] ? index : -1;
 }
 
 /** Of entry `index`: which keys are present (bit i: DUPLICATE_FIELDS[i]); their hashes are
  *  written to keys[at..at+2*KEYS-1]. */
 export function knownKeys(known: KnownDigests, index: number, keys: Uint32Array, at: number): number {
-  const from = index * KEYS * 2;
-  for (let k = 0; k < KEYS * 2; k++) keys[at + k] = known.keys[from + k]!;
+  const from = index * ENTRY_WORDS + DIGEST_WORDS - 2;
+  for (let k = 0; k < KEYS * 2; k++) keys[at + k] = known.entries[from + k]!;
   return known.present[index]!;
 }
 
-const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+/** The keys of all entries (for sizing the duplicate check's table). */
+export function knownKeyCount(known: KnownDigests): number {
+  let keys = 0;
+  for (const bits of known.present) for (let b = bits; b !== 0; b &= b - 1) keys++;
+  return keys;
+}
+
+const STORED = `FROM subscribers WHERE octet_length(import_digest) = ${DIGEST_BYTES}`;
+const LF = 0x0a;
+/** Hex digit values by byte (255: not a hex digit). */
+const HEX = new Uint8Array(256).fill(255);
+for (let i = 0; i < 16; i++) {
+  HEX['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
 
 /**
- * Every digest stored in the database, in one `COPY … TO STDOUT (FORMAT binary)`: one snapshot,
- * 47 bytes a subscriber on the wire, read into the table as the stream's parts are (the parts
- * are dropped as they are read: the whole copy is never held twice). Undefined when there are
- * none.
+ * Every digest stored in the database, in one snapshot (a repeatable-read transaction): counted,
+ * then streamed as hex text (`COPY … TO STDOUT`, one digest a line) into the table as it
+ * arrives, so the copy is never held whole. Undefined when there are none.
  */
 export async function loadKnownDigests(db: Db): Promise<KnownDigests | undefined> {
   const client = await db.pool.connect();
-  const parts: Buffer[] = [];
-  let total = 0;
   try {
-    const stream: Readable = client.query(
-      copyTo(
-        `COPY (SELECT import_digest FROM subscribers WHERE octet_length(import_digest) = ${DIGEST_BYTES})
-           TO STDOUT (FORMAT binary)`,
-      ),
-    );
-    for await (const part of stream) {
-      parts.push(part as Buffer);
-      total += (part as Buffer).length;
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const counted = await client.query<{ n: string }>(`SELECT count(*) AS n ${STORED}`);
+    const count = Number(counted.rows[0]?.n ?? 0);
+    if (count === 0) {
+      await client.query('COMMIT');
+      return undefined;
     }
+    const shared = <T>(make: new (buffer: SharedArrayBuffer) => T, bytes: number) =>
+      new make(new SharedArrayBuffer(bytes));
+    const known: KnownDigests = {
+      table: shared(Uint32Array, slotsFor(count) * WORDS * 4),
+      entries: shared(Uint32Array, count * ENTRY_WORDS * 4),
+      present: shared(Uint8Array, count),
+    };
+    const loader = new Loader(known, count);
+    const stream: Readable = client.query(
+      copyTo(`COPY (SELECT encode(import_digest, 'hex') ${STORED}) TO STDOUT`),
+    );
+    for await (const part of stream) loader.push(part as Buffer);
+    loader.end();
+    await client.query('COMMIT');
+    return known;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
   } finally {
     client.release();
   }
-  const reader = new PartsReader(parts);
-  const head = reader.take(SIGNATURE.length + 8);
-  if (head === undefined || !head.subarray(0, SIGNATURE.length).equals(SIGNATURE))
-    throw new Error('import digests: not a binary COPY');
-  const extension = head.readUInt32BE(SIGNATURE.length + 4);
-  reader.take(extension);
-  const tuple = 2 + 4 + DIGEST_BYTES;
-  const count = Math.floor((total - SIGNATURE.length - 8 - extension - 2) / tuple);
-  if (count <= 0) return undefined;
-  const shared = <T>(make: new (buffer: SharedArrayBuffer) => T, bytes: number) =>
-    new make(new SharedArrayBuffer(bytes));
-  let size = 2;
-  while (size < count * 2) size *= 2;
-  const known: KnownDigests = {
-    digests: shared(Uint32Array, count * DIGEST_WORDS * 4),
-    keys: shared(Uint32Array, count * KEYS * 2 * 4),
-    present: shared(Uint8Array, count),
-    slots: shared(Uint32Array, size * 4),
-  };
-  const { digests, keys, present, slots } = known;
-  const mask = size - 1;
-  let stored = 0;
-  for (let i = 0; i < count; i++) {
-    const bytes = reader.take(tuple);
-    if (bytes === undefined || bytes.readInt16BE(0) !== 1 || bytes.readInt32BE(2) !== DIGEST_BYTES)
-      throw new Error('import digests: unexpected binary COPY tuple');
-    const e = stored * DIGEST_WORDS;
-    for (let w = 0; w < DIGEST_WORDS; w++) digests[e + w] = bytes.readUInt32BE(6 + w * 4);
-    // Two subscribers with one record digest cannot both be right (the digest covers the id);
-    // the first is kept, and the other's row is then simply merged again.
-    if (findKnown(known, digests, e) >= 0) continue;
-    present[stored] = bytes[6 + DIGEST_WORDS * 4]!;
-    for (let k = 0; k < KEYS * 2; k++)
-      keys[stored * KEYS * 2 + k] = bytes.readUInt32BE(6 + DIGEST_WORDS * 4 + 1 + k * 4);
-    let slot = digests[e]! & mask;
-    while (slots[slot] !== 0) slot = (slot + 1) & mask;
-    slots[slot] = ++stored;
-  }
-  return known;
 }
 
-/** Reads a list of buffers as one stream of bytes, letting go of each buffer once read. */
-class PartsReader {
-  readonly #parts: Buffer[];
-  #part = 0;
-  #at = 0;
+/** Reads the hex lines of loadKnownDigests into the table, a part of the stream at a time. */
+class Loader {
+  readonly #known: KnownDigests;
+  readonly #count: number;
+  readonly #words = new Uint32Array(DIGEST_WORDS + KEYS * 2);
+  /** The start of a line cut by the end of the previous part. */
+  #carry: Buffer = Buffer.alloc(0);
+  #stored = 0;
+  #read = 0;
 
-  constructor(parts: Buffer[]) {
-    this.#parts = parts;
+  constructor(known: KnownDigests, count: number) {
+    this.#known = known;
+    this.#count = count;
   }
 
-  /** The next `n` bytes (a view when they lie in one part), or undefined past the end. */
-  take(n: number): Buffer | undefined {
-    const parts = this.#parts;
-    while (this.#part < parts.length && this.#at >= parts[this.#part]!.length) this.#next();
-    const part = parts[this.#part];
-    if (part === undefined) return n === 0 ? Buffer.alloc(0) : undefined;
-    if (this.#at + n <= part.length) {
-      const view = part.subarray(this.#at, this.#at + n);
-      this.#at += n;
-      return view;
+  push(part: Buffer): void {
+    let from = 0;
+    if (this.#carry.length > 0) {
+      const lf = part.indexOf(LF);
+      if (lf < 0) {
+        this.#carry = Buffer.concat([this.#carry, part]);
+        return;
+      }
+      const joined = Buffer.concat([this.#carry, part.subarray(0, lf)]);
+      if (joined.length !== DIGEST_BYTES * 2) throw new Error('import digests: unexpected COPY line');
+      this.#line(joined, 0);
+      from = lf + 1;
     }
-    const out = Buffer.alloc(n);
-    let filled = 0;
-    while (filled < n) {
-      const current = parts[this.#part];
-      if (current === undefined) return undefined;
-      const piece = Math.min(n - filled, current.length - this.#at);
-      current.copy(out, filled, this.#at, this.#at + piece);
-      filled += piece;
-      this.#at += piece;
-      if (this.#at >= current.length) this.#next();
+    const line = DIGEST_BYTES * 2;
+    while (from + line < part.length) {
+      if (part[from + line] !== LF) throw new Error('import digests: unexpected COPY line');
+      this.#line(part, from);
+      from += line + 1;
     }
-    return out;
+    this.#carry = Buffer.from(part.subarray(from));
   }
 
-  #next(): void {
-    // A view returned earlier keeps its own reference; the list lets go of the part.
-    (this.#parts as (Buffer | undefined)[])[this.#part] = undefined;
-    this.#part++;
-    this.#at = 0;
+  end(): void {
+    if (this.#carry.length > 0 || this.#read !== this.#count)
+      throw new Error('import digests: the COPY ended early');
   }
+
+  /** The digest in hex at bytes[at..]: its words, then into the table. */
+  #line(bytes: Buffer, at: number): void {
+    if (++this.#read > this.#count) throw new Error('import digests: more rows than counted');
+    const words = this.#words;
+    let w = 0;
+    // The record's digest and the keys' hashes are whole words; the byte of present keys sits
+    // between them.
+    for (let i = 0; i < DIGEST_WORDS; i++, at += 8) words[w++] = hexWord(bytes, at);
+    const present = hexByte(bytes, at);
+    at += 2;
+    for (let i = 0; i < KEYS * 2; i++, at += 8) words[w++] = hexWord(bytes, at);
+    const { table, entries } = this.#known;
+    // Two subscribers with one record digest cannot both be right (the digest covers the id);
+    // the first is kept, and the other's row is then simply merged again.
+    const slot = slotOf(table, words[0]!, words[1]!);
+    if (table[slot + 2] !== 0) return;
+    const index = this.#stored++;
+    table[slot] = words[0]!;
+    table[slot + 1] = words[1]!;
+    table[slot + 2] = index + 1;
+    entries.set(words.subarray(2), index * ENTRY_WORDS);
+    this.#known.present[index] = present;
+  }
+}
+
+function hexByte(bytes: Buffer, at: number): number {
+  const high = HEX[bytes[at]!]!;
+  const low = HEX[bytes[at + 1]!]!;
+  if (high === 255 || low === 255) throw new Error('import digests: not hex');
+  return (high << 4) | low;
+}
+
+function hexWord(bytes: Buffer, at: number): number {
+  return (
+    ((hexByte(bytes, at) << 24) |
+      (hexByte(bytes, at + 2) << 16) |
+      (hexByte(bytes, at + 4) << 8) |
+      hexByte(bytes, at + 6)) >>>
+    0
+  );
 }

@@ -27,7 +27,7 @@ import { planSubscribers } from '../campaigns/slot.planning.ts';
 import { InvalidInput, type Problem } from '../shared/errors.ts';
 import type { Db, Sql } from '../store/pool.ts';
 import { DUPLICATE_FIELDS, duplicateProblems } from './csv.ts';
-import { loadKnownDigests } from './import.digest.ts';
+import { type KnownDigests, knownKeyCount, loadKnownDigests } from './import.digest.ts';
 import * as merge from './import.merge.ts';
 import { CheckedRows, type RowsBatch } from './import.rows.ts';
 import { COPY_STAGING, createStaging } from './import.staging.ts';
@@ -136,7 +136,7 @@ export function createImportService(deps: ImportDeps) {
         ...(options.threadedFrom === undefined ? {} : { threadedFrom: options.threadedFrom }),
         ...(options.batchRecords === undefined ? {} : { batchRecords: options.batchRecords }),
       });
-      const chunks = new Chunks(rows, tally, options);
+      const chunks = new Chunks(rows, tally, options, known);
       const read = () => chunks.read();
       // The next chunk is parsed and validated (Node) while earlier ones merge (PostgreSQL).
       // One transaction for the whole file (--strict, --dry-run): chunks merge one after the
@@ -250,7 +250,7 @@ class Chunks {
   readonly #tally: Tally;
   readonly #size: number;
   readonly #onProgress: ((rowsRead: number) => void) | undefined;
-  readonly #seen = new SeenKeys();
+  readonly #seen: SeenKeys;
   /** The batch being cut, the next record in it, and the next valid row's index among them. */
   #batch: RowsBatch | undefined;
   #record = 0;
@@ -258,8 +258,10 @@ class Chunks {
   #bad = 0;
   #note = 0;
 
-  constructor(rows: CheckedRows, tally: Tally, options: ImportOptions) {
+  constructor(rows: CheckedRows, tally: Tally, options: ImportOptions, known: KnownDigests | undefined) {
     this.#rows = rows;
+    // A re-import's file holds at least about the keys it left (docs/memory.md).
+    this.#seen = new SeenKeys(known === undefined ? 0 : knownKeyCount(known));
     this.#tally = tally;
     this.#size = options.batchSize ?? CHUNK_SIZE;
     this.#onProgress = options.onProgress;

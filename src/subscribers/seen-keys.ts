@@ -7,40 +7,32 @@
 // growing a shard holds 1/SHARDS of that (docs/memory.md).
 // Two different keys sharing a 64-bit hash would read as a duplicate: about one chance in
 // four million for a file of a million rows; the row is then reported, never silently dropped.
+// The table's shape (slotOf, tableFor) is also that of the import's known digests
+// (import.digest.ts): one open-addressed table of (64-bit hash, value) slots.
+
+import { keyHash } from './hash.ts';
 
 /** Shards, chosen by the top 8 bits of the hash's high half. */
 const SHARDS = 256;
 /** Slots per shard at first (a power of two). */
 const INITIAL_CAPACITY = 16;
 const MAX_LOAD = 0.75;
-/** Words per slot: the hash's low half, its high half, the line (0: empty slot). */
-const WORDS = 3;
-
-/** A 64-bit string hash as two 32-bit halves (cyrb53's mixing, without its truncation), written
- *  to out[at] and out[at + 1]. */
-export function keyHash(key: string, out: Uint32Array, at = 0): void {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  out[at] = h1 >>> 0;
-  out[at + 1] = h2 >>> 0;
-}
+/** Words per slot: the hash's low half, its high half, the value (0: empty slot; here the line). */
+export const WORDS = 3;
 
 export class SeenKeys {
   /** Per shard, its slots as WORDS consecutive words each. */
-  readonly #shards: Uint32Array[] = Array.from(
-    { length: SHARDS },
-    () => new Uint32Array(INITIAL_CAPACITY * WORDS),
-  );
+  readonly #shards: Uint32Array[];
   readonly #sizes = new Uint32Array(SHARDS);
   #size = 0;
   readonly #h = new Uint32Array(2);
+
+  /** `expected`: the keys the table will likely hold, so that it is made at its size rather
+   *  than grown (each growth leaves the old shard as garbage until a full collection). */
+  constructor(expected = 0) {
+    const capacity = slotsFor(Math.ceil(expected / SHARDS), INITIAL_CAPACITY);
+    this.#shards = Array.from({ length: SHARDS }, () => new Uint32Array(capacity * WORDS));
+  }
 
   get size(): number {
     return this.#size;
@@ -115,8 +107,15 @@ export class SeenKeys {
   }
 }
 
+/** Slots (a power of two, at least `least`) holding `count` entries within MAX_LOAD. */
+export function slotsFor(count: number, least = 2): number {
+  let slots = least;
+  while (slots * MAX_LOAD < count + 1) slots *= 2;
+  return slots;
+}
+
 /** The index of the slot holding this hash in `table`, or of the empty slot where it would go. */
-function slotOf(table: Uint32Array, low: number, high: number): number {
+export function slotOf(table: Uint32Array, low: number, high: number): number {
   const mask = table.length / WORDS - 1;
   let slot = low & mask;
   for (;;) {
