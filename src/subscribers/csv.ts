@@ -184,6 +184,22 @@ function countBreaks(value: string): { breaks: number; crlf: number } {
 /** Records per batch of readCsvRecords. */
 export const RECORDS_PER_BATCH = 2_000;
 
+/** A record the sifter saw no digest for (it spans lines, or there is no sifter). */
+export const SIFTED_NONE = -2;
+/** A one-line record the sifter did not know: RecordSifter.digest holds its raw digest. */
+export const SIFTED_RAW = -1;
+
+/** Looks at the file's bytes before csv-parse does (import.sift.ts: a re-import's known records
+ *  reach the parser as empty fields). */
+export interface RecordSifter {
+  /** The bytes to parse, from the file's. */
+  run(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer>;
+  /** What it knows of the record starting on `line` (asked in file order): an index >= 0,
+   *  SIFTED_RAW (its digest then in `digest`) or SIFTED_NONE. */
+  take(line: number): number;
+  readonly digest: Uint32Array;
+}
+
 /**
  * Records of the file in batches, in file order: each record's fields (as csv-parse gives them,
  * trimmed, in header order) and the line it starts on, and the rows refused before validation
@@ -195,6 +211,9 @@ export interface CsvBatch {
   readonly fields: string[][];
   /** Rows refused as records (their lines fall among this batch's records'). */
   readonly skipped: { readonly line: number; readonly ok: false; readonly problems: readonly Problem[] }[];
+  /** With a sifter: per record, what RecordSifter.take said, and 4 words each of the digests
+   *  of those it said SIFTED_RAW of (zeros for the others). */
+  readonly sifted?: { readonly kinds: number[]; readonly digests: number[] };
 }
 
 /**
@@ -204,7 +223,11 @@ export interface CsvBatch {
  */
 export async function* readCsvRecords(
   source: string | Readable,
-  opts: CsvReadOptions & { readonly batchRecords?: number } = {},
+  opts: CsvReadOptions & {
+    readonly batchRecords?: number;
+    /** Made once the delimiter is known. */
+    readonly sifter?: (delimiter: ',' | ';') => RecordSifter;
+  } = {},
 ): AsyncGenerator<CsvBatch> {
   const label = typeof source === 'string' ? source : (opts.label ?? 'input');
   const size = opts.batchRecords ?? RECORDS_PER_BATCH;
@@ -224,13 +247,22 @@ export async function* readCsvRecords(
   let lastEnd = 0;
   let lastEmpty = 0;
   let names: string[] | undefined;
-  const fresh = (): CsvBatch => ({ names: names!, lines: [], fields: [], skipped: [] });
+  let sifter: RecordSifter | undefined;
+  const fresh = (): CsvBatch => ({
+    names: names!,
+    lines: [],
+    fields: [],
+    skipped: [],
+    ...(sifter === undefined ? {} : { sifted: { kinds: [], digests: [] } }),
+  });
   let batch: CsvBatch | undefined;
   /** Full batches the parser passed on and the loop below has not taken yet: a parser that
    *  fails drops what it holds, and these rows come before the failure. */
   const passed: CsvBatch[] = [];
   try {
     const head = await readHead(chunks, label);
+    const delimiter = detectDelimiter(head.toString('utf8'));
+    sifter = opts.sifter?.(delimiter);
     const options: Options<CsvBatch, string[]> = {
       max_record_size: MAX_RECORD_SIZE,
       // Every line end, whatever the first one was: csv-parse otherwise takes the first line's
@@ -239,7 +271,7 @@ export async function* readCsvRecords(
       // line number by one. CRLF first, so that it is one line end and not two.
       record_delimiter: ['\r\n', '\n', '\r'],
       bom: true,
-      delimiter: detectDelimiter(head.toString('utf8')),
+      delimiter,
       trim: true,
       relax_quotes: true,
       relax_column_count: false,
@@ -271,8 +303,23 @@ export async function* readCsvRecords(
         lastEnd = info.lines - crlfSeen;
         lastEmpty = info.empty_lines;
         batch ??= fresh();
-        batch.lines.push(lastEnd - breaks);
+        const line = lastEnd - breaks;
+        batch.lines.push(line);
         batch.fields.push(fields);
+        if (sifter !== undefined) {
+          // The sifter only speaks of one-line records.
+          const kind = sifter.take(line);
+          const sifted = batch.sifted!;
+          if (breaks === 0 && kind !== SIFTED_NONE) {
+            sifted.kinds.push(kind);
+            const d = sifter.digest;
+            if (kind === SIFTED_RAW) sifted.digests.push(d[0]!, d[1]!, d[2]!, d[3]!);
+            else sifted.digests.push(0, 0, 0, 0);
+          } else {
+            sifted.kinds.push(SIFTED_NONE);
+            sifted.digests.push(0, 0, 0, 0);
+          }
+        }
         if (batch.lines.length < size) return undefined;
         const full = batch;
         batch = undefined;
@@ -305,10 +352,8 @@ export async function* readCsvRecords(
     // csv-parse types on_record as returning a record; it passes on whatever it returns.
     // One batch waiting in the parser at most (its default is 16: 32,000 records in memory).
     const parser = parse({ ...options, readableHighWaterMark: 1 } as unknown as Options);
-    const feeding = pipeline(
-      Readable.from(replay(head, chunks, typeof source === 'string' ? undefined : new Utf8Lines(label))),
-      parser,
-    );
+    const bytes = replay(head, chunks, typeof source === 'string' ? undefined : new Utf8Lines(label));
+    const feeding = pipeline(Readable.from(sifter === undefined ? bytes : sifter.run(bytes)), parser);
     // Errors surface through the iteration below; a consumer stopping early also ends up here.
     feeding.catch(() => undefined);
     try {

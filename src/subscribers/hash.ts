@@ -40,6 +40,26 @@ export function hashString(value: string): void {
   lanes[3] = d;
 }
 
+/** Adds bytes[from..to) (its length, then its bytes): a raw CSV record (import.sift.ts). */
+export function hashBytes(bytes: Uint8Array, from: number, to: number): void {
+  const n = to - from;
+  let a = Math.imul(lanes[0]! ^ n, 0x9e3779b1);
+  let b = Math.imul(lanes[1]! ^ n, 0x85ebca77);
+  let c = Math.imul(lanes[2]! ^ n, 0xc2b2ae3d);
+  let d = Math.imul(lanes[3]! ^ n, 0x27d4eb2f);
+  for (let i = from; i < to; i++) {
+    const ch = bytes[i]!;
+    a = Math.imul(a ^ ch, 2654435761);
+    b = Math.imul(b ^ ch, 1597334677);
+    c = Math.imul(c ^ ch, 2246822519);
+    d = Math.imul(d ^ ch, 3266489917);
+  }
+  lanes[0] = a;
+  lanes[1] = b;
+  lanes[2] = c;
+  lanes[3] = d;
+}
+
 /** Ends the hash: its first `words` words (2 or HASH_WORDS) to out[at..]. */
 export function hashEnd(out: Uint32Array, at: number, words: number): void {
   let a = lanes[0]!;

@@ -5,7 +5,7 @@
 // the valid records, where each ends, and the hashes of their ids, phones and emails for the
 // duplicate check, which stays in the importing thread (it needs the file's order).
 import type { Problem } from '../shared/errors.ts';
-import { DUPLICATE_FIELDS, duplicateKeys, validateRecord } from './csv.ts';
+import { DUPLICATE_FIELDS, duplicateKeys, SIFTED_NONE, SIFTED_RAW, validateRecord } from './csv.ts';
 import { keyHash } from './hash.ts';
 import {
   DIGEST_WORDS,
@@ -29,6 +29,9 @@ export interface CheckTask {
   /** The digests stored when the import began (import.digest.ts): a record found there is
    *  unchanged and is not validated. */
   readonly known?: KnownDigests | undefined;
+  /** What the sifter said of each record (csv.ts's CsvBatch.sifted): a known entry, or the raw
+   *  digest of a one-line record (stored instead of its fields' digest). */
+  readonly sifted?: { readonly kinds: readonly number[]; readonly digests: readonly number[] } | undefined;
 }
 
 export interface LineProblems {
@@ -73,8 +76,14 @@ export function checkBatch(task: CheckTask): CheckedBatch {
   for (let i = 0; i < count; i++) {
     const line = task.lines[i]!;
     const fields = task.fields[i]!;
-    digestInto(seed, fields, digest, 0);
-    const found = task.known === undefined ? -1 : findKnown(task.known, digest, 0);
+    const kind = task.sifted?.kinds[i] ?? SIFTED_NONE;
+    let found = kind >= 0 ? kind : -1;
+    if (kind === SIFTED_RAW)
+      for (let w = 0; w < DIGEST_WORDS; w++) digest[w] = task.sifted!.digests[i * 4 + w]!;
+    else if (kind === SIFTED_NONE) {
+      digestInto(seed, fields, digest, 0);
+      found = task.known === undefined ? -1 : findKnown(task.known, digest, 0);
+    }
     if (found >= 0) {
       valid[i] = 2;
       const v = staged.length;

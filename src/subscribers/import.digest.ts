@@ -109,6 +109,32 @@ export function knownKeyCount(known: KnownDigests): number {
   return keys;
 }
 
+/** An empty table for `count` digests, on SharedArrayBuffers. */
+export function knownDigestsFor(count: number): KnownDigests {
+  const shared = <T>(make: new (buffer: SharedArrayBuffer) => T, bytes: number) =>
+    new make(new SharedArrayBuffer(bytes));
+  return {
+    table: shared(Uint32Array, slotsFor(count) * WORDS * 4),
+    entries: shared(Uint32Array, count * ENTRY_WORDS * 4),
+    present: shared(Uint8Array, count),
+  };
+}
+
+/** Adds entry `index`: `words` holds the record's digest then its keys' hashes. False when the
+ *  digest is there already: two subscribers with one record digest cannot both be right (the
+ *  digest covers the id); the first is kept, and the other's row is then simply merged again. */
+export function addKnown(known: KnownDigests, index: number, words: Uint32Array, present: number): boolean {
+  const { table, entries } = known;
+  const slot = slotOf(table, words[0]!, words[1]!);
+  if (table[slot + 2] !== 0) return false;
+  table[slot] = words[0]!;
+  table[slot + 1] = words[1]!;
+  table[slot + 2] = index + 1;
+  entries.set(words.subarray(2, DIGEST_WORDS + KEYS * 2), index * ENTRY_WORDS);
+  known.present[index] = present;
+  return true;
+}
+
 const STORED = `FROM subscribers WHERE octet_length(import_digest) = ${DIGEST_BYTES}`;
 const LF = 0x0a;
 /** Hex digit values by byte (255: not a hex digit). */
@@ -133,13 +159,7 @@ export async function loadKnownDigests(db: Db): Promise<KnownDigests | undefined
       await client.query('COMMIT');
       return undefined;
     }
-    const shared = <T>(make: new (buffer: SharedArrayBuffer) => T, bytes: number) =>
-      new make(new SharedArrayBuffer(bytes));
-    const known: KnownDigests = {
-      table: shared(Uint32Array, slotsFor(count) * WORDS * 4),
-      entries: shared(Uint32Array, count * ENTRY_WORDS * 4),
-      present: shared(Uint8Array, count),
-    };
+    const known = knownDigestsFor(count);
     const loader = new Loader(known, count);
     const stream: Readable = client.query(
       copyTo(`COPY (SELECT encode(import_digest, 'hex') ${STORED}) TO STDOUT`),
@@ -209,17 +229,7 @@ class Loader {
     const present = hexByte(bytes, at);
     at += 2;
     for (let i = 0; i < KEYS * 2; i++, at += 8) words[w++] = hexWord(bytes, at);
-    const { table, entries } = this.#known;
-    // Two subscribers with one record digest cannot both be right (the digest covers the id);
-    // the first is kept, and the other's row is then simply merged again.
-    const slot = slotOf(table, words[0]!, words[1]!);
-    if (table[slot + 2] !== 0) return;
-    const index = this.#stored++;
-    table[slot] = words[0]!;
-    table[slot + 1] = words[1]!;
-    table[slot + 2] = index + 1;
-    entries.set(words.subarray(2), index * ENTRY_WORDS);
-    this.#known.present[index] = present;
+    if (addKnown(this.#known, this.#stored, words, present)) this.#stored++;
   }
 }
 

@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { type CsvBatch, readCsvRecords } from './csv.ts';
 import { type CheckedBatch, type CheckTask, checkBatch } from './import.check.ts';
 import type { KnownDigests } from './import.digest.ts';
+import { RawSifter } from './import.sift.ts';
 
 /** Worker threads of an import by default: none. Measured on 2 shared cores, a worker cost up
  *  to a third more CPU and 50–90 MB more memory, and saved no time (docs/benchmarks.md,
@@ -33,6 +34,9 @@ export interface RowsOptions {
   readonly hashKeyEvery: number;
   /** The digests stored when the import began: rows found there are not validated. */
   readonly known?: KnownDigests | undefined;
+  /** One-line records are hashed as raw bytes before csv-parse (import.sift.ts): the known
+   *  ones are not parsed, the others' digests are the raw ones. */
+  readonly sift?: boolean;
 }
 
 /** A checked batch with the rows the CSV reader refused itself (a wrong number of fields). */
@@ -55,6 +59,10 @@ export class CheckedRows {
       now: options.now,
       label: options.label,
       ...(options.batchRecords === undefined ? {} : { batchRecords: options.batchRecords }),
+      // A known record skips csv-parse too (import.sift.ts).
+      ...(options.sift === true
+        ? { sifter: (delimiter: ',' | ';') => new RawSifter(options.known, delimiter) }
+        : {}),
     });
   }
 
@@ -102,6 +110,7 @@ export class CheckedRows {
       now: this.#options.now,
       hashKey: this.#hashKey,
       known: this.#options.known,
+      ...(records.sifted === undefined ? {} : { sifted: records.sifted }),
     };
     const threads = this.#options.threads ?? CHECK_THREADS;
     if (this.#pool === undefined && threads > 0 && this.#read > (this.#options.threadedFrom ?? THREADED_FROM))

@@ -132,6 +132,7 @@ export function createImportService(deps: ImportDeps) {
         hashKey: async () => (hashKey !== undefined && (await hasTombstones(deps.db)) ? hashKey : undefined),
         hashKeyEvery: options.batchSize ?? CHUNK_SIZE,
         known,
+        sift: options.knownDigests !== false,
         ...(options.threads === undefined ? {} : { threads: options.threads }),
         ...(options.threadedFrom === undefined ? {} : { threadedFrom: options.threadedFrom }),
         ...(options.batchRecords === undefined ? {} : { batchRecords: options.batchRecords }),
