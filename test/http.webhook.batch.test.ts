@@ -1,6 +1,7 @@
 // WhatsApp webhook batches: statuses, STOP / FAIT / START, redeliveries, late failures and Meta's
 // marketing preferences, applied by the real webhook worker.
 import { describe, expect, it } from 'vitest';
+import { QUEUES } from '../src/queue/catalog.ts';
 import {
   encodeWebhook,
   messagesChange,
@@ -188,12 +189,16 @@ describe('POST /webhooks/whatsapp', () => {
     await h.worker.pause();
     const answers = await Promise.all([...bodies, bodies[0]!].map((b) => h.post(b.body, b.signature)));
     expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200]);
-    const events = await h.database.db.query<{ commits: number; n: number }>(
-      `SELECT count(DISTINCT xmin::text)::int AS commits, count(*)::int AS n FROM webhook_events WHERE id > $1`,
+    const events = await h.database.db.query<{ commits: number; n: number; newest: number }>(
+      `SELECT count(DISTINCT xmin::text)::int AS commits, count(*)::int AS n, max(id)::int AS newest
+         FROM webhook_events WHERE id > $1`,
       [before!.id],
     );
+    // One job for the batch, naming its newest event: it processes the others with it.
+    const jobs = (await h.queues.get(QUEUES.webhooks).getWaiting()).map((j) => j.data);
     h.worker.resume();
-    expect(events).toEqual([{ commits: 1, n: 3 }]);
+    expect(events).toEqual([{ commits: 1, n: 3, newest: expect.any(Number) }]);
+    expect(jobs).toEqual([{ eventId: events[0]!.newest }]);
     await h.processed();
   });
 });

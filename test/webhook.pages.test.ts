@@ -219,4 +219,56 @@ describe('a page of stored webhooks', () => {
       { category: 'utility', n: 1 },
     ]);
   });
+
+  it('drains every event waiting in one job, a page of 50 at a time (serve queues one job per batch)', async () => {
+    const d3 = await sentDeliveries('d3', 'WD');
+    const body = (i: number) =>
+      JSON.stringify(
+        webhookPayload([
+          {
+            id: 'waba',
+            changes: [
+              statusesChange(meta, [
+                {
+                  id: `wamid.WD${(i % 3) + 1}`,
+                  status: 'delivered',
+                  recipientId: `3362${String(301 + (i % 3)).padStart(7, '0')}`,
+                  at: at(2),
+                },
+              ]),
+            ],
+          },
+        ]),
+      );
+    const stored: number[] = [];
+    for (let i = 0; i < 120; i++)
+      stored.push(
+        (await storeEvent(t.db, { digest: `drain-${i}`, fields: ['messages'], rawJson: body(i), now: at(7) }))
+          .id,
+      );
+    const deps = {
+      db: t.db,
+      subscriptions: testServices(t.config, t.db).subscriptions,
+      replier: undefined,
+      logger: createLogger({ logLevel: 'silent' }),
+    };
+    // The batch's job names its newest event; it takes the 119 others too.
+    expect(await processWebhookEvent(deps, stored.at(-1)!, NOW + 8 * 60_000)).toEqual({
+      processed: true,
+      outcomes: { 'status:applied': 3, 'status:unchanged': 117 },
+    });
+    // Three pages (50, 50, 20), each its own transaction.
+    expect(
+      await t.db.query<{ pages: number; waiting: number }>(
+        `SELECT count(DISTINCT xmin::text)::int AS pages, count(*) FILTER (WHERE processed_at IS NULL)::int AS waiting
+           FROM webhook_events WHERE id = ANY($1)`,
+        [stored],
+      ),
+    ).toEqual([{ pages: 3, waiting: 0 }]);
+    expect(await t.db.query('SELECT status FROM deliveries WHERE id = ANY($1) ORDER BY id', [d3])).toEqual([
+      { status: 'delivered' },
+      { status: 'delivered' },
+      { status: 'delivered' },
+    ]);
+  });
 });

@@ -1,4 +1,5 @@
-// Webhook worker wiring: one job per stored WhatsApp webhook body (job id webhook-<eventId>).
+// Webhook worker wiring: a job names a stored WhatsApp webhook body (job id webhook-<eventId>)
+// and processes it with every other body waiting (webhook.service.ts).
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { WebhookReport } from '../src/inbound/webhook.service.ts';
 import { parsePayload, type WebhookPayload } from '../src/queue/catalog.ts';

@@ -1,8 +1,9 @@
 // The receiving half of a WhatsApp webhook, run inside the HTTP request once the signature is
 // verified: store the body once (PostgreSQL, keyed by its digest) and queue its processing with
-// `{eventId}` only, so that no phone number or message text ever sits in Redis. A redelivery of a
-// body already processed is acknowledged and nothing more; one still waiting is queued again
-// (the job id dedupes), which is also how a body whose first queueing failed gets processed.
+// `{eventId}` only, so that no phone number or message text ever sits in Redis: one job per batch
+// of bodies stored together (batchJobs). A redelivery of a body already processed is acknowledged
+// and nothing more; one still waiting is queued again (the job id dedupes), which is also how a
+// body whose first queueing failed gets processed.
 import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { jobFor } from '../queue/catalog.ts';
@@ -79,7 +80,7 @@ export function createWebhookIntake(deps: IntakeDeps): ReceiveWebhook {
       return;
     }
     try {
-      const ids = stored.filter((s) => !s.processed).map((s) => s.id);
+      const ids = batchJobs(stored);
       if (ids.length > 0) await bounded(enqueueWebhooks(deps.queue, ids), deps.queueTimeoutMs ?? 5_000);
     } catch (error) {
       for (const w of batch) w.reject(error);
@@ -124,6 +125,19 @@ export function createWebhookIntake(deps: IntakeDeps): ReceiveWebhook {
         setImmediate(() => void drain());
       }
     });
+}
+
+/**
+ * The events to queue a job for, of a batch just stored. A job processes every event waiting when
+ * it runs, a page at a time (webhook.service.ts), so the batch's new events need one job, for the
+ * newest of them: its id never had a job, so BullMQ's dedupe by job id cannot drop it. A batch
+ * of redeliveries only (bodies stored before, still unprocessed) queues each again as before:
+ * their job ids dedupe against jobs still waiting.
+ */
+export function batchJobs(stored: readonly repo.StoredEvent[]): number[] {
+  const fresh = stored.filter((s) => s.isNew).map((s) => s.id);
+  if (fresh.length > 0) return [Math.max(...fresh)];
+  return [...new Set(stored.filter((s) => !s.processed).map((s) => s.id))];
 }
 
 /** BullMQ waits for Redis to be ready before a command, for as long as it takes: with Redis

@@ -42,19 +42,38 @@ export interface WebhookReport {
 const PAGE_EVENTS = 50;
 
 /**
- * Processes a page of stored events: `eventId` (when no other page has it) and the oldest others
- * waiting, in the order they were received, in one transaction that keeps them locked and
- * marks them processed. Statuses are settled a page at a time (settleStatuses).
+ * Processes the stored events waiting, a page at a time: `eventId` first (when no other page has
+ * it) with the oldest others, in the order they were received, each page in one transaction that
+ * keeps its events locked and marks them processed; then the next page, until a page comes back
+ * short (nothing else was waiting). `serve` queues one job per batch of bodies it stored, so a
+ * job answers for every event waiting when it runs, not only its own (docs/delivery.md,
+ * "Statuses from WhatsApp"). Statuses are settled a page at a time (settleStatuses).
  */
 export async function processWebhookEvent(
   deps: WebhookDeps,
   eventId: number,
   now: number,
 ): Promise<WebhookReport> {
+  const outcomes: Record<string, number> = {};
+  let processed = false;
+  for (;;) {
+    const taken = await processPage(deps, eventId, now, outcomes);
+    processed ||= taken > 0;
+    if (taken < PAGE_EVENTS) return { processed, outcomes };
+  }
+}
+
+/** One page: how many events it took, their outcomes added to `outcomes`. */
+async function processPage(
+  deps: WebhookDeps,
+  eventId: number,
+  now: number,
+  outcomes: Record<string, number>,
+): Promise<number> {
   return deps.db.tx(async (sql) => {
     const page = (await repo.lockEventPage(sql, eventId, PAGE_EVENTS)).sort((a, b) => a.id - b.id);
-    if (page.length === 0) return { processed: false, outcomes: {} };
-    const outcomes = await processItems(
+    if (page.length === 0) return 0;
+    const counted = await processItems(
       deps,
       page.flatMap((event) => webhookItems(event.payload)),
       now,
@@ -64,7 +83,8 @@ export async function processWebhookEvent(
       page.map((event) => event.id),
       new Date(now),
     );
-    return { processed: true, outcomes };
+    for (const [key, n] of Object.entries(counted)) outcomes[key] = (outcomes[key] ?? 0) + n;
+    return page.length;
   });
 }
 

@@ -1,5 +1,6 @@
-// The `webhooks` queue's worker, part of the `work` role: one job per stored webhook body
-// (`{eventId}`), processed by webhook.service through workers/webhook.worker.ts. A sweep (at start, then every minute) queues again the events still
+// The `webhooks` queue's worker, part of the `work` role: a job (`{eventId}`, one per batch of
+// bodies `serve` stored) processes every stored event waiting, a page at a time, by
+// webhook.service through workers/webhook.worker.ts. A sweep (at start, then every minute) queues again the events still
 // unprocessed after a minute (a lost Redis, a failed add) and prunes dedupe keys older than
 // Meta's 7-day redelivery window. The sweep stops when the worker closes.
 import { Worker } from 'bullmq';
