@@ -27,10 +27,9 @@ export interface IntakeResult {
 }
 
 /** The dedupe key: the body as Meta signs it, so an escaped and a UTF-8 copy are one event. */
-export function webhookDigest(rawBody: Buffer): string {
-  return createHash('sha256')
-    .update(escapeUnicode(rawBody.toString('utf8')), 'utf8')
-    .digest('hex');
+export function webhookDigest(rawBody: Buffer | string): string {
+  const text = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
+  return createHash('sha256').update(escapeUnicode(text), 'utf8').digest('hex');
 }
 
 export type ReceiveWebhook = (rawBody: Buffer, payload: unknown, now: number) => Promise<IntakeResult>;
@@ -108,11 +107,13 @@ export function createWebhookIntake(deps: IntakeDeps): ReceiveWebhook {
   return (rawBody, payload, now) =>
     new Promise<IntakeResult>((resolve, reject) => {
       const fields = webhookFields(payload);
+      // The body as received is the JSON stored: `payload` was parsed from it (the route).
+      const text = rawBody.toString('utf8');
       waiting.push({
         event: {
-          digest: webhookDigest(rawBody),
+          digest: webhookDigest(text),
           fields,
-          rawJson: JSON.stringify(payload),
+          rawJson: text,
           now: new Date(now),
         },
         bytes: rawBody.length,

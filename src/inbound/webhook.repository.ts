@@ -53,20 +53,19 @@ export async function storeEvents(
   sql: Sql,
   events: readonly { digest: string; fields: readonly string[]; rawJson: string; now: Date }[],
 ): Promise<StoredEvent[]> {
+  // One jsonb array of the events, the bodies in it as they are (each is JSON already): a text[]
+  // parameter would have pg escape every quote of every body.
+  const rows = events.map(
+    (e) =>
+      `{"d":${JSON.stringify(e.digest)},"p":${jsonbText(e.rawJson)},"f":${JSON.stringify(storable(e.fields))},"t":${JSON.stringify(e.now.toISOString())}}`,
+  );
   const inserted = await sql.query<{ id: number; digest: string }>(
     `INSERT INTO webhook_events (kind, payload_digest, payload, fields, received_at)
-     SELECT 'whatsapp', e.digest, e.payload::jsonb,
-            ARRAY(SELECT jsonb_array_elements_text(e.fields::jsonb)), e.at
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY
-            AS e(digest, payload, fields, at, n)
-      ORDER BY e.n
+     SELECT 'whatsapp', e->>'d', e->'p', ARRAY(SELECT jsonb_array_elements_text(e->'f')), (e->>'t')::timestamptz
+       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n)
+      ORDER BY x.n
      ON CONFLICT (payload_digest) DO NOTHING RETURNING id, payload_digest AS digest`,
-    [
-      events.map((e) => e.digest),
-      events.map((e) => jsonbText(e.rawJson)),
-      events.map((e) => JSON.stringify(storable(e.fields))),
-      events.map((e) => e.now),
-    ],
+    [`[${rows.join(',')}]`],
   );
   const fresh = new Map(inserted.map((r) => [r.digest, r.id]));
   const others = [...new Set(events.map((e) => e.digest).filter((d) => !fresh.has(d)))];

@@ -69,7 +69,9 @@ export const whatsappWebhookRoutes: FastifyPluginAsync<WhatsAppWebhookOptions> =
     return reply.code(200).type('text/plain; charset=utf-8').send(challenge);
   });
 
-  app.post('/webhooks/whatsapp', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
+  // Meta's servers read the answer, no browser: no helmet headers (docs/delivery.md, "Statuses from
+  // WhatsApp": helmet builds its CSP header on every request).
+  app.post('/webhooks/whatsapp', { bodyLimit: WEBHOOK_BODY_LIMIT, helmet: false }, async (request, reply) => {
     if (!whatsapp) return refuse(reply, 404, off);
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const check = checkWebhookSignature(whatsapp.appSecret, raw, request.headers['x-hub-signature-256']);
