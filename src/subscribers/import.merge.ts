@@ -187,6 +187,27 @@ export async function upsertSubscribers(
 }
 
 /**
+ * The chunk's subscribers inserted with a plain INSERT, when none of its ids, phones or emails is
+ * stored yet (a first import): nothing is locked or read first (lockBefore's pass over
+ * subscribers) and no row arbitrates a conflict (the upsert's ON CONFLICT). Writes what
+ * upsertSubscribers writes for a new subscriber. When a row's id, phone or email is stored after
+ * all (an earlier import, a sign-up, even one committed while this waits on it), the insert fails
+ * with a unique violation: the caller runs this in a savepoint and then merges the chunk the
+ * ordinary way (import.service.ts, docs/subscribers.md "How an import works").
+ */
+export async function insertNewcomers(sql: Sql, now: number): Promise<number> {
+  return sql.exec(
+    `INSERT INTO subscribers (id, name, phone, email, locale, timezone, attributes, tags, created_at, updated_at,
+                              phone_region, import_digest)
+     SELECT r.id, r.name, r.phone, r.email, r.locale, r.timezone, ${MERGED_ATTRIBUTES('n')}, r.tags, $1, $1,
+            r.phone_region, r.import_digest
+       FROM import_rows r CROSS JOIN (SELECT NULL::jsonb AS attributes) n
+      ORDER BY r.line`,
+    [new Date(now)],
+  );
+}
+
+/**
  * Decides each (row, channel) by the rules above into import_decisions: 'activate', 'end'
  * (the address changed under an unlisted channel) or 'kept' (an opt-out, bounce or complaint
  * newer than the evidence). Rows with nothing to do get no decision.
@@ -251,7 +272,7 @@ export async function decideChannels(sql: Sql, existing: number): Promise<void> 
  * channel is activated, nothing else happens. Skips the joins with the channel and event
  * tables, which a planner without statistics on the chunk runs as full scans, once a chunk.
  */
-async function decideForNewcomers(sql: Sql): Promise<void> {
+export async function decideForNewcomers(sql: Sql): Promise<void> {
   await sql.exec(`DROP TABLE IF EXISTS import_decisions;
     CREATE TEMP TABLE import_decisions ON COMMIT DROP AS
     SELECT r.id, r.line, ch.channel, ch.position, r.consent_at, r.consent_source, true AS listed,
@@ -345,8 +366,13 @@ export async function chunkCounts(sql: Sql): Promise<ChunkCounts> {
 }
 
 /** Subscribers to plan into running campaigns: new, moved zone, changed tags or attributes (an
- *  audience may now include them), or gained a channel. */
-export async function joiners(sql: Sql): Promise<string[]> {
+ *  audience may now include them), or gained a channel. `newcomers`: the chunk went through
+ *  insertNewcomers. */
+export async function joiners(sql: Sql, newcomers = false): Promise<string[]> {
+  if (newcomers) {
+    // insertNewcomers: every row of the chunk is a new subscriber (and there is no import_before).
+    return (await sql.query<{ id: string }>('SELECT id FROM import_rows ORDER BY line')).map((r) => r.id);
+  }
   const rows = await sql.query<{ id: string }>(
     `SELECT r.id FROM import_rows r LEFT JOIN import_before b ON b.id = r.id
       WHERE b.id IS NULL OR b.timezone <> r.timezone OR b.tags IS DISTINCT FROM r.tags

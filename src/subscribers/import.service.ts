@@ -148,11 +148,11 @@ export function createImportService(deps: ImportDeps) {
       const run = async (sql?: Sql) => {
         const merging = new Set<Promise<void>>();
         const merge = async (chunk: Chunk) => {
-          const tryUnchanged = tally.unchangedLikely;
+          const tries = { unchanged: tally.unchangedLikely, newcomers: tally.newcomersLikely };
           tally.add(
             sql
-              ? await importChunk(sql, chunk, options.now, tryUnchanged)
-              : await mergeAlone(deps.db, chunk, options.now, tryUnchanged),
+              ? await importChunk(sql, chunk, options.now, tries)
+              : await mergeAlone(deps.db, chunk, options.now, tries),
           );
         };
         try {
@@ -349,6 +349,8 @@ interface ChunkResult {
   readonly bad: readonly merge.BadLine[];
   readonly counts: merge.ChunkCounts;
   readonly planned: { readonly subscribers: number; readonly slots: number };
+  /** Every row of the chunk was a new subscriber. */
+  readonly newcomers: boolean;
 }
 
 const DEADLOCK = '40P01';
@@ -356,29 +358,40 @@ const DEADLOCK = '40P01';
 /** A chunk in a transaction of its own. Chunks take their locks in id order and plan one at a
  *  time, so two of them should not deadlock; should one happen anyway (another writer in
  *  between), the chunk is repeated rather than ending the import. */
-async function mergeAlone(db: Db, chunk: Chunk, now: number, tryUnchanged: boolean): Promise<ChunkResult> {
+async function mergeAlone(db: Db, chunk: Chunk, now: number, tries: Tries): Promise<ChunkResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.tx((tx) => importChunk(tx, chunk, now, tryUnchanged));
+      return await db.tx((tx) => importChunk(tx, chunk, now, tries));
     } catch (error) {
       if ((error as { code?: unknown }).code !== DEADLOCK || attempt >= 3) throw error;
     }
   }
 }
 
-/** `tryUnchanged`: first remove the rows that would change nothing (worth its index probes when
- *  the file was imported before; a first import skips it after its first chunk). */
-async function importChunk(sql: Sql, chunk: Chunk, now: number, tryUnchanged: boolean): Promise<ChunkResult> {
+/** What a chunk tries before the full merge. `unchanged`: first remove the rows that would
+ *  change nothing (worth its index probes when the file was imported before; a first import
+ *  skips it after its first chunk). `newcomers`: insert every row as a new subscriber, falling
+ *  back to the full merge if one exists (mergeNewcomers). */
+interface Tries {
+  readonly unchanged: boolean;
+  readonly newcomers: boolean;
+}
+
+async function importChunk(sql: Sql, chunk: Chunk, now: number, tries: Tries): Promise<ChunkResult> {
   const bad: merge.BadLine[] = [];
   await createStaging(sql);
   await sql.copyIn(COPY_STAGING, Readable.from(chunk.pieces));
   if (chunk.hashed) bad.push(...(await merge.removeErased(sql, ERASED_RULE)));
-  const unchanged = tryUnchanged ? await merge.removeUnchanged(sql) : 0;
+  if (tries.newcomers && chunk.staged > bad.length) {
+    const newcomers = await mergeNewcomers(sql, chunk, now);
+    if (newcomers !== undefined) return { ...newcomers, bad };
+  }
+  const unchanged = tries.unchanged ? await merge.removeUnchanged(sql) : 0;
   /** Rows still in the staging table. */
   const left = () => chunk.staged - bad.length - unchanged;
   if (left() === 0) {
     const counts = { inserted: 0, updated: 0, unchanged, consentEvents: 0, optOutsKept: 0 };
-    return { bad, counts, planned: NOTHING_PLANNED };
+    return { bad, counts, planned: NOTHING_PLANNED, newcomers: false };
   }
   const existing = await merge.lockBefore(sql);
   if (existing > 0) bad.push(...(await merge.removeTaken(sql)));
@@ -392,13 +405,45 @@ async function importChunk(sql: Sql, chunk: Chunk, now: number, tryUnchanged: bo
   const counts = fresh
     ? { inserted: written.inserted, updated: 0, unchanged, consentEvents: events, optOutsKept: 0 }
     : await merge.chunkCounts(sql).then((c) => ({ ...c, unchanged: c.unchanged + unchanged }));
-  // The joiners are read only when some campaign could take them (a first import of a big
-  // list usually comes before any campaign starts). Chunks merging at once plan one after the
-  // other: they would otherwise create the same zone slots in different orders.
-  if ((await plannableCampaigns(sql, now)).length === 0) return { bad, counts, planned: NOTHING_PLANNED };
+  return { bad, counts, planned: await planJoiners(sql, now, false), newcomers: existing === 0 };
+}
+
+const UNIQUE_VIOLATION = '23505';
+const NEWCOMERS = 'SAVEPOINT import_newcomers';
+
+/** The chunk's rows (the staging table's) written as new subscribers, each listed channel active
+ *  with an import event, without reading or locking anything first (merge.insertNewcomers).
+ *  Undefined, with nothing written, when one of them exists: the chunk then takes the full
+ *  merge, in the same transaction. */
+async function mergeNewcomers(
+  sql: Sql,
+  chunk: Chunk,
+  now: number,
+): Promise<Omit<ChunkResult, 'bad'> | undefined> {
+  await sql.exec(NEWCOMERS);
+  let inserted: number;
+  try {
+    inserted = await merge.insertNewcomers(sql, now);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
+    await sql.exec('ROLLBACK TO SAVEPOINT import_newcomers');
+    return undefined;
+  }
+  await sql.exec('RELEASE SAVEPOINT import_newcomers');
+  await merge.decideForNewcomers(sql);
+  const consentEvents = await merge.writeDecisions(sql, now, chunk.file, true);
+  const counts = { inserted, updated: 0, unchanged: 0, consentEvents, optOutsKept: 0 };
+  return { counts, planned: await planJoiners(sql, now, true), newcomers: true };
+}
+
+/** The joiners are read only when some campaign could take them (a first import of a big list
+ *  usually comes before any campaign starts). Chunks merging at once plan one after the other:
+ *  they would otherwise create the same zone slots in different orders. */
+async function planJoiners(sql: Sql, now: number, newcomers: boolean): Promise<ChunkResult['planned']> {
+  if ((await plannableCampaigns(sql, now)).length === 0) return NOTHING_PLANNED;
   await sql.exec('SELECT pg_advisory_xact_lock($1)', [PLANNING_LOCK]);
-  const planned = await planSubscribers(sql, await merge.joiners(sql), now);
-  return { bad, counts, planned: { subscribers: planned.subscribers, slots: planned.slotsCreated } };
+  const planned = await planSubscribers(sql, await merge.joiners(sql, newcomers), now);
+  return { subscribers: planned.subscribers, slots: planned.slotsCreated };
 }
 
 const NOTHING_PLANNED = { subscribers: 0, slots: 0 } as const;
@@ -431,9 +476,12 @@ class Tally {
 
   /** Whether the last chunk merged had rows that changed nothing (true until one is merged). */
   unchangedLikely = true;
+  /** Whether the last chunk merged was all new subscribers (true until one is merged). */
+  newcomersLikely = true;
 
   add(chunk: ChunkResult): void {
     this.unchangedLikely = chunk.counts.unchanged > 0;
+    this.newcomersLikely = chunk.newcomers;
     for (const bad of chunk.bad) this.addBad(bad.line, bad.problems);
     this.inserted += chunk.counts.inserted;
     this.updated += chunk.counts.updated;
