@@ -156,7 +156,11 @@ interface DeliveryRow {
  * The WhatsApp deliveries a page of statuses may be about, locked in id order (so two pages
  * never wait on each other crosswise): those holding one of `wamids`, and those whose id one of
  * the statuses echoed in biz_opaque_callback_data (which one a status moves: statusTarget).
- * With each, its recipient and the BSUID stored with their WhatsApp channel.
+ * With each, its recipient and the BSUID stored with their WhatsApp channel. The channel is
+ * checked as `channel || ''` so that it is a filter on the rows found by wamid and id, never an
+ * index condition: before its first ANALYZE PostgreSQL took `channel = 'whatsapp'` for a
+ * selective one and read the whole of `deliveries_once` for it, on every page (docs/delivery.md,
+ * "Statuses from WhatsApp").
  */
 export async function lockDeliveriesForStatuses(
   sql: Sql,
@@ -176,7 +180,8 @@ export async function lockDeliveriesForStatuses(
        FROM deliveries d
        LEFT JOIN subscriber_channels sc ON sc.subscriber_id = d.subscriber_id AND sc.channel = 'whatsapp'
        LEFT JOIN subscribers s ON s.id = d.subscriber_id
-      WHERE d.channel = 'whatsapp' AND (d.provider_message_id = ANY($1::text[]) OR d.id = ANY($2::bigint[]))
+      WHERE (d.provider_message_id = ANY($1::text[]) OR d.id = ANY($2::bigint[]))
+        AND d.channel || '' = 'whatsapp'
       ORDER BY d.id
       FOR UPDATE OF d`,
     [wamids, deliveryIds],
