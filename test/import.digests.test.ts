@@ -423,6 +423,31 @@ describe('records hashed as raw bytes before csv-parse (import.sift.ts)', () => 
     expect(again.known).toBe(6);
   });
 
+  it('keeps line numbers right in a CRLF file whose quoted field holds a CRLF', async () => {
+    const crlf = (rows: readonly string[]) =>
+      Readable.from([`${HEADER}\r\n${rows.map((r) => r.replace('form,\n', 'form,\r\n')).join('\r\n')}\r\n`]);
+    const rows = [...QUOTED, 's8,Hal,,not-an-email,en,Europe/Paris,,email,2025-11-09T08:00:00Z,fair,'];
+    const run = async (t: TestDatabase) => {
+      let known = -1;
+      const summary = await services(t).imports.importFile({
+        file: crlf(rows),
+        label: 'subscribers.csv',
+        now,
+        knownDigests: t === fast,
+        onKnown: (n) => {
+          known = n;
+        },
+      });
+      return { summary, known };
+    };
+    await both(run);
+    const [again, without] = await both(run);
+    expect(again.summary).toEqual(without.summary);
+    expect(again.summary.badRows.map((b) => b.line)).toEqual([9]);
+    expect(again.known).toBe(6);
+    expect(await state(fast)).toEqual(await state(slow));
+  });
+
   it('validates every row again when the stored digests were made by other rules, then stores the new ones', async () => {
     await both((t) => importInto(t, ROWS));
     // What a rules version bump does to stored digests: none of them matches any more.
