@@ -194,9 +194,10 @@ export const SIFTED_RAW = -1;
 export interface RecordSifter {
   /** The bytes to parse, from the file's. */
   run(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer>;
-  /** What it knows of the record starting on `line` (asked in file order): an index >= 0,
-   *  SIFTED_RAW (its digest then in `digest`) or SIFTED_NONE. */
-  take(line: number): number;
+  /** Adds to `batch` the known records it sent the parser as empty lines before `line`
+   *  (asked in file order), then says what it knows of the record starting on `line`: an
+   *  index >= 0, SIFTED_RAW (its digest then in `digest`) or SIFTED_NONE. */
+  take(line: number, batch: CsvBatch): number;
   readonly digest: Uint32Array;
 }
 
@@ -304,11 +305,12 @@ export async function* readCsvRecords(
         lastEmpty = info.empty_lines;
         batch ??= fresh();
         const line = lastEnd - breaks;
+        // The known records before this one first (file order).
+        const kind = sifter?.take(line, batch) ?? SIFTED_NONE;
         batch.lines.push(line);
         batch.fields.push(fields);
         if (sifter !== undefined) {
           // The sifter only speaks of one-line records.
-          const kind = sifter.take(line);
           const sifted = batch.sifted!;
           if (breaks === 0 && kind !== SIFTED_NONE) {
             sifted.kinds.push(kind);

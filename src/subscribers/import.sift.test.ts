@@ -1,89 +1,150 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { SIFTED_NONE, SIFTED_RAW } from './csv.ts';
-import { addKnown, DIGEST_WORDS, knownDigestsFor } from './import.digest.ts';
+import { readCsvRecords, SIFTED_NONE, SIFTED_RAW } from './csv.ts';
+import { addKnown, DIGEST_WORDS, type KnownDigests, knownDigestsFor } from './import.digest.ts';
 import { RawSifter, rawSeed } from './import.sift.ts';
 
-const HEADER = 'id,name,source';
-/** Lines 1–8: a header, one-line records (one with quoted fields and "" in them), a record whose
- *  quoted field goes on over lines 4–5, an empty line, CRLF, a lone CR. */
-const FILE = `${HEADER}\na,b,c\n"x, y",b,"c ""q"""\nd,"multi\nline",e\n\r\nf,g,h\r\ni,j,k\rl,m,n`;
+const HEADER = 'id,name,phone,email,locale,timezone,channels,consent_at,consent_source';
+const row = (id: string, source = 'form') =>
+  `${id},N ${id},,${id}@example.org,en,UTC,email,2025-11-02T14:30:00Z,${source}`;
+/** Lines 1–10: a header, one-line records (one with quoted fields and "" in them), a record
+ *  whose quoted field goes on over lines 4–5, an empty line, CRLF, a lone CR, no final line end. */
+const FILE = [
+  `${HEADER}\n`,
+  `${row('a')}\n`,
+  `"b",N b,,b@example.org,en,UTC,"email","2025-11-02T14:30:00Z","said ""yes"", twice"\n`,
+  `${row('c', '"paper\nform"')}\n`,
+  '\r\n',
+  `${row('d')}\r\n`,
+  `${row('e')}\r`,
+  `${row('f')}\n`,
+  row('g'),
+].join('');
 
-/** The sifter's output for `text` cut into pieces of `step` bytes, and what it says of `lines`. */
-async function sift(sifter: RawSifter, text: string, step: number, lines: readonly number[]) {
-  const bytes = Buffer.from(text);
-  async function* pieces() {
-    for (let at = 0; at < bytes.length; at += step) yield bytes.subarray(at, at + step);
-  }
-  const out: Buffer[] = [];
-  for await (const part of sifter.run(pieces())) out.push(Buffer.from(part));
-  const said = lines.map((line) => {
-    const kind = sifter.take(line);
-    return { line, kind, digest: kind === SIFTED_RAW ? [...sifter.digest] : undefined };
-  });
-  return { out: Buffer.concat(out).toString(), said };
+interface Seen {
+  readonly line: number;
+  readonly kind: number;
+  readonly fields: readonly string[];
+  readonly digest?: string;
 }
 
-const LINES = [2, 3, 4, 7, 8, 9];
+/** Every record csv.ts gives for `text` cut into pieces of `step` bytes, with what the sifter
+ *  said of it (no sifter: `known` null). */
+async function records(text: string, step: number, known: KnownDigests | undefined | null): Promise<Seen[]> {
+  const bytes = Buffer.from(text);
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += step) pieces.push(bytes.subarray(at, at + step));
+  const seen: Seen[] = [];
+  const sifter = known === null ? {} : { sifter: (d: ',' | ';') => new RawSifter(known, d) };
+  for await (const batch of readCsvRecords(Readable.from(pieces), { batchRecords: 3, ...sifter }))
+    batch.lines.forEach((line, i) => {
+      const kind = batch.sifted?.kinds[i] ?? SIFTED_NONE;
+      const digest = kind === SIFTED_RAW ? batch.sifted!.digests.slice(i * 4, i * 4 + 4).join() : undefined;
+      seen.push({ line, kind, fields: batch.fields[i]!, ...(digest === undefined ? {} : { digest }) });
+    });
+  return seen;
+}
+
+/** A table knowing the raw digests of `seen`'s records on `lines`, entry i for lines[i]. */
+function knowing(seen: readonly Seen[], lines: readonly number[]): KnownDigests {
+  const known = knownDigestsFor(lines.length);
+  lines.forEach((line, index) => {
+    const words = new Uint32Array(DIGEST_WORDS + 6);
+    words.set(
+      seen
+        .find((s) => s.line === line)!
+        .digest!.split(',')
+        .map(Number),
+    );
+    addKnown(known, index, words, 1);
+  });
+  return known;
+}
 
 describe('RawSifter', () => {
-  it('hashes each one-line record, leaves a multi-line one to the parser, and passes the bytes unchanged when nothing is known', async () => {
-    const { out, said } = await sift(new RawSifter(undefined, ','), FILE, 1 << 16, LINES);
-    expect(out).toBe(FILE);
-    expect(said.map((s) => s.kind)).toEqual([
-      SIFTED_RAW,
-      SIFTED_RAW,
-      SIFTED_NONE,
-      SIFTED_RAW,
-      SIFTED_RAW,
-      SIFTED_RAW,
+  it('hashes each one-line record and leaves a multi-line one to the parser; with nothing known the records are the same as without it', async () => {
+    const plain = await records(FILE, 1 << 16, null);
+    const sifted = await records(FILE, 1 << 16, undefined);
+    expect(sifted.map((s) => [s.line, s.fields])).toEqual(plain.map((s) => [s.line, s.fields]));
+    expect(sifted.map((s) => [s.line, s.kind])).toEqual([
+      [2, SIFTED_RAW],
+      [3, SIFTED_RAW],
+      [4, SIFTED_NONE],
+      [7, SIFTED_RAW],
+      [8, SIFTED_RAW],
+      [9, SIFTED_RAW],
+      [10, SIFTED_RAW],
     ]);
-    expect(new Set(said.map((s) => s.digest?.join())).size).toBe(6);
+    expect(new Set(sifted.map((s) => s.digest)).size).toBe(7);
   });
 
-  it('replaces known records by bare delimiters, however the file is cut into pieces', async () => {
-    const first = await sift(new RawSifter(undefined, ','), FILE, 1 << 16, LINES);
-    const digestOf = (line: number) => first.said.find((s) => s.line === line)!.digest!;
-    const known = knownDigestsFor(2);
-    [2, 8].forEach((line, index) => {
-      const words = new Uint32Array(DIGEST_WORDS + 6);
-      words.set(digestOf(line));
-      words[DIGEST_WORDS] = 40 + index;
-      addKnown(known, index, words, 1);
-    });
-    const expected = FILE.replace('a,b,c\n', ',,\n').replace('\ni,j,k\r', '\n,,\r');
+  it('gives known records as their entries, in file order, however the file is cut into pieces', async () => {
+    const first = await records(FILE, 1 << 16, undefined);
+    const plain = await records(FILE, 1 << 16, null);
+    // Lines 2, 8, 9 and the last one known: entries 0–3.
+    const known = knowing(first, [2, 8, 9, 10]);
+    const entry = new Map([
+      [2, 0],
+      [8, 1],
+      [9, 2],
+      [10, 3],
+    ]);
     for (let step = 1; step <= FILE.length; step++) {
-      const { out, said } = await sift(new RawSifter(known, ','), FILE, step, LINES);
-      expect(out, `pieces of ${step}`).toBe(expected);
+      const seen = await records(FILE, step, known);
       expect(
-        said.map((s) => s.kind),
+        seen.map((s) => s.line),
         `pieces of ${step}`,
-      ).toEqual([0, SIFTED_RAW, SIFTED_NONE, SIFTED_RAW, 1, SIFTED_RAW]);
-      expect(said[1]!.digest).toEqual(digestOf(3));
+      ).toEqual(plain.map((s) => s.line));
+      seen.forEach((s, i) => {
+        const index = entry.get(s.line);
+        if (index !== undefined) expect(s.kind, `line ${s.line}, pieces of ${step}`).toBe(index);
+        else {
+          expect(s.kind, `line ${s.line}, pieces of ${step}`).toBe(first[i]!.kind);
+          expect(s.fields).toEqual(plain[i]!.fields);
+          expect(s.digest).toEqual(first[i]!.digest);
+        }
+      });
     }
   });
 
-  it('stops at a quote csv-parse reads by its relaxed rules: every later byte goes to the parser as it is', async () => {
-    const file = `${HEADER}\na,b,c\nd,Jean "JJ",e\nf,g,h\n`;
-    const first = await sift(new RawSifter(undefined, ','), file, 1 << 16, [2, 3, 4]);
-    expect(first.said.map((s) => s.kind)).toEqual([SIFTED_RAW, SIFTED_NONE, SIFTED_NONE]);
-    const known = knownDigestsFor(1);
-    const words = new Uint32Array(DIGEST_WORDS + 6);
-    words.set(first.said[0]!.digest!);
-    addKnown(known, 0, words, 1);
-    const { out } = await sift(new RawSifter(known, ','), `${file}a,b,c\n`, 7, []);
-    // Line 2 is known; the same record after the stop is parsed.
-    expect(out).toBe(`${HEADER}\n,,\nd,Jean "JJ",e\nf,g,h\na,b,c\n`);
+  it('keeps a long run of known records in order', async () => {
+    const rows = Array.from({ length: 700 }, (_, i) => row(`r${i}`));
+    const file = `${HEADER}\n${rows.join('\n')}\n`;
+    const first = await records(file, 1 << 16, undefined);
+    const known = knowing(
+      first,
+      first.map((s) => s.line),
+    );
+    for (const step of [1 << 16, 1000, 97]) {
+      const seen = await records(file, step, known);
+      expect(seen.map((s) => [s.line, s.kind])).toEqual(first.map((s, i) => [s.line, i]));
+    }
+  });
+
+  it('stops at a quote csv-parse reads by its relaxed rules: every later record is parsed', async () => {
+    const file = `${HEADER}\n${row('a')}\n${row('b', 'Jean "JJ"')}\n${row('c')}\n${row('a')}\n`;
+    const first = await records(file, 1 << 16, undefined);
+    expect(first.map((s) => s.kind)).toEqual([SIFTED_RAW, SIFTED_NONE, SIFTED_NONE, SIFTED_NONE]);
+    const known = knowing(first, [2]);
+    const seen = await records(file, 7, known);
+    // Line 2 is known; the same record after the stop (line 5) is parsed.
+    expect(seen.map((s) => [s.line, s.kind])).toEqual([
+      [2, 0],
+      [3, SIFTED_NONE],
+      [4, SIFTED_NONE],
+      [5, SIFTED_NONE],
+    ]);
+    expect(seen[3]!.fields[0]).toBe('a');
   });
 
   it('stops at a quoted header, and at spaces around a quoted field', async () => {
     for (const file of [
-      `"id",name,source\na,b,c\n`,
-      `${HEADER}\na, "b",c\na,b,c\n`,
-      `${HEADER}\na,"b" ,c\na,b,c\n`,
+      `"id",${HEADER.slice(3)}\n${row('a')}\n`,
+      `${HEADER}\n${row('a', ' "x"')}\n${row('b')}\n`,
+      `${HEADER}\n${row('a', '"x" ')}\n${row('b')}\n`,
     ]) {
-      const { out, said } = await sift(new RawSifter(undefined, ','), file, 3, [2, 3]);
-      expect(out).toBe(file);
-      expect(said.map((s) => s.kind)).toContain(SIFTED_NONE);
+      const seen = await records(file, 3, undefined);
+      expect(seen.at(-1)!.kind).toBe(SIFTED_NONE);
     }
   });
 

@@ -1,10 +1,12 @@
 // The re-import's shortcut past csv-parse (docs/subscribers.md, "How an import works"): before the
 // CSV parser sees the file's bytes, each record that lies on one line is hashed as raw bytes (the
 // rules version and the header line seed the digest) and looked up in the known digests
-// (import.digest.ts). A known record reaches the parser as a line of bare delimiters (as many
-// empty fields as the header has columns: no strings to decode, nothing to validate), and
-// csv.ts's batches say which entry it is; any other one-line record is parsed as before and
-// carries its raw digest, which is what the import stores for it.
+// (import.digest.ts). A known record reaches the parser as an empty line (which it skips), and
+// the last known one of each piece of the file (or of MARK_EVERY) as a line of bare delimiters
+// (as many empty fields as the header has columns: no strings to decode, nothing to validate):
+// csv.ts then takes the known records up to that line from here, each with the entry it is, in
+// file order. Any other one-line record is parsed as before and carries its raw digest, which
+// is what the import stores for it.
 //
 // Only the record boundaries are looked for here, never fields: quotes are followed just far
 // enough to know where a record ends. A quote that opens a field (right after a delimiter or at
@@ -14,7 +16,7 @@
 // before). Any other quote (inside an unquoted field, spaces around a quoted one: csv-parse's
 // relaxed rules) turns the shortcut off for the rest of the file, so it can never disagree with
 // the parser about where a record ends.
-import type { RecordSifter } from './csv.ts';
+import type { CsvBatch, RecordSifter } from './csv.ts';
 import { SIFTED_NONE, SIFTED_RAW } from './csv.ts';
 import { hashBytes, hashEnd, hashStart, hashString } from './hash.ts';
 import { DIGEST_WORDS, findKnown, type KnownDigests, RULES_VERSION } from './import.digest.ts';
@@ -26,6 +28,9 @@ const QUOTE = 0x22;
 const ENDS = 0;
 const GOES_ON = 1;
 const UNSURE = 2;
+/** Known records at most between two that reach the parser (a batch of csv.ts may hold this
+ *  many more records than its size). */
+const MARK_EVERY = 256;
 
 export class RawSifter implements RecordSifter {
   readonly #known: KnownDigests | undefined;
@@ -34,6 +39,12 @@ export class RawSifter implements RecordSifter {
   #seed: Uint32Array | undefined;
   /** The marker a known record is replaced with: the header's delimiters. */
   #marker: Buffer = Buffer.alloc(0);
+  /** A known record's fields, as the batches hold them (empty, as many as the header's). */
+  #empty: readonly string[] = [];
+  /** Known records sent as empty lines since the last marker, and where in the output the
+   *  last one's line is (a marker may still be put there). */
+  #unmarked = 0;
+  #unmarkedAt = 0;
   /** The shortcut is off for the rest of the file (every byte goes to the parser as it is). */
   #off = false;
   /** The physical line (LF, CRLF or a lone CR ends one) the next line read is. */
@@ -80,9 +91,17 @@ export class RawSifter implements RecordSifter {
     }
   }
 
-  take(line: number): number {
+  take(line: number, batch: CsvBatch): number {
     const lines = this.#lines;
-    while (this.#head < lines.length && lines[this.#head]! < line) this.#head++;
+    for (; this.#head < lines.length && lines[this.#head]! < line; this.#head++) {
+      // A known record sent as an empty line (a record the parser skipped had SIFTED_RAW).
+      const kind = this.#kinds[this.#head]!;
+      if (kind < 0) continue;
+      batch.lines.push(lines[this.#head]!);
+      batch.fields.push(this.#empty as string[]);
+      batch.sifted!.kinds.push(kind);
+      batch.sifted!.digests.push(0, 0, 0, 0);
+    }
     let kind = SIFTED_NONE;
     if (this.#head < lines.length && lines[this.#head] === line) {
       const h = this.#head++;
@@ -146,11 +165,12 @@ export class RawSifter implements RecordSifter {
           if (index >= 0) {
             this.#kinds.push(index);
             this.#digests.push(0, 0, 0, 0);
-            // Known: the parser gets the marker instead of the record (never longer).
+            // Known: the parser gets an empty line, or the marker (never longer than the record).
             out ??= Buffer.allocUnsafe(bytes.length);
             outAt += bytes.copy(out, outAt, copied, at);
-            outAt += this.#marker.copy(out, outAt);
             copied = end;
+            this.#unmarkedAt = outAt;
+            if (++this.#unmarked >= MARK_EVERY) outAt = this.#mark(out, outAt);
           } else {
             this.#kinds.push(SIFTED_RAW);
             const d = this.#digest;
@@ -160,7 +180,18 @@ export class RawSifter implements RecordSifter {
       }
       at = after;
     }
+    if (this.#unmarked > 0) outAt = this.#mark(out!, outAt);
     return { out: this.#output(bytes, out, outAt, copied, at), rest: bytes.subarray(at) };
+  }
+
+  /** Puts the marker on the line of the last known record sent as an empty line (the output is
+   *  filled up to outAt); returns the new end of the output. */
+  #mark(out: Buffer, outAt: number): number {
+    const marker = this.#marker;
+    out.copyWithin(this.#unmarkedAt + marker.length, this.#unmarkedAt, outAt);
+    marker.copy(out, this.#unmarkedAt);
+    this.#unmarked = 0;
+    return outAt + marker.length;
   }
 
   /** The header line: the raw digests' seed and the known records' marker. */
@@ -168,12 +199,14 @@ export class RawSifter implements RecordSifter {
     let delimiters = 0;
     for (let i = from; i < to; i++) if (bytes[i] === this.#delimiter) delimiters++;
     this.#marker = Buffer.alloc(delimiters, this.#delimiter);
+    this.#empty = Object.freeze(Array.from({ length: delimiters + 1 }, () => ''));
     this.#seed = rawSeed(bytes.subarray(from, to));
   }
 
   /** The shortcut off from here on: every byte from the current line passes as it is. */
   #stop(bytes: Buffer, out: Buffer | undefined, outAt: number, copied: number) {
     this.#off = true;
+    if (this.#unmarked > 0) outAt = this.#mark(out!, outAt);
     return { out: this.#output(bytes, out, outAt, copied, bytes.length), rest: bytes.subarray(bytes.length) };
   }
 
