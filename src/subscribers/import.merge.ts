@@ -268,34 +268,49 @@ export async function decideChannels(sql: Sql, existing: number): Promise<void> 
 }
 
 /**
- * The same decisions when no row of the chunk exists yet (a first import): every listed
- * channel is activated, nothing else happens. Skips the joins with the channel and event
- * tables, which a planner without statistics on the chunk runs as full scans, once a chunk.
+ * The decisions when no row of the chunk exists yet (a first import): every listed channel is
+ * activated, nothing else happens. Read straight from the staging table, without the joins with
+ * the channel and event tables (which a planner without statistics on the chunk runs as full
+ * scans, once a chunk).
  */
-export async function decideForNewcomers(sql: Sql): Promise<void> {
-  await sql.exec(`DROP TABLE IF EXISTS import_decisions;
-    CREATE TEMP TABLE import_decisions ON COMMIT DROP AS
+const NEWCOMER_DECISIONS = `
     SELECT r.id, r.line, ch.channel, ch.position, r.consent_at, r.consent_source, true AS listed,
            CASE ch.channel WHEN 'whatsapp' THEN r.phone ELSE r.email END AS address,
            false AS address_changed, NULL::text AS state, NULL::timestamptz AS current_consent_at,
            'activate' AS action
       FROM import_rows r
       CROSS JOIN (VALUES ('whatsapp', 0), ('email', 1)) AS ch (channel, position)
-     WHERE ch.channel = ANY (r.channels)`);
+     WHERE ch.channel = ANY (r.channels)`;
+
+/** The decisions of a chunk with no existing subscriber, kept for the statements that follow. */
+async function decideForNewcomers(sql: Sql): Promise<void> {
+  await sql.exec(`DROP TABLE IF EXISTS import_decisions;
+    CREATE TEMP TABLE import_decisions ON COMMIT DROP AS ${NEWCOMER_DECISIONS}`);
 }
+
+/** The source of writeDecisions for a chunk that went through insertNewcomers: its decisions
+ *  read where they are written, rather than kept in a table first (nothing else reads them). */
+export const NEWCOMERS = `(${NEWCOMER_DECISIONS}) AS newcomers`;
 
 /**
  * Writes the decided channel states and their consent events (in file order). `fresh`: every
  * subscriber of the chunk was just inserted by this transaction, so none can have a channel yet
- * and a plain insert does (about a fifth faster than the upsert, measured). Returns the
- * number of consent events written.
+ * and a plain insert does (about a fifth faster than the upsert, measured). `decisions`: where
+ * the decisions are read (NEWCOMERS for a chunk of newcomers). Returns the number of consent
+ * events written.
  */
-export async function writeDecisions(sql: Sql, now: number, file: string, fresh = false): Promise<number> {
+export async function writeDecisions(
+  sql: Sql,
+  now: number,
+  file: string,
+  fresh = false,
+  decisions = 'import_decisions',
+): Promise<number> {
   await sql.exec(
     `INSERT INTO subscriber_channels (subscriber_id, channel, state, consent_at, created_at, updated_at)
      SELECT id, channel, CASE action WHEN 'end' THEN 'unsubscribed' ELSE 'active' END,
             CASE action WHEN 'end' THEN current_consent_at ELSE consent_at END, $1, $1
-       FROM import_decisions WHERE action IN ('activate', 'end')
+       FROM ${decisions} WHERE action IN ('activate', 'end')
      ${
        fresh
          ? ''
@@ -318,7 +333,7 @@ export async function writeDecisions(sql: Sql, now: number, file: string, fresh 
                    || CASE WHEN state IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('previousState', state) END
             END,
             CASE action WHEN 'end' THEN $1 ELSE consent_at END, $1
-       FROM import_decisions WHERE action IN ('activate', 'end')
+       FROM ${decisions} WHERE action IN ('activate', 'end')
       ORDER BY line, position`,
     [new Date(now), file],
   );

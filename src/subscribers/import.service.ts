@@ -430,8 +430,7 @@ async function mergeNewcomers(
     return undefined;
   }
   await sql.exec('RELEASE SAVEPOINT import_newcomers');
-  await merge.decideForNewcomers(sql);
-  const consentEvents = await merge.writeDecisions(sql, now, chunk.file, true);
+  const consentEvents = await merge.writeDecisions(sql, now, chunk.file, true, merge.NEWCOMERS);
   const counts = { inserted, updated: 0, unchanged: 0, consentEvents, optOutsKept: 0 };
   return { counts, planned: await planJoiners(sql, now, true), newcomers: true };
 }
