@@ -193,7 +193,10 @@ export async function upsertSubscribers(
  * upsertSubscribers writes for a new subscriber. When a row's id, phone or email is stored after
  * all (an earlier import, a sign-up, even one committed while this waits on it), the insert fails
  * with a unique violation: the caller runs this in a savepoint and then merges the chunk the
- * ordinary way (import.service.ts, docs/subscribers.md "How an import works").
+ * ordinary way (import.service.ts, docs/subscribers.md "How an import works"). No ORDER BY:
+ * a subscriber's place in the table means nothing, and sorting the chunk by line cost about
+ * 0.2 s of the statement's 5 (EXPLAIN ANALYZE of a 100,000-row chunk); the consent events keep
+ * the file's order.
  */
 export async function insertNewcomers(sql: Sql, now: number): Promise<number> {
   return sql.exec(
@@ -201,8 +204,7 @@ export async function insertNewcomers(sql: Sql, now: number): Promise<number> {
                               phone_region, import_digest)
      SELECT r.id, r.name, r.phone, r.email, r.locale, r.timezone, ${MERGED_ATTRIBUTES('n')}, r.tags, $1, $1,
             r.phone_region, r.import_digest
-       FROM import_rows r CROSS JOIN (SELECT NULL::jsonb AS attributes) n
-      ORDER BY r.line`,
+       FROM import_rows r CROSS JOIN (SELECT NULL::jsonb AS attributes) n`,
     [new Date(now)],
   );
 }
