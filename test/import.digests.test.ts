@@ -7,6 +7,7 @@
 // is validated again.
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { findKnown, knownKeys, loadKnownDigests } from '../src/subscribers/import.digest.ts';
 import type { ImportOptions, ImportSummary } from '../src/subscribers/import.service.ts';
 import { at } from './support/campaign.ts';
 import { createTestDatabase, type TestDatabase } from './support/db.ts';
@@ -461,5 +462,30 @@ describe('records hashed as raw bytes before csv-parse (import.sift.ts)', () => 
     expect(again.summary).toEqual(without.summary);
     expect(again.summary).toMatchObject({ unchanged: 5, updated: 0, bad: 0 });
     expect((await importInto(fast, ROWS)).known).toBe(4);
+  });
+});
+
+describe('loading the stored digests', () => {
+  it('finds every stored digest and its keys, also when the table had to grow', async () => {
+    await importInto(fast, ROWS);
+    const stored = await fast.db.query<{ d: Buffer }>(
+      'SELECT import_digest AS d FROM subscribers WHERE import_digest IS NOT NULL ORDER BY id',
+    );
+    expect(stored).toHaveLength(4);
+    for (const capacity of [undefined, 1]) {
+      const known = (await loadKnownDigests(fast.db, capacity))!;
+      for (const { d } of stored) {
+        const digest = new Uint32Array([0, 4, 8, 12].map((at) => d.readUInt32BE(at)));
+        const index = findKnown(known, digest, 0);
+        expect(index).toBeGreaterThanOrEqual(0);
+        const keys = new Uint32Array(6);
+        expect(knownKeys(known, index, keys, 0)).toBe(d[16]);
+        expect([...keys]).toEqual([0, 1, 2, 3, 4, 5].map((k) => d.readUInt32BE(17 + k * 4)));
+      }
+      const other = new Uint32Array([1, 2, 3, 4]);
+      expect(findKnown(known, other, 0)).toBe(-1);
+    }
+    await fast.db.exec('UPDATE subscribers SET import_digest = NULL');
+    expect(await loadKnownDigests(fast.db)).toBeUndefined();
   });
 });
