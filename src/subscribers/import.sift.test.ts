@@ -90,7 +90,8 @@ describe('RawSifter', () => {
       [10, 3],
     ]);
     for (let step = 1; step <= FILE.length; step++) {
-      const seen = await records(FILE, step, known);
+      // A byte order mark changes nothing, wherever the first piece ends.
+      const seen = await records(step % 2 === 0 ? `\uFEFF${FILE}` : FILE, step, known);
       expect(
         seen.map((s) => s.line),
         `pieces of ${step}`,

@@ -70,17 +70,8 @@ export class RawSifter implements RecordSifter {
 
   async *run(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     let carry: Buffer | undefined;
-    let first = true;
     for await (const chunk of source) {
-      let bytes = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
-      if (first && bytes.length > 0) {
-        first = false;
-        // A UTF-8 byte order mark is no part of the header line.
-        if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-          yield bytes.subarray(0, 3);
-          bytes = bytes.subarray(3);
-        }
-      }
+      const bytes = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
       const { out, rest } = this.#sift(bytes, false);
       carry = rest.length > 0 ? rest : undefined;
       if (out.length > 0) yield out;
@@ -196,6 +187,8 @@ export class RawSifter implements RecordSifter {
 
   /** The header line: the raw digests' seed and the known records' marker. */
   #header(bytes: Buffer, from: number, to: number): void {
+    // A UTF-8 byte order mark is no part of the header line.
+    if (bytes[from] === 0xef && bytes[from + 1] === 0xbb && bytes[from + 2] === 0xbf) from += 3;
     let delimiters = 0;
     for (let i = from; i < to; i++) if (bytes[i] === this.#delimiter) delimiters++;
     this.#marker = Buffer.alloc(delimiters, this.#delimiter);
