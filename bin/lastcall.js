@@ -9,7 +9,7 @@
 // modules between runs, so a command starts on about half the CPU (docs/getting-started.md).
 import module from 'node:module';
 import { nodeVersionProblem } from './node-version.js';
-import { youngGenerationRestart } from './young-generation.js';
+import { restartEnvironment, youngGenerationRestart } from './young-generation.js';
 
 const problem = nodeVersionProblem(process);
 if (problem !== undefined) {
@@ -17,7 +17,7 @@ if (problem !== undefined) {
   process.exitCode = 1;
 } else {
   const restart = youngGenerationRestart(process);
-  if (restart !== undefined) process.execve(process.execPath, restart, process.env);
+  if (restart !== undefined) process.execve(process.execPath, restart, restartEnvironment(process));
   module.enableCompileCache?.();
   const { main } = await import('../src/cli/main.ts');
   process.exitCode = await main(process.argv);

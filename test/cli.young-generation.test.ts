@@ -3,7 +3,13 @@
 // --max-semi-space-size, are left as they are (docs/memory.md).
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { HEAP_GROWING_PERCENT, SEMI_SPACE_MIB, youngGenerationRestart } from '../bin/young-generation.js';
+import {
+  HEAP_GROWING_PERCENT,
+  MALLOC_ENV,
+  restartEnvironment,
+  SEMI_SPACE_MIB,
+  youngGenerationRestart,
+} from '../bin/young-generation.js';
 import { LASTCALL_BIN } from './support/cli.ts';
 
 /** Prints, at exit, the pid and the V8 flags the process ran with, and its new space's size. */
@@ -65,6 +71,21 @@ describe('the young generation of the memory-heavy commands', () => {
     expect(own.code).toBe(0);
     expect(own.flags).toEqual([[`--heap-growing-percent=${HEAP_GROWING_PERCENT.work}`]]);
     expect(own.newSpaceMib).toBeGreaterThan(2 * SEMI_SPACE_MIB.work);
+  });
+
+  it('gives `subscribers import` a fixed malloc mmap threshold, unless the operator set one', () => {
+    const argv = ['/usr/bin/node', '/app/bin/lastcall.js', 'subscribers', 'import', '--file', 'a.csv'];
+    expect(restartEnvironment({ argv, env: { PATH: '/bin' } })).toEqual({
+      PATH: '/bin',
+      ...MALLOC_ENV['subscribers import'],
+    });
+    expect(MALLOC_ENV['subscribers import'].MALLOC_MMAP_THRESHOLD_).toBe('131072');
+    expect(restartEnvironment({ argv, env: { MALLOC_MMAP_THRESHOLD_: '65536' } })).toEqual({
+      MALLOC_MMAP_THRESHOLD_: '65536',
+    });
+    expect(restartEnvironment({ argv: ['/usr/bin/node', '/app/bin/lastcall.js', 'work'], env: {} })).toEqual(
+      {},
+    );
   });
 
   it('keeps the options before and after the command, and the flags Node was given', () => {
