@@ -40,7 +40,9 @@ export function hashString(value: string): void {
   lanes[3] = d;
 }
 
-/** Adds bytes[from..to) (its length, then its bytes): a raw CSV record (import.sift.ts). */
+/** Adds bytes[from..to) (its length, then its bytes): a raw CSV record (import.sift.ts). The
+ *  same lanes as hashString, in a loop of its own: one loop reading either a string or bytes
+ *  would be polymorphic on the import's hottest path. */
 export function hashBytes(bytes: Uint8Array, from: number, to: number): void {
   const n = to - from;
   let a = Math.imul(lanes[0]! ^ n, 0x9e3779b1);
