@@ -205,22 +205,15 @@ export async function lockDeliveriesForStatuses(
   }));
 }
 
-/** A delivery's new state. */
-export interface StateChange {
-  readonly id: number;
-  readonly state: DeliveryState;
-}
+/** A column writeDeliveryStates sets: its name, its SQL type and where its value comes from. */
+type WrittenColumn<T> = readonly [column: string, type: string, value: (from: T) => unknown];
 
 /**
  * The columns a status writes, each with its SQL type and where its value comes from. A new
  * column a status carries (Meta's `pricing`, say) is one more entry here, a field of
  * DeliveryState and its rule in webhook-status.ts.
  */
-const STATE_COLUMNS: readonly (readonly [
-  column: string,
-  type: string,
-  value: (s: DeliveryState) => unknown,
-])[] = [
+const STATE_COLUMNS: readonly WrittenColumn<DeliveryState>[] = [
   ['status', 'text', (s) => s.status],
   ['provider_message_id', 'text', (s) => s.providerMessageId],
   ['sent_at', 'timestamptz', (s) => s.sentAt],
@@ -242,11 +235,7 @@ export interface PricingChange {
 }
 
 /** The pricing columns, as STATE_COLUMNS; a row the page brings no pricing for keeps its own. */
-const PRICING_COLUMNS: readonly (readonly [
-  column: string,
-  type: string,
-  value: (p: PricingChange) => unknown,
-])[] = [
+const PRICING_COLUMNS: readonly WrittenColumn<PricingChange>[] = [
   ['pricing_billable', 'boolean', (p) => p.billable],
   ['pricing_model', 'text', (p) => p.model ?? null],
   ['pricing_category', 'text', (p) => p.category],
