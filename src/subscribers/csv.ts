@@ -312,15 +312,10 @@ export async function* readCsvRecords(
         if (sifter !== undefined) {
           // The sifter only speaks of one-line records.
           const sifted = batch.sifted!;
-          if (breaks === 0 && kind !== SIFTED_NONE) {
-            sifted.kinds.push(kind);
-            const d = sifter.digest;
-            if (kind === SIFTED_RAW) sifted.digests.push(d[0]!, d[1]!, d[2]!, d[3]!);
-            else sifted.digests.push(0, 0, 0, 0);
-          } else {
-            sifted.kinds.push(SIFTED_NONE);
-            sifted.digests.push(0, 0, 0, 0);
-          }
+          sifted.kinds.push(breaks === 0 ? kind : SIFTED_NONE);
+          const d = sifter.digest;
+          if (breaks === 0 && kind === SIFTED_RAW) sifted.digests.push(d[0]!, d[1]!, d[2]!, d[3]!);
+          else sifted.digests.push(0, 0, 0, 0);
         }
         if (batch.lines.length < size) return undefined;
         const full = batch;
