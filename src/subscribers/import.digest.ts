@@ -70,8 +70,8 @@ export function storedDigestHex(
  * The digests stored in the database when the import began, in seen-keys.ts's table shape: a
  * slot holds a digest's first 64 bits and 1 + its entry's index; an entry holds the digest's
  * other 64 bits, its keys' hashes and which keys it has. Backed by SharedArrayBuffers: a check
- * worker (import.worker.ts) is handed it without a copy. Made at its size (the rows are counted
- * first), so it never grows.
+ * worker (import.worker.ts) is handed it without a copy. Made for the planner's estimate of the
+ * rows and grown if more come (loadKnownDigests).
  */
 export interface KnownDigests {
   /** WORDS words a slot (seen-keys.ts): digest words 0 and 1, 1 + the entry's index. */

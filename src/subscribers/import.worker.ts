@@ -1,4 +1,4 @@
-// A worker thread of the import's check pool (import.pool.ts): validates batches of CSV records
+// A worker thread of the import's check pool (CheckPool in import.rows.ts): validates batches of CSV records
 // into COPY text (import.check.ts) and hands the bytes back without copying them.
 import { parentPort } from 'node:worker_threads';
 import { checkBatch } from './import.check.ts';
